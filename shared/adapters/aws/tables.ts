@@ -1,0 +1,71 @@
+/**
+ * The DynamoDB key schemas, in one place: the CDK stack creates the tables from these and the
+ * one-machine runtime creates the same tables in dynalite. Attribute names are part of the stored
+ * format; change them only with a migration.
+ */
+export interface KeyAttribute {
+  readonly name: string;
+  readonly type: 'S' | 'N';
+}
+
+export interface IndexSchema {
+  readonly indexName: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey: KeyAttribute;
+}
+
+export interface TableSchema {
+  /** Logical name: the CDK construct id suffix and the local table name suffix. */
+  readonly id: 'Tenants' | 'Webhooks' | 'Events' | 'Deliveries' | 'Attempts';
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+  /** Attribute holding epoch seconds after which DynamoDB may delete the item. */
+  readonly ttlAttribute?: string;
+  readonly indexes?: readonly IndexSchema[];
+}
+
+/**
+ * Sparse index of work that is not finished yet: events not yet fanned out and deliveries whose
+ * next attempt is due. Items leave the index when the attribute is removed. The partition key is
+ * sharded so that the index has no single hot partition.
+ */
+export const DUE_INDEX = 'due';
+export const DUE_SHARDS = 8;
+const dueIndex: IndexSchema = {
+  indexName: DUE_INDEX,
+  partitionKey: { name: 'due_shard', type: 'S' },
+  sortKey: { name: 'due_at', type: 'S' },
+};
+
+export const TABLES = {
+  /** `pk` = `TENANT#<id>` (the tenant) or `KEY#<sha256 of an API key>` (who the key acts for). */
+  tenants: { id: 'Tenants', partitionKey: { name: 'pk', type: 'S' } },
+  /** One item per webhook; a tenant's webhooks are one Query. */
+  webhooks: {
+    id: 'Webhooks',
+    partitionKey: { name: 'tenant_id', type: 'S' },
+    sortKey: { name: 'webhook_id', type: 'S' },
+  },
+  /** Published events; the conditional put on (tenant_id, event_id) is the idempotency check. */
+  events: {
+    id: 'Events',
+    partitionKey: { name: 'tenant_id', type: 'S' },
+    sortKey: { name: 'event_id', type: 'S' },
+    ttlAttribute: 'expires_at',
+    indexes: [dueIndex],
+  },
+  /** One item per (event, webhook): the delivery's state and its attempt counter. */
+  deliveries: {
+    id: 'Deliveries',
+    partitionKey: { name: 'delivery_id', type: 'S' },
+    ttlAttribute: 'expires_at',
+    indexes: [dueIndex],
+  },
+  /** The delivery log: one item per attempt, sorted by time within a webhook. */
+  attempts: {
+    id: 'Attempts',
+    partitionKey: { name: 'webhook_id', type: 'S' },
+    sortKey: { name: 'attempt_key', type: 'S' },
+    ttlAttribute: 'expires_at',
+  },
+} as const satisfies Record<string, TableSchema>;

@@ -1,0 +1,119 @@
+/**
+ * Runtime settings, read once from the environment. The names are part of the public contract
+ * (CONTRACT.md section 1); on AWS the CDK stack sets them from its props, on one machine the
+ * runtime passes the user's environment through.
+ */
+export interface Settings {
+  /** Seconds before attempts 1..N; its length is the number of attempts. */
+  readonly retryDelaysSeconds: readonly number[];
+  /** Name of the hex HMAC header, e.g. `X-Hookline-Signature` or a branded `X-NetRecon-Signature`. */
+  readonly signatureHeader: string;
+  /** Whether webhook URLs may point at loopback/private/link-local/metadata addresses. */
+  readonly allowPrivateTargets: boolean;
+  /** Per-attempt HTTP timeout. */
+  readonly requestTimeoutMs: number;
+  /** Host name put in payloads that name the sender (the `wrapped` format) and in emails. */
+  readonly deploymentHost: string;
+  readonly tables: {
+    readonly tenants: string;
+    readonly webhooks: string;
+    readonly events: string;
+    readonly deliveries: string;
+    readonly attempts: string;
+  };
+  readonly queues: {
+    readonly events: string;
+    readonly deliveries: string;
+  };
+  /** Every per-webhook secret lives under this name prefix; the dispatcher may read only it. */
+  readonly secretPrefix: string;
+  /** How long event, delivery and attempt records are kept (DynamoDB TTL). */
+  readonly retentionDays: number;
+  /** Version reported in `User-Agent: Hookline/<version>`. */
+  readonly version: string;
+}
+
+export const DEFAULT_RETRY_DELAYS = [0, 30, 120, 600, 3600] as const;
+export const DEFAULT_SIGNATURE_HEADER = 'X-Hookline-Signature';
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+export const HOOKLINE_VERSION = '0.1.0';
+
+/** Environment variable names shared by the CDK stack, the local runtime and `settingsFromEnv`. */
+export const ENV = {
+  retryDelays: 'HOOKLINE_RETRY_DELAYS',
+  signatureHeader: 'HOOKLINE_SIGNATURE_HEADER',
+  allowPrivateTargets: 'HOOKLINE_ALLOW_PRIVATE_TARGETS',
+  requestTimeoutMs: 'HOOKLINE_REQUEST_TIMEOUT_MS',
+  deploymentHost: 'HOOKLINE_DEPLOYMENT_HOST',
+  tenantsTable: 'HOOKLINE_TENANTS_TABLE',
+  webhooksTable: 'HOOKLINE_WEBHOOKS_TABLE',
+  eventsTable: 'HOOKLINE_EVENTS_TABLE',
+  deliveriesTable: 'HOOKLINE_DELIVERIES_TABLE',
+  attemptsTable: 'HOOKLINE_ATTEMPTS_TABLE',
+  eventsQueueUrl: 'HOOKLINE_EVENTS_QUEUE_URL',
+  deliveriesQueueUrl: 'HOOKLINE_DELIVERIES_QUEUE_URL',
+  secretPrefix: 'HOOKLINE_SECRET_PREFIX',
+  retentionDays: 'HOOKLINE_RETENTION_DAYS',
+} as const;
+
+export class SettingsError extends Error {
+  override name = 'SettingsError';
+}
+
+export function parseRetryDelays(raw: string | undefined): number[] {
+  if (raw === undefined || raw.trim() === '') return [...DEFAULT_RETRY_DELAYS];
+  const delays = raw.split(',').map((part) => Number(part.trim()));
+  if (delays.some((d) => !Number.isFinite(d) || d < 0)) {
+    throw new SettingsError(`${ENV.retryDelays} must be comma-separated non-negative seconds, got "${raw}"`);
+  }
+  return delays;
+}
+
+function parseBool(raw: string | undefined, fallback: boolean): boolean {
+  if (raw === undefined || raw === '') return fallback;
+  if (/^(1|true|yes)$/i.test(raw)) return true;
+  if (/^(0|false|no)$/i.test(raw)) return false;
+  throw new SettingsError(`expected true or false, got "${raw}"`);
+}
+
+function positiveInt(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) throw new SettingsError(`${name} must be a positive integer, got "${raw}"`);
+  return value;
+}
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (!value) throw new SettingsError(`${name} is not set`);
+  return value;
+}
+
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
+
+/** Reads the settings; `allowPrivateTargetsDefault` is true on one machine and false on AWS. */
+export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env, allowPrivateTargetsDefault = false): Settings {
+  const signatureHeader = env[ENV.signatureHeader] || DEFAULT_SIGNATURE_HEADER;
+  if (!HEADER_NAME.test(signatureHeader)) throw new SettingsError(`${ENV.signatureHeader} is not a valid header name`);
+  return {
+    retryDelaysSeconds: parseRetryDelays(env[ENV.retryDelays]),
+    signatureHeader,
+    allowPrivateTargets: parseBool(env[ENV.allowPrivateTargets], allowPrivateTargetsDefault),
+    requestTimeoutMs: positiveInt(ENV.requestTimeoutMs, env[ENV.requestTimeoutMs], DEFAULT_REQUEST_TIMEOUT_MS),
+    deploymentHost: env[ENV.deploymentHost] || 'hookline',
+    tables: {
+      tenants: required(env, ENV.tenantsTable),
+      webhooks: required(env, ENV.webhooksTable),
+      events: required(env, ENV.eventsTable),
+      deliveries: required(env, ENV.deliveriesTable),
+      attempts: required(env, ENV.attemptsTable),
+    },
+    queues: {
+      events: required(env, ENV.eventsQueueUrl),
+      deliveries: required(env, ENV.deliveriesQueueUrl),
+    },
+    secretPrefix: env[ENV.secretPrefix] || 'hookline/',
+    retentionDays: positiveInt(ENV.retentionDays, env[ENV.retentionDays], 30),
+    version: HOOKLINE_VERSION,
+  };
+}
