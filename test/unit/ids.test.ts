@@ -46,14 +46,14 @@ describe('ulid', () => {
   // (56 bits) into 11 characters (55 bits: the low bit is cut) and drops the first, so the
   // 10 time characters hold bits 50..1 instead of bits 49..0. Ids 1 ms apart share a time prefix
   // (their order is then random) and the timestamp a standard ULID decoder reads is halved.
-  it.failing('encodes the 48-bit millisecond time in the first 10 characters (ULID spec)', () => {
+  it('encodes the 48-bit millisecond time in the first 10 characters (ULID spec)', () => {
     // Vectors: the ULID specification's example (01ARYZ6S41... = 1469918176385) and the maximum.
     expect(ulid(1_469_918_176_385).slice(0, 10)).toBe('01ARYZ6S41');
     expect(ulid(2 ** 48 - 1).slice(0, 10)).toBe('7ZZZZZZZZZ');
     expect(ulid(1).slice(0, 10)).toBe('0000000001');
   });
 
-  it.failing('sorts by time for timestamps 1 ms apart', () => {
+  it('sorts by time for timestamps 1 ms apart', () => {
     for (const t of [0, 1_700_000_000_000, 1_773_570_600_000]) {
       expect(ulid(t).slice(0, 10) < ulid(t + 1).slice(0, 10)).toBe(true);
     }

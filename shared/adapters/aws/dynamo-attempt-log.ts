@@ -1,0 +1,64 @@
+import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Attempt } from '../../domain/deliveries.ts';
+import { StoreError } from './errors.ts';
+import { queryPage, type Page } from './paging.ts';
+
+/**
+ * The delivery log: attempts keyed by webhook and `<attempted_at>#<delivery_id>#<attempt>`, so a
+ * Query in reverse key order lists a webhook's attempts newest first.
+ */
+export class DynamoAttemptLog {
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly table: string;
+  private readonly retentionDays: number;
+  constructor(doc: DynamoDBDocumentClient, table: string, retentionDays: number) {
+    this.doc = doc;
+    this.table = table;
+    this.retentionDays = retentionDays;
+  }
+
+  async record(attempt: Attempt): Promise<void> {
+    const key = `${attempt.attempted_at}#${attempt.delivery_id}#${String(attempt.attempt).padStart(3, '0')}`;
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: {
+            ...attempt,
+            attempt_key: key,
+            expires_at: Math.floor(Date.parse(attempt.attempted_at) / 1000) + this.retentionDays * 86_400,
+          },
+        }),
+      );
+    } catch (err) {
+      throw new StoreError('could not record attempt', { cause: err });
+    }
+  }
+
+  async list(webhookId: string, page: number, perPage: number): Promise<Page<Attempt>> {
+    try {
+      const result = await queryPage(
+        this.doc,
+        {
+          TableName: this.table,
+          KeyConditionExpression: 'webhook_id = :w',
+          // dynalite never deletes expired items, and DynamoDB deletes them late: hide them.
+          FilterExpression: 'expires_at > :now',
+          ExpressionAttributeValues: { ':w': webhookId, ':now': Math.floor(Date.now() / 1000) },
+          ScanIndexForward: false,
+        },
+        page,
+        perPage,
+      );
+      return {
+        hasMore: result.hasMore,
+        items: result.items.map((item) => {
+          const { attempt_key: _k, expires_at: _e, ...attempt } = item;
+          return attempt as unknown as Attempt;
+        }),
+      };
+    } catch (err) {
+      throw new StoreError('could not list attempts', { cause: err });
+    }
+  }
+}

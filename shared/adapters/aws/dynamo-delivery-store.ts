@@ -1,0 +1,205 @@
+import {
+  BatchWriteCommand,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import type { Delivery } from '../../domain/deliveries.ts';
+import { dueShard } from '../../domain/ids.ts';
+import { DUE_SHARDS } from './tables.ts';
+import { isConditionalCheckFailed, StoreError } from './errors.ts';
+import { postponeDue, queryDue } from './dynamo-event-store.ts';
+
+export type NewDelivery = Pick<Delivery, 'delivery_id' | 'tenant_id' | 'webhook_id' | 'event_id' | 'event_type'>;
+
+export type Completion =
+  | { readonly kind: 'succeeded' }
+  | { readonly kind: 'retry'; readonly nextAttemptAt: Date }
+  | { readonly kind: 'failed' }
+  | { readonly kind: 'cancelled'; readonly reason: string };
+
+export interface DueDelivery {
+  readonly delivery_id: string;
+  readonly tenant_id: string;
+  readonly webhook_id: string;
+  readonly event_id: string;
+  readonly due_at: string;
+  readonly attempts_completed: number;
+}
+
+const BATCH_WRITE = 25;
+const PARALLEL_PUTS = 16;
+
+/**
+ * Delivery state. A delivery is in the sparse `due` index while it is pending; `due_at` is when
+ * its next attempt should have been made. Attempt numbers are claimed with a conditional write
+ * so that a redelivered SQS message never makes the same attempt twice.
+ */
+export class DynamoDeliveryStore {
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly table: string;
+  private readonly retentionDays: number;
+  constructor(doc: DynamoDBDocumentClient, table: string, retentionDays: number) {
+    this.doc = doc;
+    this.table = table;
+    this.retentionDays = retentionDays;
+  }
+
+  /**
+   * Creates deliveries and returns the ones that are new. `ifAbsent: false` writes with
+   * BatchWriteItem (no conditions) and is only safe when none of them can exist yet.
+   */
+  async createMany(deliveries: readonly NewDelivery[], now: Date, ifAbsent: boolean): Promise<NewDelivery[]> {
+    const items = deliveries.map((d) => this.item(d, now));
+    try {
+      if (!ifAbsent) {
+        await this.batchWrite(items);
+        return [...deliveries];
+      }
+      const created: NewDelivery[] = [];
+      for (let i = 0; i < items.length; i += PARALLEL_PUTS) {
+        const slice = deliveries.slice(i, i + PARALLEL_PUTS);
+        const results = await Promise.all(items.slice(i, i + PARALLEL_PUTS).map((item) => this.putIfAbsent(item)));
+        slice.forEach((d, j) => results[j] && created.push(d));
+      }
+      return created;
+    } catch (err) {
+      throw err instanceof StoreError ? err : new StoreError('could not create deliveries', { cause: err });
+    }
+  }
+
+  async get(deliveryId: string): Promise<Delivery | undefined> {
+    try {
+      const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { delivery_id: deliveryId } }));
+      return out.Item as Delivery | undefined;
+    } catch (err) {
+      throw new StoreError('could not read delivery', { cause: err });
+    }
+  }
+
+  /**
+   * Claims attempt `attempt`: allowed when the previous attempt is complete, or when this same
+   * attempt was claimed before `staleBefore` and never completed (its dispatcher died).
+   * Returns the delivery, or undefined when the attempt is not this caller's to make.
+   */
+  async claim(deliveryId: string, attempt: number, now: Date, staleBefore: Date): Promise<Delivery | undefined> {
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { delivery_id: deliveryId },
+          UpdateExpression: 'SET attempts_started = :n, claimed_at = :now, updated_at = :now',
+          ConditionExpression:
+            '#state = :pending AND attempts_completed = :prev AND ' +
+            '(attempts_started = :prev OR (attempts_started = :n AND claimed_at < :stale))',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':n': attempt,
+            ':prev': attempt - 1,
+            ':pending': 'pending',
+            ':now': now.toISOString(),
+            ':stale': staleBefore.toISOString(),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return out.Attributes as Delivery;
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) return undefined;
+      throw new StoreError('could not claim delivery attempt', { cause: err });
+    }
+  }
+
+  /** Records how claimed attempt `attempt` ended; a no-op if another claim overtook it. */
+  async complete(deliveryId: string, attempt: number, completion: Completion, now: Date): Promise<void> {
+    const values: Record<string, unknown> = { ':n': attempt, ':now': now.toISOString() };
+    let update: string;
+    switch (completion.kind) {
+      case 'retry':
+        values[':next'] = completion.nextAttemptAt.toISOString();
+        update = 'SET attempts_completed = :n, updated_at = :now, next_attempt_at = :next, due_at = :next';
+        break;
+      case 'cancelled':
+        values[':reason'] = completion.reason;
+        update = `SET attempts_completed = :n, updated_at = :now, #state = :state, cancel_reason = :reason REMOVE next_attempt_at, due_shard, due_at`;
+        break;
+      default:
+        update = `SET attempts_completed = :n, updated_at = :now, #state = :state REMOVE next_attempt_at, due_shard, due_at`;
+    }
+    if (completion.kind !== 'retry') values[':state'] = completion.kind;
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { delivery_id: deliveryId },
+          UpdateExpression: update,
+          ConditionExpression: 'attempts_started = :n',
+          ...(completion.kind === 'retry' ? {} : { ExpressionAttributeNames: { '#state': 'state' } }),
+          ExpressionAttributeValues: values,
+        }),
+      );
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) return;
+      throw new StoreError('could not record delivery outcome', { cause: err });
+    }
+  }
+
+  async listDue(before: Date, limitPerShard: number): Promise<DueDelivery[]> {
+    return queryDue(this.doc, this.table, before, limitPerShard, (item) => ({
+      delivery_id: item['delivery_id'] as string,
+      tenant_id: item['tenant_id'] as string,
+      webhook_id: item['webhook_id'] as string,
+      event_id: item['event_id'] as string,
+      due_at: item['due_at'] as string,
+      attempts_completed: Number(item['attempts_completed'] ?? 0),
+    }));
+  }
+
+  async postpone(due: DueDelivery, until: Date): Promise<boolean> {
+    return postponeDue(this.doc, this.table, { delivery_id: due.delivery_id }, due.due_at, until);
+  }
+
+  private item(d: NewDelivery, now: Date) {
+    const at = now.toISOString();
+    return {
+      ...d,
+      state: 'pending',
+      attempts_started: 0,
+      attempts_completed: 0,
+      created_at: at,
+      updated_at: at,
+      due_shard: dueShard(d.delivery_id, DUE_SHARDS),
+      due_at: at,
+      expires_at: Math.floor(now.getTime() / 1000) + this.retentionDays * 86_400,
+    };
+  }
+
+  private async putIfAbsent(item: Record<string, unknown>): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({ TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(delivery_id)' }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) return false;
+      throw new StoreError('could not create delivery', { cause: err });
+    }
+  }
+
+  private async batchWrite(items: readonly Record<string, unknown>[]): Promise<void> {
+    const chunks: Record<string, unknown>[][] = [];
+    for (let i = 0; i < items.length; i += BATCH_WRITE) chunks.push(items.slice(i, i + BATCH_WRITE));
+    await Promise.all(
+      chunks.map(async (chunk) => {
+        let requests = chunk.map((Item) => ({ PutRequest: { Item } }));
+        for (let round = 0; requests.length > 0; round++) {
+          if (round > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** round)));
+          if (round > 8) throw new StoreError('DynamoDB kept deliveries unprocessed');
+          const out = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.table]: requests } }));
+          requests = (out.UnprocessedItems?.[this.table] ?? []) as typeof requests;
+        }
+      }),
+    );
+  }
+}

@@ -1,0 +1,185 @@
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { PublishedEvent } from '../../domain/events.ts';
+import { dueShard } from '../../domain/ids.ts';
+import { DUE_INDEX, DUE_SHARDS } from './tables.ts';
+import { isConditionalCheckFailed, StoreError } from './errors.ts';
+
+export type PutOutcome = 'created' | 'duplicate-pending' | 'duplicate-done';
+
+export interface DueRef {
+  readonly tenant_id: string;
+  readonly id: string;
+  readonly due_at: string;
+}
+
+const expiresAt = (from: Date, days: number): number => Math.floor(from.getTime() / 1000) + days * 86_400;
+
+/**
+ * Published events. The conditional put on (tenant_id, event_id) is the idempotency check; an
+ * event stays in the sparse `due` index until its fan-out has finished, which is how a lost
+ * queue message is found again.
+ */
+export class DynamoEventStore {
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly table: string;
+  private readonly retentionDays: number;
+  constructor(doc: DynamoDBDocumentClient, table: string, retentionDays: number) {
+    this.doc = doc;
+    this.table = table;
+    this.retentionDays = retentionDays;
+  }
+
+  async putIfAbsent(event: PublishedEvent): Promise<PutOutcome> {
+    const { id, ...rest } = event;
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: {
+            ...rest,
+            event_id: id,
+            due_shard: dueShard(`${event.tenant_id}/${id}`, DUE_SHARDS),
+            due_at: event.received_at,
+            expires_at: expiresAt(new Date(event.received_at), this.retentionDays),
+          },
+          ConditionExpression: 'attribute_not_exists(event_id)',
+        }),
+      );
+      return 'created';
+    } catch (err) {
+      if (!isConditionalCheckFailed(err)) throw new StoreError('could not store event', { cause: err });
+    }
+    const existing = await this.getItem(event.tenant_id, id, true);
+    return existing?.['due_at'] === undefined ? 'duplicate-done' : 'duplicate-pending';
+  }
+
+  async get(tenantId: string, eventId: string): Promise<PublishedEvent | undefined> {
+    const item = await this.getItem(tenantId, eventId, false);
+    if (!item || (typeof item['expires_at'] === 'number' && item['expires_at'] * 1000 < Date.now())) return undefined;
+    return toEvent(item);
+  }
+
+  /** Counts fan-out runs: the first run may write deliveries without conditions. */
+  async beginFanout(tenantId: string, eventId: string): Promise<number> {
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { tenant_id: tenantId, event_id: eventId },
+          UpdateExpression: 'ADD fanout_runs :one',
+          ConditionExpression: 'attribute_exists(event_id)',
+          ExpressionAttributeValues: { ':one': 1 },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      return Number(out.Attributes?.['fanout_runs'] ?? 1);
+    } catch (err) {
+      throw new StoreError('could not mark fan-out', { cause: err });
+    }
+  }
+
+  /** Takes the event out of the `due` index: every delivery exists and was queued. */
+  async finishFanout(tenantId: string, eventId: string, at: Date): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { tenant_id: tenantId, event_id: eventId },
+          UpdateExpression: 'SET fanned_out_at = :at REMOVE due_shard, due_at',
+          ExpressionAttributeValues: { ':at': at.toISOString() },
+        }),
+      );
+    } catch (err) {
+      throw new StoreError('could not finish fan-out', { cause: err });
+    }
+  }
+
+  /** Events whose fan-out should have finished by `before`. */
+  async listDue(before: Date, limitPerShard: number): Promise<DueRef[]> {
+    return queryDue(this.doc, this.table, before, limitPerShard, (item) => ({
+      tenant_id: item['tenant_id'] as string,
+      id: item['event_id'] as string,
+      due_at: item['due_at'] as string,
+    }));
+  }
+
+  /** Moves a due event's deadline, unless someone else moved or finished it first. */
+  async postpone(ref: DueRef, until: Date): Promise<boolean> {
+    return postponeDue(this.doc, this.table, { tenant_id: ref.tenant_id, event_id: ref.id }, ref.due_at, until);
+  }
+
+  private async getItem(tenantId: string, eventId: string, consistent: boolean) {
+    try {
+      const out = await this.doc.send(
+        new GetCommand({ TableName: this.table, Key: { tenant_id: tenantId, event_id: eventId }, ConsistentRead: consistent }),
+      );
+      return out.Item;
+    } catch (err) {
+      throw new StoreError('could not read event', { cause: err });
+    }
+  }
+}
+
+function toEvent(item: Record<string, unknown>): PublishedEvent {
+  return {
+    tenant_id: item['tenant_id'] as string,
+    id: item['event_id'] as string,
+    event: item['event'] as string,
+    timestamp: item['timestamp'] as string,
+    data: item['data'] as Record<string, unknown>,
+    received_at: item['received_at'] as string,
+  };
+}
+
+/** Reads every shard of the sparse `due` index up to `before`, oldest first. */
+export async function queryDue<T>(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  before: Date,
+  limitPerShard: number,
+  map: (item: Record<string, unknown>) => T,
+): Promise<T[]> {
+  const shards = Array.from({ length: DUE_SHARDS }, (_, i) => `due#${i}`);
+  try {
+    const pages = await Promise.all(
+      shards.map((shard) =>
+        doc.send(
+          new QueryCommand({
+            TableName: table,
+            IndexName: DUE_INDEX,
+            KeyConditionExpression: 'due_shard = :s AND due_at < :b',
+            ExpressionAttributeValues: { ':s': shard, ':b': before.toISOString() },
+            Limit: limitPerShard,
+          }),
+        ),
+      ),
+    );
+    return pages.flatMap((p) => (p.Items ?? []).map(map));
+  } catch (err) {
+    throw new StoreError('could not read the due index', { cause: err });
+  }
+}
+
+export async function postponeDue(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  key: Record<string, string>,
+  expectedDueAt: string,
+  until: Date,
+): Promise<boolean> {
+  try {
+    await doc.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: key,
+        UpdateExpression: 'SET due_at = :until',
+        ConditionExpression: 'due_at = :expected',
+        ExpressionAttributeValues: { ':until': until.toISOString(), ':expected': expectedDueAt },
+      }),
+    );
+    return true;
+  } catch (err) {
+    if (isConditionalCheckFailed(err)) return false;
+    throw new StoreError('could not postpone due item', { cause: err });
+  }
+}

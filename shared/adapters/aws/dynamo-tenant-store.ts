@@ -1,0 +1,56 @@
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { StoreError } from './errors.ts';
+import type { Tenant } from '../../usecases/tenants.ts';
+
+/** Tenants (`TENANT#<id>`) and API key hashes (`KEY#<sha256>`) in one table. */
+export class DynamoTenantStore {
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly table: string;
+  constructor(doc: DynamoDBDocumentClient, table: string) {
+    this.doc = doc;
+    this.table = table;
+  }
+
+  async get(tenantId: string): Promise<Tenant | undefined> {
+    const item = await this.getItem(`TENANT#${tenantId}`);
+    return item ? (item['tenant'] as Tenant) : undefined;
+  }
+
+  /** Stores the tenant unless it exists; true when it was created. */
+  async createIfAbsent(tenant: Tenant): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { pk: `TENANT#${tenant.id}`, tenant },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof Error && err.name === 'ConditionalCheckFailedException') return false;
+      throw new StoreError('could not create tenant', { cause: err });
+    }
+  }
+
+  async putKey(keyHash: string, tenantId: string): Promise<void> {
+    try {
+      await this.doc.send(new PutCommand({ TableName: this.table, Item: { pk: `KEY#${keyHash}`, tenant_id: tenantId } }));
+    } catch (err) {
+      throw new StoreError('could not store API key', { cause: err });
+    }
+  }
+
+  async tenantIdForKey(keyHash: string): Promise<string | undefined> {
+    const item = await this.getItem(`KEY#${keyHash}`);
+    return item ? (item['tenant_id'] as string) : undefined;
+  }
+
+  private async getItem(pk: string) {
+    try {
+      return (await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk } }))).Item;
+    } catch (err) {
+      throw new StoreError('could not read tenants table', { cause: err });
+    }
+  }
+}

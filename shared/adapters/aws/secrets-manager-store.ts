@@ -1,0 +1,52 @@
+import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { errorName, SecretStoreError } from './errors.ts';
+import type { SecretStore } from '../../usecases/ports.ts';
+
+/** Secrets Manager behind the SecretStore port: one secret per name, created on first put. */
+export class SecretsManagerStore implements SecretStore {
+  private readonly client: SecretsManagerClient;
+  constructor(client: SecretsManagerClient) {
+    this.client = client;
+  }
+
+  async get(name: string): Promise<string | undefined> {
+    try {
+      const out = await this.client.send(new GetSecretValueCommand({ SecretId: name }));
+      return out.SecretString;
+    } catch (err) {
+      if (errorName(err) === 'ResourceNotFoundException') return undefined;
+      throw new SecretStoreError(`could not read secret ${name}`, { cause: err });
+    }
+  }
+
+  async put(name: string, value: string): Promise<void> {
+    try {
+      await this.client.send(new PutSecretValueCommand({ SecretId: name, SecretString: value }));
+      return;
+    } catch (err) {
+      if (errorName(err) !== 'ResourceNotFoundException') {
+        throw new SecretStoreError(`could not write secret ${name}`, { cause: err });
+      }
+    }
+    try {
+      await this.client.send(new CreateSecretCommand({ Name: name, SecretString: value }));
+    } catch (err) {
+      throw new SecretStoreError(`could not create secret ${name}`, { cause: err });
+    }
+  }
+
+  async delete(name: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteSecretCommand({ SecretId: name, ForceDeleteWithoutRecovery: true }));
+    } catch (err) {
+      if (errorName(err) === 'ResourceNotFoundException') return;
+      throw new SecretStoreError(`could not delete secret ${name}`, { cause: err });
+    }
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * A delivery is one event on its way to one webhook; each try is an attempt in the delivery log.
+ *
+ *   pending --2xx--> succeeded
+ *   pending --failure, rungs left--> pending (next_attempt_at set, retry queued)
+ *   pending --failure, last rung--> failed
+ *   pending --webhook gone/inactive/disabled--> cancelled
+ */
+export type DeliveryState = 'pending' | 'succeeded' | 'failed' | 'cancelled';
+
+export type AttemptTrigger = 'scheduled' | 'manual' | 'test';
+
+export interface Delivery {
+  readonly delivery_id: string;
+  readonly tenant_id: string;
+  readonly webhook_id: string;
+  readonly event_id: string;
+  readonly event_type: string;
+  readonly state: DeliveryState;
+  /** Highest attempt number claimed by a dispatcher (0 before the first). */
+  readonly attempts_started: number;
+  /** Highest attempt number whose outcome is recorded. */
+  readonly attempts_completed: number;
+  readonly claimed_at?: string;
+  readonly next_attempt_at?: string;
+  readonly created_at: string;
+  readonly updated_at: string;
+}
+
+/** One line of the delivery log. */
+export interface Attempt {
+  readonly id: string;
+  readonly tenant_id: string;
+  readonly webhook_id: string;
+  readonly delivery_id: string;
+  readonly event_id: string;
+  readonly event: string;
+  /** 1-based. */
+  readonly attempt: number;
+  readonly trigger: AttemptTrigger;
+  readonly success: boolean;
+  readonly status_code: number | null;
+  readonly response_time_ms: number;
+  readonly error?: string;
+  /** The first bytes of the receiver's answer, for debugging. */
+  readonly response_body?: string;
+  readonly attempted_at: string;
+  readonly next_attempt_at?: string;
+}
+
+/** The attempt as the API shows it (CONTRACT.md section 4). */
+export function attemptView(a: Attempt) {
+  return {
+    id: a.id,
+    delivery_id: a.delivery_id,
+    event_id: a.event_id,
+    event: a.event,
+    attempt: a.attempt,
+    trigger: a.trigger,
+    success: a.success,
+    status_code: a.status_code,
+    response_time_ms: a.response_time_ms,
+    ...(a.error === undefined ? {} : { error: a.error }),
+    ...(a.response_body === undefined ? {} : { response_body: a.response_body }),
+    attempted_at: a.attempted_at,
+    ...(a.next_attempt_at === undefined ? {} : { next_attempt_at: a.next_attempt_at }),
+  };
+}
+
+/** The message on the deliveries queue: which attempt of which delivery to make. */
+export interface DeliveryMessage {
+  readonly delivery_id: string;
+  readonly tenant_id: string;
+  readonly webhook_id: string;
+  readonly event_id: string;
+  readonly attempt: number;
+  readonly trigger?: AttemptTrigger;
+}

@@ -1,0 +1,54 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+function base32(bytes: Uint8Array, length: number): string {
+  let out = '';
+  let buffer = 0;
+  let bits = 0;
+  for (const byte of bytes) {
+    buffer = (buffer << 8) | byte;
+    bits += 8;
+    while (bits >= 5 && out.length < length) {
+      out += CROCKFORD[(buffer >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    buffer &= (1 << bits) - 1;
+  }
+  return out;
+}
+
+/** A ULID (time-ordered, 26 Crockford base32 characters): ids sort by creation time. */
+export function ulid(now: number = Date.now()): string {
+  let time = '';
+  for (let rest = now, i = 0; i < 10; i++, rest = Math.floor(rest / 32)) time = CROCKFORD[rest % 32] + time;
+  return time + base32(randomBytes(10), 16);
+}
+
+export const newEventId = (): string => `evt_${ulid()}`;
+export const newWebhookId = (): string => `wh_${ulid()}`;
+export const newTenantId = (): string => `ten_${ulid()}`;
+export const newAttemptId = (): string => `att_${ulid()}`;
+
+/**
+ * The delivery of one event to one webhook has a deterministic id, so that a fan-out that runs
+ * twice for the same event (an SQS redelivery) finds the deliveries it already created.
+ */
+export function deliveryIdFor(tenantId: string, eventId: string, webhookId: string): string {
+  const digest = createHash('sha256').update(`${tenantId}\n${eventId}\n${webhookId}`).digest();
+  return `dlv_${base32(digest, 26)}`;
+}
+
+/** A secret in the Standard Webhooks form: `whsec_` + base64 of 32 random bytes. */
+export const newSigningSecret = (): string => `whsec_${randomBytes(32).toString('base64')}`;
+
+/** An API key: `hk_` + 32 random bytes, base64url. Only its SHA-256 is stored. */
+export const newApiKey = (): string => `hk_${randomBytes(32).toString('base64url')}`;
+
+export const hashApiKey = (key: string): string => createHash('sha256').update(key).digest('hex');
+
+/** The shard of the sparse `due` index an item goes to. */
+export function dueShard(id: string, shards: number): string {
+  const digest = createHash('sha256').update(id).digest();
+  return `due#${digest.readUInt32BE(0) % shards}`;
+}

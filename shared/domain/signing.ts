@@ -1,0 +1,57 @@
+import { createHmac } from 'node:crypto';
+
+/**
+ * The two signatures a receiver can check (CONTRACT.md section 5). Both cover the exact bytes
+ * sent, so callers sign the serialized body they are about to POST, never an object.
+ */
+
+/** `sha256=<hex HMAC-SHA256 of the raw body>`, keyed with the secret's UTF-8 bytes (NetRecon style). */
+export function hexSignature(secret: string, body: string | Uint8Array): string {
+  return 'sha256=' + createHmac('sha256', secret).update(body).digest('hex');
+}
+
+const WHSEC_PREFIX = 'whsec_';
+
+/** Standard Webhooks key: the base64 part of a `whsec_` secret, otherwise the secret's UTF-8 bytes. */
+export function standardWebhooksKey(secret: string): Buffer {
+  return secret.startsWith(WHSEC_PREFIX)
+    ? Buffer.from(secret.slice(WHSEC_PREFIX.length), 'base64')
+    : Buffer.from(secret, 'utf8');
+}
+
+/**
+ * `webhook-signature` value: one `v1,<base64 HMAC>` per active secret, space separated, over
+ * `<msgId>.<timestamp>.<body>`.
+ */
+export function standardWebhooksSignature(
+  secrets: readonly string[],
+  msgId: string,
+  timestampSeconds: number,
+  body: string,
+): string {
+  const signed = `${msgId}.${timestampSeconds}.${body}`;
+  return secrets
+    .map((s) => 'v1,' + createHmac('sha256', standardWebhooksKey(s)).update(signed).digest('base64'))
+    .join(' ');
+}
+
+export interface SignatureInput {
+  /** Active secrets, newest first: the hex header uses the first. */
+  readonly secrets: readonly string[];
+  readonly signatureHeader: string;
+  readonly msgId: string;
+  readonly timestampSeconds: number;
+  readonly body: string;
+}
+
+/** All signature headers for one attempt; none when the webhook has no secret. */
+export function signatureHeaders(input: SignatureInput): Record<string, string> {
+  const [current] = input.secrets;
+  if (current === undefined) return {};
+  return {
+    [input.signatureHeader]: hexSignature(current, input.body),
+    'webhook-id': input.msgId,
+    'webhook-timestamp': String(input.timestampSeconds),
+    'webhook-signature': standardWebhooksSignature(input.secrets, input.msgId, input.timestampSeconds, input.body),
+  };
+}

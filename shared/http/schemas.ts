@@ -1,0 +1,142 @@
+import { z } from 'zod';
+import { EVENT_ID_PATTERN, MAX_EVENT_ID_LENGTH, MAX_EVENTS_PER_BATCH } from '../domain/events.ts';
+import { WEBHOOK_FORMATS } from '../domain/webhooks.ts';
+
+/**
+ * The request and response schemas of the API. Requests are validated with them, and the
+ * OpenAPI document (http/openapi.ts) is generated from them, so the two cannot disagree.
+ */
+
+export const EventTypeName = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[a-z0-9_]+(\.[a-z0-9_]+)*$/, 'must be dot-separated lower-case words, e.g. scan.completed');
+
+export const EventInput = z.strictObject({
+  event: EventTypeName.describe('Event type from the catalogue, e.g. `scan.completed`.'),
+  data: z.record(z.string(), z.unknown()).describe('The event payload, a JSON object.'),
+  id: z
+    .string()
+    .min(1)
+    .max(MAX_EVENT_ID_LENGTH)
+    .regex(EVENT_ID_PATTERN, 'may hold letters, digits and . _ : ~ - only')
+    .optional()
+    .describe('Idempotency key: the same id published again by the same tenant is delivered only once.'),
+  timestamp: z.iso.datetime({ offset: true }).optional().describe('ISO 8601; defaults to the time of receipt.'),
+});
+export type EventInput = z.infer<typeof EventInput>;
+
+export const EventBatchInput = z.strictObject({
+  events: z.array(EventInput).min(1).max(MAX_EVENTS_PER_BATCH),
+});
+
+export const PublishBody = z.union([EventInput, EventBatchInput]);
+export const PublishResult = z.object({ ids: z.array(z.string()) });
+
+const Pattern = z
+  .string()
+  .min(1)
+  .max(100)
+  .describe('An event type, a prefix pattern such as `alert.*`, or `*`.');
+
+const Secret = z.string().min(16).max(256).describe('HMAC secret; `whsec_` secrets are base64-decoded for Standard Webhooks.');
+
+const HeaderName = z.string().min(1).max(100).regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be a valid header name');
+
+export const ReceiverAuthInput = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('none') }),
+  z.strictObject({ type: z.literal('bearer'), token: z.string().min(1).max(4096) }),
+  z.strictObject({ type: z.literal('basic'), username: z.string().min(1).max(256), password: z.string().min(1).max(1024) }),
+  z.strictObject({ type: z.literal('header'), name: HeaderName, value: z.string().min(1).max(4096) }),
+  z.strictObject({
+    type: z.literal('oauth2'),
+    token_url: z.url(),
+    client_id: z.string().min(1).max(512),
+    client_secret: z.string().min(1).max(4096),
+    scope: z.string().max(1024).optional(),
+  }),
+]);
+export type ReceiverAuthInput = z.infer<typeof ReceiverAuthInput>;
+
+export const WebhookCreateInput = z.strictObject({
+  url: z.string().min(1).max(2048).describe('Absolute https:// URL (http:// only where private targets are allowed).'),
+  events: z.array(Pattern).min(1).max(100),
+  secret: Secret.optional().describe('Without it the server generates `whsec_` + base64 of 32 random bytes, returned once.'),
+  active: z.boolean().optional(),
+  description: z.string().max(1000).optional(),
+  owner_email: z.email().max(254).optional(),
+  auth: ReceiverAuthInput.optional(),
+  format: z.enum(WEBHOOK_FORMATS).optional(),
+});
+export type WebhookCreateInput = z.infer<typeof WebhookCreateInput>;
+
+export const WebhookPatchInput = WebhookCreateInput.partial();
+export type WebhookPatchInput = z.infer<typeof WebhookPatchInput>;
+
+export const PageQuery = z.object({
+  page: z.coerce.number().int().min(1).max(10_000).default(1),
+  per_page: z.coerce.number().int().min(1).max(100).default(25),
+});
+
+export const WebhookView = z.object({
+  id: z.string(),
+  url: z.string(),
+  events: z.array(z.string()),
+  active: z.boolean(),
+  status: z.enum(['healthy', 'failing', 'disabled']),
+  description: z.string(),
+  format: z.enum(WEBHOOK_FORMATS),
+  auth: z.object({ type: z.enum(['none', 'bearer', 'basic', 'header', 'oauth2']) }),
+  owner_email: z.string(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export const WebhookCreated = WebhookView.extend({
+  secret: z.string().optional().describe('Only when the server generated it; never shown again.'),
+});
+
+export const AttemptView = z.object({
+  id: z.string(),
+  delivery_id: z.string(),
+  event_id: z.string(),
+  event: z.string(),
+  attempt: z.number().int().min(1),
+  trigger: z.enum(['scheduled', 'manual', 'test']),
+  success: z.boolean(),
+  status_code: z.number().int().nullable(),
+  response_time_ms: z.number(),
+  error: z.string().optional(),
+  response_body: z.string().optional(),
+  attempted_at: z.string(),
+  next_attempt_at: z.string().optional(),
+});
+
+const paged = <T extends z.ZodType>(item: T) =>
+  z.object({ items: z.array(item), page: z.number().int(), per_page: z.number().int(), has_more: z.boolean() });
+export const WebhookList = paged(WebhookView);
+export const AttemptList = paged(AttemptView);
+
+export const TestResult = z.object({
+  delivered: z.boolean(),
+  status_code: z.number().int().nullable(),
+  response_time_ms: z.number(),
+  error: z.string().optional(),
+});
+
+export const EventTypeList = z.object({
+  items: z.array(z.object({ type: z.string(), title: z.string(), description: z.string() })),
+});
+
+export const TenantCreateInput = z.strictObject({
+  name: z.string().min(1).max(200),
+  owner_email: z.email().max(254),
+});
+export const TenantCreated = z.object({ tenant_id: z.string(), api_key: z.string() });
+
+export const ErrorBody = z.object({ error: z.string(), details: z.array(z.unknown()).optional() });
+
+/** zod issues as `details` entries: where and what. */
+export function issueDetails(error: z.ZodError): { path: string; message: string }[] {
+  return error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message }));
+}

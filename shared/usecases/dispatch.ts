@@ -1,0 +1,171 @@
+import type { Catalogue } from '../domain/catalogue.ts';
+import type { Attempt, Delivery, DeliveryMessage } from '../domain/deliveries.ts';
+import type { PublishedEvent } from '../domain/events.ts';
+import { newAttemptId } from '../domain/ids.ts';
+import { nextStep } from '../domain/retry-policy.ts';
+import { isReceiving, type Webhook, type WebhookCredentials } from '../domain/webhooks.ts';
+import { attemptOutcome, outboundRequest, type AttemptOutcome, type OutboundSettings } from './outbound-request.ts';
+import type { Clock, HttpSender, OutboundRequest, SendResult } from './ports.ts';
+
+/** Port: delivery state with attempt claims (see DynamoDeliveryStore). */
+export interface DeliveryClaims {
+  claim(deliveryId: string, attempt: number, now: Date, staleBefore: Date): Promise<Delivery | undefined>;
+  complete(
+    deliveryId: string,
+    attempt: number,
+    completion:
+      | { kind: 'succeeded' }
+      | { kind: 'retry'; nextAttemptAt: Date }
+      | { kind: 'failed' }
+      | { kind: 'cancelled'; reason: string },
+    now: Date,
+  ): Promise<void>;
+}
+
+export interface WebhookReader {
+  get(tenantId: string, webhookId: string): Promise<Webhook | undefined>;
+}
+export interface EventReader {
+  get(tenantId: string, eventId: string): Promise<PublishedEvent | undefined>;
+}
+export interface CredentialsReader {
+  get(webhook: Webhook): Promise<WebhookCredentials>;
+}
+export interface AttemptRecorder {
+  record(attempt: Attempt): Promise<void>;
+}
+/** Port: makes a delivery message arrive again at (or shortly after) `at`. */
+export interface RetryScheduler {
+  schedule(message: DeliveryMessage, at: Date): Promise<void>;
+}
+
+export interface DispatchSettings extends OutboundSettings {
+  readonly retryDelaysSeconds: readonly number[];
+  readonly catalogue: Catalogue;
+}
+
+/** The pipeline's states: what `prepare` found, then what `send` got. */
+type Prepared =
+  | { readonly kind: 'skip'; readonly reason: string }
+  | { readonly kind: 'cancel'; readonly delivery: Delivery; readonly reason: string }
+  | {
+      readonly kind: 'ready';
+      readonly delivery: Delivery;
+      readonly webhook: Webhook;
+      readonly event: PublishedEvent;
+      readonly request: OutboundRequest;
+    };
+
+export type DispatchResult =
+  | { readonly kind: 'skipped'; readonly reason: string }
+  | { readonly kind: 'cancelled'; readonly reason: string }
+  | { readonly kind: 'succeeded'; readonly statusCode: number }
+  | { readonly kind: 'retrying'; readonly nextAttemptAt: Date; readonly error: string }
+  | { readonly kind: 'failed'; readonly error: string };
+
+/**
+ * One attempt of one delivery: prepare (claim, load, build and sign) -> send -> record the
+ * outcome and arrange the next step. Infrastructure faults (a store or the secret store down)
+ * throw, so the queue redelivers the message; a receiver's failure is a recorded attempt.
+ */
+export class DispatchDelivery {
+  private readonly deps: {
+    readonly deliveries: DeliveryClaims;
+    readonly webhooks: WebhookReader;
+    readonly events: EventReader;
+    readonly credentials: CredentialsReader;
+    readonly attempts: AttemptRecorder;
+    readonly sender: HttpSender;
+    readonly retries: RetryScheduler;
+    readonly clock: Clock;
+    readonly settings: DispatchSettings;
+  };
+  constructor(deps: DispatchDelivery['deps']) {
+    this.deps = deps;
+  }
+
+  async execute(message: DeliveryMessage): Promise<DispatchResult> {
+    const prepared = await this.prepare(message);
+    switch (prepared.kind) {
+      case 'skip':
+        return { kind: 'skipped', reason: prepared.reason };
+      case 'cancel':
+        await this.deps.deliveries.complete(message.delivery_id, message.attempt, { kind: 'cancelled', reason: prepared.reason }, this.deps.clock());
+        return { kind: 'cancelled', reason: prepared.reason };
+      case 'ready': {
+        const result = await this.deps.sender.post(prepared.request);
+        return this.record(message, prepared, result);
+      }
+    }
+  }
+
+  private async prepare(message: DeliveryMessage): Promise<Prepared> {
+    const now = this.deps.clock();
+    // A claimed attempt whose dispatcher died may be claimed again once it cannot still be running.
+    const staleBefore = new Date(now.getTime() - this.deps.settings.requestTimeoutMs - 60_000);
+    const delivery = await this.deps.deliveries.claim(message.delivery_id, message.attempt, now, staleBefore);
+    if (!delivery) return { kind: 'skip', reason: 'attempt already made or delivery finished' };
+    const [webhook, event] = await Promise.all([
+      this.deps.webhooks.get(message.tenant_id, message.webhook_id),
+      this.deps.events.get(message.tenant_id, message.event_id),
+    ]);
+    if (!webhook) return { kind: 'cancel', delivery, reason: 'webhook deleted' };
+    if (!isReceiving(webhook)) return { kind: 'cancel', delivery, reason: webhook.active ? 'webhook disabled' : 'webhook inactive' };
+    if (!event) return { kind: 'cancel', delivery, reason: 'event no longer stored' };
+    const credentials = await this.deps.credentials.get(webhook);
+    return { kind: 'ready', delivery, webhook, event, request: outboundRequest(webhook, credentials, event, this.deps.settings, now) };
+  }
+
+  private async record(
+    message: DeliveryMessage,
+    prepared: Extract<Prepared, { kind: 'ready' }>,
+    result: SendResult,
+  ): Promise<DispatchResult> {
+    const now = this.deps.clock();
+    const outcome = attemptOutcome(result, now);
+    const next = outcome.success || outcome.gone ? undefined : nextStep(this.deps.settings.retryDelaysSeconds, message.attempt, outcome.retryAfterSeconds);
+    const nextAttemptAt = next?.kind === 'retry' ? new Date(now.getTime() + next.delaySeconds * 1000) : undefined;
+    await this.deps.attempts.record(attemptRecord(message, prepared.event, outcome, result, now, nextAttemptAt));
+
+    if (outcome.success) {
+      await this.deps.deliveries.complete(message.delivery_id, message.attempt, { kind: 'succeeded' }, now);
+      return { kind: 'succeeded', statusCode: outcome.statusCode ?? 0 };
+    }
+    const error = outcome.error ?? 'failed';
+    if (nextAttemptAt) {
+      // Record the plan before queueing it: if queueing fails, the reconciler finds the delivery due.
+      await this.deps.deliveries.complete(message.delivery_id, message.attempt, { kind: 'retry', nextAttemptAt }, now);
+      await this.deps.retries.schedule({ ...message, attempt: message.attempt + 1, trigger: 'scheduled' }, nextAttemptAt);
+      return { kind: 'retrying', nextAttemptAt, error };
+    }
+    await this.deps.deliveries.complete(message.delivery_id, message.attempt, { kind: 'failed' }, now);
+    return { kind: 'failed', error };
+  }
+}
+
+function attemptRecord(
+  message: DeliveryMessage,
+  event: PublishedEvent,
+  outcome: AttemptOutcome,
+  result: SendResult,
+  now: Date,
+  nextAttemptAt: Date | undefined,
+): Attempt {
+  return {
+    id: newAttemptId(),
+    tenant_id: message.tenant_id,
+    webhook_id: message.webhook_id,
+    delivery_id: message.delivery_id,
+    event_id: event.id,
+    event: event.event,
+    attempt: message.attempt,
+    trigger: message.trigger ?? 'scheduled',
+    success: outcome.success,
+    status_code: outcome.statusCode,
+    response_time_ms: result.durationMs,
+    ...(outcome.error === undefined ? {} : { error: outcome.error }),
+    ...(result.kind === 'response' && result.bodyPrefix ? { response_body: result.bodyPrefix } : {}),
+    attempted_at: now.toISOString(),
+    ...(nextAttemptAt ? { next_attempt_at: nextAttemptAt.toISOString() } : {}),
+  };
+}

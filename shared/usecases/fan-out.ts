@@ -1,0 +1,87 @@
+import type { DeliveryMessage } from '../domain/deliveries.ts';
+import type { PublishedEvent } from '../domain/events.ts';
+import { deliveryIdFor } from '../domain/ids.ts';
+import { subscribes } from '../domain/matching.ts';
+import { isReceiving, type Webhook } from '../domain/webhooks.ts';
+import type { Clock } from './ports.ts';
+
+export type NewDelivery = Pick<DeliveryMessage, 'delivery_id' | 'tenant_id' | 'webhook_id' | 'event_id'> & {
+  readonly event_type: string;
+};
+
+/** Port: a tenant's webhooks, a page at a time. */
+export interface WebhookPages {
+  pages(tenantId: string): AsyncIterable<readonly Webhook[]>;
+}
+
+/** Port: fan-out progress on the stored event. */
+export interface FanoutProgress {
+  /** Returns how many times fan-out has started for this event, this run included. */
+  beginFanout(tenantId: string, eventId: string): Promise<number>;
+  finishFanout(tenantId: string, eventId: string, at: Date): Promise<void>;
+}
+
+/** Port: delivery records. */
+export interface DeliveryCreator {
+  createMany(deliveries: readonly NewDelivery[], now: Date, ifAbsent: boolean): Promise<NewDelivery[]>;
+}
+
+/** Port: the deliveries queue. */
+export interface DeliveryQueue {
+  enqueue(messages: readonly DeliveryMessage[], delaySeconds?: number): Promise<void>;
+}
+
+/** Which webhooks an event goes to: receiving ones that subscribe to its type. */
+export function recipients(webhooks: readonly Webhook[], event: Pick<PublishedEvent, 'event'>): Webhook[] {
+  return webhooks.filter((w) => isReceiving(w) && subscribes(w.events, event.event));
+}
+
+/**
+ * Fan-out: one delivery per receiving, matching webhook, queued for the dispatcher. Delivery ids
+ * are derived from (tenant, event, webhook), so running it twice for one event (an SQS
+ * redelivery, the reconciler) creates and queues nothing twice: the first run writes with
+ * BatchWriteItem, later runs with conditional puts and queue only what they created.
+ */
+export class FanOutEvent {
+  private readonly webhooks: WebhookPages;
+  private readonly progress: FanoutProgress;
+  private readonly deliveries: DeliveryCreator;
+  private readonly queue: DeliveryQueue;
+  private readonly clock: Clock;
+  constructor(deps: {
+    webhooks: WebhookPages;
+    progress: FanoutProgress;
+    deliveries: DeliveryCreator;
+    queue: DeliveryQueue;
+    clock: Clock;
+  }) {
+    this.webhooks = deps.webhooks;
+    this.progress = deps.progress;
+    this.deliveries = deps.deliveries;
+    this.queue = deps.queue;
+    this.clock = deps.clock;
+  }
+
+  /** Returns the number of deliveries queued. */
+  async execute(event: PublishedEvent): Promise<number> {
+    const run = await this.progress.beginFanout(event.tenant_id, event.id);
+    let queued = 0;
+    for await (const page of this.webhooks.pages(event.tenant_id)) {
+      const wanted = recipients(page, event).map((w) => ({
+        delivery_id: deliveryIdFor(event.tenant_id, event.id, w.id),
+        tenant_id: event.tenant_id,
+        webhook_id: w.id,
+        event_id: event.id,
+        event_type: event.event,
+      }));
+      if (wanted.length === 0) continue;
+      const created = await this.deliveries.createMany(wanted, this.clock(), run > 1);
+      await this.queue.enqueue(
+        created.map(({ event_type: _t, ...ref }) => ({ ...ref, attempt: 1, trigger: 'scheduled' as const })),
+      );
+      queued += created.length;
+    }
+    await this.progress.finishFanout(event.tenant_id, event.id, this.clock());
+    return queued;
+  }
+}

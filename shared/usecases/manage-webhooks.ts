@@ -1,0 +1,189 @@
+import type { Catalogue } from '../domain/catalogue.ts';
+import { TEST_EVENT_TYPE } from '../domain/catalogue.ts';
+import type { Attempt } from '../domain/deliveries.ts';
+import { newAttemptId, newSigningSecret, newWebhookId, ulid } from '../domain/ids.ts';
+import { isKnownPattern } from '../domain/matching.ts';
+import type { ReceiverAuth, Webhook, WebhookCredentials } from '../domain/webhooks.ts';
+import { NotFoundError, NotSupportedError, ValidationError } from '../errors.ts';
+import type { WebhookCreateInput, WebhookPatchInput } from '../http/schemas.ts';
+import { credentialsSecretName } from './credentials.ts';
+import { attemptOutcome, outboundRequest, type OutboundSettings } from './outbound-request.ts';
+import type { Clock, HttpSender, SecretStore } from './ports.ts';
+import type { Tenant } from './tenants.ts';
+import { checkWebhookUrl } from './webhook-urls.ts';
+
+/** Port: webhook rows. */
+export interface WebhookRepository {
+  get(tenantId: string, webhookId: string): Promise<Webhook | undefined>;
+  create(webhook: Webhook): Promise<void>;
+  update(tenantId: string, webhookId: string, fields: Partial<Webhook>): Promise<Webhook | undefined>;
+  delete(tenantId: string, webhookId: string): Promise<boolean>;
+  list(tenantId: string, page: number, perPage: number): Promise<{ items: Webhook[]; hasMore: boolean }>;
+}
+/** Port: the delivery log. */
+export interface AttemptLog {
+  record(attempt: Attempt): Promise<void>;
+  list(webhookId: string, page: number, perPage: number): Promise<{ items: Attempt[]; hasMore: boolean }>;
+}
+export interface TenantReader {
+  get(tenantId: string): Promise<Tenant | undefined>;
+}
+
+export interface ManageWebhooksSettings extends OutboundSettings {
+  readonly allowPrivateTargets: boolean;
+  readonly secretPrefix: string;
+}
+
+/** Auth types this version can send with. */
+const SUPPORTED_AUTH = new Set<ReceiverAuth['type']>(['none', 'bearer', 'basic', 'header']);
+
+/** The customer's side of webhooks: CRUD, the test event and the delivery log (CONTRACT.md section 4). */
+export class ManageWebhooks {
+  private readonly deps: {
+    readonly webhooks: WebhookRepository;
+    readonly attempts: AttemptLog;
+    readonly tenants: TenantReader;
+    readonly secrets: SecretStore;
+    readonly sender: HttpSender;
+    readonly clock: Clock;
+    readonly catalogue: Catalogue;
+    readonly settings: ManageWebhooksSettings;
+  };
+  constructor(deps: ManageWebhooks['deps']) {
+    this.deps = deps;
+  }
+
+  async create(tenantId: string, input: WebhookCreateInput): Promise<{ webhook: Webhook; generatedSecret?: string }> {
+    const url = checkWebhookUrl(input.url, this.deps.settings.allowPrivateTargets);
+    this.checkPatterns(input.events);
+    const auth = this.checkAuth(input.auth ?? { type: 'none' });
+    const generatedSecret = input.secret === undefined ? newSigningSecret() : undefined;
+    const ownerEmail = input.owner_email ?? (await this.deps.tenants.get(tenantId))?.owner_email ?? '';
+    const now = this.deps.clock().toISOString();
+    const webhook: Webhook = {
+      tenant_id: tenantId,
+      id: newWebhookId(),
+      url: url.toString(),
+      events: [...new Set(input.events)],
+      active: input.active ?? true,
+      status: 'healthy',
+      description: input.description ?? '',
+      format: input.format ?? 'standard',
+      auth_type: auth.type,
+      owner_email: ownerEmail,
+      has_secret: true,
+      credentials_version: 1,
+      created_at: now,
+      updated_at: now,
+    };
+    // Credentials first: a dispatcher must never find a webhook whose credentials are not there yet.
+    await this.writeCredentials(webhook.id, { signing_secrets: [input.secret ?? generatedSecret!], auth });
+    await this.deps.webhooks.create(webhook);
+    return generatedSecret === undefined ? { webhook } : { webhook, generatedSecret };
+  }
+
+  async get(tenantId: string, webhookId: string): Promise<Webhook> {
+    const webhook = await this.deps.webhooks.get(tenantId, webhookId);
+    if (!webhook) throw new NotFoundError(`No webhook ${webhookId}`);
+    return webhook;
+  }
+
+  list(tenantId: string, page: number, perPage: number) {
+    return this.deps.webhooks.list(tenantId, page, perPage);
+  }
+
+  async update(tenantId: string, webhookId: string, patch: WebhookPatchInput): Promise<Webhook> {
+    const current = await this.get(tenantId, webhookId);
+    const fields: Partial<{ -readonly [K in keyof Webhook]: Webhook[K] }> = { updated_at: this.deps.clock().toISOString() };
+    if (patch.url !== undefined) fields.url = checkWebhookUrl(patch.url, this.deps.settings.allowPrivateTargets).toString();
+    if (patch.events !== undefined) {
+      this.checkPatterns(patch.events);
+      fields.events = [...new Set(patch.events)];
+    }
+    if (patch.active !== undefined) fields.active = patch.active;
+    if (patch.description !== undefined) fields.description = patch.description;
+    if (patch.owner_email !== undefined) fields.owner_email = patch.owner_email;
+    if (patch.format !== undefined) fields.format = patch.format;
+    if (patch.auth !== undefined || patch.secret !== undefined) {
+      const existing = await this.readCredentials(webhookId);
+      const auth = patch.auth === undefined ? existing.auth : this.checkAuth(patch.auth);
+      const secrets = patch.secret === undefined ? existing.signing_secrets : [patch.secret];
+      await this.writeCredentials(webhookId, { signing_secrets: secrets, auth });
+      fields.auth_type = auth.type;
+      fields.credentials_version = current.credentials_version + 1;
+    }
+    const updated = await this.deps.webhooks.update(tenantId, webhookId, fields);
+    if (!updated) throw new NotFoundError(`No webhook ${webhookId}`);
+    return updated;
+  }
+
+  async delete(tenantId: string, webhookId: string): Promise<void> {
+    if (!(await this.deps.webhooks.delete(tenantId, webhookId))) throw new NotFoundError(`No webhook ${webhookId}`);
+    await this.deps.secrets.delete(credentialsSecretName(this.deps.settings.secretPrefix, webhookId));
+  }
+
+  /** Sends a `webhook.test` event now, in the webhook's format and auth, and reports what the receiver said. */
+  async test(tenantId: string, webhookId: string) {
+    const webhook = await this.get(tenantId, webhookId);
+    const credentials = await this.readCredentials(webhookId);
+    const now = this.deps.clock();
+    const event = {
+      tenant_id: tenantId,
+      id: `evt_test_${ulid()}`,
+      event: TEST_EVENT_TYPE,
+      timestamp: now.toISOString(),
+      data: { message: 'Hello, world!', webhook_id: webhookId },
+      received_at: now.toISOString(),
+    };
+    const result = await this.deps.sender.post(outboundRequest(webhook, credentials, event, this.deps.settings, now));
+    const outcome = attemptOutcome(result, this.deps.clock());
+    await this.deps.attempts.record({
+      id: newAttemptId(),
+      tenant_id: tenantId,
+      webhook_id: webhookId,
+      delivery_id: `dlv_test_${ulid()}`,
+      event_id: event.id,
+      event: event.event,
+      attempt: 1,
+      trigger: 'test',
+      success: outcome.success,
+      status_code: outcome.statusCode,
+      response_time_ms: result.durationMs,
+      ...(outcome.error === undefined ? {} : { error: outcome.error }),
+      attempted_at: now.toISOString(),
+    });
+    return {
+      delivered: outcome.success,
+      status_code: outcome.statusCode,
+      response_time_ms: result.durationMs,
+      ...(outcome.error === undefined ? {} : { error: outcome.error }),
+    };
+  }
+
+  async deliveries(tenantId: string, webhookId: string, page: number, perPage: number) {
+    await this.get(tenantId, webhookId);
+    return this.deps.attempts.list(webhookId, page, perPage);
+  }
+
+  private checkPatterns(patterns: readonly string[]): void {
+    const known = this.deps.catalogue.types.map((t) => t.type);
+    const unknown = patterns.flatMap((p, i) =>
+      isKnownPattern(p, known) ? [] : [{ path: `events.${i}`, message: `"${p}" matches no event type in the catalogue` }],
+    );
+    if (unknown.length > 0) throw new ValidationError('Unknown event type in events', unknown);
+  }
+
+  private checkAuth(auth: ReceiverAuth): ReceiverAuth {
+    if (!SUPPORTED_AUTH.has(auth.type)) throw new NotSupportedError(`auth type "${auth.type}"`);
+    return auth;
+  }
+
+  private async readCredentials(webhookId: string): Promise<WebhookCredentials> {
+    const raw = await this.deps.secrets.get(credentialsSecretName(this.deps.settings.secretPrefix, webhookId));
+    return raw ? (JSON.parse(raw) as WebhookCredentials) : { signing_secrets: [], auth: { type: 'none' } };
+  }
+
+  private writeCredentials(webhookId: string, credentials: WebhookCredentials): Promise<void> {
+    return this.deps.secrets.put(credentialsSecretName(this.deps.settings.secretPrefix, webhookId), JSON.stringify(credentials));
+  }
+}

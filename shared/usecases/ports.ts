@@ -1,0 +1,37 @@
+/**
+ * Ports used by more than one use case. Ports used by one use case are declared in its own file.
+ */
+
+/** Named secret strings: Secrets Manager on AWS, 0600 files on one machine. */
+export interface SecretStore {
+  get(name: string): Promise<string | undefined>;
+  put(name: string, value: string): Promise<void>;
+  delete(name: string): Promise<void>;
+}
+
+/** The outcome of one HTTP POST to a receiver. Failures to connect are values, not exceptions. */
+export type SendResult =
+  | {
+      readonly kind: 'response';
+      readonly statusCode: number;
+      readonly headers: Readonly<Record<string, string | undefined>>;
+      /** The first bytes of the answer, for the delivery log. */
+      readonly bodyPrefix: string;
+      readonly durationMs: number;
+    }
+  | { readonly kind: 'error'; readonly error: string; readonly durationMs: number };
+
+export interface OutboundRequest {
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+  readonly timeoutMs: number;
+}
+
+/** POSTs to receivers; never follows redirects. */
+export interface HttpSender {
+  post(request: OutboundRequest): Promise<SendResult>;
+}
+
+export type Clock = () => Date;
+export const systemClock: Clock = () => new Date();

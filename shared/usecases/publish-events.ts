@@ -1,0 +1,72 @@
+import type { Catalogue } from '../domain/catalogue.ts';
+import type { PublishedEvent } from '../domain/events.ts';
+import { newEventId } from '../domain/ids.ts';
+import { ValidationError } from '../errors.ts';
+import type { EventInput } from '../http/schemas.ts';
+import type { Clock } from './ports.ts';
+
+/** Port: durable event storage with the idempotency check. */
+export interface EventStore {
+  putIfAbsent(event: PublishedEvent): Promise<'created' | 'duplicate-pending' | 'duplicate-done'>;
+}
+
+/** Port: the events queue in front of the fan-out. */
+export interface EventQueue {
+  enqueue(events: readonly PublishedEvent[]): Promise<void>;
+}
+
+export interface PublishLogger {
+  warn(message: string, extra: Record<string, unknown>): void;
+}
+
+/**
+ * Ingest: validate every event of the request, store each durably (idempotently), then queue
+ * them for fan-out. Nothing is stored unless every event is valid. Once stored, an event is
+ * accepted even if queueing fails: the reconciler finds it in the `due` index and queues it.
+ */
+export class PublishEvents {
+  private readonly store: EventStore;
+  private readonly queue: EventQueue;
+  private readonly catalogue: Catalogue;
+  private readonly clock: Clock;
+  private readonly log: PublishLogger;
+  constructor(deps: { store: EventStore; queue: EventQueue; catalogue: Catalogue; clock: Clock; log: PublishLogger }) {
+    this.store = deps.store;
+    this.queue = deps.queue;
+    this.catalogue = deps.catalogue;
+    this.clock = deps.clock;
+    this.log = deps.log;
+  }
+
+  async execute(tenantId: string, inputs: readonly EventInput[]): Promise<string[]> {
+    const unknown = inputs.flatMap((e, i) =>
+      this.catalogue.has(e.event) ? [] : [{ path: inputs.length > 1 ? `events.${i}.event` : 'event', message: `unknown event type "${e.event}"` }],
+    );
+    if (unknown.length > 0) throw new ValidationError('Unknown event type', unknown);
+    const ids = inputs.map((e) => e.id).filter((id) => id !== undefined);
+    if (new Set(ids).size !== ids.length) throw new ValidationError('The batch has the same event id twice');
+
+    const now = this.clock().toISOString();
+    const events: PublishedEvent[] = inputs.map((e) => ({
+      tenant_id: tenantId,
+      id: e.id ?? newEventId(),
+      event: e.event,
+      timestamp: e.timestamp ?? now,
+      data: e.data,
+      received_at: now,
+    }));
+    const outcomes = await Promise.all(events.map((e) => this.store.putIfAbsent(e)));
+    // A duplicate that is still pending may be one whose first enqueue was lost: queue it again.
+    // The fan-out is idempotent, so a second message costs a little and loses nothing.
+    const toQueue = events.filter((_, i) => outcomes[i] !== 'duplicate-done');
+    try {
+      await this.queue.enqueue(toQueue);
+    } catch (err) {
+      this.log.warn('events stored but not queued; the reconciler will queue them', {
+        count: toQueue.length,
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
+    return events.map((e) => e.id);
+  }
+}
