@@ -1,0 +1,146 @@
+/**
+ * The Hookline stack: HTTP API -> ingest -> events queue -> fan-out -> deliveries queue ->
+ * dispatcher, with a reconciler every five minutes for work that is due but was never queued.
+ */
+import { CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
+import type { StackProps } from 'aws-cdk-lib';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import type { Construct } from 'constructs';
+import { ENV } from '../../shared/config.ts';
+import { HooklineApi } from './api.ts';
+import { BATCHING_WINDOW, HooklineFunctions } from './functions.ts';
+import { grantAll } from './permissions.ts';
+import { HooklineQueues } from './queues.ts';
+import { functionTimeouts, resolveSettings } from './settings.ts';
+import type { HooklineSettings, ResolvedSettings } from './settings.ts';
+import { HooklineTables } from './tables.ts';
+
+/**
+ * Names of environment variables the stack sets besides the shared `ENV` ones of
+ * shared/config.ts; the function code reads them.
+ */
+export const EXTRA_ENV = {
+  /** admin-api: name of the Secrets Manager secret holding the admin API key. */
+  adminKeySecret: 'HOOKLINE_ADMIN_KEY_SECRET',
+  /** dispatcher: verified SES identity owner notifications are sent from (only when set). */
+  senderEmail: 'HOOKLINE_SENDER_EMAIL',
+} as const;
+
+export interface HooklineStackProps extends StackProps, HooklineSettings {}
+
+export class HooklineStack extends Stack {
+  readonly settings: ResolvedSettings;
+  readonly tables: HooklineTables;
+  readonly queues: HooklineQueues;
+  readonly functions: HooklineFunctions;
+  readonly api: HooklineApi;
+  readonly adminKey: Secret;
+
+  constructor(scope: Construct, id: string, props: HooklineStackProps = {}) {
+    super(scope, id, props);
+    const s = (this.settings = resolveSettings(props));
+    const timeouts = functionTimeouts(s);
+
+    this.tables = new HooklineTables(this, 'Tables');
+    this.queues = new HooklineQueues(this, 'Queues', {
+      fanoutTimeout: timeouts.fanout,
+      fanoutBatchingWindow: BATCHING_WINDOW.fanout,
+      dispatcherTimeout: timeouts.dispatcher,
+      dispatcherBatchingWindow: BATCHING_WINDOW.dispatcher,
+      alarmTopic: s.alarmTopic ?? (s.alarmTopicArn ? Topic.fromTopicArn(this, 'AlarmTopic', s.alarmTopicArn) : undefined),
+    });
+
+    const adminKeySecretName = `${s.secretPrefix}admin-api-key`;
+    this.adminKey = new Secret(this, 'AdminApiKey', {
+      secretName: adminKeySecretName,
+      description: 'Hookline admin API key: Authorization: Bearer <value> on /admin/v1/*',
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+    });
+    Validations.of(this.adminKey).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'The admin API key is a bearer token handed to the platform team, not a credential of another service: there is no rotation Lambda that could update its holders, so the platform team rotates it by putting a new value (per-webhook signing secrets are rotated through the webhooks API).',
+    });
+
+    const t = this.tables;
+    const environment: Record<string, string> = {
+      [ENV.tenantsTable]: t.tenants.tableName,
+      [ENV.webhooksTable]: t.webhooks.tableName,
+      [ENV.eventsTable]: t.events.tableName,
+      [ENV.deliveriesTable]: t.deliveries.tableName,
+      [ENV.attemptsTable]: t.attempts.tableName,
+      [ENV.eventsQueueUrl]: this.queues.eventsQueue.queueUrl,
+      [ENV.deliveriesQueueUrl]: this.queues.deliveriesQueue.queueUrl,
+      [ENV.secretPrefix]: s.secretPrefix,
+      [ENV.retryDelays]: s.retryDelaysSeconds.join(','),
+      [ENV.signatureHeader]: s.signatureHeader,
+      [ENV.allowPrivateTargets]: String(s.allowPrivateTargets),
+      [ENV.requestTimeoutMs]: String(s.requestTimeoutMs),
+      [ENV.deploymentHost]: s.deploymentHost,
+      [ENV.retentionDays]: String(s.retentionDays),
+    };
+    this.functions = new HooklineFunctions(this, 'Functions', {
+      timeouts,
+      environment,
+      extraEnvironment: {
+        'admin-api': { [EXTRA_ENV.adminKeySecret]: adminKeySecretName },
+        ...(s.senderEmail ? { dispatcher: { [EXTRA_ENV.senderEmail]: s.senderEmail } } : {}),
+      },
+      logRetention: s.logRetention,
+    });
+    const f = this.functions.byName;
+
+    f.fanout.addEventSource(
+      new SqsEventSource(this.queues.eventsQueue, {
+        batchSize: 10,
+        maxBatchingWindow: BATCHING_WINDOW.fanout,
+        reportBatchItemFailures: true,
+      }),
+    );
+    f.dispatcher.addEventSource(
+      new SqsEventSource(this.queues.deliveriesQueue, {
+        batchSize: 10,
+        maxBatchingWindow: BATCHING_WINDOW.dispatcher,
+        reportBatchItemFailures: true,
+        maxConcurrency: s.dispatcherMaxConcurrency,
+      }),
+    );
+
+    new Rule(this, 'ReconcilerSchedule', {
+      description: 'Hookline reconciler: re-queue events and deliveries that are due but not queued',
+      schedule: Schedule.rate(Duration.minutes(5)),
+      targets: [new LambdaFunction(f.reconciler, { retryAttempts: 2 })],
+    });
+
+    grantAll({
+      functions: f,
+      tables: t,
+      queues: this.queues,
+      adminKey: this.adminKey,
+      secretPrefix: s.secretPrefix,
+      senderEmail: s.senderEmail,
+    });
+
+    this.api = new HooklineApi(this, 'Api', {
+      functions: { ingest: f.ingest, 'webhooks-api': f['webhooks-api'], 'admin-api': f['admin-api'], openapi: f.openapi },
+      rateLimit: s.apiRateLimit,
+      burstLimit: s.apiBurstLimit,
+      logRetention: s.logRetention,
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the Hookline API' });
+    for (const [name, table] of Object.entries(t.all)) {
+      new CfnOutput(this, `${table.node.id}TableName`, { value: table.tableName, description: `${name} table` });
+    }
+    new CfnOutput(this, 'EventsQueueUrl', { value: this.queues.eventsQueue.queueUrl });
+    new CfnOutput(this, 'DeliveriesQueueUrl', { value: this.queues.deliveriesQueue.queueUrl });
+    new CfnOutput(this, 'AdminApiKeySecretName', {
+      value: adminKeySecretName,
+      description: 'aws secretsmanager get-secret-value --secret-id <this> to read the admin key',
+    });
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * Least-privilege grants: each function gets exactly the table actions, queues and secrets its
+ * handler uses, through the L2 grant methods wherever one exists.
+ */
+import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
+import type { CfnTable, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Grant } from 'aws-cdk-lib/aws-iam';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { HooklineQueues } from './queues.ts';
+import type { HooklineTables } from './tables.ts';
+import type { FunctionName } from './functions.ts';
+
+export interface GrantsProps {
+  readonly functions: Record<FunctionName, NodejsFunction>;
+  readonly tables: HooklineTables;
+  readonly queues: HooklineQueues;
+  readonly adminKey: Secret;
+  /** e.g. `hookline/`: per-webhook secrets are `<secretPrefix>webhooks/<webhook id>`. */
+  readonly secretPrefix: string;
+  readonly senderEmail?: string;
+}
+
+/** Secrets Manager actions the webhooks API needs to manage per-webhook signing secrets. */
+export const WEBHOOK_SECRET_MANAGE_ACTIONS = [
+  'secretsmanager:CreateSecret',
+  'secretsmanager:PutSecretValue',
+  'secretsmanager:GetSecretValue',
+  'secretsmanager:DeleteSecret',
+  'secretsmanager:DescribeSecret',
+  'secretsmanager:TagResource',
+] as const;
+
+const ddb = (...actions: string[]) => actions.map((a) => `dynamodb:${a}`);
+
+export function grantAll(props: GrantsProps): void {
+  const { functions: f, tables: t, queues: q } = props;
+  const stack = Stack.of(props.adminKey);
+  const webhookSecretsArn = stack.formatArn({
+    service: 'secretsmanager',
+    resource: 'secret',
+    resourceName: `${props.secretPrefix}webhooks/*`,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+  const webhookSecrets = (fn: NodejsFunction, actions: readonly string[]) =>
+    Grant.addToPrincipal({ grantee: fn, actions: [...actions], resourceArns: [webhookSecretsArn] });
+
+  // ingest: authenticate the key, store the event idempotently, hand it to fan-out.
+  t.tenants.grant(f.ingest, ...ddb('GetItem'));
+  t.events.grant(f.ingest, ...ddb('PutItem', 'GetItem', 'UpdateItem'));
+  q.eventsQueue.grantSendMessages(f.ingest);
+
+  // fanout: match the tenant's webhooks, create one delivery per match, queue them.
+  t.events.grant(f.fanout, ...ddb('GetItem', 'UpdateItem'));
+  t.webhooks.grant(f.fanout, ...ddb('Query'));
+  t.deliveries.grant(f.fanout, ...ddb('PutItem', 'BatchWriteItem', 'UpdateItem'));
+  q.deliveriesQueue.grantSendMessages(f.fanout);
+
+  // dispatcher: one attempt per message; re-queues the next attempt itself.
+  t.deliveries.grant(f.dispatcher, ...ddb('GetItem', 'UpdateItem'));
+  t.events.grant(f.dispatcher, ...ddb('GetItem', 'BatchGetItem'));
+  t.webhooks.grant(f.dispatcher, ...ddb('GetItem', 'UpdateItem', 'BatchGetItem'));
+  t.attempts.grant(f.dispatcher, ...ddb('PutItem', 'BatchWriteItem'));
+  webhookSecrets(f.dispatcher, ['secretsmanager:GetSecretValue']);
+  q.deliveriesQueue.grantSendMessages(f.dispatcher);
+  if (props.senderEmail) {
+    const domain = props.senderEmail.split('@')[1];
+    Grant.addToPrincipal({
+      grantee: f.dispatcher,
+      actions: ['ses:SendEmail'],
+      // SES authorizes against the address identity or, when only the domain is verified, the domain.
+      resourceArns: [props.senderEmail, domain].map((identity) =>
+        stack.formatArn({ service: 'ses', resource: 'identity', resourceName: identity }),
+      ),
+    });
+  }
+
+  // webhooks-api: CRUD on the tenant's webhooks and their signing secrets, the delivery log.
+  t.tenants.grant(f['webhooks-api'], ...ddb('GetItem'));
+  t.webhooks.grant(f['webhooks-api'], ...ddb('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'));
+  t.attempts.grant(f['webhooks-api'], ...ddb('Query'));
+  t.events.grant(f['webhooks-api'], ...ddb('GetItem'));
+  webhookSecrets(f['webhooks-api'], WEBHOOK_SECRET_MANAGE_ACTIONS);
+
+  // admin-api: create tenants and their keys, authenticated by the admin key.
+  t.tenants.grant(f['admin-api'], ...ddb('GetItem', 'PutItem'));
+  props.adminKey.grantRead(f['admin-api']);
+
+  // openapi: serves a static document, no grants.
+
+  // reconciler: re-queues events and deliveries that are due but were never (re)queued.
+  t.events.grant(f.reconciler, ...ddb('Query', 'GetItem', 'UpdateItem'));
+  t.deliveries.grant(f.reconciler, ...ddb('Query', 'GetItem', 'UpdateItem'));
+  q.eventsQueue.grantSendMessages(f.reconciler);
+  q.deliveriesQueue.grantSendMessages(f.reconciler);
+
+  acknowledgeWildcards(props, webhookSecretsArn);
+}
+
+/** The IAM5 findings the grants above cause, each acknowledged on the one role it concerns. */
+function acknowledgeWildcards(props: GrantsProps, webhookSecretsArn: string): void {
+  const { functions: f, tables: t } = props;
+  const stack = Stack.of(props.adminKey);
+  // cdk-nag names a resource by its flattened CloudFormation form: `<LogicalId.Arn>/index/*`.
+  const indexFinding = (table: Table) =>
+    `AwsSolutions-IAM5[Resource::<${stack.resolve((table.node.defaultChild as CfnTable).logicalId)}.Arn>/index/*]`;
+  const secretFinding = `AwsSolutions-IAM5[Resource::${flatten(stack.resolve(webhookSecretsArn))}]`;
+  const indexReason = (table: string) =>
+    `The table grant adds ${table}/index/*: the only index is the sparse 'due' index, which this function Queries (or that the grant includes for the table's own actions); no other table is matched.`;
+  const secretReason =
+    'Per-webhook signing secrets are created at runtime, one per webhook, so they can only be named by the <secretPrefix>webhooks/* prefix; the prefix holds nothing but webhook signing secrets.';
+
+  const indexedOn: [FunctionName, Table, string][] = [
+    ['ingest', t.events, 'Events'],
+    ['fanout', t.events, 'Events'],
+    ['fanout', t.deliveries, 'Deliveries'],
+    ['dispatcher', t.events, 'Events'],
+    ['dispatcher', t.deliveries, 'Deliveries'],
+    ['webhooks-api', t.events, 'Events'],
+    ['reconciler', t.events, 'Events'],
+    ['reconciler', t.deliveries, 'Deliveries'],
+  ];
+  for (const [name, table, label] of indexedOn) {
+    Validations.of(f[name].role!).acknowledge({ id: indexFinding(table), reason: indexReason(label) });
+  }
+  for (const name of ['dispatcher', 'webhooks-api'] as const) {
+    Validations.of(f[name].role!).acknowledge({ id: secretFinding, reason: secretReason });
+  }
+}
+
+/** Renders a resolved `Fn::Join` of pseudo parameters the way cdk-nag prints it. */
+function flatten(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const v = value as Record<string, unknown>;
+  if (Array.isArray(v['Fn::Join'])) {
+    const [sep, parts] = v['Fn::Join'] as [string, unknown[]];
+    return parts.map(flatten).join(sep);
+  }
+  if (typeof v.Ref === 'string') return `<${v.Ref}>`;
+  throw new Error(`cannot flatten ${JSON.stringify(value)}`);
+}

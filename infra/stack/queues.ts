@@ -1,0 +1,94 @@
+/**
+ * The two work queues (published events -> fan-out, deliveries -> dispatcher), their
+ * dead-letter queues and an alarm on each dead-letter queue.
+ */
+import { Duration } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+/** A record is retried by SQS this many times before it lands in the dead-letter queue. */
+export const MAX_RECEIVE_COUNT = 5;
+/**
+ * AWS's guidance for Lambda consumers: visibility timeout at least six times the function
+ * timeout (plus the batching window), so that throttled or retried invocations do not make a
+ * message visible again while a batch holding it is still being processed.
+ */
+export const VISIBILITY_FACTOR = 6;
+
+export interface HooklineQueuesProps {
+  /** Timeout of the fan-out function, which consumes the events queue. */
+  readonly fanoutTimeout: Duration;
+  readonly fanoutBatchingWindow: Duration;
+  /** Timeout of the dispatcher, which consumes the deliveries queue. */
+  readonly dispatcherTimeout: Duration;
+  readonly dispatcherBatchingWindow: Duration;
+  readonly alarmTopic?: ITopic;
+}
+
+export class HooklineQueues extends Construct {
+  readonly eventsQueue: Queue;
+  readonly eventsDlq: Queue;
+  readonly deliveriesQueue: Queue;
+  readonly deliveriesDlq: Queue;
+  readonly eventsDlqAlarm: Alarm;
+  readonly deliveriesDlqAlarm: Alarm;
+
+  constructor(scope: Construct, id: string, props: HooklineQueuesProps) {
+    super(scope, id);
+    this.eventsDlq = this.deadLetterQueue('EventsDLQ');
+    this.eventsQueue = this.workQueue('EventsQueue', this.eventsDlq, props.fanoutTimeout, props.fanoutBatchingWindow);
+    this.deliveriesDlq = this.deadLetterQueue('DeliveriesDLQ');
+    this.deliveriesQueue = this.workQueue(
+      'DeliveriesQueue',
+      this.deliveriesDlq,
+      props.dispatcherTimeout,
+      props.dispatcherBatchingWindow,
+    );
+    this.eventsDlqAlarm = this.alarm('EventsDLQAlarm', this.eventsDlq, 'published events that fan-out gave up on', props.alarmTopic);
+    this.deliveriesDlqAlarm = this.alarm(
+      'DeliveriesDLQAlarm',
+      this.deliveriesDlq,
+      'deliveries the dispatcher gave up on',
+      props.alarmTopic,
+    );
+  }
+
+  private workQueue(id: string, dlq: Queue, consumerTimeout: Duration, batchingWindow: Duration): Queue {
+    return new Queue(this, id, {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(VISIBILITY_FACTOR * consumerTimeout.toSeconds() + batchingWindow.toSeconds()),
+      retentionPeriod: Duration.days(4),
+      deadLetterQueue: { queue: dlq, maxReceiveCount: MAX_RECEIVE_COUNT },
+    });
+  }
+
+  private deadLetterQueue(id: string): Queue {
+    // No AwsSolutions-SQS3 finding: cdk-nag sees that the queue is the target of a redrive policy.
+    return new Queue(this, id, {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // The longest SQS allows: time to find the cause and redrive before messages expire.
+      retentionPeriod: Duration.days(14),
+    });
+  }
+
+  private alarm(id: string, dlq: Queue, what: string, topic: ITopic | undefined): Alarm {
+    const alarm = new Alarm(this, id, {
+      alarmDescription: `Messages in ${id.replace(/Alarm$/, '')}: ${what} after ${MAX_RECEIVE_COUNT} receives. Inspect and redrive them.`,
+      metric: dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    if (topic) {
+      alarm.addAlarmAction(new SnsAction(topic));
+      alarm.addOkAction(new SnsAction(topic));
+    }
+    return alarm;
+  }
+}

@@ -1,0 +1,232 @@
+/**
+ * Props of the Hookline stack, their defaults, and how `cdk.json` context maps onto them.
+ * The settings are the ones of CONTRACT.md section 1; the environment variable names the
+ * functions read come from shared/config.ts so the stack and the runtime cannot drift.
+ */
+import { Duration } from 'aws-cdk-lib';
+import type { Node } from 'constructs';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RETRY_DELAYS, DEFAULT_SIGNATURE_HEADER } from '../../shared/config.ts';
+
+export interface HooklineSettings {
+  /**
+   * Seconds before attempts 1..N (`HOOKLINE_RETRY_DELAYS`); its length is the number of attempts.
+   * @default [0, 30, 120, 600, 3600]
+   */
+  readonly retryDelaysSeconds?: readonly number[];
+  /**
+   * Name of the hex HMAC signature header (`HOOKLINE_SIGNATURE_HEADER`).
+   * @default 'X-Hookline-Signature'
+   */
+  readonly signatureHeader?: string;
+  /**
+   * Whether webhook URLs may point at loopback, private, link-local or metadata addresses.
+   * @default false (on AWS a target inside the VPC range or the metadata service is an SSRF risk)
+   */
+  readonly allowPrivateTargets?: boolean;
+  /**
+   * Per-attempt HTTP timeout in milliseconds (`HOOKLINE_REQUEST_TIMEOUT_MS`). The dispatcher's
+   * Lambda timeout is derived from it.
+   * @default 10000
+   */
+  readonly requestTimeoutMs?: number;
+  /**
+   * Host name put in `wrapped` payloads and in emails (`HOOKLINE_DEPLOYMENT_HOST`).
+   * @default 'hookline'
+   */
+  readonly deploymentHost?: string;
+  /**
+   * Name prefix of every secret of the deployment; per-webhook secrets live under
+   * `<secretPrefix>webhooks/`, the admin key is `<secretPrefix>admin-api-key`.
+   * @default 'hookline/'
+   */
+  readonly secretPrefix?: string;
+  /**
+   * How long event, delivery and attempt records are kept (DynamoDB TTL), in days.
+   * @default 30
+   */
+  readonly retentionDays?: number;
+  /**
+   * Verified SES identity (email address) that owner notifications are sent from. When set, the
+   * dispatcher gets `HOOKLINE_SENDER_EMAIL` and may call `ses:SendEmail` from that identity.
+   * @default - no email is sent on AWS
+   */
+  readonly senderEmail?: string;
+  /**
+   * SNS topic notified when a dead-letter queue alarm fires.
+   * @default - alarms without actions
+   */
+  readonly alarmTopic?: ITopic;
+  /**
+   * ARN of an existing SNS topic for the alarms, for when the topic cannot be passed as a
+   * construct (e.g. from `cdk.json`). Ignored when `alarmTopic` is given.
+   * @default - alarms without actions
+   */
+  readonly alarmTopicArn?: string;
+  /**
+   * Retention of the functions' and the API's log groups.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+  /**
+   * Steady-state requests per second of the HTTP API's default stage.
+   * @default 100
+   */
+  readonly apiRateLimit?: number;
+  /**
+   * Burst limit of the HTTP API's default stage.
+   * @default 200
+   */
+  readonly apiBurstLimit?: number;
+  /**
+   * Most concurrent dispatcher invocations the deliveries queue may drive: caps the load put on
+   * DynamoDB and on receivers after an outage.
+   * @default 50
+   */
+  readonly dispatcherMaxConcurrency?: number;
+}
+
+/** The settings with every default applied. */
+export interface ResolvedSettings {
+  readonly retryDelaysSeconds: readonly number[];
+  readonly signatureHeader: string;
+  readonly allowPrivateTargets: boolean;
+  readonly requestTimeoutMs: number;
+  readonly deploymentHost: string;
+  readonly secretPrefix: string;
+  readonly retentionDays: number;
+  readonly senderEmail?: string;
+  readonly alarmTopic?: ITopic;
+  readonly alarmTopicArn?: string;
+  readonly logRetention: RetentionDays;
+  readonly apiRateLimit: number;
+  readonly apiBurstLimit: number;
+  readonly dispatcherMaxConcurrency: number;
+}
+
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
+
+export function resolveSettings(props: HooklineSettings): ResolvedSettings {
+  const s: ResolvedSettings = {
+    retryDelaysSeconds: props.retryDelaysSeconds ?? [...DEFAULT_RETRY_DELAYS],
+    signatureHeader: props.signatureHeader ?? DEFAULT_SIGNATURE_HEADER,
+    allowPrivateTargets: props.allowPrivateTargets ?? false,
+    requestTimeoutMs: props.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    deploymentHost: props.deploymentHost ?? 'hookline',
+    secretPrefix: props.secretPrefix ?? 'hookline/',
+    retentionDays: props.retentionDays ?? 30,
+    senderEmail: props.senderEmail || undefined,
+    alarmTopic: props.alarmTopic,
+    alarmTopicArn: props.alarmTopicArn || undefined,
+    logRetention: props.logRetention ?? RetentionDays.ONE_MONTH,
+    apiRateLimit: props.apiRateLimit ?? 100,
+    apiBurstLimit: props.apiBurstLimit ?? 200,
+    dispatcherMaxConcurrency: props.dispatcherMaxConcurrency ?? 50,
+  };
+  const fail = (msg: string): never => {
+    throw new Error(`HooklineStack: ${msg}`);
+  };
+  if (s.retryDelaysSeconds.length === 0 || s.retryDelaysSeconds.some((d) => !Number.isFinite(d) || d < 0)) {
+    fail('retryDelaysSeconds must be a non-empty list of non-negative seconds');
+  }
+  if (!HEADER_NAME.test(s.signatureHeader)) fail(`signatureHeader "${s.signatureHeader}" is not a header name`);
+  // The dispatcher's timeout is derived from it and Lambda stops at 15 minutes.
+  if (!Number.isInteger(s.requestTimeoutMs) || s.requestTimeoutMs <= 0 || s.requestTimeoutMs > 300_000) {
+    fail('requestTimeoutMs must be an integer between 1 and 300000');
+  }
+  if (!Number.isInteger(s.retentionDays) || s.retentionDays <= 0) fail('retentionDays must be a positive integer');
+  if (!/^[A-Za-z0-9/_+=.@-]*$/.test(s.secretPrefix)) fail(`secretPrefix "${s.secretPrefix}" has characters a secret name cannot have`);
+  if (s.dispatcherMaxConcurrency < 2 || s.dispatcherMaxConcurrency > 1000) fail('dispatcherMaxConcurrency must be 2..1000');
+  if (s.senderEmail !== undefined && !/^[^@\s]+@[^@\s]+$/.test(s.senderEmail)) fail('senderEmail is not an email address');
+  return s;
+}
+
+/** Lambda timeouts; the queues' visibility timeouts are derived from the consumers' ones. */
+export function functionTimeouts(s: ResolvedSettings) {
+  // One dispatcher invocation may make a receiver request, an OAuth2 token request and a few
+  // DynamoDB writes per record, so it gets twice the request timeout plus slack, and never
+  // less than a minute.
+  const dispatcher = Math.max(60, Math.ceil((2 * s.requestTimeoutMs) / 1000) + 30);
+  return {
+    ingest: Duration.seconds(10),
+    fanout: Duration.seconds(120),
+    dispatcher: Duration.seconds(dispatcher),
+    // POST .../{id}/test sends a request to the receiver synchronously; API Gateway stops at 30 s.
+    'webhooks-api': Duration.seconds(Math.min(29, Math.ceil(s.requestTimeoutMs / 1000) + 10)),
+    'admin-api': Duration.seconds(10),
+    openapi: Duration.seconds(5),
+    reconciler: Duration.seconds(120),
+  } as const;
+}
+
+/** `cdk.json` context keys, one per prop that can be given as plain JSON. */
+export const CONTEXT = {
+  /** Not a prop: the stack's construct id / CloudFormation name, read by infra/app.ts. */
+  stackName: 'hookline:stackName',
+  retryDelays: 'hookline:retryDelays',
+  signatureHeader: 'hookline:signatureHeader',
+  allowPrivateTargets: 'hookline:allowPrivateTargets',
+  requestTimeoutMs: 'hookline:requestTimeoutMs',
+  deploymentHost: 'hookline:deploymentHost',
+  secretPrefix: 'hookline:secretPrefix',
+  retentionDays: 'hookline:retentionDays',
+  senderEmail: 'hookline:senderEmail',
+  alarmTopicArn: 'hookline:alarmTopicArn',
+  logRetentionDays: 'hookline:logRetentionDays',
+  apiRateLimit: 'hookline:apiRateLimit',
+  apiBurstLimit: 'hookline:apiBurstLimit',
+  dispatcherMaxConcurrency: 'hookline:dispatcherMaxConcurrency',
+} as const;
+
+/**
+ * Reads the props from context (`cdk.json` or `-c key=value`, where everything is a string).
+ * Empty strings count as unset.
+ */
+export function settingsFromContext(node: Node): HooklineSettings {
+  const get = (key: string): unknown => {
+    const v: unknown = node.tryGetContext(key);
+    return v === '' || v === null ? undefined : v;
+  };
+  const str = (key: string): string | undefined => {
+    const v = get(key);
+    return v === undefined ? undefined : String(v);
+  };
+  const num = (key: string): number | undefined => {
+    const v = get(key);
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new Error(`context ${key} must be a number, got ${JSON.stringify(v)}`);
+    return n;
+  };
+  const bool = (key: string): boolean | undefined => {
+    const v = get(key);
+    if (v === undefined || typeof v === 'boolean') return v;
+    if (/^(true|1|yes)$/i.test(String(v))) return true;
+    if (/^(false|0|no)$/i.test(String(v))) return false;
+    throw new Error(`context ${key} must be true or false, got ${JSON.stringify(v)}`);
+  };
+  const delays = get(CONTEXT.retryDelays);
+  const logDays = num(CONTEXT.logRetentionDays);
+  if (logDays !== undefined && !Object.values(RetentionDays).includes(logDays)) {
+    throw new Error(`context ${CONTEXT.logRetentionDays} must be a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, ...)`);
+  }
+  return {
+    retryDelaysSeconds:
+      delays === undefined
+        ? undefined
+        : (Array.isArray(delays) ? delays : String(delays).split(',')).map((d) => Number(String(d).trim())),
+    signatureHeader: str(CONTEXT.signatureHeader),
+    allowPrivateTargets: bool(CONTEXT.allowPrivateTargets),
+    requestTimeoutMs: num(CONTEXT.requestTimeoutMs),
+    deploymentHost: str(CONTEXT.deploymentHost),
+    secretPrefix: str(CONTEXT.secretPrefix),
+    retentionDays: num(CONTEXT.retentionDays),
+    senderEmail: str(CONTEXT.senderEmail),
+    alarmTopicArn: str(CONTEXT.alarmTopicArn),
+    logRetention: logDays as RetentionDays | undefined,
+    apiRateLimit: num(CONTEXT.apiRateLimit),
+    apiBurstLimit: num(CONTEXT.apiBurstLimit),
+    dispatcherMaxConcurrency: num(CONTEXT.dispatcherMaxConcurrency),
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * Non-default props reach the functions, the queues and the grants; `cdk.json` context maps
+ * onto the props. One synth for the whole file.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { ENV } from '../../shared/config.ts';
+import { PROJECT_ROOT } from '../../infra/stack/functions.ts';
+import type { FunctionName } from '../../infra/stack/functions.ts';
+import { EXTRA_ENV, HooklineStack } from '../../infra/stack/hookline-stack.ts';
+import { CONTEXT, resolveSettings, settingsFromContext } from '../../infra/stack/settings.ts';
+import { asArray, flatten, logicalId, statementsOfRole } from './helpers.ts';
+
+let stack: HooklineStack;
+let template: Template;
+const fnProps = (name: FunctionName) =>
+  template.toJSON().Resources[logicalId(stack, stack.functions.byName[name])].Properties;
+
+beforeAll(() => {
+  const app = new App();
+  stack = new HooklineStack(app, 'HooklineBranded', {
+    env: { account: '123456789012', region: 'us-east-2' },
+    retryDelaysSeconds: [0, 5, 60],
+    signatureHeader: 'X-NetRecon-Signature',
+    allowPrivateTargets: true,
+    requestTimeoutMs: 25_000,
+    deploymentHost: 'hooks.netrecon.example',
+    secretPrefix: 'netrecon/hookline/',
+    retentionDays: 7,
+    senderEmail: 'alerts@netrecon.example',
+    alarmTopicArn: 'arn:aws:sns:us-east-2:123456789012:ops',
+    dispatcherMaxConcurrency: 20,
+  });
+  // The acknowledgements depend on the secret prefix: the pack must still pass.
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  template = Template.fromStack(stack);
+});
+
+describe('props', () => {
+  it('reach every function as environment variables', () => {
+    const env = fnProps('dispatcher').Environment.Variables;
+    expect(env[ENV.retryDelays]).toBe('0,5,60');
+    expect(env[ENV.signatureHeader]).toBe('X-NetRecon-Signature');
+    expect(env[ENV.allowPrivateTargets]).toBe('true');
+    expect(env[ENV.requestTimeoutMs]).toBe('25000');
+    expect(env[ENV.deploymentHost]).toBe('hooks.netrecon.example');
+    expect(env[ENV.secretPrefix]).toBe('netrecon/hookline/');
+    expect(env[ENV.retentionDays]).toBe('7');
+    expect(env[EXTRA_ENV.senderEmail]).toBe('alerts@netrecon.example');
+    expect(fnProps('admin-api').Environment.Variables[EXTRA_ENV.adminKeySecret]).toBe('netrecon/hookline/admin-api-key');
+  });
+
+  it('stretch the dispatcher timeout and the deliveries visibility timeout with the request timeout', () => {
+    const timeout = fnProps('dispatcher').Timeout as number;
+    expect(timeout).toBeGreaterThanOrEqual(2 * 25);
+    const queue = template.toJSON().Resources[logicalId(stack, stack.queues.deliveriesQueue)].Properties;
+    expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * timeout);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { ScalingConfig: { MaximumConcurrency: 20 } });
+  });
+
+  it('move every secret under the prefix', () => {
+    template.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'netrecon/hookline/admin-api-key' });
+    const sts = statementsOfRole(template, logicalId(stack, stack.functions.byName.dispatcher.role!));
+    const secretResources = sts
+      .filter((st) => asArray(st.Action).includes('secretsmanager:GetSecretValue'))
+      .flatMap((st) => asArray(st.Resource).map(flatten));
+    expect(secretResources).toEqual([
+      'arn:<AWS::Partition>:secretsmanager:us-east-2:123456789012:secret:netrecon/hookline/webhooks/*',
+    ]);
+  });
+
+  it('let the dispatcher send email from the sender identity only', () => {
+    const sts = statementsOfRole(template, logicalId(stack, stack.functions.byName.dispatcher.role!));
+    const ses = sts.filter((st) => asArray(st.Action).some((a) => a.startsWith('ses:')));
+    expect(ses.flatMap((st) => asArray(st.Action))).toEqual(['ses:SendEmail']);
+    expect(ses.flatMap((st) => asArray(st.Resource).map(flatten)).sort()).toEqual([
+      'arn:<AWS::Partition>:ses:us-east-2:123456789012:identity/alerts@netrecon.example',
+      'arn:<AWS::Partition>:ses:us-east-2:123456789012:identity/netrecon.example',
+    ]);
+  });
+
+  it('send DLQ alarms to the topic', () => {
+    for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
+      expect(alarm.Properties.AlarmActions).toEqual(['arn:aws:sns:us-east-2:123456789012:ops']);
+    }
+  });
+
+  it('are refused when they make no sense', () => {
+    expect(() => resolveSettings({ signatureHeader: 'Bad Header' })).toThrow(/signatureHeader/);
+    expect(() => resolveSettings({ retryDelaysSeconds: [] })).toThrow(/retryDelaysSeconds/);
+    expect(() => resolveSettings({ requestTimeoutMs: 900_000 })).toThrow(/requestTimeoutMs/);
+    expect(() => resolveSettings({ senderEmail: 'nobody' })).toThrow(/senderEmail/);
+  });
+});
+
+describe('cdk.json context', () => {
+  it('holds the defaults and maps onto the props', () => {
+    const cdkJson = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8'));
+    expect(cdkJson.app).toBe('node infra/app.ts');
+    const app = new App({ context: cdkJson.context });
+    const settings = resolveSettings(settingsFromContext(app.node));
+    expect(settings).toMatchObject({
+      retryDelaysSeconds: [0, 30, 120, 600, 3600],
+      signatureHeader: 'X-Hookline-Signature',
+      allowPrivateTargets: false,
+      requestTimeoutMs: 10_000,
+      deploymentHost: 'hookline',
+      secretPrefix: 'hookline/',
+      retentionDays: 30,
+      logRetention: RetentionDays.ONE_MONTH,
+    });
+    expect(settings.senderEmail).toBeUndefined();
+    expect(settings.alarmTopicArn).toBeUndefined();
+  });
+
+  it('accepts the string values of `cdk -c key=value`', () => {
+    const app = new App({
+      context: {
+        [CONTEXT.retryDelays]: '0, 10,20',
+        [CONTEXT.allowPrivateTargets]: 'true',
+        [CONTEXT.requestTimeoutMs]: '5000',
+        [CONTEXT.logRetentionDays]: '14',
+      },
+    });
+    expect(settingsFromContext(app.node)).toMatchObject({
+      retryDelaysSeconds: [0, 10, 20],
+      allowPrivateTargets: true,
+      requestTimeoutMs: 5000,
+      logRetention: RetentionDays.TWO_WEEKS,
+    });
+    expect(() => settingsFromContext(new App({ context: { [CONTEXT.logRetentionDays]: '2' } }).node)).toThrow(
+      /logRetentionDays/,
+    );
+  });
+});

@@ -1,0 +1,341 @@
+/**
+ * The synthesized Hookline stack with default props. One synth (bundling seven functions) is
+ * shared by every test in this file.
+ */
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { ENV } from '../../shared/config.ts';
+import { TABLES } from '../../shared/adapters/aws/tables.ts';
+import { ROUTES } from '../../shared/http/routes.ts';
+import { FUNCTION_NAMES } from '../../infra/stack/functions.ts';
+import type { FunctionName } from '../../infra/stack/functions.ts';
+import { EXTRA_ENV, HooklineStack } from '../../infra/stack/hookline-stack.ts';
+import { actionsByTarget, asArray, flatten, logicalId, statementsOfRole } from './helpers.ts';
+import type { Statement } from './helpers.ts';
+
+let stack: HooklineStack;
+let template: Template;
+const fnId = (name: FunctionName) => logicalId(stack, stack.functions.byName[name]);
+const roleId = (name: FunctionName) => logicalId(stack, stack.functions.byName[name].role!);
+const fnProps = (name: FunctionName) => template.toJSON().Resources[fnId(name)].Properties;
+const statements = (name: FunctionName): Statement[] => statementsOfRole(template, roleId(name));
+const tableId = (key: keyof typeof TABLES) => logicalId(stack, stack.tables.all[key]);
+
+beforeAll(() => {
+  const app = new App();
+  stack = new HooklineStack(app, 'HooklineTest', { env: { account: '123456789012', region: 'eu-west-1' } });
+  template = Template.fromStack(stack);
+});
+
+describe('functions', () => {
+  it('are the seven handlers, on Node 24 and arm64, bundled as ESM', () => {
+    template.resourceCountIs('AWS::Lambda::Function', FUNCTION_NAMES.length);
+    for (const name of FUNCTION_NAMES) {
+      const p = fnProps(name);
+      expect(p.Runtime).toBe('nodejs24.x');
+      expect(p.Architectures).toEqual(['arm64']);
+      expect(p.Handler).toBe('index.handler');
+      expect(p.LoggingConfig.LogGroup).toEqual({ Ref: expect.stringContaining('Logs') });
+    }
+  });
+
+  it('get every shared setting from the environment names of shared/config.ts', () => {
+    for (const name of FUNCTION_NAMES) {
+      const env = fnProps(name).Environment.Variables;
+      for (const variable of Object.values(ENV)) expect(env).toHaveProperty([variable]);
+      expect(env[ENV.retryDelays]).toBe('0,30,120,600,3600');
+      expect(env[ENV.signatureHeader]).toBe('X-Hookline-Signature');
+      expect(env[ENV.allowPrivateTargets]).toBe('false');
+      expect(env[ENV.requestTimeoutMs]).toBe('10000');
+      expect(env[ENV.secretPrefix]).toBe('hookline/');
+      expect(env[ENV.retentionDays]).toBe('30');
+      expect(env[ENV.eventsTable]).toEqual({ Ref: tableId('events') });
+      expect(env[ENV.deliveriesQueueUrl]).toEqual({ Ref: logicalId(stack, stack.queues.deliveriesQueue) });
+      expect(env.NODE_OPTIONS).toBe('--enable-source-maps');
+    }
+    expect(fnProps('admin-api').Environment.Variables[EXTRA_ENV.adminKeySecret]).toBe('hookline/admin-api-key');
+    expect(fnProps('dispatcher').Environment.Variables).not.toHaveProperty([EXTRA_ENV.adminKeySecret]);
+  });
+
+  it('have timeouts that fit their callers', () => {
+    // The dispatcher outlives a receiver request; API Gateway gives up after 30 s.
+    expect(fnProps('dispatcher').Timeout).toBeGreaterThan(10_000 / 1000);
+    expect(fnProps('dispatcher').Timeout).toBeGreaterThanOrEqual(60);
+    for (const name of ['ingest', 'webhooks-api', 'admin-api', 'openapi'] as const) {
+      expect(fnProps(name).Timeout).toBeLessThanOrEqual(29);
+    }
+  });
+
+  it('keep their logs for a bounded time', () => {
+    const groups = Object.values(template.findResources('AWS::Logs::LogGroup'));
+    expect(groups).toHaveLength(FUNCTION_NAMES.length + 1); // + API access logs
+    for (const group of groups) expect(group.Properties.RetentionInDays).toBe(30);
+  });
+});
+
+describe('tables', () => {
+  it('follow the key schemas of shared/adapters/aws/tables.ts', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', Object.keys(TABLES).length);
+    const resources = template.toJSON().Resources;
+    for (const [key, schema] of Object.entries(TABLES) as [keyof typeof TABLES, (typeof TABLES)[keyof typeof TABLES]][]) {
+      const id = tableId(key);
+      expect(id).toContain(schema.id);
+      const table = resources[id];
+      const p = table.Properties;
+      expect(table.DeletionPolicy).toBe('Retain');
+      expect(p.BillingMode).toBe('PAY_PER_REQUEST');
+      expect(p.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+      expect(p.SSESpecification).toEqual({ SSEEnabled: true });
+      const keySchema: { AttributeName: string; KeyType: string }[] = [
+        { AttributeName: schema.partitionKey.name, KeyType: 'HASH' },
+      ];
+      if ('sortKey' in schema) keySchema.push({ AttributeName: schema.sortKey.name, KeyType: 'RANGE' });
+      expect(p.KeySchema).toEqual(keySchema);
+      if ('ttlAttribute' in schema) {
+        expect(p.TimeToLiveSpecification).toEqual({ AttributeName: schema.ttlAttribute, Enabled: true });
+      } else {
+        expect(p.TimeToLiveSpecification).toBeUndefined();
+      }
+      const indexes = 'indexes' in schema ? schema.indexes : [];
+      expect(p.GlobalSecondaryIndexes ?? []).toEqual(
+        indexes.map((index) => ({
+          IndexName: index.indexName,
+          KeySchema: [
+            { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
+            { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        })),
+      );
+    }
+  });
+});
+
+describe('queues', () => {
+  const cases = [
+    ['events', 'fanout'],
+    ['deliveries', 'dispatcher'],
+  ] as const;
+
+  it.each(cases)('the %s queue has a DLQ and outlasts six %s timeouts', (queueName, consumer) => {
+    const queue = stack.queues[`${queueName}Queue`];
+    const dlq = stack.queues[`${queueName}Dlq`];
+    const resources = template.toJSON().Resources;
+    const q = resources[logicalId(stack, queue)].Properties;
+    const d = resources[logicalId(stack, dlq)].Properties;
+    expect(q.RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(stack, dlq), 'Arn'] },
+      maxReceiveCount: 5,
+    });
+    expect(q.VisibilityTimeout).toBeGreaterThanOrEqual(6 * fnProps(consumer).Timeout);
+    expect(q.SqsManagedSseEnabled).toBe(true);
+    expect(d.SqsManagedSseEnabled).toBe(true);
+    expect(d.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+
+    const esm = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).find(
+      (m) => m.Properties.EventSourceArn['Fn::GetAtt'][0] === logicalId(stack, queue),
+    );
+    expect(esm?.Properties).toMatchObject({
+      FunctionName: { Ref: fnId(consumer) },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: 10,
+    });
+  });
+
+  it('caps the dispatcher concurrency and does not batch deliveries up', () => {
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: fnId('dispatcher') },
+      ScalingConfig: { MaximumConcurrency: 50 },
+      MaximumBatchingWindowInSeconds: 0,
+    });
+  });
+
+  it('refuse requests without TLS', () => {
+    const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy'));
+    expect(policies).toHaveLength(4);
+    for (const policy of policies) {
+      expect(policy.Properties.PolicyDocument.Statement).toContainEqual(
+        expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      );
+    }
+  });
+
+  it('alarm on any message in a dead-letter queue', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+    for (const dlq of [stack.queues.eventsDlq, stack.queues.deliveriesDlq]) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Namespace: 'AWS/SQS',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(stack, dlq), 'QueueName'] } }],
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+      });
+    }
+  });
+});
+
+describe('HTTP API', () => {
+  it('has exactly one route per entry of ROUTES, integrated with the function it names', () => {
+    const resources = template.toJSON().Resources;
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route'));
+    expect(routes.map((r) => r.Properties.RouteKey).sort()).toEqual(ROUTES.map((r) => `${r.method} ${r.path}`).sort());
+    for (const route of ROUTES) {
+      const r = routes.find((x) => x.Properties.RouteKey === `${route.method} ${route.path}`)!;
+      expect(r.Properties.AuthorizationType ?? 'NONE').toBe('NONE');
+      const integrationId = r.Properties.Target['Fn::Join'][1][1].Ref as string;
+      expect(resources[integrationId].Properties.IntegrationUri).toEqual({ 'Fn::GetAtt': [fnId(route.fn), 'Arn'] });
+    }
+    expect(routes.some((r) => String(r.Properties.RouteKey).includes('/healthz'))).toBe(false);
+  });
+
+  it('has a throttled default stage with access logs', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 },
+      AccessLogSettings: {
+        DestinationArn: { 'Fn::GetAtt': [logicalId(stack, stack.api.accessLogs), 'Arn'] },
+        Format: Match.stringLikeRegexp('"requestId":"\\$context.requestId"'),
+      },
+    });
+  });
+});
+
+describe('permissions', () => {
+  const t = (key: keyof typeof TABLES) => () => tableId(key);
+  // What each function may do per table, exactly (the grants include the tables' index ARNs).
+  const expectedDynamo: Record<FunctionName, [() => string, string[]][]> = {
+    ingest: [
+      [t('tenants'), ['GetItem']],
+      [t('events'), ['PutItem', 'GetItem', 'UpdateItem']],
+    ],
+    fanout: [
+      [t('events'), ['GetItem', 'UpdateItem']],
+      [t('webhooks'), ['Query']],
+      [t('deliveries'), ['PutItem', 'BatchWriteItem', 'UpdateItem']],
+    ],
+    dispatcher: [
+      [t('deliveries'), ['GetItem', 'UpdateItem']],
+      [t('events'), ['GetItem', 'BatchGetItem']],
+      [t('webhooks'), ['GetItem', 'UpdateItem', 'BatchGetItem']],
+      [t('attempts'), ['PutItem', 'BatchWriteItem']],
+    ],
+    'webhooks-api': [
+      [t('tenants'), ['GetItem']],
+      [t('webhooks'), ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query']],
+      [t('attempts'), ['Query']],
+      [t('events'), ['GetItem']],
+    ],
+    'admin-api': [[t('tenants'), ['GetItem', 'PutItem']]],
+    openapi: [],
+    reconciler: [
+      [t('events'), ['Query', 'GetItem', 'UpdateItem']],
+      [t('deliveries'), ['Query', 'GetItem', 'UpdateItem']],
+    ],
+  };
+
+  it.each(FUNCTION_NAMES)('%s gets exactly its table actions', (name) => {
+    const byTarget = actionsByTarget(statements(name));
+    const dynamo = new Map<string, string[]>();
+    for (const [target, actions] of byTarget) {
+      const ddb = [...actions].filter((a) => a.startsWith('dynamodb:'));
+      if (ddb.length) dynamo.set(target, ddb.sort());
+    }
+    expect(Object.fromEntries(dynamo)).toEqual(
+      Object.fromEntries(expectedDynamo[name].map(([id, actions]) => [id(), actions.map((a) => `dynamodb:${a}`).sort()])),
+    );
+  });
+
+  it('no function has a wildcard action or a * resource', () => {
+    for (const name of FUNCTION_NAMES) {
+      for (const st of statements(name)) {
+        for (const action of asArray(st.Action)) expect(action).not.toMatch(/\*/);
+        for (const resource of asArray(st.Resource)) expect(resource).not.toBe('*');
+      }
+    }
+  });
+
+  const secretStatements = (name: FunctionName) =>
+    statements(name).filter((st) => asArray(st.Action).some((a) => a.startsWith('secretsmanager:')));
+
+  it('the dispatcher may only read per-webhook secrets', () => {
+    const sts = secretStatements('dispatcher');
+    expect(sts).toHaveLength(1);
+    expect(asArray(sts[0].Action)).toEqual(['secretsmanager:GetSecretValue']);
+    expect(asArray(sts[0].Resource).map(flatten)).toEqual([
+      'arn:<AWS::Partition>:secretsmanager:eu-west-1:123456789012:secret:hookline/webhooks/*',
+    ]);
+  });
+
+  it('the webhooks API manages per-webhook secrets and nothing else', () => {
+    const sts = secretStatements('webhooks-api');
+    expect(sts.flatMap((st) => asArray(st.Action)).sort()).toEqual(
+      [
+        'secretsmanager:CreateSecret',
+        'secretsmanager:DeleteSecret',
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:GetSecretValue',
+        'secretsmanager:PutSecretValue',
+        'secretsmanager:TagResource',
+      ].sort(),
+    );
+    for (const st of sts) {
+      expect(asArray(st.Resource).map(flatten)).toEqual([
+        'arn:<AWS::Partition>:secretsmanager:eu-west-1:123456789012:secret:hookline/webhooks/*',
+      ]);
+    }
+  });
+
+  it('only the admin API reads the admin key, and no other secret', () => {
+    const adminKeyId = logicalId(stack, stack.adminKey);
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: 'hookline/admin-api-key',
+      GenerateSecretString: { PasswordLength: 48, ExcludePunctuation: true },
+    });
+    const sts = secretStatements('admin-api');
+    expect(sts.flatMap((st) => asArray(st.Resource))).toEqual([{ Ref: adminKeyId }]);
+    expect(sts.flatMap((st) => asArray(st.Action)).every((a) => /^secretsmanager:(GetSecretValue|DescribeSecret)$/.test(a))).toBe(true);
+    for (const name of FUNCTION_NAMES.filter((n) => n !== 'admin-api')) {
+      expect(JSON.stringify(statements(name))).not.toContain(adminKeyId);
+    }
+    for (const name of ['ingest', 'fanout', 'openapi', 'reconciler'] as const) expect(secretStatements(name)).toEqual([]);
+  });
+
+  it('queue sends go to the right queues only', () => {
+    const q = (queue: 'eventsQueue' | 'deliveriesQueue') => logicalId(stack, stack.queues[queue]);
+    const senders = (name: FunctionName) =>
+      [...actionsByTarget(statements(name))].filter(([, a]) => a.has('sqs:SendMessage')).map(([target]) => target).sort();
+    expect(senders('ingest')).toEqual([q('eventsQueue')]);
+    expect(senders('fanout')).toEqual([q('deliveriesQueue')]);
+    expect(senders('dispatcher')).toEqual([q('deliveriesQueue')]);
+    expect(senders('reconciler')).toEqual([q('eventsQueue'), q('deliveriesQueue')].sort());
+    for (const name of ['webhooks-api', 'admin-api', 'openapi'] as const) expect(senders(name)).toEqual([]);
+  });
+
+  it('openapi has no policy at all', () => {
+    expect(statements('openapi')).toEqual([]);
+  });
+});
+
+describe('scheduling and outputs', () => {
+  it('runs the reconciler every five minutes', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [fnId('reconciler'), 'Arn'] } })],
+    });
+  });
+
+  it('outputs the API URL, table names and queue URLs', () => {
+    const outputs = Object.keys(template.toJSON().Outputs);
+    expect(outputs).toEqual(
+      expect.arrayContaining([
+        'ApiUrl',
+        ...Object.values(TABLES).map((s) => `${s.id}TableName`),
+        'EventsQueueUrl',
+        'DeliveriesQueueUrl',
+      ]),
+    );
+  });
+});
