@@ -1,2 +1,38 @@
-// placeholder: being written
-export const handler = async (): Promise<void> => {};
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { DeliveryMessage } from '../../shared/domain/deliveries.ts';
+import { DispatchDelivery } from '../../shared/usecases/dispatch.ts';
+import { lazyHandler, Wiring, type Overrides } from '../../shared/wiring.ts';
+
+/**
+ * Deliveries queue -> one signed POST per message, the batch's records concurrently. A failed
+ * attempt is a logged result; only infrastructure faults become `batchItemFailures`.
+ */
+export function createHandler(overrides: Overrides = {}) {
+  const w = new Wiring('dispatcher', overrides);
+  const dispatch = new DispatchDelivery({
+    deliveries: w.deliveries,
+    webhooks: w.webhooks,
+    events: w.events,
+    credentials: w.credentials,
+    attempts: w.attempts,
+    sender: w.sender,
+    retries: w.deliveryQueue,
+    clock: w.clock,
+    settings: { ...w.outbound, retryDelaysSeconds: w.settings.retryDelaysSeconds },
+  });
+  const processor = new BatchProcessor(EventType.SQS);
+  const processRecord = async (record: SQSRecord) => {
+    const message = JSON.parse(record.body) as DeliveryMessage;
+    const result = await dispatch.execute(message);
+    if (result.kind === 'retrying' || result.kind === 'failed') {
+      w.logger.info('delivery attempt failed', { delivery_id: message.delivery_id, attempt: message.attempt, outcome: result.kind, error: result.error });
+    }
+  };
+  return middy<SQSEvent, SQSBatchResponse, Error, Context>().handler((event, context) =>
+    processPartialResponse(event, processRecord, processor, { context }),
+  );
+}
+
+export const handler = lazyHandler(() => createHandler());

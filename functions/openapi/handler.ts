@@ -1,2 +1,15 @@
-// placeholder: being written
-export const handler = async (): Promise<void> => {};
+import { apiHandler } from '../../shared/http/api-handler.ts';
+import { openApiDocument } from '../../shared/http/openapi.ts';
+import { lazyHandler } from '../../shared/wiring.ts';
+
+/** GET /openapi.json: public, generated from the schemas that validate requests. */
+export function createHandler() {
+  const document = openApiDocument();
+  return apiHandler({
+    auth: { kind: 'none' },
+    logError: (message, error) => console.error(message, error),
+    routes: { 'GET /openapi.json': async () => ({ statusCode: 200, body: document }) },
+  });
+}
+
+export const handler = lazyHandler(() => createHandler());

@@ -1,2 +1,33 @@
-// placeholder: being written
-export const handler = async (): Promise<void> => {};
+import { Reconcile } from '../../shared/usecases/reconcile.ts';
+import { lazyHandler, Wiring, type Overrides } from '../../shared/wiring.ts';
+
+const MAX_PASSES = 50;
+
+export const RECONCILE_GRACE_ENV = 'HOOKLINE_RECONCILE_GRACE_SECONDS';
+
+/** Scheduled: re-queues events and deliveries whose next step is overdue (nothing lost). */
+export function createHandler(overrides: Overrides = {}) {
+  const w = new Wiring('reconciler', overrides);
+  const reconcile = new Reconcile({
+    events: w.events,
+    deliveries: w.deliveries,
+    eventQueue: w.eventQueue,
+    deliveryQueue: w.deliveryQueue,
+    clock: w.clock,
+  });
+  const graceSeconds = Number((overrides.env ?? process.env)[RECONCILE_GRACE_ENV] ?? 300);
+  return async (event?: { graceSeconds?: number; lookaheadMs?: number }) => {
+    const counts = { events: 0, deliveries: 0 };
+    // Each pass takes a page per shard and moves what it queued out of range: repeat until done.
+    for (let pass = 0; pass < MAX_PASSES; pass++) {
+      const found = await reconcile.execute((event?.graceSeconds ?? graceSeconds) * 1000, event?.lookaheadMs ?? 0);
+      counts.events += found.events;
+      counts.deliveries += found.deliveries;
+      if (found.events + found.deliveries === 0) break;
+    }
+    if (counts.events + counts.deliveries > 0) w.logger.warn('re-queued overdue work', counts);
+    return counts;
+  };
+}
+
+export const handler = lazyHandler(() => createHandler());

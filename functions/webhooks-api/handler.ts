@@ -1,2 +1,60 @@
-// placeholder: being written
-export const handler = async (): Promise<void> => {};
+import { webhookView } from '../../shared/domain/webhooks.ts';
+import { attemptView } from '../../shared/domain/deliveries.ts';
+import { apiHandler, parse, type ApiRequest } from '../../shared/http/api-handler.ts';
+import { PageQuery, WebhookCreateInput, WebhookPatchInput } from '../../shared/http/schemas.ts';
+import { ManageWebhooks } from '../../shared/usecases/manage-webhooks.ts';
+import { lazyHandler, Wiring, type Overrides } from '../../shared/wiring.ts';
+
+const BASE = '/api/v1/integrations/webhooks';
+
+/** The customer API: webhooks, their test event, their delivery log, the event catalogue. */
+export function createHandler(overrides: Overrides = {}) {
+  const w = new Wiring('webhooks-api', overrides);
+  const webhooks = new ManageWebhooks({
+    webhooks: w.webhooks,
+    attempts: w.attempts,
+    tenants: w.tenants,
+    secrets: w.secrets,
+    sender: w.sender,
+    clock: w.clock,
+    catalogue: w.catalogue,
+    settings: { ...w.outbound, allowPrivateTargets: w.settings.allowPrivateTargets, secretPrefix: w.settings.secretPrefix },
+  });
+  const id = (req: ApiRequest) => req.pathParameters['id'] ?? '';
+  const tenant = (req: ApiRequest) => req.tenantId!;
+  const page = (req: ApiRequest) => parse(PageQuery, req.query, 'Query string');
+
+  return apiHandler({
+    auth: { kind: 'tenant', authenticate: (key) => w.tenantAuth.authenticate(key) },
+    logError: w.logError,
+    routes: {
+      [`POST ${BASE}`]: async (req) => {
+        const { webhook, generatedSecret } = await webhooks.create(tenant(req), parse(WebhookCreateInput, req.body));
+        return { statusCode: 201, body: { ...webhookView(webhook), ...(generatedSecret ? { secret: generatedSecret } : {}) } };
+      },
+      [`GET ${BASE}`]: async (req) => {
+        const q = page(req);
+        const result = await webhooks.list(tenant(req), q.page, q.per_page);
+        return { statusCode: 200, body: { items: result.items.map(webhookView), page: q.page, per_page: q.per_page, has_more: result.hasMore } };
+      },
+      [`GET ${BASE}/{id}`]: async (req) => ({ statusCode: 200, body: webhookView(await webhooks.get(tenant(req), id(req))) }),
+      [`PATCH ${BASE}/{id}`]: async (req) => ({
+        statusCode: 200,
+        body: webhookView(await webhooks.update(tenant(req), id(req), parse(WebhookPatchInput, req.body))),
+      }),
+      [`DELETE ${BASE}/{id}`]: async (req) => {
+        await webhooks.delete(tenant(req), id(req));
+        return { statusCode: 204 };
+      },
+      [`POST ${BASE}/{id}/test`]: async (req) => ({ statusCode: 200, body: await webhooks.test(tenant(req), id(req)) }),
+      [`GET ${BASE}/{id}/deliveries`]: async (req) => {
+        const q = page(req);
+        const result = await webhooks.deliveries(tenant(req), id(req), q.page, q.per_page);
+        return { statusCode: 200, body: { items: result.items.map(attemptView), page: q.page, per_page: q.per_page, has_more: result.hasMore } };
+      },
+      'GET /api/v1/event-types': async () => ({ statusCode: 200, body: { items: w.catalogue.types } }),
+    },
+  });
+}
+
+export const handler = lazyHandler(() => createHandler());

@@ -75,4 +75,6 @@ export interface DeliveryMessage {
   readonly event_id: string;
   readonly attempt: number;
   readonly trigger?: AttemptTrigger;
+  /** Set when the attempt is due later than the queue can hold a message back. */
+  readonly not_before?: string;
 }

@@ -54,6 +54,7 @@ type Prepared =
       readonly webhook: Webhook;
       readonly event: PublishedEvent;
       readonly request: OutboundRequest;
+      readonly startedAt: Date;
     };
 
 export type DispatchResult =
@@ -85,6 +86,10 @@ export class DispatchDelivery {
   }
 
   async execute(message: DeliveryMessage): Promise<DispatchResult> {
+    if (message.not_before && Date.parse(message.not_before) > this.deps.clock().getTime() + 1000) {
+      await this.deps.retries.schedule(message, new Date(message.not_before));
+      return { kind: 'skipped', reason: 'not due yet' };
+    }
     const prepared = await this.prepare(message);
     switch (prepared.kind) {
       case 'skip':
@@ -113,7 +118,7 @@ export class DispatchDelivery {
     if (!isReceiving(webhook)) return { kind: 'cancel', delivery, reason: webhook.active ? 'webhook disabled' : 'webhook inactive' };
     if (!event) return { kind: 'cancel', delivery, reason: 'event no longer stored' };
     const credentials = await this.deps.credentials.get(webhook);
-    return { kind: 'ready', delivery, webhook, event, request: outboundRequest(webhook, credentials, event, this.deps.settings, now) };
+    return { kind: 'ready', delivery, webhook, event, request: outboundRequest(webhook, credentials, event, this.deps.settings, now), startedAt: now };
   }
 
   private async record(
@@ -125,7 +130,7 @@ export class DispatchDelivery {
     const outcome = attemptOutcome(result, now);
     const next = outcome.success || outcome.gone ? undefined : nextStep(this.deps.settings.retryDelaysSeconds, message.attempt, outcome.retryAfterSeconds);
     const nextAttemptAt = next?.kind === 'retry' ? new Date(now.getTime() + next.delaySeconds * 1000) : undefined;
-    await this.deps.attempts.record(attemptRecord(message, prepared.event, outcome, result, now, nextAttemptAt));
+    await this.deps.attempts.record(attemptRecord(message, prepared.event, outcome, result, prepared.startedAt, nextAttemptAt));
 
     if (outcome.success) {
       await this.deps.deliveries.complete(message.delivery_id, message.attempt, { kind: 'succeeded' }, now);
@@ -148,7 +153,7 @@ function attemptRecord(
   event: PublishedEvent,
   outcome: AttemptOutcome,
   result: SendResult,
-  now: Date,
+  startedAt: Date,
   nextAttemptAt: Date | undefined,
 ): Attempt {
   return {
@@ -165,7 +170,7 @@ function attemptRecord(
     response_time_ms: result.durationMs,
     ...(outcome.error === undefined ? {} : { error: outcome.error }),
     ...(result.kind === 'response' && result.bodyPrefix ? { response_body: result.bodyPrefix } : {}),
-    attempted_at: now.toISOString(),
+    attempted_at: startedAt.toISOString(),
     ...(nextAttemptAt ? { next_attempt_at: nextAttemptAt.toISOString() } : {}),
   };
 }

@@ -1,0 +1,141 @@
+/**
+ * `npm start`: the whole pipeline in one process, against embedded stand-ins. The same handler
+ * modules that run on Lambda are invoked here the way API Gateway, the SQS event source mappings
+ * and the scheduled reconciler invoke them on AWS.
+ */
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { createHandler as adminApi } from '../../functions/admin-api/handler.ts';
+import { createHandler as dispatcher } from '../../functions/dispatcher/handler.ts';
+import { createHandler as fanout } from '../../functions/fanout/handler.ts';
+import { createHandler as ingest } from '../../functions/ingest/handler.ts';
+import { createHandler as openapi } from '../../functions/openapi/handler.ts';
+import { createHandler as reconciler } from '../../functions/reconciler/handler.ts';
+import { createHandler as webhooksApi } from '../../functions/webhooks-api/handler.ts';
+import { FileSecretStore } from '../../shared/adapters/local/file-secret-store.ts';
+import { ENV, settingsFromEnv } from '../../shared/config.ts';
+import { CreateTenant } from '../../shared/usecases/tenants.ts';
+import { ADMIN_KEY_SECRET_ENV, Wiring, type Overrides } from '../../shared/wiring.ts';
+import { loadCredentials } from './bootstrap.ts';
+import type { ApiFunction } from '../../shared/http/routes.ts';
+import { startApiServer, type ApiLambda } from './http-server.ts';
+import { SqsPoller } from './sqs-poller.ts';
+import { startStandIns } from './standins.ts';
+
+const BOOTSTRAP_TENANT = 'default';
+/** How late work must be, while running, before the reconciler re-queues it. */
+const RECONCILE_GRACE_MS = 60_000;
+const RECONCILE_EVERY_MS = 15_000;
+const ONE_YEAR_MS = 365 * 86_400_000;
+
+async function main(): Promise<void> {
+  const env = process.env;
+  const dataDir = resolve(env['HOOKLINE_DATA_DIR'] || './.hookline');
+  const host = env['HOST'] || '127.0.0.1';
+  const port = Number(env['PORT'] || 3000);
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+
+  const standIns = await startStandIns(dataDir);
+  // The unchanged AWS adapters find the stand-ins through the SDK's own endpoint variables.
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL_DYNAMODB: standIns.dynamoEndpoint,
+    AWS_ENDPOINT_URL_SQS: standIns.sqsEndpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    [ENV.tenantsTable]: standIns.tables.tenants,
+    [ENV.webhooksTable]: standIns.tables.webhooks,
+    [ENV.eventsTable]: standIns.tables.events,
+    [ENV.deliveriesTable]: standIns.tables.deliveries,
+    [ENV.attemptsTable]: standIns.tables.attempts,
+    [ENV.eventsQueueUrl]: standIns.queues.events,
+    [ENV.deliveriesQueueUrl]: standIns.queues.deliveries,
+    [ENV.deploymentHost]: env[ENV.deploymentHost] || `${host}:${port}`,
+  });
+  delete process.env['AWS_SESSION_TOKEN'];
+  delete process.env['AWS_PROFILE'];
+
+  const overrides: Overrides = {
+    secrets: new FileSecretStore(resolve(dataDir, 'secrets')),
+    allowPrivateTargetsDefault: true,
+  };
+  const settings = settingsFromEnv(process.env, true);
+  const wiring = new Wiring('local-runtime', overrides);
+  const log = wiring.logger;
+
+  const credentials = await loadCredentials(dataDir, env);
+  const ownerEmail = env['HOOKLINE_OWNER_EMAIL'] || 'owner@localhost';
+  await new CreateTenant(wiring.tenants, wiring.clock).execute(
+    { name: BOOTSTRAP_TENANT, owner_email: ownerEmail },
+    { id: BOOTSTRAP_TENANT, apiKey: credentials.apiKey },
+  );
+  const adminSecret = process.env[ADMIN_KEY_SECRET_ENV] || `${settings.secretPrefix}admin-api-key`;
+  await overrides.secrets!.put(adminSecret, credentials.adminKey);
+
+  const sqs = new SQSClient({});
+  const onError = (error: unknown) => log.error('local runtime error', error instanceof Error ? error : String(error));
+  const arnOf = (url: string) => `arn:aws:sqs:us-east-1:000000000000:${url.split('/').pop()}`;
+  const pollers = [
+    new SqsPoller({ name: 'fanout', client: sqs, queueUrl: standIns.queues.events, queueArn: arnOf(standIns.queues.events), handler: fanout(overrides), batchSize: 10, concurrency: 2, onError }),
+    new SqsPoller({ name: 'dispatcher', client: sqs, queueUrl: standIns.queues.deliveries, queueArn: arnOf(standIns.queues.deliveries), handler: dispatcher(overrides), batchSize: 10, concurrency: 8, onError }),
+  ];
+
+  // Queues live in memory: after a restart, everything not finished is queued again from DynamoDB.
+  const reconcile = reconciler(overrides);
+  const recovered = await reconcile({ graceSeconds: 0, lookaheadMs: ONE_YEAR_MS });
+  pollers.forEach((p) => p.start());
+  let reconciling = Promise.resolve();
+  const reconcileTimer = setInterval(() => {
+    reconciling = reconcile({ graceSeconds: RECONCILE_GRACE_MS / 1000 }).then(() => undefined, onError);
+  }, RECONCILE_EVERY_MS);
+
+  let healthy = true;
+  const functions: Record<ApiFunction, ApiLambda> = {
+    ingest: ingest(overrides),
+    'webhooks-api': webhooksApi(overrides),
+    'admin-api': adminApi(overrides),
+    openapi: openapi(),
+  };
+  const server = await startApiServer({ host, port, functions, healthy: () => healthy, onError });
+  const address = server.address();
+  const baseUrl = `http://${host}:${typeof address === 'object' && address ? address.port : port}`;
+
+  const lines = [
+    `Hookline is running at ${baseUrl}`,
+    `  API key (tenant "${BOOTSTRAP_TENANT}"): ${credentials.apiKey}`,
+    `  Admin key (/admin/v1/*):            ${credentials.adminKey}`,
+    `  Data: ${dataDir}   OpenAPI: ${baseUrl}/openapi.json`,
+  ];
+  if (recovered.events + recovered.deliveries > 0) {
+    lines.push(`  Resumed ${recovered.events} event(s) and ${recovered.deliveries} delivery(ies) from the last run`);
+  }
+  if (settings.allowPrivateTargets) {
+    lines.push('  Warning: webhook URLs may point at loopback and private addresses (HOOKLINE_ALLOW_PRIVATE_TARGETS=true).');
+  }
+  process.stdout.write(lines.join('\n') + '\n');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    healthy = false;
+    process.stdout.write(`\n${signal}: stopping...\n`);
+    clearInterval(reconcileTimer);
+    await new Promise<void>((r) => server.close(() => r()));
+    server.closeAllConnections();
+    await Promise.all(pollers.map((p) => p.stop()));
+    await reconciling;
+    await standIns.stop();
+    sqs.destroy();
+    process.stdout.write('stopped\n');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((err) => {
+  process.stderr.write(`Hookline failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,110 @@
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { lambdaContext } from './lambda-context.ts';
+
+export interface PollerOptions {
+  readonly name: string;
+  readonly client: SQSClient;
+  readonly queueUrl: string;
+  readonly queueArn: string;
+  readonly handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
+  /** Messages per invocation, as the event source mapping's BatchSize. */
+  readonly batchSize: number;
+  /** Invocations in flight at once, as the mapping's MaximumConcurrency. */
+  readonly concurrency: number;
+  readonly onError: (error: unknown) => void;
+}
+
+/**
+ * Plays Lambda's SQS event source mapping: long-polls, invokes the handler with an SQSEvent,
+ * deletes what succeeded (everything but `batchItemFailures`; nothing if the handler threw) and
+ * leaves the rest to reappear after the visibility timeout; the queue's redrive policy moves a
+ * message to the DLQ after its maximum receives, as on AWS.
+ */
+export class SqsPoller {
+  private readonly options: PollerOptions;
+  private running = false;
+  private loops: Promise<void>[] = [];
+  private readonly abort = new AbortController();
+
+  constructor(options: PollerOptions) {
+    this.options = options;
+  }
+
+  start(): void {
+    this.running = true;
+    this.loops = Array.from({ length: this.options.concurrency }, () => this.loop());
+  }
+
+  /** Stops polling and waits for the invocations in flight to finish. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.abort.abort();
+    await Promise.all(this.loops);
+  }
+
+  private async loop(): Promise<void> {
+    const { client, queueUrl } = this.options;
+    while (this.running) {
+      let messages: Message[];
+      try {
+        const out = await client.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            MaxNumberOfMessages: this.options.batchSize,
+            WaitTimeSeconds: 2,
+            MessageSystemAttributeNames: ['All'],
+          }),
+          { abortSignal: this.abort.signal },
+        );
+        messages = out.Messages ?? [];
+      } catch (err) {
+        if (!this.running) return;
+        this.options.onError(err);
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
+      if (messages.length > 0) await this.invoke(messages);
+    }
+  }
+
+  private async invoke(messages: Message[]): Promise<void> {
+    const event: SQSEvent = { Records: messages.map((m) => this.record(m)) };
+    let failed: Set<string>;
+    try {
+      const response = await this.options.handler(event, lambdaContext(this.options.name));
+      failed = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+    } catch (err) {
+      // A thrown handler fails the whole batch, as with Lambda: every message is retried.
+      this.options.onError(err);
+      return;
+    }
+    const done = messages.filter((m) => !failed.has(m.MessageId!));
+    for (let i = 0; i < done.length; i += 10) {
+      try {
+        await this.options.client.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: this.options.queueUrl,
+            Entries: done.slice(i, i + 10).map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle! })),
+          }),
+        );
+      } catch (err) {
+        this.options.onError(err);
+      }
+    }
+  }
+
+  private record(m: Message): SQSRecord {
+    return {
+      messageId: m.MessageId!,
+      receiptHandle: m.ReceiptHandle!,
+      body: m.Body ?? '',
+      attributes: (m.Attributes ?? {}) as unknown as SQSRecord['attributes'],
+      messageAttributes: {},
+      md5OfBody: m.MD5OfBody ?? '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: this.options.queueArn,
+      awsRegion: 'us-east-1',
+    };
+  }
+}

@@ -1,0 +1,44 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DeliveryMessage } from '../../domain/deliveries.ts';
+import type { PublishedEvent } from '../../domain/events.ts';
+import type { Clock } from '../../usecases/ports.ts';
+import { SqsQueue } from './sqs-queue.ts';
+
+/** The events queue: each message carries the whole event, so the fan-out needs no read. */
+export class SqsEventQueue {
+  private readonly queue: SqsQueue;
+  constructor(client: SQSClient, url: string) {
+    this.queue = new SqsQueue(client, url);
+  }
+  enqueue(events: readonly PublishedEvent[]): Promise<void> {
+    return this.queue.sendMany(events.map((e) => ({ body: JSON.stringify(e) })));
+  }
+}
+
+/** SQS holds a message back at most 15 minutes. */
+export const MAX_SQS_DELAY_SECONDS = 900;
+
+/**
+ * The deliveries queue, also used as the retry timer for rungs SQS can hold back: a message due
+ * later than 15 minutes carries `not_before` and is held back 15 minutes at a time (the
+ * dispatcher sends it round again until it is due).
+ */
+export class SqsDeliveryQueue {
+  private readonly queue: SqsQueue;
+  private readonly clock: Clock;
+  constructor(client: SQSClient, url: string, clock: Clock) {
+    this.queue = new SqsQueue(client, url);
+    this.clock = clock;
+  }
+
+  enqueue(messages: readonly DeliveryMessage[], delaySeconds = 0): Promise<void> {
+    return this.queue.sendMany(messages.map((m) => ({ body: JSON.stringify(m), delaySeconds })));
+  }
+
+  schedule(message: DeliveryMessage, at: Date): Promise<void> {
+    const seconds = Math.max(0, (at.getTime() - this.clock().getTime()) / 1000);
+    const { not_before: _old, ...rest } = message;
+    const body = seconds > MAX_SQS_DELAY_SECONDS ? { ...rest, not_before: at.toISOString() } : rest;
+    return this.queue.sendMany([{ body: JSON.stringify(body), delaySeconds: Math.min(seconds, MAX_SQS_DELAY_SECONDS) }]);
+  }
+}

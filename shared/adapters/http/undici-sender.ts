@@ -1,0 +1,84 @@
+import { Agent, request } from 'undici';
+import type { HttpSender, OutboundRequest, SendResult } from '../../usecases/ports.ts';
+
+/** How much of a receiver's answer is read (the rest is dropped) and how much is kept in the log. */
+const READ_LIMIT_BYTES = 64 * 1024;
+const KEEP_CHARS = 1024;
+
+/**
+ * undici's `request`: keep-alive connection pools per origin (a delivery burst to one receiver
+ * reuses connections), no redirect following (its default), and errors that carry a code we can
+ * turn into a sentence for the delivery log.
+ */
+export class UndiciSender implements HttpSender {
+  private readonly agent: Agent;
+  constructor(options: { connectionsPerOrigin?: number } = {}) {
+    this.agent = new Agent({
+      connections: options.connectionsPerOrigin ?? 64,
+      keepAliveTimeout: 10_000,
+      connect: { timeout: 10_000 },
+    });
+  }
+
+  async post(req: OutboundRequest): Promise<SendResult> {
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    const signal = AbortSignal.timeout(req.timeoutMs);
+    try {
+      const res = await request(req.url, {
+        method: 'POST',
+        headers: req.headers,
+        body: req.body,
+        dispatcher: this.agent,
+        signal,
+        headersTimeout: req.timeoutMs,
+        bodyTimeout: req.timeoutMs,
+      });
+      const bodyPrefix = await readPrefix(res.body);
+      const headers: Record<string, string | undefined> = {};
+      for (const [name, value] of Object.entries(res.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+      return { kind: 'response', statusCode: res.statusCode, headers, bodyPrefix, durationMs: elapsed() };
+    } catch (err) {
+      return { kind: 'error', error: describe(err, req.timeoutMs), durationMs: elapsed() };
+    }
+  }
+
+  close(): Promise<void> {
+    return this.agent.close();
+  }
+}
+
+async function readPrefix(body: AsyncIterable<Buffer> & { destroy(): unknown }): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body) {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= READ_LIMIT_BYTES) break;
+    }
+  } catch {
+    // A receiver that resets while sending its body has still answered with a status.
+  } finally {
+    body.destroy();
+  }
+  return Buffer.concat(chunks).toString('utf8').slice(0, KEEP_CHARS);
+}
+
+/** A sentence for the delivery log; never includes request headers (they hold credentials). */
+export function describe(err: unknown, timeoutMs: number): string {
+  const e = err as { name?: string; code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const code = e.code ?? e.cause?.code ?? '';
+  if (e.name === 'TimeoutError' || e.name === 'AbortError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+    return `timeout: no answer within ${timeoutMs} ms`;
+  }
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return 'timeout: could not connect';
+  if (code === 'ECONNREFUSED') return 'connection refused';
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return 'connection reset by the receiver';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'DNS lookup failed';
+  if (code.startsWith('ERR_TLS') || code.includes('CERT') || /certificate|ssl|tls/i.test(e.message ?? '')) {
+    return `TLS error: ${code || e.message}`;
+  }
+  if (code === 'ERR_INVALID_URL' || code === 'ERR_INVALID_ARG_TYPE') return 'invalid URL';
+  return `request failed: ${code || e.name || 'unknown error'}`;
+}

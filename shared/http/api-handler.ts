@@ -1,0 +1,112 @@
+import middy from '@middy/core';
+import httpErrorHandler from '@middy/http-error-handler';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { z } from 'zod';
+import { HooklineError, PayloadTooLargeError, UnauthorizedError, ValidationError } from '../errors.ts';
+import { issueDetails } from './schemas.ts';
+
+/** What a route handler gets: the parsed request and who is calling. */
+export interface ApiRequest {
+  readonly routeKey: string;
+  readonly body: unknown;
+  readonly pathParameters: Readonly<Record<string, string | undefined>>;
+  readonly query: Readonly<Record<string, string | undefined>>;
+  /** The tenant the key acts for (tenant routes), or undefined (admin and public routes). */
+  readonly tenantId: string | undefined;
+}
+
+export interface ApiResult {
+  readonly statusCode: number;
+  readonly body?: unknown;
+}
+
+export type RouteHandler = (req: ApiRequest) => Promise<ApiResult>;
+
+export interface ApiHandlerOptions {
+  readonly routes: Readonly<Record<string, RouteHandler>>;
+  /** `tenant`: the key names a tenant; `admin`: the admin key; `none`: public. */
+  readonly auth:
+    | { readonly kind: 'tenant'; readonly authenticate: (key: string) => Promise<string> }
+    | { readonly kind: 'admin'; readonly authenticate: (key: string) => Promise<void> }
+    | { readonly kind: 'none' };
+  readonly maxBodyBytes?: number;
+  /** Where 5xx causes go; 4xx are the caller's business and are not logged. */
+  readonly logError: (message: string, error: unknown) => void;
+}
+
+const DEFAULT_MAX_BODY = 256 * 1024;
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+/**
+ * An API Gateway (HTTP API, payload 2.0) handler: authenticate, parse the JSON body, dispatch on
+ * the route key, answer JSON. Errors below 500 are shown to the caller as `{"error", "details"}`;
+ * anything else is logged and becomes a generic 500 (middy's http-error-handler).
+ */
+export function apiHandler(options: ApiHandlerOptions) {
+  const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>()
+    .use(
+      httpErrorHandler({
+        logger: (error: unknown) => options.logError('request failed', error),
+        fallbackMessage: JSON.stringify({ error: 'Internal server error' }),
+      }),
+    )
+    .use({ onError: exposeHooklineErrors })
+    .handler(async (event) => {
+      const route = options.routes[event.routeKey];
+      if (!route) throw new HooklineError(404, `No route ${event.requestContext?.http?.method ?? ''} ${event.rawPath ?? ''}`.trim());
+      const tenantId = await authenticate(options.auth, event.headers ?? {});
+      const result = await route({
+        routeKey: event.routeKey,
+        body: parseBody(event, maxBody),
+        pathParameters: event.pathParameters ?? {},
+        query: event.queryStringParameters ?? {},
+        tenantId,
+      });
+      return {
+        statusCode: result.statusCode,
+        headers: result.body === undefined ? {} : JSON_HEADERS,
+        body: result.body === undefined ? '' : JSON.stringify(result.body),
+      };
+    });
+}
+
+async function authenticate(auth: ApiHandlerOptions['auth'], headers: Record<string, string | undefined>) {
+  if (auth.kind === 'none') return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(headers['authorization'] ?? '');
+  if (!match?.[1]) throw new UnauthorizedError('Missing Authorization: Bearer <key> header');
+  if (auth.kind === 'admin') {
+    await auth.authenticate(match[1]);
+    return undefined;
+  }
+  return auth.authenticate(match[1]);
+}
+
+function parseBody(event: APIGatewayProxyEventV2, maxBody: number): unknown {
+  if (event.body === undefined || event.body === null || event.body === '') return undefined;
+  const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+  if (raw.length > maxBody) throw new PayloadTooLargeError(maxBody);
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new ValidationError('Request body is not valid JSON');
+  }
+}
+
+function exposeHooklineErrors(request: { error: unknown; response: APIGatewayProxyStructuredResultV2 | undefined }) {
+  const error = request.error;
+  if (!(error instanceof HooklineError) || error.statusCode >= 500) return;
+  request.response = {
+    statusCode: error.statusCode,
+    headers: JSON_HEADERS,
+    body: JSON.stringify({ error: error.message, ...(error.details ? { details: error.details } : {}) }),
+  };
+}
+
+/** Validates with a schema; a mismatch is a 400 listing every problem. */
+export function parse<T extends z.ZodType>(schema: T, value: unknown, what = 'Request body'): z.infer<T> {
+  if (value === undefined && what === 'Request body') throw new ValidationError('Request body is required');
+  const result = schema.safeParse(value);
+  if (!result.success) throw new ValidationError(`${what} is invalid`, issueDetails(result.error));
+  return result.data;
+}

@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { HOOKLINE_VERSION } from '../config.ts';
+import { ROUTES } from './routes.ts';
+import * as S from './schemas.ts';
+
+/** Per route: summary, request body and success answer. Schemas are the ones that validate. */
+const OPERATIONS: Record<string, { summary: string; body?: z.ZodType; status: number; response?: z.ZodType; query?: boolean }> = {
+  'POST /v1/events': { summary: 'Publish one event or a batch of up to 100', body: S.PublishBody, status: 202, response: S.PublishResult },
+  'POST /api/v1/integrations/webhooks': { summary: 'Register a webhook', body: S.WebhookCreateInput, status: 201, response: S.WebhookCreated },
+  'GET /api/v1/integrations/webhooks': { summary: 'List webhooks', status: 200, response: S.WebhookList, query: true },
+  'GET /api/v1/integrations/webhooks/{id}': { summary: 'Get a webhook', status: 200, response: S.WebhookView },
+  'PATCH /api/v1/integrations/webhooks/{id}': { summary: 'Change a webhook', body: S.WebhookPatchInput, status: 200, response: S.WebhookView },
+  'DELETE /api/v1/integrations/webhooks/{id}': { summary: 'Delete a webhook', status: 204 },
+  'POST /api/v1/integrations/webhooks/{id}/test': { summary: 'Send a webhook.test event now', status: 200, response: S.TestResult },
+  'GET /api/v1/integrations/webhooks/{id}/deliveries': { summary: 'Delivery log, newest first', status: 200, response: S.AttemptList, query: true },
+  'GET /api/v1/event-types': { summary: 'The event catalogue', status: 200, response: S.EventTypeList },
+  'POST /admin/v1/tenants': { summary: 'Create a tenant and its API key', body: S.TenantCreateInput, status: 201, response: S.TenantCreated },
+  'GET /openapi.json': { summary: 'This document', status: 200 },
+};
+
+const schema = (s: z.ZodType, io: 'input' | 'output') => {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(s, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as Record<string, unknown>;
+  return rest;
+};
+
+const errorResponse = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+});
+
+/** The OpenAPI 3.1 document of every route in ROUTES. */
+export function openApiDocument(): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of ROUTES) {
+    const op = OPERATIONS[`${route.method} ${route.path}`];
+    if (!op) throw new Error(`no OpenAPI operation for ${route.method} ${route.path}`);
+    const params = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    if (op.query) {
+      params.push(
+        { name: 'page', in: 'query', required: false, schema: { type: 'integer', minimum: 1, default: 1 } as never },
+        { name: 'per_page', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 100, default: 25 } as never },
+      );
+    }
+    const isPublic = route.path === '/openapi.json';
+    paths[route.path] ??= {};
+    paths[route.path]![route.method.toLowerCase()] = {
+      summary: op.summary,
+      ...(params.length ? { parameters: params } : {}),
+      ...(isPublic ? { security: [] } : {}),
+      ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: schema(op.body, 'input') } } } } : {}),
+      responses: {
+        [op.status]: op.response
+          ? { description: 'Success', content: { 'application/json': { schema: schema(op.response, 'output') } } }
+          : { description: 'Success' },
+        ...(isPublic
+          ? {}
+          : {
+              '400': errorResponse('Invalid request: malformed JSON, a field that fails validation, an unknown event type'),
+              '401': errorResponse('Missing or wrong API key'),
+              '404': errorResponse('No such resource for this tenant'),
+            }),
+        ...(op.body ? { '413': errorResponse('Body larger than 256 KiB') } : {}),
+      },
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Hookline', version: HOOKLINE_VERSION, description: 'Webhook delivery: publish events, register endpoints, read the delivery log.' },
+    security: [{ bearer: [] }],
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A tenant API key, or the admin key for /admin/v1/*' } },
+      schemas: { Error: schema(S.ErrorBody, 'output') },
+    },
+    paths,
+  };
+}

@@ -1,0 +1,116 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { settingsFromEnv, type Settings } from './config.ts';
+import { Catalogue } from './domain/catalogue.ts';
+import { documentClient, secretsManagerClient, sqsClient } from './adapters/aws/clients.ts';
+import { DynamoAttemptLog } from './adapters/aws/dynamo-attempt-log.ts';
+import { DynamoDeliveryStore } from './adapters/aws/dynamo-delivery-store.ts';
+import { DynamoEventStore } from './adapters/aws/dynamo-event-store.ts';
+import { DynamoTenantStore } from './adapters/aws/dynamo-tenant-store.ts';
+import { DynamoWebhookStore } from './adapters/aws/dynamo-webhook-store.ts';
+import { SqsDeliveryQueue, SqsEventQueue } from './adapters/aws/queues.ts';
+import { SecretsManagerStore } from './adapters/aws/secrets-manager-store.ts';
+import { UndiciSender } from './adapters/http/undici-sender.ts';
+import { CredentialsCache } from './usecases/credentials.ts';
+import { systemClock, type Clock, type HttpSender, type SecretStore } from './usecases/ports.ts';
+import { AdminAuthenticator, TenantAuthenticator } from './usecases/tenants.ts';
+
+/**
+ * What the one-machine runtime swaps in for AWS services that have no local stand-in. DynamoDB
+ * and SQS are not here: the same adapters talk to dynalite and fauxqs.
+ */
+export interface Overrides {
+  readonly secrets?: SecretStore;
+  readonly sender?: HttpSender;
+  readonly clock?: Clock;
+  readonly env?: NodeJS.ProcessEnv;
+  /** On one machine private targets are allowed unless the user says otherwise. */
+  readonly allowPrivateTargetsDefault?: boolean;
+}
+
+export const ADMIN_KEY_SECRET_ENV = 'HOOKLINE_ADMIN_KEY_SECRET';
+
+/**
+ * The composition root of one function: settings, adapters and shared services, each built on
+ * first use so that a function pays only for the clients it touches.
+ */
+export class Wiring {
+  readonly settings: Settings;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly catalogue = new Catalogue();
+  private readonly overrides: Overrides;
+  private readonly memo = new Map<string, unknown>();
+
+  constructor(functionName: string, overrides: Overrides = {}) {
+    this.overrides = overrides;
+    this.settings = settingsFromEnv(overrides.env ?? process.env, overrides.allowPrivateTargetsDefault ?? false);
+    this.logger = new Logger({ serviceName: 'hookline', persistentKeys: { function: functionName } });
+    this.clock = overrides.clock ?? systemClock;
+  }
+
+  private once<T>(key: string, make: () => T): T {
+    if (!this.memo.has(key)) this.memo.set(key, make());
+    return this.memo.get(key) as T;
+  }
+
+  get tenants() {
+    return this.once('tenants', () => new DynamoTenantStore(documentClient(), this.settings.tables.tenants));
+  }
+  get webhooks() {
+    return this.once('webhooks', () => new DynamoWebhookStore(documentClient(), this.settings.tables.webhooks));
+  }
+  get events() {
+    return this.once('events', () => new DynamoEventStore(documentClient(), this.settings.tables.events, this.settings.retentionDays));
+  }
+  get deliveries() {
+    return this.once('deliveries', () => new DynamoDeliveryStore(documentClient(), this.settings.tables.deliveries, this.settings.retentionDays));
+  }
+  get attempts() {
+    return this.once('attempts', () => new DynamoAttemptLog(documentClient(), this.settings.tables.attempts, this.settings.retentionDays));
+  }
+  get eventQueue() {
+    return this.once('eventQueue', () => new SqsEventQueue(sqsClient(), this.settings.queues.events));
+  }
+  get deliveryQueue() {
+    return this.once('deliveryQueue', () => new SqsDeliveryQueue(sqsClient(), this.settings.queues.deliveries, this.clock));
+  }
+  get secrets(): SecretStore {
+    return this.once('secrets', () => this.overrides.secrets ?? new SecretsManagerStore(secretsManagerClient()));
+  }
+  get credentials() {
+    return this.once('credentials', () => new CredentialsCache(this.secrets, this.settings.secretPrefix));
+  }
+  get sender(): HttpSender {
+    return this.once('sender', () => this.overrides.sender ?? new UndiciSender());
+  }
+  get tenantAuth() {
+    return this.once('tenantAuth', () => new TenantAuthenticator(this.tenants));
+  }
+  get adminAuth() {
+    const env = this.overrides.env ?? process.env;
+    const name = env[ADMIN_KEY_SECRET_ENV] || `${this.settings.secretPrefix}admin-api-key`;
+    return this.once('adminAuth', () => new AdminAuthenticator(this.secrets, name));
+  }
+
+  /** Settings the outbound request builder needs. */
+  get outbound() {
+    return {
+      signatureHeader: this.settings.signatureHeader,
+      requestTimeoutMs: this.settings.requestTimeoutMs,
+      version: this.settings.version,
+      deploymentHost: this.settings.deploymentHost,
+      catalogue: this.catalogue,
+    };
+  }
+
+  /** For API handlers: 5xx causes, logged without request data. */
+  readonly logError = (message: string, error: unknown): void => {
+    this.logger.error(message, error instanceof Error ? error : String(error));
+  };
+}
+
+/** Builds the real handler on its first invocation, so importing a handler module has no side effects. */
+export function lazyHandler<E, C, R>(create: () => (event: E, context: C) => Promise<R>) {
+  let built: ((event: E, context: C) => Promise<R>) | undefined;
+  return (event: E, context: C): Promise<R> => (built ??= create())(event, context);
+}
