@@ -2,6 +2,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { DeliveryMessage } from '../../shared/domain/deliveries.ts';
+import { memoizeGets } from '../../shared/usecases/batch-memo.ts';
 import { DispatchDelivery } from '../../shared/usecases/dispatch.ts';
 import { lazyHandler, Wiring, type Overrides } from '../../shared/wiring.ts';
 
@@ -11,10 +12,10 @@ import { lazyHandler, Wiring, type Overrides } from '../../shared/wiring.ts';
  */
 export function createHandler(overrides: Overrides = {}) {
   const w = new Wiring('dispatcher', overrides);
-  const dispatch = new DispatchDelivery({
+  const dispatchFor = () => new DispatchDelivery({
     deliveries: w.deliveries,
-    webhooks: w.webhooks,
-    events: w.events,
+    webhooks: memoizeGets(w.webhooks),
+    events: memoizeGets(w.events),
     credentials: w.credentials,
     attempts: w.attempts,
     sender: w.sender,
@@ -22,17 +23,19 @@ export function createHandler(overrides: Overrides = {}) {
     clock: w.clock,
     settings: { ...w.outbound, retryDelaysSeconds: w.settings.retryDelaysSeconds },
   });
-  const processor = new BatchProcessor(EventType.SQS);
-  const processRecord = async (record: SQSRecord) => {
+  const processRecord = async (dispatch: DispatchDelivery, record: SQSRecord) => {
     const message = JSON.parse(record.body) as DeliveryMessage;
     const result = await dispatch.execute(message);
     if (result.kind === 'retrying' || result.kind === 'failed') {
       w.logger.info('delivery attempt failed', { delivery_id: message.delivery_id, attempt: message.attempt, outcome: result.kind, error: result.error });
     }
   };
-  return middy<SQSEvent, SQSBatchResponse, Error, Context>().handler((event, context) =>
-    processPartialResponse(event, processRecord, processor, { context }),
-  );
+  // Per invocation: a memo of reads for this batch, and a processor (it holds the batch's state;
+  // the one-machine runtime invokes a handler concurrently, Lambda never does).
+  return middy<SQSEvent, SQSBatchResponse, Error, Context>().handler((event, context) => {
+    const dispatch = dispatchFor();
+    return processPartialResponse(event, (record) => processRecord(dispatch, record), new BatchProcessor(EventType.SQS), { context });
+  });
 }
 
 export const handler = lazyHandler(() => createHandler());

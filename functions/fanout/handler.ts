@@ -15,14 +15,15 @@ export function createHandler(overrides: Overrides = {}) {
     queue: w.deliveryQueue,
     clock: w.clock,
   });
-  const processor = new BatchProcessor(EventType.SQS);
   const processRecord = async (record: SQSRecord) => {
     const event = JSON.parse(record.body) as PublishedEvent;
     const queued = await fanOut.execute(event);
     w.logger.debug('fanned out', { event_id: event.id, deliveries: queued });
   };
+  // A processor per invocation: it holds the batch's state, and the one-machine runtime invokes
+  // a handler concurrently (Lambda never does).
   return middy<SQSEvent, SQSBatchResponse, Error, Context>().handler((event, context) =>
-    processPartialResponse(event, processRecord, processor, { context }),
+    processPartialResponse(event, processRecord, new BatchProcessor(EventType.SQS), { context }),
   );
 }
 
