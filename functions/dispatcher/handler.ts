@@ -34,7 +34,7 @@ export function createHandler(overrides: Overrides = {}) {
   // the one-machine runtime invokes a handler concurrently, Lambda never does).
   return middy<SQSEvent, SQSBatchResponse, Error, Context>().handler((event, context) => {
     const dispatch = dispatchFor();
-    return processPartialResponse(event, (record) => processRecord(dispatch, record), new BatchProcessor(EventType.SQS), { context });
+    return processPartialResponse(event, (record: SQSRecord) => processRecord(dispatch, record), new BatchProcessor(EventType.SQS), { context });
   });
 }
 
