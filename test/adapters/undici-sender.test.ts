@@ -1,0 +1,226 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { UndiciSender } from '../../shared/adapters/http/undici-sender.ts';
+import type { OutboundRequest, SendResult } from '../../shared/usecases/ports.ts';
+
+interface Received {
+  method: string;
+  url: string;
+  headers: IncomingMessage['headers'];
+  rawHeaders: string[];
+  body: Buffer;
+}
+
+interface TestServer {
+  url: string;
+  received: Received[];
+  close(): Promise<void>;
+}
+
+const servers: TestServer[] = [];
+
+/** A real HTTP server on 127.0.0.1:<ephemeral> that records what it receives. */
+async function serve(handler: (req: IncomingMessage, res: ServerResponse, body: Buffer) => void): Promise<TestServer> {
+  const received: Received[] = [];
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      received.push({ method: req.method!, url: req.url!, headers: req.headers, rawHeaders: req.rawHeaders, body });
+      handler(req, res, body);
+    });
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const ts: TestServer = {
+    url: `http://127.0.0.1:${port}`,
+    received,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+  servers.push(ts);
+  return ts;
+}
+
+let sender: UndiciSender;
+beforeEach(() => {
+  sender = new UndiciSender();
+});
+afterEach(async () => {
+  await sender.close();
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+const post = (url: string, extra: Partial<OutboundRequest> = {}): Promise<SendResult> =>
+  sender.post({ url, headers: { 'content-type': 'application/json' }, body: '{}', timeoutMs: 5_000, ...extra });
+
+function asResponse(r: SendResult) {
+  if (r.kind !== 'response') throw new Error(`expected a response, got ${JSON.stringify(r)}`);
+  return r;
+}
+function asError(r: SendResult) {
+  if (r.kind !== 'error') throw new Error(`expected an error, got ${JSON.stringify(r)}`);
+  return r;
+}
+
+describe('UndiciSender', () => {
+  it('returns the status, headers and body of a 200', async () => {
+    const srv = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain', 'x-receiver': 'yes' });
+      res.end('thanks');
+    });
+    const r = asResponse(await post(`${srv.url}/hook`));
+    expect(r.statusCode).toBe(200);
+    expect(r.bodyPrefix).toBe('thanks');
+    expect(r.headers['x-receiver']).toBe('yes');
+    expect(r.headers['content-type']).toBe('text/plain');
+    expect(r.durationMs).toBeGreaterThanOrEqual(0);
+    expect(Number.isInteger(r.durationMs)).toBe(true);
+  });
+
+  it('keeps at most 1024 characters of a 200 KB answer', async () => {
+    const big = 'abcdefghij'.repeat(20 * 1024);
+    const srv = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end(big);
+    });
+    const r = asResponse(await post(srv.url));
+    expect(r.statusCode).toBe(200);
+    expect(r.bodyPrefix.length).toBeLessThanOrEqual(1024);
+    expect(r.bodyPrefix).toBe(big.slice(0, 1024));
+  });
+
+  it('returns non-2xx answers as responses', async () => {
+    const srv = await serve((_req, res) => {
+      res.writeHead(503);
+      res.end('busy');
+    });
+    const r = asResponse(await post(srv.url));
+    expect(r.statusCode).toBe(503);
+    expect(r.bodyPrefix).toBe('busy');
+  });
+
+  it('returns a 302 as it is and does not follow its Location', async () => {
+    const target = await serve((_req, res) => {
+      res.writeHead(200);
+      res.end('followed');
+    });
+    const srv = await serve((_req, res) => {
+      res.writeHead(302, { location: `${target.url}/elsewhere` });
+      res.end();
+    });
+    const r = asResponse(await post(srv.url));
+    expect(r.statusCode).toBe(302);
+    expect(r.headers['location']).toBe(`${target.url}/elsewhere`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(target.received).toHaveLength(0);
+    expect(srv.received).toHaveLength(1);
+  });
+
+  it('sends the method, path, headers and body exactly as given', async () => {
+    const srv = await serve((_req, res) => {
+      res.writeHead(204);
+      res.end();
+    });
+    const body = JSON.stringify({ type: 'scan.completed', data: { name: 'é ✓ 日本', n: 1 } });
+    const headers = {
+      'content-type': 'application/json',
+      'webhook-id': 'evt_01',
+      'webhook-timestamp': '1700000000',
+      'webhook-signature': 'v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=',
+      authorization: 'Bearer tok_123',
+      'user-agent': 'Hookline/1.0',
+    };
+    const r = asResponse(await post(`${srv.url}/receive/here?x=1`, { headers, body }));
+    expect(r.statusCode).toBe(204);
+    expect(r.bodyPrefix).toBe('');
+    expect(srv.received).toHaveLength(1);
+    const got = srv.received[0]!;
+    expect(got.method).toBe('POST');
+    expect(got.url).toBe('/receive/here?x=1');
+    for (const [name, value] of Object.entries(headers)) expect(got.headers[name]).toBe(value);
+    expect(got.body.equals(Buffer.from(body, 'utf8'))).toBe(true);
+    expect(Number(got.headers['content-length'])).toBe(Buffer.byteLength(body));
+  });
+
+  it('gives up on a receiver that never answers: kind error, "timeout..."', async () => {
+    const srv = await serve(() => {
+      /* never answers */
+    });
+    const started = Date.now();
+    const r = asError(await post(srv.url, { timeoutMs: 300 }));
+    expect(r.error).toMatch(/^timeout/);
+    expect(r.error).toBe('timeout: no answer within 300 ms');
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(r.durationMs).toBeGreaterThanOrEqual(250);
+  });
+
+  it('returns the status of a receiver that answers but then stalls its body, with what arrived, within the timeout', async () => {
+    const srv = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('partial');
+      // never ends the body
+    });
+    const started = Date.now();
+    const r = asResponse(await post(srv.url, { timeoutMs: 300 }));
+    expect(r.statusCode).toBe(200);
+    expect(r.bodyPrefix).toBe('partial');
+    expect(Date.now() - started).toBeLessThan(3_000);
+  });
+
+  it('returns the status of a receiver that destroys the socket halfway through its body', async () => {
+    const srv = await serve((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '1000' });
+      res.write('first part');
+      setTimeout(() => req.socket.destroy(), 20);
+    });
+    const r = asResponse(await post(srv.url));
+    expect(r.statusCode).toBe(200);
+    expect(r.bodyPrefix).toBe('first part');
+  });
+
+  it('reports a closed port as "connection refused"', async () => {
+    const srv = await serve(() => undefined);
+    const url = srv.url;
+    await srv.close();
+    servers.splice(servers.indexOf(srv), 1);
+    const r = asError(await post(url));
+    expect(r.error).toBe('connection refused');
+  });
+
+  it('reports a receiver that destroys the socket as "connection reset by the receiver"', async () => {
+    const srv = await serve((req) => {
+      req.socket.destroy();
+    });
+    const r = asError(await post(srv.url));
+    expect(r.error).toBe('connection reset by the receiver');
+  });
+
+  it('reports a receiver that resets the connection (RST) as "connection reset by the receiver"', async () => {
+    const srv = await serve((req) => {
+      req.socket.resetAndDestroy();
+    });
+    const r = asError(await post(srv.url));
+    expect(r.error).toBe('connection reset by the receiver');
+  });
+
+  it('reports an unparsable URL as "invalid URL" and a name that does not resolve as a DNS failure', async () => {
+    expect(asError(await post('not a url')).error).toBe('invalid URL');
+    expect(asError(await post('http://hookline-test.invalid/')).error).toBe('DNS lookup failed');
+  });
+
+  it('never puts request header values in the error sentence', async () => {
+    const srv = await serve((req) => req.socket.destroy());
+    const r = asError(await post(srv.url, { headers: { authorization: 'Bearer super-secret-token' } }));
+    expect(r.error).not.toContain('super-secret-token');
+  });
+});
