@@ -35,3 +35,15 @@ export interface HttpSender {
 
 export type Clock = () => Date;
 export const systemClock: Clock = () => new Date();
+
+/** A plain-text email to one recipient. */
+export interface Email {
+  readonly to: string;
+  readonly subject: string;
+  readonly text: string;
+}
+
+/** Sends email: SES on AWS, RFC 5322 files in the outbox on one machine. */
+export interface Mailer {
+  send(email: Email): Promise<void>;
+}
