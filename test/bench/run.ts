@@ -1,0 +1,149 @@
+/**
+ * `npm run bench`: throughput and latency of the one-machine pipeline, against the ceiling of a
+ * plain undici POST loop, and the size and cold-load time of each Lambda bundle.
+ *
+ * env: BENCH_EVENTS (default 2000), BENCH_WEBHOOKS (5), BENCH_PUBLISHERS (4),
+ *      BENCH_TIMEOUT_S (300, the wait for deliveries), BENCH_LOAD_RUNS (3).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { measureBundles, type BundleResult } from './bundles.ts';
+import { registerWebhooks, runPipeline, type PipelineResult } from './pipeline.ts';
+import { startReceiver, type Receiver } from './receivers.ts';
+import { startRuntime, type Runtime } from './runtime.ts';
+import { envInt, heading, line } from './stats.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(here, '../..');
+/** The local runtime's dispatcher: 8 pollers x batches of 10 (infra/local/main.ts). */
+const DISPATCHER_IN_FLIGHT = 8 * 10;
+
+const N = envInt('BENCH_EVENTS', 2000);
+const K = envInt('BENCH_WEBHOOKS', 5);
+const PUBLISHERS = envInt('BENCH_PUBLISHERS', 4);
+const TIMEOUT_MS = envInt('BENCH_TIMEOUT_S', 300) * 1000;
+const LOAD_RUNS = envInt('BENCH_LOAD_RUNS', 3);
+
+const progress = (message: string) => process.stderr.write(`[bench] ${message}\n`);
+const out = (text: string) => process.stdout.write(text + '\n');
+
+/** Log lines of the runtime that look like trouble (powertools JSON levels, or plain text). */
+function troubleLines(text: string): string[] {
+  return text
+    .split('\n')
+    .filter((l) => /"level":"(ERROR|WARN|CRITICAL)"|\berror\b|\bwarn(ing)?\b|exception/i.test(l))
+    .filter((l) => !/Warning: webhook URLs may point at loopback/.test(l));
+}
+
+async function ceiling(urls: string[], requests: number, bodyBytes: number) {
+  const arg = JSON.stringify({ urls, requests, inFlight: DISPATCHER_IN_FLIGHT, bodyBytes });
+  const { stdout } = await promisify(execFile)(process.execPath, [join(here, 'ceiling-worker.ts'), arg], { cwd: ROOT, timeout: 300_000 });
+  return JSON.parse(stdout) as { ms: number; ok: number; failed: number };
+}
+
+function printPipeline(p: PipelineResult) {
+  out(heading(`Pipeline: ${p.events} events x ${p.webhooks} webhooks = ${p.expected} deliveries`));
+  out(line('ingest accepted', (p.accepted / p.ingestMs) * 1000, 'events/s'));
+  out(line('ingest time', p.ingestMs / 1000, 's', 2));
+  out(line('deliveries received', `${p.delivered}/${p.accepted * p.webhooks}`));
+  out(line('end to end', (p.delivered / p.endToEndMs) * 1000, 'deliveries/s'));
+  out(line('end to end time', p.endToEndMs / 1000, 's', 2));
+  out(line('latency p50', p.latencies.p50, 'ms (publish sent -> receipt)'));
+  out(line('latency p99', p.latencies.p99, 'ms'));
+  out(line('latency max', p.latencies.max, 'ms'));
+  out(line('duplicate deliveries', p.duplicates));
+  out(line('body size (avg)', p.avgBodyBytes, 'bytes'));
+}
+
+function printBundles(bundles: BundleResult[]) {
+  out(heading('Lambda bundles (esbuild as in infra/stack/functions.ts; cold import, median)'));
+  out(`${'function'.padEnd(16)}${'bundle'.padStart(10)}${'map'.padStart(10)}${'load'.padStart(10)}${'load+maps'.padStart(12)}`);
+  for (const b of bundles) {
+    if (b.error) {
+      out(`${b.name.padEnd(16)}  FAILED: ${b.error}`);
+      continue;
+    }
+    out(
+      `${b.name.padEnd(16)}${(b.bytes / 1024).toFixed(0).padStart(7)} KB${(b.mapBytes / 1024).toFixed(0).padStart(7)} KB` +
+        `${b.loadMs.toFixed(0).padStart(7)} ms${b.loadMsSourceMaps.toFixed(0).padStart(9)} ms`,
+    );
+  }
+}
+
+async function main(): Promise<void> {
+  const anomalies: string[] = [];
+  const started = performance.now();
+  out(`Hookline bench: N=${N} events, K=${K} webhooks, ${PUBLISHERS} publishers, node ${process.version}, ${availableParallelism()} CPUs`);
+
+  const receivers: Receiver[] = await Promise.all(Array.from({ length: K }, () => startReceiver()));
+  let runtime: Runtime | undefined;
+  let pipeline: PipelineResult;
+  const bundleDir = await mkdtemp(join(tmpdir(), 'hookline-bench-bundles-'));
+  try {
+    progress('starting the runtime');
+    const t = performance.now();
+    runtime = await startRuntime(ROOT);
+    const startupMs = performance.now() - t;
+    await registerWebhooks(runtime.baseUrl, runtime.apiKey, receivers);
+    progress(`runtime at ${runtime.baseUrl}; ${K} webhooks registered; publishing ${N} events`);
+    pipeline = await runPipeline({ baseUrl: runtime.baseUrl, apiKey: runtime.apiKey, receivers, events: N, publishers: PUBLISHERS, timeoutMs: TIMEOUT_MS, progress });
+
+    const logs = runtime.stdout() + '\n' + runtime.stderr();
+    progress('stopping the runtime (SIGTERM)');
+    const stopped = await runtime.stop();
+    runtime = undefined;
+
+    out(heading('Runtime'));
+    out(line('startup to /healthz ok', startupMs, 'ms'));
+    out(line('shutdown on SIGTERM', stopped.ms, `ms (exit ${stopped.code ?? stopped.signal})`));
+    printPipeline(pipeline);
+
+    if (pipeline.publishErrors.length > 0) anomalies.push(`${pipeline.publishErrors.length} publish batch(es) failed: ${pipeline.publishErrors.slice(0, 3).join('; ')}`);
+    if (pipeline.timedOut || pipeline.missing.length > 0) {
+      const lost = pipeline.missing.reduce((n, m) => n + m.count, 0);
+      anomalies.push(`${lost} of ${pipeline.accepted * K} deliveries never arrived within ${TIMEOUT_MS / 1000} s`);
+      for (const m of pipeline.missing) anomalies.push(`  ${m.url}: ${m.count} missing, e.g. ${m.sample.join(', ')}`);
+    }
+    if (pipeline.duplicates > 0) anomalies.push(`${pipeline.duplicates} deliveries arrived more than once at the same receiver`);
+    if (stopped.code !== 0) anomalies.push(`runtime exited with ${stopped.code ?? stopped.signal} on SIGTERM`);
+    const trouble = troubleLines(logs);
+    if (trouble.length > 0) {
+      anomalies.push(`${trouble.length} error/warning line(s) in the runtime's output, first ones:`);
+      for (const l of trouble.slice(0, 5)) anomalies.push(`  ${l.slice(0, 300)}`);
+    }
+
+    const requests = Math.max(1, pipeline.accepted * K);
+    progress(`ceiling: ${requests} plain undici POSTs, ${DISPATCHER_IN_FLIGHT} in flight`);
+    const c = await ceiling(receivers.map((r) => r.url), requests, pipeline.avgBodyBytes || 200);
+    const ceilingRate = (c.ok / c.ms) * 1000;
+    const pipelineRate = (pipeline.delivered / pipeline.endToEndMs) * 1000;
+    out(heading(`Ceiling: plain undici request loop, ${DISPATCHER_IN_FLIGHT} in flight, separate process`));
+    out(line('ceiling', ceilingRate, 'requests/s'));
+    out(line('ceiling time', c.ms / 1000, 's', 2));
+    out(line('pipeline / ceiling', (pipelineRate / ceilingRate) * 100, '%', 1));
+    if (c.failed > 0) anomalies.push(`${c.failed} ceiling requests failed`);
+
+    progress('bundling the functions');
+    printBundles(await measureBundles(ROOT, bundleDir, LOAD_RUNS));
+  } finally {
+    if (runtime) await runtime.stop().catch(() => undefined);
+    await Promise.all(receivers.map((r) => r.close()));
+    await rm(bundleDir, { recursive: true, force: true });
+  }
+
+  out(heading('Anomalies'));
+  out(anomalies.length > 0 ? anomalies.join('\n') : 'none');
+  out(`\nbench took ${((performance.now() - started) / 1000).toFixed(0)} s`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,34 @@
+/** Small numeric and printing helpers for the benchmark. */
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+export function median(values: readonly number[]): number {
+  return percentile([...values].sort((a, b) => a - b), 50);
+}
+
+export function envInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
+  return n;
+}
+
+const LABEL_WIDTH = 26;
+const VALUE_WIDTH = 10;
+
+/** `ingest accepted             1234 events/s`: label left, number right-aligned, unit after. */
+export function line(label: string, value: number | string, unit = '', digits = 0): string {
+  const v = typeof value === 'number' ? (Number.isFinite(value) ? value.toFixed(digits) : 'n/a') : value;
+  return `${label.padEnd(LABEL_WIDTH)}${v.padStart(VALUE_WIDTH)}${unit ? ' ' + unit : ''}`;
+}
+
+export function heading(title: string): string {
+  return `\n${title}\n${'-'.repeat(title.length)}`;
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
