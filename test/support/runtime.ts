@@ -3,7 +3,7 @@
  * tests: PORT=0 on 127.0.0.1, a temp data dir, fixed keys. The base URL is read from its banner
  * and `GET /healthz` must answer 200 before the runtime is handed out.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
