@@ -1,13 +1,13 @@
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { mkdir } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import dynalite from 'dynalite';
+import { Worker } from 'node:worker_threads';
 import { startFauxqs } from 'fauxqs';
 import { TABLES, type TableSchema } from '../../shared/adapters/aws/tables.ts';
 
 /**
- * The embedded stand-ins: dynalite (DynamoDB on LevelDB, on disk in the data dir) and fauxqs
+ * The embedded stand-ins: dynalite (DynamoDB on LevelDB, on disk in the data dir, in a worker
+ * thread of its own) and fauxqs
  * (SQS, in memory: its SQLite persistence loses messages on ChangeMessageVisibility, and the
  * reconciler rebuilds the queues from DynamoDB after a restart anyway).
  */
@@ -31,12 +31,12 @@ const LOCAL_REGION = 'us-east-1';
 export async function startStandIns(dataDir: string): Promise<StandIns> {
   const dbDir = join(dataDir, 'dynamodb');
   await mkdir(dbDir, { recursive: true, mode: 0o700 });
-  const db = dynalite({ path: dbDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve, reject) => {
+  const db = new Worker(new URL('./dynalite-worker.ts', import.meta.url), { workerData: { path: dbDir } });
+  const port = await new Promise<number>((resolve, reject) => {
     db.once('error', reject);
-    db.listen(0, '127.0.0.1', () => resolve());
+    db.once('message', (m: { port: number }) => resolve(m.port));
   });
-  const dynamoEndpoint = `http://127.0.0.1:${(db.address() as AddressInfo).port}`;
+  const dynamoEndpoint = `http://127.0.0.1:${port}`;
 
   const sqs = await startFauxqs({ port: 0, logger: false, defaultRegion: LOCAL_REGION });
   const dlq = (name: string) => sqs.createQueue(`${name}-dlq`, { attributes: { MessageRetentionPeriod: '1209600' } });
@@ -72,7 +72,11 @@ export async function startStandIns(dataDir: string): Promise<StandIns> {
     },
     async stop() {
       await sqs.stop();
-      await new Promise<void>((resolve) => db.close(() => resolve()));
+      await new Promise<void>((resolve) => {
+        db.once('message', () => resolve());
+        db.postMessage('stop');
+      });
+      await db.terminate();
     },
   };
 }

@@ -75,7 +75,7 @@ describe('SchedulerRetryTimer', () => {
   });
 
   it('treats an existing schedule for the same attempt as done (idempotent)', async () => {
-    scheduler.on(CreateScheduleCommand).rejects(new ConflictException({ message: 'exists', $metadata: {} }));
+    scheduler.on(CreateScheduleCommand).rejects(new ConflictException({ message: 'exists', Message: 'exists', $metadata: {} }));
     await expect(new SchedulerRetryTimer(new SchedulerClient({ region: 'eu-west-1' }), target).schedule(message, new Date())).resolves.toBeUndefined();
   });
 
