@@ -74,6 +74,9 @@ export class SqsPoller {
     try {
       const response = await this.options.handler(event, lambdaContext(this.options.name));
       failed = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+      // As Lambda does: a failure naming no message of this batch fails the whole batch.
+      const ids = new Set(messages.map((m) => m.MessageId));
+      if ([...failed].some((id) => !id || !ids.has(id))) return;
     } catch (err) {
       // A thrown handler fails the whole batch, as with Lambda: every message is retried.
       this.options.onError(err);

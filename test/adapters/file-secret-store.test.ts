@@ -84,7 +84,7 @@ describe('FileSecretStore', () => {
   // put of a name in this process, so two overlapping puts share one temp file: the first rename
   // moves it away and the second rename fails with ENOENT (and the two writes can interleave).
   // The local runtime is one process, so two credential updates of one webhook at once hit this.
-  it.failing('concurrent puts of the same name all succeed and leave one of the values', async () => {
+  it('concurrent puts of the same name all succeed and leave one of the values', async () => {
     const values = ['v0', 'v1'];
     const results = await Promise.allSettled(values.map((v) => store.put('same', v)));
     expect(results.filter((r) => r.status === 'rejected')).toEqual([]);

@@ -1,4 +1,5 @@
 import {
+  ResourceExistsException,
   CreateSecretCommand,
   DeleteSecretCommand,
   GetSecretValueCommand,
@@ -90,6 +91,17 @@ describe('SecretsManagerStore.put', () => {
     const err = await rejection(store.put('n', 'v'));
     expect(err).toBeInstanceOf(SecretStoreError);
     expect(err.cause).toBe(sdkError);
+  });
+});
+
+describe('SecretsManagerStore.put racing another first put', () => {
+  it('writes a new version when CreateSecret finds the secret already created', async () => {
+    sm.on(PutSecretValueCommand).rejectsOnce(notFound()).resolves({});
+    sm.on(CreateSecretCommand).rejects(new ResourceExistsException({ message: 'exists', $metadata: {} }));
+    await store.put('hookline/race', 'v2');
+    const puts = sm.commandCalls(PutSecretValueCommand);
+    expect(puts).toHaveLength(2);
+    expect(puts[1]!.args[0].input).toEqual({ SecretId: 'hookline/race', SecretString: 'v2' });
   });
 });
 

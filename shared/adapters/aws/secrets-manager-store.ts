@@ -37,7 +37,13 @@ export class SecretsManagerStore implements SecretStore {
     try {
       await this.client.send(new CreateSecretCommand({ Name: name, SecretString: value }));
     } catch (err) {
-      throw new SecretStoreError(`could not create secret ${name}`, { cause: err });
+      if (errorName(err) !== 'ResourceExistsException') throw new SecretStoreError(`could not create secret ${name}`, { cause: err });
+      // Someone created it between our two calls: write the value as a new version.
+      try {
+        await this.client.send(new PutSecretValueCommand({ SecretId: name, SecretString: value }));
+      } catch (retryErr) {
+        throw new SecretStoreError(`could not write secret ${name}`, { cause: retryErr });
+      }
     }
   }
 

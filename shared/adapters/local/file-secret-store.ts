@@ -1,5 +1,6 @@
 import { mkdir, readFile, rm, writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import type { SecretStore } from '../../usecases/ports.ts';
 
 /**
@@ -23,7 +24,7 @@ export class FileSecretStore implements SecretStore {
 
   async put(name: string, value: string): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const tmp = `${this.path(name)}.${process.pid}.tmp`;
+    const tmp = `${this.path(name)}.${randomUUID()}.tmp`; // unique: two puts of one name may overlap
     await writeFile(tmp, value, { mode: 0o600 });
     await rename(tmp, this.path(name));
   }
