@@ -233,6 +233,60 @@ describe('webhooks and what a receiver gets', () => {
   });
 });
 
+describe('body formats', () => {
+  it('sends the body of each format, signed the same way', async () => {
+    const t = await createTenant(rt);
+    const formats = ['standard', 'wrapped', 'subject_body', 'data', 'cloudevents'] as const;
+    const hooks: Record<string, { r: Receiver; secret: string }> = {};
+    for (const format of formats) {
+      const r = await receiver();
+      const hook = await createWebhook(t.api, { url: r.url, events: ['scan.completed'], format });
+      expect(hook.format).toBe(format);
+      hooks[format] = { r, secret: hook.secret };
+    }
+    const data = { scan_id: 'fmt-1', hosts_up: 2, target: '10.0.0.0/24' };
+    const timestamp = '2026-03-15T10:30:00Z';
+    const [id] = await publish(t.api, { event: 'scan.completed', data, timestamp });
+    const got: Record<string, any> = {};
+    for (const format of formats) {
+      const { r, secret } = hooks[format]!;
+      const [req] = await r.waitFor(1);
+      expect(req!.headers['content-type']).toMatch(/^application\/json\b/);
+      expect(verifyHex(req!, secret)).toBe(true);
+      expect(req!.headers['webhook-id']).toBe(id);
+      expect(() => verifyStandardWebhooks(req!, secret)).not.toThrow();
+      got[format] = req!.json;
+    }
+    expect(got['standard']).toEqual({ id, event: 'scan.completed', timestamp: got['standard'].timestamp, tenant_id: t.id, data });
+    expect(got['data']).toEqual(data);
+    expect(got['wrapped']).toEqual({
+      event: { type: 'scan.completed', data, version: 1 },
+      time: Date.parse(timestamp) / 1000,
+      host: got['wrapped'].host,
+    });
+    expect(got['subject_body'].subject).toBe('Scan completed');
+    expect(typeof got['subject_body'].body).toBe('string');
+    for (const value of ['fmt-1', '10.0.0.0/24']) expect(got['subject_body'].body).toContain(value);
+    expect(got['cloudevents']).toMatchObject({ specversion: '1.0', id, type: 'scan.completed', datacontenttype: 'application/json', data });
+    expect(Date.parse(got['cloudevents'].time)).toBe(Date.parse(timestamp));
+    expect(typeof got['cloudevents'].source).toBe('string');
+    expect(got['cloudevents'].source.length).toBeGreaterThan(0);
+    expect(typeof got['wrapped'].host).toBe('string');
+    expect(got['wrapped'].host.length).toBeGreaterThan(0);
+  });
+
+  it('names the deployment host by the port it listens on, not the "<host>:0" it was asked for (PORT=0)', async () => {
+    const t = await createTenant(rt);
+    const [rWrapped, rCloud] = await Promise.all([receiver(), receiver()]);
+    await createWebhook(t.api, { url: rWrapped.url, events: ['scan.started'], format: 'wrapped' });
+    await createWebhook(t.api, { url: rCloud.url, events: ['scan.started'], format: 'cloudevents' });
+    await publish(t.api, { event: 'scan.started', data: { scan_id: 'host' } });
+    const [[wrapped], [cloud]] = await Promise.all([rWrapped.waitFor(1), rCloud.waitFor(1)]);
+    expect(wrapped!.json.host).not.toMatch(/:0$/);
+    expect(cloud!.json.source).not.toMatch(/:0(\/|$)/);
+  });
+});
+
 describe('the deliveries log', () => {
   it('lists attempts newest first, paginated', async () => {
     const t = await createTenant(rt);

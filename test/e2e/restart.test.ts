@@ -106,3 +106,17 @@ it('delivers an event accepted with 202 even when the process is killed right af
   expect(r.requests.every((q) => q.json.id === id)).toBe(true);
   expect(verifyHex(r.requests[0]!, hook.secret)).toBe(true);
 });
+
+it('brands the hex signature header after a restart with HOOKLINE_SIGNATURE_HEADER=X-NetRecon-Signature', async () => {
+  rt = await rt.restart({ HOOKLINE_SIGNATURE_HEADER: 'X-NetRecon-Signature' });
+  const client = api(rt.baseUrl, rt.apiKey);
+  const r = await startReceiver();
+  receivers.push(r);
+  const hook = (await client.post(WEBHOOKS, { url: r.url, events: ['honeypot.hit'] })).json;
+  const [id] = (await client.post('/v1/events', { event: 'honeypot.hit', data: { src: '10.0.0.9' } })).json.ids;
+  const [req] = await r.waitFor(1);
+  expect(req!.json.id).toBe(id);
+  expect(req!.headers['x-hookline-signature']).toBeUndefined();
+  expect(verifyHex(req!, hook.secret, 'x-netrecon-signature')).toBe(true);
+  expect(() => verifyStandardWebhooks(req!, hook.secret)).not.toThrow();
+});

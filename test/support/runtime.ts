@@ -38,8 +38,11 @@ export interface Runtime {
   stop(): Promise<number | null>;
   /** SIGKILL and wait for the exit. */
   kill(): Promise<void>;
-  /** Stops this process (if still running) and starts a new one on the same data dir and keys. */
-  restart(): Promise<Runtime>;
+  /**
+   * Stops this process (if still running) and starts a new one on the same data dir and keys;
+   * `env` is merged over the environment of the first start.
+   */
+  restart(env?: Readonly<Record<string, string>>): Promise<Runtime>;
   /** Stops the process (if running) and removes the data dir if this helper created it. */
   cleanup(): Promise<void>;
 }
@@ -129,9 +132,9 @@ async function launch(
     stderr: () => err,
     stop,
     kill,
-    restart: async () => {
+    restart: async (env) => {
       await stop();
-      return launch(options, ownsDataDir);
+      return launch({ ...options, env: { ...options.env, ...env } }, ownsDataDir);
     },
     cleanup: async () => {
       await stop();
