@@ -20,7 +20,7 @@ export const ADMIN_KEY = 'hkadm_bench_0123456789abcdefghijklmnopqrstuvwxyzAB';
 /** `node infra/local/main.ts` on a free port and a fresh data dir; resolves once /healthz says ok. */
 export async function startRuntime(root: string, extraEnv: Record<string, string> = {}): Promise<Runtime> {
   const dataDir = await mkdtemp(join(tmpdir(), 'hookline-bench-data-'));
-  const child: ChildProcess = spawn(process.execPath, ['infra/local/main.ts'], {
+  const child: ChildProcess = spawn(process.execPath, [...(process.env['BENCH_PROF_DIR'] ? ['--cpu-prof', '--cpu-prof-dir=' + process.env['BENCH_PROF_DIR']] : []), 'infra/local/main.ts'], {
     cwd: root,
     env: {
       ...process.env,
