@@ -36,7 +36,8 @@ const compiled: CompiledRoute[] = ROUTES.map((r) => {
 export function startApiServer(options: {
   readonly host: string;
   readonly port: number;
-  readonly functions: Readonly<Record<ApiFunction, ApiLambda>>;
+  /** Filled in once the runtime is ready; until then routes answer 503. */
+  readonly functions: Readonly<Partial<Record<ApiFunction, ApiLambda>>>;
   readonly healthy: () => boolean;
   readonly onError: (error: unknown) => void;
 }): Promise<Server> {
@@ -99,7 +100,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Parame
     ...(body.length ? { body: body.toString('utf8') } : {}),
     isBase64Encoded: false,
   };
-  const result = await options.functions[route.fn](event, lambdaContext(route.fn, 29_000));
+  const fn = options.functions[route.fn];
+  if (!fn) return send(res, 503, { error: 'Hookline is starting, try again in a moment' });
+  const result = await fn(event, lambdaContext(route.fn, 29_000));
   res.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
   res.end(result.body ?? '');
 }

@@ -3,6 +3,7 @@
  * modules that run on Lambda are invoked here the way API Gateway, the SQS event source mappings
  * and the scheduled reconciler invoke them on AWS.
  */
+import { Logger } from '@aws-lambda-powertools/logger';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -36,6 +37,17 @@ async function main(): Promise<void> {
   const port = Number(env['PORT'] || 3000);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
 
+  // Listen first: the deployment host name (in `wrapped` and CloudEvents bodies) is the address
+  // actually bound, which with PORT=0 is known only now. Until ready, routes answer 503.
+  let healthy = false;
+  const functions: Partial<Record<ApiFunction, ApiLambda>> = {};
+  const log = new Logger({ serviceName: 'hookline', persistentKeys: { function: 'local-runtime' } });
+  const onError = (error: unknown): void => log.error('local runtime error', error instanceof Error ? error : String(error));
+  const server = await startApiServer({ host, port, functions, healthy: () => healthy, onError });
+  const address = server.address();
+  const boundPort = typeof address === 'object' && address ? address.port : port;
+  const baseUrl = `http://${host}:${boundPort}`;
+
   const standIns = await startStandIns(dataDir);
   // The unchanged AWS adapters find the stand-ins through the SDK's own endpoint variables.
   Object.assign(process.env, {
@@ -51,7 +63,7 @@ async function main(): Promise<void> {
     [ENV.attemptsTable]: standIns.tables.attempts,
     [ENV.eventsQueueUrl]: standIns.queues.events,
     [ENV.deliveriesQueueUrl]: standIns.queues.deliveries,
-    [ENV.deploymentHost]: env[ENV.deploymentHost] || `${host}:${port}`,
+    [ENV.deploymentHost]: env[ENV.deploymentHost] || `${host}:${boundPort}`,
   });
   delete process.env['AWS_SESSION_TOKEN'];
   delete process.env['AWS_PROFILE'];
@@ -62,7 +74,6 @@ async function main(): Promise<void> {
   };
   const settings = settingsFromEnv(process.env, true);
   const wiring = new Wiring('local-runtime', overrides);
-  const log = wiring.logger;
 
   const credentials = await loadCredentials(dataDir, env);
   const ownerEmail = env['HOOKLINE_OWNER_EMAIL'] || 'owner@localhost';
@@ -74,7 +85,6 @@ async function main(): Promise<void> {
   await overrides.secrets!.put(adminSecret, credentials.adminKey);
 
   const sqs = new SQSClient({});
-  const onError = (error: unknown) => log.error('local runtime error', error instanceof Error ? error : String(error));
   const arnOf = (url: string) => `arn:aws:sqs:us-east-1:000000000000:${url.split('/').pop()}`;
   const pollers = [
     new SqsPoller({ name: 'fanout', client: sqs, queueUrl: standIns.queues.events, queueArn: arnOf(standIns.queues.events), handler: fanout(overrides), batchSize: 10, concurrency: 2, onError }),
@@ -90,16 +100,13 @@ async function main(): Promise<void> {
     reconciling = reconcile({ graceSeconds: RECONCILE_GRACE_MS / 1000 }).then(() => undefined, onError);
   }, RECONCILE_EVERY_MS);
 
-  let healthy = true;
-  const functions: Record<ApiFunction, ApiLambda> = {
+  Object.assign(functions, {
     ingest: ingest(overrides),
     'webhooks-api': webhooksApi(overrides),
     'admin-api': adminApi(overrides),
     openapi: openapi(),
-  };
-  const server = await startApiServer({ host, port, functions, healthy: () => healthy, onError });
-  const address = server.address();
-  const baseUrl = `http://${host}:${typeof address === 'object' && address ? address.port : port}`;
+  });
+  healthy = true;
 
   const lines = [
     `Hookline is running at ${baseUrl}`,
