@@ -1,12 +1,14 @@
-// Tests run as native ESM (middy 7 and fauxqs 2 are ESM-only), TypeScript stripped by @swc/jest.
+// Tests run as native ESM (middy 7 and fauxqs 2 are ESM-only); babel-jest only strips the types.
+// (@swc/jest and jest 30 pull platform binaries that this project's registry does not serve for
+// every platform, which leaves a lockfile that `npm ci` rejects; babel and jest 29 are plain JS.)
 /** @type {import('jest').Config} */
 export default {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   transform: {
     '^.+\\.ts$': [
-      '@swc/jest',
-      { jsc: { parser: { syntax: 'typescript' }, target: 'es2024' }, module: { type: 'es6' } },
+      'babel-jest',
+      { babelrc: false, configFile: false, presets: [['@babel/preset-typescript', { allowDeclareFields: true }]] },
     ],
   },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
