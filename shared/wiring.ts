@@ -11,7 +11,8 @@ import { SqsDeliveryQueue, SqsEventQueue } from './adapters/aws/queues.ts';
 import { SecretsManagerStore } from './adapters/aws/secrets-manager-store.ts';
 import { UndiciSender } from './adapters/http/undici-sender.ts';
 import { CredentialsCache } from './usecases/credentials.ts';
-import { systemClock, type Clock, type HttpSender, type SecretStore } from './usecases/ports.ts';
+import type { RetryScheduler } from './usecases/dispatch.ts';
+import { systemClock, type Clock, type HttpSender, type Mailer, type SecretStore } from './usecases/ports.ts';
 import { AdminAuthenticator, TenantAuthenticator } from './usecases/tenants.ts';
 
 /**
@@ -20,6 +21,8 @@ import { AdminAuthenticator, TenantAuthenticator } from './usecases/tenants.ts';
  */
 export interface Overrides {
   readonly secrets?: SecretStore;
+  readonly mailer?: Mailer;
+  readonly retries?: RetryScheduler;
   readonly sender?: HttpSender;
   readonly clock?: Clock;
   readonly env?: NodeJS.ProcessEnv;
@@ -38,7 +41,7 @@ export class Wiring {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly catalogue = new Catalogue();
-  private readonly overrides: Overrides;
+  readonly overrides: Overrides;
   private readonly memo = new Map<string, unknown>();
 
   constructor(functionName: string, overrides: Overrides = {}) {
@@ -48,7 +51,7 @@ export class Wiring {
     this.clock = overrides.clock ?? systemClock;
   }
 
-  private once<T>(key: string, make: () => T): T {
+  once<T>(key: string, make: () => T): T {
     if (!this.memo.has(key)) this.memo.set(key, make());
     return this.memo.get(key) as T;
   }
@@ -87,9 +90,12 @@ export class Wiring {
     return this.once('tenantAuth', () => new TenantAuthenticator(this.tenants));
   }
   get adminAuth() {
-    const env = this.overrides.env ?? process.env;
-    const name = env[ADMIN_KEY_SECRET_ENV] || `${this.settings.secretPrefix}admin-api-key`;
+    const name = this.env[ADMIN_KEY_SECRET_ENV] || `${this.settings.secretPrefix}admin-api-key`;
     return this.once('adminAuth', () => new AdminAuthenticator(this.secrets, name));
+  }
+
+  get env(): NodeJS.ProcessEnv {
+    return this.overrides.env ?? process.env;
   }
 
   /** Settings the outbound request builder needs. */

@@ -2,6 +2,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { DeliveryMessage } from '../../shared/domain/deliveries.ts';
+import { retryScheduler, webhookHealth } from '../../shared/dispatcher-wiring.ts';
 import { memoizeGets } from '../../shared/usecases/batch-memo.ts';
 import { DispatchDelivery } from '../../shared/usecases/dispatch.ts';
 import { lazyHandler, Wiring, type Overrides } from '../../shared/wiring.ts';
@@ -19,7 +20,8 @@ export function createHandler(overrides: Overrides = {}) {
     credentials: w.credentials,
     attempts: w.attempts,
     sender: w.sender,
-    retries: w.deliveryQueue,
+    retries: retryScheduler(w),
+    health: webhookHealth(w),
     clock: w.clock,
     settings: { ...w.outbound, retryDelaysSeconds: w.settings.retryDelaysSeconds },
   });

@@ -1,7 +1,8 @@
 import { webhookView } from '../../shared/domain/webhooks.ts';
 import { attemptView } from '../../shared/domain/deliveries.ts';
 import { apiHandler, parse, type ApiRequest } from '../../shared/http/api-handler.ts';
-import { PageQuery, WebhookCreateInput, WebhookPatchInput } from '../../shared/http/schemas.ts';
+import { PageQuery, RecoverInput, WebhookCreateInput, WebhookPatchInput } from '../../shared/http/schemas.ts';
+import { RecoverDeliveries } from '../../shared/usecases/recover-deliveries.ts';
 import { ManageWebhooks } from '../../shared/usecases/manage-webhooks.ts';
 import { lazyHandler, Wiring, type Overrides } from '../../shared/wiring.ts';
 
@@ -19,6 +20,13 @@ export function createHandler(overrides: Overrides = {}) {
     clock: w.clock,
     catalogue: w.catalogue,
     settings: { ...w.outbound, allowPrivateTargets: w.settings.allowPrivateTargets, secretPrefix: w.settings.secretPrefix },
+  });
+  const recovery = new RecoverDeliveries({
+    webhooks: w.webhooks,
+    deliveries: w.deliveries,
+    attempts: w.attempts,
+    queue: w.deliveryQueue,
+    clock: w.clock,
   });
   const id = (req: ApiRequest) => req.pathParameters['id'] ?? '';
   const tenant = (req: ApiRequest) => req.tenantId!;
@@ -52,6 +60,14 @@ export function createHandler(overrides: Overrides = {}) {
         const result = await webhooks.deliveries(tenant(req), id(req), q.page, q.per_page);
         return { statusCode: 200, body: { items: result.items.map(attemptView), page: q.page, per_page: q.per_page, has_more: result.hasMore } };
       },
+      [`POST ${BASE}/{id}/deliveries/{delivery_id}/retry`]: async (req) => ({
+        statusCode: 202,
+        body: await recovery.retry(tenant(req), id(req), req.pathParameters['delivery_id'] ?? ''),
+      }),
+      [`POST ${BASE}/{id}/recover`]: async (req) => ({
+        statusCode: 202,
+        body: await recovery.recover(tenant(req), id(req), new Date(parse(RecoverInput, req.body).since)),
+      }),
       'GET /api/v1/event-types': async () => ({ statusCode: 200, body: { items: w.catalogue.types } }),
     },
   });

@@ -14,7 +14,13 @@ import { createHandler as ingest } from '../../functions/ingest/handler.ts';
 import { createHandler as openapi } from '../../functions/openapi/handler.ts';
 import { createHandler as reconciler } from '../../functions/reconciler/handler.ts';
 import { createHandler as webhooksApi } from '../../functions/webhooks-api/handler.ts';
+import { sqsClient } from '../../shared/adapters/aws/clients.ts';
+import { SqsDeliveryQueue } from '../../shared/adapters/aws/queues.ts';
 import { FileSecretStore } from '../../shared/adapters/local/file-secret-store.ts';
+import { OutboxMailer } from '../../shared/adapters/local/outbox-mailer.ts';
+import { TimerRetryScheduler } from '../../shared/adapters/local/timer-retry-scheduler.ts';
+import { DISPATCHER_ENV } from '../../shared/dispatcher-wiring.ts';
+import { systemClock } from '../../shared/usecases/ports.ts';
 import { ENV, settingsFromEnv } from '../../shared/config.ts';
 import { CreateTenant } from '../../shared/usecases/tenants.ts';
 import { ADMIN_KEY_SECRET_ENV, Wiring, type Overrides } from '../../shared/wiring.ts';
@@ -64,12 +70,18 @@ async function main(): Promise<void> {
     [ENV.eventsQueueUrl]: standIns.queues.events,
     [ENV.deliveriesQueueUrl]: standIns.queues.deliveries,
     [ENV.deploymentHost]: env[ENV.deploymentHost] || `${host}:${boundPort}`,
+    [DISPATCHER_ENV.publicUrl]: env[DISPATCHER_ENV.publicUrl] || baseUrl,
   });
   delete process.env['AWS_SESSION_TOKEN'];
   delete process.env['AWS_PROFILE'];
 
+  // Scheduler and SES have no stand-in: an in-process timer (durable through the due index and
+  // the start-up reconcile) and the outbox of RFC 5322 files.
+  const retryTimer = new TimerRetryScheduler(new SqsDeliveryQueue(sqsClient(), standIns.queues.deliveries, systemClock), onError);
   const overrides: Overrides = {
     secrets: new FileSecretStore(resolve(dataDir, 'secrets')),
+    mailer: new OutboxMailer(resolve(dataDir, 'outbox')),
+    retries: retryTimer,
     allowPrivateTargetsDefault: true,
   };
   const settings = settingsFromEnv(process.env, true);
@@ -132,6 +144,7 @@ async function main(): Promise<void> {
     await new Promise<void>((r) => server.close(() => r()));
     server.closeAllConnections();
     await Promise.all(pollers.map((p) => p.stop()));
+    retryTimer.stop();
     await reconciling;
     await standIns.stop();
     sqs.destroy();

@@ -23,8 +23,17 @@ export interface Delivery {
   readonly attempts_completed: number;
   readonly claimed_at?: string;
   readonly next_attempt_at?: string;
+  /** One line per completed attempt, for the owner's email. */
+  readonly history?: readonly AttemptSummary[];
   readonly created_at: string;
   readonly updated_at: string;
+}
+
+export interface AttemptSummary {
+  readonly attempt: number;
+  readonly status_code: number | null;
+  readonly error?: string;
+  readonly attempted_at: string;
 }
 
 /** One line of the delivery log. */

@@ -13,6 +13,17 @@ const OPERATIONS: Record<string, { summary: string; body?: z.ZodType; status: nu
   'DELETE /api/v1/integrations/webhooks/{id}': { summary: 'Delete a webhook', status: 204 },
   'POST /api/v1/integrations/webhooks/{id}/test': { summary: 'Send a webhook.test event now', status: 200, response: S.TestResult },
   'GET /api/v1/integrations/webhooks/{id}/deliveries': { summary: 'Delivery log, newest first', status: 200, response: S.AttemptList, query: true },
+  'POST /api/v1/integrations/webhooks/{id}/deliveries/{delivery_id}/retry': {
+    summary: 'Send one more attempt of a finished delivery now (trigger "manual"); 409 while it is still being retried',
+    status: 202,
+    response: S.RetryQueued,
+  },
+  'POST /api/v1/integrations/webhooks/{id}/recover': {
+    summary: 'Re-queue every failed delivery of the webhook since a time, one manual attempt each',
+    body: S.RecoverInput,
+    status: 202,
+    response: S.RecoverQueued,
+  },
   'GET /api/v1/event-types': { summary: 'The event catalogue', status: 200, response: S.EventTypeList },
   'POST /admin/v1/tenants': { summary: 'Create a tenant and its API key', body: S.TenantCreateInput, status: 201, response: S.TenantCreated },
   'GET /openapi.json': { summary: 'This document', status: 200 },

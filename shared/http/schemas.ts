@@ -124,6 +124,12 @@ export const TestResult = z.object({
   error: z.string().optional(),
 });
 
+export const RecoverInput = z.strictObject({
+  since: z.iso.datetime({ offset: true }).describe('Re-queue every failed delivery with an attempt at or after this time.'),
+});
+export const RetryQueued = z.object({ delivery_id: z.string(), attempt: z.number().int() });
+export const RecoverQueued = z.object({ queued: z.number().int() });
+
 export const EventTypeList = z.object({
   items: z.array(z.object({ type: z.string(), title: z.string(), description: z.string() })),
 });

@@ -1,5 +1,5 @@
 import type { Catalogue } from '../domain/catalogue.ts';
-import type { Attempt, Delivery, DeliveryMessage } from '../domain/deliveries.ts';
+import type { Attempt, AttemptSummary, Delivery, DeliveryMessage } from '../domain/deliveries.ts';
 import type { PublishedEvent } from '../domain/events.ts';
 import { newAttemptId } from '../domain/ids.ts';
 import { nextStep } from '../domain/retry-policy.ts';
@@ -19,7 +19,15 @@ export interface DeliveryClaims {
       | { kind: 'failed' }
       | { kind: 'cancelled'; reason: string },
     now: Date,
-  ): Promise<void>;
+    summary?: AttemptSummary,
+  ): Promise<Delivery | undefined>;
+}
+
+/** Port: what follows an outcome for the webhook's health (see WebhookHealth). */
+export interface HealthTracker {
+  succeeded(webhook: Webhook): Promise<void>;
+  exhausted(input: { webhook: Webhook; event: PublishedEvent; attempts: readonly AttemptSummary[] }): Promise<void>;
+  gone(input: { webhook: Webhook; event: PublishedEvent; attempts: readonly AttemptSummary[] }): Promise<void>;
 }
 
 export interface WebhookReader {
@@ -62,7 +70,8 @@ export type DispatchResult =
   | { readonly kind: 'cancelled'; readonly reason: string }
   | { readonly kind: 'succeeded'; readonly statusCode: number }
   | { readonly kind: 'retrying'; readonly nextAttemptAt: Date; readonly error: string }
-  | { readonly kind: 'failed'; readonly error: string };
+  | { readonly kind: 'failed'; readonly error: string }
+  | { readonly kind: 'gone' };
 
 /**
  * One attempt of one delivery: prepare (claim, load, build and sign) -> send -> record the
@@ -78,6 +87,7 @@ export class DispatchDelivery {
     readonly attempts: AttemptRecorder;
     readonly sender: HttpSender;
     readonly retries: RetryScheduler;
+    readonly health: HealthTracker;
     readonly clock: Clock;
     readonly settings: DispatchSettings;
   };
@@ -128,22 +138,43 @@ export class DispatchDelivery {
   ): Promise<DispatchResult> {
     const now = this.deps.clock();
     const outcome = attemptOutcome(result, now);
-    const next = outcome.success || outcome.gone ? undefined : nextStep(this.deps.settings.retryDelaysSeconds, message.attempt, outcome.retryAfterSeconds);
+    // A manual attempt is one more try, not a new ladder; 410 Gone ends the delivery at once.
+    const next =
+      outcome.success || outcome.gone || message.trigger === 'manual'
+        ? undefined
+        : nextStep(this.deps.settings.retryDelaysSeconds, message.attempt, outcome.retryAfterSeconds);
     const nextAttemptAt = next?.kind === 'retry' ? new Date(now.getTime() + next.delaySeconds * 1000) : undefined;
-    await this.deps.attempts.record(attemptRecord(message, prepared.event, outcome, result, prepared.startedAt, nextAttemptAt));
+    const attempt = attemptRecord(message, prepared.event, outcome, result, prepared.startedAt, nextAttemptAt);
+    await this.deps.attempts.record(attempt);
+    const summary: AttemptSummary = {
+      attempt: attempt.attempt,
+      status_code: attempt.status_code,
+      attempted_at: attempt.attempted_at,
+      ...(attempt.error === undefined ? {} : { error: attempt.error }),
+    };
+    const { webhook, event } = prepared;
 
     if (outcome.success) {
-      await this.deps.deliveries.complete(message.delivery_id, message.attempt, { kind: 'succeeded' }, now);
+      await this.deps.deliveries.complete(message.delivery_id, message.attempt, { kind: 'succeeded' }, now, summary);
+      await this.deps.health.succeeded(webhook);
       return { kind: 'succeeded', statusCode: outcome.statusCode ?? 0 };
     }
     const error = outcome.error ?? 'failed';
     if (nextAttemptAt) {
       // Record the plan before queueing it: if queueing fails, the reconciler finds the delivery due.
-      await this.deps.deliveries.complete(message.delivery_id, message.attempt, { kind: 'retry', nextAttemptAt }, now);
+      await this.deps.deliveries.complete(message.delivery_id, message.attempt, { kind: 'retry', nextAttemptAt }, now, summary);
       await this.deps.retries.schedule({ ...message, attempt: message.attempt + 1, trigger: 'scheduled' }, nextAttemptAt);
       return { kind: 'retrying', nextAttemptAt, error };
     }
-    await this.deps.deliveries.complete(message.delivery_id, message.attempt, { kind: 'failed' }, now);
+    const done = await this.deps.deliveries.complete(message.delivery_id, message.attempt, { kind: 'failed' }, now, summary);
+    // Only the dispatcher whose completion was recorded speaks for this attempt.
+    if (!done) return { kind: 'failed', error };
+    const attempts = done.history ?? [summary];
+    if (outcome.gone) {
+      await this.deps.health.gone({ webhook, event, attempts });
+      return { kind: 'gone' };
+    }
+    if (message.trigger !== 'manual') await this.deps.health.exhausted({ webhook, event, attempts });
     return { kind: 'failed', error };
   }
 }

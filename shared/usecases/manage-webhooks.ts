@@ -101,6 +101,8 @@ export class ManageWebhooks {
       fields.events = [...new Set(patch.events)];
     }
     if (patch.active !== undefined) fields.active = patch.active;
+    // Re-activating a webhook disabled by 410 Gone is how its owner says the endpoint is back.
+    if (patch.active === true && current.status === 'disabled') fields.status = 'healthy';
     if (patch.description !== undefined) fields.description = patch.description;
     if (patch.owner_email !== undefined) fields.owner_email = patch.owner_email;
     if (patch.format !== undefined) fields.format = patch.format;

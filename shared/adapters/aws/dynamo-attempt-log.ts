@@ -1,4 +1,4 @@
-import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Attempt } from '../../domain/deliveries.ts';
 import { StoreError } from './errors.ts';
 import { queryPage, type Page } from './paging.ts';
@@ -33,6 +33,31 @@ export class DynamoAttemptLog {
     } catch (err) {
       throw new StoreError('could not record attempt', { cause: err });
     }
+  }
+
+  /** Ids of deliveries with a failed attempt at or after `since` (oldest first, at most `limit`). */
+  async failedDeliveriesSince(webhookId: string, since: Date, limit: number): Promise<string[]> {
+    const ids = new Set<string>();
+    let startKey: Record<string, unknown> | undefined;
+    try {
+      do {
+        const out = await this.doc.send(
+          new QueryCommand({
+            TableName: this.table,
+            KeyConditionExpression: 'webhook_id = :w AND attempt_key >= :since',
+            FilterExpression: 'success = :false',
+            ProjectionExpression: 'delivery_id',
+            ExpressionAttributeValues: { ':w': webhookId, ':since': since.toISOString(), ':false': false },
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of out.Items ?? []) ids.add(item['delivery_id'] as string);
+        startKey = out.LastEvaluatedKey;
+      } while (startKey && ids.size < limit);
+    } catch (err) {
+      throw new StoreError('could not read failed attempts', { cause: err });
+    }
+    return [...ids].slice(0, limit);
   }
 
   async list(webhookId: string, page: number, perPage: number): Promise<Page<Attempt>> {

@@ -5,7 +5,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import type { Delivery } from '../../domain/deliveries.ts';
+import type { AttemptSummary, Delivery } from '../../domain/deliveries.ts';
 import { dueShard } from '../../domain/ids.ts';
 import { DUE_SHARDS } from './tables.ts';
 import { isConditionalCheckFailed, StoreError } from './errors.ts';
@@ -111,37 +111,77 @@ export class DynamoDeliveryStore {
     }
   }
 
-  /** Records how claimed attempt `attempt` ended; a no-op if another claim overtook it. */
-  async complete(deliveryId: string, attempt: number, completion: Completion, now: Date): Promise<void> {
+  /**
+   * Records how claimed attempt `attempt` ended (appending `summary` to the history, when given).
+   * Returns the delivery after the write, or undefined if another claim overtook this one.
+   */
+  async complete(
+    deliveryId: string,
+    attempt: number,
+    completion: Completion,
+    now: Date,
+    summary?: AttemptSummary,
+  ): Promise<Delivery | undefined> {
     const values: Record<string, unknown> = { ':n': attempt, ':now': now.toISOString() };
-    let update: string;
-    switch (completion.kind) {
-      case 'retry':
-        values[':next'] = completion.nextAttemptAt.toISOString();
-        update = 'SET attempts_completed = :n, updated_at = :now, next_attempt_at = :next, due_at = :next';
-        break;
-      case 'cancelled':
-        values[':reason'] = completion.reason;
-        update = `SET attempts_completed = :n, updated_at = :now, #state = :state, cancel_reason = :reason REMOVE next_attempt_at, due_shard, due_at`;
-        break;
-      default:
-        update = `SET attempts_completed = :n, updated_at = :now, #state = :state REMOVE next_attempt_at, due_shard, due_at`;
+    const sets = ['attempts_completed = :n', 'updated_at = :now'];
+    if (summary) {
+      values[':summary'] = [summary];
+      values[':empty'] = [];
+      sets.push('history = list_append(if_not_exists(history, :empty), :summary)');
     }
-    if (completion.kind !== 'retry') values[':state'] = completion.kind;
+    let removes = 'REMOVE next_attempt_at, due_shard, due_at';
+    if (completion.kind === 'retry') {
+      values[':next'] = completion.nextAttemptAt.toISOString();
+      sets.push('next_attempt_at = :next', 'due_at = :next');
+      removes = '';
+    } else {
+      values[':state'] = completion.kind;
+      sets.push('#state = :state');
+      if (completion.kind === 'cancelled') {
+        values[':reason'] = completion.reason;
+        sets.push('cancel_reason = :reason');
+      }
+    }
     try {
-      await this.doc.send(
+      const out = await this.doc.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { delivery_id: deliveryId },
-          UpdateExpression: update,
+          UpdateExpression: `SET ${sets.join(', ')} ${removes}`,
           ConditionExpression: 'attempts_started = :n',
           ...(completion.kind === 'retry' ? {} : { ExpressionAttributeNames: { '#state': 'state' } }),
           ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
         }),
       );
+      return out.Attributes as Delivery;
     } catch (err) {
-      if (isConditionalCheckFailed(err)) return;
+      if (isConditionalCheckFailed(err)) return undefined;
       throw new StoreError('could not record delivery outcome', { cause: err });
+    }
+  }
+
+  /**
+   * Opens a finished delivery for one more attempt (manual retry, recover): back to pending and
+   * due now. Returns the delivery, or undefined when it is pending already or does not exist.
+   */
+  async reopen(deliveryId: string, now: Date): Promise<Delivery | undefined> {
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { delivery_id: deliveryId },
+          UpdateExpression: 'SET #state = :pending, updated_at = :now, due_shard = :shard, due_at = :now REMOVE cancel_reason',
+          ConditionExpression: 'attribute_exists(delivery_id) AND #state <> :pending AND attempts_started = attempts_completed',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':pending': 'pending', ':now': now.toISOString(), ':shard': dueShard(deliveryId, DUE_SHARDS) },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return out.Attributes as Delivery;
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) return undefined;
+      throw new StoreError('could not reopen delivery', { cause: err });
     }
   }
 

@@ -6,7 +6,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import type { Webhook } from '../../domain/webhooks.ts';
+import type { Webhook, WebhookStatus } from '../../domain/webhooks.ts';
 import { isConditionalCheckFailed, StoreError } from './errors.ts';
 import { queryPage, type Page } from './paging.ts';
 
@@ -73,6 +73,39 @@ export class DynamoWebhookStore {
     } catch (err) {
       if (isConditionalCheckFailed(err)) return undefined;
       throw new StoreError('could not update webhook', { cause: err });
+    }
+  }
+
+  /**
+   * Moves the webhook's status to `to` if it is one of `from`: a conditional write, so of many
+   * concurrent callers exactly one sees the change (and sends the one email). Returns the
+   * webhook after the change, or undefined when this call changed nothing.
+   */
+  async transitionStatus(
+    tenantId: string,
+    webhookId: string,
+    from: readonly WebhookStatus[],
+    to: WebhookStatus,
+    at: Date,
+  ): Promise<Webhook | undefined> {
+    const values: Record<string, unknown> = { ':to': to, ':at': at.toISOString() };
+    from.forEach((status, i) => (values[`:from${i}`] = status));
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { tenant_id: tenantId, webhook_id: webhookId },
+          UpdateExpression: 'SET #status = :to, status_changed_at = :at, updated_at = :at',
+          ConditionExpression: `attribute_exists(webhook_id) AND #status IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return out.Attributes ? fromItem(out.Attributes) : undefined;
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) return undefined;
+      throw new StoreError('could not change webhook status', { cause: err });
     }
   }
 
