@@ -1,6 +1,7 @@
 /**
  * The Hookline stack: HTTP API -> ingest -> events queue -> fan-out -> deliveries queue ->
- * dispatcher, with a reconciler every five minutes for work that is due but was never queued.
+ * dispatcher, with a reconciler every five minutes for work that is due but was never queued,
+ * and EventBridge Scheduler one-time schedules for retries later than SQS can delay.
  */
 import { CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { StackProps } from 'aws-cdk-lib';
@@ -15,6 +16,7 @@ import { HooklineApi } from './api.ts';
 import { BATCHING_WINDOW, HooklineFunctions } from './functions.ts';
 import { grantAll } from './permissions.ts';
 import { HooklineQueues } from './queues.ts';
+import { HooklineRetries } from './retries.ts';
 import { functionTimeouts, resolveSettings } from './settings.ts';
 import type { HooklineSettings, ResolvedSettings } from './settings.ts';
 import { HooklineTables } from './tables.ts';
@@ -28,6 +30,16 @@ export const EXTRA_ENV = {
   adminKeySecret: 'HOOKLINE_ADMIN_KEY_SECRET',
   /** dispatcher: verified SES identity owner notifications are sent from (only when set). */
   senderEmail: 'HOOKLINE_SENDER_EMAIL',
+  /** dispatcher: public base URL of the API for links in emails (only when `publicUrl` is set). */
+  publicUrl: 'HOOKLINE_PUBLIC_URL',
+  /** dispatcher: name of the schedule group retry schedules are created in. */
+  scheduleGroup: 'HOOKLINE_SCHEDULE_GROUP',
+  /** dispatcher: ARN of the role EventBridge Scheduler assumes to run the retry schedules. */
+  schedulerRoleArn: 'HOOKLINE_SCHEDULER_ROLE_ARN',
+  /** dispatcher: ARN of the retry schedules' target, the deliveries queue. */
+  schedulerTargetArn: 'HOOKLINE_SCHEDULER_TARGET_ARN',
+  /** dispatcher: ARN of the retry schedules' dead-letter queue. */
+  schedulerDlqArn: 'HOOKLINE_SCHEDULER_DLQ_ARN',
 } as const;
 
 export interface HooklineStackProps extends StackProps, HooklineSettings {}
@@ -36,6 +48,7 @@ export class HooklineStack extends Stack {
   readonly settings: ResolvedSettings;
   readonly tables: HooklineTables;
   readonly queues: HooklineQueues;
+  readonly retries: HooklineRetries;
   readonly functions: HooklineFunctions;
   readonly api: HooklineApi;
   readonly adminKey: Secret;
@@ -52,6 +65,11 @@ export class HooklineStack extends Stack {
       dispatcherTimeout: timeouts.dispatcher,
       dispatcherBatchingWindow: BATCHING_WINDOW.dispatcher,
       alarmTopic: s.alarmTopic ?? (s.alarmTopicArn ? Topic.fromTopicArn(this, 'AlarmTopic', s.alarmTopicArn) : undefined),
+    });
+
+    this.retries = new HooklineRetries(this, 'Retries', {
+      deliveriesQueue: this.queues.deliveriesQueue,
+      schedulerDlq: this.queues.schedulerDlq,
     });
 
     const adminKeySecretName = `${s.secretPrefix}admin-api-key`;
@@ -88,7 +106,15 @@ export class HooklineStack extends Stack {
       environment,
       extraEnvironment: {
         'admin-api': { [EXTRA_ENV.adminKeySecret]: adminKeySecretName },
-        ...(s.senderEmail ? { dispatcher: { [EXTRA_ENV.senderEmail]: s.senderEmail } } : {}),
+        dispatcher: {
+          [EXTRA_ENV.scheduleGroup]: this.retries.scheduleGroupRef,
+          [EXTRA_ENV.schedulerRoleArn]: this.retries.schedulerRole.roleArn,
+          [EXTRA_ENV.schedulerTargetArn]: this.queues.deliveriesQueue.queueArn,
+          [EXTRA_ENV.schedulerDlqArn]: this.queues.schedulerDlq.queueArn,
+          ...(s.senderEmail ? { [EXTRA_ENV.senderEmail]: s.senderEmail } : {}),
+          // Never this.api.url: the API depends on the functions (circular dependency).
+          ...(s.publicUrl ? { [EXTRA_ENV.publicUrl]: s.publicUrl } : {}),
+        },
       },
       logRetention: s.logRetention,
     });
@@ -120,6 +146,7 @@ export class HooklineStack extends Stack {
       functions: f,
       tables: t,
       queues: this.queues,
+      retries: this.retries,
       adminKey: this.adminKey,
       secretPrefix: s.secretPrefix,
       senderEmail: s.senderEmail,
@@ -138,6 +165,14 @@ export class HooklineStack extends Stack {
     }
     new CfnOutput(this, 'EventsQueueUrl', { value: this.queues.eventsQueue.queueUrl });
     new CfnOutput(this, 'DeliveriesQueueUrl', { value: this.queues.deliveriesQueue.queueUrl });
+    new CfnOutput(this, 'RetryScheduleGroupName', {
+      value: this.retries.scheduleGroupName,
+      description: 'EventBridge Scheduler group holding pending retries (aws scheduler list-schedules --group-name <this>)',
+    });
+    new CfnOutput(this, 'SchedulerDLQUrl', {
+      value: this.queues.schedulerDlq.queueUrl,
+      description: 'Retries EventBridge Scheduler could not send to the deliveries queue',
+    });
     new CfnOutput(this, 'AdminApiKeySecretName', {
       value: adminKeySecretName,
       description: 'aws secretsmanager get-secret-value --secret-id <this> to read the admin key',

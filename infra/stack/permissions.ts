@@ -4,10 +4,12 @@
  */
 import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
 import type { CfnTable, Table } from 'aws-cdk-lib/aws-dynamodb';
-import { Grant } from 'aws-cdk-lib/aws-iam';
+import { Grant, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { HooklineQueues } from './queues.ts';
+import { SCHEDULER_SERVICE } from './retries.ts';
+import type { HooklineRetries } from './retries.ts';
 import type { HooklineTables } from './tables.ts';
 import type { FunctionName } from './functions.ts';
 
@@ -15,6 +17,7 @@ export interface GrantsProps {
   readonly functions: Record<FunctionName, NodejsFunction>;
   readonly tables: HooklineTables;
   readonly queues: HooklineQueues;
+  readonly retries: HooklineRetries;
   readonly adminKey: Secret;
   /** e.g. `hookline/`: per-webhook secrets are `<secretPrefix>webhooks/<webhook id>`. */
   readonly secretPrefix: string;
@@ -42,6 +45,12 @@ export function grantAll(props: GrantsProps): void {
     resourceName: `${props.secretPrefix}webhooks/*`,
     arnFormat: ArnFormat.COLON_RESOURCE_NAME,
   });
+  // Every schedule of the retry group, and nothing outside it (schedule names are per delivery).
+  const retrySchedulesArn = stack.formatArn({
+    service: 'scheduler',
+    resource: 'schedule',
+    resourceName: `${props.retries.scheduleGroupName}/*`,
+  });
   const webhookSecrets = (fn: NodejsFunction, actions: readonly string[]) =>
     Grant.addToPrincipal({ grantee: fn, actions: [...actions], resourceArns: [webhookSecretsArn] });
 
@@ -63,6 +72,17 @@ export function grantAll(props: GrantsProps): void {
   t.attempts.grant(f.dispatcher, ...ddb('PutItem', 'BatchWriteItem'));
   webhookSecrets(f.dispatcher, ['secretsmanager:GetSecretValue']);
   q.deliveriesQueue.grantSendMessages(f.dispatcher);
+  // Rungs later than SQS's 15-minute delay become one-time schedules in the retry group, run
+  // by SchedulerRole; the dispatcher may create them there and hand over that role, no other.
+  Grant.addToPrincipal({ grantee: f.dispatcher, actions: ['scheduler:CreateSchedule'], resourceArns: [retrySchedulesArn] });
+  f.dispatcher.addToRolePolicy(
+    new PolicyStatement({
+      actions: ['iam:PassRole'],
+      resources: [props.retries.schedulerRole.roleArn],
+      conditions: { StringEquals: { 'iam:PassedToService': SCHEDULER_SERVICE } },
+    }),
+  );
+  // Without a sender there is no ses:SendEmail: the dispatcher logs a warning instead of emailing.
   if (props.senderEmail) {
     const domain = props.senderEmail.split('@')[1];
     Grant.addToPrincipal({
@@ -75,12 +95,15 @@ export function grantAll(props: GrantsProps): void {
     });
   }
 
-  // webhooks-api: CRUD on the tenant's webhooks and their signing secrets, the delivery log.
+  // webhooks-api: CRUD on the tenant's webhooks and their signing secrets, the delivery log;
+  // manual retry of a delivery and recovery of a webhook re-queue deliveries.
   t.tenants.grant(f['webhooks-api'], ...ddb('GetItem'));
   t.webhooks.grant(f['webhooks-api'], ...ddb('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'));
+  t.deliveries.grant(f['webhooks-api'], ...ddb('GetItem', 'UpdateItem'));
   t.attempts.grant(f['webhooks-api'], ...ddb('Query'));
   t.events.grant(f['webhooks-api'], ...ddb('GetItem'));
   webhookSecrets(f['webhooks-api'], WEBHOOK_SECRET_MANAGE_ACTIONS);
+  q.deliveriesQueue.grantSendMessages(f['webhooks-api']);
 
   // admin-api: create tenants and their keys, authenticated by the admin key.
   t.tenants.grant(f['admin-api'], ...ddb('GetItem', 'PutItem'));
@@ -94,11 +117,11 @@ export function grantAll(props: GrantsProps): void {
   q.eventsQueue.grantSendMessages(f.reconciler);
   q.deliveriesQueue.grantSendMessages(f.reconciler);
 
-  acknowledgeWildcards(props, webhookSecretsArn);
+  acknowledgeWildcards(props, webhookSecretsArn, retrySchedulesArn);
 }
 
 /** The IAM5 findings the grants above cause, each acknowledged on the one role it concerns. */
-function acknowledgeWildcards(props: GrantsProps, webhookSecretsArn: string): void {
+function acknowledgeWildcards(props: GrantsProps, webhookSecretsArn: string, retrySchedulesArn: string): void {
   const { functions: f, tables: t } = props;
   const stack = Stack.of(props.adminKey);
   // cdk-nag names a resource by its flattened CloudFormation form: `<LogicalId.Arn>/index/*`.
@@ -116,6 +139,7 @@ function acknowledgeWildcards(props: GrantsProps, webhookSecretsArn: string): vo
     ['fanout', t.deliveries, 'Deliveries'],
     ['dispatcher', t.events, 'Events'],
     ['dispatcher', t.deliveries, 'Deliveries'],
+    ['webhooks-api', t.deliveries, 'Deliveries'],
     ['webhooks-api', t.events, 'Events'],
     ['reconciler', t.events, 'Events'],
     ['reconciler', t.deliveries, 'Deliveries'],
@@ -126,6 +150,11 @@ function acknowledgeWildcards(props: GrantsProps, webhookSecretsArn: string): vo
   for (const name of ['dispatcher', 'webhooks-api'] as const) {
     Validations.of(f[name].role!).acknowledge({ id: secretFinding, reason: secretReason });
   }
+  Validations.of(f.dispatcher.role!).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::${flatten(stack.resolve(retrySchedulesArn))}]`,
+    reason:
+      'The dispatcher creates one retry schedule per pending attempt at runtime, so schedules can only be named by <group>/*; the group is the stack\'s own retry group, the only action is scheduler:CreateSchedule, and the only role it may pass is SchedulerRole, which can do nothing but send to the deliveries queue and its own dead-letter queue.',
+  });
 }
 
 /** Renders a resolved `Fn::Join` of pseudo parameters the way cdk-nag prints it. */

@@ -1,8 +1,10 @@
 /**
  * The two work queues (published events -> fan-out, deliveries -> dispatcher), their
- * dead-letter queues and an alarm on each dead-letter queue.
+ * dead-letter queues, the dead-letter queue of the retry schedules (EventBridge Scheduler puts
+ * a retry there when it cannot send it to the deliveries queue), and an alarm on each
+ * dead-letter queue.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
@@ -33,8 +35,11 @@ export class HooklineQueues extends Construct {
   readonly eventsDlq: Queue;
   readonly deliveriesQueue: Queue;
   readonly deliveriesDlq: Queue;
+  /** Dead-letter queue of the retry schedules (`DeadLetterConfig` of each schedule). */
+  readonly schedulerDlq: Queue;
   readonly eventsDlqAlarm: Alarm;
   readonly deliveriesDlqAlarm: Alarm;
+  readonly schedulerDlqAlarm: Alarm;
 
   constructor(scope: Construct, id: string, props: HooklineQueuesProps) {
     super(scope, id);
@@ -47,11 +52,29 @@ export class HooklineQueues extends Construct {
       props.dispatcherTimeout,
       props.dispatcherBatchingWindow,
     );
-    this.eventsDlqAlarm = this.alarm('EventsDLQAlarm', this.eventsDlq, 'published events that fan-out gave up on', props.alarmTopic);
+    this.schedulerDlq = this.deadLetterQueue('SchedulerDLQ');
+    Validations.of(this.schedulerDlq).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'SchedulerDLQ is itself a dead-letter queue: the dispatcher names it as the DeadLetterConfig of every retry schedule it creates at runtime, which cdk-nag cannot see (there is no redrive policy in the template pointing at it). A dead-letter queue of a dead-letter queue would only move the problem; its alarm is the safety net.',
+    });
+    const afterReceives = `after ${MAX_RECEIVE_COUNT} receives`;
+    this.eventsDlqAlarm = this.alarm(
+      'EventsDLQAlarm',
+      this.eventsDlq,
+      `published events that fan-out gave up on ${afterReceives}`,
+      props.alarmTopic,
+    );
     this.deliveriesDlqAlarm = this.alarm(
       'DeliveriesDLQAlarm',
       this.deliveriesDlq,
-      'deliveries the dispatcher gave up on',
+      `deliveries the dispatcher gave up on ${afterReceives}`,
+      props.alarmTopic,
+    );
+    this.schedulerDlqAlarm = this.alarm(
+      'SchedulerDLQAlarm',
+      this.schedulerDlq,
+      'retries that EventBridge Scheduler could not send to the deliveries queue (the delivery stays due; the reconciler re-queues it)',
       props.alarmTopic,
     );
   }
@@ -78,7 +101,7 @@ export class HooklineQueues extends Construct {
 
   private alarm(id: string, dlq: Queue, what: string, topic: ITopic | undefined): Alarm {
     const alarm = new Alarm(this, id, {
-      alarmDescription: `Messages in ${id.replace(/Alarm$/, '')}: ${what} after ${MAX_RECEIVE_COUNT} receives. Inspect and redrive them.`,
+      alarmDescription: `Messages in ${id.replace(/Alarm$/, '')}: ${what}. Inspect and redrive them.`,
       metric: dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
       threshold: 0,
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,

@@ -3,7 +3,7 @@
  * The settings are the ones of CONTRACT.md section 1; the environment variable names the
  * functions read come from shared/config.ts so the stack and the runtime cannot drift.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import type { Node } from 'constructs';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
@@ -49,10 +49,24 @@ export interface HooklineSettings {
   readonly retentionDays?: number;
   /**
    * Verified SES identity (email address) that owner notifications are sent from. When set, the
-   * dispatcher gets `HOOKLINE_SENDER_EMAIL` and may call `ses:SendEmail` from that identity.
-   * @default - no email is sent on AWS
+   * dispatcher gets `HOOKLINE_SENDER_EMAIL` and may call `ses:SendEmail` from that identity (or
+   * its domain).
+   *
+   * Without it no email is sent on AWS: the dispatcher has no SES permission and, when a webhook
+   * becomes `failing` or `disabled`, logs a warning instead of emailing its owner.
+   * @default - no email is sent on AWS (a warning is logged instead)
    */
   readonly senderEmail?: string;
+  /**
+   * Public base URL of the API (e.g. `https://hooks.example.com`, no trailing slash), used for
+   * links in owner emails; the dispatcher gets it as `HOOKLINE_PUBLIC_URL`. A trailing `/` is
+   * removed.
+   *
+   * It is not derived from the HTTP API: the API's URL depends on the functions, so handing it
+   * back to the dispatcher would be a circular dependency.
+   * @default - `HOOKLINE_PUBLIC_URL` is not set; emails carry no API links
+   */
+  readonly publicUrl?: string;
   /**
    * SNS topic notified when a dead-letter queue alarm fires.
    * @default - alarms without actions
@@ -97,6 +111,7 @@ export interface ResolvedSettings {
   readonly secretPrefix: string;
   readonly retentionDays: number;
   readonly senderEmail?: string;
+  readonly publicUrl?: string;
   readonly alarmTopic?: ITopic;
   readonly alarmTopicArn?: string;
   readonly logRetention: RetentionDays;
@@ -117,6 +132,7 @@ export function resolveSettings(props: HooklineSettings): ResolvedSettings {
     secretPrefix: props.secretPrefix ?? 'hookline/',
     retentionDays: props.retentionDays ?? 30,
     senderEmail: props.senderEmail || undefined,
+    publicUrl: !props.publicUrl || Token.isUnresolved(props.publicUrl) ? props.publicUrl || undefined : props.publicUrl.replace(/\/+$/, ''),
     alarmTopic: props.alarmTopic,
     alarmTopicArn: props.alarmTopicArn || undefined,
     logRetention: props.logRetention ?? RetentionDays.ONE_MONTH,
@@ -139,7 +155,17 @@ export function resolveSettings(props: HooklineSettings): ResolvedSettings {
   if (!/^[A-Za-z0-9/_+=.@-]*$/.test(s.secretPrefix)) fail(`secretPrefix "${s.secretPrefix}" has characters a secret name cannot have`);
   if (s.dispatcherMaxConcurrency < 2 || s.dispatcherMaxConcurrency > 1000) fail('dispatcherMaxConcurrency must be 2..1000');
   if (s.senderEmail !== undefined && !/^[^@\s]+@[^@\s]+$/.test(s.senderEmail)) fail('senderEmail is not an email address');
+  if (s.publicUrl !== undefined && !Token.isUnresolved(s.publicUrl) && !isBaseUrl(s.publicUrl)) fail(`publicUrl "${s.publicUrl}" is not an http(s) URL without query or fragment`);
   return s;
+}
+
+function isBaseUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && !url.search && !url.hash && !url.username;
+  } catch {
+    return false;
+  }
 }
 
 /** Lambda timeouts; the queues' visibility timeouts are derived from the consumers' ones. */
@@ -172,6 +198,7 @@ export const CONTEXT = {
   secretPrefix: 'hookline:secretPrefix',
   retentionDays: 'hookline:retentionDays',
   senderEmail: 'hookline:senderEmail',
+  publicUrl: 'hookline:publicUrl',
   alarmTopicArn: 'hookline:alarmTopicArn',
   logRetentionDays: 'hookline:logRetentionDays',
   apiRateLimit: 'hookline:apiRateLimit',
@@ -223,6 +250,7 @@ export function settingsFromContext(node: Node): HooklineSettings {
     secretPrefix: str(CONTEXT.secretPrefix),
     retentionDays: num(CONTEXT.retentionDays),
     senderEmail: str(CONTEXT.senderEmail),
+    publicUrl: str(CONTEXT.publicUrl),
     alarmTopicArn: str(CONTEXT.alarmTopicArn),
     logRetention: logDays as RetentionDays | undefined,
     apiRateLimit: num(CONTEXT.apiRateLimit),

@@ -10,6 +10,7 @@ export interface Statement {
   Effect: string;
   Action: string | string[];
   Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
 }
 
 /** The logical id of an L2 construct's CloudFormation resource. */

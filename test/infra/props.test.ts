@@ -32,6 +32,7 @@ beforeAll(() => {
     secretPrefix: 'netrecon/hookline/',
     retentionDays: 7,
     senderEmail: 'alerts@netrecon.example',
+    publicUrl: 'https://hooks.netrecon.example/',
     alarmTopicArn: 'arn:aws:sns:us-east-2:123456789012:ops',
     dispatcherMaxConcurrency: 20,
   });
@@ -51,6 +52,11 @@ describe('props', () => {
     expect(env[ENV.secretPrefix]).toBe('netrecon/hookline/');
     expect(env[ENV.retentionDays]).toBe('7');
     expect(env[EXTRA_ENV.senderEmail]).toBe('alerts@netrecon.example');
+    expect(env[EXTRA_ENV.publicUrl]).toBe('https://hooks.netrecon.example');
+    for (const name of ['ingest', 'fanout', 'webhooks-api', 'admin-api', 'openapi', 'reconciler'] as const) {
+      expect(fnProps(name).Environment.Variables).not.toHaveProperty([EXTRA_ENV.publicUrl]);
+      expect(fnProps(name).Environment.Variables).not.toHaveProperty([EXTRA_ENV.senderEmail]);
+    }
     expect(fnProps('admin-api').Environment.Variables[EXTRA_ENV.adminKeySecret]).toBe('netrecon/hookline/admin-api-key');
   });
 
@@ -83,7 +89,17 @@ describe('props', () => {
     ]);
   });
 
+  it('name the retry schedule group after the stack, in the stack\'s region', () => {
+    template.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: 'HooklineBranded-retries' });
+    const sts = statementsOfRole(template, logicalId(stack, stack.functions.byName.dispatcher.role!));
+    const create = sts.filter((st) => asArray(st.Action).includes('scheduler:CreateSchedule'));
+    expect(create.flatMap((st) => asArray(st.Resource).map(flatten))).toEqual([
+      'arn:<AWS::Partition>:scheduler:us-east-2:123456789012:schedule/HooklineBranded-retries/*',
+    ]);
+  });
+
   it('send DLQ alarms to the topic', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
     for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
       expect(alarm.Properties.AlarmActions).toEqual(['arn:aws:sns:us-east-2:123456789012:ops']);
     }
@@ -94,6 +110,11 @@ describe('props', () => {
     expect(() => resolveSettings({ retryDelaysSeconds: [] })).toThrow(/retryDelaysSeconds/);
     expect(() => resolveSettings({ requestTimeoutMs: 900_000 })).toThrow(/requestTimeoutMs/);
     expect(() => resolveSettings({ senderEmail: 'nobody' })).toThrow(/senderEmail/);
+    expect(() => resolveSettings({ publicUrl: 'hooks.example.com' })).toThrow(/publicUrl/);
+    expect(() => resolveSettings({ publicUrl: 'ftp://hooks.example.com' })).toThrow(/publicUrl/);
+    expect(() => resolveSettings({ publicUrl: 'https://hooks.example.com/?a=1' })).toThrow(/publicUrl/);
+    expect(resolveSettings({ publicUrl: 'https://hooks.example.com/base//' }).publicUrl).toBe('https://hooks.example.com/base');
+    expect(resolveSettings({ publicUrl: '' }).publicUrl).toBeUndefined();
   });
 });
 
@@ -114,6 +135,8 @@ describe('cdk.json context', () => {
       logRetention: RetentionDays.ONE_MONTH,
     });
     expect(settings.senderEmail).toBeUndefined();
+    expect(settings.publicUrl).toBeUndefined();
+    expect(cdkJson.context).toHaveProperty([CONTEXT.publicUrl], '');
     expect(settings.alarmTopicArn).toBeUndefined();
   });
 
@@ -124,6 +147,7 @@ describe('cdk.json context', () => {
         [CONTEXT.allowPrivateTargets]: 'true',
         [CONTEXT.requestTimeoutMs]: '5000',
         [CONTEXT.logRetentionDays]: '14',
+        [CONTEXT.publicUrl]: 'https://hooks.example.com',
       },
     });
     expect(settingsFromContext(app.node)).toMatchObject({
@@ -131,6 +155,7 @@ describe('cdk.json context', () => {
       allowPrivateTargets: true,
       requestTimeoutMs: 5000,
       logRetention: RetentionDays.TWO_WEEKS,
+      publicUrl: 'https://hooks.example.com',
     });
     expect(() => settingsFromContext(new App({ context: { [CONTEXT.logRetentionDays]: '2' } }).node)).toThrow(
       /logRetentionDays/,
