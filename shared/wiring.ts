@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { settingsFromEnv, type Settings } from './config.ts';
-import { Catalogue } from './domain/catalogue.ts';
+import { readFileSync } from 'node:fs';
+import { Catalogue, CatalogueError, parseCatalogue } from './domain/catalogue.ts';
 import { documentClient, secretsManagerClient, sqsClient } from './adapters/aws/clients.ts';
 import { DynamoAttemptLog } from './adapters/aws/dynamo-attempt-log.ts';
 import { DynamoDeliveryStore } from './adapters/aws/dynamo-delivery-store.ts';
@@ -10,7 +11,9 @@ import { DynamoWebhookStore } from './adapters/aws/dynamo-webhook-store.ts';
 import { SqsDeliveryQueue, SqsEventQueue } from './adapters/aws/queues.ts';
 import { SecretsManagerStore } from './adapters/aws/secrets-manager-store.ts';
 import { UndiciSender } from './adapters/http/undici-sender.ts';
+import { AttemptSender } from './usecases/attempt-sender.ts';
 import { CredentialsCache } from './usecases/credentials.ts';
+import { OAuth2Tokens } from './usecases/oauth2-tokens.ts';
 import type { RetryScheduler } from './usecases/dispatch.ts';
 import { systemClock, type Clock, type HttpSender, type Mailer, type SecretStore } from './usecases/ports.ts';
 import { AdminAuthenticator, TenantAuthenticator } from './usecases/tenants.ts';
@@ -40,7 +43,7 @@ export class Wiring {
   readonly settings: Settings;
   readonly logger: Logger;
   readonly clock: Clock;
-  readonly catalogue = new Catalogue();
+  readonly catalogue: Catalogue;
   readonly overrides: Overrides;
   private readonly memo = new Map<string, unknown>();
 
@@ -49,6 +52,7 @@ export class Wiring {
     this.settings = settingsFromEnv(overrides.env ?? process.env, overrides.allowPrivateTargetsDefault ?? false);
     this.logger = new Logger({ serviceName: 'hookline', persistentKeys: { function: functionName } });
     this.clock = overrides.clock ?? systemClock;
+    this.catalogue = catalogueFromEnv(overrides.env ?? process.env);
   }
 
   once<T>(key: string, make: () => T): T {
@@ -86,6 +90,13 @@ export class Wiring {
   get sender(): HttpSender {
     return this.once('sender', () => this.overrides.sender ?? new UndiciSender());
   }
+  /** Signed POSTs with the webhook's auth (OAuth2 tokens cached per container). */
+  get attemptSender() {
+    return this.once('attemptSender', () => {
+      const tokens = new OAuth2Tokens(this.sender, this.clock, this.settings.requestTimeoutMs);
+      return new AttemptSender(this.sender, tokens, this.outbound);
+    });
+  }
   get tenantAuth() {
     return this.once('tenantAuth', () => new TenantAuthenticator(this.tenants));
   }
@@ -113,6 +124,21 @@ export class Wiring {
   readonly logError = (message: string, error: unknown): void => {
     this.logger.error(message, error instanceof Error ? error : String(error));
   };
+}
+
+export const CATALOGUE_FILE_ENV = 'HOOKLINE_CATALOGUE_FILE';
+
+/** The platform team's catalogue from `HOOKLINE_CATALOGUE_FILE`, or the default one. */
+export function catalogueFromEnv(env: NodeJS.ProcessEnv): Catalogue {
+  const file = env[CATALOGUE_FILE_ENV];
+  if (!file) return new Catalogue();
+  let document: unknown;
+  try {
+    document = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new CatalogueError(`cannot read the catalogue ${file}: ${(err as Error).message}`);
+  }
+  return new Catalogue(parseCatalogue(document));
 }
 
 /** Builds the real handler on its first invocation, so importing a handler module has no side effects. */

@@ -19,7 +19,7 @@ export function createHandler(overrides: Overrides = {}) {
     events: memoizeGets(w.events),
     credentials: w.credentials,
     attempts: w.attempts,
-    sender: w.sender,
+    sender: w.attemptSender,
     retries: retryScheduler(w),
     health: webhookHealth(w),
     clock: w.clock,

@@ -1,7 +1,7 @@
 import { webhookView } from '../../shared/domain/webhooks.ts';
 import { attemptView } from '../../shared/domain/deliveries.ts';
 import { apiHandler, parse, type ApiRequest } from '../../shared/http/api-handler.ts';
-import { PageQuery, RecoverInput, WebhookCreateInput, WebhookPatchInput } from '../../shared/http/schemas.ts';
+import { PageQuery, RecoverInput, RotateSecretInput, WebhookCreateInput, WebhookPatchInput } from '../../shared/http/schemas.ts';
 import { RecoverDeliveries } from '../../shared/usecases/recover-deliveries.ts';
 import { ManageWebhooks } from '../../shared/usecases/manage-webhooks.ts';
 import { lazyHandler, Wiring, type Overrides } from '../../shared/wiring.ts';
@@ -16,7 +16,7 @@ export function createHandler(overrides: Overrides = {}) {
     attempts: w.attempts,
     tenants: w.tenants,
     secrets: w.secrets,
-    sender: w.sender,
+    sender: w.attemptSender,
     clock: w.clock,
     catalogue: w.catalogue,
     settings: { ...w.outbound, allowPrivateTargets: w.settings.allowPrivateTargets, secretPrefix: w.settings.secretPrefix },
@@ -67,6 +67,10 @@ export function createHandler(overrides: Overrides = {}) {
       [`POST ${BASE}/{id}/recover`]: async (req) => ({
         statusCode: 202,
         body: await recovery.recover(tenant(req), id(req), new Date(parse(RecoverInput, req.body).since)),
+      }),
+      [`POST ${BASE}/{id}/rotate-secret`]: async (req) => ({
+        statusCode: 200,
+        body: await webhooks.rotateSecret(tenant(req), id(req), parse(RotateSecretInput, req.body ?? {})),
       }),
       'GET /api/v1/event-types': async () => ({ statusCode: 200, body: { items: w.catalogue.types } }),
     },

@@ -1,3 +1,5 @@
+import type { Filter } from './filters.ts';
+
 /** What a webhook is, as stored. Credentials are not here: they live in the secret store. */
 export const WEBHOOK_FORMATS = ['standard', 'wrapped', 'subject_body', 'data', 'cloudevents'] as const;
 export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
@@ -32,6 +34,8 @@ export interface Webhook {
   readonly format: WebhookFormat;
   readonly auth_type: AuthType;
   readonly owner_email: string;
+  /** Conditions on the event's fields; absent: every event of the subscribed types. */
+  readonly filter?: Filter;
   /** Whether deliveries are signed (a webhook created without a secret gets a generated one). */
   readonly has_secret: boolean;
   /** Bumped whenever the credentials change, so a cached copy of older credentials is never used. */
@@ -42,10 +46,23 @@ export interface Webhook {
 
 /** Secret material of one webhook, kept in the secret store under the webhook's name. */
 export interface WebhookCredentials {
-  /** Active signing secrets, newest first. */
+  /** The current signing secret first (older entries: kept for stored credentials of before rotation). */
   readonly signing_secrets: readonly string[];
+  /** Secrets replaced by a rotation, still signing until they expire. */
+  readonly previous_secrets?: readonly { readonly secret: string; readonly expires_at: string }[];
   readonly auth: ReceiverAuth;
+  /** The full URL when it carries credentials in its query string (URL authentication). */
+  readonly url?: string;
 }
+
+/** The secrets that sign at `now`: the current one first, then the rotated ones not yet expired. */
+export function activeSecrets(credentials: WebhookCredentials, now: Date): string[] {
+  const previous = (credentials.previous_secrets ?? []).filter((p) => Date.parse(p.expires_at) > now.getTime()).map((p) => p.secret);
+  return [...credentials.signing_secrets, ...previous];
+}
+
+/** URL authentication: a URL whose query string carries the receiver's token is a credential. */
+export const carriesCredentials = (url: URL): boolean => url.search.length > 1;
 
 /** A webhook receives events only while it is active and not disabled. */
 export const isReceiving = (w: Pick<Webhook, 'active' | 'status'>): boolean => w.active && w.status !== 'disabled';
@@ -61,6 +78,7 @@ export function webhookView(w: Webhook) {
     description: w.description,
     format: w.format,
     auth: { type: w.auth_type },
+    ...(w.filter ? { filter: w.filter } : {}),
     owner_email: w.owner_email,
     created_at: w.created_at,
     updated_at: w.updated_at,
@@ -68,12 +86,16 @@ export function webhookView(w: Webhook) {
 }
 export type WebhookView = ReturnType<typeof webhookView>;
 
-/** Headers that authenticate Hookline to the receiver, for the auth types that are plain headers. */
-export function authHeaders(auth: ReceiverAuth): Record<string, string> {
+/**
+ * Headers that authenticate Hookline to the receiver. For `oauth2` the caller passes the access
+ * token it obtained from the token URL.
+ */
+export function authHeaders(auth: ReceiverAuth, oauthToken?: string): Record<string, string> {
   switch (auth.type) {
     case 'none':
-    case 'oauth2':
       return {};
+    case 'oauth2':
+      return oauthToken ? { authorization: `Bearer ${oauthToken}` } : {};
     case 'bearer':
       return { authorization: `Bearer ${auth.token}` };
     case 'basic':

@@ -24,6 +24,12 @@ const OPERATIONS: Record<string, { summary: string; body?: z.ZodType; status: nu
     status: 202,
     response: S.RecoverQueued,
   },
+  'POST /api/v1/integrations/webhooks/{id}/rotate-secret': {
+    summary: 'Rotate the signing secret; the old one keeps signing webhook-signature during the grace period',
+    body: S.RotateSecretInput,
+    status: 200,
+    response: S.SecretRotated,
+  },
   'GET /api/v1/event-types': { summary: 'The event catalogue', status: 200, response: S.EventTypeList },
   'POST /admin/v1/tenants': { summary: 'Create a tenant and its API key', body: S.TenantCreateInput, status: 201, response: S.TenantCreated },
   'GET /openapi.json': { summary: 'This document', status: 200 },

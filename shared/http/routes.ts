@@ -23,6 +23,7 @@ export const ROUTES = [
   { method: 'GET', path: '/api/v1/integrations/webhooks/{id}/deliveries', fn: 'webhooks-api' },
   { method: 'POST', path: '/api/v1/integrations/webhooks/{id}/deliveries/{delivery_id}/retry', fn: 'webhooks-api' },
   { method: 'POST', path: '/api/v1/integrations/webhooks/{id}/recover', fn: 'webhooks-api' },
+  { method: 'POST', path: '/api/v1/integrations/webhooks/{id}/rotate-secret', fn: 'webhooks-api' },
   { method: 'GET', path: '/api/v1/event-types', fn: 'webhooks-api' },
   { method: 'POST', path: '/admin/v1/tenants', fn: 'admin-api' },
   { method: 'GET', path: '/openapi.json', fn: 'openapi' },

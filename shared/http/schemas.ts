@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EVENT_ID_PATTERN, MAX_EVENT_ID_LENGTH, MAX_EVENTS_PER_BATCH } from '../domain/events.ts';
+import { FILTER_PATH } from '../domain/filters.ts';
 import { WEBHOOK_FORMATS } from '../domain/webhooks.ts';
 
 /**
@@ -59,6 +60,27 @@ export const ReceiverAuthInput = z.discriminatedUnion('type', [
 ]);
 export type ReceiverAuthInput = z.infer<typeof ReceiverAuthInput>;
 
+const JsonScalar = z.union([z.string().max(1000), z.number(), z.boolean(), z.null()]);
+const FilterCondition = z.union([
+  JsonScalar,
+  z.strictObject({ eq: JsonScalar }),
+  z.strictObject({ neq: JsonScalar }),
+  z.strictObject({ in: z.array(JsonScalar).min(1).max(100) }),
+  z.strictObject({ nin: z.array(JsonScalar).min(1).max(100) }),
+  z.strictObject({ exists: z.boolean() }),
+  z.strictObject({ gt: z.number() }),
+  z.strictObject({ gte: z.number() }),
+  z.strictObject({ lt: z.number() }),
+  z.strictObject({ lte: z.number() }),
+]);
+export const FilterInput = z
+  .record(z.string().max(200).regex(FILTER_PATH, 'must be a path like data.severity'), FilterCondition)
+  .refine((f) => Object.keys(f).length > 0 && Object.keys(f).length <= 20, 'must have 1 to 20 conditions')
+  .describe(
+    'Only events whose fields match every condition are delivered. Keys are paths (`data.severity`, `event`); ' +
+      'a value is equality, or one of {"eq"}, {"neq"}, {"in": [...]}, {"nin": [...]}, {"exists": bool}, {"gt"|"gte"|"lt"|"lte": number}.',
+  );
+
 export const WebhookCreateInput = z.strictObject({
   url: z.string().min(1).max(2048).describe('Absolute https:// URL (http:// only where private targets are allowed).'),
   events: z.array(Pattern).min(1).max(100),
@@ -68,6 +90,7 @@ export const WebhookCreateInput = z.strictObject({
   owner_email: z.email().max(254).optional(),
   auth: ReceiverAuthInput.optional(),
   format: z.enum(WEBHOOK_FORMATS).optional(),
+  filter: FilterInput.nullable().optional().describe('null in a PATCH removes the filter.'),
 });
 export type WebhookCreateInput = z.infer<typeof WebhookCreateInput>;
 
@@ -88,6 +111,7 @@ export const WebhookView = z.object({
   description: z.string(),
   format: z.enum(WEBHOOK_FORMATS),
   auth: z.object({ type: z.enum(['none', 'bearer', 'basic', 'header', 'oauth2']) }),
+  filter: FilterInput.optional(),
   owner_email: z.string(),
   created_at: z.string(),
   updated_at: z.string(),
@@ -124,6 +148,22 @@ export const TestResult = z.object({
   error: z.string().optional(),
 });
 
+export const MAX_GRACE_SECONDS = 7 * 86_400;
+export const RotateSecretInput = z.strictObject({
+  secret: Secret.optional().describe('The new secret; without it the server generates one and returns it once.'),
+  grace_period_seconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_GRACE_SECONDS)
+    .default(86_400)
+    .describe('How long the old secret keeps signing (default 24 h, at most 7 days).'),
+});
+export const SecretRotated = z.object({
+  secret: z.string().optional().describe('Only when the server generated it; never shown again.'),
+  previous_secret_expires_at: z.string(),
+});
+
 export const RecoverInput = z.strictObject({
   since: z.iso.datetime({ offset: true }).describe('Re-queue every failed delivery with an attempt at or after this time.'),
 });
@@ -131,7 +171,9 @@ export const RetryQueued = z.object({ delivery_id: z.string(), attempt: z.number
 export const RecoverQueued = z.object({ queued: z.number().int() });
 
 export const EventTypeList = z.object({
-  items: z.array(z.object({ type: z.string(), title: z.string(), description: z.string() })),
+  items: z.array(
+    z.object({ type: z.string(), title: z.string(), description: z.string(), schema: z.record(z.string(), z.unknown()).optional() }),
+  ),
 });
 
 export const TenantCreateInput = z.strictObject({

@@ -4,8 +4,9 @@ import type { PublishedEvent } from '../domain/events.ts';
 import { newAttemptId } from '../domain/ids.ts';
 import { nextStep } from '../domain/retry-policy.ts';
 import { isReceiving, type Webhook, type WebhookCredentials } from '../domain/webhooks.ts';
-import { attemptOutcome, outboundRequest, type AttemptOutcome, type OutboundSettings } from './outbound-request.ts';
-import type { Clock, HttpSender, OutboundRequest, SendResult } from './ports.ts';
+import type { AttemptSender } from './attempt-sender.ts';
+import { attemptOutcome, type AttemptOutcome, type OutboundSettings } from './outbound-request.ts';
+import type { Clock, SendResult } from './ports.ts';
 
 /** Port: delivery state with attempt claims (see DynamoDeliveryStore). */
 export interface DeliveryClaims {
@@ -61,7 +62,7 @@ type Prepared =
       readonly delivery: Delivery;
       readonly webhook: Webhook;
       readonly event: PublishedEvent;
-      readonly request: OutboundRequest;
+      readonly credentials: WebhookCredentials;
       readonly startedAt: Date;
     };
 
@@ -85,7 +86,7 @@ export class DispatchDelivery {
     readonly events: EventReader;
     readonly credentials: CredentialsReader;
     readonly attempts: AttemptRecorder;
-    readonly sender: HttpSender;
+    readonly sender: Pick<AttemptSender, 'send'>;
     readonly retries: RetryScheduler;
     readonly health: HealthTracker;
     readonly clock: Clock;
@@ -108,7 +109,7 @@ export class DispatchDelivery {
         await this.deps.deliveries.complete(message.delivery_id, message.attempt, { kind: 'cancelled', reason: prepared.reason }, this.deps.clock());
         return { kind: 'cancelled', reason: prepared.reason };
       case 'ready': {
-        const result = await this.deps.sender.post(prepared.request);
+        const result = await this.deps.sender.send(prepared.webhook, prepared.credentials, prepared.event, prepared.startedAt);
         return this.record(message, prepared, result);
       }
     }
@@ -128,7 +129,7 @@ export class DispatchDelivery {
     if (!isReceiving(webhook)) return { kind: 'cancel', delivery, reason: webhook.active ? 'webhook disabled' : 'webhook inactive' };
     if (!event) return { kind: 'cancel', delivery, reason: 'event no longer stored' };
     const credentials = await this.deps.credentials.get(webhook);
-    return { kind: 'ready', delivery, webhook, event, request: outboundRequest(webhook, credentials, event, this.deps.settings, now), startedAt: now };
+    return { kind: 'ready', delivery, webhook, event, credentials, startedAt: now };
   }
 
   private async record(

@@ -1,6 +1,7 @@
 import type { DeliveryMessage } from '../domain/deliveries.ts';
 import type { PublishedEvent } from '../domain/events.ts';
 import { deliveryIdFor } from '../domain/ids.ts';
+import { passes } from '../domain/filters.ts';
 import { subscribes } from '../domain/matching.ts';
 import { isReceiving, type Webhook } from '../domain/webhooks.ts';
 import type { Clock } from './ports.ts';
@@ -31,9 +32,9 @@ export interface DeliveryQueue {
   enqueue(messages: readonly DeliveryMessage[], delaySeconds?: number): Promise<void>;
 }
 
-/** Which webhooks an event goes to: receiving ones that subscribe to its type. */
-export function recipients(webhooks: readonly Webhook[], event: Pick<PublishedEvent, 'event'>): Webhook[] {
-  return webhooks.filter((w) => isReceiving(w) && subscribes(w.events, event.event));
+/** Which webhooks an event goes to: receiving ones that subscribe to its type and whose filter it passes. */
+export function recipients(webhooks: readonly Webhook[], event: PublishedEvent): Webhook[] {
+  return webhooks.filter((w) => isReceiving(w) && subscribes(w.events, event.event) && passes(w.filter, event));
 }
 
 /**

@@ -3,12 +3,14 @@ import { TEST_EVENT_TYPE } from '../domain/catalogue.ts';
 import type { Attempt } from '../domain/deliveries.ts';
 import { newAttemptId, newSigningSecret, newWebhookId, ulid } from '../domain/ids.ts';
 import { isKnownPattern } from '../domain/matching.ts';
-import type { ReceiverAuth, Webhook, WebhookCredentials } from '../domain/webhooks.ts';
-import { NotFoundError, NotSupportedError, ValidationError } from '../errors.ts';
+import { maskUrl } from '../domain/notifications.ts';
+import { carriesCredentials, type ReceiverAuth, type Webhook, type WebhookCredentials } from '../domain/webhooks.ts';
+import { NotFoundError, ValidationError } from '../errors.ts';
 import type { WebhookCreateInput, WebhookPatchInput } from '../http/schemas.ts';
 import { credentialsSecretName } from './credentials.ts';
-import { attemptOutcome, outboundRequest, type OutboundSettings } from './outbound-request.ts';
-import type { Clock, HttpSender, SecretStore } from './ports.ts';
+import type { AttemptSender } from './attempt-sender.ts';
+import { attemptOutcome, type OutboundSettings } from './outbound-request.ts';
+import type { Clock, SecretStore } from './ports.ts';
 import type { Tenant } from './tenants.ts';
 import { checkWebhookUrl } from './webhook-urls.ts';
 
@@ -16,7 +18,7 @@ import { checkWebhookUrl } from './webhook-urls.ts';
 export interface WebhookRepository {
   get(tenantId: string, webhookId: string): Promise<Webhook | undefined>;
   create(webhook: Webhook): Promise<void>;
-  update(tenantId: string, webhookId: string, fields: Partial<Webhook>): Promise<Webhook | undefined>;
+  update(tenantId: string, webhookId: string, fields: Partial<Webhook>, remove?: readonly (keyof Webhook)[]): Promise<Webhook | undefined>;
   delete(tenantId: string, webhookId: string): Promise<boolean>;
   list(tenantId: string, page: number, perPage: number): Promise<{ items: Webhook[]; hasMore: boolean }>;
 }
@@ -34,9 +36,6 @@ export interface ManageWebhooksSettings extends OutboundSettings {
   readonly secretPrefix: string;
 }
 
-/** Auth types this version can send with. */
-const SUPPORTED_AUTH = new Set<ReceiverAuth['type']>(['none', 'bearer', 'basic', 'header']);
-
 /** The customer's side of webhooks: CRUD, the test event and the delivery log (CONTRACT.md section 4). */
 export class ManageWebhooks {
   private readonly deps: {
@@ -44,7 +43,7 @@ export class ManageWebhooks {
     readonly attempts: AttemptLog;
     readonly tenants: TenantReader;
     readonly secrets: SecretStore;
-    readonly sender: HttpSender;
+    readonly sender: Pick<AttemptSender, 'send'>;
     readonly clock: Clock;
     readonly catalogue: Catalogue;
     readonly settings: ManageWebhooksSettings;
@@ -63,7 +62,7 @@ export class ManageWebhooks {
     const webhook: Webhook = {
       tenant_id: tenantId,
       id: newWebhookId(),
-      url: url.toString(),
+      url: storedUrl(url),
       events: [...new Set(input.events)],
       active: input.active ?? true,
       status: 'healthy',
@@ -71,13 +70,18 @@ export class ManageWebhooks {
       format: input.format ?? 'standard',
       auth_type: auth.type,
       owner_email: ownerEmail,
+      ...(input.filter ? { filter: input.filter } : {}),
       has_secret: true,
       credentials_version: 1,
       created_at: now,
       updated_at: now,
     };
     // Credentials first: a dispatcher must never find a webhook whose credentials are not there yet.
-    await this.writeCredentials(webhook.id, { signing_secrets: [input.secret ?? generatedSecret!], auth });
+    await this.writeCredentials(webhook.id, {
+      signing_secrets: [input.secret ?? generatedSecret!],
+      auth,
+      ...(carriesCredentials(url) ? { url: url.toString() } : {}),
+    });
     await this.deps.webhooks.create(webhook);
     return generatedSecret === undefined ? { webhook } : { webhook, generatedSecret };
   }
@@ -95,7 +99,8 @@ export class ManageWebhooks {
   async update(tenantId: string, webhookId: string, patch: WebhookPatchInput): Promise<Webhook> {
     const current = await this.get(tenantId, webhookId);
     const fields: Partial<{ -readonly [K in keyof Webhook]: Webhook[K] }> = { updated_at: this.deps.clock().toISOString() };
-    if (patch.url !== undefined) fields.url = checkWebhookUrl(patch.url, this.deps.settings.allowPrivateTargets).toString();
+    const url = patch.url === undefined ? undefined : checkWebhookUrl(patch.url, this.deps.settings.allowPrivateTargets);
+    if (url) fields.url = storedUrl(url);
     if (patch.events !== undefined) {
       this.checkPatterns(patch.events);
       fields.events = [...new Set(patch.events)];
@@ -106,17 +111,49 @@ export class ManageWebhooks {
     if (patch.description !== undefined) fields.description = patch.description;
     if (patch.owner_email !== undefined) fields.owner_email = patch.owner_email;
     if (patch.format !== undefined) fields.format = patch.format;
-    if (patch.auth !== undefined || patch.secret !== undefined) {
+    if (patch.filter) fields.filter = patch.filter;
+    if (patch.auth !== undefined || patch.secret !== undefined || url !== undefined) {
       const existing = await this.readCredentials(webhookId);
       const auth = patch.auth === undefined ? existing.auth : this.checkAuth(patch.auth);
-      const secrets = patch.secret === undefined ? existing.signing_secrets : [patch.secret];
-      await this.writeCredentials(webhookId, { signing_secrets: secrets, auth });
+      const { url: oldUrl, ...rest } = existing;
+      const fullUrl = url === undefined ? oldUrl : carriesCredentials(url) ? url.toString() : undefined;
+      await this.writeCredentials(webhookId, {
+        ...rest,
+        // A new secret set by PATCH replaces every old one at once; rotation keeps the old one a while.
+        ...(patch.secret === undefined ? {} : { signing_secrets: [patch.secret], previous_secrets: [] }),
+        auth,
+        ...(fullUrl ? { url: fullUrl } : {}),
+      });
       fields.auth_type = auth.type;
       fields.credentials_version = current.credentials_version + 1;
     }
-    const updated = await this.deps.webhooks.update(tenantId, webhookId, fields);
+    const updated = await this.deps.webhooks.update(tenantId, webhookId, fields, patch.filter === null ? ['filter'] : []);
     if (!updated) throw new NotFoundError(`No webhook ${webhookId}`);
     return updated;
+  }
+
+  /**
+   * Secret rotation: the new secret (given or generated) signs from now on; the current one keeps
+   * signing `webhook-signature` (one `v1,` per secret) until the grace period ends, so receivers
+   * can switch without dropping a delivery.
+   */
+  async rotateSecret(tenantId: string, webhookId: string, input: { secret?: string | undefined; grace_period_seconds: number }) {
+    const webhook = await this.get(tenantId, webhookId);
+    const existing = await this.readCredentials(webhookId);
+    const now = this.deps.clock();
+    const expiresAt = new Date(now.getTime() + input.grace_period_seconds * 1000).toISOString();
+    const generated = input.secret === undefined ? newSigningSecret() : undefined;
+    const stillValid = (existing.previous_secrets ?? []).filter((p) => Date.parse(p.expires_at) > now.getTime());
+    await this.writeCredentials(webhookId, {
+      ...existing,
+      signing_secrets: [input.secret ?? generated!],
+      previous_secrets: [...existing.signing_secrets.map((secret) => ({ secret, expires_at: expiresAt })), ...stillValid],
+    });
+    await this.deps.webhooks.update(tenantId, webhookId, {
+      credentials_version: webhook.credentials_version + 1,
+      updated_at: now.toISOString(),
+    });
+    return { ...(generated ? { secret: generated } : {}), previous_secret_expires_at: expiresAt };
   }
 
   async delete(tenantId: string, webhookId: string): Promise<void> {
@@ -137,7 +174,7 @@ export class ManageWebhooks {
       data: { message: 'Hello, world!', webhook_id: webhookId },
       received_at: now.toISOString(),
     };
-    const result = await this.deps.sender.post(outboundRequest(webhook, credentials, event, this.deps.settings, now));
+    const result = await this.deps.sender.send(webhook, credentials, event, now);
     const outcome = attemptOutcome(result, this.deps.clock());
     await this.deps.attempts.record({
       id: newAttemptId(),
@@ -176,7 +213,8 @@ export class ManageWebhooks {
   }
 
   private checkAuth(auth: ReceiverAuth): ReceiverAuth {
-    if (!SUPPORTED_AUTH.has(auth.type)) throw new NotSupportedError(`auth type "${auth.type}"`);
+    // The token URL is an outbound target like the webhook URL, with the same rules.
+    if (auth.type === 'oauth2') checkWebhookUrl(auth.token_url, this.deps.settings.allowPrivateTargets, 'auth.token_url');
     return auth;
   }
 
@@ -189,3 +227,6 @@ export class ManageWebhooks {
     return this.deps.secrets.put(credentialsSecretName(this.deps.settings.secretPrefix, webhookId), JSON.stringify(credentials));
   }
 }
+
+/** What the webhook table keeps of a URL: with credentials in its query string masked (URL auth). */
+const storedUrl = (url: URL): string => (carriesCredentials(url) ? maskUrl(url.toString()) : url.toString());

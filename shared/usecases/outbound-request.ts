@@ -3,7 +3,7 @@ import type { PublishedEvent } from '../domain/events.ts';
 import { buildBody } from '../domain/payloads.ts';
 import { parseRetryAfter } from '../domain/retry-policy.ts';
 import { signatureHeaders } from '../domain/signing.ts';
-import { authHeaders, type Webhook, type WebhookCredentials } from '../domain/webhooks.ts';
+import { activeSecrets, authHeaders, type Webhook, type WebhookCredentials } from '../domain/webhooks.ts';
 import type { OutboundRequest, SendResult } from './ports.ts';
 
 export interface OutboundSettings {
@@ -21,18 +21,20 @@ export function outboundRequest(
   event: PublishedEvent,
   settings: OutboundSettings,
   now: Date,
+  oauthToken?: string,
 ): OutboundRequest {
   const body = buildBody(webhook.format, event, { catalogue: settings.catalogue, host: settings.deploymentHost });
   return {
-    url: webhook.url,
+    // The stored URL has its query values masked when they are credentials; the real one is secret.
+    url: credentials.url ?? webhook.url,
     body,
     timeoutMs: settings.requestTimeoutMs,
     headers: {
       'content-type': 'application/json',
       'user-agent': `Hookline/${settings.version}`,
-      ...authHeaders(credentials.auth),
+      ...authHeaders(credentials.auth, oauthToken),
       ...signatureHeaders({
-        secrets: credentials.signing_secrets,
+        secrets: activeSecrets(credentials, now),
         signatureHeader: settings.signatureHeader,
         msgId: event.id,
         timestampSeconds: Math.floor(now.getTime() / 1000),

@@ -26,6 +26,8 @@ export interface OutboundRequest {
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string;
   readonly timeoutMs: number;
+  /** How much of the answer to keep in `bodyPrefix` (default 1024 characters, for the log). */
+  readonly keepChars?: number;
 }
 
 /** POSTs to receivers; never follows redirects. */

@@ -39,10 +39,13 @@ export class PublishEvents {
   }
 
   async execute(tenantId: string, inputs: readonly EventInput[]): Promise<string[]> {
+    const at = (i: number, path: string) => (inputs.length > 1 ? `events.${i}.${path}` : path);
     const unknown = inputs.flatMap((e, i) =>
-      this.catalogue.has(e.event) ? [] : [{ path: inputs.length > 1 ? `events.${i}.event` : 'event', message: `unknown event type "${e.event}"` }],
+      this.catalogue.has(e.event) ? [] : [{ path: at(i, 'event'), message: `unknown event type "${e.event}"` }],
     );
     if (unknown.length > 0) throw new ValidationError('Unknown event type', unknown);
+    const invalid = inputs.flatMap((e, i) => this.catalogue.problems(e.event, e.data).map((p) => ({ ...p, path: at(i, p.path) })));
+    if (invalid.length > 0) throw new ValidationError("Event data does not match its type's schema", invalid);
     const ids = inputs.map((e) => e.id).filter((id) => id !== undefined);
     if (new Set(ids).size !== ids.length) throw new ValidationError('The batch has the same event id twice');
 

@@ -5,15 +5,15 @@ import { ValidationError } from '../errors.ts';
  * Registration-time checks on a receiver URL. (The full SSRF guard, which resolves names and
  * pins the checked address, belongs to the sender.)
  */
-export function checkWebhookUrl(raw: string, allowPrivateTargets: boolean): URL {
+export function checkWebhookUrl(raw: string, allowPrivateTargets: boolean, field = 'url'): URL {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new ValidationError('url must be an absolute URL', [{ path: 'url', message: 'not a URL' }]);
+    throw new ValidationError(`${field} must be an absolute URL`, [{ path: field, message: 'not a URL' }]);
   }
   const problem = urlProblem(url, allowPrivateTargets);
-  if (problem) throw new ValidationError(`url ${problem}`, [{ path: 'url', message: problem }]);
+  if (problem) throw new ValidationError(`${field} ${problem}`, [{ path: field, message: problem }]);
   return url;
 }
 

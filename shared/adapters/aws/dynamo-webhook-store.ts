@@ -47,9 +47,14 @@ export class DynamoWebhookStore {
   }
 
   /** Sets the given fields of an existing webhook; undefined when it does not exist. */
-  async update(tenantId: string, webhookId: string, fields: Partial<Webhook>): Promise<Webhook | undefined> {
+  async update(
+    tenantId: string,
+    webhookId: string,
+    fields: Partial<Webhook>,
+    remove: readonly (keyof Webhook)[] = [],
+  ): Promise<Webhook | undefined> {
     const entries = Object.entries(fields).filter(([k, v]) => v !== undefined && k !== 'tenant_id' && k !== 'id');
-    if (entries.length === 0) return this.get(tenantId, webhookId);
+    if (entries.length === 0 && remove.length === 0) return this.get(tenantId, webhookId);
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = {};
     const sets = entries.map(([key, value], i) => {
@@ -57,15 +62,19 @@ export class DynamoWebhookStore {
       values[`:v${i}`] = value;
       return `#f${i} = :v${i}`;
     });
+    const removes = remove.map((key, i) => {
+      names[`#r${i}`] = key;
+      return `#r${i}`;
+    });
     try {
       const out = await this.doc.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { tenant_id: tenantId, webhook_id: webhookId },
-          UpdateExpression: `SET ${sets.join(', ')}`,
+          UpdateExpression: [sets.length ? `SET ${sets.join(', ')}` : '', removes.length ? `REMOVE ${removes.join(', ')}` : ''].join(' ').trim(),
           ConditionExpression: 'attribute_exists(webhook_id)',
           ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
+          ...(sets.length ? { ExpressionAttributeValues: values } : {}),
           ReturnValues: 'ALL_NEW',
         }),
       );

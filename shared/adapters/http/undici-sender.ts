@@ -34,7 +34,7 @@ export class UndiciSender implements HttpSender {
         headersTimeout: req.timeoutMs,
         bodyTimeout: req.timeoutMs,
       });
-      const bodyPrefix = await readPrefix(res.body);
+      const bodyPrefix = await readPrefix(res.body, req.keepChars ?? KEEP_CHARS);
       const headers: Record<string, string | undefined> = {};
       for (const [name, value] of Object.entries(res.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
       return { kind: 'response', statusCode: res.statusCode, headers, bodyPrefix, durationMs: elapsed() };
@@ -48,7 +48,7 @@ export class UndiciSender implements HttpSender {
   }
 }
 
-async function readPrefix(body: AsyncIterable<Buffer> & { destroy(): unknown }): Promise<string> {
+async function readPrefix(body: AsyncIterable<Buffer> & { destroy(): unknown }, keepChars: number): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {
@@ -62,7 +62,7 @@ async function readPrefix(body: AsyncIterable<Buffer> & { destroy(): unknown }):
   } finally {
     body.destroy();
   }
-  return Buffer.concat(chunks).toString('utf8').slice(0, KEEP_CHARS);
+  return Buffer.concat(chunks).toString('utf8').slice(0, keepChars);
 }
 
 /** A sentence for the delivery log; never includes request headers (they hold credentials). */

@@ -1,0 +1,41 @@
+import type { PublishedEvent } from '../domain/events.ts';
+import type { Webhook, WebhookCredentials } from '../domain/webhooks.ts';
+import type { OAuth2Tokens } from './oauth2-tokens.ts';
+import { outboundRequest, type OutboundSettings } from './outbound-request.ts';
+import type { HttpSender, SendResult } from './ports.ts';
+
+/**
+ * One signed POST of an event to a webhook, with the webhook's auth: for `oauth2`, the cached
+ * access token, and on a 401 one fresh token and one more try (the token may have been revoked).
+ * Shared by the dispatcher and the test endpoint.
+ */
+export class AttemptSender {
+  private readonly sender: HttpSender;
+  private readonly tokens: Pick<OAuth2Tokens, 'get' | 'invalidate'>;
+  private readonly settings: OutboundSettings;
+  constructor(sender: HttpSender, tokens: Pick<OAuth2Tokens, 'get' | 'invalidate'>, settings: OutboundSettings) {
+    this.sender = sender;
+    this.tokens = tokens;
+    this.settings = settings;
+  }
+
+  async send(webhook: Webhook, credentials: WebhookCredentials, event: PublishedEvent, now: Date): Promise<SendResult> {
+    const auth = credentials.auth;
+    if (auth.type !== 'oauth2') return this.sender.post(outboundRequest(webhook, credentials, event, this.settings, now));
+    const key = `${webhook.id}@${webhook.credentials_version}`;
+    const started = performance.now();
+    const post = async (): Promise<SendResult> => {
+      let token: string;
+      try {
+        token = await this.tokens.get(key, auth);
+      } catch (err) {
+        return { kind: 'error', error: `OAuth2 ${(err as Error).message}`, durationMs: Math.round(performance.now() - started) };
+      }
+      return this.sender.post(outboundRequest(webhook, credentials, event, this.settings, now, token));
+    };
+    const first = await post();
+    if (first.kind !== 'response' || first.statusCode !== 401) return first;
+    this.tokens.invalidate(key);
+    return post();
+  }
+}
