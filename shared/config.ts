@@ -10,6 +10,15 @@ export interface Settings {
   readonly signatureHeader: string;
   /** Whether webhook URLs may point at loopback/private/link-local/metadata addresses. */
   readonly allowPrivateTargets: boolean;
+  /** Ports webhook URLs may use when private targets are not allowed. */
+  readonly allowedPorts: readonly number[];
+  /** Webhooks one tenant may have. */
+  readonly maxWebhooksPerTenant: number;
+  /** Attempts in flight at once per webhook (per dispatcher container). */
+  readonly maxConcurrentPerWebhook: number;
+  /** One machine: requests per second and burst per tenant (API Gateway throttles on AWS). */
+  readonly rateLimitPerSecond: number;
+  readonly rateLimitBurst: number;
   /** Per-attempt HTTP timeout. */
   readonly requestTimeoutMs: number;
   /** Host name put in payloads that name the sender (the `wrapped` format) and in emails. */
@@ -43,6 +52,11 @@ export const ENV = {
   retryDelays: 'HOOKLINE_RETRY_DELAYS',
   signatureHeader: 'HOOKLINE_SIGNATURE_HEADER',
   allowPrivateTargets: 'HOOKLINE_ALLOW_PRIVATE_TARGETS',
+  allowedPorts: 'HOOKLINE_ALLOWED_PORTS',
+  maxWebhooksPerTenant: 'HOOKLINE_MAX_WEBHOOKS_PER_TENANT',
+  maxConcurrentPerWebhook: 'HOOKLINE_MAX_CONCURRENT_PER_WEBHOOK',
+  rateLimitPerSecond: 'HOOKLINE_RATE_LIMIT_PER_SECOND',
+  rateLimitBurst: 'HOOKLINE_RATE_LIMIT_BURST',
   requestTimeoutMs: 'HOOKLINE_REQUEST_TIMEOUT_MS',
   deploymentHost: 'HOOKLINE_DEPLOYMENT_HOST',
   tenantsTable: 'HOOKLINE_TENANTS_TABLE',
@@ -67,6 +81,15 @@ export function parseRetryDelays(raw: string | undefined): number[] {
     throw new SettingsError(`${ENV.retryDelays} must be comma-separated non-negative seconds, got "${raw}"`);
   }
   return delays;
+}
+
+function parsePorts(raw: string | undefined): number[] {
+  if (raw === undefined || raw.trim() === '') return [443, 80, 8443];
+  const ports = raw.split(',').map((p) => Number(p.trim()));
+  if (ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) {
+    throw new SettingsError(`${ENV.allowedPorts} must be comma-separated ports, got "${raw}"`);
+  }
+  return ports;
 }
 
 function parseBool(raw: string | undefined, fallback: boolean): boolean {
@@ -99,6 +122,11 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env, allowPriva
     retryDelaysSeconds: parseRetryDelays(env[ENV.retryDelays]),
     signatureHeader,
     allowPrivateTargets: parseBool(env[ENV.allowPrivateTargets], allowPrivateTargetsDefault),
+    allowedPorts: parsePorts(env[ENV.allowedPorts]),
+    maxWebhooksPerTenant: positiveInt(ENV.maxWebhooksPerTenant, env[ENV.maxWebhooksPerTenant], 100),
+    maxConcurrentPerWebhook: positiveInt(ENV.maxConcurrentPerWebhook, env[ENV.maxConcurrentPerWebhook], 20),
+    rateLimitPerSecond: positiveInt(ENV.rateLimitPerSecond, env[ENV.rateLimitPerSecond], 100),
+    rateLimitBurst: positiveInt(ENV.rateLimitBurst, env[ENV.rateLimitBurst], 200),
     requestTimeoutMs: positiveInt(ENV.requestTimeoutMs, env[ENV.requestTimeoutMs], DEFAULT_REQUEST_TIMEOUT_MS),
     deploymentHost: env[ENV.deploymentHost] || 'hookline',
     tables: {

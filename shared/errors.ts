@@ -43,3 +43,11 @@ export class PayloadTooLargeError extends HooklineError {
     super(413, `Request body is larger than ${limitBytes} bytes`);
   }
 }
+
+export class RateLimitedError extends HooklineError {
+  readonly retryAfterSeconds: number;
+  constructor(retryAfterSeconds: number) {
+    super(429, `Too many requests; retry after ${retryAfterSeconds} s`);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}

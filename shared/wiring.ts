@@ -1,5 +1,6 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { settingsFromEnv, type Settings } from './config.ts';
+import { createLogger } from './logging.ts';
 import { readFileSync } from 'node:fs';
 import { Catalogue, CatalogueError, parseCatalogue } from './domain/catalogue.ts';
 import { documentClient, secretsManagerClient, sqsClient } from './adapters/aws/clients.ts';
@@ -31,6 +32,8 @@ export interface Overrides {
   readonly env?: NodeJS.ProcessEnv;
   /** On one machine private targets are allowed unless the user says otherwise. */
   readonly allowPrivateTargetsDefault?: boolean;
+  /** Per-tenant request limit for the API handlers (one machine; API Gateway throttles on AWS). */
+  readonly rateLimit?: (key: string) => number | undefined;
 }
 
 export const ADMIN_KEY_SECRET_ENV = 'HOOKLINE_ADMIN_KEY_SECRET';
@@ -50,7 +53,7 @@ export class Wiring {
   constructor(functionName: string, overrides: Overrides = {}) {
     this.overrides = overrides;
     this.settings = settingsFromEnv(overrides.env ?? process.env, overrides.allowPrivateTargetsDefault ?? false);
-    this.logger = new Logger({ serviceName: 'hookline', persistentKeys: { function: functionName } });
+    this.logger = createLogger(functionName);
     this.clock = overrides.clock ?? systemClock;
     this.catalogue = catalogueFromEnv(overrides.env ?? process.env);
   }
@@ -88,7 +91,7 @@ export class Wiring {
     return this.once('credentials', () => new CredentialsCache(this.secrets, this.settings.secretPrefix));
   }
   get sender(): HttpSender {
-    return this.once('sender', () => this.overrides.sender ?? new UndiciSender());
+    return this.once('sender', () => this.overrides.sender ?? new UndiciSender({ policy: this.targetPolicy }));
   }
   /** Signed POSTs with the webhook's auth (OAuth2 tokens cached per container). */
   get attemptSender() {
@@ -96,6 +99,9 @@ export class Wiring {
       const tokens = new OAuth2Tokens(this.sender, this.clock, this.settings.requestTimeoutMs);
       return new AttemptSender(this.sender, tokens, this.outbound);
     });
+  }
+  get targetPolicy() {
+    return { allowPrivateTargets: this.settings.allowPrivateTargets, allowedPorts: this.settings.allowedPorts };
   }
   get tenantAuth() {
     return this.once('tenantAuth', () => new TenantAuthenticator(this.tenants));

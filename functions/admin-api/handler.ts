@@ -10,6 +10,7 @@ export function createHandler(overrides: Overrides = {}) {
   return apiHandler({
     auth: { kind: 'admin', authenticate: (key) => w.adminAuth.authenticate(key) },
     logError: w.logError,
+    ...(w.overrides.rateLimit ? { rateLimit: w.overrides.rateLimit } : {}),
     routes: {
       'POST /admin/v1/tenants': async (req) => ({
         statusCode: 201,

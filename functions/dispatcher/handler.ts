@@ -5,6 +5,7 @@ import type { DeliveryMessage } from '../../shared/domain/deliveries.ts';
 import { retryScheduler, webhookHealth } from '../../shared/dispatcher-wiring.ts';
 import { memoizeGets } from '../../shared/usecases/batch-memo.ts';
 import { DispatchDelivery } from '../../shared/usecases/dispatch.ts';
+import { WebhookSlots } from '../../shared/usecases/webhook-slots.ts';
 import { lazyHandler, Wiring, type Overrides } from '../../shared/wiring.ts';
 
 /**
@@ -13,6 +14,7 @@ import { lazyHandler, Wiring, type Overrides } from '../../shared/wiring.ts';
  */
 export function createHandler(overrides: Overrides = {}) {
   const w = new Wiring('dispatcher', overrides);
+  const slots = new WebhookSlots(w.settings.maxConcurrentPerWebhook); // shared by concurrent invocations
   const dispatchFor = () => new DispatchDelivery({
     deliveries: w.deliveries,
     webhooks: memoizeGets(w.webhooks),
@@ -22,6 +24,7 @@ export function createHandler(overrides: Overrides = {}) {
     sender: w.attemptSender,
     retries: retryScheduler(w),
     health: webhookHealth(w),
+    slots,
     clock: w.clock,
     settings: { ...w.outbound, retryDelaysSeconds: w.settings.retryDelaysSeconds },
   });

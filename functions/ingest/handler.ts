@@ -10,6 +10,7 @@ export function createHandler(overrides: Overrides = {}) {
   return apiHandler({
     auth: { kind: 'tenant', authenticate: (key) => w.tenantAuth.authenticate(key) },
     logError: w.logError,
+    ...(w.overrides.rateLimit ? { rateLimit: w.overrides.rateLimit } : {}),
     routes: {
       'POST /v1/events': async (req) => {
         const isBatch = typeof req.body === 'object' && req.body !== null && 'events' in req.body;

@@ -1,3 +1,4 @@
+import { resolveHost } from '../../shared/adapters/http/resolve-host.ts';
 import { webhookView } from '../../shared/domain/webhooks.ts';
 import { attemptView } from '../../shared/domain/deliveries.ts';
 import { apiHandler, parse, type ApiRequest } from '../../shared/http/api-handler.ts';
@@ -19,7 +20,13 @@ export function createHandler(overrides: Overrides = {}) {
     sender: w.attemptSender,
     clock: w.clock,
     catalogue: w.catalogue,
-    settings: { ...w.outbound, allowPrivateTargets: w.settings.allowPrivateTargets, secretPrefix: w.settings.secretPrefix },
+    resolveHost,
+    settings: {
+      ...w.outbound,
+      targets: w.targetPolicy,
+      secretPrefix: w.settings.secretPrefix,
+      maxWebhooksPerTenant: w.settings.maxWebhooksPerTenant,
+    },
   });
   const recovery = new RecoverDeliveries({
     webhooks: w.webhooks,
@@ -35,6 +42,7 @@ export function createHandler(overrides: Overrides = {}) {
   return apiHandler({
     auth: { kind: 'tenant', authenticate: (key) => w.tenantAuth.authenticate(key) },
     logError: w.logError,
+    ...(w.overrides.rateLimit ? { rateLimit: w.overrides.rateLimit } : {}),
     routes: {
       [`POST ${BASE}`]: async (req) => {
         const { webhook, generatedSecret } = await webhooks.create(tenant(req), parse(WebhookCreateInput, req.body));

@@ -3,7 +3,6 @@
  * modules that run on Lambda are invoked here the way API Gateway, the SQS event source mappings
  * and the scheduled reconciler invoke them on AWS.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -19,7 +18,9 @@ import { SqsDeliveryQueue } from '../../shared/adapters/aws/queues.ts';
 import { FileSecretStore } from '../../shared/adapters/local/file-secret-store.ts';
 import { OutboxMailer } from '../../shared/adapters/local/outbox-mailer.ts';
 import { TimerRetryScheduler } from '../../shared/adapters/local/timer-retry-scheduler.ts';
+import { TokenBuckets } from '../../shared/adapters/local/token-bucket.ts';
 import { DISPATCHER_ENV } from '../../shared/dispatcher-wiring.ts';
+import { createLogger } from '../../shared/logging.ts';
 import { systemClock } from '../../shared/usecases/ports.ts';
 import { ENV, settingsFromEnv } from '../../shared/config.ts';
 import { CreateTenant } from '../../shared/usecases/tenants.ts';
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
   // actually bound, which with PORT=0 is known only now. Until ready, routes answer 503.
   let healthy = false;
   const functions: Partial<Record<ApiFunction, ApiLambda>> = {};
-  const log = new Logger({ serviceName: 'hookline', persistentKeys: { function: 'local-runtime' } });
+  const log = createLogger('local-runtime');
   const onError = (error: unknown): void => log.error('local runtime error', error instanceof Error ? error : String(error));
   const server = await startApiServer({ host, port, functions, healthy: () => healthy, onError });
   const address = server.address();
@@ -77,14 +78,16 @@ async function main(): Promise<void> {
 
   // Scheduler and SES have no stand-in: an in-process timer (durable through the due index and
   // the start-up reconcile) and the outbox of RFC 5322 files.
+  const settings = settingsFromEnv(process.env, true);
+  const buckets = new TokenBuckets(settings.rateLimitPerSecond, settings.rateLimitBurst);
   const retryTimer = new TimerRetryScheduler(new SqsDeliveryQueue(sqsClient(), standIns.queues.deliveries, systemClock), onError);
   const overrides: Overrides = {
     secrets: new FileSecretStore(resolve(dataDir, 'secrets')),
     mailer: new OutboxMailer(resolve(dataDir, 'outbox')),
     retries: retryTimer,
     allowPrivateTargetsDefault: true,
+    rateLimit: (key) => buckets.take(key),
   };
-  const settings = settingsFromEnv(process.env, true);
   const wiring = new Wiring('local-runtime', overrides);
 
   const credentials = await loadCredentials(dataDir, env);

@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import httpErrorHandler from '@middy/http-error-handler';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
-import { HooklineError, PayloadTooLargeError, UnauthorizedError, ValidationError } from '../errors.ts';
+import { HooklineError, PayloadTooLargeError, RateLimitedError, UnauthorizedError, ValidationError } from '../errors.ts';
 import { issueDetails } from './schemas.ts';
 
 /** What a route handler gets: the parsed request and who is calling. */
@@ -30,6 +30,8 @@ export interface ApiHandlerOptions {
     | { readonly kind: 'admin'; readonly authenticate: (key: string) => Promise<void> }
     | { readonly kind: 'none' };
   readonly maxBodyBytes?: number;
+  /** Per-tenant request limit (the one-machine runtime's token bucket; API Gateway throttles on AWS). */
+  readonly rateLimit?: (key: string) => number | undefined;
   /** Where 5xx causes go; 4xx are the caller's business and are not logged. */
   readonly logError: (message: string, error: unknown) => void;
 }
@@ -56,6 +58,8 @@ export function apiHandler(options: ApiHandlerOptions) {
       const route = options.routes[event.routeKey];
       if (!route) throw new HooklineError(404, `No route ${event.requestContext?.http?.method ?? ''} ${event.rawPath ?? ''}`.trim());
       const tenantId = await authenticate(options.auth, event.headers ?? {});
+      const waitSeconds = options.rateLimit?.(tenantId ?? options.auth.kind);
+      if (waitSeconds !== undefined) throw new RateLimitedError(waitSeconds);
       const result = await route({
         routeKey: event.routeKey,
         body: parseBody(event, maxBody),
@@ -86,11 +90,26 @@ function parseBody(event: APIGatewayProxyEventV2, maxBody: number): unknown {
   if (event.body === undefined || event.body === null || event.body === '') return undefined;
   const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
   if (raw.length > maxBody) throw new PayloadTooLargeError(maxBody);
+  let body: unknown;
   try {
-    return JSON.parse(raw.toString('utf8'));
+    body = JSON.parse(raw.toString('utf8'));
   } catch {
     throw new ValidationError('Request body is not valid JSON');
   }
+  if (depthExceeds(body, MAX_JSON_DEPTH)) throw new ValidationError(`Request body is nested deeper than ${MAX_JSON_DEPTH} levels`);
+  return body;
+}
+
+/** Bodies nested deeper than this are refused: nothing legitimate needs it, and deep recursion is a DoS lever. */
+export const MAX_JSON_DEPTH = 32;
+
+function depthExceeds(value: unknown, max: number): boolean {
+  let level: unknown[] = [value];
+  for (let depth = 0; level.length > 0; depth++) {
+    if (depth > max) return true;
+    level = level.flatMap((v) => (v !== null && typeof v === 'object' ? Object.values(v) : []));
+  }
+  return false;
 }
 
 function exposeHooklineErrors(request: { error: unknown; response: APIGatewayProxyStructuredResultV2 | undefined }) {
@@ -98,7 +117,7 @@ function exposeHooklineErrors(request: { error: unknown; response: APIGatewayPro
   if (!(error instanceof HooklineError) || error.statusCode >= 500) return;
   request.response = {
     statusCode: error.statusCode,
-    headers: JSON_HEADERS,
+    headers: error instanceof RateLimitedError ? { ...JSON_HEADERS, 'retry-after': String(error.retryAfterSeconds) } : JSON_HEADERS,
     body: JSON.stringify({ error: error.message, ...(error.details ? { details: error.details } : {}) }),
   };
 }

@@ -5,6 +5,7 @@ import { newAttemptId } from '../domain/ids.ts';
 import { nextStep } from '../domain/retry-policy.ts';
 import { isReceiving, type Webhook, type WebhookCredentials } from '../domain/webhooks.ts';
 import type { AttemptSender } from './attempt-sender.ts';
+import type { WebhookSlots } from './webhook-slots.ts';
 import { attemptOutcome, type AttemptOutcome, type OutboundSettings } from './outbound-request.ts';
 import type { Clock, SendResult } from './ports.ts';
 
@@ -53,6 +54,8 @@ export interface DispatchSettings extends OutboundSettings {
   readonly catalogue: Catalogue;
 }
 
+const BUSY_RETRY_MS = 1000;
+
 /** The pipeline's states: what `prepare` found, then what `send` got. */
 type Prepared =
   | { readonly kind: 'skip'; readonly reason: string }
@@ -89,6 +92,7 @@ export class DispatchDelivery {
     readonly sender: Pick<AttemptSender, 'send'>;
     readonly retries: RetryScheduler;
     readonly health: HealthTracker;
+    readonly slots: Pick<WebhookSlots, 'tryAcquire' | 'release'>;
     readonly clock: Clock;
     readonly settings: DispatchSettings;
   };
@@ -101,6 +105,20 @@ export class DispatchDelivery {
       await this.deps.retries.schedule(message, new Date(message.not_before));
       return { kind: 'skipped', reason: 'not due yet' };
     }
+    // A webhook with its share of attempts in flight waits its turn (a second) instead of
+    // holding a worker that other webhooks' deliveries could use.
+    if (!this.deps.slots.tryAcquire(message.webhook_id)) {
+      await this.deps.retries.schedule(message, new Date(this.deps.clock().getTime() + BUSY_RETRY_MS));
+      return { kind: 'skipped', reason: 'webhook busy' };
+    }
+    try {
+      return await this.attempt(message);
+    } finally {
+      this.deps.slots.release(message.webhook_id);
+    }
+  }
+
+  private async attempt(message: DeliveryMessage): Promise<DispatchResult> {
     const prepared = await this.prepare(message);
     switch (prepared.kind) {
       case 'skip':

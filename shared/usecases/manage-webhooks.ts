@@ -5,14 +5,15 @@ import { newAttemptId, newSigningSecret, newWebhookId, ulid } from '../domain/id
 import { isKnownPattern } from '../domain/matching.ts';
 import { maskUrl } from '../domain/notifications.ts';
 import { carriesCredentials, type ReceiverAuth, type Webhook, type WebhookCredentials } from '../domain/webhooks.ts';
-import { NotFoundError, ValidationError } from '../errors.ts';
+import { HooklineError, NotFoundError, ValidationError } from '../errors.ts';
+import type { TargetPolicy } from '../domain/targets.ts';
 import type { WebhookCreateInput, WebhookPatchInput } from '../http/schemas.ts';
 import { credentialsSecretName } from './credentials.ts';
 import type { AttemptSender } from './attempt-sender.ts';
 import { attemptOutcome, type OutboundSettings } from './outbound-request.ts';
 import type { Clock, SecretStore } from './ports.ts';
 import type { Tenant } from './tenants.ts';
-import { checkWebhookUrl } from './webhook-urls.ts';
+import { checkResolvedHost, checkWebhookUrl, type ResolveHost } from './webhook-urls.ts';
 
 /** Port: webhook rows. */
 export interface WebhookRepository {
@@ -21,6 +22,7 @@ export interface WebhookRepository {
   update(tenantId: string, webhookId: string, fields: Partial<Webhook>, remove?: readonly (keyof Webhook)[]): Promise<Webhook | undefined>;
   delete(tenantId: string, webhookId: string): Promise<boolean>;
   list(tenantId: string, page: number, perPage: number): Promise<{ items: Webhook[]; hasMore: boolean }>;
+  count(tenantId: string): Promise<number>;
 }
 /** Port: the delivery log. */
 export interface AttemptLog {
@@ -32,8 +34,10 @@ export interface TenantReader {
 }
 
 export interface ManageWebhooksSettings extends OutboundSettings {
-  readonly allowPrivateTargets: boolean;
+  readonly targets: TargetPolicy;
   readonly secretPrefix: string;
+  /** Webhooks one tenant may have. */
+  readonly maxWebhooksPerTenant: number;
 }
 
 /** The customer's side of webhooks: CRUD, the test event and the delivery log (CONTRACT.md section 4). */
@@ -46,6 +50,7 @@ export class ManageWebhooks {
     readonly sender: Pick<AttemptSender, 'send'>;
     readonly clock: Clock;
     readonly catalogue: Catalogue;
+    readonly resolveHost: ResolveHost;
     readonly settings: ManageWebhooksSettings;
   };
   constructor(deps: ManageWebhooks['deps']) {
@@ -53,9 +58,13 @@ export class ManageWebhooks {
   }
 
   async create(tenantId: string, input: WebhookCreateInput): Promise<{ webhook: Webhook; generatedSecret?: string }> {
-    const url = checkWebhookUrl(input.url, this.deps.settings.allowPrivateTargets);
+    const url = await this.checkUrl(input.url);
     this.checkPatterns(input.events);
-    const auth = this.checkAuth(input.auth ?? { type: 'none' });
+    const auth = await this.checkAuth(input.auth ?? { type: 'none' });
+    const count = await this.deps.webhooks.count(tenantId);
+    if (count >= this.deps.settings.maxWebhooksPerTenant) {
+      throw new HooklineError(409, `A tenant may have at most ${this.deps.settings.maxWebhooksPerTenant} webhooks; delete one first`);
+    }
     const generatedSecret = input.secret === undefined ? newSigningSecret() : undefined;
     const ownerEmail = input.owner_email ?? (await this.deps.tenants.get(tenantId))?.owner_email ?? '';
     const now = this.deps.clock().toISOString();
@@ -99,7 +108,7 @@ export class ManageWebhooks {
   async update(tenantId: string, webhookId: string, patch: WebhookPatchInput): Promise<Webhook> {
     const current = await this.get(tenantId, webhookId);
     const fields: Partial<{ -readonly [K in keyof Webhook]: Webhook[K] }> = { updated_at: this.deps.clock().toISOString() };
-    const url = patch.url === undefined ? undefined : checkWebhookUrl(patch.url, this.deps.settings.allowPrivateTargets);
+    const url = patch.url === undefined ? undefined : await this.checkUrl(patch.url);
     if (url) fields.url = storedUrl(url);
     if (patch.events !== undefined) {
       this.checkPatterns(patch.events);
@@ -114,7 +123,7 @@ export class ManageWebhooks {
     if (patch.filter) fields.filter = patch.filter;
     if (patch.auth !== undefined || patch.secret !== undefined || url !== undefined) {
       const existing = await this.readCredentials(webhookId);
-      const auth = patch.auth === undefined ? existing.auth : this.checkAuth(patch.auth);
+      const auth = patch.auth === undefined ? existing.auth : await this.checkAuth(patch.auth);
       const { url: oldUrl, ...rest } = existing;
       const fullUrl = url === undefined ? oldUrl : carriesCredentials(url) ? url.toString() : undefined;
       await this.writeCredentials(webhookId, {
@@ -212,9 +221,15 @@ export class ManageWebhooks {
     if (unknown.length > 0) throw new ValidationError('Unknown event type in events', unknown);
   }
 
-  private checkAuth(auth: ReceiverAuth): ReceiverAuth {
+  private async checkUrl(raw: string, field = 'url'): Promise<URL> {
+    const url = checkWebhookUrl(raw, this.deps.settings.targets, field);
+    await checkResolvedHost(url, this.deps.settings.targets, this.deps.resolveHost, field);
+    return url;
+  }
+
+  private async checkAuth(auth: ReceiverAuth): Promise<ReceiverAuth> {
     // The token URL is an outbound target like the webhook URL, with the same rules.
-    if (auth.type === 'oauth2') checkWebhookUrl(auth.token_url, this.deps.settings.allowPrivateTargets, 'auth.token_url');
+    if (auth.type === 'oauth2') await this.checkUrl(auth.token_url, 'auth.token_url');
     return auth;
   }
 

@@ -1,44 +1,33 @@
-import { isIP } from 'node:net';
+import { addressRefusal, isIpLiteral, urlRefusal, type TargetPolicy } from '../domain/targets.ts';
 import { ValidationError } from '../errors.ts';
 
+/** Port: a host name's addresses (the system resolver). */
+export type ResolveHost = (hostname: string) => Promise<string[]>;
+
 /**
- * Registration-time checks on a receiver URL. (The full SSRF guard, which resolves names and
- * pins the checked address, belongs to the sender.)
+ * Registration-time checks on an outbound URL (a webhook's, an OAuth2 token URL): scheme,
+ * credentials in the authority, port, literal addresses, and a name whose every address is one
+ * webhooks may not reach. The sender checks again at every attempt: DNS may change.
  */
-export function checkWebhookUrl(raw: string, allowPrivateTargets: boolean, field = 'url'): URL {
+export function checkWebhookUrl(raw: string, policy: TargetPolicy, field = 'url'): URL {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
     throw new ValidationError(`${field} must be an absolute URL`, [{ path: field, message: 'not a URL' }]);
   }
-  const problem = urlProblem(url, allowPrivateTargets);
+  const problem = urlRefusal(url, policy) ?? (url.hash ? 'must not contain a fragment' : undefined);
   if (problem) throw new ValidationError(`${field} ${problem}`, [{ path: field, message: problem }]);
   return url;
 }
 
-function urlProblem(url: URL, allowPrivate: boolean): string | undefined {
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && allowPrivate)) {
-    return allowPrivate ? 'must use https:// or http://' : 'must use https://';
+/** Refuses a name that resolves only to refused addresses; a name that does not resolve (yet) passes. */
+export async function checkResolvedHost(url: URL, policy: TargetPolicy, resolve: ResolveHost, field = 'url'): Promise<void> {
+  if (policy.allowPrivateTargets || isIpLiteral(url.hostname)) return;
+  const addresses = await resolve(url.hostname).catch(() => []);
+  const refusals = addresses.map(addressRefusal);
+  if (refusals.length > 0 && refusals.every((r) => r !== undefined)) {
+    const problem = `resolves to a ${refusals[0]}, which webhooks may not reach`;
+    throw new ValidationError(`${field} ${problem}`, [{ path: field, message: problem }]);
   }
-  if (url.username || url.password) return 'must not contain credentials; use auth instead';
-  if (url.hash) return 'must not contain a fragment';
-  if (!allowPrivate && isPrivateHost(url.hostname)) return 'points at a private, loopback or link-local address';
-  return undefined;
-}
-
-/** Literal addresses and names that are never public. */
-export function isPrivateHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.internal')) return true;
-  const version = isIP(host);
-  if (version === 4) {
-    const [a = 0, b = 0] = host.split('.').map(Number);
-    return a === 0 || a === 10 || a === 127 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) ||
-      (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127) || a >= 224;
-  }
-  if (version === 6) {
-    return host === '::' || host === '::1' || /^f[cd]/.test(host) || /^fe[89ab]/.test(host) || host.startsWith('::ffff:');
-  }
-  return false;
 }

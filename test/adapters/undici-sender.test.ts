@@ -53,7 +53,7 @@ async function serve(handler: (req: IncomingMessage, res: ServerResponse, body: 
 
 let sender: UndiciSender;
 beforeEach(() => {
-  sender = new UndiciSender();
+  sender = new UndiciSender({ policy: { allowPrivateTargets: true, allowedPorts: [] } });
 });
 afterEach(async () => {
   await sender.close();

@@ -1,5 +1,8 @@
 import { Agent, request } from 'undici';
+import type { LookupFunction } from 'node:net';
+import { urlRefusal, type TargetPolicy } from '../../domain/targets.ts';
 import type { HttpSender, OutboundRequest, SendResult } from '../../usecases/ports.ts';
+import { guardedLookup, TARGET_REFUSED } from './guarded-lookup.ts';
 
 /** How much of a receiver's answer is read (the rest is dropped) and how much is kept in the log. */
 const READ_LIMIT_BYTES = 64 * 1024;
@@ -12,17 +15,31 @@ const KEEP_CHARS = 1024;
  */
 export class UndiciSender implements HttpSender {
   private readonly agent: Agent;
-  constructor(options: { connectionsPerOrigin?: number } = {}) {
+  private readonly policy: TargetPolicy;
+  constructor(options: { policy: TargetPolicy; connectionsPerOrigin?: number; lookup?: LookupFunction }) {
+    this.policy = options.policy;
     this.agent = new Agent({
       connections: options.connectionsPerOrigin ?? 64,
       keepAliveTimeout: 10_000,
-      connect: { timeout: 10_000 },
+      connect: {
+        timeout: 10_000,
+        // The SSRF guard: every connection's one DNS lookup goes through the policy.
+        ...(options.policy.allowPrivateTargets ? {} : { lookup: options.lookup ?? guardedLookup() }),
+      },
     });
   }
 
   async post(req: OutboundRequest): Promise<SendResult> {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
+    let url: URL;
+    try {
+      url = new URL(req.url);
+    } catch {
+      return { kind: 'error', error: 'invalid URL', durationMs: 0 };
+    }
+    const refusal = urlRefusal(url, this.policy);
+    if (refusal) return { kind: 'error', error: `refused: the URL ${refusal}`, durationMs: 0 };
     const signal = AbortSignal.timeout(req.timeoutMs);
     try {
       const res = await request(req.url, {
@@ -72,6 +89,7 @@ export function describe(err: unknown, timeoutMs: number): string {
   if (e.name === 'TimeoutError' || e.name === 'AbortError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
     return `timeout: no answer within ${timeoutMs} ms`;
   }
+  if (code === TARGET_REFUSED) return `refused: ${e.code === TARGET_REFUSED ? e.message : e.cause?.message}`;
   if (code === 'UND_ERR_CONNECT_TIMEOUT') return 'timeout: could not connect';
   if (code === 'ECONNREFUSED') return 'connection refused';
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return 'connection reset by the receiver';
