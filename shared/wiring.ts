@@ -32,6 +32,8 @@ export interface Overrides {
   readonly env?: NodeJS.ProcessEnv;
   /** On one machine private targets are allowed unless the user says otherwise. */
   readonly allowPrivateTargetsDefault?: boolean;
+  /** See DispatchSettings.claimsStaleBefore: the one-machine runtime's start time. */
+  readonly claimsStaleBefore?: Date;
   /** Per-tenant request limit for the API handlers (one machine; API Gateway throttles on AWS). */
   readonly rateLimit?: (key: string) => number | undefined;
 }

@@ -26,7 +26,11 @@ export function createHandler(overrides: Overrides = {}) {
     health: webhookHealth(w),
     slots,
     clock: w.clock,
-    settings: { ...w.outbound, retryDelaysSeconds: w.settings.retryDelaysSeconds },
+    settings: {
+      ...w.outbound,
+      retryDelaysSeconds: w.settings.retryDelaysSeconds,
+      ...(overrides.claimsStaleBefore ? { claimsStaleBefore: overrides.claimsStaleBefore } : {}),
+    },
   });
   const processRecord = async (dispatch: DispatchDelivery, record: SQSRecord) => {
     const message = JSON.parse(record.body) as DeliveryMessage;

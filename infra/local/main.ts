@@ -38,6 +38,7 @@ const RECONCILE_EVERY_MS = 15_000;
 const ONE_YEAR_MS = 365 * 86_400_000;
 
 async function main(): Promise<void> {
+  const startedAt = new Date();
   const env = process.env;
   const dataDir = resolve(env['HOOKLINE_DATA_DIR'] || './.hookline');
   const host = env['HOST'] || '127.0.0.1';
@@ -87,6 +88,7 @@ async function main(): Promise<void> {
     retries: retryTimer,
     allowPrivateTargetsDefault: true,
     rateLimit: (key) => buckets.take(key),
+    claimsStaleBefore: startedAt,
   };
   const wiring = new Wiring('local-runtime', overrides);
 

@@ -52,6 +52,11 @@ export interface RetryScheduler {
 export interface DispatchSettings extends OutboundSettings {
   readonly retryDelaysSeconds: readonly number[];
   readonly catalogue: Catalogue;
+  /**
+   * Claims made before this are stale whatever their age. The one-machine runtime sets its start
+   * time: it is the only dispatcher, so a claim older than the process was cut short by a crash.
+   */
+  readonly claimsStaleBefore?: Date;
 }
 
 const BUSY_RETRY_MS = 1000;
@@ -136,7 +141,9 @@ export class DispatchDelivery {
   private async prepare(message: DeliveryMessage): Promise<Prepared> {
     const now = this.deps.clock();
     // A claimed attempt whose dispatcher died may be claimed again once it cannot still be running.
-    const staleBefore = new Date(now.getTime() - this.deps.settings.requestTimeoutMs - 60_000);
+    const staleBefore = new Date(
+      Math.max(now.getTime() - this.deps.settings.requestTimeoutMs - 60_000, this.deps.settings.claimsStaleBefore?.getTime() ?? 0),
+    );
     const delivery = await this.deps.deliveries.claim(message.delivery_id, message.attempt, now, staleBefore);
     if (!delivery) return { kind: 'skip', reason: 'attempt already made or delivery finished' };
     const [webhook, event] = await Promise.all([

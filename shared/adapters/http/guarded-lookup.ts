@@ -19,16 +19,16 @@ const systemResolve: Resolve = (hostname, callback) => dnsLookup(hostname, { all
  * checked, so the connection goes to a checked address and a second, rebinding lookup never
  * happens. TLS still verifies the certificate against the original host name (SNI unchanged).
  */
-export function guardedLookup(resolve: Resolve = systemResolve): LookupFunction {
+export function guardedLookup(resolve: Resolve = systemResolve, refusal: (address: string) => string | undefined = addressRefusal): LookupFunction {
   return ((hostname: string, options: { all?: boolean; family?: number | string }, callback: (...args: unknown[]) => void) => {
     resolve(hostname, (err, addresses) => {
       if (err) return callback(err);
       const family = options?.family === 6 || options?.family === 'IPv6' ? 6 : options?.family === 4 || options?.family === 'IPv4' ? 4 : 0;
       const candidates = addresses.filter((a) => family === 0 || a.family === family);
-      const allowed = candidates.filter((a) => addressRefusal(a.address) === undefined);
+      const allowed = candidates.filter((a) => refusal(a.address) === undefined);
       if (allowed.length === 0) {
         const first = candidates[0];
-        const why = first ? addressRefusal(first.address) : 'no address';
+        const why = first ? refusal(first.address) : 'no address';
         return callback(new TargetRefusedError(`${hostname} resolves to a ${why}, which webhooks may not reach`));
       }
       if (options?.all) return callback(null, allowed);
