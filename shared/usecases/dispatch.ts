@@ -9,20 +9,17 @@ import type { WebhookSlots } from './webhook-slots.ts';
 import { attemptOutcome, type AttemptOutcome, type OutboundSettings } from './outbound-request.ts';
 import type { Clock, SendResult } from './ports.ts';
 
+/** How a claimed attempt ended, for the delivery's state. */
+export type Completion =
+  | { readonly kind: 'succeeded' }
+  | { readonly kind: 'retry'; readonly nextAttemptAt: Date }
+  | { readonly kind: 'failed' }
+  | { readonly kind: 'cancelled'; readonly reason: string };
+
 /** Port: delivery state with attempt claims (see DynamoDeliveryStore). */
 export interface DeliveryClaims {
   claim(deliveryId: string, attempt: number, now: Date, staleBefore: Date): Promise<Delivery | undefined>;
-  complete(
-    deliveryId: string,
-    attempt: number,
-    completion:
-      | { kind: 'succeeded' }
-      | { kind: 'retry'; nextAttemptAt: Date }
-      | { kind: 'failed' }
-      | { kind: 'cancelled'; reason: string },
-    now: Date,
-    summary?: AttemptSummary,
-  ): Promise<Delivery | undefined>;
+  complete(deliveryId: string, attempt: number, completion: Completion, now: Date, summary?: AttemptSummary): Promise<Delivery | undefined>;
 }
 
 /** Port: what follows an outcome for the webhook's health (see WebhookHealth). */

@@ -1,4 +1,5 @@
-import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoTable } from './dynamo-table.ts';
 import type { Attempt } from '../../domain/deliveries.ts';
 import { StoreError } from './errors.ts';
 import { queryPage, type Page } from './paging.ts';
@@ -7,15 +8,7 @@ import { queryPage, type Page } from './paging.ts';
  * The delivery log: attempts keyed by webhook and `<attempted_at>#<delivery_id>#<attempt>`, so a
  * Query in reverse key order lists a webhook's attempts newest first.
  */
-export class DynamoAttemptLog {
-  private readonly doc: DynamoDBDocumentClient;
-  private readonly table: string;
-  private readonly retentionDays: number;
-  constructor(doc: DynamoDBDocumentClient, table: string, retentionDays: number) {
-    this.doc = doc;
-    this.table = table;
-    this.retentionDays = retentionDays;
-  }
+export class DynamoAttemptLog extends DynamoTable {
 
   async record(attempt: Attempt): Promise<void> {
     const key = `${attempt.attempted_at}#${attempt.delivery_id}#${String(attempt.attempt).padStart(3, '0')}`;
@@ -26,7 +19,7 @@ export class DynamoAttemptLog {
           Item: {
             ...attempt,
             attempt_key: key,
-            expires_at: Math.floor(Date.parse(attempt.attempted_at) / 1000) + this.retentionDays * 86_400,
+            expires_at: this.expiresAt(new Date(attempt.attempted_at)),
           },
         }),
       );

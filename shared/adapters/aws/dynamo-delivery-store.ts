@@ -3,30 +3,18 @@ import {
   GetCommand,
   PutCommand,
   UpdateCommand,
-  type DynamoDBDocumentClient,
+
 } from '@aws-sdk/lib-dynamodb';
+import { DynamoTable } from './dynamo-table.ts';
 import type { AttemptSummary, Delivery } from '../../domain/deliveries.ts';
 import { dueShard } from '../../domain/ids.ts';
 import { DUE_SHARDS } from './tables.ts';
 import { isConditionalCheckFailed, StoreError } from './errors.ts';
 import { postponeDue, queryDue } from './dynamo-event-store.ts';
+import type { Completion } from '../../usecases/dispatch.ts';
+import type { NewDelivery } from '../../usecases/fan-out.ts';
+import type { DueDeliveryRef } from '../../usecases/reconcile.ts';
 
-export type NewDelivery = Pick<Delivery, 'delivery_id' | 'tenant_id' | 'webhook_id' | 'event_id' | 'event_type'>;
-
-export type Completion =
-  | { readonly kind: 'succeeded' }
-  | { readonly kind: 'retry'; readonly nextAttemptAt: Date }
-  | { readonly kind: 'failed' }
-  | { readonly kind: 'cancelled'; readonly reason: string };
-
-export interface DueDelivery {
-  readonly delivery_id: string;
-  readonly tenant_id: string;
-  readonly webhook_id: string;
-  readonly event_id: string;
-  readonly due_at: string;
-  readonly attempts_completed: number;
-}
 
 const BATCH_WRITE = 25;
 const PARALLEL_PUTS = 16;
@@ -36,15 +24,7 @@ const PARALLEL_PUTS = 16;
  * its next attempt should have been made. Attempt numbers are claimed with a conditional write
  * so that a redelivered SQS message never makes the same attempt twice.
  */
-export class DynamoDeliveryStore {
-  private readonly doc: DynamoDBDocumentClient;
-  private readonly table: string;
-  private readonly retentionDays: number;
-  constructor(doc: DynamoDBDocumentClient, table: string, retentionDays: number) {
-    this.doc = doc;
-    this.table = table;
-    this.retentionDays = retentionDays;
-  }
+export class DynamoDeliveryStore extends DynamoTable {
 
   /**
    * Creates deliveries and returns the ones that are new. `ifAbsent: false` writes with
@@ -185,7 +165,7 @@ export class DynamoDeliveryStore {
     }
   }
 
-  async listDue(before: Date, limitPerShard: number): Promise<DueDelivery[]> {
+  async listDue(before: Date, limitPerShard: number): Promise<DueDeliveryRef[]> {
     return queryDue(this.doc, this.table, before, limitPerShard, (item) => ({
       delivery_id: item['delivery_id'] as string,
       tenant_id: item['tenant_id'] as string,
@@ -196,7 +176,7 @@ export class DynamoDeliveryStore {
     }));
   }
 
-  async postpone(due: DueDelivery, until: Date): Promise<boolean> {
+  async postpone(due: DueDeliveryRef, until: Date): Promise<boolean> {
     return postponeDue(this.doc, this.table, { delivery_id: due.delivery_id }, due.due_at, until);
   }
 
@@ -211,7 +191,7 @@ export class DynamoDeliveryStore {
       updated_at: at,
       due_shard: dueShard(d.delivery_id, DUE_SHARDS),
       due_at: at,
-      expires_at: Math.floor(now.getTime() / 1000) + this.retentionDays * 86_400,
+      expires_at: this.expiresAt(now),
     };
   }
 

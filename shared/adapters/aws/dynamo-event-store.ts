@@ -1,33 +1,21 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoTable } from './dynamo-table.ts';
 import type { PublishedEvent } from '../../domain/events.ts';
 import { dueShard } from '../../domain/ids.ts';
 import { DUE_INDEX, DUE_SHARDS } from './tables.ts';
 import { isConditionalCheckFailed, StoreError } from './errors.ts';
+import type { DueEventRef } from '../../usecases/reconcile.ts';
 
 export type PutOutcome = 'created' | 'duplicate-pending' | 'duplicate-done';
 
-export interface DueRef {
-  readonly tenant_id: string;
-  readonly id: string;
-  readonly due_at: string;
-}
 
-const expiresAt = (from: Date, days: number): number => Math.floor(from.getTime() / 1000) + days * 86_400;
 
 /**
  * Published events. The conditional put on (tenant_id, event_id) is the idempotency check; an
  * event stays in the sparse `due` index until its fan-out has finished, which is how a lost
  * queue message is found again.
  */
-export class DynamoEventStore {
-  private readonly doc: DynamoDBDocumentClient;
-  private readonly table: string;
-  private readonly retentionDays: number;
-  constructor(doc: DynamoDBDocumentClient, table: string, retentionDays: number) {
-    this.doc = doc;
-    this.table = table;
-    this.retentionDays = retentionDays;
-  }
+export class DynamoEventStore extends DynamoTable {
 
   async putIfAbsent(event: PublishedEvent): Promise<PutOutcome> {
     const { id, ...rest } = event;
@@ -40,7 +28,7 @@ export class DynamoEventStore {
             event_id: id,
             due_shard: dueShard(`${event.tenant_id}/${id}`, DUE_SHARDS),
             due_at: event.received_at,
-            expires_at: expiresAt(new Date(event.received_at), this.retentionDays),
+            expires_at: this.expiresAt(new Date(event.received_at)),
           },
           ConditionExpression: 'attribute_not_exists(event_id)',
         }),
@@ -95,7 +83,7 @@ export class DynamoEventStore {
   }
 
   /** Events whose fan-out should have finished by `before`. */
-  async listDue(before: Date, limitPerShard: number): Promise<DueRef[]> {
+  async listDue(before: Date, limitPerShard: number): Promise<DueEventRef[]> {
     return queryDue(this.doc, this.table, before, limitPerShard, (item) => ({
       tenant_id: item['tenant_id'] as string,
       id: item['event_id'] as string,
@@ -104,7 +92,7 @@ export class DynamoEventStore {
   }
 
   /** Moves a due event's deadline, unless someone else moved or finished it first. */
-  async postpone(ref: DueRef, until: Date): Promise<boolean> {
+  async postpone(ref: DueEventRef, until: Date): Promise<boolean> {
     return postponeDue(this.doc, this.table, { tenant_id: ref.tenant_id, event_id: ref.id }, ref.due_at, until);
   }
 

@@ -1,15 +1,10 @@
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoTable } from './dynamo-table.ts';
 import { StoreError } from './errors.ts';
 import type { Tenant } from '../../usecases/tenants.ts';
 
 /** Tenants (`TENANT#<id>`) and API key hashes (`KEY#<sha256>`) in one table. */
-export class DynamoTenantStore {
-  private readonly doc: DynamoDBDocumentClient;
-  private readonly table: string;
-  constructor(doc: DynamoDBDocumentClient, table: string) {
-    this.doc = doc;
-    this.table = table;
-  }
+export class DynamoTenantStore extends DynamoTable {
 
   async get(tenantId: string): Promise<Tenant | undefined> {
     const item = await this.getItem(`TENANT#${tenantId}`);

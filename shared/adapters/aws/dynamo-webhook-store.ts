@@ -4,8 +4,9 @@ import {
   PutCommand,
   QueryCommand,
   UpdateCommand,
-  type DynamoDBDocumentClient,
+
 } from '@aws-sdk/lib-dynamodb';
+import { DynamoTable } from './dynamo-table.ts';
 import type { Webhook, WebhookStatus } from '../../domain/webhooks.ts';
 import { isConditionalCheckFailed, StoreError } from './errors.ts';
 import { queryPage, type Page } from './paging.ts';
@@ -13,13 +14,7 @@ import { queryPage, type Page } from './paging.ts';
 type Item = Webhook & Record<string, unknown>;
 
 /** Webhooks keyed by (tenant_id, webhook_id): a tenant's webhooks are one Query, never a Scan. */
-export class DynamoWebhookStore {
-  private readonly doc: DynamoDBDocumentClient;
-  private readonly table: string;
-  constructor(doc: DynamoDBDocumentClient, table: string) {
-    this.doc = doc;
-    this.table = table;
-  }
+export class DynamoWebhookStore extends DynamoTable {
 
   async get(tenantId: string, webhookId: string): Promise<Webhook | undefined> {
     try {
