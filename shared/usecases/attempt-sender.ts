@@ -24,18 +24,18 @@ export class AttemptSender {
     if (auth.type !== 'oauth2') return this.sender.post(outboundRequest(webhook, credentials, event, this.settings, now));
     const key = `${webhook.id}@${webhook.credentials_version}`;
     const started = performance.now();
-    const post = async (): Promise<SendResult> => {
+    const post = async (): Promise<{ result: SendResult; token?: string }> => {
       let token: string;
       try {
         token = await this.tokens.get(key, auth);
       } catch (err) {
-        return { kind: 'error', error: `OAuth2 ${(err as Error).message}`, durationMs: Math.round(performance.now() - started) };
+        return { result: { kind: 'error', error: `OAuth2 ${(err as Error).message}`, durationMs: Math.round(performance.now() - started) } };
       }
-      return this.sender.post(outboundRequest(webhook, credentials, event, this.settings, now, token));
+      return { result: await this.sender.post(outboundRequest(webhook, credentials, event, this.settings, now, token)), token };
     };
     const first = await post();
-    if (first.kind !== 'response' || first.statusCode !== 401) return first;
-    this.tokens.invalidate(key);
-    return post();
+    if (first.result.kind !== 'response' || first.result.statusCode !== 401 || first.token === undefined) return first.result;
+    this.tokens.invalidate(key, first.token);
+    return (await post()).result;
   }
 }

@@ -22,7 +22,7 @@ export class OAuth2Tokens {
   private readonly sender: HttpSender;
   private readonly clock: Clock;
   private readonly timeoutMs: number;
-  private readonly cache = new Map<string, { token: Promise<string>; until: number }>();
+  private readonly cache = new Map<string, { token: Promise<string>; value?: string; until: number }>();
   constructor(sender: HttpSender, clock: Clock, timeoutMs: number) {
     this.sender = sender;
     this.clock = clock;
@@ -33,16 +33,19 @@ export class OAuth2Tokens {
   get(key: string, auth: OAuth2): Promise<string> {
     const hit = this.cache.get(key);
     if (hit && hit.until > this.clock().getTime()) return hit.token;
-    const entry = { token: this.fetch(auth, key), until: Number.POSITIVE_INFINITY };
+    const entry: { token: Promise<string>; value?: string; until: number } = { token: this.fetch(auth, key), until: Number.POSITIVE_INFINITY };
     this.cache.set(key, entry);
     entry.token.catch(() => this.cache.delete(key));
     if (this.cache.size > 10_000) this.cache.clear();
     return entry.token;
   }
 
-  /** Forgets the token (the receiver answered 401 to it). */
-  invalidate(key: string): void {
-    this.cache.delete(key);
+  /**
+   * Forgets `rejected` (the receiver answered 401 to it), unless the cache already holds a newer
+   * token: of many attempts that met the same 401 at once, only the first causes a fetch.
+   */
+  invalidate(key: string, rejected: string): void {
+    if (this.cache.get(key)?.value === rejected) this.cache.delete(key);
   }
 
   private async fetch(auth: OAuth2, key: string): Promise<string> {
@@ -66,7 +69,10 @@ export class OAuth2Tokens {
     if (typeof body.access_token !== 'string' || body.access_token === '') throw new TokenRequestError('token endpoint answered no access_token');
     const lifetime = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in * 1000 : DEFAULT_LIFETIME_MS;
     const entry = this.cache.get(key);
-    if (entry) entry.until = this.clock().getTime() + Math.max(0, lifetime - EXPIRY_MARGIN_MS);
+    if (entry) {
+      entry.value = body.access_token;
+      entry.until = this.clock().getTime() + Math.max(0, lifetime - EXPIRY_MARGIN_MS);
+    }
     return body.access_token;
   }
 }
