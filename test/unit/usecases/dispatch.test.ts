@@ -1,0 +1,562 @@
+import { createHmac } from 'node:crypto';
+import { Catalogue } from '../../../shared/domain/catalogue.ts';
+import type { Attempt, AttemptSummary, Delivery, DeliveryMessage } from '../../../shared/domain/deliveries.ts';
+import type { PublishedEvent } from '../../../shared/domain/events.ts';
+import type { ReceiverAuth, Webhook, WebhookCredentials } from '../../../shared/domain/webhooks.ts';
+import { AttemptSender } from '../../../shared/usecases/attempt-sender.ts';
+import { DispatchDelivery, type DispatchSettings, type HealthTracker } from '../../../shared/usecases/dispatch.ts';
+import type { HttpSender, OutboundRequest, SendResult } from '../../../shared/usecases/ports.ts';
+import { WebhookSlots } from '../../../shared/usecases/webhook-slots.ts';
+import { delivery, event, FakeClock, MemoryDeliveryStore, T0, TENANT, webhook } from './fakes.ts';
+
+const SECRET = 'whsec_' + Buffer.from('0123456789abcdef0123456789abcdef').toString('base64');
+const SIG_HEADER = 'x-netrecon-signature';
+
+const settings: DispatchSettings = {
+  signatureHeader: SIG_HEADER,
+  requestTimeoutMs: 10_000,
+  version: '9.9.9',
+  deploymentHost: 'hooks.example.net',
+  catalogue: new Catalogue(),
+  retryDelaysSeconds: [0, 30, 120],
+};
+
+const ok = (statusCode = 200, headers: Record<string, string> = {}): SendResult => ({
+  kind: 'response',
+  statusCode,
+  headers,
+  bodyPrefix: statusCode < 300 ? 'ok' : 'nope',
+  durationMs: 42,
+});
+const refused = (): SendResult => ({ kind: 'error', error: 'connection refused', durationMs: 3 });
+
+/** Answers each POST with the next scripted result and keeps the requests it saw. */
+class ScriptedHttp implements HttpSender {
+  readonly requests: OutboundRequest[] = [];
+  private readonly script: SendResult[];
+  constructor(...script: SendResult[]) {
+    this.script = script;
+  }
+  push(...results: SendResult[]): void {
+    this.script.push(...results);
+  }
+  async post(request: OutboundRequest): Promise<SendResult> {
+    this.requests.push(request);
+    const next = this.script.shift();
+    if (!next) throw new Error('ScriptedHttp: no more scripted results');
+    return next;
+  }
+}
+
+class RecordingHealth implements HealthTracker {
+  readonly succeededCalls: Webhook[] = [];
+  readonly exhaustedCalls: { webhook: Webhook; event: PublishedEvent; attempts: readonly AttemptSummary[] }[] = [];
+  readonly goneCalls: { webhook: Webhook; event: PublishedEvent; attempts: readonly AttemptSummary[] }[] = [];
+  async succeeded(w: Webhook): Promise<void> {
+    this.succeededCalls.push(w);
+  }
+  async exhausted(input: { webhook: Webhook; event: PublishedEvent; attempts: readonly AttemptSummary[] }): Promise<void> {
+    this.exhaustedCalls.push(input);
+  }
+  async gone(input: { webhook: Webhook; event: PublishedEvent; attempts: readonly AttemptSummary[] }): Promise<void> {
+    this.goneCalls.push(input);
+  }
+  get total(): number {
+    return this.succeededCalls.length + this.exhaustedCalls.length + this.goneCalls.length;
+  }
+}
+
+interface Options {
+  webhook?: Webhook | undefined;
+  event?: PublishedEvent | undefined;
+  delivery?: Delivery;
+  auth?: ReceiverAuth;
+  slots?: WebhookSlots;
+  settings?: Partial<DispatchSettings>;
+}
+
+function setup(http: ScriptedHttp, opts: Options = {}) {
+  const clock = new FakeClock();
+  const store = new MemoryDeliveryStore();
+  store.put(opts.delivery ?? delivery());
+  const hook = 'webhook' in opts ? opts.webhook : webhook();
+  const evt = 'event' in opts ? opts.event : event();
+  const credentials: WebhookCredentials = { signing_secrets: [SECRET], auth: opts.auth ?? { type: 'none' } };
+  const attempts: Attempt[] = [];
+  const scheduled: { message: DeliveryMessage; at: Date }[] = [];
+  const health = new RecordingHealth();
+  const tokens = {
+    async get(): Promise<string> {
+      return 'oauth-token';
+    },
+    invalidate(): void {},
+  };
+  const fullSettings = { ...settings, ...opts.settings };
+  const dispatch = new DispatchDelivery({
+    deliveries: store,
+    webhooks: { get: async (t, id) => (hook && hook.tenant_id === t && hook.id === id ? hook : undefined) },
+    events: { get: async (t, id) => (evt && evt.tenant_id === t && evt.id === id ? evt : undefined) },
+    credentials: { get: async () => credentials },
+    attempts: { record: async (a) => void attempts.push(a) },
+    sender: new AttemptSender(http, tokens, fullSettings),
+    retries: { schedule: async (message, at) => void scheduled.push({ message, at }) },
+    health,
+    slots: opts.slots ?? new WebhookSlots(4),
+    clock: clock.clock,
+    settings: fullSettings,
+  });
+  return { dispatch, store, clock, attempts, scheduled, health, http };
+}
+
+const message = (overrides: Partial<DeliveryMessage> = {}): DeliveryMessage => ({
+  delivery_id: 'dlv_1',
+  tenant_id: TENANT,
+  webhook_id: 'wh_1',
+  event_id: 'evt_1',
+  attempt: 1,
+  trigger: 'scheduled',
+  ...overrides,
+});
+
+const plus = (ms: number) => new Date(T0.getTime() + ms);
+
+describe('DispatchDelivery: success', () => {
+  it('records a successful attempt, marks the delivery succeeded and tells health', async () => {
+    const h = setup(new ScriptedHttp(ok(204)));
+    const result = await h.dispatch.execute(message());
+
+    expect(result).toEqual({ kind: 'succeeded', statusCode: 204 });
+    expect(h.http.requests).toHaveLength(1);
+    expect(h.attempts).toHaveLength(1);
+    const a = h.attempts[0]!;
+    expect(a).toMatchObject({
+      tenant_id: TENANT,
+      webhook_id: 'wh_1',
+      delivery_id: 'dlv_1',
+      event_id: 'evt_1',
+      event: 'scan.completed',
+      attempt: 1,
+      trigger: 'scheduled',
+      success: true,
+      status_code: 204,
+      response_time_ms: 42,
+      attempted_at: T0.toISOString(),
+    });
+    expect(a.id).toMatch(/^att_/);
+    expect(a.error).toBeUndefined();
+    expect(a.next_attempt_at).toBeUndefined();
+
+    const d = h.store.peek('dlv_1')!;
+    expect(d.state).toBe('succeeded');
+    expect(d.attempts_started).toBe(1);
+    expect(d.attempts_completed).toBe(1);
+    expect(d.history).toEqual([{ attempt: 1, status_code: 204, attempted_at: T0.toISOString() }]);
+
+    expect(h.health.succeededCalls).toHaveLength(1);
+    expect(h.health.succeededCalls[0]!.id).toBe('wh_1');
+    expect(h.health.exhaustedCalls).toHaveLength(0);
+    expect(h.health.goneCalls).toHaveLength(0);
+    expect(h.scheduled).toHaveLength(0);
+  });
+
+  it('treats every 2xx as success and 3xx as a failure (redirects are not followed)', async () => {
+    const h = setup(new ScriptedHttp(ok(302, { location: 'https://elsewhere.example/' })));
+    const result = await h.dispatch.execute(message());
+    expect(result.kind).toBe('retrying');
+    expect(h.attempts[0]!.success).toBe(false);
+    expect(h.attempts[0]!.status_code).toBe(302);
+    expect(h.attempts[0]!.error).toMatch(/redirect/);
+    expect(h.health.succeededCalls).toHaveLength(0);
+  });
+});
+
+describe('DispatchDelivery: the retry ladder', () => {
+  it('a 500 on attempt 1 of [0, 30, 120] schedules attempt 2 at now + 30 s', async () => {
+    const h = setup(new ScriptedHttp(ok(500)));
+    const result = await h.dispatch.execute(message());
+
+    const next = plus(30_000);
+    expect(result).toEqual({ kind: 'retrying', nextAttemptAt: next, error: expect.stringContaining('500') });
+    expect(h.scheduled).toEqual([{ message: message({ attempt: 2, trigger: 'scheduled' }), at: next }]);
+    expect(h.attempts).toHaveLength(1);
+    expect(h.attempts[0]).toMatchObject({ attempt: 1, success: false, status_code: 500, next_attempt_at: next.toISOString() });
+    expect(h.attempts[0]!.error).toContain('500');
+
+    const d = h.store.peek('dlv_1')!;
+    expect(d.state).toBe('pending');
+    expect(d.attempts_completed).toBe(1);
+    expect(d.next_attempt_at).toBe(next.toISOString());
+    expect(h.health.total).toBe(0);
+  });
+
+  it('a connection error is a failed attempt with no status code, retried on the ladder', async () => {
+    const h = setup(new ScriptedHttp(refused()));
+    const result = await h.dispatch.execute(message());
+    expect(result.kind).toBe('retrying');
+    expect(h.attempts[0]).toMatchObject({ success: false, status_code: null, error: 'connection refused', response_time_ms: 3 });
+    expect(h.scheduled[0]!.at).toEqual(plus(30_000));
+  });
+
+  it('the second rung waits 120 s', async () => {
+    const h = setup(new ScriptedHttp(ok(500)), { delivery: delivery({ attempts_started: 1, attempts_completed: 1 }) });
+    await h.dispatch.execute(message({ attempt: 2 }));
+    expect(h.scheduled).toEqual([{ message: message({ attempt: 3 }), at: plus(120_000) }]);
+  });
+
+  it('walks the whole ladder; the last failure fails the delivery and calls exhausted once with the history', async () => {
+    const h = setup(new ScriptedHttp(ok(500), refused(), ok(503)));
+
+    expect((await h.dispatch.execute(message())).kind).toBe('retrying');
+    const second = h.scheduled.shift()!;
+    h.clock.set(second.at);
+    expect((await h.dispatch.execute(second.message)).kind).toBe('retrying');
+    const third = h.scheduled.shift()!;
+    expect(third.at).toEqual(plus(30_000 + 120_000));
+    h.clock.set(third.at);
+    const last = await h.dispatch.execute(third.message);
+
+    expect(last.kind).toBe('failed');
+    expect(h.scheduled).toHaveLength(0);
+    expect(h.attempts.map((a) => [a.attempt, a.status_code, a.next_attempt_at !== undefined])).toEqual([
+      [1, 500, true],
+      [2, null, true],
+      [3, 503, false],
+    ]);
+    const d = h.store.peek('dlv_1')!;
+    expect(d.state).toBe('failed');
+    expect(d.attempts_completed).toBe(3);
+    expect(d.next_attempt_at).toBeUndefined();
+
+    expect(h.health.exhaustedCalls).toHaveLength(1);
+    const call = h.health.exhaustedCalls[0]!;
+    expect(call.webhook.id).toBe('wh_1');
+    expect(call.event.id).toBe('evt_1');
+    expect(call.attempts.map((a) => [a.attempt, a.status_code, a.attempted_at])).toEqual([
+      [1, 500, T0.toISOString()],
+      [2, null, plus(30_000).toISOString()],
+      [3, 503, plus(150_000).toISOString()],
+    ]);
+    expect(call.attempts[1]!.error).toBe('connection refused');
+    expect(h.health.goneCalls).toHaveLength(0);
+    expect(h.health.succeededCalls).toHaveLength(0);
+
+    // The queue redelivers the last message: the attempt is not made again, no second email.
+    const again = await h.dispatch.execute(third.message);
+    expect(again.kind).toBe('skipped');
+    expect(h.http.requests).toHaveLength(3);
+    expect(h.health.exhaustedCalls).toHaveLength(1);
+  });
+
+  it('a one-rung ladder fails on its first failure', async () => {
+    const h = setup(new ScriptedHttp(ok(500)), { settings: { retryDelaysSeconds: [0] } });
+    expect((await h.dispatch.execute(message())).kind).toBe('failed');
+    expect(h.scheduled).toHaveLength(0);
+    expect(h.health.exhaustedCalls).toHaveLength(1);
+  });
+
+  it('a success after failures reports success to health, not exhausted', async () => {
+    const h = setup(new ScriptedHttp(ok(500), ok(200)));
+    await h.dispatch.execute(message());
+    const next = h.scheduled.shift()!;
+    h.clock.set(next.at);
+    expect(await h.dispatch.execute(next.message)).toEqual({ kind: 'succeeded', statusCode: 200 });
+    expect(h.store.peek('dlv_1')!.state).toBe('succeeded');
+    expect(h.store.peek('dlv_1')!.history).toHaveLength(2);
+    expect(h.health.succeededCalls).toHaveLength(1);
+    expect(h.health.exhaustedCalls).toHaveLength(0);
+  });
+
+  it('does not call exhausted when another dispatcher overtook the completion', async () => {
+    const h = setup(new ScriptedHttp(ok(500)), { delivery: delivery({ attempts_started: 2, attempts_completed: 2 }) });
+    const real = h.store.complete.bind(h.store);
+    h.store.complete = async (id, attempt, completion, now, summary) => {
+      // Another claim of the same attempt got in between (this one was considered stale).
+      h.store.items.get(id)!.attempts_started = attempt + 1;
+      return real(id, attempt, completion, now, summary);
+    };
+    const result = await h.dispatch.execute(message({ attempt: 3 }));
+    expect(result.kind).toBe('failed');
+    expect(h.health.exhaustedCalls).toHaveLength(0);
+  });
+});
+
+describe('DispatchDelivery: what the receiver says', () => {
+  it('410 Gone: delivery failed, health.gone, no retry, no exhausted', async () => {
+    const h = setup(new ScriptedHttp(ok(410)));
+    const result = await h.dispatch.execute(message());
+
+    expect(result).toEqual({ kind: 'gone' });
+    expect(h.scheduled).toHaveLength(0);
+    expect(h.attempts[0]).toMatchObject({ success: false, status_code: 410 });
+    expect(h.attempts[0]!.next_attempt_at).toBeUndefined();
+    expect(h.store.peek('dlv_1')!.state).toBe('failed');
+    expect(h.health.goneCalls).toHaveLength(1);
+    expect(h.health.goneCalls[0]!.attempts).toEqual([
+      { attempt: 1, status_code: 410, attempted_at: T0.toISOString(), error: expect.stringContaining('410') },
+    ]);
+    expect(h.health.exhaustedCalls).toHaveLength(0);
+    expect(h.health.succeededCalls).toHaveLength(0);
+  });
+
+  it('429 with Retry-After: 100 postpones the next attempt to now + 100 s', async () => {
+    const h = setup(new ScriptedHttp(ok(429, { 'retry-after': '100' })));
+    const result = await h.dispatch.execute(message());
+    expect(result.kind).toBe('retrying');
+    expect(h.scheduled).toEqual([{ message: message({ attempt: 2 }), at: plus(100_000) }]);
+    expect(h.attempts[0]!.next_attempt_at).toBe(plus(100_000).toISOString());
+    expect(h.store.peek('dlv_1')!.next_attempt_at).toBe(plus(100_000).toISOString());
+  });
+
+  it('503 with a Retry-After shorter than the rung keeps the rung', async () => {
+    const h = setup(new ScriptedHttp(ok(503, { 'retry-after': '5' })));
+    await h.dispatch.execute(message());
+    expect(h.scheduled[0]!.at).toEqual(plus(30_000));
+  });
+
+  it('a Retry-After past the last rung plus 1 h is capped there', async () => {
+    const h = setup(new ScriptedHttp(ok(429, { 'retry-after': '999999' })));
+    await h.dispatch.execute(message());
+    expect(h.scheduled[0]!.at).toEqual(plus((120 + 3600) * 1000));
+  });
+
+  it('a Retry-After on a 500 is ignored', async () => {
+    const h = setup(new ScriptedHttp(ok(500, { 'retry-after': '100' })));
+    await h.dispatch.execute(message());
+    expect(h.scheduled[0]!.at).toEqual(plus(30_000));
+  });
+
+  it('429 on the last rung still fails the delivery (Retry-After does not extend the ladder)', async () => {
+    const h = setup(new ScriptedHttp(ok(429, { 'retry-after': '10' })), {
+      delivery: delivery({ attempts_started: 2, attempts_completed: 2 }),
+    });
+    expect((await h.dispatch.execute(message({ attempt: 3 }))).kind).toBe('failed');
+    expect(h.scheduled).toHaveLength(0);
+    expect(h.health.exhaustedCalls).toHaveLength(1);
+  });
+});
+
+describe('DispatchDelivery: manual attempts', () => {
+  it('a failing manual attempt is one try: no retry, no exhausted, delivery failed', async () => {
+    const h = setup(new ScriptedHttp(ok(500)), {
+      delivery: delivery({ attempts_started: 3, attempts_completed: 3, state: 'pending' }),
+    });
+    const result = await h.dispatch.execute(message({ attempt: 4, trigger: 'manual' }));
+
+    expect(result.kind).toBe('failed');
+    expect(h.scheduled).toHaveLength(0);
+    expect(h.attempts[0]).toMatchObject({ attempt: 4, trigger: 'manual', success: false });
+    expect(h.attempts[0]!.next_attempt_at).toBeUndefined();
+    expect(h.store.peek('dlv_1')!.state).toBe('failed');
+    expect(h.health.exhaustedCalls).toHaveLength(0);
+    expect(h.health.goneCalls).toHaveLength(0);
+  });
+
+  it('a manual attempt 1 with rungs left is still not retried', async () => {
+    const h = setup(new ScriptedHttp(refused()));
+    expect((await h.dispatch.execute(message({ trigger: 'manual' }))).kind).toBe('failed');
+    expect(h.scheduled).toHaveLength(0);
+    expect(h.health.exhaustedCalls).toHaveLength(0);
+  });
+
+  it('a successful manual attempt tells health it succeeded', async () => {
+    const h = setup(new ScriptedHttp(ok(200)), { delivery: delivery({ attempts_started: 3, attempts_completed: 3 }) });
+    expect((await h.dispatch.execute(message({ attempt: 4, trigger: 'manual' }))).kind).toBe('succeeded');
+    expect(h.health.succeededCalls).toHaveLength(1);
+  });
+
+  it('a manual attempt answered 410 still disables the webhook', async () => {
+    const h = setup(new ScriptedHttp(ok(410)), { delivery: delivery({ attempts_started: 3, attempts_completed: 3 }) });
+    expect((await h.dispatch.execute(message({ attempt: 4, trigger: 'manual' }))).kind).toBe('gone');
+    expect(h.health.goneCalls).toHaveLength(1);
+  });
+});
+
+describe('DispatchDelivery: claims', () => {
+  it('an attempt claimed (recently) by another dispatcher is skipped: nothing sent or recorded', async () => {
+    const h = setup(new ScriptedHttp(ok()), {
+      delivery: delivery({ attempts_started: 1, attempts_completed: 0, claimed_at: new Date(T0.getTime() - 1000).toISOString() }),
+    });
+    const result = await h.dispatch.execute(message());
+    expect(result.kind).toBe('skipped');
+    expect(h.http.requests).toHaveLength(0);
+    expect(h.attempts).toHaveLength(0);
+    expect(h.health.total).toBe(0);
+    expect(h.scheduled).toHaveLength(0);
+    expect(h.store.calls.filter((c) => c.startsWith('complete'))).toHaveLength(0);
+  });
+
+  it('an attempt already completed (a redelivered message) is skipped', async () => {
+    const h = setup(new ScriptedHttp(ok()), { delivery: delivery({ attempts_started: 1, attempts_completed: 1, next_attempt_at: plus(30_000).toISOString() }) });
+    expect((await h.dispatch.execute(message({ attempt: 1 }))).kind).toBe('skipped');
+    expect(h.http.requests).toHaveLength(0);
+  });
+
+  it('a finished delivery is skipped', async () => {
+    for (const state of ['succeeded', 'failed', 'cancelled'] as const) {
+      const h = setup(new ScriptedHttp(ok()), { delivery: delivery({ state }) });
+      expect((await h.dispatch.execute(message())).kind).toBe('skipped');
+      expect(h.http.requests).toHaveLength(0);
+    }
+  });
+
+  it('a delivery that does not exist is skipped', async () => {
+    const h = setup(new ScriptedHttp(ok()));
+    expect((await h.dispatch.execute(message({ delivery_id: 'dlv_unknown' }))).kind).toBe('skipped');
+    expect(h.http.requests).toHaveLength(0);
+  });
+
+  it('an attempt out of order (attempt 3 while attempt 1 is the next) is skipped', async () => {
+    const h = setup(new ScriptedHttp(ok()));
+    expect((await h.dispatch.execute(message({ attempt: 3 }))).kind).toBe('skipped');
+    expect(h.http.requests).toHaveLength(0);
+  });
+
+  it('a claim older than the request timeout plus a minute is stale: the attempt is made again', async () => {
+    const staleClaim = new Date(T0.getTime() - settings.requestTimeoutMs - 60_000 - 1).toISOString();
+    const h = setup(new ScriptedHttp(ok()), { delivery: delivery({ attempts_started: 1, claimed_at: staleClaim }) });
+    expect((await h.dispatch.execute(message())).kind).toBe('succeeded');
+    expect(h.http.requests).toHaveLength(1);
+  });
+
+  it('claims made before claimsStaleBefore are stale whatever their age', async () => {
+    const h = setup(new ScriptedHttp(ok()), {
+      delivery: delivery({ attempts_started: 1, claimed_at: new Date(T0.getTime() - 5_000).toISOString() }),
+      settings: { claimsStaleBefore: new Date(T0.getTime() - 1_000) },
+    });
+    expect((await h.dispatch.execute(message())).kind).toBe('succeeded');
+  });
+
+  it('two concurrent copies of one message make one attempt', async () => {
+    const h = setup(new ScriptedHttp(ok(), ok()));
+    const results = await Promise.all([h.dispatch.execute(message()), h.dispatch.execute(message())]);
+    expect(results.map((r) => r.kind).sort()).toEqual(['skipped', 'succeeded']);
+    expect(h.http.requests).toHaveLength(1);
+    expect(h.attempts).toHaveLength(1);
+  });
+});
+
+describe('DispatchDelivery: webhooks that no longer receive', () => {
+  const cases: [string, Options, string][] = [
+    ['deleted', { webhook: undefined }, 'webhook deleted'],
+    ['inactive', { webhook: webhook({ active: false }) }, 'webhook inactive'],
+    ['disabled', { webhook: webhook({ status: 'disabled' }) }, 'webhook disabled'],
+    ['with its event gone', { event: undefined }, 'event no longer stored'],
+  ];
+  it.each(cases)('a webhook %s: delivery cancelled, nothing sent', async (_name, opts, reason) => {
+    const h = setup(new ScriptedHttp(ok()), opts);
+    const result = await h.dispatch.execute(message());
+    expect(result).toEqual({ kind: 'cancelled', reason });
+    expect(h.http.requests).toHaveLength(0);
+    expect(h.attempts).toHaveLength(0);
+    expect(h.scheduled).toHaveLength(0);
+    expect(h.health.total).toBe(0);
+    const d = h.store.peek('dlv_1')!;
+    expect(d.state).toBe('cancelled');
+    expect(d.cancel_reason).toBe(reason);
+  });
+
+  it('a failing (not disabled) webhook still receives', async () => {
+    const h = setup(new ScriptedHttp(ok()), { webhook: webhook({ status: 'failing' }) });
+    expect((await h.dispatch.execute(message())).kind).toBe('succeeded');
+    expect(h.http.requests).toHaveLength(1);
+  });
+});
+
+describe('DispatchDelivery: timing', () => {
+  it('a message with not_before in the future is rescheduled for then, not claimed or sent', async () => {
+    const h = setup(new ScriptedHttp(ok()));
+    const notBefore = plus(20 * 60_000).toISOString();
+    const m = message({ attempt: 1, not_before: notBefore });
+    const result = await h.dispatch.execute(m);
+    expect(result.kind).toBe('skipped');
+    expect(h.scheduled).toEqual([{ message: m, at: new Date(notBefore) }]);
+    expect(h.http.requests).toHaveLength(0);
+    expect(h.store.calls).toHaveLength(0);
+    expect(h.store.peek('dlv_1')!.attempts_started).toBe(0);
+  });
+
+  it('a message whose not_before has come is attempted', async () => {
+    const h = setup(new ScriptedHttp(ok()));
+    const result = await h.dispatch.execute(message({ not_before: plus(-1000).toISOString() }));
+    expect(result.kind).toBe('succeeded');
+  });
+
+  it('a webhook with every slot busy waits a second without claiming', async () => {
+    const slots = new WebhookSlots(1);
+    slots.tryAcquire('wh_1');
+    const h = setup(new ScriptedHttp(ok()), { slots });
+    const result = await h.dispatch.execute(message());
+    expect(result.kind).toBe('skipped');
+    expect(h.scheduled).toEqual([{ message: message(), at: plus(1000) }]);
+    expect(h.http.requests).toHaveLength(0);
+    expect(h.store.calls).toHaveLength(0);
+  });
+
+  it('releases its slot after an attempt, also when the attempt throws', async () => {
+    const slots = new WebhookSlots(1);
+    const h = setup(new ScriptedHttp(ok()), { slots });
+    await h.dispatch.execute(message());
+    expect(slots.tryAcquire('wh_1')).toBe(true);
+    slots.release('wh_1');
+
+    const broken = setup(new ScriptedHttp(ok()), { slots });
+    broken.store.claim = async () => {
+      throw new Error('store down');
+    };
+    await expect(broken.dispatch.execute(message())).rejects.toThrow('store down');
+    expect(slots.tryAcquire('wh_1')).toBe(true);
+  });
+});
+
+describe('DispatchDelivery: the request', () => {
+  it('carries the signature headers over the exact body of the webhook format (standard)', async () => {
+    const h = setup(new ScriptedHttp(ok()));
+    await h.dispatch.execute(message());
+    const req = h.http.requests[0]!;
+    const e = event();
+
+    expect(req.url).toBe('https://receiver.example.com/hooks');
+    expect(req.timeoutMs).toBe(10_000);
+    expect(JSON.parse(req.body)).toEqual({ id: e.id, event: e.event, timestamp: e.timestamp, tenant_id: TENANT, data: e.data });
+    expect(req.headers['content-type']).toBe('application/json');
+    expect(req.headers['user-agent']).toBe('Hookline/9.9.9');
+
+    expect(req.headers[SIG_HEADER]).toBe('sha256=' + createHmac('sha256', SECRET).update(req.body).digest('hex'));
+    const ts = Math.floor(T0.getTime() / 1000);
+    expect(req.headers['webhook-id']).toBe('evt_1');
+    expect(req.headers['webhook-timestamp']).toBe(String(ts));
+    const key = Buffer.from(SECRET.slice('whsec_'.length), 'base64');
+    expect(req.headers['webhook-signature']).toBe(
+      'v1,' + createHmac('sha256', key).update(`evt_1.${ts}.${req.body}`).digest('base64'),
+    );
+  });
+
+  it('uses the wrapped format when the webhook asks for it, and the bearer auth header', async () => {
+    const h = setup(new ScriptedHttp(ok()), {
+      webhook: webhook({ format: 'wrapped', auth_type: 'bearer' }),
+      auth: { type: 'bearer', token: 'tok-xyz' },
+    });
+    await h.dispatch.execute(message());
+    const req = h.http.requests[0]!;
+    const e = event();
+    expect(JSON.parse(req.body)).toEqual({
+      event: { type: e.event, data: e.data, version: 1 },
+      time: Math.floor(Date.parse(e.timestamp) / 1000),
+      host: 'hooks.example.net',
+    });
+    expect(req.headers['authorization']).toBe('Bearer tok-xyz');
+    expect(req.headers[SIG_HEADER]).toBe('sha256=' + createHmac('sha256', SECRET).update(req.body).digest('hex'));
+  });
+
+  it('signs each attempt with that attempt\'s timestamp and keeps webhook-id', async () => {
+    const h = setup(new ScriptedHttp(ok(500), ok()));
+    await h.dispatch.execute(message());
+    const next = h.scheduled.shift()!;
+    h.clock.set(next.at);
+    await h.dispatch.execute(next.message);
+    const [first, second] = h.http.requests;
+    expect(first!.headers['webhook-id']).toBe(second!.headers['webhook-id']);
+    expect(Number(second!.headers['webhook-timestamp']) - Number(first!.headers['webhook-timestamp'])).toBe(30);
+    expect(first!.body).toBe(second!.body);
+  });
+});

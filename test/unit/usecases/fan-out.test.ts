@@ -1,0 +1,171 @@
+import type { DeliveryMessage } from '../../../shared/domain/deliveries.ts';
+import { deliveryIdFor } from '../../../shared/domain/ids.ts';
+import type { Webhook } from '../../../shared/domain/webhooks.ts';
+import { FanOutEvent, recipients, type NewDelivery } from '../../../shared/usecases/fan-out.ts';
+import { event, FakeClock, TENANT, webhook } from './fakes.ts';
+
+class Fakes {
+  pages: Webhook[][] = [];
+  readonly log: string[] = [];
+  readonly runs = new Map<string, number>();
+  readonly finished: { tenantId: string; eventId: string; at: Date }[] = [];
+  readonly stored = new Map<string, NewDelivery>();
+  readonly createCalls: { deliveries: NewDelivery[]; ifAbsent: boolean }[] = [];
+  readonly queued: DeliveryMessage[][] = [];
+  failCreate = false;
+
+  readonly webhooks = {
+    pages: (tenantId: string): AsyncIterable<readonly Webhook[]> => {
+      const pages = this.pages;
+      const log = this.log;
+      return (async function* () {
+        for (const [i, page] of pages.entries()) {
+          log.push(`page:${i}`);
+          yield page.filter((w) => w.tenant_id === tenantId);
+        }
+      })();
+    },
+  };
+  readonly progress = {
+    beginFanout: async (tenantId: string, eventId: string): Promise<number> => {
+      const key = `${tenantId}/${eventId}`;
+      const n = (this.runs.get(key) ?? 0) + 1;
+      this.runs.set(key, n);
+      this.log.push('begin');
+      return n;
+    },
+    finishFanout: async (tenantId: string, eventId: string, at: Date): Promise<void> => {
+      this.log.push('finish');
+      this.finished.push({ tenantId, eventId, at });
+    },
+  };
+  readonly deliveries = {
+    createMany: async (deliveries: readonly NewDelivery[], _now: Date, ifAbsent: boolean): Promise<NewDelivery[]> => {
+      this.log.push(`create:${deliveries.length}:${ifAbsent}`);
+      this.createCalls.push({ deliveries: [...deliveries], ifAbsent });
+      if (this.failCreate) throw new Error('DynamoDB down');
+      const created = ifAbsent ? deliveries.filter((d) => !this.stored.has(d.delivery_id)) : [...deliveries];
+      for (const d of created) this.stored.set(d.delivery_id, d);
+      return created;
+    },
+  };
+  readonly queue = {
+    enqueue: async (messages: readonly DeliveryMessage[]): Promise<void> => {
+      this.log.push(`enqueue:${messages.length}`);
+      this.queued.push([...messages]);
+    },
+  };
+}
+
+function setup(pages: Webhook[][]) {
+  const f = new Fakes();
+  f.pages = pages;
+  const clock = new FakeClock();
+  const fanOut = new FanOutEvent({ webhooks: f.webhooks, progress: f.progress, deliveries: f.deliveries, queue: f.queue, clock: clock.clock });
+  return { f, fanOut, clock };
+}
+
+const e = event({ id: 'evt_1', event: 'alert.created', data: { severity: 'high', cvss: 9.1 } });
+
+const hooks = {
+  all: webhook({ id: 'wh_all', events: ['*'] }),
+  prefix: webhook({ id: 'wh_prefix', events: ['alert.*'] }),
+  exact: webhook({ id: 'wh_exact', events: ['scan.completed', 'alert.created'] }),
+  failing: webhook({ id: 'wh_failing', events: ['*'], status: 'failing' }),
+  filtered: webhook({ id: 'wh_filtered', events: ['*'], filter: { 'data.severity': { in: ['high', 'critical'] }, 'data.cvss': { gte: 7 } } }),
+  inactive: webhook({ id: 'wh_inactive', events: ['*'], active: false }),
+  disabled: webhook({ id: 'wh_disabled', events: ['*'], status: 'disabled' }),
+  otherType: webhook({ id: 'wh_other_type', events: ['scan.completed'] }),
+  alertsPrefix: webhook({ id: 'wh_alerts', events: ['alerts.*'] }),
+  filterMiss: webhook({ id: 'wh_filter_miss', events: ['*'], filter: { 'data.severity': 'low' } }),
+};
+const matching = ['wh_all', 'wh_prefix', 'wh_exact', 'wh_failing', 'wh_filtered'];
+
+describe('recipients', () => {
+  it('only receiving webhooks that subscribe to the type and pass the filter', () => {
+    expect(recipients(Object.values(hooks), e).map((w) => w.id)).toEqual(matching);
+  });
+});
+
+describe('FanOutEvent', () => {
+  it('creates and queues one delivery per receiving, matching webhook, across pages', async () => {
+    const { f, fanOut } = setup([
+      [hooks.all, hooks.inactive, hooks.prefix, hooks.otherType],
+      [hooks.disabled, hooks.exact, hooks.alertsPrefix],
+      [hooks.failing, hooks.filtered, hooks.filterMiss],
+    ]);
+    const queued = await fanOut.execute(e);
+
+    expect(queued).toBe(5);
+    expect([...f.stored.values()].map((d) => d.webhook_id).sort()).toEqual([...matching].sort());
+    const messages = f.queued.flat();
+    expect(messages.map((m) => m.webhook_id).sort()).toEqual([...matching].sort());
+    for (const m of messages) {
+      expect(m).toEqual({
+        delivery_id: deliveryIdFor(TENANT, 'evt_1', m.webhook_id),
+        tenant_id: TENANT,
+        webhook_id: m.webhook_id,
+        event_id: 'evt_1',
+        attempt: 1,
+        trigger: 'scheduled',
+      });
+    }
+    for (const d of f.stored.values()) expect(d.event_type).toBe('alert.created');
+  });
+
+  it('delivery ids are deterministic per (tenant, event, webhook) and distinct between webhooks', async () => {
+    const a = setup([[hooks.all, hooks.prefix]]);
+    const b = setup([[hooks.all, hooks.prefix]]);
+    await a.fanOut.execute(e);
+    await b.fanOut.execute(e);
+    const idsA = a.f.queued.flat().map((m) => m.delivery_id);
+    const idsB = b.f.queued.flat().map((m) => m.delivery_id);
+    expect(idsA).toEqual(idsB);
+    expect(new Set(idsA).size).toBe(2);
+    expect(idsA[0]).toBe(deliveryIdFor(TENANT, 'evt_1', 'wh_all'));
+    expect(deliveryIdFor(TENANT, 'evt_1', 'wh_all')).not.toBe(deliveryIdFor(TENANT, 'evt_2', 'wh_all'));
+    expect(deliveryIdFor(TENANT, 'evt_1', 'wh_all')).not.toBe(deliveryIdFor('ten_B', 'evt_1', 'wh_all'));
+  });
+
+  it('first run writes unconditionally; a second run writes if absent and queues only what is new', async () => {
+    const { f, fanOut } = setup([[hooks.all, hooks.prefix]]);
+    expect(await fanOut.execute(e)).toBe(2);
+    expect(f.createCalls.map((c) => c.ifAbsent)).toEqual([false]);
+
+    // Redelivery of the event message after a webhook was added.
+    f.pages = [[hooks.all, hooks.prefix, hooks.exact]];
+    expect(await fanOut.execute(e)).toBe(1);
+    expect(f.createCalls.map((c) => c.ifAbsent)).toEqual([false, true]);
+    expect(f.createCalls[1]!.deliveries).toHaveLength(3);
+    expect(f.queued[1]!.map((m) => m.webhook_id)).toEqual(['wh_exact']);
+    expect(f.queued.flat()).toHaveLength(3);
+
+    // A third run finds everything: nothing queued.
+    expect(await fanOut.execute(e)).toBe(0);
+    expect(f.createCalls.map((c) => c.ifAbsent)).toEqual([false, true, true]);
+    expect(f.queued.flat()).toHaveLength(3);
+  });
+
+  it('calls finishFanout once, after every page has been created and queued', async () => {
+    const { f, fanOut, clock } = setup([[hooks.all], [hooks.inactive], [hooks.prefix]]);
+    await fanOut.execute(e);
+    expect(f.log).toEqual(['begin', 'page:0', 'create:1:false', 'enqueue:1', 'page:1', 'page:2', 'create:1:false', 'enqueue:1', 'finish']);
+    expect(f.finished).toEqual([{ tenantId: TENANT, eventId: 'evt_1', at: clock.now }]);
+  });
+
+  it('no matching webhook: nothing created or queued, fan-out still finished', async () => {
+    const { f, fanOut } = setup([[hooks.inactive, hooks.otherType], []]);
+    expect(await fanOut.execute(e)).toBe(0);
+    expect(f.createCalls).toHaveLength(0);
+    expect(f.queued.flat()).toHaveLength(0);
+    expect(f.finished).toHaveLength(1);
+  });
+
+  it('a store failure leaves the fan-out unfinished (the reconciler runs it again)', async () => {
+    const { f, fanOut } = setup([[hooks.all]]);
+    f.failCreate = true;
+    await expect(fanOut.execute(e)).rejects.toThrow('DynamoDB down');
+    expect(f.finished).toHaveLength(0);
+    expect(f.queued).toHaveLength(0);
+  });
+});

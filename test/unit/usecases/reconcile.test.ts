@@ -1,0 +1,204 @@
+import type { DeliveryMessage } from '../../../shared/domain/deliveries.ts';
+import type { PublishedEvent } from '../../../shared/domain/events.ts';
+import { Reconcile, type DueDeliveryRef, type DueEventRef } from '../../../shared/usecases/reconcile.ts';
+import { event, FakeClock, T0, TENANT } from './fakes.ts';
+
+/**
+ * The sparse `due` index: listDue returns items with due_at < before; postpone is the conditional
+ * write `SET due_at = :until IF due_at = :expected`, so a second postpone from the same read fails.
+ */
+class DueIndex<T extends { due_at: string }> {
+  readonly items = new Map<string, T>();
+  readonly postponed: { key: string; until: Date }[] = [];
+  private readonly keyOf: (item: T) => string;
+  constructor(keyOf: (item: T) => string) {
+    this.keyOf = keyOf;
+  }
+  add(item: T): void {
+    this.items.set(this.keyOf(item), item);
+  }
+  async listDue(before: Date, _limitPerShard: number): Promise<T[]> {
+    await Promise.resolve();
+    return [...this.items.values()].filter((i) => i.due_at < before.toISOString()).map((i) => ({ ...i }));
+  }
+  async postpone(ref: T, until: Date): Promise<boolean> {
+    await Promise.resolve();
+    const key = this.keyOf(ref);
+    const current = this.items.get(key);
+    if (!current || current.due_at !== ref.due_at) return false;
+    this.items.set(key, { ...current, due_at: until.toISOString() });
+    this.postponed.push({ key, until });
+    return true;
+  }
+}
+
+class DueEventsFake extends DueIndex<DueEventRef> {
+  readonly stored = new Map<string, PublishedEvent>();
+  constructor() {
+    super((e) => `${e.tenant_id}/${e.id}`);
+  }
+  async get(tenantId: string, eventId: string): Promise<PublishedEvent | undefined> {
+    return this.stored.get(`${tenantId}/${eventId}`);
+  }
+}
+
+const iso = (msFromT0: number) => new Date(T0.getTime() + msFromT0).toISOString();
+const MIN = 60_000;
+
+function setup() {
+  const events = new DueEventsFake();
+  const deliveries = new DueIndex<DueDeliveryRef>((d) => d.delivery_id);
+  const eventBatches: PublishedEvent[][] = [];
+  const deliveryBatches: DeliveryMessage[][] = [];
+  const clock = new FakeClock();
+  const reconcile = new Reconcile({
+    events,
+    deliveries,
+    eventQueue: { enqueue: async (e) => void eventBatches.push([...e]) },
+    deliveryQueue: { enqueue: async (m) => void deliveryBatches.push([...m]) },
+    clock: clock.clock,
+  });
+  return { reconcile, events, deliveries, eventBatches, deliveryBatches, clock };
+}
+
+const dueDelivery = (id: string, dueAt: string, attemptsCompleted: number): DueDeliveryRef => ({
+  delivery_id: id,
+  tenant_id: TENANT,
+  webhook_id: 'wh_1',
+  event_id: 'evt_1',
+  due_at: dueAt,
+  attempts_completed: attemptsCompleted,
+});
+
+describe('Reconcile', () => {
+  it('re-queues an overdue event and an overdue delivery, with attempt = attempts_completed + 1', async () => {
+    const h = setup();
+    const e = event({ id: 'evt_lost' });
+    h.events.stored.set(`${TENANT}/evt_lost`, e);
+    h.events.add({ tenant_id: TENANT, id: 'evt_lost', due_at: iso(-10 * MIN) });
+    h.deliveries.add(dueDelivery('dlv_new', iso(-10 * MIN), 0));
+    h.deliveries.add(dueDelivery('dlv_mid', iso(-10 * MIN), 2));
+
+    const out = await h.reconcile.execute(5 * MIN);
+
+    expect(out).toEqual({ events: 1, deliveries: 2 });
+    expect(h.eventBatches).toEqual([[e]]);
+    expect(h.deliveryBatches).toHaveLength(1);
+    expect(h.deliveryBatches[0]).toEqual([
+      { delivery_id: 'dlv_new', tenant_id: TENANT, webhook_id: 'wh_1', event_id: 'evt_1', attempt: 1, trigger: 'scheduled' },
+      { delivery_id: 'dlv_mid', tenant_id: TENANT, webhook_id: 'wh_1', event_id: 'evt_1', attempt: 3, trigger: 'scheduled' },
+    ]);
+    // Overdue items carry no not_before: they go now.
+    for (const m of h.deliveryBatches[0]!) expect(m.not_before).toBeUndefined();
+  });
+
+  it('pushes each deadline forward by max(grace, 1 min) from now before queueing', async () => {
+    const h = setup();
+    h.deliveries.add(dueDelivery('dlv_a', iso(-10 * MIN), 0));
+    await h.reconcile.execute(5 * MIN);
+    expect(h.deliveries.postponed).toEqual([{ key: 'dlv_a', until: new Date(T0.getTime() + 5 * MIN) }]);
+
+    const h2 = setup();
+    h2.deliveries.add(dueDelivery('dlv_a', iso(-10 * MIN), 0));
+    await h2.reconcile.execute(1000);
+    expect(h2.deliveries.postponed).toEqual([{ key: 'dlv_a', until: new Date(T0.getTime() + MIN) }]);
+  });
+
+  it('items not yet overdue by the grace are left alone', async () => {
+    const h = setup();
+    h.events.stored.set(`${TENANT}/evt_1`, event());
+    h.events.add({ tenant_id: TENANT, id: 'evt_1', due_at: iso(-2 * MIN) });
+    h.deliveries.add(dueDelivery('dlv_recent', iso(-2 * MIN), 1));
+    expect(await h.reconcile.execute(5 * MIN)).toEqual({ events: 0, deliveries: 0 });
+    expect(h.eventBatches).toHaveLength(0);
+    expect(h.deliveryBatches).toHaveLength(0);
+    expect(h.deliveries.postponed).toHaveLength(0);
+  });
+
+  it('queues each item once: a second reconciler finds the postpone refused', async () => {
+    const h = setup();
+    h.events.stored.set(`${TENANT}/evt_1`, event());
+    h.events.add({ tenant_id: TENANT, id: 'evt_1', due_at: iso(-10 * MIN) });
+    h.deliveries.add(dueDelivery('dlv_a', iso(-10 * MIN), 1));
+
+    // Two reconcilers that read the index at the same time.
+    const [a, b] = await Promise.all([h.reconcile.execute(5 * MIN), h.reconcile.execute(5 * MIN)]);
+
+    expect(a.events + b.events).toBe(1);
+    expect(a.deliveries + b.deliveries).toBe(1);
+    expect(h.eventBatches.flat()).toHaveLength(1);
+    expect(h.deliveryBatches.flat()).toHaveLength(1);
+    expect(h.deliveryBatches.flat()[0]!.attempt).toBe(2);
+  });
+
+  it('queues nothing again on a later run within the recheck period', async () => {
+    const h = setup();
+    h.deliveries.add(dueDelivery('dlv_a', iso(-10 * MIN), 1));
+    await h.reconcile.execute(5 * MIN);
+    h.clock.advance(MIN);
+    expect(await h.reconcile.execute(5 * MIN)).toEqual({ events: 0, deliveries: 0 });
+    expect(h.deliveryBatches.flat()).toHaveLength(1);
+  });
+
+  it('a postpone refused by the store (the item moved on) is not queued', async () => {
+    const h = setup();
+    h.deliveries.add(dueDelivery('dlv_a', iso(-10 * MIN), 1));
+    h.deliveries.postpone = async () => false;
+    expect(await h.reconcile.execute(5 * MIN)).toEqual({ events: 0, deliveries: 0 });
+    expect(h.deliveryBatches).toHaveLength(0);
+  });
+
+  it('an event that is no longer stored is not queued', async () => {
+    const h = setup();
+    h.events.add({ tenant_id: TENANT, id: 'evt_gone', due_at: iso(-10 * MIN) });
+    expect((await h.reconcile.execute(5 * MIN)).events).toBe(0);
+    expect(h.eventBatches).toHaveLength(0);
+  });
+
+  it('lookahead: deliveries due soon are queued with not_before = their due time', async () => {
+    const h = setup();
+    h.deliveries.add(dueDelivery('dlv_soon', iso(4 * MIN), 2));
+    h.deliveries.add(dueDelivery('dlv_late', iso(30 * MIN), 1));
+    h.deliveries.add(dueDelivery('dlv_over', iso(-1 * MIN), 0));
+
+    const out = await h.reconcile.execute(0, 10 * MIN);
+
+    expect(out.deliveries).toBe(2);
+    const byId = new Map(h.deliveryBatches.flat().map((m) => [m.delivery_id, m]));
+    expect(byId.get('dlv_soon')).toEqual({
+      delivery_id: 'dlv_soon',
+      tenant_id: TENANT,
+      webhook_id: 'wh_1',
+      event_id: 'evt_1',
+      attempt: 3,
+      trigger: 'scheduled',
+      not_before: iso(4 * MIN),
+    });
+    expect(byId.get('dlv_over')!.not_before).toBeUndefined();
+    expect(byId.has('dlv_late')).toBe(false);
+    // A future item's next check counts from its due time.
+    expect(h.deliveries.postponed.find((p) => p.key === 'dlv_soon')!.until).toEqual(new Date(T0.getTime() + 5 * MIN));
+  });
+
+  it('nothing due: nothing queued, zero counts', async () => {
+    const h = setup();
+    expect(await h.reconcile.execute(5 * MIN, 10 * MIN)).toEqual({ events: 0, deliveries: 0 });
+    expect(h.eventBatches).toHaveLength(0);
+    expect(h.deliveryBatches).toHaveLength(0);
+  });
+
+  it('a queue failure surfaces (the postponed items come back after the recheck)', async () => {
+    const h = setup();
+    h.deliveries.add(dueDelivery('dlv_a', iso(-10 * MIN), 0));
+    const reconcile = new Reconcile({
+      events: h.events,
+      deliveries: h.deliveries,
+      eventQueue: { enqueue: async () => {} },
+      deliveryQueue: { enqueue: async () => Promise.reject(new Error('SQS down')) },
+      clock: h.clock.clock,
+    });
+    await expect(reconcile.execute(5 * MIN)).rejects.toThrow('SQS down');
+    h.clock.advance(11 * MIN);
+    expect((await h.reconcile.execute(5 * MIN)).deliveries).toBe(1);
+  });
+});
