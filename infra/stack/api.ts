@@ -4,7 +4,7 @@
  */
 import { Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { CfnStage, HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
@@ -18,8 +18,14 @@ export interface HooklineApiProps {
   readonly functions: Record<ApiFunction, NodejsFunction>;
   readonly rateLimit: number;
   readonly burstLimit: number;
+  /** Throttling of `POST /v1/events` (INGEST_ROUTE_KEY), apart from the other routes. */
+  readonly ingestRateLimit: number;
+  readonly ingestBurstLimit: number;
   readonly logRetention: RetentionDays;
 }
+
+/** The publishing route, throttled on its own. */
+export const INGEST_ROUTE_KEY = 'POST /v1/events';
 
 const ACCESS_LOG_FIELDS = {
   requestId: '$context.requestId',
@@ -59,6 +65,12 @@ export class HooklineApi extends Construct {
       },
     });
 
+    const cfnStage = this.stage.node.defaultChild as CfnStage;
+    // RouteSettings is a JSON map in CloudFormation, passed through as is: CloudFormation's casing.
+    cfnStage.routeSettings = {
+      [INGEST_ROUTE_KEY]: { ThrottlingRateLimit: props.ingestRateLimit, ThrottlingBurstLimit: props.ingestBurstLimit },
+    };
+
     // One integration per function, shared by its routes.
     const integrations = new Map<ApiFunction, HttpLambdaIntegration>();
     const integrationFor = (fn: ApiFunction) => {
@@ -76,10 +88,15 @@ export class HooklineApi extends Construct {
         integration: integrationFor(route.fn),
       });
       for (const r of routes) {
+        // Route settings name the route by its key: the route must exist before the stage names it.
+        if (`${route.method} ${route.path}` === INGEST_ROUTE_KEY) this.stage.node.addDependency(r);
         const reason =
           'Hookline authenticates every request inside the function with an Authorization: Bearer API key (tenant keys and the admin key, stored hashed, 401 on a missing or wrong key) as CONTRACT.md section 2 specifies; an API Gateway authorizer would duplicate that lookup. GET /openapi.json is a public document.';
         Validations.of(r).acknowledge({ id: 'AwsSolutions-APIG4', reason });
       }
+    }
+    if (!ROUTES.some((r) => `${r.method} ${r.path}` === INGEST_ROUTE_KEY)) {
+      throw new Error(`HooklineApi: ${INGEST_ROUTE_KEY} is not in ROUTES, so its throttling would name no route`);
     }
   }
 

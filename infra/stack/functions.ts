@@ -4,11 +4,14 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, Validations } from 'aws-cdk-lib';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { CATALOGUE_FUNCTIONS, CATALOGUE_LAMBDA_PATH, CATALOGUE_SOURCE_ENV, copyCatalogueCommand } from './catalogue.ts';
+import type { LoadedCatalogue } from './catalogue.ts';
 
 /** The repository root, where package-lock.json and functions/ are. */
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -40,6 +43,21 @@ const MEMORY_MB: Record<FunctionName, number> = {
 };
 
 /**
+ * Why no function has a Lambda dead-letter queue (`DeadLetterConfig`, Serverless-LambdaDLQ): a
+ * Lambda DLQ only receives failed *asynchronous* invocations, and none of these is one whose
+ * failure would be lost.
+ */
+const NO_LAMBDA_DLQ_REASON: Record<FunctionName, string> = {
+  ingest: 'Invoked synchronously by the HTTP API (POST /v1/events): a failure is a 5xx answer to the scanner, which retries (an event published again with the same id is kept once); there is no asynchronous invocation whose event a Lambda DLQ could keep.',
+  'webhooks-api': 'Invoked synchronously by the HTTP API: a failure is a 5xx answer to the caller, nothing is invoked asynchronously, so a Lambda DLQ would never receive anything.',
+  'admin-api': 'Invoked synchronously by the HTTP API (/admin/v1/*): a failure is a 5xx answer to the platform team, nothing is invoked asynchronously, so a Lambda DLQ would never receive anything.',
+  openapi: 'Invoked synchronously by the HTTP API (GET /openapi.json) and serves a static document: a failure is a 5xx answer, nothing is invoked asynchronously.',
+  fanout: 'Invoked by an SQS event source mapping (synchronous polling), where a Lambda DLQ does not apply: records that keep failing go to EventsDLQ through the events queue\'s redrive policy (maxReceiveCount 5), which has an alarm.',
+  dispatcher: 'Invoked by an SQS event source mapping (synchronous polling), where a Lambda DLQ does not apply: records that keep failing go to DeliveriesDLQ through the deliveries queue\'s redrive policy (maxReceiveCount 5), which has an alarm.',
+  reconciler: 'Invoked asynchronously by a five-minute EventBridge schedule whose event carries no data: a failed run has nothing to redrive, and the next run five minutes later re-scans the same due work (the sweep is idempotent). Failures show in the function\'s Errors metric and logs.',
+};
+
+/**
  * ESM bundles may still contain CommonJS dependencies that call `require` (undici, parts of the
  * AWS SDK); ESM has no `require`, so the bundle defines one. The alias avoids clashing with a
  * `createRequire` the bundled code may import itself.
@@ -54,10 +72,25 @@ export interface HooklineFunctionsProps {
   /** Extra environment per function. */
   readonly extraEnvironment?: Partial<Record<FunctionName, Record<string, string>>>;
   readonly logRetention: RetentionDays;
+  /** The platform team's catalogue, shipped to CATALOGUE_FUNCTIONS; unset: the built-in one. */
+  readonly catalogue?: LoadedCatalogue;
 }
+
+/** Environment variables the catalogue sets on the functions that use it. */
+export const CATALOGUE_ENV = {
+  /** Path of the catalogue inside the bundle; read by shared/wiring.ts (`CATALOGUE_FILE_ENV`). */
+  file: 'HOOKLINE_CATALOGUE_FILE',
+  /**
+   * SHA-256 of the shipped file: says which catalogue a function runs with, and makes a content
+   * change a configuration change even where the code hash would not show it.
+   */
+  sha256: 'HOOKLINE_CATALOGUE_SHA256',
+} as const;
 
 export class HooklineFunctions extends Construct {
   readonly byName: Record<FunctionName, NodejsFunction>;
+  /** Each function's log group, the only one its role may write to. */
+  readonly logGroups = {} as Record<FunctionName, LogGroup>;
 
   constructor(scope: Construct, id: string, props: HooklineFunctionsProps) {
     super(scope, id);
@@ -71,6 +104,15 @@ export class HooklineFunctions extends Construct {
     // An explicit log group: retention is set, and the group is part of the stack rather than
     // created on first invocation and kept forever.
     const logGroup = new LogGroup(this, `${id}Logs`, { retention: props.logRetention });
+    this.logGroups[name] = logGroup;
+    const catalogue = props.catalogue && CATALOGUE_FUNCTIONS.includes(name) ? props.catalogue : undefined;
+    // An own role instead of the default one with AWSLambdaBasicExecutionRole, whose
+    // logs:CreateLogGroup/CreateLogStream/PutLogEvents apply to every log group of the account:
+    // the function may write to its own log group and nothing else (granted below).
+    const role = new Role(this, `${id}Role`, {
+      description: `Hookline ${name} function`,
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+    });
     const fn = new NodejsFunction(this, id, {
       description: `Hookline ${name}`,
       entry: join(PROJECT_ROOT, 'functions', name, 'handler.ts'),
@@ -82,9 +124,14 @@ export class HooklineFunctions extends Construct {
       memorySize: MEMORY_MB[name],
       timeout: props.timeouts[name],
       logGroup,
+      role,
+      // Active tracing: X-Ray records each invocation (init, duration, errors) and the SQS ->
+      // function edges of the service map; the sampled traces cost next to nothing.
+      tracing: Tracing.ACTIVE,
       environment: {
         ...props.environment,
         ...props.extraEnvironment?.[name],
+        ...(catalogue ? { [CATALOGUE_ENV.file]: CATALOGUE_LAMBDA_PATH, [CATALOGUE_ENV.sha256]: catalogue.sha256 } : {}),
         POWERTOOLS_SERVICE_NAME: `hookline-${name}`,
         NODE_OPTIONS: '--enable-source-maps',
       },
@@ -105,12 +152,28 @@ export class HooklineFunctions extends Construct {
         mainFields: ['module', 'main'],
         banner: ESM_REQUIRE_BANNER,
         logLevel: LogLevel.WARNING,
+        ...(catalogue
+          ? {
+              // The bundle's asset hash is computed from its output (catalogue.json included), so a
+              // new catalogue is new code. The environment is also part of CDK's in-process bundle
+              // cache key (the hook's closure is not), so two stacks with different catalogues in
+              // one app never share a bundle.
+              environment: { [CATALOGUE_SOURCE_ENV]: catalogue.path, [CATALOGUE_ENV.sha256]: catalogue.sha256 },
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: (_inputDir: string, outputDir: string) => [copyCatalogueCommand(outputDir)],
+              },
+            }
+          : {}),
       },
     });
-    Validations.of(fn.role!).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    logGroup.grantWrite(role);
+    Validations.of(fn).acknowledge({ id: 'Serverless-LambdaDLQ', reason: NO_LAMBDA_DLQ_REASON[name] });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'AWSLambdaBasicExecutionRole only lets the function write its own CloudWatch Logs; Hookline functions run outside a VPC and need nothing else from a managed policy.',
+        'Only xray:PutTraceSegments and xray:PutTelemetryRecords, added by active tracing: X-Ray supports no resource-level permissions for them, so IAM requires Resource "*". Every other statement of the role names its resources.',
     });
     return fn;
   }

@@ -7,13 +7,15 @@ import { CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { StackProps } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { ENV } from '../../shared/config.ts';
 import { HooklineApi } from './api.ts';
-import { BATCHING_WINDOW, HooklineFunctions } from './functions.ts';
+import { loadCatalogue } from './catalogue.ts';
+import { BATCHING_WINDOW, HooklineFunctions, PROJECT_ROOT } from './functions.ts';
 import { grantAll } from './permissions.ts';
 import { HooklineQueues } from './queues.ts';
 import { HooklineRetries } from './retries.ts';
@@ -57,6 +59,8 @@ export class HooklineStack extends Stack {
     super(scope, id, props);
     const s = (this.settings = resolveSettings(props));
     const timeouts = functionTimeouts(s);
+    // Read and validated before anything is built: a bad catalogue fails the synth here.
+    const catalogue = s.catalogueFile ? loadCatalogue(s.catalogueFile, PROJECT_ROOT) : undefined;
 
     this.tables = new HooklineTables(this, 'Tables');
     this.queues = new HooklineQueues(this, 'Queues', {
@@ -117,6 +121,7 @@ export class HooklineStack extends Stack {
         },
       },
       logRetention: s.logRetention,
+      catalogue,
     });
     const f = this.functions.byName;
 
@@ -136,10 +141,25 @@ export class HooklineStack extends Stack {
       }),
     );
 
-    new Rule(this, 'ReconcilerSchedule', {
+    for (const consumer of [f.fanout, f.dispatcher]) {
+      for (const mapping of consumer.node.children.filter((c) => c instanceof EventSourceMapping)) {
+        Validations.of(mapping).acknowledge({
+          id: 'Serverless-LambdaEventSourceMappingDestination',
+          reason:
+            'An SQS event source mapping cannot have an on-failure destination (Lambda supports them for stream and Kafka sources only): records that keep failing go to the queue\'s own dead-letter queue through its redrive policy (maxReceiveCount 5), with an alarm on it.',
+        });
+      }
+    }
+
+    const reconcilerSchedule = new Rule(this, 'ReconcilerSchedule', {
       description: 'Hookline reconciler: re-queue events and deliveries that are due but not queued',
       schedule: Schedule.rate(Duration.minutes(5)),
       targets: [new LambdaFunction(f.reconciler, { retryAttempts: 2 })],
+    });
+    Validations.of(reconcilerSchedule).acknowledge({
+      id: 'Serverless-EventBusDLQ',
+      reason:
+        'The target is a five-minute tick with no data: an event EventBridge could not deliver (after 2 retries) has nothing worth redriving, and the next tick five minutes later does the same idempotent sweep of due work. A dead-letter queue would only collect empty ticks.',
     });
 
     grantAll({
@@ -156,6 +176,8 @@ export class HooklineStack extends Stack {
       functions: { ingest: f.ingest, 'webhooks-api': f['webhooks-api'], 'admin-api': f['admin-api'], openapi: f.openapi },
       rateLimit: s.apiRateLimit,
       burstLimit: s.apiBurstLimit,
+      ingestRateLimit: s.ingestRateLimit,
+      ingestBurstLimit: s.ingestBurstLimit,
       logRetention: s.logRetention,
     });
 

@@ -84,12 +84,14 @@ export interface HooklineSettings {
    */
   readonly logRetention?: RetentionDays;
   /**
-   * Steady-state requests per second of the HTTP API's default stage.
+   * Steady-state requests per second of each route of the HTTP API's default stage, but
+   * `POST /v1/events` (see `ingestRateLimit`).
    * @default 100
    */
   readonly apiRateLimit?: number;
   /**
-   * Burst limit of the HTTP API's default stage.
+   * Burst limit of each route of the HTTP API's default stage, but `POST /v1/events` (see
+   * `ingestBurstLimit`).
    * @default 200
    */
   readonly apiBurstLimit?: number;
@@ -99,6 +101,29 @@ export interface HooklineSettings {
    * @default 50
    */
   readonly dispatcherMaxConcurrency?: number;
+  /**
+   * Steady-state requests per second of `POST /v1/events` (publishing), throttled apart from the
+   * other routes (`apiRateLimit`) so that publishing can be sized on its own. Each request
+   * may carry a batch of up to 100 events.
+   * @default 100 (the one-machine runtime's default per-tenant rate)
+   */
+  readonly ingestRateLimit?: number;
+  /**
+   * Burst limit of `POST /v1/events`.
+   * @default 200 (the one-machine runtime's default per-tenant burst)
+   */
+  readonly ingestBurstLimit?: number;
+  /**
+   * The platform team's event catalogue: path of a JSON file
+   * `[{"type", "title", "description", "schema"?}, ...]`, relative to the project root (or
+   * absolute). It is read and validated at synth time (a bad file, a bad entry or a schema that
+   * does not compile fails the synth), then shipped inside the bundles of the functions that use
+   * the catalogue (ingest, webhooks-api, fanout, dispatcher) as `/var/task/catalogue.json`, named
+   * by `HOOKLINE_CATALOGUE_FILE`. Changing the file's content changes those functions' code and
+   * their `HOOKLINE_CATALOGUE_SHA256`, so the next deploy updates them.
+   * @default - the built-in catalogue (NetRecon's 14 event types plus `webhook.test`)
+   */
+  readonly catalogueFile?: string;
 }
 
 /** The settings with every default applied. */
@@ -118,6 +143,9 @@ export interface ResolvedSettings {
   readonly apiRateLimit: number;
   readonly apiBurstLimit: number;
   readonly dispatcherMaxConcurrency: number;
+  readonly ingestRateLimit: number;
+  readonly ingestBurstLimit: number;
+  readonly catalogueFile?: string;
 }
 
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
@@ -139,6 +167,9 @@ export function resolveSettings(props: HooklineSettings): ResolvedSettings {
     apiRateLimit: props.apiRateLimit ?? 100,
     apiBurstLimit: props.apiBurstLimit ?? 200,
     dispatcherMaxConcurrency: props.dispatcherMaxConcurrency ?? 50,
+    ingestRateLimit: props.ingestRateLimit ?? 100,
+    ingestBurstLimit: props.ingestBurstLimit ?? 200,
+    catalogueFile: props.catalogueFile || undefined,
   };
   const fail = (msg: string): never => {
     throw new Error(`HooklineStack: ${msg}`);
@@ -154,6 +185,13 @@ export function resolveSettings(props: HooklineSettings): ResolvedSettings {
   if (!Number.isInteger(s.retentionDays) || s.retentionDays <= 0) fail('retentionDays must be a positive integer');
   if (!/^[A-Za-z0-9/_+=.@-]*$/.test(s.secretPrefix)) fail(`secretPrefix "${s.secretPrefix}" has characters a secret name cannot have`);
   if (s.dispatcherMaxConcurrency < 2 || s.dispatcherMaxConcurrency > 1000) fail('dispatcherMaxConcurrency must be 2..1000');
+  for (const [name, rate, burst] of [
+    ['api', s.apiRateLimit, s.apiBurstLimit],
+    ['ingest', s.ingestRateLimit, s.ingestBurstLimit],
+  ] as const) {
+    if (!Number.isFinite(rate) || rate <= 0) fail(`${name}RateLimit must be a positive number`);
+    if (!Number.isInteger(burst) || burst <= 0) fail(`${name}BurstLimit must be a positive integer`);
+  }
   if (s.senderEmail !== undefined && !/^[^@\s]+@[^@\s]+$/.test(s.senderEmail)) fail('senderEmail is not an email address');
   if (s.publicUrl !== undefined && !Token.isUnresolved(s.publicUrl) && !isBaseUrl(s.publicUrl)) fail(`publicUrl "${s.publicUrl}" is not an http(s) URL without query or fragment`);
   return s;
@@ -204,6 +242,9 @@ export const CONTEXT = {
   apiRateLimit: 'hookline:apiRateLimit',
   apiBurstLimit: 'hookline:apiBurstLimit',
   dispatcherMaxConcurrency: 'hookline:dispatcherMaxConcurrency',
+  ingestRateLimit: 'hookline:ingestRateLimit',
+  ingestBurstLimit: 'hookline:ingestBurstLimit',
+  catalogueFile: 'hookline:catalogueFile',
 } as const;
 
 /**
@@ -256,5 +297,8 @@ export function settingsFromContext(node: Node): HooklineSettings {
     apiRateLimit: num(CONTEXT.apiRateLimit),
     apiBurstLimit: num(CONTEXT.apiBurstLimit),
     dispatcherMaxConcurrency: num(CONTEXT.dispatcherMaxConcurrency),
+    ingestRateLimit: num(CONTEXT.ingestRateLimit),
+    ingestBurstLimit: num(CONTEXT.ingestBurstLimit),
+    catalogueFile: str(CONTEXT.catalogueFile),
   };
 }

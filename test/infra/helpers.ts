@@ -6,6 +6,12 @@ import type { CfnElement, Stack } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 
+/**
+ * App context that skips asset bundling (esbuild through npx, a few seconds per function): for
+ * suites that only read the template. catalogue.test.ts bundles for real.
+ */
+export const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] as string[] };
+
 export interface Statement {
   Effect: string;
   Action: string | string[];

@@ -7,13 +7,14 @@ import { join } from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { ENV } from '../../shared/config.ts';
 import { PROJECT_ROOT } from '../../infra/stack/functions.ts';
 import type { FunctionName } from '../../infra/stack/functions.ts';
 import { EXTRA_ENV, HooklineStack } from '../../infra/stack/hookline-stack.ts';
 import { CONTEXT, resolveSettings, settingsFromContext } from '../../infra/stack/settings.ts';
-import { asArray, flatten, logicalId, statementsOfRole } from './helpers.ts';
+import { INGEST_ROUTE_KEY } from '../../infra/stack/api.ts';
+import { NO_BUNDLING, asArray, flatten, logicalId, statementsOfRole } from './helpers.ts';
 
 let stack: HooklineStack;
 let template: Template;
@@ -21,7 +22,7 @@ const fnProps = (name: FunctionName) =>
   template.toJSON().Resources[logicalId(stack, stack.functions.byName[name])].Properties;
 
 beforeAll(() => {
-  const app = new App();
+  const app = new App({ context: NO_BUNDLING });
   stack = new HooklineStack(app, 'HooklineBranded', {
     env: { account: '123456789012', region: 'us-east-2' },
     retryDelaysSeconds: [0, 5, 60],
@@ -35,9 +36,13 @@ beforeAll(() => {
     publicUrl: 'https://hooks.netrecon.example/',
     alarmTopicArn: 'arn:aws:sns:us-east-2:123456789012:ops',
     dispatcherMaxConcurrency: 20,
+    apiRateLimit: 10,
+    apiBurstLimit: 20,
+    ingestRateLimit: 500,
+    ingestBurstLimit: 1000,
   });
-  // The acknowledgements depend on the secret prefix: the pack must still pass.
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  // The acknowledgements depend on the secret prefix: the packs must still pass.
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
   template = Template.fromStack(stack);
 });
 
@@ -105,7 +110,17 @@ describe('props', () => {
     }
   });
 
+  it('throttle POST /v1/events and the other routes apart', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+      RouteSettings: { [INGEST_ROUTE_KEY]: { ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 } },
+    });
+  });
+
   it('are refused when they make no sense', () => {
+    expect(() => resolveSettings({ ingestRateLimit: 0 })).toThrow(/ingestRateLimit/);
+    expect(() => resolveSettings({ ingestBurstLimit: 1.5 })).toThrow(/ingestBurstLimit/);
+    expect(() => resolveSettings({ apiRateLimit: -1 })).toThrow(/apiRateLimit/);
     expect(() => resolveSettings({ signatureHeader: 'Bad Header' })).toThrow(/signatureHeader/);
     expect(() => resolveSettings({ retryDelaysSeconds: [] })).toThrow(/retryDelaysSeconds/);
     expect(() => resolveSettings({ requestTimeoutMs: 900_000 })).toThrow(/requestTimeoutMs/);
@@ -137,6 +152,12 @@ describe('cdk.json context', () => {
     expect(settings.senderEmail).toBeUndefined();
     expect(settings.publicUrl).toBeUndefined();
     expect(cdkJson.context).toHaveProperty([CONTEXT.publicUrl], '');
+    expect(settings).toMatchObject({ apiRateLimit: 100, apiBurstLimit: 200, ingestRateLimit: 100, ingestBurstLimit: 200 });
+    // The built-in catalogue unless the platform team names a file.
+    expect(cdkJson.context).toHaveProperty([CONTEXT.catalogueFile], '');
+    expect(settings.catalogueFile).toBeUndefined();
+    // Every context key of CONTEXT is in cdk.json, so `cdk.json` documents them all.
+    for (const key of Object.values(CONTEXT)) expect(cdkJson.context).toHaveProperty([key]);
     expect(settings.alarmTopicArn).toBeUndefined();
   });
 
@@ -148,9 +169,13 @@ describe('cdk.json context', () => {
         [CONTEXT.requestTimeoutMs]: '5000',
         [CONTEXT.logRetentionDays]: '14',
         [CONTEXT.publicUrl]: 'https://hooks.example.com',
+        [CONTEXT.ingestRateLimit]: '250',
+        [CONTEXT.ingestBurstLimit]: '500',
       },
     });
     expect(settingsFromContext(app.node)).toMatchObject({
+      ingestRateLimit: 250,
+      ingestBurstLimit: 500,
       retryDelaysSeconds: [0, 10, 20],
       allowPrivateTargets: true,
       requestTimeoutMs: 5000,

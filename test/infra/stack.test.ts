@@ -1,6 +1,6 @@
 /**
- * The synthesized Hookline stack with default props. One synth (bundling seven functions) is
- * shared by every test in this file.
+ * The synthesized Hookline stack with default props. One synth (without bundling: only the
+ * template is read here; catalogue.test.ts bundles) is shared by every test in this file.
  */
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -11,7 +11,9 @@ import { FUNCTION_NAMES } from '../../infra/stack/functions.ts';
 import type { FunctionName } from '../../infra/stack/functions.ts';
 import { EXTRA_ENV, HooklineStack } from '../../infra/stack/hookline-stack.ts';
 import { retryScheduleGroupName } from '../../infra/stack/retries.ts';
-import { actionsByTarget, asArray, flatten, logicalId, statementsOfRole } from './helpers.ts';
+import { INGEST_ROUTE_KEY } from '../../infra/stack/api.ts';
+import { CATALOGUE_ENV } from '../../infra/stack/functions.ts';
+import { NO_BUNDLING, actionsByTarget, asArray, flatten, logicalId, statementsOfRole } from './helpers.ts';
 import type { Statement } from './helpers.ts';
 
 let stack: HooklineStack;
@@ -23,7 +25,7 @@ const statements = (name: FunctionName): Statement[] => statementsOfRole(templat
 const tableId = (key: keyof typeof TABLES) => logicalId(stack, stack.tables.all[key]);
 
 beforeAll(() => {
-  const app = new App();
+  const app = new App({ context: NO_BUNDLING });
   stack = new HooklineStack(app, 'HooklineTest', { env: { account: '123456789012', region: 'eu-west-1' } });
   template = Template.fromStack(stack);
 });
@@ -40,10 +42,24 @@ describe('functions', () => {
     }
   });
 
+  // Settings of shared/config.ts the stack does not set yet, so the functions run with the
+  // defaults of settingsFromEnv (they came with the guardrails; no stack prop sizes them). The
+  // per-tenant rate limit is the one-machine runtime's: API Gateway throttles on AWS.
+  const LEFT_TO_RUNTIME_DEFAULTS: string[] = [
+    ENV.allowedPorts,
+    ENV.maxWebhooksPerTenant,
+    ENV.maxConcurrentPerWebhook,
+    ENV.rateLimitPerSecond,
+    ENV.rateLimitBurst,
+  ];
+
   it('get every shared setting from the environment names of shared/config.ts', () => {
     for (const name of FUNCTION_NAMES) {
       const env = fnProps(name).Environment.Variables;
-      for (const variable of Object.values(ENV)) expect(env).toHaveProperty([variable]);
+      for (const variable of Object.values(ENV)) {
+        if (LEFT_TO_RUNTIME_DEFAULTS.includes(variable)) expect(env).not.toHaveProperty([variable]);
+        else expect(env).toHaveProperty([variable]);
+      }
       expect(env[ENV.retryDelays]).toBe('0,30,120,600,3600');
       expect(env[ENV.signatureHeader]).toBe('X-Hookline-Signature');
       expect(env[ENV.allowPrivateTargets]).toBe('false');
@@ -56,6 +72,18 @@ describe('functions', () => {
     }
     expect(fnProps('admin-api').Environment.Variables[EXTRA_ENV.adminKeySecret]).toBe('hookline/admin-api-key');
     expect(fnProps('dispatcher').Environment.Variables).not.toHaveProperty([EXTRA_ENV.adminKeySecret]);
+  });
+
+  it('use the built-in catalogue when no catalogueFile is given', () => {
+    for (const name of FUNCTION_NAMES) {
+      const env = fnProps(name).Environment.Variables;
+      expect(env).not.toHaveProperty([CATALOGUE_ENV.file]);
+      expect(env).not.toHaveProperty([CATALOGUE_ENV.sha256]);
+    }
+  });
+
+  it('are traced by X-Ray', () => {
+    for (const name of FUNCTION_NAMES) expect(fnProps(name).TracingConfig).toEqual({ Mode: 'Active' });
   });
 
   it('have timeouts that fit their callers', () => {
@@ -206,6 +234,12 @@ describe('HTTP API', () => {
   });
 });
 
+/**
+ * Actions that may have `Resource: "*"`: X-Ray's PutTraceSegments and PutTelemetryRecords (added
+ * by active tracing) support no resource-level permissions, so IAM accepts nothing but "*".
+ */
+const XRAY_ACTIONS = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
+
 describe('permissions', () => {
   const t = (key: keyof typeof TABLES) => () => tableId(key);
   // What each function may do per table, exactly (the grants include the tables' index ARNs).
@@ -253,12 +287,22 @@ describe('permissions', () => {
     );
   });
 
-  it('no function has a wildcard action or a * resource', () => {
+  it('no function has a wildcard action or a * resource but for X-Ray', () => {
     for (const name of FUNCTION_NAMES) {
       for (const st of statements(name)) {
         for (const action of asArray(st.Action)) expect(action).not.toMatch(/\*/);
-        for (const resource of asArray(st.Resource)) expect(resource).not.toBe('*');
+        if (asArray(st.Resource).includes('*')) expect(asArray(st.Action).sort()).toEqual(XRAY_ACTIONS);
       }
+    }
+  });
+
+  it('each function writes its own log group only, with no managed policy', () => {
+    for (const name of FUNCTION_NAMES) {
+      const role = template.toJSON().Resources[roleId(name)].Properties;
+      expect(role.ManagedPolicyArns).toBeUndefined();
+      const logs = statements(name).filter((st) => asArray(st.Action).some((a) => a.startsWith('logs:')));
+      expect(logs.flatMap((st) => asArray(st.Action)).sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+      expect(logs.flatMap((st) => asArray(st.Resource))).toEqual([{ 'Fn::GetAtt': [logicalId(stack, stack.functions.logGroups[name]), 'Arn'] }]);
     }
   });
 
@@ -324,8 +368,9 @@ describe('permissions', () => {
     for (const name of FUNCTION_NAMES) expect(JSON.stringify(statements(name))).not.toContain(schedulerDlq);
   });
 
-  it('openapi has no policy at all', () => {
-    expect(statements('openapi')).toEqual([]);
+  it('openapi may only write its own logs and traces', () => {
+    const actions = statements('openapi').flatMap((st) => asArray(st.Action));
+    expect(actions.sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents', ...XRAY_ACTIONS].sort());
   });
 });
 
@@ -484,5 +529,96 @@ describe('retry schedules', () => {
       expect(retryScheduleGroupName(name).endsWith('-retries')).toBe(true);
     }
     expect(retryScheduleGroupName(a)).not.toBe(retryScheduleGroupName(b));
+  });
+});
+
+describe('security', () => {
+  it('no IAM policy of the stack has a wildcard action, or a * resource but for X-Ray', () => {
+    const policies = Object.entries(template.findResources('AWS::IAM::Policy'));
+    // One per function role and SchedulerRole's.
+    expect(policies).toHaveLength(FUNCTION_NAMES.length + 1);
+    for (const [id, policy] of policies) {
+      for (const st of policy.Properties.PolicyDocument.Statement as Statement[]) {
+        expect({ id, effect: st.Effect }).toEqual({ id, effect: 'Allow' });
+        for (const action of asArray(st.Action)) {
+          // Neither `*` nor `service:*`, nor a prefix such as `dynamodb:Get*`.
+          expect({ id, action, wildcard: action.includes('*') }).toEqual({ id, action, wildcard: false });
+        }
+        if (asArray(st.Resource).includes('*')) {
+          expect({ id, actions: asArray(st.Action).sort() }).toEqual({ id, actions: XRAY_ACTIONS });
+        }
+      }
+    }
+    for (const [id, role] of Object.entries(template.findResources('AWS::IAM::Role'))) {
+      expect({ id, inline: role.Properties.Policies, managed: role.Properties.ManagedPolicyArns }).toEqual({
+        id,
+        inline: undefined,
+        managed: undefined,
+      });
+    }
+  });
+
+  it('encrypts every table, explicitly with the AWS managed key', () => {
+    const tables = Object.values(template.findResources('AWS::DynamoDB::Table'));
+    expect(tables).toHaveLength(Object.keys(TABLES).length);
+    for (const table of tables) expect(table.Properties.SSESpecification).toEqual({ SSEEnabled: true });
+  });
+
+  it('encrypts every queue and refuses plain-text transport to it', () => {
+    const queues = Object.entries(template.findResources('AWS::SQS::Queue'));
+    expect(queues).toHaveLength(5);
+    for (const [id, queue] of queues) {
+      const p = queue.Properties;
+      expect({ id, encrypted: p.SqsManagedSseEnabled === true || p.KmsMasterKeyId !== undefined }).toEqual({ id, encrypted: true });
+    }
+  });
+
+  it('keeps no secret value in the template: the admin key is generated by Secrets Manager, encrypted at rest', () => {
+    const secrets = Object.values(template.findResources('AWS::SecretsManager::Secret'));
+    expect(secrets).toHaveLength(1);
+    for (const secret of secrets) {
+      expect(secret.Properties.SecretString).toBeUndefined();
+      expect(secret.Properties.GenerateSecretString).toBeDefined();
+      // No KmsKeyId: Secrets Manager encrypts with the account's aws/secretsmanager key.
+      expect(secret.Properties.KmsKeyId).toBeUndefined();
+    }
+    // And no function environment carries it.
+    const raw = JSON.stringify(template.findResources('AWS::Lambda::Function'));
+    expect(raw).not.toMatch(/SecretString|resolve:secretsmanager/);
+  });
+
+  const stage = () => {
+    const stages = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'));
+    expect(stages).toHaveLength(1);
+    return stages[0];
+  };
+
+  it('throttles every route of the API stage, POST /v1/events on its own', () => {
+    const p = stage().Properties;
+    expect(p.DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 });
+    expect(INGEST_ROUTE_KEY).toBe('POST /v1/events');
+    expect(p.RouteSettings).toEqual({ [INGEST_ROUTE_KEY]: { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 } });
+    // The route exists, and the stage is created after it (route settings name an existing route).
+    const routes = template.findResources('AWS::ApiGatewayV2::Route', { Properties: { RouteKey: INGEST_ROUTE_KEY } });
+    expect(Object.keys(routes)).toHaveLength(1);
+    expect(stage().DependsOn).toEqual(expect.arrayContaining(Object.keys(routes)));
+  });
+
+  it('logs every request as JSON with its id, caller IP, route and status, never credentials or bodies', () => {
+    const settings = stage().Properties.AccessLogSettings;
+    expect(settings.DestinationArn).toEqual({ 'Fn::GetAtt': [logicalId(stack, stack.api.accessLogs), 'Arn'] });
+    const format = JSON.parse(settings.Format) as Record<string, string>;
+    expect(format).toMatchObject({
+      requestId: '$context.requestId',
+      ip: '$context.identity.sourceIp',
+      routeKey: '$context.routeKey',
+      status: '$context.status',
+    });
+    // HTTP API access logs can only hold what a $context variable names: no header, no body, no
+    // authorizer output.
+    for (const value of Object.values(format)) {
+      expect(value).toMatch(/^\$context\.[A-Za-z.]+$/);
+      expect(value).not.toMatch(/authoriz|header|body|apikey|api_key/i);
+    }
   });
 });
