@@ -18,9 +18,10 @@ export function createHandler(overrides: Overrides = {}) {
   const graceSeconds = Number((overrides.env ?? process.env)[RECONCILE_GRACE_ENV] ?? 300);
   return async (event?: { graceSeconds?: number; lookaheadMs?: number }) => {
     const counts = { events: 0, deliveries: 0 };
-    // Each pass takes a page per shard and moves what it queued out of range: repeat until done.
+    const seen = new Set<string>();
+    // Each pass takes a page per shard; repeat until a pass finds nothing it has not queued yet.
     for (let pass = 0; pass < MAX_PASSES; pass++) {
-      const found = await reconcile.execute((event?.graceSeconds ?? graceSeconds) * 1000, event?.lookaheadMs ?? 0);
+      const found = await reconcile.execute((event?.graceSeconds ?? graceSeconds) * 1000, event?.lookaheadMs ?? 0, seen);
       counts.events += found.events;
       counts.deliveries += found.deliveries;
       if (found.events + found.deliveries === 0) break;

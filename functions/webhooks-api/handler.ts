@@ -21,6 +21,7 @@ export function createHandler(overrides: Overrides = {}) {
     clock: w.clock,
     catalogue: w.catalogue,
     resolveHost,
+    quota: w.tenants,
     settings: {
       ...w.outbound,
       targets: w.targetPolicy,

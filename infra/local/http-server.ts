@@ -49,6 +49,13 @@ export function startApiServer(options: {
     });
   });
   server.keepAliveTimeout = 5_000;
+  // Requests Node's parser refuses (oversized headers or URL, bad syntax) still get a JSON answer.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy();
+    const [status, reason] = err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request'];
+    const body = JSON.stringify({ error: status === 431 ? 'The request line or headers are too large' : 'Malformed HTTP request' });
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve(server));
@@ -70,7 +77,12 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Parame
   if (body === 'too-large') return send(res, 413, { error: `Request body is larger than ${MAX_BODY_BYTES} bytes` });
 
   const match = route.pattern.exec(url.pathname)!;
-  const pathParameters = Object.fromEntries(route.params.map((p, i) => [p, decodeURIComponent(match[i + 1]!)]));
+  let pathParameters: Record<string, string>;
+  try {
+    pathParameters = Object.fromEntries(route.params.map((p, i) => [p, decodeURIComponent(match[i + 1]!)]));
+  } catch {
+    return send(res, 400, { error: 'The path has a malformed percent-escape' });
+  }
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
   const query: Record<string, string> = {};

@@ -97,7 +97,8 @@ export function grantAll(props: GrantsProps): void {
 
   // webhooks-api: CRUD on the tenant's webhooks and their signing secrets, the delivery log;
   // manual retry of a delivery and recovery of a webhook re-queue deliveries.
-  t.tenants.grant(f['webhooks-api'], ...ddb('GetItem'));
+  // UpdateItem: the tenant's webhook counter, an atomic quota (HOOKLINE_MAX_WEBHOOKS_PER_TENANT).
+  t.tenants.grant(f['webhooks-api'], ...ddb('GetItem', 'UpdateItem'));
   t.webhooks.grant(f['webhooks-api'], ...ddb('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'));
   t.deliveries.grant(f['webhooks-api'], ...ddb('GetItem', 'UpdateItem'));
   t.attempts.grant(f['webhooks-api'], ...ddb('Query'));

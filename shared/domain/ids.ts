@@ -26,6 +26,9 @@ export function ulid(now: number = Date.now()): string {
 }
 
 export const newEventId = (): string => `evt_${ulid()}`;
+/** Ids the server made have this shape; anything else cannot name a stored resource. */
+export const isWebhookId = (id: string): boolean => /^wh_[0-9A-Z]{26}$/.test(id);
+export const isDeliveryId = (id: string): boolean => /^dlv_[0-9A-Z]{26}$/.test(id);
 export const newWebhookId = (): string => `wh_${ulid()}`;
 export const newTenantId = (): string => `ten_${ulid()}`;
 export const newAttemptId = (): string => `att_${ulid()}`;

@@ -60,7 +60,7 @@ export function urlRefusal(url: URL, policy: TargetPolicy): string | undefined {
   if (url.protocol === 'http:' && !policy.allowPrivateTargets) return 'must use https://';
   if (url.username || url.password) return 'must not carry credentials before the host; use auth instead';
   if (policy.allowPrivateTargets) return undefined;
-  const host = url.hostname.toLowerCase();
+  const host = url.hostname.toLowerCase().replace(/\.$/, ''); // `localhost.` is localhost
   if (host === 'localhost' || host.endsWith('.localhost')) return 'points at localhost';
   const port = defaultPort(url);
   if (!policy.allowedPorts.includes(port)) return `port ${port} is not allowed (allowed: ${policy.allowedPorts.join(', ')})`;

@@ -14,9 +14,21 @@ export const EventTypeName = z
   .max(100)
   .regex(/^[a-z0-9_]+(\.[a-z0-9_]+)*$/, 'must be dot-separated lower-case words, e.g. scan.completed');
 
+/** JSON.parse turns 1e400 into Infinity, which JSON cannot carry on. */
+function finiteNumbers(value: unknown): boolean {
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (value === null || typeof value !== 'object') return true;
+  return Object.values(value).every(finiteNumbers);
+}
+
 export const EventInput = z.strictObject({
   event: EventTypeName.describe('Event type from the catalogue, e.g. `scan.completed`.'),
-  data: z.record(z.string(), z.unknown()).describe('The event payload, a JSON object.'),
+  // z.custom keeps the object as parsed: a record schema would copy it and lose keys such as
+  // `__proto__`, and the receiver must get the data exactly as published.
+  data: z
+    .custom<Record<string, unknown>>((v) => v !== null && typeof v === 'object' && !Array.isArray(v), 'must be a JSON object')
+    .refine(finiteNumbers, 'numbers must be finite')
+    .describe('The event payload, a JSON object.'),
   id: z
     .string()
     .min(1)

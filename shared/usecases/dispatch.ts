@@ -57,6 +57,7 @@ export interface DispatchSettings extends OutboundSettings {
 }
 
 const BUSY_RETRY_MS = 1000;
+const EARLY_TOLERANCE_MS = 10;
 
 /** The pipeline's states: what `prepare` found, then what `send` got. */
 type Prepared =
@@ -103,7 +104,9 @@ export class DispatchDelivery {
   }
 
   async execute(message: DeliveryMessage): Promise<DispatchResult> {
-    if (message.not_before && Date.parse(message.not_before) > this.deps.clock().getTime() + 1000) {
+    // Timers fire to the millisecond here and SQS delays round up, but EventBridge Scheduler fires
+    // to the second: a message that came early waits out the rest.
+    if (message.not_before && Date.parse(message.not_before) > this.deps.clock().getTime() + EARLY_TOLERANCE_MS) {
       await this.deps.retries.schedule(message, new Date(message.not_before));
       return { kind: 'skipped', reason: 'not due yet' };
     }

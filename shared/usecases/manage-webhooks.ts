@@ -1,7 +1,7 @@
 import type { Catalogue } from '../domain/catalogue.ts';
 import { TEST_EVENT_TYPE } from '../domain/catalogue.ts';
 import type { Attempt } from '../domain/deliveries.ts';
-import { newAttemptId, newSigningSecret, newWebhookId, ulid } from '../domain/ids.ts';
+import { isWebhookId, newAttemptId, newSigningSecret, newWebhookId, ulid } from '../domain/ids.ts';
 import { isKnownPattern } from '../domain/matching.ts';
 import { maskUrl } from '../domain/notifications.ts';
 import { carriesCredentials, type ReceiverAuth, type Webhook, type WebhookCredentials } from '../domain/webhooks.ts';
@@ -22,7 +22,12 @@ export interface WebhookRepository {
   update(tenantId: string, webhookId: string, fields: Partial<Webhook>, remove?: readonly (keyof Webhook)[]): Promise<Webhook | undefined>;
   delete(tenantId: string, webhookId: string): Promise<boolean>;
   list(tenantId: string, page: number, perPage: number): Promise<{ items: Webhook[]; hasMore: boolean }>;
-  count(tenantId: string): Promise<number>;
+}
+/** Port: how many webhooks a tenant may still create. */
+export interface WebhookQuota {
+  /** Takes one slot if fewer than `max` are taken; false when the tenant is at its limit. */
+  reserve(tenantId: string, max: number): Promise<boolean>;
+  release(tenantId: string): Promise<void>;
 }
 /** Port: the delivery log. */
 export interface AttemptLog {
@@ -51,6 +56,7 @@ export class ManageWebhooks {
     readonly clock: Clock;
     readonly catalogue: Catalogue;
     readonly resolveHost: ResolveHost;
+    readonly quota: WebhookQuota;
     readonly settings: ManageWebhooksSettings;
   };
   constructor(deps: ManageWebhooks['deps']) {
@@ -61,8 +67,8 @@ export class ManageWebhooks {
     const url = await this.checkUrl(input.url);
     this.checkPatterns(input.events);
     const auth = await this.checkAuth(input.auth ?? { type: 'none' });
-    const count = await this.deps.webhooks.count(tenantId);
-    if (count >= this.deps.settings.maxWebhooksPerTenant) {
+    // An atomic counter on the tenant: concurrent creates cannot overshoot the limit.
+    if (!(await this.deps.quota.reserve(tenantId, this.deps.settings.maxWebhooksPerTenant))) {
       throw new HooklineError(409, `A tenant may have at most ${this.deps.settings.maxWebhooksPerTenant} webhooks; delete one first`);
     }
     const generatedSecret = input.secret === undefined ? newSigningSecret() : undefined;
@@ -91,12 +97,17 @@ export class ManageWebhooks {
       auth,
       ...(carriesCredentials(url) ? { url: url.toString() } : {}),
     });
-    await this.deps.webhooks.create(webhook);
+    try {
+      await this.deps.webhooks.create(webhook);
+    } catch (err) {
+      await this.deps.quota.release(tenantId);
+      throw err;
+    }
     return generatedSecret === undefined ? { webhook } : { webhook, generatedSecret };
   }
 
   async get(tenantId: string, webhookId: string): Promise<Webhook> {
-    const webhook = await this.deps.webhooks.get(tenantId, webhookId);
+    const webhook = isWebhookId(webhookId) ? await this.deps.webhooks.get(tenantId, webhookId) : undefined;
     if (!webhook) throw new NotFoundError(`No webhook ${webhookId}`);
     return webhook;
   }
@@ -166,7 +177,8 @@ export class ManageWebhooks {
   }
 
   async delete(tenantId: string, webhookId: string): Promise<void> {
-    if (!(await this.deps.webhooks.delete(tenantId, webhookId))) throw new NotFoundError(`No webhook ${webhookId}`);
+    if (!isWebhookId(webhookId) || !(await this.deps.webhooks.delete(tenantId, webhookId))) throw new NotFoundError(`No webhook ${webhookId}`);
+    await this.deps.quota.release(tenantId);
     await this.deps.secrets.delete(credentialsSecretName(this.deps.settings.secretPrefix, webhookId));
   }
 

@@ -53,21 +53,25 @@ export class Reconcile {
    * @param graceMs how late an item must be before it counts as lost
    * @param lookaheadMs also take items due this far in the future (after a restart of the
    *   one-machine runtime, whose queues were in memory); they are queued with `not_before`.
+   * @param seen keys queued by earlier passes of the same run, skipped (and added to)
    */
-  async execute(graceMs: number, lookaheadMs = 0): Promise<{ events: number; deliveries: number }> {
+  async execute(graceMs: number, lookaheadMs = 0, seen: Set<string> = new Set()): Promise<{ events: number; deliveries: number }> {
     const now = this.deps.clock();
     const before = new Date(now.getTime() - graceMs + lookaheadMs);
     const recheck = Math.max(graceMs, 60_000);
     const nextCheck = (dueAt: string) => new Date(Math.max(now.getTime(), Date.parse(dueAt)) + recheck);
 
-    const dueEvents = await this.deps.events.listDue(before, LIMIT_PER_SHARD);
+    // `seen` spans the passes of one run: an item postponed by an earlier pass can still be in
+    // range (with a lookahead) and must not be queued again.
+    const fresh = (key: string) => !seen.has(key) && seen.add(key) !== undefined;
+    const dueEvents = (await this.deps.events.listDue(before, LIMIT_PER_SHARD)).filter((e) => fresh(`${e.tenant_id}/${e.id}`));
     const claimedEvents = await Promise.all(
       dueEvents.map(async (ref) => ((await this.deps.events.postpone(ref, nextCheck(ref.due_at))) ? this.deps.events.get(ref.tenant_id, ref.id) : undefined)),
     );
     const events = claimedEvents.filter((e) => e !== undefined);
     if (events.length > 0) await this.deps.eventQueue.enqueue(events);
 
-    const dueDeliveries = await this.deps.deliveries.listDue(before, LIMIT_PER_SHARD);
+    const dueDeliveries = (await this.deps.deliveries.listDue(before, LIMIT_PER_SHARD)).filter((d) => fresh(d.delivery_id));
     const claimed = await Promise.all(dueDeliveries.map(async (d) => ((await this.deps.deliveries.postpone(d, nextCheck(d.due_at))) ? d : undefined)));
     const messages: DeliveryMessage[] = claimed
       .filter((d) => d !== undefined)

@@ -1,4 +1,5 @@
 import type { Delivery, DeliveryMessage } from '../domain/deliveries.ts';
+import { isDeliveryId, isWebhookId } from '../domain/ids.ts';
 import type { Webhook } from '../domain/webhooks.ts';
 import { HooklineError, NotFoundError, ValidationError } from '../errors.ts';
 import type { Clock } from './ports.ts';
@@ -35,7 +36,7 @@ export class RecoverDeliveries {
 
   async retry(tenantId: string, webhookId: string, deliveryId: string): Promise<{ delivery_id: string; attempt: number }> {
     await this.webhook(tenantId, webhookId);
-    const delivery = await this.deps.deliveries.get(deliveryId);
+    const delivery = isDeliveryId(deliveryId) ? await this.deps.deliveries.get(deliveryId) : undefined;
     if (!delivery || delivery.tenant_id !== tenantId || delivery.webhook_id !== webhookId) {
       throw new NotFoundError(`No delivery ${deliveryId} for webhook ${webhookId}`);
     }
@@ -59,7 +60,7 @@ export class RecoverDeliveries {
   }
 
   private async webhook(tenantId: string, webhookId: string): Promise<Webhook> {
-    const webhook = await this.deps.webhooks.get(tenantId, webhookId);
+    const webhook = isWebhookId(webhookId) ? await this.deps.webhooks.get(tenantId, webhookId) : undefined;
     if (!webhook) throw new NotFoundError(`No webhook ${webhookId}`);
     return webhook;
   }

@@ -260,7 +260,8 @@ describe('permissions', () => {
       [t('attempts'), ['PutItem', 'BatchWriteItem']],
     ],
     'webhooks-api': [
-      [t('tenants'), ['GetItem']],
+      // UpdateItem: the atomic per-tenant webhook counter (the quota).
+      [t('tenants'), ['GetItem', 'UpdateItem']],
       [t('webhooks'), ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query']],
       // Manual retry and recover read a delivery and reset it before re-queueing it.
       [t('deliveries'), ['GetItem', 'UpdateItem']],

@@ -18,7 +18,9 @@ export type PutOutcome = 'created' | 'duplicate-pending' | 'duplicate-done';
 export class DynamoEventStore extends DynamoTable {
 
   async putIfAbsent(event: PublishedEvent): Promise<PutOutcome> {
-    const { id, ...rest } = event;
+    // `data` is kept as its JSON text: DynamoDB's number type cannot hold every JSON number
+    // (beyond 2^53, below 1e-130), and a map cannot hold keys such as `constructor`.
+    const { id, data, ...rest } = event;
     try {
       await this.doc.send(
         new PutCommand({
@@ -26,6 +28,7 @@ export class DynamoEventStore extends DynamoTable {
           Item: {
             ...rest,
             event_id: id,
+            data_json: JSON.stringify(data),
             due_shard: dueShard(`${event.tenant_id}/${id}`, DUE_SHARDS),
             due_at: event.received_at,
             expires_at: this.expiresAt(new Date(event.received_at)),
@@ -114,7 +117,7 @@ function toEvent(item: Record<string, unknown>): PublishedEvent {
     id: item['event_id'] as string,
     event: item['event'] as string,
     timestamp: item['timestamp'] as string,
-    data: item['data'] as Record<string, unknown>,
+    data: JSON.parse(item['data_json'] as string) as Record<string, unknown>,
     received_at: item['received_at'] as string,
   };
 }

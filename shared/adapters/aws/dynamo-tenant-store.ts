@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoTable } from './dynamo-table.ts';
 import { StoreError } from './errors.ts';
 import type { Tenant } from '../../usecases/tenants.ts';
@@ -25,6 +25,42 @@ export class DynamoTenantStore extends DynamoTable {
     } catch (err) {
       if (err instanceof Error && err.name === 'ConditionalCheckFailedException') return false;
       throw new StoreError('could not create tenant', { cause: err });
+    }
+  }
+
+  /** The tenant's webhook counter: a conditional increment, so concurrent creates cannot overshoot. */
+  async reserve(tenantId: string, max: number): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: `TENANT#${tenantId}` },
+          UpdateExpression: 'ADD webhook_count :one',
+          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(webhook_count) OR webhook_count < :max)',
+          ExpressionAttributeValues: { ':one': 1, ':max': max },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof Error && err.name === 'ConditionalCheckFailedException') return false;
+      throw new StoreError('could not reserve a webhook slot', { cause: err });
+    }
+  }
+
+  async release(tenantId: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: `TENANT#${tenantId}` },
+          UpdateExpression: 'ADD webhook_count :minus',
+          ConditionExpression: 'webhook_count > :zero',
+          ExpressionAttributeValues: { ':minus': -1, ':zero': 0 },
+        }),
+      );
+    } catch (err) {
+      if (err instanceof Error && err.name === 'ConditionalCheckFailedException') return;
+      throw new StoreError('could not release a webhook slot', { cause: err });
     }
   }
 

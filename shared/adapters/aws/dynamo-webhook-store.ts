@@ -140,22 +140,6 @@ export class DynamoWebhookStore extends DynamoTable {
     }
   }
 
-  /** How many webhooks a tenant has (a COUNT Query: reads keys only). */
-  async count(tenantId: string): Promise<number> {
-    let total = 0;
-    let startKey: Record<string, unknown> | undefined;
-    try {
-      do {
-        const out = await this.doc.send(new QueryCommand({ ...this.query(tenantId), Select: 'COUNT', ExclusiveStartKey: startKey }));
-        total += out.Count ?? 0;
-        startKey = out.LastEvaluatedKey;
-      } while (startKey);
-    } catch (err) {
-      throw new StoreError('could not count webhooks', { cause: err });
-    }
-    return total;
-  }
-
   /** Every webhook of a tenant, a DynamoDB page at a time (fan-out to thousands of webhooks). */
   async *pages(tenantId: string): AsyncGenerator<Webhook[]> {
     let startKey: Record<string, unknown> | undefined;

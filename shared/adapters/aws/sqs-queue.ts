@@ -8,6 +8,13 @@ export interface OutgoingMessage {
 }
 
 const BATCH = 10;
+
+/**
+ * SQS accepts only some Unicode (no U+FFFE/U+FFFF, no lone surrogates) and stand-ins accept less;
+ * JSON can carry any character as a \u escape, so bodies go out as ASCII.
+ */
+export const asciiOnly = (json: string): string =>
+  json.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 const MAX_DELAY_SECONDS = 900;
 
 /** Sends messages in `SendMessageBatch` calls of 10, the batches in parallel; failed entries are retried once. */
@@ -28,7 +35,7 @@ export class SqsQueue {
   private async sendBatch(chunk: readonly OutgoingMessage[]): Promise<void> {
     let entries: SendMessageBatchRequestEntry[] = chunk.map((m, i) => ({
       Id: String(i),
-      MessageBody: m.body,
+      MessageBody: asciiOnly(m.body),
       ...(m.delaySeconds ? { DelaySeconds: Math.min(MAX_DELAY_SECONDS, Math.ceil(m.delaySeconds)) } : {}),
     }));
     for (let round = 0; round < 2 && entries.length > 0; round++) {

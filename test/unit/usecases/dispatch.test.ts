@@ -109,9 +109,9 @@ function setup(http: ScriptedHttp, opts: Options = {}) {
 }
 
 const message = (overrides: Partial<DeliveryMessage> = {}): DeliveryMessage => ({
-  delivery_id: 'dlv_1',
+  delivery_id: 'dlv_00000000000000000000000001',
   tenant_id: TENANT,
-  webhook_id: 'wh_1',
+  webhook_id: 'wh_00000000000000000000000001',
   event_id: 'evt_1',
   attempt: 1,
   trigger: 'scheduled',
@@ -131,8 +131,8 @@ describe('DispatchDelivery: success', () => {
     const a = h.attempts[0]!;
     expect(a).toMatchObject({
       tenant_id: TENANT,
-      webhook_id: 'wh_1',
-      delivery_id: 'dlv_1',
+      webhook_id: 'wh_00000000000000000000000001',
+      delivery_id: 'dlv_00000000000000000000000001',
       event_id: 'evt_1',
       event: 'scan.completed',
       attempt: 1,
@@ -146,14 +146,14 @@ describe('DispatchDelivery: success', () => {
     expect(a.error).toBeUndefined();
     expect(a.next_attempt_at).toBeUndefined();
 
-    const d = h.store.peek('dlv_1')!;
+    const d = h.store.peek('dlv_00000000000000000000000001')!;
     expect(d.state).toBe('succeeded');
     expect(d.attempts_started).toBe(1);
     expect(d.attempts_completed).toBe(1);
     expect(d.history).toEqual([{ attempt: 1, status_code: 204, attempted_at: T0.toISOString() }]);
 
     expect(h.health.succeededCalls).toHaveLength(1);
-    expect(h.health.succeededCalls[0]!.id).toBe('wh_1');
+    expect(h.health.succeededCalls[0]!.id).toBe('wh_00000000000000000000000001');
     expect(h.health.exhaustedCalls).toHaveLength(0);
     expect(h.health.goneCalls).toHaveLength(0);
     expect(h.scheduled).toHaveLength(0);
@@ -182,7 +182,7 @@ describe('DispatchDelivery: the retry ladder', () => {
     expect(h.attempts[0]).toMatchObject({ attempt: 1, success: false, status_code: 500, next_attempt_at: next.toISOString() });
     expect(h.attempts[0]!.error).toContain('500');
 
-    const d = h.store.peek('dlv_1')!;
+    const d = h.store.peek('dlv_00000000000000000000000001')!;
     expect(d.state).toBe('pending');
     expect(d.attempts_completed).toBe(1);
     expect(d.next_attempt_at).toBe(next.toISOString());
@@ -222,14 +222,14 @@ describe('DispatchDelivery: the retry ladder', () => {
       [2, null, true],
       [3, 503, false],
     ]);
-    const d = h.store.peek('dlv_1')!;
+    const d = h.store.peek('dlv_00000000000000000000000001')!;
     expect(d.state).toBe('failed');
     expect(d.attempts_completed).toBe(3);
     expect(d.next_attempt_at).toBeUndefined();
 
     expect(h.health.exhaustedCalls).toHaveLength(1);
     const call = h.health.exhaustedCalls[0]!;
-    expect(call.webhook.id).toBe('wh_1');
+    expect(call.webhook.id).toBe('wh_00000000000000000000000001');
     expect(call.event.id).toBe('evt_1');
     expect(call.attempts.map((a) => [a.attempt, a.status_code, a.attempted_at])).toEqual([
       [1, 500, T0.toISOString()],
@@ -260,8 +260,8 @@ describe('DispatchDelivery: the retry ladder', () => {
     const next = h.scheduled.shift()!;
     h.clock.set(next.at);
     expect(await h.dispatch.execute(next.message)).toEqual({ kind: 'succeeded', statusCode: 200 });
-    expect(h.store.peek('dlv_1')!.state).toBe('succeeded');
-    expect(h.store.peek('dlv_1')!.history).toHaveLength(2);
+    expect(h.store.peek('dlv_00000000000000000000000001')!.state).toBe('succeeded');
+    expect(h.store.peek('dlv_00000000000000000000000001')!.history).toHaveLength(2);
     expect(h.health.succeededCalls).toHaveLength(1);
     expect(h.health.exhaustedCalls).toHaveLength(0);
   });
@@ -289,7 +289,7 @@ describe('DispatchDelivery: what the receiver says', () => {
     expect(h.scheduled).toHaveLength(0);
     expect(h.attempts[0]).toMatchObject({ success: false, status_code: 410 });
     expect(h.attempts[0]!.next_attempt_at).toBeUndefined();
-    expect(h.store.peek('dlv_1')!.state).toBe('failed');
+    expect(h.store.peek('dlv_00000000000000000000000001')!.state).toBe('failed');
     expect(h.health.goneCalls).toHaveLength(1);
     expect(h.health.goneCalls[0]!.attempts).toEqual([
       { attempt: 1, status_code: 410, attempted_at: T0.toISOString(), error: expect.stringContaining('410') },
@@ -304,7 +304,7 @@ describe('DispatchDelivery: what the receiver says', () => {
     expect(result.kind).toBe('retrying');
     expect(h.scheduled).toEqual([{ message: message({ attempt: 2 }), at: plus(100_000) }]);
     expect(h.attempts[0]!.next_attempt_at).toBe(plus(100_000).toISOString());
-    expect(h.store.peek('dlv_1')!.next_attempt_at).toBe(plus(100_000).toISOString());
+    expect(h.store.peek('dlv_00000000000000000000000001')!.next_attempt_at).toBe(plus(100_000).toISOString());
   });
 
   it('503 with a Retry-After shorter than the rung keeps the rung', async () => {
@@ -346,7 +346,7 @@ describe('DispatchDelivery: manual attempts', () => {
     expect(h.scheduled).toHaveLength(0);
     expect(h.attempts[0]).toMatchObject({ attempt: 4, trigger: 'manual', success: false });
     expect(h.attempts[0]!.next_attempt_at).toBeUndefined();
-    expect(h.store.peek('dlv_1')!.state).toBe('failed');
+    expect(h.store.peek('dlv_00000000000000000000000001')!.state).toBe('failed');
     expect(h.health.exhaustedCalls).toHaveLength(0);
     expect(h.health.goneCalls).toHaveLength(0);
   });
@@ -401,7 +401,7 @@ describe('DispatchDelivery: claims', () => {
 
   it('a delivery that does not exist is skipped', async () => {
     const h = setup(new ScriptedHttp(ok()));
-    expect((await h.dispatch.execute(message({ delivery_id: 'dlv_unknown' }))).kind).toBe('skipped');
+    expect((await h.dispatch.execute(message({ delivery_id: 'dlv_0000000000000000000UNKNOWN' }))).kind).toBe('skipped');
     expect(h.http.requests).toHaveLength(0);
   });
 
@@ -450,7 +450,7 @@ describe('DispatchDelivery: webhooks that no longer receive', () => {
     expect(h.attempts).toHaveLength(0);
     expect(h.scheduled).toHaveLength(0);
     expect(h.health.total).toBe(0);
-    const d = h.store.peek('dlv_1')!;
+    const d = h.store.peek('dlv_00000000000000000000000001')!;
     expect(d.state).toBe('cancelled');
     expect(d.cancel_reason).toBe(reason);
   });
@@ -472,7 +472,7 @@ describe('DispatchDelivery: timing', () => {
     expect(h.scheduled).toEqual([{ message: m, at: new Date(notBefore) }]);
     expect(h.http.requests).toHaveLength(0);
     expect(h.store.calls).toHaveLength(0);
-    expect(h.store.peek('dlv_1')!.attempts_started).toBe(0);
+    expect(h.store.peek('dlv_00000000000000000000000001')!.attempts_started).toBe(0);
   });
 
   it('a message whose not_before has come is attempted', async () => {
@@ -483,7 +483,7 @@ describe('DispatchDelivery: timing', () => {
 
   it('a webhook with every slot busy waits a second without claiming', async () => {
     const slots = new WebhookSlots(1);
-    slots.tryAcquire('wh_1');
+    slots.tryAcquire('wh_00000000000000000000000001');
     const h = setup(new ScriptedHttp(ok()), { slots });
     const result = await h.dispatch.execute(message());
     expect(result.kind).toBe('skipped');
@@ -496,15 +496,15 @@ describe('DispatchDelivery: timing', () => {
     const slots = new WebhookSlots(1);
     const h = setup(new ScriptedHttp(ok()), { slots });
     await h.dispatch.execute(message());
-    expect(slots.tryAcquire('wh_1')).toBe(true);
-    slots.release('wh_1');
+    expect(slots.tryAcquire('wh_00000000000000000000000001')).toBe(true);
+    slots.release('wh_00000000000000000000000001');
 
     const broken = setup(new ScriptedHttp(ok()), { slots });
     broken.store.claim = async () => {
       throw new Error('store down');
     };
     await expect(broken.dispatch.execute(message())).rejects.toThrow('store down');
-    expect(slots.tryAcquire('wh_1')).toBe(true);
+    expect(slots.tryAcquire('wh_00000000000000000000000001')).toBe(true);
   });
 });
 

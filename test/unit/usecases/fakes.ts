@@ -30,7 +30,7 @@ export const TENANT = 'ten_A';
 export function webhook(overrides: Partial<Webhook> = {}): Webhook {
   return {
     tenant_id: TENANT,
-    id: 'wh_1',
+    id: 'wh_00000000000000000000000001',
     url: 'https://receiver.example.com/hooks',
     events: ['*'],
     active: true,
@@ -61,9 +61,9 @@ export function event(overrides: Partial<PublishedEvent> = {}): PublishedEvent {
 
 export function delivery(overrides: Partial<Delivery> = {}): Delivery {
   return {
-    delivery_id: 'dlv_1',
+    delivery_id: 'dlv_00000000000000000000000001',
     tenant_id: TENANT,
-    webhook_id: 'wh_1',
+    webhook_id: 'wh_00000000000000000000000001',
     event_id: 'evt_1',
     event_type: 'scan.completed',
     state: 'pending',

@@ -68,18 +68,18 @@ function setup(pages: Webhook[][]) {
 const e = event({ id: 'evt_1', event: 'alert.created', data: { severity: 'high', cvss: 9.1 } });
 
 const hooks = {
-  all: webhook({ id: 'wh_all', events: ['*'] }),
-  prefix: webhook({ id: 'wh_prefix', events: ['alert.*'] }),
-  exact: webhook({ id: 'wh_exact', events: ['scan.completed', 'alert.created'] }),
-  failing: webhook({ id: 'wh_failing', events: ['*'], status: 'failing' }),
-  filtered: webhook({ id: 'wh_filtered', events: ['*'], filter: { 'data.severity': { in: ['high', 'critical'] }, 'data.cvss': { gte: 7 } } }),
-  inactive: webhook({ id: 'wh_inactive', events: ['*'], active: false }),
-  disabled: webhook({ id: 'wh_disabled', events: ['*'], status: 'disabled' }),
+  all: webhook({ id: 'wh_00000000000000000000000ALL', events: ['*'] }),
+  prefix: webhook({ id: 'wh_00000000000000000000PREFIX', events: ['alert.*'] }),
+  exact: webhook({ id: 'wh_000000000000000000000EXACT', events: ['scan.completed', 'alert.created'] }),
+  failing: webhook({ id: 'wh_0000000000000000000FAILING', events: ['*'], status: 'failing' }),
+  filtered: webhook({ id: 'wh_000000000000000000FILTERED', events: ['*'], filter: { 'data.severity': { in: ['high', 'critical'] }, 'data.cvss': { gte: 7 } } }),
+  inactive: webhook({ id: 'wh_000000000000000000INACTIVE', events: ['*'], active: false }),
+  disabled: webhook({ id: 'wh_000000000000000000DISABLED', events: ['*'], status: 'disabled' }),
   otherType: webhook({ id: 'wh_other_type', events: ['scan.completed'] }),
-  alertsPrefix: webhook({ id: 'wh_alerts', events: ['alerts.*'] }),
+  alertsPrefix: webhook({ id: 'wh_00000000000000000000ALERTS', events: ['alerts.*'] }),
   filterMiss: webhook({ id: 'wh_filter_miss', events: ['*'], filter: { 'data.severity': 'low' } }),
 };
-const matching = ['wh_all', 'wh_prefix', 'wh_exact', 'wh_failing', 'wh_filtered'];
+const matching = ['wh_00000000000000000000000ALL', 'wh_00000000000000000000PREFIX', 'wh_000000000000000000000EXACT', 'wh_0000000000000000000FAILING', 'wh_000000000000000000FILTERED'];
 
 describe('recipients', () => {
   it('only receiving webhooks that subscribe to the type and pass the filter', () => {
@@ -122,9 +122,9 @@ describe('FanOutEvent', () => {
     const idsB = b.f.queued.flat().map((m) => m.delivery_id);
     expect(idsA).toEqual(idsB);
     expect(new Set(idsA).size).toBe(2);
-    expect(idsA[0]).toBe(deliveryIdFor(TENANT, 'evt_1', 'wh_all'));
-    expect(deliveryIdFor(TENANT, 'evt_1', 'wh_all')).not.toBe(deliveryIdFor(TENANT, 'evt_2', 'wh_all'));
-    expect(deliveryIdFor(TENANT, 'evt_1', 'wh_all')).not.toBe(deliveryIdFor('ten_B', 'evt_1', 'wh_all'));
+    expect(idsA[0]).toBe(deliveryIdFor(TENANT, 'evt_1', 'wh_00000000000000000000000ALL'));
+    expect(deliveryIdFor(TENANT, 'evt_1', 'wh_00000000000000000000000ALL')).not.toBe(deliveryIdFor(TENANT, 'evt_2', 'wh_00000000000000000000000ALL'));
+    expect(deliveryIdFor(TENANT, 'evt_1', 'wh_00000000000000000000000ALL')).not.toBe(deliveryIdFor('ten_B', 'evt_1', 'wh_00000000000000000000000ALL'));
   });
 
   it('first run writes unconditionally; a second run writes if absent and queues only what is new', async () => {
@@ -137,7 +137,7 @@ describe('FanOutEvent', () => {
     expect(await fanOut.execute(e)).toBe(1);
     expect(f.createCalls.map((c) => c.ifAbsent)).toEqual([false, true]);
     expect(f.createCalls[1]!.deliveries).toHaveLength(3);
-    expect(f.queued[1]!.map((m) => m.webhook_id)).toEqual(['wh_exact']);
+    expect(f.queued[1]!.map((m) => m.webhook_id)).toEqual(['wh_000000000000000000000EXACT']);
     expect(f.queued.flat()).toHaveLength(3);
 
     // A third run finds everything: nothing queued.

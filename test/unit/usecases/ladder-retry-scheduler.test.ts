@@ -10,9 +10,9 @@ class RecordingTimer {
 }
 
 const message: DeliveryMessage = {
-  delivery_id: 'dlv_1',
+  delivery_id: 'dlv_00000000000000000000000001',
   tenant_id: TENANT,
-  webhook_id: 'wh_1',
+  webhook_id: 'wh_00000000000000000000000001',
   event_id: 'evt_1',
   attempt: 2,
   trigger: 'scheduled',

@@ -64,7 +64,7 @@ function setup() {
 const dueDelivery = (id: string, dueAt: string, attemptsCompleted: number): DueDeliveryRef => ({
   delivery_id: id,
   tenant_id: TENANT,
-  webhook_id: 'wh_1',
+  webhook_id: 'wh_00000000000000000000000001',
   event_id: 'evt_1',
   due_at: dueAt,
   attempts_completed: attemptsCompleted,
@@ -76,8 +76,8 @@ describe('Reconcile', () => {
     const e = event({ id: 'evt_lost' });
     h.events.stored.set(`${TENANT}/evt_lost`, e);
     h.events.add({ tenant_id: TENANT, id: 'evt_lost', due_at: iso(-10 * MIN) });
-    h.deliveries.add(dueDelivery('dlv_new', iso(-10 * MIN), 0));
-    h.deliveries.add(dueDelivery('dlv_mid', iso(-10 * MIN), 2));
+    h.deliveries.add(dueDelivery('dlv_00000000000000000000000NEW', iso(-10 * MIN), 0));
+    h.deliveries.add(dueDelivery('dlv_00000000000000000000000MID', iso(-10 * MIN), 2));
 
     const out = await h.reconcile.execute(5 * MIN);
 
@@ -85,8 +85,8 @@ describe('Reconcile', () => {
     expect(h.eventBatches).toEqual([[e]]);
     expect(h.deliveryBatches).toHaveLength(1);
     expect(h.deliveryBatches[0]).toEqual([
-      { delivery_id: 'dlv_new', tenant_id: TENANT, webhook_id: 'wh_1', event_id: 'evt_1', attempt: 1, trigger: 'scheduled' },
-      { delivery_id: 'dlv_mid', tenant_id: TENANT, webhook_id: 'wh_1', event_id: 'evt_1', attempt: 3, trigger: 'scheduled' },
+      { delivery_id: 'dlv_00000000000000000000000NEW', tenant_id: TENANT, webhook_id: 'wh_00000000000000000000000001', event_id: 'evt_1', attempt: 1, trigger: 'scheduled' },
+      { delivery_id: 'dlv_00000000000000000000000MID', tenant_id: TENANT, webhook_id: 'wh_00000000000000000000000001', event_id: 'evt_1', attempt: 3, trigger: 'scheduled' },
     ]);
     // Overdue items carry no not_before: they go now.
     for (const m of h.deliveryBatches[0]!) expect(m.not_before).toBeUndefined();
@@ -94,21 +94,21 @@ describe('Reconcile', () => {
 
   it('pushes each deadline forward by max(grace, 1 min) from now before queueing', async () => {
     const h = setup();
-    h.deliveries.add(dueDelivery('dlv_a', iso(-10 * MIN), 0));
+    h.deliveries.add(dueDelivery('dlv_0000000000000000000000000A', iso(-10 * MIN), 0));
     await h.reconcile.execute(5 * MIN);
-    expect(h.deliveries.postponed).toEqual([{ key: 'dlv_a', until: new Date(T0.getTime() + 5 * MIN) }]);
+    expect(h.deliveries.postponed).toEqual([{ key: 'dlv_0000000000000000000000000A', until: new Date(T0.getTime() + 5 * MIN) }]);
 
     const h2 = setup();
-    h2.deliveries.add(dueDelivery('dlv_a', iso(-10 * MIN), 0));
+    h2.deliveries.add(dueDelivery('dlv_0000000000000000000000000A', iso(-10 * MIN), 0));
     await h2.reconcile.execute(1000);
-    expect(h2.deliveries.postponed).toEqual([{ key: 'dlv_a', until: new Date(T0.getTime() + MIN) }]);
+    expect(h2.deliveries.postponed).toEqual([{ key: 'dlv_0000000000000000000000000A', until: new Date(T0.getTime() + MIN) }]);
   });
 
   it('items not yet overdue by the grace are left alone', async () => {
     const h = setup();
     h.events.stored.set(`${TENANT}/evt_1`, event());
     h.events.add({ tenant_id: TENANT, id: 'evt_1', due_at: iso(-2 * MIN) });
-    h.deliveries.add(dueDelivery('dlv_recent', iso(-2 * MIN), 1));
+    h.deliveries.add(dueDelivery('dlv_00000000000000000000RECENT', iso(-2 * MIN), 1));
     expect(await h.reconcile.execute(5 * MIN)).toEqual({ events: 0, deliveries: 0 });
     expect(h.eventBatches).toHaveLength(0);
     expect(h.deliveryBatches).toHaveLength(0);
@@ -119,7 +119,7 @@ describe('Reconcile', () => {
     const h = setup();
     h.events.stored.set(`${TENANT}/evt_1`, event());
     h.events.add({ tenant_id: TENANT, id: 'evt_1', due_at: iso(-10 * MIN) });
-    h.deliveries.add(dueDelivery('dlv_a', iso(-10 * MIN), 1));
+    h.deliveries.add(dueDelivery('dlv_0000000000000000000000000A', iso(-10 * MIN), 1));
 
     // Two reconcilers that read the index at the same time.
     const [a, b] = await Promise.all([h.reconcile.execute(5 * MIN), h.reconcile.execute(5 * MIN)]);
@@ -133,7 +133,7 @@ describe('Reconcile', () => {
 
   it('queues nothing again on a later run within the recheck period', async () => {
     const h = setup();
-    h.deliveries.add(dueDelivery('dlv_a', iso(-10 * MIN), 1));
+    h.deliveries.add(dueDelivery('dlv_0000000000000000000000000A', iso(-10 * MIN), 1));
     await h.reconcile.execute(5 * MIN);
     h.clock.advance(MIN);
     expect(await h.reconcile.execute(5 * MIN)).toEqual({ events: 0, deliveries: 0 });
@@ -142,7 +142,7 @@ describe('Reconcile', () => {
 
   it('a postpone refused by the store (the item moved on) is not queued', async () => {
     const h = setup();
-    h.deliveries.add(dueDelivery('dlv_a', iso(-10 * MIN), 1));
+    h.deliveries.add(dueDelivery('dlv_0000000000000000000000000A', iso(-10 * MIN), 1));
     h.deliveries.postpone = async () => false;
     expect(await h.reconcile.execute(5 * MIN)).toEqual({ events: 0, deliveries: 0 });
     expect(h.deliveryBatches).toHaveLength(0);
@@ -157,27 +157,27 @@ describe('Reconcile', () => {
 
   it('lookahead: deliveries due soon are queued with not_before = their due time', async () => {
     const h = setup();
-    h.deliveries.add(dueDelivery('dlv_soon', iso(4 * MIN), 2));
-    h.deliveries.add(dueDelivery('dlv_late', iso(30 * MIN), 1));
-    h.deliveries.add(dueDelivery('dlv_over', iso(-1 * MIN), 0));
+    h.deliveries.add(dueDelivery('dlv_0000000000000000000000SOON', iso(4 * MIN), 2));
+    h.deliveries.add(dueDelivery('dlv_0000000000000000000000LATE', iso(30 * MIN), 1));
+    h.deliveries.add(dueDelivery('dlv_0000000000000000000000OVER', iso(-1 * MIN), 0));
 
     const out = await h.reconcile.execute(0, 10 * MIN);
 
     expect(out.deliveries).toBe(2);
     const byId = new Map(h.deliveryBatches.flat().map((m) => [m.delivery_id, m]));
-    expect(byId.get('dlv_soon')).toEqual({
-      delivery_id: 'dlv_soon',
+    expect(byId.get('dlv_0000000000000000000000SOON')).toEqual({
+      delivery_id: 'dlv_0000000000000000000000SOON',
       tenant_id: TENANT,
-      webhook_id: 'wh_1',
+      webhook_id: 'wh_00000000000000000000000001',
       event_id: 'evt_1',
       attempt: 3,
       trigger: 'scheduled',
       not_before: iso(4 * MIN),
     });
-    expect(byId.get('dlv_over')!.not_before).toBeUndefined();
-    expect(byId.has('dlv_late')).toBe(false);
+    expect(byId.get('dlv_0000000000000000000000OVER')!.not_before).toBeUndefined();
+    expect(byId.has('dlv_0000000000000000000000LATE')).toBe(false);
     // A future item's next check counts from its due time.
-    expect(h.deliveries.postponed.find((p) => p.key === 'dlv_soon')!.until).toEqual(new Date(T0.getTime() + 5 * MIN));
+    expect(h.deliveries.postponed.find((p) => p.key === 'dlv_0000000000000000000000SOON')!.until).toEqual(new Date(T0.getTime() + 5 * MIN));
   });
 
   it('nothing due: nothing queued, zero counts', async () => {
@@ -189,7 +189,7 @@ describe('Reconcile', () => {
 
   it('a queue failure surfaces (the postponed items come back after the recheck)', async () => {
     const h = setup();
-    h.deliveries.add(dueDelivery('dlv_a', iso(-10 * MIN), 0));
+    h.deliveries.add(dueDelivery('dlv_0000000000000000000000000A', iso(-10 * MIN), 0));
     const reconcile = new Reconcile({
       events: h.events,
       deliveries: h.deliveries,
