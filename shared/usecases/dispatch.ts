@@ -139,6 +139,21 @@ export class DispatchDelivery {
   }
 
   private async prepare(message: DeliveryMessage): Promise<Prepared> {
+    // Read first, claim last: a store or secret-store fault throws before the claim, so the
+    // redelivered message can still claim the attempt instead of waiting for it to go stale.
+    const [webhook, event] = await Promise.all([
+      this.deps.webhooks.get(message.tenant_id, message.webhook_id),
+      this.deps.events.get(message.tenant_id, message.event_id),
+    ]);
+    const cancelReason = !webhook
+      ? 'webhook deleted'
+      : !isReceiving(webhook)
+        ? webhook.active ? 'webhook disabled' : 'webhook inactive'
+        : !event
+          ? 'event no longer stored'
+          : undefined;
+    const credentials = webhook && cancelReason === undefined ? await this.deps.credentials.get(webhook) : undefined;
+
     const now = this.deps.clock();
     // A claimed attempt whose dispatcher died may be claimed again once it cannot still be running.
     const staleBefore = new Date(
@@ -146,14 +161,9 @@ export class DispatchDelivery {
     );
     const delivery = await this.deps.deliveries.claim(message.delivery_id, message.attempt, now, staleBefore);
     if (!delivery) return { kind: 'skip', reason: 'attempt already made or delivery finished' };
-    const [webhook, event] = await Promise.all([
-      this.deps.webhooks.get(message.tenant_id, message.webhook_id),
-      this.deps.events.get(message.tenant_id, message.event_id),
-    ]);
-    if (!webhook) return { kind: 'cancel', delivery, reason: 'webhook deleted' };
-    if (!isReceiving(webhook)) return { kind: 'cancel', delivery, reason: webhook.active ? 'webhook disabled' : 'webhook inactive' };
-    if (!event) return { kind: 'cancel', delivery, reason: 'event no longer stored' };
-    const credentials = await this.deps.credentials.get(webhook);
+    if (cancelReason !== undefined || !webhook || !event || !credentials) {
+      return { kind: 'cancel', delivery, reason: cancelReason ?? 'webhook deleted' };
+    }
     return { kind: 'ready', delivery, webhook, event, credentials, startedAt: now };
   }
 
