@@ -16,7 +16,13 @@ export function createHandler(overrides: Overrides = {}) {
     clock: w.clock,
   });
   const graceSeconds = Number((overrides.env ?? process.env)[RECONCILE_GRACE_ENV] ?? 300);
-  return async (event?: { graceSeconds?: number; lookaheadMs?: number }) => {
+  return async (event?: { graceSeconds?: number; lookaheadMs?: number; fullScan?: boolean }) => {
+    if (event?.fullScan) {
+      // One machine, at start-up: the queues were in memory and a kill can tear the stand-in's
+      // index, so read the tables themselves. (Never on AWS: the index is the source there.)
+      const [events, deliveries] = await Promise.all([w.events.scanUnfinished(), w.deliveries.scanPending()]);
+      return reconcile.requeue(events, deliveries);
+    }
     const counts = { events: 0, deliveries: 0 };
     const seen = new Set<string>();
     // Each pass takes a page per shard; repeat until a pass finds nothing it has not queued yet.

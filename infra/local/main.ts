@@ -35,7 +35,6 @@ const BOOTSTRAP_TENANT = 'default';
 /** How late work must be, while running, before the reconciler re-queues it. */
 const RECONCILE_GRACE_MS = 60_000;
 const RECONCILE_EVERY_MS = 15_000;
-const ONE_YEAR_MS = 365 * 86_400_000;
 
 async function main(): Promise<void> {
   const startedAt = new Date();
@@ -110,7 +109,7 @@ async function main(): Promise<void> {
 
   // Queues live in memory: after a restart, everything not finished is queued again from DynamoDB.
   const reconcile = reconciler(overrides);
-  const recovered = await reconcile({ graceSeconds: 0, lookaheadMs: ONE_YEAR_MS });
+  const recovered = await reconcile({ fullScan: true });
   pollers.forEach((p) => p.start());
   let reconciling = Promise.resolve();
   const reconcileTimer = setInterval(() => {

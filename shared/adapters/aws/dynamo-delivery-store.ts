@@ -10,7 +10,7 @@ import type { AttemptSummary, Delivery } from '../../domain/deliveries.ts';
 import { dueShard } from '../../domain/ids.ts';
 import { DUE_SHARDS } from './tables.ts';
 import { isConditionalCheckFailed, StoreError } from './errors.ts';
-import { postponeDue, queryDue } from './dynamo-event-store.ts';
+import { postponeDue, queryDue, scanAll } from './dynamo-event-store.ts';
 import type { Completion } from '../../usecases/dispatch.ts';
 import type { NewDelivery } from '../../usecases/fan-out.ts';
 import type { DueDeliveryRef } from '../../usecases/reconcile.ts';
@@ -166,18 +166,25 @@ export class DynamoDeliveryStore extends DynamoTable {
   }
 
   async listDue(before: Date, limitPerShard: number): Promise<DueDeliveryRef[]> {
-    return queryDue(this.doc, this.table, before, limitPerShard, (item) => ({
-      delivery_id: item['delivery_id'] as string,
-      tenant_id: item['tenant_id'] as string,
-      webhook_id: item['webhook_id'] as string,
-      event_id: item['event_id'] as string,
-      due_at: item['due_at'] as string,
-      attempts_completed: Number(item['attempts_completed'] ?? 0),
-    }));
+    return queryDue(this.doc, this.table, before, limitPerShard, dueRef);
   }
 
   async postpone(due: DueDeliveryRef, until: Date): Promise<boolean> {
-    return postponeDue(this.doc, this.table, { delivery_id: due.delivery_id }, due.due_at, until);
+    return postponeDue(this.doc, this.table, { delivery_id: due.delivery_id }, due.due_at, until, dueShard(due.delivery_id, DUE_SHARDS));
+  }
+
+  async refreshDue(ref: DueDeliveryRef): Promise<DueDeliveryRef | undefined> {
+    try {
+      const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { delivery_id: ref.delivery_id }, ConsistentRead: true }));
+      return out.Item?.['state'] === 'pending' ? dueRef(out.Item) : undefined;
+    } catch (err) {
+      throw new StoreError('could not read delivery', { cause: err });
+    }
+  }
+
+  /** Every pending delivery, read from the table itself (see DynamoEventStore.scanUnfinished). */
+  async scanPending(): Promise<DueDeliveryRef[]> {
+    return scanAll(this.doc, this.table, '#state = :pending', { ':pending': 'pending' }, dueRef, { '#state': 'state' });
   }
 
   private item(d: NewDelivery, now: Date) {
@@ -222,4 +229,17 @@ export class DynamoDeliveryStore extends DynamoTable {
       }),
     );
   }
+}
+
+function dueRef(item: Record<string, unknown>): DueDeliveryRef {
+  const next = item['next_attempt_at'] as string | undefined;
+  return {
+    delivery_id: item['delivery_id'] as string,
+    tenant_id: item['tenant_id'] as string,
+    webhook_id: item['webhook_id'] as string,
+    event_id: item['event_id'] as string,
+    due_at: (item['due_at'] as string | undefined) ?? '',
+    attempts_completed: Number(item['attempts_completed'] ?? 0),
+    ...(next ? { next_attempt_at: next } : {}),
+  };
 }

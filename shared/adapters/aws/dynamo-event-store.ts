@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoTable } from './dynamo-table.ts';
 import type { PublishedEvent } from '../../domain/events.ts';
 import { dueShard } from '../../domain/ids.ts';
@@ -96,7 +96,25 @@ export class DynamoEventStore extends DynamoTable {
 
   /** Moves a due event's deadline, unless someone else moved or finished it first. */
   async postpone(ref: DueEventRef, until: Date): Promise<boolean> {
-    return postponeDue(this.doc, this.table, { tenant_id: ref.tenant_id, event_id: ref.id }, ref.due_at, until);
+    return postponeDue(this.doc, this.table, { tenant_id: ref.tenant_id, event_id: ref.id }, ref.due_at, until, dueShard(`${ref.tenant_id}/${ref.id}`, DUE_SHARDS));
+  }
+
+  async refreshDue(ref: DueEventRef): Promise<DueEventRef | undefined> {
+    const item = await this.getItem(ref.tenant_id, ref.id, true);
+    if (!item || item['fanned_out_at'] !== undefined) return undefined;
+    return { tenant_id: ref.tenant_id, id: ref.id, due_at: (item['due_at'] as string | undefined) ?? '' };
+  }
+
+  /**
+   * Every event whose fan-out has not finished, read from the table itself (a Scan). Only for
+   * the one-machine runtime's start-up, where the stand-in's index may have been torn by a kill.
+   */
+  async scanUnfinished(): Promise<DueEventRef[]> {
+    return scanAll(this.doc, this.table, 'attribute_not_exists(fanned_out_at)', {}, (item) => ({
+      tenant_id: item['tenant_id'] as string,
+      id: item['event_id'] as string,
+      due_at: (item['due_at'] as string | undefined) ?? '',
+    }));
   }
 
   private async getItem(tenantId: string, eventId: string, consistent: boolean) {
@@ -120,6 +138,37 @@ function toEvent(item: Record<string, unknown>): PublishedEvent {
     data: JSON.parse(item['data_json'] as string) as Record<string, unknown>,
     received_at: item['received_at'] as string,
   };
+}
+
+/** A whole-table Scan with a filter (start-up recovery on one machine only: never a request path). */
+export async function scanAll<T>(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  filter: string,
+  values: Record<string, unknown>,
+  map: (item: Record<string, unknown>) => T,
+  names?: Record<string, string>,
+): Promise<T[]> {
+  const out: T[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  try {
+    do {
+      const page = await doc.send(
+        new ScanCommand({
+          TableName: table,
+          FilterExpression: filter,
+          ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
+          ...(names ? { ExpressionAttributeNames: names } : {}),
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      out.push(...(page.Items ?? []).map(map));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  } catch (err) {
+    throw new StoreError('could not scan for unfinished work', { cause: err });
+  }
+  return out;
 }
 
 /** Reads every shard of the sparse `due` index up to `before`, oldest first. */
@@ -151,21 +200,31 @@ export async function queryDue<T>(
   }
 }
 
+/**
+ * Sets a due item's deadline if it is still `expectedDueAt` ('' = the item lost its deadline, a
+ * torn local write: then the index entry is restored too).
+ */
 export async function postponeDue(
   doc: DynamoDBDocumentClient,
   table: string,
   key: Record<string, string>,
   expectedDueAt: string,
   until: Date,
+  shard: string,
 ): Promise<boolean> {
   try {
     await doc.send(
       new UpdateCommand({
         TableName: table,
         Key: key,
-        UpdateExpression: 'SET due_at = :until',
-        ConditionExpression: 'due_at = :expected',
-        ExpressionAttributeValues: { ':until': until.toISOString(), ':expected': expectedDueAt },
+        UpdateExpression: 'SET due_at = :until, due_shard = :shard',
+        ConditionExpression: expectedDueAt === '' ? 'attribute_exists(#pk) AND attribute_not_exists(due_at)' : 'due_at = :expected',
+        ...(expectedDueAt === '' ? { ExpressionAttributeNames: { '#pk': Object.keys(key)[0]! } } : {}),
+        ExpressionAttributeValues: {
+          ':until': until.toISOString(),
+          ':shard': shard,
+          ...(expectedDueAt === '' ? {} : { ':expected': expectedDueAt }),
+        },
       }),
     );
     return true;

@@ -30,6 +30,12 @@ class DueIndex<T extends { due_at: string }> {
     this.postponed.push({ key, until });
     return true;
   }
+  /** The item's own state; a test can make the index disagree with it through `items` vs `truth`. */
+  readonly truth = new Map<string, T>();
+  async refreshDue(ref: T): Promise<T | undefined> {
+    await Promise.resolve();
+    return this.truth.get(this.keyOf(ref)) ?? this.items.get(this.keyOf(ref));
+  }
 }
 
 class DueEventsFake extends DueIndex<DueEventRef> {
@@ -155,9 +161,9 @@ describe('Reconcile', () => {
     expect(h.eventBatches).toHaveLength(0);
   });
 
-  it('lookahead: deliveries due soon are queued with not_before = their due time', async () => {
+  it('lookahead: deliveries due soon are queued with not_before = the ladder\'s next attempt time', async () => {
     const h = setup();
-    h.deliveries.add(dueDelivery('dlv_0000000000000000000000SOON', iso(4 * MIN), 2));
+    h.deliveries.add({ ...dueDelivery('dlv_0000000000000000000000SOON', iso(4 * MIN), 2), next_attempt_at: iso(4 * MIN) });
     h.deliveries.add(dueDelivery('dlv_0000000000000000000000LATE', iso(30 * MIN), 1));
     h.deliveries.add(dueDelivery('dlv_0000000000000000000000OVER', iso(-1 * MIN), 0));
 
@@ -178,6 +184,35 @@ describe('Reconcile', () => {
     expect(byId.has('dlv_0000000000000000000000LATE')).toBe(false);
     // A future item's next check counts from its due time.
     expect(h.deliveries.postponed.find((p) => p.key === 'dlv_0000000000000000000000SOON')!.until).toEqual(new Date(T0.getTime() + 5 * MIN));
+  });
+
+  it('an index row that disagrees with its item (lagging or torn by a kill) is settled by re-reading the item', async () => {
+    const h = setup();
+    const stale = dueDelivery('dlv_0000000000000000000000STAL', iso(-10 * MIN), 0);
+    h.deliveries.add(stale);
+    // The item itself says attempt 1 is done and attempt 2 was due a minute ago.
+    h.deliveries.truth.set(stale.delivery_id, { ...stale, due_at: iso(-1 * MIN), attempts_completed: 1 });
+    h.deliveries.items.set(stale.delivery_id, { ...stale, due_at: iso(-1 * MIN), attempts_completed: 1 });
+    const index = h.deliveries.listDue.bind(h.deliveries);
+    h.deliveries.listDue = async (before, limit) => (await index(before, limit)).map((d) => ({ ...d, due_at: iso(-10 * MIN), attempts_completed: 0 }));
+
+    const out = await h.reconcile.execute(0);
+
+    expect(out.deliveries).toBe(1);
+    expect(h.deliveryBatches.flat()).toEqual([expect.objectContaining({ delivery_id: stale.delivery_id, attempt: 2 })]);
+  });
+
+  it('an item re-read as already pushed forward by another reconciler is not queued again', async () => {
+    const h = setup();
+    const d = dueDelivery('dlv_0000000000000000000000RACE', iso(-5 * MIN), 0);
+    h.deliveries.add(d);
+    h.deliveries.items.set(d.delivery_id, { ...d, due_at: iso(5 * MIN) }); // the other one's postpone
+    h.deliveries.listDue = async () => [d]; // an index that still shows the old deadline
+
+    const out = await h.reconcile.execute(0);
+
+    expect(out.deliveries).toBe(0);
+    expect(h.deliveryBatches.flat()).toEqual([]);
   });
 
   it('nothing due: nothing queued, zero counts', async () => {
