@@ -16,22 +16,26 @@ export function createHandler(overrides: Overrides = {}) {
     clock: w.clock,
   });
   const graceSeconds = Number((overrides.env ?? process.env)[RECONCILE_GRACE_ENV] ?? 300);
-  return async (event?: { graceSeconds?: number; lookaheadMs?: number; fullScan?: boolean }) => {
-    if (event?.fullScan) {
-      // One machine, at start-up: the queues were in memory and a kill can tear the stand-in's
-      // index, so read the tables themselves. (Never on AWS: the index is the source there.)
-      const [events, deliveries] = await Promise.all([w.events.scanUnfinished(), w.deliveries.scanPending()]);
-      return reconcile.requeue(events, deliveries);
-    }
+  const sweep = async (grace: number, lookaheadMs: number) => {
     const counts = { events: 0, deliveries: 0 };
     const seen = new Set<string>();
     // Each pass takes a page per shard; repeat until a pass finds nothing it has not queued yet.
     for (let pass = 0; pass < MAX_PASSES; pass++) {
-      const found = await reconcile.execute((event?.graceSeconds ?? graceSeconds) * 1000, event?.lookaheadMs ?? 0, seen);
+      const found = await reconcile.execute(grace * 1000, lookaheadMs, seen);
       counts.events += found.events;
       counts.deliveries += found.deliveries;
       if (found.events + found.deliveries === 0) break;
     }
+    return counts;
+  };
+  // One machine, at start-up: the queues were in memory and a kill can tear the stand-in's index,
+  // so read the tables themselves. (Never on AWS: the index is the source there.)
+  const fullScan = async () => {
+    const [events, deliveries] = await Promise.all([w.events.scanUnfinished(), w.deliveries.scanPending()]);
+    return reconcile.requeue(events, deliveries);
+  };
+  return async (event?: { graceSeconds?: number; lookaheadMs?: number; fullScan?: boolean }) => {
+    const counts = event?.fullScan ? await fullScan() : await sweep(event?.graceSeconds ?? graceSeconds, event?.lookaheadMs ?? 0);
     if (counts.events + counts.deliveries > 0) w.logger.warn('re-queued overdue work', counts);
     return counts;
   };
