@@ -53,7 +53,7 @@ const Pattern = z
   .max(100)
   .describe('An event type, a prefix pattern such as `alert.*`, or `*`.');
 
-const Secret = z.string().min(16).max(256).describe('HMAC secret; `whsec_` secrets are base64-decoded for Standard Webhooks.');
+const Secret = z.string().min(8).max(256).describe('HMAC secret; `whsec_` secrets are base64-decoded for Standard Webhooks.');
 
 const HeaderName = z.string().min(1).max(100).regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be a valid header name');
 
