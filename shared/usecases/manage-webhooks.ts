@@ -91,13 +91,13 @@ export class ManageWebhooks {
       created_at: now,
       updated_at: now,
     };
-    // Credentials first: a dispatcher must never find a webhook whose credentials are not there yet.
-    await this.writeCredentials(webhook.id, {
-      signing_secrets: [input.secret ?? generatedSecret!],
-      auth,
-      ...(carriesCredentials(url) ? { url: url.toString() } : {}),
-    });
     try {
+      // Credentials first: a dispatcher must never find a webhook whose credentials are not there yet.
+      await this.writeCredentials(webhook.id, {
+        signing_secrets: [input.secret ?? generatedSecret!],
+        auth,
+        ...(carriesCredentials(url) ? { url: url.toString() } : {}),
+      });
       await this.deps.webhooks.create(webhook);
     } catch (err) {
       await this.deps.quota.release(tenantId);
