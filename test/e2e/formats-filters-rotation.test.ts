@@ -8,9 +8,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTenant, verifyHex, verifyStandardWebhooks, WEBHOOKS } from '../support/hookline.ts';
+import { createTenant, verifyHex, verifyStandardWebhooks, WEBHOOKS, createWebhook, publish } from '../support/hookline.ts';
 import { startReceiver, type ReceivedRequest, type Receiver } from '../support/receiver.ts';
-import { eventually, sleep, startRuntime, type Api, type Runtime } from '../support/runtime.ts';
+import { eventually, sleep, startRuntime, type Runtime } from '../support/runtime.ts';
 import { startScriptedReceiver, type ScriptedReceiver } from '../support/scripted-receiver.ts';
 
 /** How long to keep listening to be sure that something does NOT arrive. */
@@ -43,18 +43,6 @@ async function receiver(status = 200): Promise<Receiver> {
   const r = await startReceiver({ status });
   receivers.push(r);
   return r;
-}
-
-async function createWebhook(client: Api, body: Record<string, unknown>): Promise<any> {
-  const res = await client.post(WEBHOOKS, body);
-  if (res.status !== 201) throw new Error(`create webhook answered ${res.status}: ${res.text}`);
-  return res.json;
-}
-
-async function publish(client: Api, body: unknown): Promise<string[]> {
-  const res = await client.post('/v1/events', body);
-  if (res.status !== 202) throw new Error(`publish answered ${res.status}: ${res.text}`);
-  return res.json.ids;
 }
 
 /** The `data` (or the `data.tag`) of every request a receiver got, sorted. */

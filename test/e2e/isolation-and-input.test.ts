@@ -3,9 +3,9 @@
  * right 4xx and a JSON `{error}`, and nothing of a refused request is kept (CONTRACT.md 2-4).
  */
 import { randomUUID } from 'node:crypto';
-import { createTenant, WEBHOOKS } from '../support/hookline.ts';
+import { createTenant, WEBHOOKS, createWebhook } from '../support/hookline.ts';
 import { startReceiver, type Receiver } from '../support/receiver.ts';
-import { api, sleep, startRuntime, type Api, type ApiResponse, type Runtime } from '../support/runtime.ts';
+import { api, sleep, startRuntime, type ApiResponse, type Runtime } from '../support/runtime.ts';
 
 const QUIET_MS = 1_500;
 
@@ -16,12 +16,6 @@ async function receiver(): Promise<Receiver> {
   const r = await startReceiver();
   receivers.push(r);
   return r;
-}
-
-async function createWebhook(client: Api, body: Record<string, unknown>): Promise<any> {
-  const res = await client.post(WEBHOOKS, body);
-  if (res.status !== 201) throw new Error(`create webhook answered ${res.status}: ${res.text}`);
-  return res.json;
 }
 
 function expectError(res: ApiResponse, status: number): void {

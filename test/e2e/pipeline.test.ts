@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ROUTES } from '../../shared/http/routes.ts';
-import { createTenant, verifyHex, verifyStandardWebhooks, verifyWebhook, WEBHOOKS } from '../support/hookline.ts';
+import { createTenant, verifyHex, verifyStandardWebhooks, verifyWebhook, WEBHOOKS, createWebhook, publish } from '../support/hookline.ts';
 import { startReceiver, type Receiver } from '../support/receiver.ts';
 import { api, eventually, sleep, startRuntime, type Api, type Runtime } from '../support/runtime.ts';
 
@@ -26,20 +26,6 @@ async function receiver(status = 200): Promise<Receiver> {
   const r = await startReceiver({ status });
   receivers.push(r);
   return r;
-}
-
-/** Creates a webhook and fails the test with the answer if it is not 201. */
-async function createWebhook(client: Api, body: Record<string, unknown>): Promise<any> {
-  const res = await client.post(WEBHOOKS, body);
-  if (res.status !== 201) throw new Error(`create webhook answered ${res.status}: ${res.text}`);
-  return res.json;
-}
-
-async function publish(client: Api, body: unknown): Promise<string[]> {
-  const res = await client.post('/v1/events', body);
-  expect(res.status).toBe(202);
-  expect(Array.isArray(res.json.ids)).toBe(true);
-  return res.json.ids;
 }
 
 /** The deliveries log of a webhook once it holds at least n attempts. */

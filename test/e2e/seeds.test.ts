@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { createTenant, WEBHOOKS } from '../support/hookline.ts';
+import { createTenant, WEBHOOKS, createWebhook, publish } from '../support/hookline.ts';
 import type { ReceivedRequest } from '../support/receiver.ts';
 import { eventually, sleep, startRuntime, type Api, type Runtime } from '../support/runtime.ts';
 import {
@@ -47,18 +47,6 @@ async function receiver(handler: ScriptedHandler, name: string): Promise<Scripte
   const r = await startScriptedReceiver(handler, name);
   receivers.push(r);
   return r;
-}
-
-async function createWebhook(client: Api, body: Record<string, unknown>): Promise<any> {
-  const res = await client.post(WEBHOOKS, body);
-  if (res.status !== 201) throw new Error(`create webhook answered ${res.status}: ${res.text}`);
-  return res.json;
-}
-
-async function publish(client: Api, body: unknown): Promise<string[]> {
-  const res = await client.post('/v1/events', body);
-  if (res.status !== 202) throw new Error(`publish answered ${res.status}: ${res.text}`);
-  return res.json.ids;
 }
 
 /** The webhook's delivery log once `ready` holds for its items. */

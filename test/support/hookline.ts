@@ -51,3 +51,17 @@ export async function createTenant(rt: Runtime, name = `tenant-${crypto.randomUU
 }
 
 export const WEBHOOKS = '/api/v1/integrations/webhooks';
+
+/** Creates a webhook; fails the test with the answer unless it is 201. */
+export async function createWebhook(client: Api, body: Record<string, unknown>): Promise<any> {
+  const res = await client.post(WEBHOOKS, body);
+  if (res.status !== 201) throw new Error(`create webhook answered ${res.status}: ${res.text}`);
+  return res.json;
+}
+
+/** Publishes one event or a batch; fails the test with the answer unless it is 202. */
+export async function publish(client: Api, body: unknown): Promise<string[]> {
+  const res = await client.post('/v1/events', body);
+  if (res.status !== 202) throw new Error(`publish answered ${res.status}: ${res.text}`);
+  return res.json.ids;
+}
