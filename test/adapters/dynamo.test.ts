@@ -15,6 +15,7 @@ import { StoreError } from '../../shared/adapters/aws/errors.ts';
 import type { PublishedEvent } from '../../shared/domain/events.ts';
 import type { Webhook } from '../../shared/domain/webhooks.ts';
 import type { Attempt } from '../../shared/domain/deliveries.ts';
+import { rejection } from '../support/rejection.ts';
 
 const RETENTION_DAYS = 30;
 let dataDir: string;
@@ -42,15 +43,6 @@ afterAll(async () => {
 /** A fresh id per test so that tests sharing the tables never see each other's items. */
 const uid = (prefix: string) => `${prefix}_${randomUUID().replaceAll('-', '')}`;
 const seconds = (ms: number) => ms * 1000;
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('DynamoEventStore', () => {
   let events: DynamoEventStore;

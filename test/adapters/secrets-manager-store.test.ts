@@ -11,6 +11,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { SecretsManagerStore } from '../../shared/adapters/aws/secrets-manager-store.ts';
 import { SecretStoreError } from '../../shared/adapters/aws/errors.ts';
+import { rejection } from '../support/rejection.ts';
 
 const sm = mockClient(SecretsManagerClient);
 const notFound = () => new ResourceNotFoundException({ message: 'Secrets Manager can’t find the specified secret.', $metadata: {} });
@@ -23,15 +24,6 @@ beforeEach(() => {
 });
 
 afterAll(() => sm.restore());
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('SecretsManagerStore.get', () => {
   it('returns the SecretString of GetSecretValue for the name', async () => {

@@ -5,6 +5,7 @@ import { SqsDeliveryQueue, SqsEventQueue } from '../../shared/adapters/aws/queue
 import { QueueError } from '../../shared/adapters/aws/errors.ts';
 import type { DeliveryMessage } from '../../shared/domain/deliveries.ts';
 import type { PublishedEvent } from '../../shared/domain/events.ts';
+import { rejection } from '../support/rejection.ts';
 
 const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/000000000000/hookline-deliveries';
 const sqs = mockClient(SQSClient);
@@ -20,15 +21,6 @@ const batchInputs = (): SendMessageBatchCommandInput[] => sqs.commandCalls(SendM
 
 beforeEach(() => sqs.reset());
 afterAll(() => sqs.restore());
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('SqsQueue.sendMany', () => {
   it('sends 23 messages as SendMessageBatch calls of 10, 10 and 3 with ids unique within each call', async () => {

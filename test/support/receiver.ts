@@ -3,7 +3,7 @@
  * with a configurable status (200 unless told otherwise), or with whatever a programmable
  * `respond` function says per request (status, headers such as Retry-After, a delay before answering).
  */
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface ReceivedRequest {
@@ -48,24 +48,30 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
+/** Reads a whole request, then hands it over as a ReceivedRequest (with `json` when it parses). */
+export function readRequest(req: IncomingMessage, onRead: (received: ReceivedRequest) => void): void {
+  const chunks: Buffer[] = [];
+  req.on('data', (chunk: Buffer) => chunks.push(chunk));
+  req.on('end', () => {
+    const rawBody = Buffer.concat(chunks);
+    const body = rawBody.toString('utf8');
+    let json: unknown;
+    try {
+      json = JSON.parse(body);
+    } catch {
+      json = undefined;
+    }
+    onRead({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, rawBody, body, json, receivedAt: Date.now() });
+  });
+}
+
 export async function startReceiver(options: { status?: number; name?: string; respond?: Responder } = {}): Promise<Receiver> {
   const requests: ReceivedRequest[] = [];
   let status = options.status ?? 200;
   let responder: Responder | undefined = options.respond;
   const waiters = new Set<() => void>();
   const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const rawBody = Buffer.concat(chunks);
-      const body = rawBody.toString('utf8');
-      let json: unknown;
-      try {
-        json = JSON.parse(body);
-      } catch {
-        json = undefined;
-      }
-      const received: ReceivedRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, rawBody, body, json, receivedAt: Date.now() };
+    readRequest(req, (received) => {
       requests.push(received);
       const programmed = responder?.(received, requests.length - 1);
       const answer: ReceiverResponse = typeof programmed === 'number' ? { status: programmed } : programmed ?? { status };

@@ -6,11 +6,11 @@
  * not, show the receiver's reason.
  *
  * Self-contained (its own HTTP server on 127.0.0.1:0) so that it does not depend on changes to
- * receiver.ts; it reuses only receiver.ts's ReceivedRequest type.
+ * receiver.ts's answers; it shares only how a request is read (readRequest).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ReceivedRequest } from './receiver.ts';
+import { readRequest, type ReceivedRequest } from './receiver.ts';
 
 /** A handler's answer: the status, a JSON body (an object is JSON-encoded) and why, for failure messages. */
 export interface ScriptedAnswer {
@@ -60,18 +60,7 @@ export async function startScriptedReceiver(handler: ScriptedHandler, name = 'sc
   let current = handler;
   const waiters = new Set<() => void>();
   const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const rawBody = Buffer.concat(chunks);
-      const body = rawBody.toString('utf8');
-      let json: unknown;
-      try {
-        json = JSON.parse(body);
-      } catch {
-        json = undefined;
-      }
-      const received: ReceivedRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, rawBody, body, json, receivedAt: Date.now() };
+    readRequest(req, (received) => {
       let answer: ScriptedAnswer;
       try {
         answer = current(received);

@@ -10,7 +10,7 @@ import type { AttemptSummary, Delivery } from '../../domain/deliveries.ts';
 import { dueShard } from '../../domain/ids.ts';
 import { DUE_SHARDS } from './tables.ts';
 import { isConditionalCheckFailed, StoreError } from './errors.ts';
-import { postponeDue, queryDue, scanAll } from './dynamo-event-store.ts';
+import { postponeDue, queryDue, scanAll } from './due-index.ts';
 import type { Completion } from '../../usecases/dispatch.ts';
 import type { NewDelivery } from '../../usecases/fan-out.ts';
 import type { DueDeliveryRef } from '../../usecases/reconcile.ts';
