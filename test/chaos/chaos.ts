@@ -166,7 +166,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         for (let tries = 1; ; tries++) {
           publishRequests++;
           let status = 0;
-          let text = '';
+          let text: string;
           try {
             const res = await fetch(`${rt!.baseUrl}/v1/events`, {
               method: 'POST',

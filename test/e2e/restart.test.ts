@@ -93,14 +93,13 @@ it('finds webhooks, secrets, tenants and the deliveries log again after SIGTERM 
 it('delivers an event accepted with 202 even when the process is killed right after', async () => {
   const r = await startReceiver();
   receivers.push(r);
-  let client = api(rt.baseUrl, rt.apiKey);
+  const client = api(rt.baseUrl, rt.apiKey);
   const hook = (await client.post(WEBHOOKS, { url: r.url, events: ['backup.completed'] })).json;
   const id = `killed-${randomUUID()}`;
   const res = await client.post('/v1/events', { id, event: 'backup.completed', data: { size: 1 } });
   expect(res.status).toBe(202);
   await rt.kill();
   rt = await rt.restart();
-  client = api(rt.baseUrl, rt.apiKey);
   // At least once: it may have gone out before the kill, and must go out after it otherwise.
   await r.waitFor(1);
   expect(r.requests.every((q) => q.json.id === id)).toBe(true);
