@@ -56,11 +56,12 @@ describe('SchedulerRetryTimer', () => {
     await new SchedulerRetryTimer(new SchedulerClient({ region: 'eu-west-1' }), target).schedule(message, new Date('2026-11-23T14:05:09.750Z'));
     const calls = scheduler.commandCalls(CreateScheduleCommand);
     expect(calls).toHaveLength(1);
-    const { not_before: _n, ...body } = message;
+    // The exact time travels in the message: Scheduler may fire up to a minute early.
+    const body = { ...message, not_before: '2026-11-23T14:05:09.750Z' };
     expect(calls[0]!.args[0].input).toEqual({
       Name: 'dlv_ABC-5',
       GroupName: 'hookline-retries',
-      ScheduleExpression: 'at(2026-11-23T14:05:09)',
+      ScheduleExpression: 'at(2026-11-23T14:06:00)',
       ScheduleExpressionTimezone: 'UTC',
       FlexibleTimeWindow: { Mode: 'OFF' },
       ActionAfterCompletion: 'DELETE',
@@ -84,8 +85,9 @@ describe('SchedulerRetryTimer', () => {
     await expect(new SchedulerRetryTimer(new SchedulerClient({ region: 'eu-west-1' }), target).schedule(message, new Date())).rejects.toBeInstanceOf(ScheduleError);
   });
 
-  it('formats at() in UTC to the second', () => {
-    expect(atExpression(new Date('2030-02-03T04:05:06.999Z'))).toBe('at(2030-02-03T04:05:06)');
+  it('formats at() in UTC, rounded up to the whole minute Scheduler fires at', () => {
+    expect(atExpression(new Date('2030-02-03T04:05:06.999Z'))).toBe('at(2030-02-03T04:06:00)');
+    expect(atExpression(new Date('2030-02-03T04:05:00.000Z'))).toBe('at(2030-02-03T04:05:00)');
   });
 });
 

@@ -16,8 +16,12 @@ export interface SchedulerTarget {
   readonly deadLetterQueueArn: string;
 }
 
-/** EventBridge Scheduler fires to the minute: only rungs longer than SQS's 15 minutes come here. */
-export const atExpression = (at: Date): string => `at(${at.toISOString().slice(0, 19)})`;
+/**
+ * EventBridge Scheduler fires to the minute, up to 59 s either side of the time asked (only rungs
+ * longer than SQS's 15 minutes come here). Rounded up to the whole minute, so a schedule seldom
+ * fires early; the message's `not_before` covers the rest (the dispatcher waits out an early one).
+ */
+export const atExpression = (at: Date): string => `at(${new Date(Math.ceil(at.getTime() / 60_000) * 60_000).toISOString().slice(0, 19)})`;
 
 /**
  * Long retry rungs as EventBridge Scheduler one-time schedules: `at(...)` in UTC, no flexible
@@ -33,7 +37,7 @@ export class SchedulerRetryTimer {
   }
 
   async schedule(message: DeliveryMessage, at: Date): Promise<void> {
-    const { not_before: _n, ...body } = message;
+    const body: DeliveryMessage = { ...message, not_before: at.toISOString() };
     try {
       await this.client.send(
         new CreateScheduleCommand({
