@@ -2,6 +2,8 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { settingsFromEnv, type Settings } from './config.ts';
 import { createLogger } from './logging.ts';
 import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import type { TargetPolicy } from './domain/targets.ts';
 import { Catalogue, CatalogueError, parseCatalogue } from './domain/catalogue.ts';
 import { documentClient, secretsManagerClient, sqsClient } from './adapters/aws/clients.ts';
 import { DynamoAttemptLog } from './adapters/aws/dynamo-attempt-log.ts';
@@ -17,7 +19,8 @@ import { CredentialsCache } from './usecases/credentials.ts';
 import { OAuth2Tokens } from './usecases/oauth2-tokens.ts';
 import type { RetryScheduler } from './usecases/dispatch.ts';
 import { systemClock, type Clock, type HttpSender, type Mailer, type SecretStore } from './usecases/ports.ts';
-import { AdminAuthenticator, TenantAuthenticator } from './usecases/tenants.ts';
+import { AdminAuthenticator, FAILED_AUTHS_PER_MINUTE, TenantAuthenticator } from './usecases/tenants.ts';
+import { AuthFailureBuckets } from './adapters/local/token-bucket.ts';
 
 /**
  * What the one-machine runtime swaps in for AWS services that have no local stand-in. DynamoDB
@@ -34,8 +37,19 @@ export interface Overrides {
   readonly allowPrivateTargetsDefault?: boolean;
   /** See DispatchSettings.claimsStaleBefore: the one-machine runtime's start time. */
   readonly claimsStaleBefore?: Date;
+  /**
+   * Ports this machine's Hookline listens on (its API, the stand-ins): no webhook may reach them.
+   * On Lambda, the runtime API's port is added from `AWS_LAMBDA_RUNTIME_API`.
+   */
+  readonly ownPorts?: readonly number[];
   /** Per-tenant request limit for the API handlers (one machine; API Gateway throttles on AWS). */
   readonly rateLimit?: (key: string) => number | undefined;
+  /**
+   * One machine: the HTTP server and every API handler share these, so a key revoked through
+   * the admin API gets 401 at once, and failed keys are counted per address across routes.
+   */
+  readonly tenantAuth?: TenantAuthenticator;
+  readonly adminAuth?: AdminAuthenticator;
 }
 
 export const ADMIN_KEY_SECRET_ENV = 'HOOKLINE_ADMIN_KEY_SECRET';
@@ -102,15 +116,29 @@ export class Wiring {
       return new AttemptSender(this.sender, tokens, this.outbound);
     });
   }
-  get targetPolicy() {
-    return { allowPrivateTargets: this.settings.allowPrivateTargets, allowedPorts: this.settings.allowedPorts };
+  get targetPolicy(): TargetPolicy {
+    return this.once('targetPolicy', () => {
+      const runtimeApiPort = Number(this.env['AWS_LAMBDA_RUNTIME_API']?.split(':').pop());
+      const ownPorts = [...(this.overrides.ownPorts ?? []), ...(Number.isInteger(runtimeApiPort) && runtimeApiPort > 0 ? [runtimeApiPort] : [])];
+      return {
+        allowPrivateTargets: this.settings.allowPrivateTargets,
+        allowedPorts: this.settings.allowedPorts,
+        ownPorts,
+        localAddresses: ownPorts.length > 0 ? Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address)) : [],
+        ownHosts: this.settings.ownHosts,
+      };
+    });
   }
-  get tenantAuth() {
-    return this.once('tenantAuth', () => new TenantAuthenticator(this.tenants));
+  /** Failed authentications per client address, in this container (or process). */
+  get authFailures() {
+    return this.once('authFailures', () => new AuthFailureBuckets(FAILED_AUTHS_PER_MINUTE));
   }
-  get adminAuth() {
+  get tenantAuth(): TenantAuthenticator {
+    return this.once('tenantAuth', () => this.overrides.tenantAuth ?? new TenantAuthenticator(this.tenants, this.authFailures));
+  }
+  get adminAuth(): AdminAuthenticator {
     const name = this.env[ADMIN_KEY_SECRET_ENV] || `${this.settings.secretPrefix}admin-api-key`;
-    return this.once('adminAuth', () => new AdminAuthenticator(this.secrets, name));
+    return this.once('adminAuth', () => this.overrides.adminAuth ?? new AdminAuthenticator(this.secrets, name, this.authFailures));
   }
 
   get env(): NodeJS.ProcessEnv {

@@ -8,7 +8,7 @@ export function createHandler(overrides: Overrides = {}) {
   const w = new Wiring('ingest', overrides);
   const publish = new PublishEvents({ store: w.events, queue: w.eventQueue, catalogue: w.catalogue, clock: w.clock, log: w.logger });
   return apiHandler({
-    auth: { kind: 'tenant', authenticate: (key) => w.tenantAuth.authenticate(key) },
+    auth: { kind: 'tenant', authenticate: (key, client) => w.tenantAuth.authenticate(key, client) },
     logError: w.logError,
     ...(w.overrides.rateLimit ? { rateLimit: w.overrides.rateLimit } : {}),
     routes: {

@@ -8,6 +8,16 @@ export interface Credentials {
   readonly adminKey: string;
   /** Which of the two were generated (and so worth printing as new). */
   readonly generated: readonly ('apiKey' | 'adminKey')[];
+  /**
+   * A generated key still in credentials.json that `HOOKLINE_API_KEY` now replaces: to revoke,
+   * then to drop from the file (see forgetSuperseded).
+   */
+  readonly superseded: readonly string[];
+}
+
+interface StoredCredentials {
+  api_key?: string;
+  admin_key?: string;
 }
 
 /**
@@ -15,23 +25,45 @@ export interface Credentials {
  * generated on first start and kept in `<data dir>/credentials.json` (mode 0600).
  */
 export async function loadCredentials(dataDir: string, env: NodeJS.ProcessEnv): Promise<Credentials> {
-  const file = join(dataDir, 'credentials.json');
-  let stored: { api_key?: string; admin_key?: string } = {};
-  try {
-    stored = JSON.parse(await readFile(file, 'utf8'));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
+  const stored = await readStored(dataDir);
   const generated: ('apiKey' | 'adminKey')[] = [];
   const apiKey = env['HOOKLINE_API_KEY'] || stored.api_key || (generated.push('apiKey'), newApiKey());
   const adminKey = env['HOOKLINE_ADMIN_KEY'] || stored.admin_key || (generated.push('adminKey'), `hkadm_${randomBytes(32).toString('base64url')}`);
   if (generated.length > 0) {
-    await mkdir(dataDir, { recursive: true, mode: 0o700 });
-    const next = { ...stored, ...(generated.includes('apiKey') ? { api_key: apiKey } : {}), ...(generated.includes('adminKey') ? { admin_key: adminKey } : {}) };
-    const tmp = `${file}.tmp`;
-    await writeFile(tmp, JSON.stringify(next, null, 2) + '\n', { mode: 0o600 });
-    await rename(tmp, file);
-    await chmod(file, 0o600);
+    await writeStored(dataDir, {
+      ...stored,
+      ...(generated.includes('apiKey') ? { api_key: apiKey } : {}),
+      ...(generated.includes('adminKey') ? { admin_key: adminKey } : {}),
+    });
   }
-  return { apiKey, adminKey, generated };
+  const superseded = stored.api_key !== undefined && stored.api_key !== apiKey ? [stored.api_key] : [];
+  return { apiKey, adminKey, generated, superseded };
+}
+
+/**
+ * Once the superseded key is revoked, it leaves credentials.json: unsetting `HOOKLINE_API_KEY`
+ * later must generate a new key, not bring the revoked one back.
+ */
+export async function forgetSuperseded(dataDir: string, credentials: Credentials): Promise<void> {
+  if (credentials.superseded.length === 0) return;
+  const { api_key, ...rest } = await readStored(dataDir);
+  if (api_key !== undefined && credentials.superseded.includes(api_key)) await writeStored(dataDir, rest);
+}
+
+async function readStored(dataDir: string): Promise<StoredCredentials> {
+  try {
+    return JSON.parse(await readFile(join(dataDir, 'credentials.json'), 'utf8'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    return {};
+  }
+}
+
+async function writeStored(dataDir: string, credentials: StoredCredentials): Promise<void> {
+  const file = join(dataDir, 'credentials.json');
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const tmp = `${file}.tmp`;
+  await writeFile(tmp, JSON.stringify(credentials, null, 2) + '\n', { mode: 0o600 });
+  await rename(tmp, file);
+  await chmod(file, 0o600);
 }

@@ -1,18 +1,31 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { ROUTES, type ApiFunction } from '../../shared/http/routes.ts';
+import { HooklineError, RateLimitedError } from '../../shared/errors.ts';
+import { maxBodyBytesOf, ROUTES, type ApiFunction, type Route, type RouteAuth } from '../../shared/http/routes.ts';
 import { lambdaContext } from './lambda-context.ts';
 
 export type ApiLambda = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
-/** API Gateway's own payload limit for HTTP APIs; the functions apply their own, smaller ones. */
-const MAX_BODY_BYTES = 10 * 1024 * 1024;
+/**
+ * Checks the `Authorization` header for a route of that kind before any of the body is read;
+ * throws a HooklineError (401, 429) to refuse. `client` is the caller's address.
+ */
+export type Authorize = (kind: Exclude<RouteAuth, 'none'>, authorization: string | undefined, client: string) => Promise<void>;
 
-interface CompiledRoute {
-  readonly method: string;
-  readonly path: string;
-  readonly fn: ApiFunction;
+/** Connections beyond this wait in the kernel's backlog (or are refused) instead of costing memory. */
+export const MAX_CONNECTIONS = 512;
+/** Whole request (headers and body) must arrive within this; a slow body cannot hold a connection longer. */
+export const REQUEST_TIMEOUT_MS = 30_000;
+export const HEADERS_TIMEOUT_MS = 10_000;
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/** How often Node checks the two timeouts above (its default, 30 s, would double them). */
+const TIMEOUT_CHECK_EVERY_MS = 1_000;
+/** How long a refused request's connection stays half-open, dropping what still arrives. */
+const LINGER_MS = 1_000;
+
+interface CompiledRoute extends Route {
   readonly pattern: RegExp;
   readonly params: string[];
 }
@@ -28,32 +41,51 @@ const compiled: CompiledRoute[] = ROUTES.map((r) => {
   return { ...r, pattern, params };
 });
 
-/**
- * Plays API Gateway (HTTP API, payload format 2.0) in front of the same handlers that run on
- * Lambda: matches ROUTES, builds the event (routeKey, path parameters, query, headers, body),
- * invokes, writes the answer. `/healthz` is answered here.
- */
-export function startApiServer(options: {
+export interface ApiServerOptions {
   readonly host: string;
   readonly port: number;
   /** Filled in once the runtime is ready; until then routes answer 503. */
   readonly functions: Readonly<Partial<Record<ApiFunction, ApiLambda>>>;
+  readonly authorize: Authorize;
   readonly healthy: () => boolean;
   readonly onError: (error: unknown) => void;
-}): Promise<Server> {
-  const server = createServer((req, res) => {
+}
+
+/**
+ * Plays API Gateway (HTTP API, payload format 2.0) in front of the same handlers that run on
+ * Lambda: matches ROUTES, builds the event (routeKey, path parameters, query, headers, body),
+ * invokes, writes the answer. `/healthz` is answered here.
+ *
+ * Unlike API Gateway it checks the key itself, before reading the body: a request without a
+ * good key, or whose body is over its route's limit, is refused with nothing of its body
+ * buffered, and its connection is closed.
+ */
+export function startApiServer(options: ApiServerOptions): Promise<Server> {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res, options).catch((err) => {
       options.onError(err);
-      if (!res.headersSent) send(res, 500, { error: 'Internal server error' });
+      if (!res.headersSent) refuse(req, res, 500, 'Internal server error');
       else res.destroy();
     });
-  });
-  server.keepAliveTimeout = 5_000;
-  // Requests Node's parser refuses (oversized headers or URL, bad syntax) still get a JSON answer.
+  };
+  const server = createServer(
+    { requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: HEADERS_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_EVERY_MS },
+    listener,
+  );
+  // `Expect: 100-continue` is answered only once the key and the declared size are checked.
+  server.on('checkContinue', listener);
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.maxConnections = MAX_CONNECTIONS;
+  // Requests Node's parser refuses (oversized headers or URL, bad syntax, too slow) still get a JSON answer.
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy();
-    const [status, reason] = err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request'];
-    const body = JSON.stringify({ error: status === 431 ? 'The request line or headers are too large' : 'Malformed HTTP request' });
+    const [status, reason, message] =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large', 'The request line or headers are too large']
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, 'Request Timeout', `The request did not arrive within ${REQUEST_TIMEOUT_MS / 1000} s`]
+          : [400, 'Bad Request', 'Malformed HTTP request'];
+    const body = JSON.stringify({ error: message });
     socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
   });
   return new Promise((resolve, reject) => {
@@ -62,47 +94,69 @@ export function startApiServer(options: {
   });
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, options: Parameters<typeof startApiServer>[0]) {
-  const url = new URL(req.url ?? '/', 'http://local');
+async function handle(req: IncomingMessage, res: ServerResponse, options: ApiServerOptions) {
+  // The raw request target, never `new URL(target, base)`: that reads `//x/api/...` as host `x`
+  // and path `/api/...`, and resolves dot segments, so a request could reach a route its path
+  // does not name. A path that is not exactly a route's is a 404.
+  const target = req.url ?? '/';
+  const queryAt = target.indexOf('?');
+  const path = queryAt === -1 ? target : target.slice(0, queryAt);
+  const rawQuery = queryAt === -1 ? '' : target.slice(queryAt + 1);
   const method = (req.method ?? 'GET').toUpperCase();
-  if (url.pathname === '/healthz' && method === 'GET') {
+  const shown = path.length > 200 ? `${path.slice(0, 200)}...` : path;
+  if (path === '/healthz' && method === 'GET') {
     return options.healthy() ? send(res, 200, { status: 'ok' }) : send(res, 503, { status: 'starting' });
   }
-  const candidates = compiled.filter((r) => r.pattern.test(url.pathname));
-  if (candidates.length === 0) return send(res, 404, { error: `No route ${method} ${url.pathname}` });
+  const candidates = compiled.filter((r) => r.pattern.test(path));
+  if (candidates.length === 0) return refuse(req, res, 404, `No route ${method} ${shown}`);
   const route = candidates.find((r) => r.method === method);
-  if (!route) return send(res, 405, { error: `Method ${method} is not allowed on ${url.pathname}` });
+  if (!route) return refuse(req, res, 405, `Method ${method} is not allowed on ${shown}`);
+  const fn = options.functions[route.fn];
+  if (!fn) return refuse(req, res, 503, 'Hookline is starting, try again in a moment');
 
-  const body = await readBody(req);
-  if (body === 'too-large') return send(res, 413, { error: `Request body is larger than ${MAX_BODY_BYTES} bytes` });
+  const client = req.socket.remoteAddress ?? '';
+  if (route.auth !== 'none') {
+    try {
+      await options.authorize(route.auth, req.headers.authorization, client);
+    } catch (err) {
+      if (!(err instanceof HooklineError) || err.statusCode >= 500) throw err;
+      return refuse(req, res, err.statusCode, err.message, err instanceof RateLimitedError ? err.retryAfterSeconds : undefined);
+    }
+  }
+  const limit = maxBodyBytesOf(route);
+  const tooLarge = `Request body is larger than ${limit} bytes`;
+  if (Number(req.headers['content-length'] ?? 0) > limit) return refuse(req, res, 413, tooLarge);
+  if (/^100-continue$/i.test(req.headers.expect ?? '')) res.writeContinue();
+  const body = await readBody(req, limit);
+  if (body === 'too-large') return refuse(req, res, 413, tooLarge);
 
-  const match = route.pattern.exec(url.pathname)!;
+  const match = route.pattern.exec(path)!;
   let pathParameters: Record<string, string>;
   try {
     pathParameters = Object.fromEntries(route.params.map((p, i) => [p, decodeURIComponent(match[i + 1]!)]));
   } catch {
-    return send(res, 400, { error: 'The path has a malformed percent-escape' });
+    return refuse(req, res, 400, 'The path has a malformed percent-escape');
   }
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
   const query: Record<string, string> = {};
-  for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
+  for (const [name, value] of new URLSearchParams(rawQuery)) query[name] = name in query ? `${query[name]},${value}` : value;
 
   const routeKey = `${route.method} ${route.path}`;
   const event: APIGatewayProxyEventV2 = {
     version: '2.0',
     routeKey,
-    rawPath: url.pathname,
-    rawQueryString: url.search.slice(1),
+    rawPath: path,
+    rawQueryString: rawQuery,
     headers,
-    ...(url.search ? { queryStringParameters: query } : {}),
+    ...(rawQuery ? { queryStringParameters: query } : {}),
     ...(route.params.length ? { pathParameters } : {}),
     requestContext: {
       accountId: '000000000000',
       apiId: 'local',
       domainName: headers['host'] ?? 'localhost',
       domainPrefix: 'local',
-      http: { method, path: url.pathname, protocol: 'HTTP/1.1', sourceIp: req.socket.remoteAddress ?? '', userAgent: headers['user-agent'] ?? '' },
+      http: { method, path, protocol: 'HTTP/1.1', sourceIp: client, userAgent: headers['user-agent'] ?? '' },
       requestId: randomUUID(),
       routeKey,
       stage: '$default',
@@ -112,29 +166,60 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Parame
     ...(body.length ? { body: body.toString('utf8') } : {}),
     isBase64Encoded: false,
   };
-  const fn = options.functions[route.fn];
-  if (!fn) return send(res, 503, { error: 'Hookline is starting, try again in a moment' });
   const result = await fn(event, lambdaContext(route.fn, 29_000));
   res.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
   res.end(result.body ?? '');
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
+/** Reads the body up to `limit` bytes; past it stops reading (the rest is never buffered). */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
+      if (size > limit) {
+        req.off('data', onData);
+        req.pause();
+        chunks.length = 0;
         resolve('too-large');
-        req.resume();
         return;
       }
       chunks.push(chunk);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+/**
+ * An error answer. When the body has not been read (or not all of it), the connection is closed
+ * after the answer: its bytes are dropped as they come, never buffered.
+ */
+function refuse(req: IncomingMessage, res: ServerResponse, status: number, error: string, retryAfterSeconds?: number): void {
+  const unread = !req.complete;
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    ...(unread ? { connection: 'close' } : {}),
+    ...(retryAfterSeconds === undefined ? {} : { 'retry-after': String(retryAfterSeconds) }),
+  });
+  if (unread) res.once('finish', () => linger(req.socket));
+  res.end(JSON.stringify({ error }));
+}
+
+/**
+ * Node destroys the socket as soon as a `Connection: close` answer is flushed. With body bytes
+ * still arriving, that sends a TCP reset, and a client still writing may lose the answer before
+ * reading it. So the socket is half-closed instead (the client gets a FIN after the answer) and
+ * destroyed when the client closes too, or after LINGER_MS; what arrives meanwhile is dropped.
+ */
+function linger(socket: Socket): void {
+  if (socket.destroyed) return;
+  socket.off('finish', socket.destroy);
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  socket.once('end', () => socket.destroy());
+  socket.once('close', () => clearTimeout(timer));
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

@@ -22,12 +22,14 @@ import { TokenBuckets } from '../../shared/adapters/local/token-bucket.ts';
 import { DISPATCHER_ENV } from '../../shared/dispatcher-wiring.ts';
 import { createLogger } from '../../shared/logging.ts';
 import { systemClock } from '../../shared/usecases/ports.ts';
-import { ENV, settingsFromEnv } from '../../shared/config.ts';
-import { CreateTenant } from '../../shared/usecases/tenants.ts';
+import { ENV, settingsFromEnv, type Settings } from '../../shared/config.ts';
+import { ApiKeys } from '../../shared/usecases/api-keys.ts';
+import { BootstrapTenant, type AdminAuthenticator, type TenantAuthenticator } from '../../shared/usecases/tenants.ts';
+import { bearerKey } from '../../shared/http/api-handler.ts';
 import { ADMIN_KEY_SECRET_ENV, Wiring, type Overrides } from '../../shared/wiring.ts';
-import { loadCredentials } from './bootstrap.ts';
+import { forgetSuperseded, loadCredentials } from './bootstrap.ts';
 import type { ApiFunction } from '../../shared/http/routes.ts';
-import { startApiServer, type ApiLambda } from './http-server.ts';
+import { startApiServer, type ApiLambda, type Authorize } from './http-server.ts';
 import { SqsPoller } from './sqs-poller.ts';
 import { startStandIns } from './standins.ts';
 
@@ -35,6 +37,13 @@ const BOOTSTRAP_TENANT = 'default';
 /** How late work must be, while running, before the reconciler re-queues it. */
 const RECONCILE_GRACE_MS = 60_000;
 const RECONCILE_EVERY_MS = 15_000;
+
+/**
+ * Dispatcher invocations in flight at once. A batch is in flight until its slowest record is done,
+ * so each of a tenant's hanging attempts (at most its cap) may hold one: twice the cap leaves at
+ * least as many for the other tenants.
+ */
+const dispatcherConcurrency = (settings: Settings): number => Math.max(8, 2 * settings.maxConcurrentPerTenant);
 
 async function main(): Promise<void> {
   const startedAt = new Date();
@@ -50,7 +59,12 @@ async function main(): Promise<void> {
   const functions: Partial<Record<ApiFunction, ApiLambda>> = {};
   const log = createLogger('local-runtime');
   const onError = (error: unknown): void => log.error('local runtime error', error instanceof Error ? error : String(error));
-  const server = await startApiServer({ host, port, functions, healthy: () => healthy, onError });
+  // The server checks the key before it reads a body, with the authenticators the handlers use (set below).
+  const authenticators: { tenant?: TenantAuthenticator; admin?: AdminAuthenticator } = {};
+  const authorize: Authorize = async (kind, authorization, client) => {
+    await authenticators[kind]!.authenticate(bearerKey(authorization), client);
+  };
+  const server = await startApiServer({ host, port, functions, authorize, healthy: () => healthy, onError });
   const address = server.address();
   const boundPort = typeof address === 'object' && address ? address.port : port;
   const baseUrl = `http://${host}:${boundPort}`;
@@ -81,11 +95,21 @@ async function main(): Promise<void> {
   const settings = settingsFromEnv(process.env, true);
   const buckets = new TokenBuckets(settings.rateLimitPerSecond, settings.rateLimitBurst);
   const retryTimer = new TimerRetryScheduler(new SqsDeliveryQueue(sqsClient(), standIns.queues.deliveries, systemClock), onError);
+  const secrets = new FileSecretStore(resolve(dataDir, 'secrets'));
+  // One authenticator for the server and every handler: a key revoked through the admin API is
+  // refused at once, and failed keys from one address are counted together.
+  const authWiring = new Wiring('local-runtime', { secrets });
+  authenticators.tenant = authWiring.tenantAuth;
+  authenticators.admin = authWiring.adminAuth;
   const overrides: Overrides = {
-    secrets: new FileSecretStore(resolve(dataDir, 'secrets')),
+    secrets,
+    tenantAuth: authenticators.tenant,
+    adminAuth: authenticators.admin,
     mailer: new OutboxMailer(resolve(dataDir, 'outbox')),
     retries: retryTimer,
     allowPrivateTargetsDefault: true,
+    // Private targets are allowed here, but never the runtime's own API and stand-ins.
+    ownPorts: [boundPort, Number(new URL(standIns.dynamoEndpoint).port), Number(new URL(standIns.sqsEndpoint).port)],
     rateLimit: (key) => buckets.take(key),
     claimsStaleBefore: startedAt,
   };
@@ -93,10 +117,14 @@ async function main(): Promise<void> {
 
   const credentials = await loadCredentials(dataDir, env);
   const ownerEmail = env['HOOKLINE_OWNER_EMAIL'] || 'owner@localhost';
-  await new CreateTenant(wiring.tenants, wiring.clock).execute(
-    { name: BOOTSTRAP_TENANT, owner_email: ownerEmail },
-    { id: BOOTSTRAP_TENANT, apiKey: credentials.apiKey },
+  // A new bootstrap key replaces the previous one, which stops working (other keys of `default` stay).
+  const keys = new ApiKeys({ tenants: wiring.tenants, cache: wiring.tenantAuth, clock: wiring.clock });
+  await new BootstrapTenant({ tenants: wiring.tenants, keys, clock: wiring.clock }).execute(
+    { id: BOOTSTRAP_TENANT, name: BOOTSTRAP_TENANT, owner_email: ownerEmail },
+    credentials.apiKey,
+    credentials.superseded,
   );
+  await forgetSuperseded(dataDir, credentials);
   const adminSecret = process.env[ADMIN_KEY_SECRET_ENV] || `${settings.secretPrefix}admin-api-key`;
   await overrides.secrets!.put(adminSecret, credentials.adminKey);
 
@@ -104,7 +132,7 @@ async function main(): Promise<void> {
   const arnOf = (url: string) => `arn:aws:sqs:us-east-1:000000000000:${url.split('/').pop()}`;
   const pollers = [
     new SqsPoller({ name: 'fanout', client: sqs, queueUrl: standIns.queues.events, queueArn: arnOf(standIns.queues.events), handler: fanout(overrides), batchSize: 10, concurrency: 2, onError }),
-    new SqsPoller({ name: 'dispatcher', client: sqs, queueUrl: standIns.queues.deliveries, queueArn: arnOf(standIns.queues.deliveries), handler: dispatcher(overrides), batchSize: 10, concurrency: 8, onError }),
+    new SqsPoller({ name: 'dispatcher', client: sqs, queueUrl: standIns.queues.deliveries, queueArn: arnOf(standIns.queues.deliveries), handler: dispatcher(overrides), batchSize: 10, concurrency: dispatcherConcurrency(settings), receivers: 4, onError }),
   ];
 
   // Queues live in memory: after a restart, everything not finished is queued again from DynamoDB.

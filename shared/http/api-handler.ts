@@ -3,6 +3,7 @@ import httpErrorHandler from '@middy/http-error-handler';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { HooklineError, PayloadTooLargeError, RateLimitedError, UnauthorizedError, ValidationError } from '../errors.ts';
+import { DEFAULT_MAX_BODY_BYTES, routeAuthOf } from './routes.ts';
 import { issueDetails } from './schemas.ts';
 
 /** What a route handler gets: the parsed request and who is calling. */
@@ -24,10 +25,14 @@ export type RouteHandler = (req: ApiRequest) => Promise<ApiResult>;
 
 export interface ApiHandlerOptions {
   readonly routes: Readonly<Record<string, RouteHandler>>;
-  /** `tenant`: the key names a tenant; `admin`: the admin key; `none`: public. */
+  /**
+   * `tenant`: the key names a tenant; `admin`: the admin key; `none`: public. A route whose entry
+   * in ROUTES says `auth: 'none'` skips it. `client` is the caller's address (failed keys are
+   * rate limited by it).
+   */
   readonly auth:
-    | { readonly kind: 'tenant'; readonly authenticate: (key: string) => Promise<string> }
-    | { readonly kind: 'admin'; readonly authenticate: (key: string) => Promise<void> }
+    | { readonly kind: 'tenant'; readonly authenticate: (key: string, client?: string) => Promise<string> }
+    | { readonly kind: 'admin'; readonly authenticate: (key: string, client?: string) => Promise<void> }
     | { readonly kind: 'none' };
   readonly maxBodyBytes?: number;
   /** Per-tenant request limit (the one-machine runtime's token bucket; API Gateway throttles on AWS). */
@@ -36,7 +41,6 @@ export interface ApiHandlerOptions {
   readonly logError: (message: string, error: unknown) => void;
 }
 
-const DEFAULT_MAX_BODY = 256 * 1024;
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
 /**
@@ -45,7 +49,7 @@ const JSON_HEADERS = { 'content-type': 'application/json' };
  * anything else is logged and becomes a generic 500 (middy's http-error-handler).
  */
 export function apiHandler(options: ApiHandlerOptions) {
-  const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>()
     .use(
       httpErrorHandler({
@@ -57,8 +61,9 @@ export function apiHandler(options: ApiHandlerOptions) {
     .handler(async (event) => {
       const route = options.routes[event.routeKey];
       if (!route) throw new HooklineError(404, `No route ${event.requestContext?.http?.method ?? ''} ${event.rawPath ?? ''}`.trim());
-      const tenantId = await authenticate(options.auth, event.headers ?? {});
-      const waitSeconds = options.rateLimit?.(tenantId ?? options.auth.kind);
+      const auth = routeAuthOf(event.routeKey) === 'none' ? ({ kind: 'none' } as const) : options.auth;
+      const tenantId = await authenticate(auth, event.headers ?? {}, event.requestContext?.http?.sourceIp);
+      const waitSeconds = options.rateLimit?.(tenantId ?? auth.kind);
       if (waitSeconds !== undefined) throw new RateLimitedError(waitSeconds);
       const result = await route({
         routeKey: event.routeKey,
@@ -75,15 +80,21 @@ export function apiHandler(options: ApiHandlerOptions) {
     });
 }
 
-async function authenticate(auth: ApiHandlerOptions['auth'], headers: Record<string, string | undefined>) {
+async function authenticate(auth: ApiHandlerOptions['auth'], headers: Record<string, string | undefined>, client: string | undefined) {
   if (auth.kind === 'none') return undefined;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(headers['authorization'] ?? '');
-  if (!match?.[1]) throw new UnauthorizedError('Missing Authorization: Bearer <key> header');
+  const key = bearerKey(headers['authorization']);
   if (auth.kind === 'admin') {
-    await auth.authenticate(match[1]);
+    await auth.authenticate(key, client);
     return undefined;
   }
-  return auth.authenticate(match[1]);
+  return auth.authenticate(key, client);
+}
+
+/** The key of an `Authorization: Bearer <key>` header; 401 without one. */
+export function bearerKey(authorization: string | undefined): string {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+  if (!match?.[1]) throw new UnauthorizedError('Missing Authorization: Bearer <key> header');
+  return match[1];
 }
 
 function parseBody(event: APIGatewayProxyEventV2, maxBody: number): unknown {

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { hashApiKey, newApiKey, newTenantId } from '../domain/ids.ts';
-import { UnauthorizedError } from '../errors.ts';
+import { hashApiKey, newTenantId } from '../domain/ids.ts';
+import { RateLimitedError, UnauthorizedError } from '../errors.ts';
+import type { ApiKeys } from './api-keys.ts';
 import type { Clock, SecretStore } from './ports.ts';
 
 export interface Tenant {
@@ -10,33 +11,157 @@ export interface Tenant {
   readonly created_at: string;
 }
 
-/** Port: where tenants and their key hashes live. */
-export interface TenantDirectory {
-  get(tenantId: string): Promise<Tenant | undefined>;
-  createIfAbsent(tenant: Tenant): Promise<boolean>;
-  putKey(keyHash: string, tenantId: string): Promise<void>;
+/** One API key of a tenant as stored: never the key, only its SHA-256 and first characters. */
+export interface ApiKeyRecord {
+  readonly id: string;
+  readonly hash: string;
+  readonly prefix: string;
+  readonly created_at: string;
+  /** The one-machine runtime's `HOOKLINE_API_KEY` (or the key it generated): replaced on change. */
+  readonly bootstrap?: boolean;
+}
+
+/** Port: resolves a key hash to its tenant (the one read an authentication may cost). */
+export interface KeyLookup {
   tenantIdForKey(keyHash: string): Promise<string | undefined>;
 }
 
-const KEY_CACHE_MS = 30_000;
+/** Port: where tenants and their keys live. */
+export interface TenantDirectory extends KeyLookup {
+  get(tenantId: string): Promise<Tenant | undefined>;
+  createIfAbsent(tenant: Tenant): Promise<boolean>;
+  listKeys(tenantId: string): Promise<ApiKeyRecord[]>;
+  /**
+   * Lists the key under the tenant, then makes it work. `full`: the tenant has `maxKeys` already;
+   * `taken`: the same key belongs to another tenant (only a key chosen by the caller can).
+   */
+  addKey(tenantId: string, key: ApiKeyRecord, maxKeys: number): Promise<'added' | 'full' | 'taken'>;
+  /** Makes the key stop working (if it is the tenant's), then unlists it (when `keyId` is given). */
+  revokeKey(tenantId: string, keyHash: string, keyId?: string): Promise<void>;
+}
 
-/** Resolves a tenant API key to its tenant; keys are looked up by their SHA-256, never stored. */
-export class TenantAuthenticator {
-  private readonly tenants: TenantDirectory;
-  private readonly cache = new Map<string, { tenantId: string; until: number }>();
-  constructor(tenants: TenantDirectory) {
-    this.tenants = tenants;
+/** Port: how many failed authentications a client address may still make. */
+export interface AuthFailureLimit {
+  /** Whole seconds the client must wait before another unknown key is checked, or undefined. */
+  waitSeconds(client: string): number | undefined;
+  recordFailure(client: string): void;
+}
+
+/** Failed authentications a client address may make a minute before it gets 429. */
+export const FAILED_AUTHS_PER_MINUTE = 20;
+
+/**
+ * How long a key found in the table is trusted without reading it again. On AWS this bounds how
+ * long a revoked key keeps working in a warm container; on one machine revocation is immediate.
+ */
+export const KEY_CACHE_MS = 30_000;
+/** How long a key that was not found costs no table read. */
+const BAD_KEY_CACHE_MS = 60_000;
+/** How long a key once found counts as known (read again, not rate limited, when stale). */
+const KNOWN_KEY_MS = 3_600_000;
+const CACHE_ENTRIES = 10_000;
+
+/** A Map with a size bound (least recently set goes first) and a deadline per entry. */
+class ExpiringCache<V> {
+  private readonly entries = new Map<string, { value: V; until: number }>();
+  private readonly max: number;
+  constructor(max: number) {
+    this.max = max;
   }
 
-  async authenticate(key: string): Promise<string> {
+  get(key: string, now: number): V | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (entry.until > now) return entry.value;
+    this.entries.delete(key);
+    return undefined;
+  }
+
+  set(key: string, value: V, until: number): void {
+    this.entries.delete(key);
+    if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(key, { value, until });
+  }
+
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+}
+
+/**
+ * Resolves a tenant API key to its tenant; keys are looked up by their SHA-256, never stored.
+ * A key not found is remembered for a minute, so repeating it costs no table read; a client
+ * address with too many failures gets 429 for any key not known to be good, before any read.
+ */
+export class TenantAuthenticator {
+  private readonly keys: KeyLookup;
+  private readonly failures: AuthFailureLimit | undefined;
+  private readonly now: () => number;
+  private readonly good = new ExpiringCache<{ tenantId: string; freshUntil: number }>(CACHE_ENTRIES);
+  private readonly bad = new ExpiringCache<true>(CACHE_ENTRIES);
+  /** Lookups in flight: the same key sent many times at once still costs one read. */
+  private readonly pending = new Map<string, Promise<string | undefined>>();
+  /** Counts revocations: a read that a revocation overtook is not cached. */
+  private revocations = 0;
+  constructor(keys: KeyLookup, failures?: AuthFailureLimit, now: () => number = Date.now) {
+    this.keys = keys;
+    this.failures = failures;
+    this.now = now;
+  }
+
+  async authenticate(key: string, client?: string): Promise<string> {
     const hash = hashApiKey(key);
-    const cached = this.cache.get(hash);
-    if (cached && cached.until > Date.now()) return cached.tenantId;
-    const tenantId = await this.tenants.tenantIdForKey(hash);
-    if (!tenantId) throw new UnauthorizedError();
-    if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(hash, { tenantId, until: Date.now() + KEY_CACHE_MS });
+    const now = this.now();
+    const known = this.good.get(hash, now);
+    if (known && known.freshUntil > now) return known.tenantId;
+    if (!known && client !== undefined) {
+      const wait = this.failures?.waitSeconds(client);
+      if (wait !== undefined) throw new RateLimitedError(wait);
+    }
+    if (this.bad.get(hash, now)) return this.refuse(client);
+    const tenantId = await this.lookup(hash);
+    if (!tenantId) return this.refuse(client);
     return tenantId;
+  }
+
+  private lookup(hash: string): Promise<string | undefined> {
+    const inFlight = this.pending.get(hash);
+    if (inFlight) return inFlight;
+    const revocations = this.revocations;
+    const read = this.keys.tenantIdForKey(hash).then((tenantId) => {
+      if (!tenantId) {
+        this.good.delete(hash);
+        this.bad.set(hash, true, this.now() + BAD_KEY_CACHE_MS);
+      } else if (revocations === this.revocations) {
+        this.remember(hash, tenantId);
+      }
+      return tenantId;
+    });
+    this.pending.set(hash, read);
+    const settled = () => {
+      if (this.pending.get(hash) === read) this.pending.delete(hash);
+    };
+    read.then(settled, settled);
+    return read;
+  }
+
+  /** A key just created: it works at once, even from an address that is being rate limited. */
+  remember(keyHash: string, tenantId: string): void {
+    const now = this.now();
+    this.bad.delete(keyHash);
+    this.good.set(keyHash, { tenantId, freshUntil: now + KEY_CACHE_MS }, now + KNOWN_KEY_MS);
+  }
+
+  /** A key just revoked: the next use reads the table (and finds nothing). */
+  forget(keyHash: string): void {
+    this.revocations++;
+    this.good.delete(keyHash);
+    this.pending.delete(keyHash);
+  }
+
+  private refuse(client: string | undefined): never {
+    if (client !== undefined) this.failures?.recordFailure(client);
+    throw new UnauthorizedError();
   }
 }
 
@@ -44,19 +169,27 @@ export class TenantAuthenticator {
 export class AdminAuthenticator {
   private readonly secrets: SecretStore;
   private readonly secretName: string;
+  private readonly failures: AuthFailureLimit | undefined;
   private expected: { digest: Buffer; until: number } | undefined;
-  constructor(secrets: SecretStore, secretName: string) {
+  constructor(secrets: SecretStore, secretName: string, failures?: AuthFailureLimit) {
     this.secrets = secrets;
     this.secretName = secretName;
+    this.failures = failures;
   }
 
-  async authenticate(key: string): Promise<void> {
+  async authenticate(key: string, client?: string): Promise<void> {
     if (!this.expected || this.expected.until < Date.now()) {
       const value = await this.secrets.get(this.secretName);
       if (!value) throw new UnauthorizedError('The admin API is not configured');
       this.expected = { digest: sha256(value), until: Date.now() + KEY_CACHE_MS };
     }
-    if (!timingSafeEqual(sha256(key), this.expected.digest)) throw new UnauthorizedError();
+    if (timingSafeEqual(sha256(key), this.expected.digest)) return;
+    if (client !== undefined && this.failures) {
+      const wait = this.failures.waitSeconds(client);
+      if (wait !== undefined) throw new RateLimitedError(wait);
+      this.failures.recordFailure(client);
+    }
+    throw new UnauthorizedError();
   }
 }
 
@@ -65,22 +198,45 @@ const sha256 = (s: string): Buffer => createHash('sha256').update(s).digest();
 /** Admin use case: a new tenant with its first API key (returned once). */
 export class CreateTenant {
   private readonly tenants: TenantDirectory;
+  private readonly keys: ApiKeys;
   private readonly clock: Clock;
-  constructor(tenants: TenantDirectory, clock: Clock) {
-    this.tenants = tenants;
-    this.clock = clock;
+  constructor(deps: { tenants: TenantDirectory; keys: ApiKeys; clock: Clock }) {
+    this.tenants = deps.tenants;
+    this.keys = deps.keys;
+    this.clock = deps.clock;
   }
 
-  async execute(input: { name: string; owner_email: string }, fixed?: { id?: string; apiKey?: string }) {
-    const tenant: Tenant = {
-      id: fixed?.id ?? newTenantId(),
-      name: input.name,
-      owner_email: input.owner_email,
-      created_at: this.clock().toISOString(),
-    };
+  async execute(input: { name: string; owner_email: string }) {
+    const tenant: Tenant = { id: newTenantId(), name: input.name, owner_email: input.owner_email, created_at: this.clock().toISOString() };
     await this.tenants.createIfAbsent(tenant);
-    const apiKey = fixed?.apiKey ?? newApiKey();
-    await this.tenants.putKey(hashApiKey(apiKey), tenant.id);
-    return { tenant_id: tenant.id, api_key: apiKey };
+    const { api_key } = await this.keys.issue(tenant.id);
+    return { tenant_id: tenant.id, api_key };
+  }
+}
+
+/**
+ * The one-machine runtime's tenant `default` and its key (`HOOKLINE_API_KEY` or generated). A
+ * new key replaces the previous bootstrap key, which stops working; keys an admin created stay.
+ * `superseded`: keys known to have been the bootstrap key before keys were listed.
+ */
+export class BootstrapTenant {
+  private readonly tenants: TenantDirectory;
+  private readonly keys: ApiKeys;
+  private readonly clock: Clock;
+  constructor(deps: { tenants: TenantDirectory; keys: ApiKeys; clock: Clock }) {
+    this.tenants = deps.tenants;
+    this.keys = deps.keys;
+    this.clock = deps.clock;
+  }
+
+  async execute(tenant: { id: string; name: string; owner_email: string }, apiKey: string, superseded: readonly string[] = []): Promise<void> {
+    await this.tenants.createIfAbsent({ ...tenant, created_at: this.clock().toISOString() });
+    const hash = hashApiKey(apiKey);
+    const listed = await this.tenants.listKeys(tenant.id);
+    // Revoke first: the new key must find room under the tenant's key limit.
+    for (const old of listed) if (old.bootstrap && old.hash !== hash) await this.keys.revokeRecord(tenant.id, old);
+    for (const old of superseded) if (hashApiKey(old) !== hash) await this.keys.revokeUnlisted(tenant.id, hashApiKey(old));
+    if (!listed.some((k) => k.hash === hash)) await this.keys.issue(tenant.id, { key: apiKey, bootstrap: true });
+    else this.keys.remember(tenant.id, apiKey);
   }
 }
