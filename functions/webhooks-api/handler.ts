@@ -4,8 +4,9 @@ import { attemptView } from '../../shared/domain/deliveries.ts';
 import { apiHandler, parse, type ApiRequest } from '../../shared/http/api-handler.ts';
 import { PageQuery, RecoverInput, RotateSecretInput, WebhookCreateInput, WebhookPatchInput } from '../../shared/http/schemas.ts';
 import { RecoverDeliveries } from '../../shared/usecases/recover-deliveries.ts';
-import { ManageWebhooks } from '../../shared/usecases/manage-webhooks.ts';
+import { ManageWebhooks, type ListPage, type PageRequest } from '../../shared/usecases/manage-webhooks.ts';
 import { lazyHandler, Wiring, type Overrides } from '../../shared/wiring.ts';
+import { ownerEmailVerification } from '../../shared/mail-wiring.ts';
 
 const BASE = '/api/v1/integrations/webhooks';
 
@@ -15,7 +16,7 @@ export function createHandler(overrides: Overrides = {}) {
   const webhooks = new ManageWebhooks({
     webhooks: w.webhooks,
     attempts: w.attempts,
-    tenants: w.tenants,
+    ownerEmails: ownerEmailVerification(w),
     secrets: w.secrets,
     sender: w.attemptSender,
     clock: w.clock,
@@ -38,10 +39,20 @@ export function createHandler(overrides: Overrides = {}) {
   });
   const id = (req: ApiRequest) => req.pathParameters['id'] ?? '';
   const tenant = (req: ApiRequest) => req.tenantId!;
-  const page = (req: ApiRequest) => parse(PageQuery, req.query, 'Query string');
+  const pageRequest = (req: ApiRequest): PageRequest => {
+    const q = parse(PageQuery, req.query, 'Query string');
+    return { page: q.page, perPage: q.per_page, cursor: q.cursor };
+  };
+  const pageBody = <T>(request: PageRequest, result: ListPage<T>, view: (item: T) => unknown) => ({
+    items: result.items.map(view),
+    page: result.page,
+    per_page: request.perPage,
+    has_more: result.hasMore,
+    next_cursor: result.nextCursor ?? null,
+  });
 
   return apiHandler({
-    auth: { kind: 'tenant', authenticate: (key) => w.tenantAuth.authenticate(key) },
+    auth: { kind: 'tenant', authenticate: (key, client) => w.tenantAuth.authenticate(key, client) },
     logError: w.logError,
     ...(w.overrides.rateLimit ? { rateLimit: w.overrides.rateLimit } : {}),
     routes: {
@@ -50,9 +61,8 @@ export function createHandler(overrides: Overrides = {}) {
         return { statusCode: 201, body: { ...webhookView(webhook), ...(generatedSecret ? { secret: generatedSecret } : {}) } };
       },
       [`GET ${BASE}`]: async (req) => {
-        const q = page(req);
-        const result = await webhooks.list(tenant(req), q.page, q.per_page);
-        return { statusCode: 200, body: { items: result.items.map(webhookView), page: q.page, per_page: q.per_page, has_more: result.hasMore } };
+        const request = pageRequest(req);
+        return { statusCode: 200, body: pageBody(request, await webhooks.list(tenant(req), request), webhookView) };
       },
       [`GET ${BASE}/{id}`]: async (req) => ({ statusCode: 200, body: webhookView(await webhooks.get(tenant(req), id(req))) }),
       [`PATCH ${BASE}/{id}`]: async (req) => ({
@@ -65,9 +75,8 @@ export function createHandler(overrides: Overrides = {}) {
       },
       [`POST ${BASE}/{id}/test`]: async (req) => ({ statusCode: 200, body: await webhooks.test(tenant(req), id(req)) }),
       [`GET ${BASE}/{id}/deliveries`]: async (req) => {
-        const q = page(req);
-        const result = await webhooks.deliveries(tenant(req), id(req), q.page, q.per_page);
-        return { statusCode: 200, body: { items: result.items.map(attemptView), page: q.page, per_page: q.per_page, has_more: result.hasMore } };
+        const request = pageRequest(req);
+        return { statusCode: 200, body: pageBody(request, await webhooks.deliveries(tenant(req), id(req), request), attemptView) };
       },
       [`POST ${BASE}/{id}/deliveries/{delivery_id}/retry`]: async (req) => ({
         statusCode: 202,
@@ -82,6 +91,11 @@ export function createHandler(overrides: Overrides = {}) {
         body: await webhooks.rotateSecret(tenant(req), id(req), parse(RotateSecretInput, req.body ?? {})),
       }),
       'GET /api/v1/event-types': async () => ({ statusCode: 200, body: { items: w.catalogue.types } }),
+      // Public (auth 'none' in ROUTES): the token in the link is the credential.
+      'GET /api/v1/email-verifications/{token}': async (req) => ({
+        statusCode: 200,
+        body: await ownerEmailVerification(w).confirm(req.pathParameters['token'] ?? ''),
+      }),
     },
   });
 }

@@ -19,7 +19,7 @@ export interface GrantsProps {
   readonly queues: HooklineQueues;
   readonly retries: HooklineRetries;
   readonly adminKey: Secret;
-  /** e.g. `hookline/`: per-webhook secrets are `<secretPrefix>webhooks/<webhook id>`. */
+  /** e.g. `hookline/`: per-webhook secrets are `<secretPrefix>webhooks/<tenant id>/<webhook id>`. */
   readonly secretPrefix: string;
   readonly senderEmail?: string;
 }
@@ -70,6 +70,8 @@ export function grantAll(props: GrantsProps): void {
   t.events.grant(f.dispatcher, ...ddb('GetItem', 'BatchGetItem'));
   t.webhooks.grant(f.dispatcher, ...ddb('GetItem', 'UpdateItem', 'BatchGetItem'));
   t.attempts.grant(f.dispatcher, ...ddb('PutItem', 'BatchWriteItem'));
+  // Owner emails: the tenant's own address (GetItem) and its hourly email counter (UpdateItem).
+  t.tenants.grant(f.dispatcher, ...ddb('GetItem', 'UpdateItem'));
   webhookSecrets(f.dispatcher, ['secretsmanager:GetSecretValue']);
   q.deliveriesQueue.grantSendMessages(f.dispatcher);
   // Rungs later than SQS's 15-minute delay become one-time schedules in the retry group, run
@@ -82,22 +84,26 @@ export function grantAll(props: GrantsProps): void {
       conditions: { StringEquals: { 'iam:PassedToService': SCHEDULER_SERVICE } },
     }),
   );
-  // Without a sender there is no ses:SendEmail: the dispatcher logs a warning instead of emailing.
+  // Without a sender there is no ses:SendEmail: the dispatcher logs a warning instead of emailing
+  // owners, and the webhooks API instead of sending verification links.
   if (props.senderEmail) {
     const domain = props.senderEmail.split('@')[1];
-    Grant.addToPrincipal({
-      grantee: f.dispatcher,
-      actions: ['ses:SendEmail'],
-      // SES authorizes against the address identity or, when only the domain is verified, the domain.
-      resourceArns: [props.senderEmail, domain].map((identity) =>
-        stack.formatArn({ service: 'ses', resource: 'identity', resourceName: identity }),
-      ),
-    });
+    for (const grantee of [f.dispatcher, f['webhooks-api']]) {
+      Grant.addToPrincipal({
+        grantee,
+        actions: ['ses:SendEmail'],
+        // SES authorizes against the address identity or, when only the domain is verified, the domain.
+        resourceArns: [props.senderEmail, domain].map((identity) =>
+          stack.formatArn({ service: 'ses', resource: 'identity', resourceName: identity }),
+        ),
+      });
+    }
   }
 
   // webhooks-api: CRUD on the tenant's webhooks and their signing secrets, the delivery log;
   // manual retry of a delivery and recovery of a webhook re-queue deliveries.
-  // UpdateItem: the tenant's webhook counter, an atomic quota (HOOKLINE_MAX_WEBHOOKS_PER_TENANT).
+  // UpdateItem: the tenant's webhook counter, an atomic quota (HOOKLINE_MAX_WEBHOOKS_PER_TENANT),
+  // and its hourly email counter (owner address verification emails).
   t.tenants.grant(f['webhooks-api'], ...ddb('GetItem', 'UpdateItem'));
   t.webhooks.grant(f['webhooks-api'], ...ddb('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'));
   t.deliveries.grant(f['webhooks-api'], ...ddb('GetItem', 'UpdateItem'));
@@ -106,8 +112,9 @@ export function grantAll(props: GrantsProps): void {
   webhookSecrets(f['webhooks-api'], WEBHOOK_SECRET_MANAGE_ACTIONS);
   q.deliveriesQueue.grantSendMessages(f['webhooks-api']);
 
-  // admin-api: create tenants and their keys, authenticated by the admin key.
-  t.tenants.grant(f['admin-api'], ...ddb('GetItem', 'PutItem'));
+  // admin-api: create tenants and their keys, authenticated by the admin key. Keys are listed on
+  // the tenant's item (UpdateItem) and revoked by deleting their lookup item (DeleteItem).
+  t.tenants.grant(f['admin-api'], ...ddb('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'));
   props.adminKey.grantRead(f['admin-api']);
 
   // openapi: serves a static document, no grants.

@@ -48,23 +48,24 @@ export interface HooklineSettings {
    */
   readonly retentionDays?: number;
   /**
-   * Verified SES identity (email address) that owner notifications are sent from. When set, the
-   * dispatcher gets `HOOKLINE_SENDER_EMAIL` and may call `ses:SendEmail` from that identity (or
-   * its domain).
+   * Verified SES identity (email address) that owner emails are sent from. When set, the
+   * dispatcher (failure emails) and the webhooks API (owner address verification links) get
+   * `HOOKLINE_SENDER_EMAIL` and may call `ses:SendEmail` from that identity (or its domain).
    *
-   * Without it no email is sent on AWS: the dispatcher has no SES permission and, when a webhook
-   * becomes `failing` or `disabled`, logs a warning instead of emailing its owner.
+   * Without it no email is sent on AWS: no function has an SES permission; when a webhook
+   * becomes `failing` or `disabled` the dispatcher logs a warning instead of emailing its owner,
+   * and an owner address other than the tenant's own cannot be verified.
    * @default - no email is sent on AWS (a warning is logged instead)
    */
   readonly senderEmail?: string;
   /**
    * Public base URL of the API (e.g. `https://hooks.example.com`, no trailing slash), used for
-   * links in owner emails; the dispatcher gets it as `HOOKLINE_PUBLIC_URL`. A trailing `/` is
-   * removed.
+   * links in owner emails (the delivery log, the verification link); the dispatcher and the
+   * webhooks API get it as `HOOKLINE_PUBLIC_URL`. A trailing `/` is removed.
    *
    * It is not derived from the HTTP API: the API's URL depends on the functions, so handing it
    * back to the dispatcher would be a circular dependency.
-   * @default - `HOOKLINE_PUBLIC_URL` is not set; emails carry no API links
+   * @default - `HOOKLINE_PUBLIC_URL` is not set; emails carry relative API paths only
    */
   readonly publicUrl?: string;
   /**

@@ -9,6 +9,12 @@ export type AuthType = (typeof AUTH_TYPES)[number];
 
 export type WebhookStatus = 'healthy' | 'failing' | 'disabled';
 
+/** A change of a webhook's status that its owner is told about. */
+export interface StatusChange {
+  readonly status: WebhookStatus;
+  readonly at: string;
+}
+
 /** How the receiver authenticates Hookline, besides the signature. Secret material: never returned. */
 export type ReceiverAuth =
   | { readonly type: 'none' }
@@ -34,6 +40,20 @@ export interface Webhook {
   readonly format: WebhookFormat;
   readonly auth_type: AuthType;
   readonly owner_email: string;
+  /**
+   * Whether `owner_email` may receive this webhook's emails: it is the tenant's own address, or
+   * its holder opened the verification link (CONTRACT.md section 6). Absent (older rows): not yet.
+   */
+  readonly owner_email_verified?: boolean;
+  /** SHA-256 (hex) of the pending verification token of `owner_email`; only the hash is stored. */
+  readonly owner_email_token_hash?: string;
+  readonly owner_email_token_expires_at?: string;
+  /** When the owner was last emailed about this webhook: at most one email an hour. */
+  readonly last_email_at?: string;
+  /** Status changes not emailed yet (the first few), summed up in the next email. */
+  readonly unsent_changes?: readonly StatusChange[];
+  /** How many changes were not emailed yet (unsent_changes keeps only the first few). */
+  readonly unsent_count?: number;
   /** Conditions on the event's fields; absent: every event of the subscribed types. */
   readonly filter?: Filter;
   /** Whether deliveries are signed (a webhook created without a secret gets a generated one). */
@@ -80,11 +100,70 @@ export function webhookView(w: Webhook) {
     auth: { type: w.auth_type },
     ...(w.filter ? { filter: w.filter } : {}),
     owner_email: w.owner_email,
+    owner_email_verified: w.owner_email_verified === true,
     created_at: w.created_at,
     updated_at: w.updated_at,
   };
 }
 export type WebhookView = ReturnType<typeof webhookView>;
+
+/**
+ * Header names a webhook's auth may not set: they frame the request (a second `Host` or
+ * `Content-Length` is request smuggling), identify Hookline, or carry its signatures, which a
+ * tenant must not be able to forge or mask.
+ */
+const RESERVED_HEADERS = new Set([
+  'host',
+  'content-type',
+  'content-length',
+  'content-encoding',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'upgrade',
+  'te',
+  'trailer',
+  'expect',
+  'user-agent',
+  'proxy-authorization',
+]);
+const isReservedHeader = (name: string, signatureHeader: string): boolean => {
+  const lower = name.toLowerCase();
+  return RESERVED_HEADERS.has(lower) || lower === signatureHeader.toLowerCase() || lower.startsWith('webhook-');
+};
+
+/** CR, LF and NUL end a header line: in a value they would inject headers of the tenant's choosing. */
+const HEADER_BREAKING = /[\r\n\0]/;
+
+/** What is wrong with a receiver auth, field by field; empty when it may be used. */
+export function authProblems(auth: ReceiverAuth, signatureHeader: string): { path: string; message: string }[] {
+  const problems: { path: string; message: string }[] = [];
+  const value = (path: string, v: string) => {
+    if (HEADER_BREAKING.test(v)) problems.push({ path: `auth.${path}`, message: 'must not contain CR, LF or NUL characters' });
+  };
+  switch (auth.type) {
+    case 'bearer':
+      value('token', auth.token);
+      break;
+    case 'basic':
+      value('username', auth.username);
+      value('password', auth.password);
+      if (auth.username.includes(':')) problems.push({ path: 'auth.username', message: 'must not contain ":" (RFC 7617)' });
+      break;
+    case 'header':
+      if (isReservedHeader(auth.name, signatureHeader)) problems.push({ path: 'auth.name', message: `${auth.name} is set by Hookline and cannot be an auth header` });
+      value('value', auth.value);
+      break;
+    case 'oauth2':
+      value('client_id', auth.client_id);
+      value('client_secret', auth.client_secret);
+      if (auth.scope !== undefined) value('scope', auth.scope);
+      break;
+    case 'none':
+      break;
+  }
+  return problems;
+}
 
 /**
  * Headers that authenticate Hookline to the receiver. For `oauth2` the caller passes the access

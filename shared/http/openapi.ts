@@ -31,7 +31,15 @@ const OPERATIONS: Record<string, { summary: string; body?: z.ZodType; status: nu
     response: S.SecretRotated,
   },
   'GET /api/v1/event-types': { summary: 'The event catalogue', status: 200, response: S.EventTypeList },
+  'GET /api/v1/email-verifications/{token}': {
+    summary: "Confirm a webhook's owner_email with the link emailed to it (no API key); 404 for an unknown or used link, 410 for an expired one",
+    status: 200,
+    response: S.EmailVerified,
+  },
   'POST /admin/v1/tenants': { summary: 'Create a tenant and its API key', body: S.TenantCreateInput, status: 201, response: S.TenantCreated },
+  'GET /admin/v1/tenants/{tenant_id}/keys': { summary: "A tenant's API keys (id, creation time, first characters; never the key)", status: 200, response: S.ApiKeyList },
+  'POST /admin/v1/tenants/{tenant_id}/keys': { summary: 'Create another API key for the tenant (rotation without downtime)', status: 201, response: S.ApiKeyCreated },
+  'DELETE /admin/v1/tenants/{tenant_id}/keys/{key_id}': { summary: 'Revoke an API key: it gets 401 from then on', status: 204 },
   'GET /openapi.json': { summary: 'This document', status: 200 },
 };
 
@@ -52,13 +60,14 @@ export function openApiDocument(): Record<string, unknown> {
     const op = OPERATIONS[`${route.method} ${route.path}`];
     if (!op) throw new Error(`no OpenAPI operation for ${route.method} ${route.path}`);
     const params = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    // The paging parameters come from the schema that validates them (page, per_page, cursor).
     if (op.query) {
-      params.push(
-        { name: 'page', in: 'query', required: false, schema: { type: 'integer', minimum: 1, default: 1 } as never },
-        { name: 'per_page', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 100, default: 25 } as never },
-      );
+      const properties = schema(S.PageQuery, 'input')['properties'] as Record<string, Record<string, unknown>>;
+      for (const [name, property] of Object.entries(properties)) {
+        params.push({ name, in: 'query', required: false, schema: property as never });
+      }
     }
-    const isPublic = route.path === '/openapi.json';
+    const isPublic = route.auth === 'none';
     paths[route.path] ??= {};
     paths[route.path]![route.method.toLowerCase()] = {
       summary: op.summary,

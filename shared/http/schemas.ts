@@ -109,10 +109,33 @@ export type WebhookCreateInput = z.infer<typeof WebhookCreateInput>;
 export const WebhookPatchInput = WebhookCreateInput.partial();
 export type WebhookPatchInput = z.infer<typeof WebhookPatchInput>;
 
-export const PageQuery = z.object({
-  page: z.coerce.number().int().min(1).max(10_000).default(1),
-  per_page: z.coerce.number().int().min(1).max(100).default(25),
-});
+/**
+ * How deep `page` may reach (page × per_page): reaching a page reads every item before it, so
+ * deeper pages are read with `cursor`, which costs the same at any depth.
+ */
+export const MAX_PAGE_DEPTH = 1000;
+
+export const PageQuery = z
+  .object({
+    page: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(1)
+      .describe(`1-based page number; page × per_page may be at most ${MAX_PAGE_DEPTH} (follow next_cursor beyond). Ignored with cursor.`),
+    per_page: z.coerce.number().int().min(1).max(100).default(25),
+    cursor: z
+      .string()
+      .min(1)
+      .max(2048)
+      .regex(/^[A-Za-z0-9_-]+$/, 'must be the next_cursor of a page of this list')
+      .optional()
+      .describe('The opaque next_cursor of the previous page of this same list: the page after it.'),
+  })
+  .refine((q) => q.cursor !== undefined || q.page * q.per_page <= MAX_PAGE_DEPTH, {
+    path: ['page'],
+    message: `page × per_page may be at most ${MAX_PAGE_DEPTH}; to read further, pass cursor=<next_cursor of the page before>`,
+  });
 
 export const WebhookView = z.object({
   id: z.string(),
@@ -125,6 +148,9 @@ export const WebhookView = z.object({
   auth: z.object({ type: z.enum(['none', 'bearer', 'basic', 'header', 'oauth2']) }),
   filter: FilterInput.optional(),
   owner_email: z.string(),
+  owner_email_verified: z
+    .boolean()
+    .describe('Whether owner_email receives this webhook\'s emails: the tenant\'s own address, or confirmed by the link sent to it. Until then they go to the tenant\'s own address.'),
   created_at: z.string(),
   updated_at: z.string(),
 });
@@ -149,7 +175,13 @@ export const AttemptView = z.object({
 });
 
 const paged = <T extends z.ZodType>(item: T) =>
-  z.object({ items: z.array(item), page: z.number().int(), per_page: z.number().int(), has_more: z.boolean() });
+  z.object({
+    items: z.array(item),
+    page: z.number().int(),
+    per_page: z.number().int(),
+    has_more: z.boolean(),
+    next_cursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page.'),
+  });
 export const WebhookList = paged(WebhookView);
 export const AttemptList = paged(AttemptView);
 
@@ -193,6 +225,19 @@ export const TenantCreateInput = z.strictObject({
   owner_email: z.email().max(254),
 });
 export const TenantCreated = z.object({ tenant_id: z.string(), api_key: z.string() });
+export const ApiKeyView = z.object({
+  id: z.string(),
+  created_at: z.string(),
+  prefix: z.string().describe('The first characters of the key, to tell keys apart; the key itself is never shown again.'),
+});
+export const ApiKeyList = z.object({ items: z.array(ApiKeyView) });
+export const ApiKeyCreated = z.object({ id: z.string(), api_key: z.string().describe('Shown once; only its SHA-256 is stored.') });
+
+export const EmailVerified = z.object({
+  webhook_id: z.string(),
+  owner_email: z.string(),
+  owner_email_verified: z.literal(true),
+});
 
 export const ErrorBody = z.object({ error: z.string(), details: z.array(z.unknown()).optional() });
 

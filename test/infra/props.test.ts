@@ -58,7 +58,10 @@ describe('props', () => {
     expect(env[ENV.retentionDays]).toBe('7');
     expect(env[EXTRA_ENV.senderEmail]).toBe('alerts@netrecon.example');
     expect(env[EXTRA_ENV.publicUrl]).toBe('https://hooks.netrecon.example');
-    for (const name of ['ingest', 'fanout', 'webhooks-api', 'admin-api', 'openapi', 'reconciler'] as const) {
+    // The webhooks API sends owner address verification links.
+    expect(fnProps('webhooks-api').Environment.Variables[EXTRA_ENV.senderEmail]).toBe('alerts@netrecon.example');
+    expect(fnProps('webhooks-api').Environment.Variables[EXTRA_ENV.publicUrl]).toBe('https://hooks.netrecon.example');
+    for (const name of ['ingest', 'fanout', 'admin-api', 'openapi', 'reconciler'] as const) {
       expect(fnProps(name).Environment.Variables).not.toHaveProperty([EXTRA_ENV.publicUrl]);
       expect(fnProps(name).Environment.Variables).not.toHaveProperty([EXTRA_ENV.senderEmail]);
     }
@@ -80,18 +83,21 @@ describe('props', () => {
       .filter((st) => asArray(st.Action).includes('secretsmanager:GetSecretValue'))
       .flatMap((st) => asArray(st.Resource).map(flatten));
     expect(secretResources).toEqual([
-      'arn:<AWS::Partition>:secretsmanager:us-east-2:123456789012:secret:netrecon/hookline/webhooks/*',
+      'arn:aws:secretsmanager:us-east-2:123456789012:secret:netrecon/hookline/webhooks/*',
     ]);
   });
 
-  it('let the dispatcher send email from the sender identity only', () => {
-    const sts = statementsOfRole(template, logicalId(stack, stack.functions.byName.dispatcher.role!));
-    const ses = sts.filter((st) => asArray(st.Action).some((a) => a.startsWith('ses:')));
-    expect(ses.flatMap((st) => asArray(st.Action))).toEqual(['ses:SendEmail']);
-    expect(ses.flatMap((st) => asArray(st.Resource).map(flatten)).sort()).toEqual([
-      'arn:<AWS::Partition>:ses:us-east-2:123456789012:identity/alerts@netrecon.example',
-      'arn:<AWS::Partition>:ses:us-east-2:123456789012:identity/netrecon.example',
-    ]);
+  it('let the dispatcher and the webhooks API send email from the sender identity only, and no other function', () => {
+    const ses = (name: FunctionName) =>
+      statementsOfRole(template, logicalId(stack, stack.functions.byName[name].role!)).filter((st) => asArray(st.Action).some((a) => a.startsWith('ses:')));
+    for (const name of ['dispatcher', 'webhooks-api'] as const) {
+      expect(ses(name).flatMap((st) => asArray(st.Action))).toEqual(['ses:SendEmail']);
+      expect(ses(name).flatMap((st) => asArray(st.Resource).map(flatten)).sort()).toEqual([
+        'arn:aws:ses:us-east-2:123456789012:identity/alerts@netrecon.example',
+        'arn:aws:ses:us-east-2:123456789012:identity/netrecon.example',
+      ]);
+    }
+    for (const name of ['ingest', 'fanout', 'admin-api', 'openapi', 'reconciler'] as const) expect(ses(name)).toEqual([]);
   });
 
   it('name the retry schedule group after the stack, in the stack\'s region', () => {
@@ -99,7 +105,7 @@ describe('props', () => {
     const sts = statementsOfRole(template, logicalId(stack, stack.functions.byName.dispatcher.role!));
     const create = sts.filter((st) => asArray(st.Action).includes('scheduler:CreateSchedule'));
     expect(create.flatMap((st) => asArray(st.Resource).map(flatten))).toEqual([
-      'arn:<AWS::Partition>:scheduler:us-east-2:123456789012:schedule/HooklineBranded-retries/*',
+      'arn:aws:scheduler:us-east-2:123456789012:schedule/HooklineBranded-retries/*',
     ]);
   });
 

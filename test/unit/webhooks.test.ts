@@ -59,7 +59,7 @@ describe('webhookView', () => {
   it('has exactly the fields of the contract webhook object, with auth as {type} only', () => {
     const v = webhookView(WEBHOOK);
     expect(Object.keys(v).sort()).toEqual(
-      ['active', 'auth', 'created_at', 'description', 'events', 'format', 'id', 'owner_email', 'status', 'updated_at', 'url'].sort(),
+      ['active', 'auth', 'created_at', 'description', 'events', 'format', 'id', 'owner_email', 'owner_email_verified', 'status', 'updated_at', 'url'].sort(),
     );
     expect(v).toEqual({
       id: 'wh_1',
@@ -71,6 +71,7 @@ describe('webhookView', () => {
       format: 'standard',
       auth: { type: 'bearer' },
       owner_email: 'owner@example.com',
+      owner_email_verified: false,
       created_at: '2026-03-15T10:00:00.000Z',
       updated_at: '2026-03-15T10:05:00.000Z',
     });
@@ -85,12 +86,16 @@ describe('webhookView', () => {
       auth: { type: 'basic', username: 'bob', password: 'PASSWORD-XYZ' },
       token: 'TOKEN-XYZ',
       client_secret: 'CLIENT-SECRET-XYZ',
+      owner_email_token_hash: 'TOKEN-HASH-XYZ',
+      owner_email_token_expires_at: '2026-03-22T10:00:00.000Z',
+      last_email_at: '2026-03-15T10:00:00.000Z',
+      unsent_changes: [{ status: 'failing', at: '2026-03-15T10:01:00.000Z' }],
     } as unknown as Webhook;
     const v = webhookView(withSecrets);
     expect(v.auth).toEqual({ type: 'basic' });
     const json = JSON.stringify(v);
     for (const s of ['TOPSECRET', 'PASSWORD-XYZ', 'TOKEN-XYZ', 'CLIENT-SECRET-XYZ', 'bob']) expect(json).not.toContain(s);
-    for (const k of ['secret', 'signing_secrets', 'token', 'password', 'client_secret', 'tenant_id', 'credentials_version'])
+    for (const k of ['secret', 'signing_secrets', 'token', 'password', 'client_secret', 'tenant_id', 'credentials_version', 'owner_email_token_hash', 'last_email_at', 'unsent_changes'])
       expect(v).not.toHaveProperty(k);
   });
 });

@@ -7,14 +7,19 @@ import {
 
 } from '@aws-sdk/lib-dynamodb';
 import { DynamoTable } from './dynamo-table.ts';
-import type { Webhook, WebhookStatus } from '../../domain/webhooks.ts';
+import type { StatusChange, Webhook, WebhookStatus } from '../../domain/webhooks.ts';
 import { isConditionalCheckFailed, StoreError } from './errors.ts';
-import { queryPage, type Page } from './paging.ts';
+import type { ListPage, PageRequest, WebhookRepository } from '../../usecases/manage-webhooks.ts';
+import { queryPage } from './paging.ts';
+import { TABLES } from './tables.ts';
+import type { EmailClaim, WebhookStatusStore } from '../../usecases/webhook-health.ts';
+import type { OwnerEmailStore } from '../../usecases/owner-email.ts';
+import { MAX_UNSENT_CHANGES } from '../../domain/notifications.ts';
 
 type Item = Webhook & Record<string, unknown>;
 
 /** Webhooks keyed by (tenant_id, webhook_id): a tenant's webhooks are one Query, never a Scan. */
-export class DynamoWebhookStore extends DynamoTable {
+export class DynamoWebhookStore extends DynamoTable implements WebhookRepository, WebhookStatusStore, OwnerEmailStore {
 
   async get(tenantId: string, webhookId: string): Promise<Webhook | undefined> {
     try {
@@ -113,6 +118,89 @@ export class DynamoWebhookStore extends DynamoTable {
     }
   }
 
+  /**
+   * The webhook's email window, decided by conditional writes so that concurrent dispatchers
+   * agree: if the owner was not emailed since `windowStart`, this call restarts the window at
+   * `now` and takes the changes held back so far (for the summary); otherwise it appends the
+   * change (the first MAX_UNSENT_CHANGES are kept, the rest only counted).
+   */
+  async claimEmail(tenantId: string, webhookId: string, change: StatusChange, now: Date, windowStart: Date): Promise<EmailClaim> {
+    const key = { tenant_id: tenantId, webhook_id: webhookId };
+    const since = windowStart.toISOString();
+    // Twice at most: a window that ends between the two writes is claimed on the second round.
+    for (let round = 0; round < 2; round++) {
+      try {
+        const out = await this.doc.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: key,
+            UpdateExpression: 'SET last_email_at = :now REMOVE unsent_changes, unsent_count',
+            ConditionExpression: 'attribute_exists(webhook_id) AND (attribute_not_exists(last_email_at) OR last_email_at <= :since)',
+            ExpressionAttributeValues: { ':now': now.toISOString(), ':since': since },
+            ReturnValues: 'ALL_OLD',
+          }),
+        );
+        const old = out.Attributes ?? {};
+        return { kind: 'send', unsent: (old['unsent_changes'] as StatusChange[] | undefined) ?? [], unsentCount: Number(old['unsent_count'] ?? 0) };
+      } catch (err) {
+        if (!isConditionalCheckFailed(err)) throw new StoreError('could not claim the webhook\'s email window', { cause: err });
+      }
+      if (await this.appendUnsent(key, [change], 1, since)) return { kind: 'held' };
+    }
+    // The webhook is gone, or windows keep ending under us: nothing to email.
+    return { kind: 'held' };
+  }
+
+  async keepUnsent(tenantId: string, webhookId: string, changes: readonly StatusChange[], count: number): Promise<void> {
+    await this.appendUnsent({ tenant_id: tenantId, webhook_id: webhookId }, changes, count);
+  }
+
+  /**
+   * Appends changes to the unsent list while it is short, else only counts them; with `since`,
+   * only while the owner was emailed after it. False when that condition (or the row) is gone.
+   */
+  private async appendUnsent(key: Record<string, string>, changes: readonly StatusChange[], count: number, since?: string): Promise<boolean> {
+    const inWindow = since === undefined ? 'attribute_exists(webhook_id)' : 'attribute_exists(webhook_id) AND last_email_at > :since';
+    const window = since === undefined ? {} : { ':since': since };
+    const attempt = async (update: string, condition: string, values: Record<string, unknown>) => {
+      try {
+        await this.doc.send(
+          new UpdateCommand({ TableName: this.table, Key: key, UpdateExpression: update, ConditionExpression: condition, ExpressionAttributeValues: { ...values, ...window } }),
+        );
+        return true;
+      } catch (err) {
+        if (isConditionalCheckFailed(err)) return false;
+        throw new StoreError('could not record an unsent webhook email', { cause: err });
+      }
+    };
+    const listed = await attempt(
+      'SET unsent_changes = list_append(if_not_exists(unsent_changes, :empty), :changes) ADD unsent_count :count',
+      `${inWindow} AND (attribute_not_exists(unsent_changes) OR size(unsent_changes) <= :room)`,
+      { ':empty': [], ':changes': changes.slice(0, MAX_UNSENT_CHANGES), ':count': count, ':room': MAX_UNSENT_CHANGES - Math.min(changes.length, MAX_UNSENT_CHANGES) },
+    );
+    return listed || attempt('ADD unsent_count :count', inWindow, { ':count': count });
+  }
+
+  /** Single use: the token's hash must match and not be expired; it is removed as the address is verified. */
+  async confirmOwnerEmail(tenantId: string, webhookId: string, tokenHash: string, now: Date): Promise<Webhook | undefined> {
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { tenant_id: tenantId, webhook_id: webhookId },
+          UpdateExpression: 'SET owner_email_verified = :yes, updated_at = :now REMOVE owner_email_token_hash, owner_email_token_expires_at',
+          ConditionExpression: 'attribute_exists(webhook_id) AND owner_email_token_hash = :hash AND owner_email_token_expires_at > :now',
+          ExpressionAttributeValues: { ':yes': true, ':now': now.toISOString(), ':hash': tokenHash },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return out.Attributes ? fromItem(out.Attributes) : undefined;
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) return undefined;
+      throw new StoreError('could not verify the owner email', { cause: err });
+    }
+  }
+
   /** Deletes the webhook; false when it did not exist. */
   async delete(tenantId: string, webhookId: string): Promise<boolean> {
     try {
@@ -130,14 +218,21 @@ export class DynamoWebhookStore extends DynamoTable {
     }
   }
 
-  /** Page `page` (1-based) of a tenant's webhooks, oldest first (ids are ULIDs). */
-  async list(tenantId: string, page: number, perPage: number): Promise<Page<Webhook>> {
-    try {
-      const result = await queryPage(this.doc, this.query(tenantId), page, perPage);
-      return { ...result, items: result.items.map(fromItem) };
-    } catch (err) {
-      throw new StoreError('could not list webhooks', { cause: err });
-    }
+  /** A page of a tenant's webhooks, oldest first (ids are ULIDs); its cursors work for this tenant only. */
+  async list(tenantId: string, request: PageRequest): Promise<ListPage<Webhook>> {
+    const { partitionKey, sortKey } = TABLES.webhooks;
+    const result = await queryPage(
+      this.doc,
+      {
+        what: 'webhooks',
+        input: this.query(tenantId),
+        keyNames: { partition: partitionKey.name, sort: sortKey.name },
+        partitionValue: tenantId,
+        boundTo: `webhooks/${tenantId}`,
+      },
+      request,
+    );
+    return { ...result, items: result.items.map(fromItem) };
   }
 
   /** Every webhook of a tenant, a DynamoDB page at a time (fan-out to thousands of webhooks). */

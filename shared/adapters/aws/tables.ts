@@ -38,8 +38,11 @@ const dueIndex: IndexSchema = {
 };
 
 export const TABLES = {
-  /** `pk` = `TENANT#<id>` (the tenant) or `KEY#<sha256 of an API key>` (who the key acts for). */
-  tenants: { id: 'Tenants', partitionKey: { name: 'pk', type: 'S' } },
+  /**
+   * `pk` = `TENANT#<id>` (the tenant) or `KEY#<sha256 of an API key>` (who the key acts for), and
+   * `EMAILS#<id>#<hour>`, the tenant's email counter of one hour (deleted by TTL).
+   */
+  tenants: { id: 'Tenants', partitionKey: { name: 'pk', type: 'S' }, ttlAttribute: 'expires_at' },
   /** One item per webhook; a tenant's webhooks are one Query. */
   webhooks: {
     id: 'Webhooks',
