@@ -3,6 +3,8 @@
  * (CONTRACT.md section 1); on AWS the CDK stack sets them from its props, on one machine the
  * runtime passes the user's environment through.
  */
+import { isIpLiteral } from './domain/targets.ts';
+
 export interface Settings {
   /** Seconds before attempts 1..N; its length is the number of attempts. */
   readonly retryDelaysSeconds: readonly number[];
@@ -16,6 +18,11 @@ export interface Settings {
   readonly maxWebhooksPerTenant: number;
   /** Attempts in flight at once per webhook (per dispatcher container). */
   readonly maxConcurrentPerWebhook: number;
+  /**
+   * Attempts in flight at once per tenant (per dispatcher container), so that one tenant's slow
+   * endpoints leave workers free for the other tenants.
+   */
+  readonly maxConcurrentPerTenant: number;
   /** One machine: requests per second and burst per tenant (API Gateway throttles on AWS). */
   readonly rateLimitPerSecond: number;
   readonly rateLimitBurst: number;
@@ -40,6 +47,11 @@ export interface Settings {
   readonly retentionDays: number;
   /** Version reported in `User-Agent: Hookline/<version>`. */
   readonly version: string;
+  /**
+   * Host names of Hookline's own API (the public URL's and API Gateway's): webhooks may not point
+   * at them, since a webhook that publishes back into Hookline is an amplification loop.
+   */
+  readonly ownHosts: readonly string[];
 }
 
 export const DEFAULT_RETRY_DELAYS = [0, 30, 120, 600, 3600] as const;
@@ -55,6 +67,7 @@ export const ENV = {
   allowedPorts: 'HOOKLINE_ALLOWED_PORTS',
   maxWebhooksPerTenant: 'HOOKLINE_MAX_WEBHOOKS_PER_TENANT',
   maxConcurrentPerWebhook: 'HOOKLINE_MAX_CONCURRENT_PER_WEBHOOK',
+  maxConcurrentPerTenant: 'HOOKLINE_MAX_CONCURRENT_PER_TENANT',
   rateLimitPerSecond: 'HOOKLINE_RATE_LIMIT_PER_SECOND',
   rateLimitBurst: 'HOOKLINE_RATE_LIMIT_BURST',
   requestTimeoutMs: 'HOOKLINE_REQUEST_TIMEOUT_MS',
@@ -68,6 +81,8 @@ export const ENV = {
   deliveriesQueueUrl: 'HOOKLINE_DELIVERIES_QUEUE_URL',
   secretPrefix: 'HOOKLINE_SECRET_PREFIX',
   retentionDays: 'HOOKLINE_RETENTION_DAYS',
+  publicUrl: 'HOOKLINE_PUBLIC_URL',
+  apiHost: 'HOOKLINE_API_HOST',
 } as const;
 
 export class SettingsError extends Error {
@@ -125,6 +140,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env, allowPriva
     allowedPorts: parsePorts(env[ENV.allowedPorts]),
     maxWebhooksPerTenant: positiveInt(ENV.maxWebhooksPerTenant, env[ENV.maxWebhooksPerTenant], 100),
     maxConcurrentPerWebhook: positiveInt(ENV.maxConcurrentPerWebhook, env[ENV.maxConcurrentPerWebhook], 20),
+    maxConcurrentPerTenant: positiveInt(ENV.maxConcurrentPerTenant, env[ENV.maxConcurrentPerTenant], 50),
     rateLimitPerSecond: positiveInt(ENV.rateLimitPerSecond, env[ENV.rateLimitPerSecond], 100),
     rateLimitBurst: positiveInt(ENV.rateLimitBurst, env[ENV.rateLimitBurst], 200),
     requestTimeoutMs: positiveInt(ENV.requestTimeoutMs, env[ENV.requestTimeoutMs], DEFAULT_REQUEST_TIMEOUT_MS),
@@ -143,5 +159,19 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env, allowPriva
     secretPrefix: env[ENV.secretPrefix] || 'hookline/',
     retentionDays: positiveInt(ENV.retentionDays, env[ENV.retentionDays], 30),
     version: HOOKLINE_VERSION,
+    // Names only: an address (the one-machine runtime's public URL is http://127.0.0.1:<port>) is
+    // shared with receivers on other ports; the runtime's own ports are refused by port instead.
+    ownHosts: [hostOf(ENV.publicUrl, env[ENV.publicUrl]), env[ENV.apiHost]?.toLowerCase()].filter(
+      (h): h is string => !!h && !isIpLiteral(h) && h !== 'localhost',
+    ),
   };
+}
+
+function hostOf(name: string, url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    return new URL(url).hostname.toLowerCase();
+  } catch {
+    throw new SettingsError(`${name} must be an absolute URL, got "${url}"`);
+  }
 }

@@ -5,7 +5,7 @@ import type { DeliveryMessage } from '../../shared/domain/deliveries.ts';
 import { retryScheduler, webhookHealth } from '../../shared/dispatcher-wiring.ts';
 import { memoizeGets } from '../../shared/usecases/batch-memo.ts';
 import { DispatchDelivery } from '../../shared/usecases/dispatch.ts';
-import { WebhookSlots } from '../../shared/usecases/webhook-slots.ts';
+import { DeliverySlots } from '../../shared/usecases/webhook-slots.ts';
 import { lazyHandler, Wiring, type Overrides } from '../../shared/wiring.ts';
 
 /**
@@ -14,7 +14,8 @@ import { lazyHandler, Wiring, type Overrides } from '../../shared/wiring.ts';
  */
 export function createHandler(overrides: Overrides = {}) {
   const w = new Wiring('dispatcher', overrides);
-  const slots = new WebhookSlots(w.settings.maxConcurrentPerWebhook); // shared by concurrent invocations
+  // Shared by concurrent invocations (the one-machine runtime's; Lambda runs one at a time).
+  const slots = new DeliverySlots({ perWebhook: w.settings.maxConcurrentPerWebhook, perTenant: w.settings.maxConcurrentPerTenant });
   const dispatchFor = () => new DispatchDelivery({
     deliveries: w.deliveries,
     webhooks: memoizeGets(w.webhooks),

@@ -10,8 +10,14 @@ export interface PollerOptions {
   readonly handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
   /** Messages per invocation, as the event source mapping's BatchSize. */
   readonly batchSize: number;
-  /** Invocations in flight at once, as the mapping's MaximumConcurrency. */
+  /**
+   * Invocations in flight at once, as the mapping's MaximumConcurrency. A batch is in flight
+   * until its slowest record is done, so this, not the batch size, bounds how many records
+   * that hang can hold the consumer.
+   */
   readonly concurrency: number;
+  /** Long polls at once (at most `concurrency`), 2 by default: polls fetch, invocations wait. */
+  readonly receivers?: number;
   readonly onError: (error: unknown) => void;
 }
 
@@ -20,11 +26,19 @@ export interface PollerOptions {
  * deletes what succeeded (everything but `batchItemFailures`; nothing if the handler threw) and
  * leaves the rest to reappear after the visibility timeout; the queue's redrive policy moves a
  * message to the DLQ after its maximum receives, as on AWS.
+ *
+ * Receiving does not wait for the batches it started: a receiver goes on polling while fewer
+ * than `concurrency` invocations are in flight (a poll in progress holds a place), so batches
+ * held up by slow records leave the others running, and many invocations need few long polls.
  */
 export class SqsPoller {
   private readonly options: PollerOptions;
   private running = false;
-  private loops: Promise<void>[] = [];
+  private receivers: Promise<void>[] = [];
+  private readonly invocations = new Set<Promise<void>>();
+  /** Invocations in flight plus polls in progress, at most `concurrency`. */
+  private taken = 0;
+  private readonly waiting: (() => void)[] = [];
   private readonly abort = new AbortController();
 
   constructor(options: PollerOptions) {
@@ -33,19 +47,24 @@ export class SqsPoller {
 
   start(): void {
     this.running = true;
-    this.loops = Array.from({ length: this.options.concurrency }, () => this.loop());
+    const receivers = Math.min(this.options.receivers ?? 2, this.options.concurrency);
+    this.receivers = Array.from({ length: receivers }, () => this.receive());
   }
 
   /** Stops polling and waits for the invocations in flight to finish. */
   async stop(): Promise<void> {
     this.running = false;
     this.abort.abort();
-    await Promise.all(this.loops);
+    this.waiting.splice(0).forEach((wake) => wake());
+    await Promise.all(this.receivers);
+    await Promise.all(this.invocations);
   }
 
-  private async loop(): Promise<void> {
+  private async receive(): Promise<void> {
     const { client, queueUrl } = this.options;
     while (this.running) {
+      await this.take();
+      if (!this.running) return this.giveBack();
       let messages: Message[];
       try {
         const out = await client.send(
@@ -59,13 +78,36 @@ export class SqsPoller {
         );
         messages = out.Messages ?? [];
       } catch (err) {
+        this.giveBack();
         if (!this.running) return;
         this.options.onError(err);
         await new Promise((r) => setTimeout(r, 500));
         continue;
       }
-      if (messages.length > 0) await this.invoke(messages);
+      if (messages.length === 0) {
+        this.giveBack();
+        continue;
+      }
+      // The place taken for the poll is the invocation's until it ends.
+      const invocation = this.invoke(messages).catch((err: unknown) => this.options.onError(err)).finally(() => {
+        this.invocations.delete(invocation);
+        this.giveBack();
+      });
+      this.invocations.add(invocation);
     }
+  }
+
+  /** Waits for a place among `concurrency` (or for stop()), then takes it. */
+  private async take(): Promise<void> {
+    while (this.running && this.taken >= this.options.concurrency) {
+      await new Promise<void>((wake) => this.waiting.push(wake));
+    }
+    this.taken++;
+  }
+
+  private giveBack(): void {
+    this.taken--;
+    this.waiting.shift()?.();
   }
 
   private async invoke(messages: Message[]): Promise<void> {

@@ -5,7 +5,6 @@ import { newAttemptId } from '../domain/ids.ts';
 import { nextStep } from '../domain/retry-policy.ts';
 import { isReceiving, type Webhook, type WebhookCredentials } from '../domain/webhooks.ts';
 import type { AttemptSender } from './attempt-sender.ts';
-import type { WebhookSlots } from './webhook-slots.ts';
 import { attemptOutcome, type AttemptOutcome, type OutboundSettings } from './outbound-request.ts';
 import type { Clock, SendResult } from './ports.ts';
 
@@ -40,6 +39,14 @@ export interface CredentialsReader {
 }
 export interface AttemptRecorder {
   record(attempt: Attempt): Promise<void>;
+}
+/** Whose attempt holds a slot: the delivery's webhook and tenant. */
+export type SlotHolder = Pick<DeliveryMessage, 'tenant_id' | 'webhook_id'>;
+/** Port: in-flight limits per webhook and per tenant (see DeliverySlots). */
+export interface DispatchSlots {
+  /** Takes the holder's slots, or none and says which limit was reached. */
+  tryAcquire(holder: SlotHolder): 'acquired' | 'webhook busy' | 'tenant busy';
+  release(holder: SlotHolder): void;
 }
 /** Port: makes a delivery message arrive again at (or shortly after) `at`. */
 export interface RetryScheduler {
@@ -95,7 +102,7 @@ export class DispatchDelivery {
     readonly sender: Pick<AttemptSender, 'send'>;
     readonly retries: RetryScheduler;
     readonly health: HealthTracker;
-    readonly slots: Pick<WebhookSlots, 'tryAcquire' | 'release'>;
+    readonly slots: DispatchSlots;
     readonly clock: Clock;
     readonly settings: DispatchSettings;
   };
@@ -110,16 +117,17 @@ export class DispatchDelivery {
       await this.deps.retries.schedule(message, new Date(message.not_before));
       return { kind: 'skipped', reason: 'not due yet' };
     }
-    // A webhook with its share of attempts in flight waits its turn (a second) instead of
-    // holding a worker that other webhooks' deliveries could use.
-    if (!this.deps.slots.tryAcquire(message.webhook_id)) {
+    // A webhook or a tenant with its share of attempts in flight waits its turn (a second)
+    // instead of holding a worker that other webhooks' and tenants' deliveries could use.
+    const slot = this.deps.slots.tryAcquire(message);
+    if (slot !== 'acquired') {
       await this.deps.retries.schedule(message, new Date(this.deps.clock().getTime() + BUSY_RETRY_MS));
-      return { kind: 'skipped', reason: 'webhook busy' };
+      return { kind: 'skipped', reason: slot };
     }
     try {
       return await this.attempt(message);
     } finally {
-      this.deps.slots.release(message.webhook_id);
+      this.deps.slots.release(message);
     }
   }
 

@@ -12,6 +12,8 @@ import type { NewDelivery } from '../../shared/usecases/fan-out.ts';
 import { DynamoAttemptLog } from '../../shared/adapters/aws/dynamo-attempt-log.ts';
 import { DynamoTenantStore } from '../../shared/adapters/aws/dynamo-tenant-store.ts';
 import { StoreError } from '../../shared/adapters/aws/errors.ts';
+import { ValidationError } from '../../shared/errors.ts';
+import type { ListPage } from '../../shared/usecases/manage-webhooks.ts';
 import type { PublishedEvent } from '../../shared/domain/events.ts';
 import type { Webhook } from '../../shared/domain/webhooks.ts';
 import type { Attempt } from '../../shared/domain/deliveries.ts';
@@ -39,6 +41,16 @@ afterAll(async () => {
   await standIns?.stop();
   await rm(dataDir, { recursive: true, force: true });
 });
+
+/** Every page of a list, following nextCursor from the first page. */
+async function walk<T>(list: (cursor: string | undefined) => Promise<ListPage<T>>): Promise<ListPage<T>[]> {
+  const pages = [await list(undefined)];
+  while (pages.at(-1)!.nextCursor !== undefined) {
+    if (pages.length > 50) throw new Error('the cursor walk does not end');
+    pages.push(await list(pages.at(-1)!.nextCursor));
+  }
+  return pages;
+}
 
 /** A fresh id per test so that tests sharing the tables never see each other's items. */
 const uid = (prefix: string) => `${prefix}_${randomUUID().replaceAll('-', '')}`;
@@ -243,23 +255,66 @@ describe('DynamoWebhookStore', () => {
     for (const id of [...ids].reverse()) await webhooks.create(newWebhook(tenant, id));
     for (const id of ['wh_00Z', 'wh_01AA', 'wh_01F']) await webhooks.create(newWebhook(other, id));
 
-    const p1 = await webhooks.list(tenant, 1, 2);
+    const p1 = await webhooks.list(tenant, { page: 1, perPage: 2 });
     expect(p1.items.map((w) => w.id)).toEqual(['wh_01A', 'wh_01B']);
     expect(p1.hasMore).toBe(true);
     expect(p1.items[0]).toEqual(newWebhook(tenant, 'wh_01A'));
-    const p2 = await webhooks.list(tenant, 2, 2);
+    const p2 = await webhooks.list(tenant, { page: 2, perPage: 2 });
     expect(p2.items.map((w) => w.id)).toEqual(['wh_01C', 'wh_01D']);
     expect(p2.hasMore).toBe(true);
-    const p3 = await webhooks.list(tenant, 3, 2);
+    const p3 = await webhooks.list(tenant, { page: 3, perPage: 2 });
     expect(p3.items.map((w) => w.id)).toEqual(['wh_01E']);
     expect(p3.hasMore).toBe(false);
-    const p4 = await webhooks.list(tenant, 4, 2);
-    expect(p4).toEqual({ items: [], hasMore: false });
+    const p4 = await webhooks.list(tenant, { page: 4, perPage: 2 });
+    expect(p4).toEqual({ items: [], page: 4, hasMore: false });
 
-    const exact = await webhooks.list(tenant, 1, 5);
+    const exact = await webhooks.list(tenant, { page: 1, perPage: 5 });
     expect(exact.items).toHaveLength(5);
     expect(exact.hasMore).toBe(false);
-    await expect(webhooks.list(uid('ten'), 1, 2)).resolves.toEqual({ items: [], hasMore: false });
+    await expect(webhooks.list(uid('ten'), { page: 1, perPage: 2 })).resolves.toEqual({ items: [], page: 1, hasMore: false });
+  });
+
+  it('list walks a tenant’s webhooks with cursors: each once, oldest first, numbered pages, null after the last', async () => {
+    const tenant = uid('ten');
+    const ids = Array.from({ length: 7 }, (_, i) => `wh_02${String.fromCharCode(65 + i)}`);
+    for (const id of [...ids].reverse()) await webhooks.create(newWebhook(tenant, id));
+    await webhooks.create(newWebhook(uid('ten'), 'wh_02AA'));
+
+    const pages = await walk((cursor) => webhooks.list(tenant, { page: 1, perPage: 3, cursor }));
+    expect(pages.map((p) => p.items.map((w) => w.id))).toEqual([ids.slice(0, 3), ids.slice(3, 6), ids.slice(6)]);
+    expect(pages.map((p) => p.page)).toEqual([1, 2, 3]);
+    expect(pages.map((p) => p.hasMore)).toEqual([true, true, false]);
+    // A page reached by number hands out the same cursor as one reached by cursor.
+    expect((await webhooks.list(tenant, { page: 2, perPage: 3 })).nextCursor).toBe(pages[1]!.nextCursor);
+  });
+
+  it('list refuses, with a ValidationError, a cursor of another tenant, a forged one outside the tenant and garbage', async () => {
+    const tenant = uid('ten');
+    const other = uid('ten');
+    for (const id of ['wh_03A', 'wh_03B']) {
+      await webhooks.create(newWebhook(tenant, id));
+      await webhooks.create(newWebhook(other, id));
+    }
+    const othersCursor = (await webhooks.list(other, { page: 1, perPage: 1 })).nextCursor!;
+    expect(othersCursor).toMatch(/^[A-Za-z0-9_-]+$/);
+    const forged = (payload: unknown) => Buffer.from(JSON.stringify(payload)).toString('base64url');
+    const refused = [
+      othersCursor,
+      'garbage',
+      forged({ v: 1, of: `webhooks/${tenant}`, p: 2, k: { tenant_id: other, webhook_id: 'wh_03A' } }),
+      forged({ v: 1, of: `webhooks/${tenant}`, p: 2, k: { tenant_id: tenant, webhook_id: 'wh_03A', extra: 'x' } }),
+      forged({ v: 1, of: `webhooks/${tenant}`, p: 0, k: { tenant_id: tenant, webhook_id: 'wh_03A' } }),
+      forged({ v: 2, of: `webhooks/${tenant}`, p: 2, k: { tenant_id: tenant, webhook_id: 'wh_03A' } }),
+      forged([1, 2]),
+    ];
+    for (const cursor of refused) {
+      const err = await rejection(webhooks.list(tenant, { page: 1, perPage: 1, cursor }));
+      expect(err).toBeInstanceOf(ValidationError);
+      expect((err as ValidationError).statusCode).toBe(400);
+    }
+    // The same shape with the right tenant is accepted.
+    const own = forged({ v: 1, of: `webhooks/${tenant}`, p: 2, k: { tenant_id: tenant, webhook_id: 'wh_03A' } });
+    expect((await webhooks.list(tenant, { page: 1, perPage: 5, cursor: own })).items.map((w) => w.id)).toEqual(['wh_03B']);
   });
 
   it('pages() yields every webhook of a tenant across several DynamoDB pages, and none of another tenant', async () => {
@@ -471,7 +526,7 @@ describe('DynamoAttemptLog', () => {
     for (const a of [attempts[1]!, attempts[2]!, attempts[0]!]) await log.record(a);
     await log.record(newAttempt(uid('wh'), 9, new Date(base + 5_000)));
 
-    const all = await log.list(webhookId, 1, 10);
+    const all = await log.list('ten_1', webhookId, { page: 1, perPage: 10 });
     expect(all.items).toEqual([attempts[2], attempts[1], attempts[0]]);
     expect(all.hasMore).toBe(false);
     for (const item of all.items) {
@@ -479,12 +534,44 @@ describe('DynamoAttemptLog', () => {
       expect(item).not.toHaveProperty('expires_at');
     }
 
-    const p1 = await log.list(webhookId, 1, 2);
+    const p1 = await log.list('ten_1', webhookId, { page: 1, perPage: 2 });
     expect(p1.items.map((a) => a.id)).toEqual([attempts[2]!.id, attempts[1]!.id]);
     expect(p1.hasMore).toBe(true);
-    const p2 = await log.list(webhookId, 2, 2);
+    const p2 = await log.list('ten_1', webhookId, { page: 2, perPage: 2 });
     expect(p2.items.map((a) => a.id)).toEqual([attempts[0]!.id]);
     expect(p2.hasMore).toBe(false);
+  });
+
+  it('walks a webhook’s attempts with cursors newest first, each once, skipping expired ones between pages', async () => {
+    const webhookId = uid('wh');
+    const base = Date.now() - 60_000;
+    const live = Array.from({ length: 7 }, (_, n) => newAttempt(webhookId, n, new Date(base + n * 1_000)));
+    for (const a of live) await log.record(a);
+    const pastEpoch = Math.floor(Date.now() / 1000) - 10;
+    for (const n of [2.5, 4.5]) {
+      const a = newAttempt(webhookId, 9, new Date(base + n * 1_000));
+      await doc.send(new PutCommand({ TableName: standIns.tables.attempts, Item: { ...a, attempt_key: `${a.attempted_at}#x#001`, expires_at: pastEpoch } }));
+    }
+    const pages = await walk((cursor) => log.list('ten_1', webhookId, { page: 1, perPage: 2, cursor }));
+    const newestFirst = [...live].reverse().map((a) => a.id);
+    expect(pages.flatMap((p) => p.items.map((a) => a.id))).toEqual(newestFirst);
+    expect(pages.map((p) => p.items.length)).toEqual([2, 2, 2, 1]);
+    expect(pages.at(-1)!.hasMore).toBe(false);
+    expect(pages[0]!.items[0]).toEqual(live[6]);
+  });
+
+  it('refuses a cursor of another webhook or made for another tenant', async () => {
+    const [mine, theirs] = [uid('wh'), uid('wh')];
+    for (const webhookId of [mine, theirs]) {
+      for (const n of [0, 1]) await log.record(newAttempt(webhookId, n, new Date(Date.now() - 10_000 + n)));
+    }
+    const theirCursor = (await log.list('ten_1', theirs, { page: 1, perPage: 1 })).nextCursor!;
+    const otherTenantsCursor = (await log.list('ten_2', mine, { page: 1, perPage: 1 })).nextCursor!;
+    for (const cursor of [theirCursor, otherTenantsCursor]) {
+      await expect(log.list('ten_1', mine, { page: 1, perPage: 1, cursor })).rejects.toBeInstanceOf(ValidationError);
+    }
+    const ownCursor = (await log.list('ten_1', mine, { page: 1, perPage: 1 })).nextCursor!;
+    expect((await log.list('ten_1', mine, { page: 1, perPage: 1, cursor: ownCursor })).page).toBe(2);
   });
 
   it('keeps two attempts of the same time apart (delivery id and attempt number in the key)', async () => {
@@ -494,7 +581,7 @@ describe('DynamoAttemptLog', () => {
     const b = newAttempt(webhookId, 1, at, { delivery_id: 'dlv_same', attempt: 2 });
     const c = newAttempt(webhookId, 2, at, { delivery_id: 'dlv_other', attempt: 1 });
     for (const x of [a, b, c]) await log.record(x);
-    expect((await log.list(webhookId, 1, 10)).items.map((x) => x.id).sort()).toEqual([a.id, b.id, c.id].sort());
+    expect((await log.list('ten_1', webhookId, { page: 1, perPage: 10 })).items.map((x) => x.id).sort()).toEqual([a.id, b.id, c.id].sort());
   });
 
   it('stores expires_at = attempted_at + retention in epoch seconds', async () => {
@@ -524,14 +611,14 @@ describe('DynamoAttemptLog', () => {
         }),
       );
     }
-    const all = await log.list(webhookId, 1, 10);
+    const all = await log.list('ten_1', webhookId, { page: 1, perPage: 10 });
     expect(all.items.map((a) => a.id)).toEqual([live[2]!.id, live[1]!.id, live[0]!.id]);
     expect(all.hasMore).toBe(false);
 
-    const p1 = await log.list(webhookId, 1, 2);
+    const p1 = await log.list('ten_1', webhookId, { page: 1, perPage: 2 });
     expect(p1.items.map((a) => a.id)).toEqual([live[2]!.id, live[1]!.id]);
     expect(p1.hasMore).toBe(true);
-    const p2 = await log.list(webhookId, 2, 2);
+    const p2 = await log.list('ten_1', webhookId, { page: 2, perPage: 2 });
     expect(p2.items.map((a) => a.id)).toEqual([live[0]!.id]);
     expect(p2.hasMore).toBe(false);
   });
@@ -539,7 +626,7 @@ describe('DynamoAttemptLog', () => {
   it('hides an attempt recorded longer ago than the retention', async () => {
     const webhookId = uid('wh');
     await log.record(newAttempt(webhookId, 0, new Date(Date.now() - (RETENTION_DAYS + 1) * 86_400_000)));
-    await expect(log.list(webhookId, 1, 10)).resolves.toEqual({ items: [], hasMore: false });
+    await expect(log.list('ten_1', webhookId, { page: 1, perPage: 10 })).resolves.toEqual({ items: [], page: 1, hasMore: false });
   });
 });
 

@@ -124,7 +124,7 @@ describe('SqsPoller', () => {
 
     // Received twice (maxReceiveCount 2), then moved to the DLQ on the third receive.
     await waitFor(() => seen.filter((s) => s.body === 'bad').length >= 2, 10_000, 'the failed message to come back');
-    let dead: string[] = [];
+    const dead: string[] = [];
     await waitFor(
       async () => {
         dead.push(...(await drain(dlq.url)));
@@ -204,6 +204,83 @@ describe('SqsPoller', () => {
       return ++calls === 1 ? { batchItemFailures: [{ itemIdentifier: 'not-a-message-of-this-batch' }] } : undefined;
     });
     await waitFor(() => seen.filter((b) => b === 'p').length >= 2 && seen.filter((b) => b === 'q').length >= 2, 3_000, 'the redelivery');
+  });
+
+  /** A poller of batches of 1 whose handler holds every `slow-*` message until released. */
+  async function holdingPoller(concurrency: number) {
+    const queue = await createQueue(`poller-test-slow-${randomUUID().slice(0, 8)}`, { VisibilityTimeout: '60' });
+    const state = { handled: [] as string[], held: [] as (() => void)[], inFlight: 0, maxInFlight: 0, holding: true };
+    const poller = new SqsPoller({
+      name: 'test-consumer',
+      client: sqs,
+      queueUrl: queue.url,
+      queueArn: queue.arn,
+      handler: async (event) => {
+        state.maxInFlight = Math.max(state.maxInFlight, ++state.inFlight);
+        state.handled.push(...event.Records.map((r) => r.body));
+        if (state.holding && event.Records.some((r) => r.body.startsWith('slow'))) await new Promise<void>((r) => state.held.push(r));
+        state.inFlight--;
+      },
+      batchSize: 1,
+      concurrency,
+      receivers: 2,
+      onError: () => undefined,
+    });
+    // Let go of everything before afterEach stops the poller, which waits for it.
+    releaseHeld.push(() => {
+      state.holding = false;
+      state.held.splice(0).forEach((release) => release());
+    });
+    pollers.push(poller);
+    poller.start();
+    return { queue, state };
+  }
+  const releaseHeld: (() => void)[] = [];
+  afterEach(() => {
+    for (const release of releaseHeld.splice(0)) release();
+  });
+
+  it('keeps receiving while batches hang', async () => {
+    const { queue, state } = await holdingPoller(3);
+    await send(queue.url, ['slow-0', 'slow-1']);
+    await waitFor(() => state.held.length === 2, 10_000, 'two held batches');
+    await send(queue.url, ['fast']);
+    await waitFor(() => state.handled.includes('fast'), 10_000, 'the quick message');
+    expect(state.held).toHaveLength(2);
+  });
+
+  it('has at most `concurrency` invocations in flight, and starts the next when one ends', async () => {
+    const { queue, state } = await holdingPoller(3);
+    await send(queue.url, Array.from({ length: 6 }, (_, i) => `slow-${i}`));
+    await waitFor(() => state.held.length === 3, 10_000, 'three held batches');
+    state.held.shift()!();
+    await waitFor(() => state.handled.length === 4, 10_000, 'a fourth batch');
+    expect(state.maxInFlight).toBe(3);
+    await waitFor(
+      () => {
+        state.held.splice(0).forEach((release) => release());
+        return state.handled.length === 6 && state.inFlight === 0;
+      },
+      10_000,
+      'every batch',
+    );
+    expect(state.maxInFlight).toBe(3);
+    expect([...state.handled].sort()).toEqual(Array.from({ length: 6 }, (_, i) => `slow-${i}`));
+  });
+
+  it('stop() waits for the invocations in flight', async () => {
+    const { queue } = await queueWithDlq();
+    await send(queue.url, ['held']);
+    let release: (() => void) | undefined;
+    let finished = false;
+    const poller = startPoller(queue, async () => {
+      await new Promise<void>((r) => (release = r));
+      finished = true;
+    });
+    await waitFor(() => release !== undefined, 10_000, 'the invocation');
+    const stopped = poller.stop().then(() => finished);
+    release!();
+    await expect(stopped).resolves.toBe(true);
   });
 
   it('stop() ends a long poll promptly', async () => {

@@ -126,6 +126,41 @@ describe('SqsEventQueue', () => {
     };
     await new SqsEventQueue(client(), QUEUE_URL).enqueue([event]);
     expect(JSON.parse(batchInputs()[0]!.Entries![0]!.MessageBody!)).toEqual(event);
+    // The tenant is the fair queue's group: one tenant's flood does not hold up the others.
+    expect(batchInputs()[0]!.Entries![0]!.MessageGroupId).toBe('t1');
+  });
+});
+
+describe('MessageGroupId (SQS fair queues)', () => {
+  const message = (tenant: string, n: number): DeliveryMessage => ({ delivery_id: `d${n}`, tenant_id: tenant, webhook_id: 'w1', event_id: `e${n}`, attempt: 1 });
+  const groups = () => Object.fromEntries(batchInputs().flatMap((i) => i.Entries!.map((e) => [JSON.parse(e.MessageBody!).delivery_id, e.MessageGroupId])));
+
+  beforeEach(() => sqs.on(SendMessageBatchCommand).callsFake(acceptAll));
+
+  it('is the tenant of every delivery message, enqueued or scheduled', async () => {
+    const queue = new SqsDeliveryQueue(client(), QUEUE_URL, () => new Date('2025-03-01T12:00:00.000Z'));
+    await queue.enqueue([message('ten_A', 1), message('ten_B', 2), message('ten_A', 3)]);
+    await queue.schedule(message('ten_B', 4), new Date('2025-03-01T12:00:01.000Z'));
+    await queue.schedule(message('ten_A', 5), new Date('2025-03-01T15:00:00.000Z'));
+    expect(groups()).toEqual({ d1: 'ten_A', d2: 'ten_B', d3: 'ten_A', d4: 'ten_B', d5: 'ten_A' });
+  });
+
+  it('is kept on a retried entry, and absent from a message without a tenant', async () => {
+    sqs
+      .on(SendMessageBatchCommand)
+      .callsFakeOnce((input: SendMessageBatchCommandInput) => ({
+        Successful: [],
+        Failed: input.Entries!.map((e) => ({ Id: e.Id!, SenderFault: false, Code: 'InternalError' })),
+      }))
+      .callsFake(acceptAll);
+    await new SqsQueue(client(), QUEUE_URL).sendMany([{ body: 'a', tenantId: 'ten_A' }, { body: 'b' }]);
+    const [first, retry] = batchInputs();
+    for (const input of [first!, retry!]) {
+      expect(input.Entries!.map((e) => [e.MessageBody, e.MessageGroupId])).toEqual([
+        ['a', 'ten_A'],
+        ['b', undefined],
+      ]);
+    }
   });
 });
 

@@ -17,11 +17,13 @@ export interface LoggedAttempt {
 /** Every attempt in a webhook's deliveries log, newest first. */
 export async function* attemptLog(rt: Runtime, apiKey: string, webhookId: string): AsyncGenerator<LoggedAttempt> {
   const client = api(rt.baseUrl, apiKey);
-  for (let page = 1; ; page++) {
-    const res = await client.get(`${WEBHOOKS}/${webhookId}/deliveries?page=${page}&per_page=100`);
-    if (res.status !== 200) throw new Error(`deliveries log of ${webhookId}, page ${page}: ${res.status} ${res.text}`);
+  // By cursor: page numbers stop at 1000 attempts.
+  for (let cursor = ''; ; ) {
+    const res = await client.get(`${WEBHOOKS}/${webhookId}/deliveries?per_page=100${cursor && `&cursor=${cursor}`}`);
+    if (res.status !== 200) throw new Error(`deliveries log of ${webhookId}, page ${res.json?.page}: ${res.status} ${res.text}`);
     yield* res.json.items as LoggedAttempt[];
-    if (!res.json.has_more) return;
+    if (!res.json.next_cursor) return;
+    cursor = res.json.next_cursor;
   }
 }
 

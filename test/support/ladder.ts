@@ -23,11 +23,12 @@ export async function publish(client: Api, body: unknown): Promise<string[]> {
 /** Every attempt in the deliveries log of a webhook (all pages), sorted by delivery then attempt. */
 export async function allAttempts(client: Api, webhookId: string): Promise<any[]> {
   const items: any[] = [];
-  for (let page = 1; ; page++) {
-    const res = await client.get(`${WEBHOOKS}/${webhookId}/deliveries?page=${page}&per_page=100`);
+  for (let cursor = ''; ; ) {
+    const res = await client.get(`${WEBHOOKS}/${webhookId}/deliveries?per_page=100${cursor && `&cursor=${cursor}`}`);
     if (res.status !== 200) throw new Error(`GET deliveries of ${webhookId} answered ${res.status}: ${res.text}`);
     items.push(...res.json.items);
-    if (!res.json.has_more || page > 50) break;
+    if (!res.json.next_cursor) break;
+    cursor = res.json.next_cursor;
   }
   return items.sort((a, b) => (a.delivery_id === b.delivery_id ? a.attempt - b.attempt : a.delivery_id < b.delivery_id ? -1 : 1));
 }

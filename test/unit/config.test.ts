@@ -1,4 +1,4 @@
-import { parseRetryDelays, settingsFromEnv, SettingsError } from '../../shared/config.ts';
+import { ENV, parseRetryDelays, settingsFromEnv, SettingsError } from '../../shared/config.ts';
 
 describe('settings', () => {
   it('defaults the retry ladder to the contract ladder', () => {
@@ -13,5 +13,14 @@ describe('settings', () => {
   });
   it('refuses a signature header that is not a header name', () => {
     expect(() => settingsFromEnv({ HOOKLINE_SIGNATURE_HEADER: 'Bad Header' })).toThrow(SettingsError);
+  });
+  it('caps attempts in flight per tenant at 50 unless HOOKLINE_MAX_CONCURRENT_PER_TENANT says otherwise; refuses a non-positive one', () => {
+    const names = [ENV.tenantsTable, ENV.webhooksTable, ENV.eventsTable, ENV.deliveriesTable, ENV.attemptsTable, ENV.eventsQueueUrl, ENV.deliveriesQueueUrl];
+    const env = Object.fromEntries(names.map((name) => [name, 'x']));
+    expect(settingsFromEnv(env).maxConcurrentPerTenant).toBe(50);
+    expect(settingsFromEnv({ ...env, [ENV.maxConcurrentPerTenant]: '7' }).maxConcurrentPerTenant).toBe(7);
+    for (const bad of ['0', '-1', '2.5', 'many']) {
+      expect(() => settingsFromEnv({ ...env, [ENV.maxConcurrentPerTenant]: bad })).toThrow(SettingsError);
+    }
   });
 });

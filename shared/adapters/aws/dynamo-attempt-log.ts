@@ -1,14 +1,16 @@
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoTable } from './dynamo-table.ts';
 import type { Attempt } from '../../domain/deliveries.ts';
+import type { AttemptLog, ListPage, PageRequest } from '../../usecases/manage-webhooks.ts';
 import { StoreError } from './errors.ts';
-import { queryPage, type Page } from './paging.ts';
+import { queryPage } from './paging.ts';
+import { TABLES } from './tables.ts';
 
 /**
  * The delivery log: attempts keyed by webhook and `<attempted_at>#<delivery_id>#<attempt>`, so a
  * Query in reverse key order lists a webhook's attempts newest first.
  */
-export class DynamoAttemptLog extends DynamoTable {
+export class DynamoAttemptLog extends DynamoTable implements AttemptLog {
 
   async record(attempt: Attempt): Promise<void> {
     const key = `${attempt.attempted_at}#${attempt.delivery_id}#${String(attempt.attempt).padStart(3, '0')}`;
@@ -53,11 +55,14 @@ export class DynamoAttemptLog extends DynamoTable {
     return [...ids].slice(0, limit);
   }
 
-  async list(webhookId: string, page: number, perPage: number): Promise<Page<Attempt>> {
-    try {
-      const result = await queryPage(
-        this.doc,
-        {
+  /** A page of a webhook's attempts, newest first; its cursors work for this tenant and webhook only. */
+  async list(tenantId: string, webhookId: string, request: PageRequest): Promise<ListPage<Attempt>> {
+    const { partitionKey, sortKey } = TABLES.attempts;
+    const result = await queryPage(
+      this.doc,
+      {
+        what: 'attempts',
+        input: {
           TableName: this.table,
           KeyConditionExpression: 'webhook_id = :w',
           // dynalite never deletes expired items, and DynamoDB deletes them late: hide them.
@@ -65,18 +70,18 @@ export class DynamoAttemptLog extends DynamoTable {
           ExpressionAttributeValues: { ':w': webhookId, ':now': Math.floor(Date.now() / 1000) },
           ScanIndexForward: false,
         },
-        page,
-        perPage,
-      );
-      return {
-        hasMore: result.hasMore,
-        items: result.items.map((item) => {
-          const { attempt_key: _k, expires_at: _e, ...attempt } = item;
-          return attempt as unknown as Attempt;
-        }),
-      };
-    } catch (err) {
-      throw new StoreError('could not list attempts', { cause: err });
-    }
+        keyNames: { partition: partitionKey.name, sort: sortKey.name },
+        partitionValue: webhookId,
+        boundTo: `deliveries/${tenantId}/${webhookId}`,
+      },
+      request,
+    );
+    return {
+      ...result,
+      items: result.items.map((item) => {
+        const { attempt_key: _k, expires_at: _e, ...attempt } = item;
+        return attempt as unknown as Attempt;
+      }),
+    };
   }
 }

@@ -4,14 +4,17 @@ import type { PublishedEvent } from '../../domain/events.ts';
 import type { Clock } from '../../usecases/ports.ts';
 import { SqsQueue } from './sqs-queue.ts';
 
-/** The events queue: each message carries the whole event, so the fan-out needs no read. */
+/**
+ * The events queue: each message carries the whole event, so the fan-out needs no read, and its
+ * tenant as MessageGroupId (a fair queue: one tenant's flood does not hold up the others' events).
+ */
 export class SqsEventQueue {
   private readonly queue: SqsQueue;
   constructor(client: SQSClient, url: string) {
     this.queue = new SqsQueue(client, url);
   }
   enqueue(events: readonly PublishedEvent[]): Promise<void> {
-    return this.queue.sendMany(events.map((e) => ({ body: JSON.stringify(e) })));
+    return this.queue.sendMany(events.map((e) => ({ body: JSON.stringify(e), tenantId: e.tenant_id })));
   }
 }
 
@@ -21,7 +24,9 @@ export const MAX_SQS_DELAY_SECONDS = 900;
 /**
  * The deliveries queue, also used as the retry timer for rungs SQS can hold back: a message due
  * later than 15 minutes carries `not_before` and is held back 15 minutes at a time (the
- * dispatcher sends it round again until it is due).
+ * dispatcher sends it round again until it is due). Every message carries its tenant as
+ * MessageGroupId, so the queue is a fair queue: a tenant whose endpoints hold many dispatchers
+ * has its messages served after the other tenants'.
  */
 export class SqsDeliveryQueue {
   private readonly queue: SqsQueue;
@@ -32,13 +37,13 @@ export class SqsDeliveryQueue {
   }
 
   enqueue(messages: readonly DeliveryMessage[], delaySeconds = 0): Promise<void> {
-    return this.queue.sendMany(messages.map((m) => ({ body: JSON.stringify(m), delaySeconds })));
+    return this.queue.sendMany(messages.map((m) => ({ body: JSON.stringify(m), delaySeconds, tenantId: m.tenant_id })));
   }
 
   schedule(message: DeliveryMessage, at: Date): Promise<void> {
     const seconds = Math.max(0, (at.getTime() - this.clock().getTime()) / 1000);
     const { not_before: _old, ...rest } = message;
     const body = seconds > MAX_SQS_DELAY_SECONDS ? { ...rest, not_before: at.toISOString() } : rest;
-    return this.queue.sendMany([{ body: JSON.stringify(body), delaySeconds: Math.min(seconds, MAX_SQS_DELAY_SECONDS) }]);
+    return this.queue.sendMany([{ body: JSON.stringify(body), delaySeconds: Math.min(seconds, MAX_SQS_DELAY_SECONDS), tenantId: message.tenant_id }]);
   }
 }

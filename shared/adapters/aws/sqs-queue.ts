@@ -5,6 +5,12 @@ export interface OutgoingMessage {
   readonly body: string;
   /** 0..900 seconds: SQS holds the message back this long. */
   readonly delaySeconds?: number;
+  /**
+   * The tenant the message is for, sent as MessageGroupId: on a standard queue that makes it an
+   * SQS fair queue, which serves a tenant holding a large share of the messages in flight after
+   * the others (no ordering or deduplication, which only FIFO queues add).
+   */
+  readonly tenantId?: string;
 }
 
 const BATCH = 10;
@@ -37,6 +43,7 @@ export class SqsQueue {
       Id: String(i),
       MessageBody: asciiOnly(m.body),
       ...(m.delaySeconds ? { DelaySeconds: Math.min(MAX_DELAY_SECONDS, Math.ceil(m.delaySeconds)) } : {}),
+      ...(m.tenantId ? { MessageGroupId: m.tenantId } : {}),
     }));
     for (let round = 0; round < 2 && entries.length > 0; round++) {
       let failedIds: Set<string | undefined>;

@@ -6,7 +6,7 @@ import type { ReceiverAuth, Webhook, WebhookCredentials } from '../../../shared/
 import { AttemptSender } from '../../../shared/usecases/attempt-sender.ts';
 import { DispatchDelivery, type DispatchSettings, type HealthTracker } from '../../../shared/usecases/dispatch.ts';
 import type { HttpSender, OutboundRequest, SendResult } from '../../../shared/usecases/ports.ts';
-import { WebhookSlots } from '../../../shared/usecases/webhook-slots.ts';
+import { DeliverySlots } from '../../../shared/usecases/webhook-slots.ts';
 import { delivery, event, FakeClock, MemoryDeliveryStore, T0, TENANT, webhook } from './fakes.ts';
 
 const SECRET = 'whsec_' + Buffer.from('0123456789abcdef0123456789abcdef').toString('base64');
@@ -48,6 +48,24 @@ class ScriptedHttp implements HttpSender {
   }
 }
 
+/** Holds every POST open until told to answer; counts how many are open at once. */
+class HangingHttp implements HttpSender {
+  private readonly pending: ((result: SendResult) => void)[] = [];
+  maxOpen = 0;
+  post(): Promise<SendResult> {
+    return new Promise((resolve) => {
+      this.pending.push(resolve);
+      this.maxOpen = Math.max(this.maxOpen, this.pending.length);
+    });
+  }
+  async waitForOpen(n: number): Promise<void> {
+    while (this.pending.length < n) await new Promise((r) => setTimeout(r, 1));
+  }
+  answerAll(result: SendResult): void {
+    this.pending.splice(0).forEach((resolve) => resolve(result));
+  }
+}
+
 class RecordingHealth implements HealthTracker {
   readonly succeededCalls: Webhook[] = [];
   readonly exhaustedCalls: { webhook: Webhook; event: PublishedEvent; attempts: readonly AttemptSummary[] }[] = [];
@@ -71,11 +89,11 @@ interface Options {
   event?: PublishedEvent | undefined;
   delivery?: Delivery;
   auth?: ReceiverAuth;
-  slots?: WebhookSlots;
+  slots?: DeliverySlots;
   settings?: Partial<DispatchSettings>;
 }
 
-function setup(http: ScriptedHttp, opts: Options = {}) {
+function setup<H extends HttpSender>(http: H, opts: Options = {}) {
   const clock = new FakeClock();
   const store = new MemoryDeliveryStore();
   store.put(opts.delivery ?? delivery());
@@ -101,7 +119,7 @@ function setup(http: ScriptedHttp, opts: Options = {}) {
     sender: new AttemptSender(http, tokens, fullSettings),
     retries: { schedule: async (message, at) => void scheduled.push({ message, at }) },
     health,
-    slots: opts.slots ?? new WebhookSlots(4),
+    slots: opts.slots ?? new DeliverySlots({ perWebhook: 4, perTenant: 8 }),
     clock: clock.clock,
     settings: fullSettings,
   });
@@ -482,29 +500,71 @@ describe('DispatchDelivery: timing', () => {
   });
 
   it('a webhook with every slot busy waits a second without claiming', async () => {
-    const slots = new WebhookSlots(1);
-    slots.tryAcquire('wh_00000000000000000000000001');
+    const slots = new DeliverySlots({ perWebhook: 1, perTenant: 10 });
+    slots.tryAcquire(message());
     const h = setup(new ScriptedHttp(ok()), { slots });
     const result = await h.dispatch.execute(message());
-    expect(result.kind).toBe('skipped');
+    expect(result).toEqual({ kind: 'skipped', reason: 'webhook busy' });
     expect(h.scheduled).toEqual([{ message: message(), at: plus(1000) }]);
     expect(h.http.requests).toHaveLength(0);
     expect(h.store.calls).toHaveLength(0);
   });
 
-  it('releases its slot after an attempt, also when the attempt throws', async () => {
-    const slots = new WebhookSlots(1);
+  it("a tenant with every slot busy on other webhooks waits a second without claiming; another tenant's delivery goes", async () => {
+    const slots = new DeliverySlots({ perWebhook: 10, perTenant: 2 });
+    slots.tryAcquire({ tenant_id: TENANT, webhook_id: 'wh_other_1' });
+    slots.tryAcquire({ tenant_id: TENANT, webhook_id: 'wh_other_2' });
+    const h = setup(new ScriptedHttp(ok()), { slots });
+    expect(await h.dispatch.execute(message())).toEqual({ kind: 'skipped', reason: 'tenant busy' });
+    expect(h.scheduled).toEqual([{ message: message(), at: plus(1000) }]);
+    expect(h.http.requests).toHaveLength(0);
+    expect(h.store.calls).toHaveLength(0);
+
+    const otherTenant = 'ten_B';
+    const b = setup(new ScriptedHttp(ok()), {
+      slots,
+      webhook: webhook({ tenant_id: otherTenant }),
+      event: event({ tenant_id: otherTenant }),
+      delivery: delivery({ tenant_id: otherTenant }),
+    });
+    expect(await b.dispatch.execute(message({ tenant_id: otherTenant }))).toEqual({ kind: 'succeeded', statusCode: 200 });
+    // Once one of the busy tenant's attempts ends, its next delivery goes too.
+    slots.release({ tenant_id: TENANT, webhook_id: 'wh_other_1' });
+    const again = setup(new ScriptedHttp(ok()), { slots });
+    expect((await again.dispatch.execute(message())).kind).toBe('succeeded');
+  });
+
+  it('holds the tenant slots for the whole attempt: of 8 hanging deliveries on two webhooks, 3 are sent and 5 wait', async () => {
+    const slots = new DeliverySlots({ perWebhook: 10, perTenant: 3 });
+    const http = new HangingHttp();
+    const runs = Array.from({ length: 8 }, (_, i) => {
+      const ids = { delivery_id: `dlv_0000000000000000000000001${i}`, webhook_id: `wh_0000000000000000000000000${i % 2}` };
+      const h = setup(http, { slots, webhook: webhook({ id: ids.webhook_id }), delivery: delivery(ids) });
+      return h.dispatch.execute(message(ids));
+    });
+    const waiting = await Promise.all(runs.slice(3));
+    expect(waiting.map((r) => r.kind === 'skipped' && r.reason)).toEqual(Array(5).fill('tenant busy'));
+    await http.waitForOpen(3);
+    http.answerAll(ok());
+    expect((await Promise.all(runs.slice(0, 3))).map((r) => r.kind)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+    expect(http.maxOpen).toBe(3);
+    // Every slot is free again.
+    expect(slots.tryAcquire(message())).toBe('acquired');
+  });
+
+  it('releases its slots after an attempt, also when the attempt throws', async () => {
+    const slots = new DeliverySlots({ perWebhook: 1, perTenant: 1 });
     const h = setup(new ScriptedHttp(ok()), { slots });
     await h.dispatch.execute(message());
-    expect(slots.tryAcquire('wh_00000000000000000000000001')).toBe(true);
-    slots.release('wh_00000000000000000000000001');
+    expect(slots.tryAcquire(message())).toBe('acquired');
+    slots.release(message());
 
     const broken = setup(new ScriptedHttp(ok()), { slots });
     broken.store.claim = async () => {
       throw new Error('store down');
     };
     await expect(broken.dispatch.execute(message())).rejects.toThrow('store down');
-    expect(slots.tryAcquire('wh_00000000000000000000000001')).toBe(true);
+    expect(slots.tryAcquire(message())).toBe('acquired');
   });
 });
 
