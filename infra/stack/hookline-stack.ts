@@ -3,7 +3,7 @@
  * dispatcher, with a reconciler every five minutes for work that is due but was never queued,
  * and EventBridge Scheduler one-time schedules for retries later than SQS can delay.
  */
-import { CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, Stack, Validations } from 'aws-cdk-lib';
 import type { StackProps } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -30,9 +30,9 @@ import { HooklineTables } from './tables.ts';
 export const EXTRA_ENV = {
   /** admin-api: name of the Secrets Manager secret holding the admin API key. */
   adminKeySecret: 'HOOKLINE_ADMIN_KEY_SECRET',
-  /** dispatcher: verified SES identity owner notifications are sent from (only when set). */
+  /** dispatcher, webhooks-api: verified SES identity owner emails are sent from (only when set). */
   senderEmail: 'HOOKLINE_SENDER_EMAIL',
-  /** dispatcher: public base URL of the API for links in emails (only when `publicUrl` is set). */
+  /** dispatcher, webhooks-api: public base URL of the API for links in emails (only when `publicUrl` is set). */
   publicUrl: 'HOOKLINE_PUBLIC_URL',
   /** dispatcher: name of the schedule group retry schedules are created in. */
   scheduleGroup: 'HOOKLINE_SCHEDULE_GROUP',
@@ -89,6 +89,12 @@ export class HooklineStack extends Stack {
     });
 
     const t = this.tables;
+    // Both functions that send email: owner notifications (dispatcher), verification links (webhooks-api).
+    // Never this.api.url: the API depends on the functions (circular dependency).
+    const mailEnvironment: Record<string, string> = {
+      ...(s.senderEmail ? { [EXTRA_ENV.senderEmail]: s.senderEmail } : {}),
+      ...(s.publicUrl ? { [EXTRA_ENV.publicUrl]: s.publicUrl } : {}),
+    };
     const environment: Record<string, string> = {
       [ENV.tenantsTable]: t.tenants.tableName,
       [ENV.webhooksTable]: t.webhooks.tableName,
@@ -110,14 +116,13 @@ export class HooklineStack extends Stack {
       environment,
       extraEnvironment: {
         'admin-api': { [EXTRA_ENV.adminKeySecret]: adminKeySecretName },
+        'webhooks-api': mailEnvironment,
         dispatcher: {
           [EXTRA_ENV.scheduleGroup]: this.retries.scheduleGroupRef,
           [EXTRA_ENV.schedulerRoleArn]: this.retries.schedulerRole.roleArn,
           [EXTRA_ENV.schedulerTargetArn]: this.queues.deliveriesQueue.queueArn,
           [EXTRA_ENV.schedulerDlqArn]: this.queues.schedulerDlq.queueArn,
-          ...(s.senderEmail ? { [EXTRA_ENV.senderEmail]: s.senderEmail } : {}),
-          // Never this.api.url: the API depends on the functions (circular dependency).
-          ...(s.publicUrl ? { [EXTRA_ENV.publicUrl]: s.publicUrl } : {}),
+          ...mailEnvironment,
         },
       },
       logRetention: s.logRetention,
@@ -180,6 +185,11 @@ export class HooklineStack extends Stack {
       ingestBurstLimit: s.ingestBurstLimit,
       logRetention: s.logRetention,
     });
+
+    // Webhooks may not point back at this API (an amplification loop): the functions that check
+    // and send to webhook URLs learn its execute-api host. (A custom domain comes as `publicUrl`.)
+    const apiHost = Fn.select(2, Fn.split('/', this.api.httpApi.apiEndpoint));
+    for (const fn of [f.dispatcher, f['webhooks-api']]) fn.addEnvironment(ENV.apiHost, apiHost);
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the Hookline API' });
     for (const [name, table] of Object.entries(t.all)) {

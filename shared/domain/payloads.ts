@@ -11,17 +11,34 @@ export interface PayloadContext {
 
 const unixSeconds = (iso: string): number => Math.floor(Date.parse(iso) / 1000);
 
+/**
+ * Most characters of `subject_body`'s text. Indenting nested data multiplies its size (a 240 KB
+ * event once became an 8 MB body), so the text stops here, with a marker saying so.
+ */
+export const MAX_READABLE_CHARS = 256 * 1024;
+export const TRUNCATED_MARKER = '\n[truncated: the event is too large to show in full; fetch it by its id]';
+
 /** `key: value` lines, nested objects indented, for people reading an email-like `body`. */
-export function readableText(value: unknown, indent = ''): string {
-  if (value === null || typeof value !== 'object') return `${indent}${String(value)}`;
-  const entries = Array.isArray(value) ? value.map((v, i) => [String(i + 1), v] as const) : Object.entries(value);
-  return entries
-    .map(([key, v]) =>
-      v !== null && typeof v === 'object'
-        ? `${indent}${key}:\n${readableText(v, indent + '  ')}`
-        : `${indent}${key}: ${String(v)}`,
-    )
-    .join('\n');
+export function readableText(value: unknown, maxChars = MAX_READABLE_CHARS): string {
+  const lines: string[] = [];
+  let size = 0;
+  const emit = (line: string): boolean => {
+    lines.push(line.length > maxChars ? line.slice(0, maxChars + 1) : line);
+    size += line.length + 1;
+    return size <= maxChars + 1;
+  };
+  const walk = (v: unknown, indent: string): boolean => {
+    if (v === null || typeof v !== 'object') return emit(`${indent}${String(v)}`);
+    const entries = Array.isArray(v) ? v.map((x, i) => [String(i + 1), x] as const) : Object.entries(v);
+    for (const [key, x] of entries) {
+      const nested = x !== null && typeof x === 'object';
+      if (!emit(nested ? `${indent}${key}:` : `${indent}${key}: ${String(x)}`)) return false;
+      if (nested && !walk(x, indent + '  ')) return false;
+    }
+    return true;
+  };
+  const complete = walk(value, '');
+  return complete ? lines.join('\n') : lines.join('\n').slice(0, maxChars) + TRUNCATED_MARKER;
 }
 
 /**

@@ -12,7 +12,24 @@ export interface TargetPolicy {
   readonly allowPrivateTargets: boolean;
   /** Ports a webhook may use when private targets are not allowed. */
   readonly allowedPorts: readonly number[];
+  /**
+   * Ports of Hookline's own services on this machine (its API, the storage and queue stand-ins):
+   * refused on every local address whether private targets are allowed or not. A webhook aimed
+   * at them would read or write other tenants' data, or publish back into Hookline in a loop.
+   */
+  readonly ownPorts?: readonly number[];
+  /** This machine's own interface addresses, which reach `ownPorts` like loopback does. */
+  readonly localAddresses?: readonly string[];
+  /** Host names of Hookline's own API (its public URL): a webhook pointing back at it is an amplification loop. */
+  readonly ownHosts?: readonly string[];
 }
+
+/**
+ * Cloud metadata and credential endpoints (EC2 IMDS, ECS/EKS task credentials, their IPv6 forms):
+ * refused always, even where private targets are allowed, since they hand out the host's own AWS
+ * credentials.
+ */
+const METADATA_ADDRESSES = new Set(['169.254.169.254', '169.254.170.2', '169.254.170.23', 'fd00:ec2::254', 'fd00:ec2::23']);
 
 export const DEFAULT_ALLOWED_PORTS: readonly number[] = [443, 80, 8443];
 
@@ -49,7 +66,7 @@ function embeddedIPv4(ip: ipaddr.IPv6): string | undefined {
 
 export const isIpLiteral = (hostname: string): boolean => ipaddr.isValid(hostname.replace(/^\[|\]$/g, ''));
 
-const defaultPort = (url: URL): number => (url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80);
+export const defaultPort = (url: URL): number => (url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80);
 
 /**
  * What is wrong with a URL as an outbound target, before any DNS lookup: scheme, credentials in
@@ -59,14 +76,62 @@ export function urlRefusal(url: URL, policy: TargetPolicy): string | undefined {
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return `scheme ${url.protocol} is not allowed (https only)`;
   if (url.protocol === 'http:' && !policy.allowPrivateTargets) return 'must use https://';
   if (url.username || url.password) return 'must not carry credentials before the host; use auth instead';
-  if (policy.allowPrivateTargets) return undefined;
-  const host = url.hostname.toLowerCase().replace(/\.$/, ''); // `localhost.` is localhost
-  if (host === 'localhost' || host.endsWith('.localhost')) return 'points at localhost';
+  const host = url.hostname.toLowerCase().replace(/\.+$/, ''); // `localhost.` is localhost
   const port = defaultPort(url);
-  if (!policy.allowedPorts.includes(port)) return `port ${port} is not allowed (allowed: ${policy.allowedPorts.join(', ')})`;
+  if (policy.ownHosts?.some((own) => own.toLowerCase().replace(/\.+$/, '') === host)) return "points at Hookline's own API";
+  const isLocalhost = host === 'localhost' || host.endsWith('.localhost');
+  if (isLocalhost && policy.ownPorts?.includes(port)) return `points at a port of Hookline's own services (${host} port ${port})`;
   if (isIpLiteral(host)) {
-    const refusal = addressRefusal(host);
+    const refusal = endpointRefusal(host, port, policy);
     if (refusal) return `points at a ${refusal}`;
   }
+  if (policy.allowPrivateTargets) return undefined;
+  if (isLocalhost) return 'points at localhost';
+  if (!policy.allowedPorts.includes(port)) return `port ${port} is not allowed (allowed: ${policy.allowedPorts.join(', ')})`;
   return undefined;
+}
+
+/**
+ * Why a connection to `address`:`port` may not be made, or undefined when it may: checked on the
+ * address a name resolved to and again on the socket's actual peer, so no DNS answer or IP
+ * spelling gets around it. The private ranges are refused only when private targets are not
+ * allowed; `ownServiceRefusal` always.
+ */
+export function endpointRefusal(
+  address: string,
+  port: number,
+  policy: TargetPolicy,
+  refusal: (address: string) => string | undefined = addressRefusal,
+): string | undefined {
+  return policy.allowPrivateTargets ? ownServiceRefusal(address, port, policy) : (refusal(address) ?? ownServiceRefusal(address, port, policy));
+}
+
+/** Metadata endpoints and Hookline's own ports: refused whatever the policy allows. */
+export function ownServiceRefusal(address: string, port: number, policy: TargetPolicy): string | undefined {
+  const ip = normalisedAddress(address);
+  if (ip === undefined) return 'not an IP address';
+  if (METADATA_ADDRESSES.has(ip)) return `cloud metadata address ${ip}`;
+  if (policy.ownPorts?.includes(port) && isLocalAddress(ip, policy.localAddresses ?? [])) {
+    return `port of Hookline's own services (${ip} port ${port})`;
+  }
+  return undefined;
+}
+
+/** The address in canonical form, with an embedded IPv4 address (mapped, compatible, NAT64) unwrapped. */
+function normalisedAddress(address: string): string | undefined {
+  let ip: ipaddr.IPv4 | ipaddr.IPv6;
+  try {
+    ip = ipaddr.parse(address.replace(/^\[|\]$/g, '').replace(/%.*$/, ''));
+  } catch {
+    return undefined;
+  }
+  return (ip.kind() === 'ipv6' ? embeddedIPv4(ip as ipaddr.IPv6) : undefined) ?? ip.toString();
+}
+
+/** Loopback, unspecified (0.0.0.0 and :: reach every local listener) or one of this machine's addresses. */
+function isLocalAddress(ip: string, localAddresses: readonly string[]): boolean {
+  const parsed = ipaddr.parse(ip);
+  const range = parsed.range();
+  if (range === 'loopback' || range === 'unspecified') return true;
+  return localAddresses.some((a) => normalisedAddress(a) === ip);
 }

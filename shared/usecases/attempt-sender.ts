@@ -1,3 +1,4 @@
+import { credentialValues, scrub } from '../domain/credential-scrub.ts';
 import type { PublishedEvent } from '../domain/events.ts';
 import type { Webhook, WebhookCredentials } from '../domain/webhooks.ts';
 import type { OAuth2Tokens } from './oauth2-tokens.ts';
@@ -19,10 +20,16 @@ export class AttemptSender {
     this.settings = settings;
   }
 
+  /** The receiver's answer, with every credential of the webhook it echoed scrubbed: it goes into the delivery log. */
   async send(webhook: Webhook, credentials: WebhookCredentials, event: PublishedEvent, now: Date): Promise<SendResult> {
+    const { result, tokens = [] } = await this.post(webhook, credentials, event, now);
+    return scrubResult(result, [...credentialValues(credentials), ...tokens]);
+  }
+
+  private async post(webhook: Webhook, credentials: WebhookCredentials, event: PublishedEvent, now: Date): Promise<{ result: SendResult; tokens?: string[] }> {
     const auth = credentials.auth;
-    if (auth.type !== 'oauth2') return this.sender.post(outboundRequest(webhook, credentials, event, this.settings, now));
-    const key = `${webhook.id}@${webhook.credentials_version}`;
+    if (auth.type !== 'oauth2') return { result: await this.sender.post(outboundRequest(webhook, credentials, event, this.settings, now)) };
+    const key = `${webhook.tenant_id}/${webhook.id}@${webhook.credentials_version}`;
     const started = performance.now();
     const post = async (): Promise<{ result: SendResult; token?: string }> => {
       let token: string;
@@ -34,8 +41,17 @@ export class AttemptSender {
       return { result: await this.sender.post(outboundRequest(webhook, credentials, event, this.settings, now, token)), token };
     };
     const first = await post();
-    if (first.result.kind !== 'response' || first.result.statusCode !== 401 || first.token === undefined) return first.result;
+    if (first.result.kind !== 'response' || first.result.statusCode !== 401 || first.token === undefined) {
+      return { result: first.result, ...(first.token ? { tokens: [first.token] } : {}) };
+    }
     this.tokens.invalidate(key, first.token);
-    return (await post()).result;
+    const second = await post();
+    return { result: second.result, tokens: [first.token, ...(second.token ? [second.token] : [])] };
   }
+}
+
+function scrubResult(result: SendResult, secrets: readonly string[]): SendResult {
+  if (result.kind === 'error') return { ...result, error: scrub(result.error, secrets) };
+  const headers = Object.fromEntries(Object.entries(result.headers).map(([name, value]) => [name, value === undefined ? value : scrub(value, secrets)]));
+  return { ...result, headers, bodyPrefix: scrub(result.bodyPrefix, secrets) };
 }

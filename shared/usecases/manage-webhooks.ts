@@ -4,16 +4,34 @@ import type { Attempt } from '../domain/deliveries.ts';
 import { isWebhookId, newAttemptId, newSigningSecret, newWebhookId, ulid } from '../domain/ids.ts';
 import { isKnownPattern } from '../domain/matching.ts';
 import { maskUrl } from '../domain/notifications.ts';
-import { carriesCredentials, type ReceiverAuth, type Webhook, type WebhookCredentials } from '../domain/webhooks.ts';
+import { authProblems, carriesCredentials, type ReceiverAuth, type Webhook, type WebhookCredentials } from '../domain/webhooks.ts';
 import { HooklineError, NotFoundError, ValidationError } from '../errors.ts';
 import type { TargetPolicy } from '../domain/targets.ts';
 import type { WebhookCreateInput, WebhookPatchInput } from '../http/schemas.ts';
-import { credentialsSecretName } from './credentials.ts';
+import { credentialsSecretName, openCredentials, sealCredentials } from './credentials.ts';
 import type { AttemptSender } from './attempt-sender.ts';
 import { attemptOutcome, type OutboundSettings } from './outbound-request.ts';
 import type { Clock, SecretStore } from './ports.ts';
-import type { Tenant } from './tenants.ts';
+import type { OwnerEmailChange } from './owner-email.ts';
 import { checkResolvedHost, checkWebhookUrl, type ResolveHost } from './webhook-urls.ts';
+
+/**
+ * Which page of a list. `page` counts from 1 and reaching it reads the pages before it (the API
+ * bounds how deep); `cursor`, the opaque `nextCursor` of an earlier page of the same list, costs
+ * the same at any depth and wins over `page`.
+ */
+export interface PageRequest {
+  readonly perPage: number;
+  readonly page: number;
+  readonly cursor?: string | undefined;
+}
+/** One page; `page` is its number (a cursor carries it), `nextCursor` is set when more follow. */
+export interface ListPage<T> {
+  readonly items: T[];
+  readonly page: number;
+  readonly hasMore: boolean;
+  readonly nextCursor?: string;
+}
 
 /** Port: webhook rows. */
 export interface WebhookRepository {
@@ -21,7 +39,8 @@ export interface WebhookRepository {
   create(webhook: Webhook): Promise<void>;
   update(tenantId: string, webhookId: string, fields: Partial<Webhook>, remove?: readonly (keyof Webhook)[]): Promise<Webhook | undefined>;
   delete(tenantId: string, webhookId: string): Promise<boolean>;
-  list(tenantId: string, page: number, perPage: number): Promise<{ items: Webhook[]; hasMore: boolean }>;
+  /** A tenant's webhooks, oldest first; a cursor made for another list throws a ValidationError. */
+  list(tenantId: string, request: PageRequest): Promise<ListPage<Webhook>>;
 }
 /** Port: how many webhooks a tenant may still create. */
 export interface WebhookQuota {
@@ -32,10 +51,14 @@ export interface WebhookQuota {
 /** Port: the delivery log. */
 export interface AttemptLog {
   record(attempt: Attempt): Promise<void>;
-  list(webhookId: string, page: number, perPage: number): Promise<{ items: Attempt[]; hasMore: boolean }>;
+  /** A webhook's attempts, newest first; a cursor made for another list throws a ValidationError. */
+  list(tenantId: string, webhookId: string, request: PageRequest): Promise<ListPage<Attempt>>;
 }
-export interface TenantReader {
-  get(tenantId: string): Promise<Tenant | undefined>;
+/** Port: the double opt-in of owner addresses (see OwnerEmailVerification). */
+export interface OwnerEmails {
+  initial(tenantId: string, webhookId: string, requested: string | undefined): Promise<OwnerEmailChange>;
+  change(tenantId: string, current: Webhook, requested: string): Promise<OwnerEmailChange | undefined>;
+  sendVerification(change: OwnerEmailChange | undefined, webhookId: string): Promise<void>;
 }
 
 export interface ManageWebhooksSettings extends OutboundSettings {
@@ -50,7 +73,7 @@ export class ManageWebhooks {
   private readonly deps: {
     readonly webhooks: WebhookRepository;
     readonly attempts: AttemptLog;
-    readonly tenants: TenantReader;
+    readonly ownerEmails: OwnerEmails;
     readonly secrets: SecretStore;
     readonly sender: Pick<AttemptSender, 'send'>;
     readonly clock: Clock;
@@ -67,16 +90,18 @@ export class ManageWebhooks {
     const url = await this.checkUrl(input.url);
     this.checkPatterns(input.events);
     const auth = await this.checkAuth(input.auth ?? { type: 'none' });
+    const webhookId = newWebhookId();
+    // Before any write: an address that needs verification may be refused (the tenant's email budget).
+    const owner = await this.deps.ownerEmails.initial(tenantId, webhookId, input.owner_email);
     // An atomic counter on the tenant: concurrent creates cannot overshoot the limit.
     if (!(await this.deps.quota.reserve(tenantId, this.deps.settings.maxWebhooksPerTenant))) {
       throw new HooklineError(409, `A tenant may have at most ${this.deps.settings.maxWebhooksPerTenant} webhooks; delete one first`);
     }
     const generatedSecret = input.secret === undefined ? newSigningSecret() : undefined;
-    const ownerEmail = input.owner_email ?? (await this.deps.tenants.get(tenantId))?.owner_email ?? '';
     const now = this.deps.clock().toISOString();
     const webhook: Webhook = {
       tenant_id: tenantId,
-      id: newWebhookId(),
+      id: webhookId,
       url: storedUrl(url),
       events: [...new Set(input.events)],
       active: input.active ?? true,
@@ -84,7 +109,7 @@ export class ManageWebhooks {
       description: input.description ?? '',
       format: input.format ?? 'standard',
       auth_type: auth.type,
-      owner_email: ownerEmail,
+      ...owner.fields,
       ...(input.filter ? { filter: input.filter } : {}),
       has_secret: true,
       credentials_version: 1,
@@ -93,7 +118,7 @@ export class ManageWebhooks {
     };
     try {
       // Credentials first: a dispatcher must never find a webhook whose credentials are not there yet.
-      await this.writeCredentials(webhook.id, {
+      await this.writeCredentials(tenantId, webhook.id, {
         signing_secrets: [input.secret ?? generatedSecret!],
         auth,
         ...(carriesCredentials(url) ? { url: url.toString() } : {}),
@@ -103,6 +128,7 @@ export class ManageWebhooks {
       await this.deps.quota.release(tenantId);
       throw err;
     }
+    await this.deps.ownerEmails.sendVerification(owner, webhook.id);
     return generatedSecret === undefined ? { webhook } : { webhook, generatedSecret };
   }
 
@@ -112,8 +138,8 @@ export class ManageWebhooks {
     return webhook;
   }
 
-  list(tenantId: string, page: number, perPage: number) {
-    return this.deps.webhooks.list(tenantId, page, perPage);
+  list(tenantId: string, request: PageRequest) {
+    return this.deps.webhooks.list(tenantId, request);
   }
 
   async update(tenantId: string, webhookId: string, patch: WebhookPatchInput): Promise<Webhook> {
@@ -129,15 +155,17 @@ export class ManageWebhooks {
     // Re-activating a webhook disabled by 410 Gone is how its owner says the endpoint is back.
     if (patch.active === true && current.status === 'disabled') fields.status = 'healthy';
     if (patch.description !== undefined) fields.description = patch.description;
-    if (patch.owner_email !== undefined) fields.owner_email = patch.owner_email;
+    // A new owner address is unverified until its link is opened (undefined: nothing changes).
+    const owner = patch.owner_email === undefined ? undefined : await this.deps.ownerEmails.change(tenantId, current, patch.owner_email);
+    if (owner) Object.assign(fields, owner.fields);
     if (patch.format !== undefined) fields.format = patch.format;
     if (patch.filter) fields.filter = patch.filter;
     if (patch.auth !== undefined || patch.secret !== undefined || url !== undefined) {
-      const existing = await this.readCredentials(webhookId);
+      const existing = await this.readCredentials(tenantId, webhookId);
       const auth = patch.auth === undefined ? existing.auth : await this.checkAuth(patch.auth);
       const { url: oldUrl, ...rest } = existing;
       const fullUrl = url === undefined ? oldUrl : carriesCredentials(url) ? url.toString() : undefined;
-      await this.writeCredentials(webhookId, {
+      await this.writeCredentials(tenantId, webhookId, {
         ...rest,
         // A new secret set by PATCH replaces every old one at once; rotation keeps the old one a while.
         ...(patch.secret === undefined ? {} : { signing_secrets: [patch.secret], previous_secrets: [] }),
@@ -147,8 +175,9 @@ export class ManageWebhooks {
       fields.auth_type = auth.type;
       fields.credentials_version = current.credentials_version + 1;
     }
-    const updated = await this.deps.webhooks.update(tenantId, webhookId, fields, patch.filter === null ? ['filter'] : []);
+    const updated = await this.deps.webhooks.update(tenantId, webhookId, fields, [...(patch.filter === null ? ['filter' as const] : []), ...(owner?.remove ?? [])]);
     if (!updated) throw new NotFoundError(`No webhook ${webhookId}`);
+    await this.deps.ownerEmails.sendVerification(owner, webhookId);
     return updated;
   }
 
@@ -159,15 +188,20 @@ export class ManageWebhooks {
    */
   async rotateSecret(tenantId: string, webhookId: string, input: { secret?: string | undefined; grace_period_seconds: number }) {
     const webhook = await this.get(tenantId, webhookId);
-    const existing = await this.readCredentials(webhookId);
+    const existing = await this.readCredentials(tenantId, webhookId);
     const now = this.deps.clock();
     const expiresAt = new Date(now.getTime() + input.grace_period_seconds * 1000).toISOString();
     const generated = input.secret === undefined ? newSigningSecret() : undefined;
     const stillValid = (existing.previous_secrets ?? []).filter((p) => Date.parse(p.expires_at) > now.getTime());
-    await this.writeCredentials(webhookId, {
+    await this.writeCredentials(tenantId, webhookId, {
       ...existing,
       signing_secrets: [input.secret ?? generated!],
-      previous_secrets: [...existing.signing_secrets.map((secret) => ({ secret, expires_at: expiresAt })), ...stillValid],
+      // Newest first, and only a few: rotating again ends the grace of the oldest, so the
+      // signature header stays small however often a tenant rotates.
+      previous_secrets: [...existing.signing_secrets.map((secret) => ({ secret, expires_at: expiresAt })), ...stillValid].slice(
+        0,
+        MAX_LIVE_SECRETS - 1,
+      ),
     });
     await this.deps.webhooks.update(tenantId, webhookId, {
       credentials_version: webhook.credentials_version + 1,
@@ -179,13 +213,13 @@ export class ManageWebhooks {
   async delete(tenantId: string, webhookId: string): Promise<void> {
     if (!isWebhookId(webhookId) || !(await this.deps.webhooks.delete(tenantId, webhookId))) throw new NotFoundError(`No webhook ${webhookId}`);
     await this.deps.quota.release(tenantId);
-    await this.deps.secrets.delete(credentialsSecretName(this.deps.settings.secretPrefix, webhookId));
+    await this.deps.secrets.delete(credentialsSecretName(this.deps.settings.secretPrefix, tenantId, webhookId));
   }
 
   /** Sends a `webhook.test` event now, in the webhook's format and auth, and reports what the receiver said. */
   async test(tenantId: string, webhookId: string) {
     const webhook = await this.get(tenantId, webhookId);
-    const credentials = await this.readCredentials(webhookId);
+    const credentials = await this.readCredentials(tenantId, webhookId);
     const now = this.deps.clock();
     const event = {
       tenant_id: tenantId,
@@ -220,9 +254,9 @@ export class ManageWebhooks {
     };
   }
 
-  async deliveries(tenantId: string, webhookId: string, page: number, perPage: number) {
+  async deliveries(tenantId: string, webhookId: string, request: PageRequest) {
     await this.get(tenantId, webhookId);
-    return this.deps.attempts.list(webhookId, page, perPage);
+    return this.deps.attempts.list(tenantId, webhookId, request);
   }
 
   private checkPatterns(patterns: readonly string[]): void {
@@ -240,20 +274,25 @@ export class ManageWebhooks {
   }
 
   private async checkAuth(auth: ReceiverAuth): Promise<ReceiverAuth> {
+    const problems = authProblems(auth, this.deps.settings.signatureHeader);
+    if (problems.length > 0) throw new ValidationError('auth is invalid', problems);
     // The token URL is an outbound target like the webhook URL, with the same rules.
     if (auth.type === 'oauth2') await this.checkUrl(auth.token_url, 'auth.token_url');
     return auth;
   }
 
-  private async readCredentials(webhookId: string): Promise<WebhookCredentials> {
-    const raw = await this.deps.secrets.get(credentialsSecretName(this.deps.settings.secretPrefix, webhookId));
-    return raw ? (JSON.parse(raw) as WebhookCredentials) : { signing_secrets: [], auth: { type: 'none' } };
+  private async readCredentials(tenantId: string, webhookId: string): Promise<WebhookCredentials> {
+    const raw = await this.deps.secrets.get(credentialsSecretName(this.deps.settings.secretPrefix, tenantId, webhookId));
+    return raw ? openCredentials(tenantId, webhookId, raw) : { signing_secrets: [], auth: { type: 'none' } };
   }
 
-  private writeCredentials(webhookId: string, credentials: WebhookCredentials): Promise<void> {
-    return this.deps.secrets.put(credentialsSecretName(this.deps.settings.secretPrefix, webhookId), JSON.stringify(credentials));
+  private writeCredentials(tenantId: string, webhookId: string, credentials: WebhookCredentials): Promise<void> {
+    return this.deps.secrets.put(credentialsSecretName(this.deps.settings.secretPrefix, tenantId, webhookId), sealCredentials(tenantId, webhookId, credentials));
   }
 }
+
+/** Secrets that sign at once during rotations: the current one and at most two in their grace period. */
+export const MAX_LIVE_SECRETS = 3;
 
 /** What the webhook table keeps of a URL: with credentials in its query string masked (URL auth). */
 const storedUrl = (url: URL): string => (carriesCredentials(url) ? maskUrl(url.toString()) : url.toString());

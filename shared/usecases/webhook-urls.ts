@@ -1,4 +1,4 @@
-import { addressRefusal, isIpLiteral, urlRefusal, type TargetPolicy } from '../domain/targets.ts';
+import { defaultPort, endpointRefusal, isIpLiteral, ownServiceRefusal, urlRefusal, type TargetPolicy } from '../domain/targets.ts';
 import { ValidationError } from '../errors.ts';
 
 /** Port: a host name's addresses (the system resolver). */
@@ -21,13 +21,19 @@ export function checkWebhookUrl(raw: string, policy: TargetPolicy, field = 'url'
   return url;
 }
 
-/** Refuses a name that resolves only to refused addresses; a name that does not resolve (yet) passes. */
+/**
+ * Refuses a name that resolves only to refused addresses, or to any of Hookline's own services
+ * (its API and stand-ins, which are never a receiver); a name that does not resolve (yet) passes.
+ */
 export async function checkResolvedHost(url: URL, policy: TargetPolicy, resolve: ResolveHost, field = 'url'): Promise<void> {
-  if (policy.allowPrivateTargets || isIpLiteral(url.hostname)) return;
+  if (isIpLiteral(url.hostname)) return; // urlRefusal judged the literal address already
+  const port = defaultPort(url);
   const addresses = await resolve(url.hostname).catch(() => []);
-  const refusals = addresses.map(addressRefusal);
-  if (refusals.length > 0 && refusals.every((r) => r !== undefined)) {
-    const problem = `resolves to a ${refusals[0]}, which webhooks may not reach`;
+  const refusals = addresses.map((a) => endpointRefusal(a, port, policy));
+  const own = addresses.map((a) => ownServiceRefusal(a, port, policy)).find((r) => r !== undefined);
+  const refused = own ?? (refusals.length > 0 && refusals.every((r) => r !== undefined) ? refusals[0] : undefined);
+  if (refused) {
+    const problem = `resolves to a ${refused}, which webhooks may not reach`;
     throw new ValidationError(`${field} ${problem}`, [{ path: field, message: problem }]);
   }
 }

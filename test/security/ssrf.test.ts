@@ -279,7 +279,7 @@ describeTls('UndiciSender with the guarded lookup (https, 127.0.0.0/8 only, thro
   });
 
   const sender = (resolve: NonNullable<Resolve>) =>
-    new UndiciSender({ policy: { allowPrivateTargets: false, allowedPorts: [allowed.port] }, lookup: guardedLookup(resolve, fakeRefusal) });
+    new UndiciSender({ policy: { allowPrivateTargets: false, allowedPorts: [allowed.port] }, resolve, addressRefusal: fakeRefusal });
   const post = (s: UndiciSender, body = '{"n":1}'): Promise<SendResult> =>
     s.post({ url: `https://${HOST}:${allowed.port}/hook`, headers: { 'content-type': 'application/json' }, body, timeoutMs: 5_000 });
 

@@ -1,6 +1,7 @@
 import { Catalogue } from '../../shared/domain/catalogue.ts';
 import type { PublishedEvent } from '../../shared/domain/events.ts';
-import { buildBody, readableText } from '../../shared/domain/payloads.ts';
+import { buildBody, MAX_READABLE_CHARS, readableText, TRUNCATED_MARKER } from '../../shared/domain/payloads.ts';
+import { WEBHOOK_FORMATS } from '../../shared/domain/webhooks.ts';
 
 const E: PublishedEvent = {
   tenant_id: 'ten_01HF7YAT00',
@@ -112,5 +113,31 @@ describe('readableText', () => {
     expect(readableText({ a: 1, b: { c: 'x', d: [true, null] } })).toBe(
       ['a: 1', 'b:', '  c: x', '  d:', '    1: true', '    2: null'].join('\n'),
     );
+  });
+});
+
+describe('every format has a bounded size', () => {
+  // A 240 KB event of deeply nested data once became an 8 MB subject_body (indentation and keys
+  // repeated per level): the readable text now stops at MAX_READABLE_CHARS with a marker.
+  const nested = (depth: number, leaf: unknown): unknown => (depth === 0 ? leaf : { level: nested(depth - 1, leaf), k: 'v' });
+  const bulky = { items: Array.from({ length: 400 }, (_, i) => nested(30, `value-${i}-${'x'.repeat(400)}`)) };
+  const event = { tenant_id: 't', id: 'evt_big', event: 'scan.completed', timestamp: '2026-01-01T00:00:00Z', data: bulky, received_at: '2026-01-01T00:00:00Z' };
+  const ctx = { catalogue: new Catalogue(), host: 'hookline.test' };
+
+  it('subject_body of a large nested event stays near the cap and says it was cut', () => {
+    const eventBytes = Buffer.byteLength(JSON.stringify(bulky));
+    expect(eventBytes).toBeGreaterThan(150_000);
+    expect(readableText(bulky, Number.MAX_SAFE_INTEGER).length).toBeGreaterThan(4 * MAX_READABLE_CHARS); // what it was
+    const body = JSON.parse(buildBody('subject_body', event, ctx)) as { body: string };
+    expect(body.body.length).toBeLessThanOrEqual(MAX_READABLE_CHARS + TRUNCATED_MARKER.length);
+    expect(body.body.endsWith(TRUNCATED_MARKER)).toBe(true);
+    for (const format of WEBHOOK_FORMATS) {
+      expect(Buffer.byteLength(buildBody(format, event, ctx))).toBeLessThan(2 * Math.max(eventBytes, MAX_READABLE_CHARS));
+    }
+  });
+
+  it('one huge string value is cut too, and small data is not marked', () => {
+    expect(readableText({ note: 'y'.repeat(1000) }, 100)).toBe(`note: ${'y'.repeat(94)}${TRUNCATED_MARKER}`);
+    expect(readableText({ a: 1 }, 100)).toBe('a: 1');
   });
 });

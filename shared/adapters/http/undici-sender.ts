@@ -1,8 +1,7 @@
-import { Agent, request } from 'undici';
-import type { LookupFunction } from 'node:net';
-import { urlRefusal, type TargetPolicy } from '../../domain/targets.ts';
+import { Agent, buildConnector, request } from 'undici';
+import { addressRefusal, endpointRefusal, urlRefusal, type TargetPolicy } from '../../domain/targets.ts';
 import type { HttpSender, OutboundRequest, SendResult } from '../../usecases/ports.ts';
-import { guardedLookup, TARGET_REFUSED } from './guarded-lookup.ts';
+import { guardedLookup, TARGET_REFUSED, TargetRefusedError, type Resolve } from './guarded-lookup.ts';
 
 /** How much of a receiver's answer is read (the rest is dropped) and how much is kept in the log. */
 const READ_LIMIT_BYTES = 64 * 1024;
@@ -16,16 +15,21 @@ const KEEP_CHARS = 1024;
 export class UndiciSender implements HttpSender {
   private readonly agent: Agent;
   private readonly policy: TargetPolicy;
-  constructor(options: { policy: TargetPolicy; connectionsPerOrigin?: number; lookup?: LookupFunction }) {
+  /**
+   * `resolve` and `addressRefusal` replace the system resolver and the refused ranges (tests: a
+   * 127.0.0.x address playing a public one).
+   */
+  constructor(options: {
+    policy: TargetPolicy;
+    connectionsPerOrigin?: number;
+    resolve?: Resolve;
+    addressRefusal?: (address: string) => string | undefined;
+  }) {
     this.policy = options.policy;
     this.agent = new Agent({
       connections: options.connectionsPerOrigin ?? 64,
       keepAliveTimeout: 10_000,
-      connect: {
-        timeout: 10_000,
-        // The SSRF guard: every connection's one DNS lookup goes through the policy.
-        ...(options.policy.allowPrivateTargets ? {} : { lookup: options.lookup ?? guardedLookup() }),
-      },
+      connect: peerCheckedConnector(options.policy, options.resolve, options.addressRefusal ?? addressRefusal),
     });
   }
 
@@ -63,6 +67,32 @@ export class UndiciSender implements HttpSender {
   close(): Promise<void> {
     return this.agent.close();
   }
+}
+
+/**
+ * The SSRF guard on every connection. Where private targets are refused, the connection's one DNS
+ * lookup drops refused addresses before connecting (no second, rebinding lookup). Whatever the
+ * policy, the socket's actual peer is checked once connected and before a byte is sent, so no
+ * name, spelling or resolver trick reaches Hookline's own ports or a metadata endpoint.
+ */
+function peerCheckedConnector(
+  policy: TargetPolicy,
+  resolve: Resolve | undefined,
+  refusal: (address: string) => string | undefined,
+): buildConnector.connector {
+  const lookup = policy.allowPrivateTargets
+    ? resolve && guardedLookup(resolve, () => undefined)
+    : guardedLookup(resolve, refusal);
+  const connect = buildConnector({ timeout: 10_000, ...(lookup ? { lookup } : {}) });
+  return (options, callback) =>
+    connect(options, (...args) => {
+      const [err, socket] = args;
+      if (err) return callback(err, null);
+      const refused = endpointRefusal(socket.remoteAddress ?? '', socket.remotePort ?? 0, policy, refusal);
+      if (refused === undefined) return callback(null, socket);
+      socket.destroy();
+      callback(new TargetRefusedError(`${options.hostname} is a ${refused}, which webhooks may not reach`), null);
+    });
 }
 
 async function readPrefix(body: AsyncIterable<Buffer> & { destroy(): unknown }, keepChars: number): Promise<string> {

@@ -1,5 +1,5 @@
 import { memoizeGets } from '../../../shared/usecases/batch-memo.ts';
-import { CredentialsCache, CredentialsNotFoundError, credentialsSecretName } from '../../../shared/usecases/credentials.ts';
+import { CredentialsCache, CredentialsMismatchError, CredentialsNotFoundError, credentialsSecretName, sealCredentials } from '../../../shared/usecases/credentials.ts';
 import type { SecretStore } from '../../../shared/usecases/ports.ts';
 
 class MemorySecrets implements SecretStore {
@@ -24,43 +24,58 @@ class MemorySecrets implements SecretStore {
 }
 
 describe('CredentialsCache', () => {
-  const creds = (secret: string) => JSON.stringify({ signing_secrets: [secret], auth: { type: 'none' } });
+  const creds = (secret: string, tenantId = 'ten_a', webhookId = 'wh_1') =>
+    sealCredentials(tenantId, webhookId, { signing_secrets: [secret], auth: { type: 'none' } });
+  const hook = (id: string, credentials_version = 1, tenant_id = 'ten_a') => ({ tenant_id, id, credentials_version });
 
   it('reads the secret named under the prefix, once for concurrent gets of one version', async () => {
     const secrets = new MemorySecrets();
-    secrets.values.set('hookline/webhooks/wh_1', creds('s1'));
+    secrets.values.set('hookline/webhooks/ten_a/wh_1', creds('s1'));
     const cache = new CredentialsCache(secrets, 'hookline/');
-    const [a, b] = await Promise.all([cache.get({ id: 'wh_1', credentials_version: 1 }), cache.get({ id: 'wh_1', credentials_version: 1 })]);
+    const [a, b] = await Promise.all([cache.get(hook('wh_1')), cache.get(hook('wh_1'))]);
     expect(a.signing_secrets).toEqual(['s1']);
     expect(b).toBe(a);
-    expect(secrets.reads).toEqual([credentialsSecretName('hookline/', 'wh_1')]);
+    expect(secrets.reads).toEqual([credentialsSecretName('hookline/', 'ten_a', 'wh_1')]);
   });
 
   it('a new credentials_version is read again at once', async () => {
     const secrets = new MemorySecrets();
-    secrets.values.set('p/webhooks/wh_1', creds('old'));
+    secrets.values.set('p/webhooks/ten_a/wh_1', creds('old'));
     const cache = new CredentialsCache(secrets, 'p/');
-    expect((await cache.get({ id: 'wh_1', credentials_version: 1 })).signing_secrets).toEqual(['old']);
-    secrets.values.set('p/webhooks/wh_1', creds('new'));
-    expect((await cache.get({ id: 'wh_1', credentials_version: 1 })).signing_secrets).toEqual(['old']);
-    expect((await cache.get({ id: 'wh_1', credentials_version: 2 })).signing_secrets).toEqual(['new']);
+    expect((await cache.get(hook('wh_1'))).signing_secrets).toEqual(['old']);
+    secrets.values.set('p/webhooks/ten_a/wh_1', creds('new'));
+    expect((await cache.get(hook('wh_1'))).signing_secrets).toEqual(['old']);
+    expect((await cache.get(hook('wh_1', 2))).signing_secrets).toEqual(['new']);
   });
 
   it('missing credentials are an error; an empty secret means none', async () => {
     const secrets = new MemorySecrets();
-    secrets.values.set('p/webhooks/wh_empty', '');
+    secrets.values.set('p/webhooks/ten_a/wh_empty', '');
     const cache = new CredentialsCache(secrets, 'p/');
-    await expect(cache.get({ id: 'wh_missing', credentials_version: 1 })).rejects.toBeInstanceOf(CredentialsNotFoundError);
-    expect(await cache.get({ id: 'wh_empty', credentials_version: 1 })).toEqual({ signing_secrets: [], auth: { type: 'none' } });
+    await expect(cache.get(hook('wh_missing'))).rejects.toBeInstanceOf(CredentialsNotFoundError);
+    expect(await cache.get(hook('wh_empty'))).toEqual({ signing_secrets: [], auth: { type: 'none' } });
+  });
+
+  it("another tenant's webhook id never finds that tenant's credentials, and a copied secret is refused", async () => {
+    const secrets = new MemorySecrets();
+    secrets.values.set('p/webhooks/ten_b/wh_1', creds('b-secret', 'ten_b', 'wh_1'));
+    const cache = new CredentialsCache(secrets, 'p/');
+    // A row of tenant A that carries tenant B's webhook id looks under A's name only.
+    await expect(cache.get(hook('wh_1', 1, 'ten_a'))).rejects.toBeInstanceOf(CredentialsNotFoundError);
+    expect(secrets.reads).toEqual(['p/webhooks/ten_a/wh_1']);
+    // B's secret copied under A's name still names B: it does not sign for A.
+    secrets.values.set('p/webhooks/ten_a/wh_1', secrets.values.get('p/webhooks/ten_b/wh_1')!);
+    await expect(cache.get(hook('wh_1', 2, 'ten_a'))).rejects.toBeInstanceOf(CredentialsMismatchError);
+    await expect(cache.get(hook('wh_1', 1, 'ten_b'))).resolves.toMatchObject({ signing_secrets: ['b-secret'] });
   });
 
   it('a failed read is not cached', async () => {
     const secrets = new MemorySecrets();
-    secrets.values.set('p/webhooks/wh_1', creds('s'));
+    secrets.values.set('p/webhooks/ten_a/wh_1', creds('s'));
     const cache = new CredentialsCache(secrets, 'p/');
     secrets.failNext = true;
-    await expect(cache.get({ id: 'wh_1', credentials_version: 1 })).rejects.toThrow('throttled');
-    await expect(cache.get({ id: 'wh_1', credentials_version: 1 })).resolves.toMatchObject({ signing_secrets: ['s'] });
+    await expect(cache.get(hook('wh_1'))).rejects.toThrow('throttled');
+    await expect(cache.get(hook('wh_1'))).resolves.toMatchObject({ signing_secrets: ['s'] });
     expect(secrets.reads).toHaveLength(2);
   });
 });
