@@ -52,5 +52,6 @@ class RedactingLogFormatter extends LogFormatter {
 }
 
 export function createLogger(functionName: string): Logger {
-  return new Logger({ serviceName: 'hookline', persistentKeys: { function: functionName }, logFormatter: new RedactingLogFormatter() });
+  // The stack names each function's service (POWERTOOLS_SERVICE_NAME=hookline-<function>).
+  return new Logger({ serviceName: process.env['POWERTOOLS_SERVICE_NAME'] || 'hookline', persistentKeys: { function: functionName }, logFormatter: new RedactingLogFormatter() });
 }

@@ -2,15 +2,28 @@
  * Helpers for reading the synthesized template of the Hookline stack: logical ids of the
  * constructs and the IAM statements of each function's role.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { CfnElement, Stack } from 'aws-cdk-lib';
+import { REPO_ROOT } from '../support/runtime.ts';
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
+
+/**
+ * The feature flags of cdk.json (CDK's recommended set), which `cdk synth` and `cdk deploy` pass
+ * as context: a stack built in a test must be the one the CLI builds.
+ */
+export const FEATURE_FLAGS: Record<string, unknown> = Object.fromEntries(
+  Object.entries((JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context).filter(([k]) =>
+    k.startsWith('@aws-cdk'),
+  ),
+);
 
 /**
  * App context that skips asset bundling (esbuild through npx, a few seconds per function): for
  * suites that only read the template. catalogue.test.ts bundles for real.
  */
-export const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] as string[] };
+export const NO_BUNDLING = { ...FEATURE_FLAGS, 'aws:cdk:bundling-stacks': [] as string[] };
 
 export interface Statement {
   Effect: string;

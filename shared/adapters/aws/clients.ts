@@ -8,23 +8,32 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
  * own `AWS_ENDPOINT_URL_<SERVICE>` variables, which is how the one-machine runtime points the
  * unchanged adapters at dynalite and fauxqs.
  */
+/**
+ * Bounded waits on every AWS call: a connection that hangs must fail over to the SDK's retry (3
+ * attempts) well within the function's timeout, not hold the invocation until Lambda kills it.
+ */
+export const SDK_CLIENT_OPTIONS = {
+  requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 },
+  maxAttempts: 3,
+} as const;
+
 let doc: DynamoDBDocumentClient | undefined;
 let sqs: SQSClient | undefined;
 let secrets: SecretsManagerClient | undefined;
 
 export function documentClient(): DynamoDBDocumentClient {
-  doc ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+  doc ??= DynamoDBDocumentClient.from(new DynamoDBClient(SDK_CLIENT_OPTIONS), {
     marshallOptions: { removeUndefinedValues: true },
   });
   return doc;
 }
 
 export function sqsClient(): SQSClient {
-  sqs ??= new SQSClient({});
+  sqs ??= new SQSClient(SDK_CLIENT_OPTIONS);
   return sqs;
 }
 
 export function secretsManagerClient(): SecretsManagerClient {
-  secrets ??= new SecretsManagerClient({});
+  secrets ??= new SecretsManagerClient(SDK_CLIENT_OPTIONS);
   return secrets;
 }
