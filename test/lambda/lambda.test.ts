@@ -1,0 +1,324 @@
+/**
+ * The Lambda suite (issue 9): the stack is synthesized once with bundling, and every function's
+ * bundle from the cloud assembly runs as Lambda runs it (a warm Node process per function, the
+ * template's Handler and environment, `Ref`s resolved to stand-ins) with only its role's
+ * permissions: each AWS call passes an IAM proxy that checks it against the template. The flows
+ * of the contract are driven through the bundles only, with the events API Gateway, the SQS
+ * event source mappings, EventBridge and EventBridge Scheduler build. Any AccessDenied fails the
+ * test it happens in; the grants no call used are printed at the end.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
+import type { HooklineSettings } from '../../infra/stack/settings.ts';
+import { KEY_CACHE_MS } from '../../shared/usecases/tenants.ts';
+import { verifyHex, verifyStandardWebhooks, WEBHOOKS } from '../support/hookline.ts';
+import { startReceiver, type Receiver } from '../support/receiver.ts';
+import { eventually } from '../support/runtime.ts';
+import { unusedGrantsTable, withoutGrant } from './grants.ts';
+import { Harness, type ApiClient } from './harness.ts';
+import { describeDenial } from './iam.ts';
+import { synthesize } from './synth.ts';
+import { newTenant, newWebhook, publish, type SuiteTenant } from './tenant-api.ts';
+import { StackModel } from './template.ts';
+
+const ADMIN_KEY = `hkadm_${randomBytes(24).toString('base64url')}`;
+const SENDER = 'hooks@example.com';
+const PUBLIC_URL = 'https://hooks.example.com';
+/** The last rung (16 min) is longer than SQS can delay a message: it goes through EventBridge Scheduler. */
+const RETRY_DELAYS = [0, 1, 960];
+const SETTINGS: HooklineSettings = {
+  retryDelaysSeconds: RETRY_DELAYS,
+  senderEmail: SENDER,
+  publicUrl: PUBLIC_URL,
+  // The receivers are on 127.0.0.1; on AWS private targets are refused.
+  allowPrivateTargets: true,
+};
+
+let dir: string;
+let model: StackModel;
+let h: Harness;
+let admin: ApiClient;
+const receivers: Receiver[] = [];
+let denialsSeen = 0;
+let errorsSeen = 0;
+
+async function receiver(status = 200): Promise<Receiver> {
+  const r = await startReceiver({ status });
+  receivers.push(r);
+  return r;
+}
+
+const logicalIdOf = (type: string, pathFragment: string) => model.findByPath(type, pathFragment);
+
+/** The admin key in its secret (as the platform team would read it after the deploy), SES verified for the sender. */
+const harnessOptions = (m: StackModel) => ({
+  secretValues: { [m.physicalName(m.findByPath('AWS::SecretsManager::Secret', '/AdminApiKey/'))]: ADMIN_KEY },
+  verifiedIdentities: [SENDER],
+});
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'hookline-lambda-'));
+  model = await synthesize(join(dir, 'cdk.out'), 'Hookline', SETTINGS);
+  h = await Harness.start(model, harnessOptions(model));
+  admin = h.api(ADMIN_KEY);
+  await h.warm();
+}, 180_000);
+
+afterEach(() => {
+  if (!h) return;
+  // A call the role does not allow fails on AWS the same way: the suite fails with it.
+  const denials = h.log.denials.slice(denialsSeen);
+  const errors = h.functionErrors.slice(errorsSeen);
+  denialsSeen = h.log.denials.length;
+  errorsSeen = h.functionErrors.length;
+  if (denials.length > 0 || errors.length > 0) {
+    const lines = [...denials.map((d) => `AccessDenied: ${describeDenial(d)}`), ...errors.map((e) => `function error in an event source mapping: ${e}`)];
+    throw new Error(`${lines.join('\n')}${errors.length > 0 ? `\n${h.logs()}` : ''}`);
+  }
+});
+
+afterAll(async () => {
+  if (h) {
+    const inits = [...h.functions.values()].map((f) => `${f.spec.name} ${f.container.coldStarts.map((ms) => `${ms} ms`).join(', ') || '-'}`);
+    console.log(`${unusedGrantsTable(h.unusedGrants())}\n\nCold starts (bundle import; all started at once, on this machine): ${inits.join('; ')}`);
+  }
+  await Promise.all(receivers.map((r) => r.close()));
+  await h?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}, 30_000);
+
+describe('the bundles, run as Lambda runs them, under their roles', () => {
+  let tenant: SuiteTenant;
+
+  it('reads the admin key from its secret, creates a tenant; a registered webhook gets a published event, fanned out, dispatched and signed', async () => {
+    expect((await h.api('hkadm_wrong-key-wrong-key-wrong-key').post('/admin/v1/tenants', { name: 'x', owner_email: 'x@example.com' })).status).toBe(401);
+    tenant = await newTenant(h, ADMIN_KEY);
+    const r = await receiver();
+    const webhook = await newWebhook(h, tenant.api, { url: `${r.url}/hooks`, events: ['scan.*'] });
+    expect(webhook.secret).toMatch(/^whsec_/);
+
+    const [eventId] = await publish(h, tenant.api, { event: 'scan.completed', data: { scan_id: 'scn_1', hosts: 12 } });
+    const [request] = await r.waitFor(1);
+    expect(request!.json).toMatchObject({ id: eventId, event: 'scan.completed', tenant_id: tenant.id, data: { scan_id: 'scn_1', hosts: 12 } });
+    expect(verifyStandardWebhooks(request!, webhook.secret)).toBeDefined();
+    expect(verifyHex(request!, webhook.secret)).toBe(true);
+    expect(request!.headers['webhook-id']).toBe(eventId);
+
+    const log = await eventually('the attempt in the deliveries log', async () => {
+      const res = await tenant.api.get(`${WEBHOOKS}/${webhook.id}/deliveries?page=1&per_page=25`);
+      return res.status === 200 && res.json.items.length > 0 ? res.json.items : undefined;
+    });
+    expect(log[0]).toMatchObject({ event_id: eventId, attempt: 1, success: true, status_code: 200 });
+  });
+
+  it('accepts an event published again with the same id and delivers it once', async () => {
+    const r = await receiver();
+    await newWebhook(h, tenant.api, { url: `${r.url}/once`, events: ['cve.matched'] });
+    const event = { id: `cve-${randomBytes(4).toString('hex')}`, event: 'cve.matched', data: { cve: 'CVE-2024-0001' } };
+    expect(await publish(h, tenant.api, event)).toEqual([event.id]);
+    await r.waitFor(1);
+    expect(await publish(h, tenant.api, event)).toEqual([event.id]);
+    await h.settle();
+    expect(r.requests).toHaveLength(1);
+  });
+
+  it('lists event types, reads, lists, changes and deletes webhooks', async () => {
+    const r = await receiver();
+    expect((await tenant.api.get('/api/v1/event-types')).json.items.map((t: { type: string }) => t.type)).toContain('scan.completed');
+    const webhook = await newWebhook(h, tenant.api, { url: `${r.url}/a`, events: ['alert.*'], secret: 'a-secret-of-the-tenant' });
+    expect(webhook.secret).toBeUndefined();
+    expect((await tenant.api.get(`${WEBHOOKS}/${webhook.id}`)).json).toMatchObject({ id: webhook.id, events: ['alert.*'] });
+    const patched = await tenant.api.patch(`${WEBHOOKS}/${webhook.id}`, { description: 'alerts', events: ['alert.created'] });
+    expect(patched.status).toBe(200);
+    expect(patched.json).toMatchObject({ description: 'alerts', events: ['alert.created'] });
+    const list = await tenant.api.get(`${WEBHOOKS}?per_page=1`);
+    expect(list.status).toBe(200);
+    expect(list.json).toMatchObject({ per_page: 1, has_more: true });
+    expect((await tenant.api.del(`${WEBHOOKS}/${webhook.id}`)).status).toBe(204);
+    expect((await tenant.api.get(`${WEBHOOKS}/${webhook.id}`)).status).toBe(404);
+  });
+
+  it('POST .../test sends a signed webhook.test event now and logs the attempt', async () => {
+    const r = await receiver();
+    const webhook = await newWebhook(h, tenant.api, { url: `${r.url}/test`, events: ['scan.completed'] });
+    const res = await tenant.api.post(`${WEBHOOKS}/${webhook.id}/test`);
+    expect(r.requests).toHaveLength(1);
+    expect(r.requests[0]!.json).toMatchObject({ event: 'webhook.test', tenant_id: tenant.id });
+    expect(verifyStandardWebhooks(r.requests[0]!, webhook.secret)).toBeDefined();
+    // On AWS today: 500, the webhooks-api role may not dynamodb:PutItem on the attempts table.
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ delivered: true, status_code: 200 });
+    const log = await tenant.api.get(`${WEBHOOKS}/${webhook.id}/deliveries`);
+    expect(log.json.items).toEqual([expect.objectContaining({ event: 'webhook.test', trigger: 'test', success: true })]);
+  });
+
+  it('rotates a secret: the new one signs, the old one still verifies during the grace period', async () => {
+    const r = await receiver();
+    const webhook = await newWebhook(h, tenant.api, { url: `${r.url}/rotate`, events: ['device.*'] });
+    const rotated = await tenant.api.post(`${WEBHOOKS}/${webhook.id}/rotate-secret`, { grace_period_seconds: 3600 });
+    expect(rotated.status).toBe(200);
+    expect(rotated.json.secret).toMatch(/^whsec_/);
+    await publish(h, tenant.api, { event: 'device.offline', data: { device: 'sw-1' } });
+    const [request] = await r.waitFor(1);
+    expect(String(request!.headers['webhook-signature']).split(' ')).toHaveLength(2);
+    expect(verifyStandardWebhooks(request!, rotated.json.secret)).toBeDefined();
+    expect(verifyStandardWebhooks(request!, webhook.secret)).toBeDefined();
+    expect(verifyHex(request!, rotated.json.secret)).toBe(true);
+  });
+
+  it("sends a verification link by SESv2 from the webhooks API to an owner address that is not the tenant's; opening it verifies the address", async () => {
+    const r = await receiver();
+    const webhook = await newWebhook(h, tenant.api, { url: `${r.url}/owner`, events: ['backup.*'] });
+    const patched = await tenant.api.patch(`${WEBHOOKS}/${webhook.id}`, { owner_email: 'oncall@acme.example' });
+    expect(patched.status).toBe(200);
+    expect(patched.json.owner_email_verified).toBe(false);
+    const email = await eventually('the verification email', async () => h.fakes.ses.sent.find((e) => e.to.includes('oncall@acme.example')));
+    expect(email).toMatchObject({ from: SENDER, sentBy: 'webhooks-api' });
+    const link = new RegExp(`${PUBLIC_URL.replace(/\./g, '\\.')}(/api/v1/email-verifications/\\S+)`).exec(email.text);
+    expect(link).not.toBeNull();
+    const opened = await h.api().get(link![1]!);
+    expect(opened.status).toBe(200);
+    expect(opened.json).toMatchObject({ webhook_id: webhook.id, owner_email_verified: true });
+  });
+
+  it('GET /openapi.json is served by its bundle, which calls no AWS service', async () => {
+    const res = await h.api().get('/openapi.json');
+    expect(res.status).toBe(200);
+    expect(res.json.openapi).toMatch(/^3\./);
+    expect(Object.keys(res.json.paths)).toEqual(expect.arrayContaining(['/v1/events', WEBHOOKS]));
+    expect(h.log.calls.filter((c) => c.principal === 'openapi')).toEqual([]);
+  });
+
+  it('answers GET /healthz, and an unknown path with a 404 in the contract\'s JSON error shape', async () => {
+    expect(await h.api().get('/healthz')).toMatchObject({ status: 200, json: { status: 'ok' } });
+    const unknown = await h.api().get('/no/such/route');
+    expect(unknown.status).toBe(404);
+    expect(unknown.json).toEqual({ error: expect.any(String) });
+  });
+
+  // The tests below move the containers' clocks forward (never back). Standard Webhooks
+  // verification checks a signature's timestamp against the real time, so it is done above.
+  describe('a webhook that keeps failing', () => {
+    let r: Receiver;
+    let webhook: any;
+    let deliveryId: string;
+
+    it('is retried on the ladder: at once, after 1 s through SQS, after 16 min through an EventBridge Scheduler schedule; then it is failing, with exactly one SESv2 email', async () => {
+      r = await receiver(500);
+      // An owner address not yet verified: the failure email goes to the tenant's own address.
+      webhook = await newWebhook(h, tenant.api, { url: `${r.url}/failing`, events: ['scan.failed'], owner_email: 'unverified@acme.example' });
+      const [eventId] = await publish(h, tenant.api, { event: 'scan.failed', data: { reason: 'timeout' } });
+      await r.waitFor(2);
+
+      const schedule = await eventually('the retry schedule of attempt 3', async () =>
+        h.fakes.scheduler.list().find((s) => JSON.parse(s.target.Input ?? '{}').event_id === eventId),
+      );
+      const input = JSON.parse(schedule.target.Input!);
+      deliveryId = input.delivery_id;
+      expect(input).toMatchObject({ webhook_id: webhook.id, attempt: 3 });
+      expect(schedule).toMatchObject({
+        group: model.physicalName(logicalIdOf('AWS::Scheduler::ScheduleGroup', '/Retries/')),
+        actionAfterCompletion: 'DELETE',
+        createdBy: 'dispatcher',
+        target: {
+          Arn: model.arnOf(logicalIdOf('AWS::SQS::Queue', '/DeliveriesQueue/')),
+          RoleArn: model.arnOf(logicalIdOf('AWS::IAM::Role', '/SchedulerRole/')),
+          DeadLetterConfig: { Arn: model.arnOf(logicalIdOf('AWS::SQS::Queue', '/SchedulerDLQ/')) },
+        },
+      });
+      // Never early: the schedule fires at or after the rung, and the message says when it is due.
+      const firstAttemptAt = Number(r.requests[0]!.headers['webhook-timestamp']) * 1000;
+      expect(schedule.at!.getTime()).toBeGreaterThanOrEqual(firstAttemptAt + (RETRY_DELAYS[1]! + RETRY_DELAYS[2]!) * 1000 - 1000);
+      expect(Date.parse(input.not_before)).toBeLessThanOrEqual(schedule.at!.getTime());
+      expect(r.requests).toHaveLength(2);
+
+      await h.fire(schedule);
+      const requests = await r.waitFor(3);
+      expect(Number(requests[2]!.headers['webhook-timestamp']) * 1000 - firstAttemptAt).toBeGreaterThanOrEqual(RETRY_DELAYS[2]! * 1000);
+
+      await eventually('the webhook to be failing', async () => ((await tenant.api.get(`${WEBHOOKS}/${webhook.id}`)).json.status === 'failing' ? true : undefined));
+      await h.settle();
+      const emails = h.fakes.ses.sent.filter((e) => e.sentBy === 'dispatcher' && e.text.includes(webhook.id));
+      expect(emails).toHaveLength(1);
+      expect(emails[0]).toMatchObject({ from: SENDER, to: [tenant.ownerEmail], sentBy: 'dispatcher' });
+      expect(h.fakes.scheduler.list().filter((s) => s.name === schedule.name)).toEqual([]);
+    });
+
+    it('gets one more attempt on a manual retry, and recover brings the failed delivery through: healthy again', async () => {
+      const since = new Date(h.now().getTime() - 3_600_000).toISOString();
+      const retried = await tenant.api.post(`${WEBHOOKS}/${webhook.id}/deliveries/${deliveryId}/retry`);
+      expect(retried.status).toBe(202);
+      expect(retried.json).toMatchObject({ delivery_id: deliveryId, attempt: 4 });
+      await r.waitFor(4);
+      await h.settle();
+      expect((await tenant.api.get(`${WEBHOOKS}/${webhook.id}`)).json.status).toBe('failing');
+      expect(h.fakes.ses.sent.filter((e) => e.sentBy === 'dispatcher' && e.text.includes(webhook.id))).toHaveLength(1);
+
+      r.setStatus(200);
+      const recovered = await tenant.api.post(`${WEBHOOKS}/${webhook.id}/recover`, { since });
+      expect(recovered.status).toBe(202);
+      expect(recovered.json).toEqual({ queued: 1 });
+      await r.waitFor(5);
+      await eventually('the webhook to be healthy', async () => ((await tenant.api.get(`${WEBHOOKS}/${webhook.id}`)).json.status === 'healthy' ? true : undefined));
+    });
+  });
+
+  it('the reconciler, on its EventBridge schedule, queues again an event whose message was lost', async () => {
+    const r = await receiver();
+    await newWebhook(h, tenant.api, { url: `${r.url}/reconciled`, events: ['honeypot.hit'] });
+    const fanout = h.mappings.get('fanout')!;
+    await fanout.pause();
+    const [eventId] = await publish(h, tenant.api, { event: 'honeypot.hit', data: { ip: '203.0.113.9' } });
+    const eventsQueue = logicalIdOf('AWS::SQS::Queue', '/EventsQueue/');
+    await h.standIns.sqs.send(new PurgeQueueCommand({ QueueUrl: h.standIns.queueUrl(eventsQueue) }));
+    h.advanceClock(10 * 60_000);
+
+    const [result] = await h.runRule(logicalIdOf('AWS::Events::Rule', 'ReconcilerSchedule'));
+    expect(result).toMatchObject({ ok: true, value: { events: 1 } });
+    fanout.resume();
+    const [request] = await r.waitFor(1);
+    expect(request!.json).toMatchObject({ id: eventId, event: 'honeypot.hit' });
+  });
+
+  it('a revoked tenant key is refused by every warm container once its cache entry is stale', async () => {
+    const keys = `/admin/v1/tenants/${tenant.id}/keys`;
+    const created = await admin.post(keys);
+    expect(created.status).toBe(201);
+    const other = h.api(created.json.api_key);
+    expect((await other.get('/api/v1/event-types')).status).toBe(200);
+    expect((await admin.get(keys)).json.items.map((k: { id: string }) => k.id)).toContain(created.json.id);
+    expect((await admin.del(`${keys}/${created.json.id}`)).status).toBe(204);
+    // A container that never saw the key reads the table: refused at once.
+    expect((await other.post('/v1/events', { event: 'scan.started', data: {} })).status).toBe(401);
+    // One that authenticated it trusts it for KEY_CACHE_MS (the documented bound on AWS).
+    h.advanceClock(KEY_CACHE_MS + 1000);
+    expect((await other.get('/api/v1/event-types')).status).toBe(401);
+  });
+});
+
+describe('a template with a grant removed', () => {
+  it("is caught: without the dispatcher's secretsmanager:GetSecretValue the delivery is refused AccessDenied", async () => {
+    const dispatcherRole = model.functions().find((f) => f.name === 'dispatcher')!.roleLogicalId;
+    const edited = new StackModel(withoutGrant(model.template, dispatcherRole, 'secretsmanager:GetSecretValue'), model.assemblyDir, model.stackName);
+    const other = await Harness.start(edited, harnessOptions(edited));
+    try {
+      const denied = await newTenant(other, ADMIN_KEY);
+      const r = await receiver();
+      const webhook = await newWebhook(other, denied.api, { url: `${r.url}/denied`, events: ['*'] });
+      await publish(other, denied.api, { event: 'scan.started', data: {} });
+
+      const denial = await eventually('the denial', async () => other.log.denials.find((d) => d.principal === 'dispatcher'), 20_000);
+      expect(denial).toMatchObject({
+        action: 'secretsmanager:GetSecretValue',
+        resource: `arn:aws:secretsmanager:us-east-1:000000000000:secret:${SETTINGS.secretPrefix ?? 'hookline/'}webhooks/${denied.id}/${webhook.id}-AbCdEf`,
+      });
+      await eventually('the batch item failure', async () => other.mappings.get('dispatcher')!.batches.find((b) => b.failed > 0));
+      expect(r.requests).toHaveLength(0);
+    } finally {
+      await other.close();
+    }
+  });
+});
