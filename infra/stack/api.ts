@@ -4,7 +4,7 @@
  */
 import { Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { CfnStage, HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { CfnStage, HttpApi, HttpMethod, HttpRoute, HttpRouteKey, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
@@ -95,6 +95,13 @@ export class HooklineApi extends Construct {
         Validations.of(r).acknowledge({ id: 'AwsSolutions-APIG4', reason });
       }
     }
+    // Every path no route names gets the contract's JSON 404 from the openapi function (which
+    // calls nothing), not API Gateway's own {"message":"Not Found"}.
+    const fallback = new HttpRoute(this, 'DefaultRoute', { httpApi: this.httpApi, routeKey: HttpRouteKey.DEFAULT, integration: integrationFor('openapi') });
+    Validations.of(fallback).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason: 'The $default route only answers 404 in the contract\'s JSON error shape; it reads and returns nothing.',
+    });
     if (!ROUTES.some((r) => `${r.method} ${r.path}` === INGEST_ROUTE_KEY)) {
       throw new Error(`HooklineApi: ${INGEST_ROUTE_KEY} is not in ROUTES, so its throttling would name no route`);
     }

@@ -107,7 +107,8 @@ export function grantAll(props: GrantsProps): void {
   t.tenants.grant(f['webhooks-api'], ...ddb('GetItem', 'UpdateItem'));
   t.webhooks.grant(f['webhooks-api'], ...ddb('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'));
   t.deliveries.grant(f['webhooks-api'], ...ddb('GetItem', 'UpdateItem'));
-  t.attempts.grant(f['webhooks-api'], ...ddb('Query'));
+  // PutItem: the test event is logged like any attempt.
+  t.attempts.grant(f['webhooks-api'], ...ddb('Query', 'PutItem'));
   t.events.grant(f['webhooks-api'], ...ddb('GetItem'));
   webhookSecrets(f['webhooks-api'], WEBHOOK_SECRET_MANAGE_ACTIONS);
   q.deliveriesQueue.grantSendMessages(f['webhooks-api']);

@@ -41,6 +41,7 @@ const OPERATIONS: Record<string, { summary: string; body?: z.ZodType; status: nu
   'POST /admin/v1/tenants/{tenant_id}/keys': { summary: 'Create another API key for the tenant (rotation without downtime)', status: 201, response: S.ApiKeyCreated },
   'DELETE /admin/v1/tenants/{tenant_id}/keys/{key_id}': { summary: 'Revoke an API key: it gets 401 from then on', status: 204 },
   'GET /openapi.json': { summary: 'This document', status: 200 },
+  'GET /healthz': { summary: 'Liveness: {"status": "ok"} once every part is up (no key needed)', status: 200 },
 };
 
 const schema = (s: z.ZodType, io: 'input' | 'output') => {

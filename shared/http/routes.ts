@@ -42,6 +42,9 @@ export const ROUTES = [
   { method: 'POST', path: '/admin/v1/tenants/{tenant_id}/keys', fn: 'admin-api', auth: 'admin' },
   { method: 'DELETE', path: '/admin/v1/tenants/{tenant_id}/keys/{key_id}', fn: 'admin-api', auth: 'admin' },
   { method: 'GET', path: '/openapi.json', fn: 'openapi', auth: 'none' },
+  // On AWS the openapi function answers it (and, as API Gateway's $default route, every path no
+  // route names, with the contract's JSON 404); the one-machine server answers it itself.
+  { method: 'GET', path: '/healthz', fn: 'openapi', auth: 'none' },
 ] as const satisfies readonly Route[];
 
 export type RouteKey = `${(typeof ROUTES)[number]['method']} ${(typeof ROUTES)[number]['path']}`;
