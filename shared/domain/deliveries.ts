@@ -10,6 +10,9 @@ export type DeliveryState = 'pending' | 'succeeded' | 'failed' | 'cancelled';
 
 export type AttemptTrigger = 'scheduled' | 'manual' | 'test';
 
+/** What an attempt's outcome makes of its webhook: healthy again, failing, or disabled (410). */
+export type HealthFollowUp = 'healthy' | 'failing' | 'disabled';
+
 export interface Delivery {
   readonly delivery_id: string;
   readonly tenant_id: string;
@@ -25,6 +28,12 @@ export interface Delivery {
   readonly next_attempt_at?: string;
   /** One line per completed attempt, for the owner's email. */
   readonly history?: readonly AttemptSummary[];
+  /**
+   * The webhook-health step the completed attempt still owes (written with the completion,
+   * removed once done): a redelivered message finds it and does the step, so a change of status
+   * and its email are not lost when the dispatcher fails right after recording the outcome.
+   */
+  readonly follow_up?: HealthFollowUp;
   readonly created_at: string;
   readonly updated_at: string;
 }

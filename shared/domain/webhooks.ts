@@ -59,6 +59,8 @@ export interface Webhook {
   /** Whether deliveries are signed (a webhook created without a secret gets a generated one). */
   readonly has_secret: boolean;
   /** Bumped whenever the credentials change, so a cached copy of older credentials is never used. */
+  /** The delivery whose outcome made the last status change (it may redo its own change). */
+  readonly status_cause?: string;
   readonly credentials_version: number;
   readonly created_at: string;
   readonly updated_at: string;

@@ -1,5 +1,5 @@
 import type { Catalogue } from '../domain/catalogue.ts';
-import type { Attempt, AttemptSummary, Delivery, DeliveryMessage } from '../domain/deliveries.ts';
+import type { Attempt, AttemptSummary, Delivery, DeliveryMessage, HealthFollowUp } from '../domain/deliveries.ts';
 import type { PublishedEvent } from '../domain/events.ts';
 import { newAttemptId } from '../domain/ids.ts';
 import { nextStep } from '../domain/retry-policy.ts';
@@ -18,21 +18,43 @@ export type Completion =
 /** Port: delivery state with attempt claims (see DynamoDeliveryStore). */
 export interface DeliveryClaims {
   claim(deliveryId: string, attempt: number, now: Date, staleBefore: Date): Promise<Delivery | undefined>;
-  complete(deliveryId: string, attempt: number, completion: Completion, now: Date, summary?: AttemptSummary): Promise<Delivery | undefined>;
+  /** Records the outcome, with the health step it leaves owing (`follow_up`) in the same write. */
+  complete(
+    deliveryId: string,
+    attempt: number,
+    completion: Completion,
+    now: Date,
+    summary?: AttemptSummary,
+    followUp?: HealthFollowUp,
+  ): Promise<Delivery | undefined>;
+  /** A strongly consistent read (a redelivered message asks whether a health step is owed). */
+  get(deliveryId: string): Promise<Delivery | undefined>;
+  /** The health step of completed attempt `attempt` is done. */
+  settleFollowUp(deliveryId: string, attempt: number): Promise<void>;
 }
 
-/** Port: what follows an outcome for the webhook's health (see WebhookHealth). */
+/**
+ * Port: what follows an outcome for the webhook's health (see WebhookHealth). `cause` names the
+ * delivery whose outcome it is: done again for the same cause, a step is done once.
+ */
 export interface HealthTracker {
-  succeeded(webhook: Webhook): Promise<void>;
-  exhausted(input: { webhook: Webhook; event: PublishedEvent; attempts: readonly AttemptSummary[] }): Promise<void>;
-  gone(input: { webhook: Webhook; event: PublishedEvent; attempts: readonly AttemptSummary[] }): Promise<void>;
+  succeeded(webhook: Webhook, cause: string): Promise<void>;
+  exhausted(input: HealthInput): Promise<void>;
+  gone(input: HealthInput): Promise<void>;
+}
+export interface HealthInput {
+  readonly webhook: Webhook;
+  readonly event: PublishedEvent;
+  readonly attempts: readonly AttemptSummary[];
+  readonly cause: string;
 }
 
+/** `consistent`: read the latest write (a miss or an inactive webhook would cancel the delivery). */
 export interface WebhookReader {
-  get(tenantId: string, webhookId: string): Promise<Webhook | undefined>;
+  get(tenantId: string, webhookId: string, consistent?: boolean): Promise<Webhook | undefined>;
 }
 export interface EventReader {
-  get(tenantId: string, eventId: string): Promise<PublishedEvent | undefined>;
+  get(tenantId: string, eventId: string, consistent?: boolean): Promise<PublishedEvent | undefined>;
 }
 export interface CredentialsReader {
   get(webhook: Webhook): Promise<WebhookCredentials>;
@@ -69,6 +91,7 @@ const EARLY_TOLERANCE_MS = 10;
 /** The pipeline's states: what `prepare` found, then what `send` got. */
 type Prepared =
   | { readonly kind: 'skip'; readonly reason: string }
+  | { readonly kind: 'follow-up'; readonly delivery: Delivery; readonly webhook: Webhook; readonly event: PublishedEvent }
   | { readonly kind: 'cancel'; readonly delivery: Delivery; readonly reason: string }
   | {
       readonly kind: 'ready';
@@ -136,6 +159,9 @@ export class DispatchDelivery {
     switch (prepared.kind) {
       case 'skip':
         return { kind: 'skipped', reason: prepared.reason };
+      case 'follow-up':
+        await this.followUp(prepared.delivery, prepared.webhook, prepared.event);
+        return { kind: 'skipped', reason: 'attempt already made; its health step is done now' };
       case 'cancel':
         await this.deps.deliveries.complete(message.delivery_id, message.attempt, { kind: 'cancelled', reason: prepared.reason }, this.deps.clock());
         return { kind: 'cancelled', reason: prepared.reason };
@@ -149,17 +175,19 @@ export class DispatchDelivery {
   private async prepare(message: DeliveryMessage): Promise<Prepared> {
     // Read first, claim last: a store or secret-store fault throws before the claim, so the
     // redelivered message can still claim the attempt instead of waiting for it to go stale.
-    const [webhook, event] = await Promise.all([
-      this.deps.webhooks.get(message.tenant_id, message.webhook_id),
-      this.deps.events.get(message.tenant_id, message.event_id),
-    ]);
-    const cancelReason = !webhook
-      ? 'webhook deleted'
-      : !isReceiving(webhook)
-        ? webhook.active ? 'webhook disabled' : 'webhook inactive'
-        : !event
-          ? 'event no longer stored'
-          : undefined;
+    const read = (consistent: boolean) =>
+      Promise.all([
+        this.deps.webhooks.get(message.tenant_id, message.webhook_id, consistent),
+        this.deps.events.get(message.tenant_id, message.event_id, consistent),
+      ]);
+    let [webhook, event] = await read(false);
+    let cancelReason = cancelReasonOf(webhook, event);
+    // Cancelling is final: a miss or an inactive webhook read from a lagging replica (a webhook
+    // just created or re-activated) is read again, consistently, before it cancels anything.
+    if (cancelReason !== undefined) {
+      [webhook, event] = await read(true);
+      cancelReason = cancelReasonOf(webhook, event);
+    }
     const credentials = webhook && cancelReason === undefined ? await this.deps.credentials.get(webhook) : undefined;
 
     const now = this.deps.clock();
@@ -168,7 +196,15 @@ export class DispatchDelivery {
       Math.max(now.getTime() - this.deps.settings.requestTimeoutMs - 60_000, this.deps.settings.claimsStaleBefore?.getTime() ?? 0),
     );
     const delivery = await this.deps.deliveries.claim(message.delivery_id, message.attempt, now, staleBefore);
-    if (!delivery) return { kind: 'skip', reason: 'attempt already made or delivery finished' };
+    if (!delivery) {
+      // The attempt was made. If the dispatcher that made it failed before the webhook's health
+      // step was done, the step is still owed, and this redelivered message does it.
+      const current = await this.deps.deliveries.get(message.delivery_id);
+      if (current?.follow_up && current.attempts_completed === message.attempt && webhook && event) {
+        return { kind: 'follow-up', delivery: current, webhook, event };
+      }
+      return { kind: 'skip', reason: 'attempt already made or delivery finished' };
+    }
     if (cancelReason !== undefined || !webhook || !event || !credentials) {
       return { kind: 'cancel', delivery, reason: cancelReason ?? 'webhook deleted' };
     }
@@ -199,8 +235,9 @@ export class DispatchDelivery {
     const { webhook, event } = prepared;
 
     if (outcome.success) {
-      await this.deps.deliveries.complete(message.delivery_id, message.attempt, { kind: 'succeeded' }, now, summary);
-      await this.deps.health.succeeded(webhook);
+      const followUp = webhook.status === 'failing' ? 'healthy' : undefined;
+      const done = await this.deps.deliveries.complete(message.delivery_id, message.attempt, { kind: 'succeeded' }, now, summary, followUp);
+      if (done?.follow_up) await this.followUp(done, webhook, event);
       return { kind: 'succeeded', statusCode: outcome.statusCode ?? 0 };
     }
     const error = outcome.error ?? 'failed';
@@ -210,17 +247,32 @@ export class DispatchDelivery {
       await this.deps.retries.schedule({ ...message, attempt: message.attempt + 1, trigger: 'scheduled' }, nextAttemptAt);
       return { kind: 'retrying', nextAttemptAt, error };
     }
-    const done = await this.deps.deliveries.complete(message.delivery_id, message.attempt, { kind: 'failed' }, now, summary);
+    // A manual attempt's failure changes nothing: the webhook's status came from its ladder.
+    const followUp = outcome.gone ? 'disabled' : message.trigger === 'manual' ? undefined : 'failing';
+    const done = await this.deps.deliveries.complete(message.delivery_id, message.attempt, { kind: 'failed' }, now, summary, followUp);
     // Only the dispatcher whose completion was recorded speaks for this attempt.
-    if (!done) return { kind: 'failed', error };
-    const attempts = done.history ?? [summary];
-    if (outcome.gone) {
-      await this.deps.health.gone({ webhook, event, attempts });
-      return { kind: 'gone' };
-    }
-    if (message.trigger !== 'manual') await this.deps.health.exhausted({ webhook, event, attempts });
-    return { kind: 'failed', error };
+    if (done?.follow_up) await this.followUp(done, webhook, event);
+    return outcome.gone ? { kind: 'gone' } : { kind: 'failed', error };
   }
+
+  /**
+   * The health step a completed attempt owes, then marked done. If this throws, the message
+   * comes back, finds `follow_up` still set, and does it again: the status change and its email
+   * happen at least once, and their own conditions (same cause, the email window) keep them to once.
+   */
+  private async followUp(delivery: Delivery, webhook: Webhook, event: PublishedEvent): Promise<void> {
+    const input: HealthInput = { webhook, event, attempts: delivery.history ?? [], cause: delivery.delivery_id };
+    if (delivery.follow_up === 'healthy') await this.deps.health.succeeded(webhook, delivery.delivery_id);
+    else if (delivery.follow_up === 'failing') await this.deps.health.exhausted(input);
+    else if (delivery.follow_up === 'disabled') await this.deps.health.gone(input);
+    await this.deps.deliveries.settleFollowUp(delivery.delivery_id, delivery.attempts_completed);
+  }
+}
+
+function cancelReasonOf(webhook: Webhook | undefined, event: PublishedEvent | undefined): string | undefined {
+  if (!webhook) return 'webhook deleted';
+  if (!isReceiving(webhook)) return webhook.active ? 'webhook disabled' : 'webhook inactive';
+  return event ? undefined : 'event no longer stored';
 }
 
 function attemptRecord(

@@ -35,7 +35,8 @@ export interface ListPage<T> {
 
 /** Port: webhook rows. */
 export interface WebhookRepository {
-  get(tenantId: string, webhookId: string): Promise<Webhook | undefined>;
+  /** `consistent`: the API answers 404 on a miss, so a webhook just created must be found. */
+  get(tenantId: string, webhookId: string, consistent?: boolean): Promise<Webhook | undefined>;
   create(webhook: Webhook): Promise<void>;
   update(tenantId: string, webhookId: string, fields: Partial<Webhook>, remove?: readonly (keyof Webhook)[]): Promise<Webhook | undefined>;
   delete(tenantId: string, webhookId: string): Promise<boolean>;
@@ -133,7 +134,7 @@ export class ManageWebhooks {
   }
 
   async get(tenantId: string, webhookId: string): Promise<Webhook> {
-    const webhook = isWebhookId(webhookId) ? await this.deps.webhooks.get(tenantId, webhookId) : undefined;
+    const webhook = isWebhookId(webhookId) ? await this.deps.webhooks.get(tenantId, webhookId, true) : undefined;
     if (!webhook) throw new NotFoundError(`No webhook ${webhookId}`);
     return webhook;
   }

@@ -27,7 +27,7 @@ export interface TenantOwners {
 
 /** Port: the webhook row's verification fields. */
 export interface OwnerEmailStore {
-  get(tenantId: string, webhookId: string): Promise<Webhook | undefined>;
+  get(tenantId: string, webhookId: string, consistent?: boolean): Promise<Webhook | undefined>;
   /**
    * Marks owner_email verified if the pending token's hash is `tokenHash` and it has not expired
    * at `now`, and drops the token (single use); undefined when that condition did not hold.
@@ -134,7 +134,7 @@ export class OwnerEmailVerification {
     const named = parseVerificationToken(token);
     const notPending = () => new NotFoundError('This verification link is not valid, or was used already');
     if (!named) throw notPending();
-    const webhook = await this.deps.webhooks.get(named.tenantId, named.webhookId);
+    const webhook = await this.deps.webhooks.get(named.tenantId, named.webhookId, true);
     if (!webhook?.owner_email_token_hash || !sameHash(webhook.owner_email_token_hash, named.hash)) throw notPending();
     const now = this.deps.clock();
     if (Date.parse(webhook.owner_email_token_expires_at ?? '') <= now.getTime()) {

@@ -24,7 +24,7 @@ export const MAX_RECOVER = 1000;
  */
 export class RecoverDeliveries {
   private readonly deps: {
-    readonly webhooks: { get(tenantId: string, webhookId: string): Promise<Webhook | undefined> };
+    readonly webhooks: { get(tenantId: string, webhookId: string, consistent?: boolean): Promise<Webhook | undefined> };
     readonly deliveries: ReopenableDeliveries;
     readonly attempts: FailedAttempts;
     readonly queue: { enqueue(messages: readonly DeliveryMessage[]): Promise<void> };
@@ -60,7 +60,7 @@ export class RecoverDeliveries {
   }
 
   private async webhook(tenantId: string, webhookId: string): Promise<Webhook> {
-    const webhook = isWebhookId(webhookId) ? await this.deps.webhooks.get(tenantId, webhookId) : undefined;
+    const webhook = isWebhookId(webhookId) ? await this.deps.webhooks.get(tenantId, webhookId, true) : undefined;
     if (!webhook) throw new NotFoundError(`No webhook ${webhookId}`);
     return webhook;
   }

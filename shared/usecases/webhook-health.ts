@@ -12,7 +12,11 @@ export type EmailClaim =
 
 /** Port: conditional status changes of a webhook and its email window (see DynamoWebhookStore). */
 export interface WebhookStatusStore {
-  transitionStatus(tenantId: string, webhookId: string, from: readonly WebhookStatus[], to: WebhookStatus, at: Date): Promise<Webhook | undefined>;
+  /**
+   * Sets the status if it is one of `from`, or if it is `to` already by the same `cause`: a
+   * change redone for its cause (a redelivered follow-up) succeeds again, so its email is owed.
+   */
+  transitionStatus(tenantId: string, webhookId: string, from: readonly WebhookStatus[], to: WebhookStatus, at: Date, cause: string): Promise<Webhook | undefined>;
   /**
    * One atomic decision per change: `send` when the webhook was not emailed since `windowStart`
    * (the window restarts at `now`; the changes held back so far come back, for the summary),
@@ -32,6 +36,8 @@ interface Exhausted {
   readonly webhook: Webhook;
   readonly event: { readonly id: string; readonly event: string };
   readonly attempts: readonly AttemptSummary[];
+  /** The delivery whose outcome this is. */
+  readonly cause: string;
 }
 
 /**
@@ -60,20 +66,20 @@ export class WebhookHealth {
     this.deps = deps;
   }
 
-  async succeeded(webhook: Webhook): Promise<void> {
+  async succeeded(webhook: Webhook, cause: string): Promise<void> {
     if (webhook.status !== 'failing') return;
-    await this.deps.webhooks.transitionStatus(webhook.tenant_id, webhook.id, ['failing'], 'healthy', this.deps.clock());
+    await this.deps.webhooks.transitionStatus(webhook.tenant_id, webhook.id, ['failing'], 'healthy', this.deps.clock(), cause);
   }
 
   async exhausted(input: Exhausted): Promise<void> {
     const now = this.deps.clock();
-    const changed = await this.deps.webhooks.transitionStatus(input.webhook.tenant_id, input.webhook.id, ['healthy'], 'failing', now);
+    const changed = await this.deps.webhooks.transitionStatus(input.webhook.tenant_id, input.webhook.id, ['healthy'], 'failing', now, input.cause);
     if (changed) await this.notify(changed, now, (extra) => failingEmail({ ...input, webhook: changed, ...extra }));
   }
 
   async gone(input: Exhausted): Promise<void> {
     const now = this.deps.clock();
-    const changed = await this.deps.webhooks.transitionStatus(input.webhook.tenant_id, input.webhook.id, ['healthy', 'failing'], 'disabled', now);
+    const changed = await this.deps.webhooks.transitionStatus(input.webhook.tenant_id, input.webhook.id, ['healthy', 'failing'], 'disabled', now, input.cause);
     if (changed) await this.notify(changed, now, (extra) => disabledEmail({ ...input, webhook: changed, ...extra }));
   }
 

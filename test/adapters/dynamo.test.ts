@@ -197,6 +197,17 @@ describe('DynamoWebhookStore', () => {
     await expect(webhooks.get(tenant, uid('wh'))).resolves.toBeUndefined();
   });
 
+  it("a status change is conditional, and redone for its own cause it succeeds again (another cause's does not)", async () => {
+    const tenant = uid('ten');
+    const w = newWebhook(tenant, uid('wh'));
+    await webhooks.create(w);
+    const at = new Date('2025-01-02T00:00:00.000Z');
+    await expect(webhooks.transitionStatus(tenant, w.id, ['healthy'], 'failing', at, 'dlv_A')).resolves.toMatchObject({ status: 'failing', status_cause: 'dlv_A' });
+    await expect(webhooks.transitionStatus(tenant, w.id, ['healthy'], 'failing', at, 'dlv_B')).resolves.toBeUndefined();
+    await expect(webhooks.transitionStatus(tenant, w.id, ['healthy'], 'failing', at, 'dlv_A')).resolves.toMatchObject({ status: 'failing' });
+    await expect(webhooks.transitionStatus(tenant, uid('wh'), ['healthy'], 'failing', at, 'dlv_A')).resolves.toBeUndefined();
+  });
+
   it('create refuses to overwrite an existing webhook', async () => {
     const tenant = uid('ten');
     const w = newWebhook(tenant, uid('wh'));
@@ -381,6 +392,18 @@ describe('DynamoDeliveryStore', () => {
     const created = await deliveries.createMany(many, now, true);
     expect(created).toEqual(many.slice(40));
     for (const d of [many[0]!, many[39]!, many[59]!]) expect(await deliveries.get(d.delivery_id)).toBeDefined();
+  });
+
+  it('a completion records the health step it owes in the same write; settling it is conditional on the attempt', async () => {
+    const t0 = new Date();
+    const d = newDelivery();
+    await deliveries.createMany([d], t0, false);
+    await deliveries.claim(d.delivery_id, 1, t0, new Date(0));
+    await expect(deliveries.complete(d.delivery_id, 1, { kind: 'failed' }, t0, undefined, 'failing')).resolves.toMatchObject({ state: 'failed', follow_up: 'failing' });
+    await deliveries.settleFollowUp(d.delivery_id, 2); // not this attempt's: kept
+    expect((await deliveries.get(d.delivery_id))?.follow_up).toBe('failing');
+    await deliveries.settleFollowUp(d.delivery_id, 1);
+    expect((await deliveries.get(d.delivery_id))?.follow_up).toBeUndefined();
   });
 
   it('a new delivery is due at once', async () => {

@@ -6,7 +6,7 @@ import {
 
 } from '@aws-sdk/lib-dynamodb';
 import { DynamoTable } from './dynamo-table.ts';
-import type { AttemptSummary, Delivery } from '../../domain/deliveries.ts';
+import type { AttemptSummary, Delivery, HealthFollowUp } from '../../domain/deliveries.ts';
 import { dueShard } from '../../domain/ids.ts';
 import { DUE_SHARDS } from './tables.ts';
 import { isConditionalCheckFailed, StoreError } from './errors.ts';
@@ -51,7 +51,8 @@ export class DynamoDeliveryStore extends DynamoTable {
 
   async get(deliveryId: string): Promise<Delivery | undefined> {
     try {
-      const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { delivery_id: deliveryId } }));
+      // Consistent: callers act on a miss (a manual retry's 404) or on a just-written follow_up.
+      const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { delivery_id: deliveryId }, ConsistentRead: true }));
       return out.Item as Delivery | undefined;
     } catch (err) {
       throw new StoreError('could not read delivery', { cause: err });
@@ -101,20 +102,26 @@ export class DynamoDeliveryStore extends DynamoTable {
     completion: Completion,
     now: Date,
     summary?: AttemptSummary,
+    followUp?: HealthFollowUp,
   ): Promise<Delivery | undefined> {
     const values: Record<string, unknown> = { ':n': attempt, ':now': now.toISOString() };
     const sets = ['attempts_completed = :n', 'updated_at = :now'];
+    if (followUp) {
+      values[':follow'] = followUp;
+      sets.push('follow_up = :follow');
+    }
     if (summary) {
       values[':summary'] = [summary];
       values[':empty'] = [];
       sets.push('history = list_append(if_not_exists(history, :empty), :summary)');
     }
-    let removes = 'REMOVE next_attempt_at, due_shard, due_at';
+    // An earlier attempt's follow-up is replaced by this one's, or settled by its completion.
+    const removes = followUp ? [] : ['follow_up'];
     if (completion.kind === 'retry') {
       values[':next'] = completion.nextAttemptAt.toISOString();
       sets.push('next_attempt_at = :next', 'due_at = :next');
-      removes = '';
     } else {
+      removes.push('next_attempt_at', 'due_shard', 'due_at');
       values[':state'] = completion.kind;
       sets.push('#state = :state');
       if (completion.kind === 'cancelled') {
@@ -127,7 +134,7 @@ export class DynamoDeliveryStore extends DynamoTable {
         new UpdateCommand({
           TableName: this.table,
           Key: { delivery_id: deliveryId },
-          UpdateExpression: `SET ${sets.join(', ')} ${removes}`,
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
           ConditionExpression: 'attempts_started = :n',
           ...(completion.kind === 'retry' ? {} : { ExpressionAttributeNames: { '#state': 'state' } }),
           ExpressionAttributeValues: values,
@@ -138,6 +145,24 @@ export class DynamoDeliveryStore extends DynamoTable {
     } catch (err) {
       if (isConditionalCheckFailed(err)) return undefined;
       throw new StoreError('could not record delivery outcome', { cause: err });
+    }
+  }
+
+  async settleFollowUp(deliveryId: string, attempt: number): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { delivery_id: deliveryId },
+          UpdateExpression: 'REMOVE follow_up',
+          ConditionExpression: 'attempts_completed = :n',
+          ExpressionAttributeValues: { ':n': attempt },
+        }),
+      );
+    } catch (err) {
+      // A later attempt completed meanwhile (a manual retry): its own follow-up replaced this one.
+      if (isConditionalCheckFailed(err)) return;
+      throw new StoreError('could not settle delivery follow-up', { cause: err });
     }
   }
 

@@ -45,8 +45,9 @@ export class DynamoEventStore extends DynamoTable {
     return existing?.['due_at'] === undefined ? 'duplicate-done' : 'duplicate-pending';
   }
 
-  async get(tenantId: string, eventId: string): Promise<PublishedEvent | undefined> {
-    const item = await this.getItem(tenantId, eventId, false);
+  /** `consistent`: where a miss is acted on for good (a delivery cancelled). */
+  async get(tenantId: string, eventId: string, consistent = false): Promise<PublishedEvent | undefined> {
+    const item = await this.getItem(tenantId, eventId, consistent);
     if (!item || (typeof item['expires_at'] === 'number' && item['expires_at'] * 1000 < Date.now())) return undefined;
     return toEvent(item);
   }

@@ -21,10 +21,11 @@ type Item = Webhook & Record<string, unknown>;
 /** Webhooks keyed by (tenant_id, webhook_id): a tenant's webhooks are one Query, never a Scan. */
 export class DynamoWebhookStore extends DynamoTable implements WebhookRepository, WebhookStatusStore, OwnerEmailStore {
 
-  async get(tenantId: string, webhookId: string): Promise<Webhook | undefined> {
+  /** `consistent`: where a miss is acted on for good (the API's 404, a delivery cancelled). */
+  async get(tenantId: string, webhookId: string, consistent = false): Promise<Webhook | undefined> {
     try {
       const out = await this.doc.send(
-        new GetCommand({ TableName: this.table, Key: { tenant_id: tenantId, webhook_id: webhookId } }),
+        new GetCommand({ TableName: this.table, Key: { tenant_id: tenantId, webhook_id: webhookId }, ConsistentRead: consistent }),
       );
       return out.Item ? fromItem(out.Item) : undefined;
     } catch (err) {
@@ -96,16 +97,20 @@ export class DynamoWebhookStore extends DynamoTable implements WebhookRepository
     from: readonly WebhookStatus[],
     to: WebhookStatus,
     at: Date,
+    cause: string,
   ): Promise<Webhook | undefined> {
-    const values: Record<string, unknown> = { ':to': to, ':at': at.toISOString() };
+    const values: Record<string, unknown> = { ':to': to, ':at': at.toISOString(), ':cause': cause };
     from.forEach((status, i) => (values[`:from${i}`] = status));
     try {
       const out = await this.doc.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { tenant_id: tenantId, webhook_id: webhookId },
-          UpdateExpression: 'SET #status = :to, status_changed_at = :at, updated_at = :at',
-          ConditionExpression: `attribute_exists(webhook_id) AND #status IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
+          UpdateExpression: 'SET #status = :to, status_cause = :cause, status_changed_at = :at, updated_at = :at',
+          // Done again for the same cause (a redelivered follow-up), the change counts as made.
+          ConditionExpression:
+            `attribute_exists(webhook_id) AND (#status IN (${from.map((_, i) => `:from${i}`).join(', ')}) ` +
+            'OR (#status = :to AND status_cause = :cause))',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',

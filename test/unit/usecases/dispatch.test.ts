@@ -1,10 +1,10 @@
 import { createHmac } from 'node:crypto';
 import { Catalogue } from '../../../shared/domain/catalogue.ts';
-import type { Attempt, AttemptSummary, Delivery, DeliveryMessage } from '../../../shared/domain/deliveries.ts';
+import type { Attempt, Delivery, DeliveryMessage } from '../../../shared/domain/deliveries.ts';
 import type { PublishedEvent } from '../../../shared/domain/events.ts';
 import type { ReceiverAuth, Webhook, WebhookCredentials } from '../../../shared/domain/webhooks.ts';
 import { AttemptSender } from '../../../shared/usecases/attempt-sender.ts';
-import { DispatchDelivery, type DispatchSettings, type HealthTracker } from '../../../shared/usecases/dispatch.ts';
+import { DispatchDelivery, type DispatchSettings, type HealthInput, type HealthTracker, type WebhookReader } from '../../../shared/usecases/dispatch.ts';
 import type { HttpSender, OutboundRequest, SendResult } from '../../../shared/usecases/ports.ts';
 import { DeliverySlots } from '../../../shared/usecases/webhook-slots.ts';
 import { delivery, event, FakeClock, MemoryDeliveryStore, T0, TENANT, webhook } from './fakes.ts';
@@ -68,15 +68,26 @@ class HangingHttp implements HttpSender {
 
 class RecordingHealth implements HealthTracker {
   readonly succeededCalls: Webhook[] = [];
-  readonly exhaustedCalls: { webhook: Webhook; event: PublishedEvent; attempts: readonly AttemptSummary[] }[] = [];
-  readonly goneCalls: { webhook: Webhook; event: PublishedEvent; attempts: readonly AttemptSummary[] }[] = [];
+  readonly exhaustedCalls: HealthInput[] = [];
+  readonly goneCalls: HealthInput[] = [];
+  /** Throws this many times before recording (the step after complete() failing). */
+  failNext = 0;
+  private fail(): void {
+    if (this.failNext > 0) {
+      this.failNext--;
+      throw new Error('DynamoDB throttled');
+    }
+  }
   async succeeded(w: Webhook): Promise<void> {
+    this.fail();
     this.succeededCalls.push(w);
   }
-  async exhausted(input: { webhook: Webhook; event: PublishedEvent; attempts: readonly AttemptSummary[] }): Promise<void> {
+  async exhausted(input: HealthInput): Promise<void> {
+    this.fail();
     this.exhaustedCalls.push(input);
   }
-  async gone(input: { webhook: Webhook; event: PublishedEvent; attempts: readonly AttemptSummary[] }): Promise<void> {
+  async gone(input: HealthInput): Promise<void> {
+    this.fail();
     this.goneCalls.push(input);
   }
   get total(): number {
@@ -91,6 +102,7 @@ interface Options {
   auth?: ReceiverAuth;
   slots?: DeliverySlots;
   settings?: Partial<DispatchSettings>;
+  webhooks?: WebhookReader;
 }
 
 function setup<H extends HttpSender>(http: H, opts: Options = {}) {
@@ -112,7 +124,7 @@ function setup<H extends HttpSender>(http: H, opts: Options = {}) {
   const fullSettings = { ...settings, ...opts.settings };
   const dispatch = new DispatchDelivery({
     deliveries: store,
-    webhooks: { get: async (t, id) => (hook && hook.tenant_id === t && hook.id === id ? hook : undefined) },
+    webhooks: opts.webhooks ?? { get: async (t, id) => (hook && hook.tenant_id === t && hook.id === id ? hook : undefined) },
     events: { get: async (t, id) => (evt && evt.tenant_id === t && evt.id === id ? evt : undefined) },
     credentials: { get: async () => credentials },
     attempts: { record: async (a) => void attempts.push(a) },
@@ -139,8 +151,8 @@ const message = (overrides: Partial<DeliveryMessage> = {}): DeliveryMessage => (
 const plus = (ms: number) => new Date(T0.getTime() + ms);
 
 describe('DispatchDelivery: success', () => {
-  it('records a successful attempt, marks the delivery succeeded and tells health', async () => {
-    const h = setup(new ScriptedHttp(ok(204)));
+  it('records a successful attempt, marks the delivery succeeded and tells health (the webhook was failing)', async () => {
+    const h = setup(new ScriptedHttp(ok(204)), { webhook: webhook({ status: 'failing' }) });
     const result = await h.dispatch.execute(message());
 
     expect(result).toEqual({ kind: 'succeeded', statusCode: 204 });
@@ -273,7 +285,7 @@ describe('DispatchDelivery: the retry ladder', () => {
   });
 
   it('a success after failures reports success to health, not exhausted', async () => {
-    const h = setup(new ScriptedHttp(ok(500), ok(200)));
+    const h = setup(new ScriptedHttp(ok(500), ok(200)), { webhook: webhook({ status: 'failing' }) });
     await h.dispatch.execute(message());
     const next = h.scheduled.shift()!;
     h.clock.set(next.at);
@@ -282,6 +294,53 @@ describe('DispatchDelivery: the retry ladder', () => {
     expect(h.store.peek('dlv_00000000000000000000000001')!.history).toHaveLength(2);
     expect(h.health.succeededCalls).toHaveLength(1);
     expect(h.health.exhaustedCalls).toHaveLength(0);
+  });
+
+  it('a miss or an inactive webhook from a lagging replica is read again, consistently, before it cancels', async () => {
+    const fresh = webhook();
+    const reads: boolean[] = [];
+    // The replica has not seen the webhook yet; the table has.
+    const lagging: WebhookReader = {
+      get: async (_t, _id, consistent) => {
+        reads.push(consistent === true);
+        return consistent ? fresh : undefined;
+      },
+    };
+    const h = setup(new ScriptedHttp(ok(200)), { webhooks: lagging });
+    expect((await h.dispatch.execute(message())).kind).toBe('succeeded');
+    expect(reads).toEqual([false, true]);
+    expect(h.http.requests).toHaveLength(1);
+  });
+
+  it('a success of a healthy webhook owes no health step', async () => {
+    const h = setup(new ScriptedHttp(ok(200)));
+    expect((await h.dispatch.execute(message())).kind).toBe('succeeded');
+    expect(h.health.total).toBe(0);
+    expect(h.store.calls.filter((c) => c.startsWith('settle'))).toEqual([]);
+  });
+
+  it.each([
+    ['failing', [0], ok(500), 'exhaustedCalls'],
+    ['disabled', [0, 30], ok(410), 'goneCalls'],
+    ['healthy', [0], ok(200), 'succeededCalls'],
+  ] as const)('a %s change owed after complete() is not lost when the health step throws: the redelivered message does it', async (followUp, ladder, answer, calls) => {
+    const h = setup(new ScriptedHttp(answer), { webhook: webhook({ status: followUp === 'healthy' ? 'failing' : 'healthy' }), settings: { retryDelaysSeconds: ladder } });
+    h.health.failNext = 1;
+    await expect(h.dispatch.execute(message())).rejects.toThrow('DynamoDB throttled');
+    // The outcome is recorded, and so is the step it still owes.
+    const d = h.store.peek('dlv_00000000000000000000000001')!;
+    expect(d.attempts_completed).toBe(1);
+    expect(d.follow_up).toBe(followUp);
+    expect(h.health[calls]).toHaveLength(0);
+    // The queue redelivers the message: no second attempt, but the step is done and settled.
+    expect((await h.dispatch.execute(message())).kind).toBe('skipped');
+    expect(h.http.requests).toHaveLength(1);
+    expect(h.health[calls]).toHaveLength(1);
+    expect(h.store.peek('dlv_00000000000000000000000001')!.follow_up).toBeUndefined();
+    if (calls !== 'succeededCalls') expect(h.health[calls][0]!.cause).toBe('dlv_00000000000000000000000001');
+    // Once more: nothing is owed any longer.
+    expect((await h.dispatch.execute(message())).kind).toBe('skipped');
+    expect(h.health[calls]).toHaveLength(1);
   });
 
   it('does not call exhausted when another dispatcher overtook the completion', async () => {
@@ -377,7 +436,7 @@ describe('DispatchDelivery: manual attempts', () => {
   });
 
   it('a successful manual attempt tells health it succeeded', async () => {
-    const h = setup(new ScriptedHttp(ok(200)), { delivery: delivery({ attempts_started: 3, attempts_completed: 3 }) });
+    const h = setup(new ScriptedHttp(ok(200)), { webhook: webhook({ status: 'failing' }), delivery: delivery({ attempts_started: 3, attempts_completed: 3 }) });
     expect((await h.dispatch.execute(message({ attempt: 4, trigger: 'manual' }))).kind).toBe('succeeded');
     expect(h.health.succeededCalls).toHaveLength(1);
   });

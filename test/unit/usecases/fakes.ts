@@ -2,7 +2,7 @@
  * Small in-memory fakes and builders shared by the use-case tests. Each fake keeps the semantics
  * of the adapter it stands for (conditional writes included), and records what it was asked.
  */
-import type { AttemptSummary, Delivery } from '../../../shared/domain/deliveries.ts';
+import type { AttemptSummary, Delivery, HealthFollowUp } from '../../../shared/domain/deliveries.ts';
 import type { PublishedEvent } from '../../../shared/domain/events.ts';
 import type { Webhook, WebhookStatus } from '../../../shared/domain/webhooks.ts';
 import type { Completion } from '../../../shared/usecases/dispatch.ts';
@@ -117,13 +117,22 @@ export class MemoryDeliveryStore {
     return structuredClone(d);
   }
 
-  async complete(id: string, attempt: number, completion: Completion, now: Date, summary?: AttemptSummary): Promise<Delivery | undefined> {
+  async complete(
+    id: string,
+    attempt: number,
+    completion: Completion,
+    now: Date,
+    summary?: AttemptSummary,
+    followUp?: HealthFollowUp,
+  ): Promise<Delivery | undefined> {
     this.calls.push(`complete:${id}:${attempt}:${completion.kind}`);
     await Promise.resolve();
     const d = this.items.get(id);
     if (!d || d.attempts_started !== attempt) return undefined;
     d.attempts_completed = attempt;
     d.updated_at = now.toISOString();
+    if (followUp) d.follow_up = followUp;
+    else delete d.follow_up;
     if (summary) d.history = [...(d.history ?? []), summary];
     if (completion.kind === 'retry') {
       d.next_attempt_at = completion.nextAttemptAt.toISOString();
@@ -133,6 +142,13 @@ export class MemoryDeliveryStore {
       if (completion.kind === 'cancelled') d.cancel_reason = completion.reason;
     }
     return structuredClone(d);
+  }
+
+  async settleFollowUp(id: string, attempt: number): Promise<void> {
+    this.calls.push(`settle:${id}:${attempt}`);
+    await Promise.resolve();
+    const d = this.items.get(id);
+    if (d && d.attempts_completed === attempt) delete d.follow_up;
   }
 
   async reopen(id: string, now: Date): Promise<Delivery | undefined> {
@@ -158,14 +174,21 @@ export class MemoryWebhookStatusStore {
   status(w: Pick<Webhook, 'tenant_id' | 'id'>): WebhookStatus | undefined {
     return this.items.get(`${w.tenant_id}/${w.id}`)?.status;
   }
-  async transitionStatus(tenantId: string, webhookId: string, from: readonly WebhookStatus[], to: WebhookStatus, at: Date): Promise<Webhook | undefined> {
+  async transitionStatus(
+    tenantId: string,
+    webhookId: string,
+    from: readonly WebhookStatus[],
+    to: WebhookStatus,
+    at: Date,
+    cause: string,
+  ): Promise<Webhook | undefined> {
     this.attempts++;
     // Let other callers interleave before the atomic check-and-set, as a network round trip would.
     await new Promise((r) => setImmediate(r));
     const key = `${tenantId}/${webhookId}`;
     const w = this.items.get(key);
-    if (!w || !from.includes(w.status)) return undefined;
-    const changed = { ...w, status: to, updated_at: at.toISOString() };
+    if (!w || !(from.includes(w.status) || (w.status === to && w.status_cause === cause))) return undefined;
+    const changed = { ...w, status: to, status_cause: cause, updated_at: at.toISOString() };
     this.items.set(key, changed);
     this.writes++;
     return changed;

@@ -33,7 +33,9 @@ function setup(hooks: Webhook | Webhook[], ...maybeMailer: [Mailer | undefined] 
   return { health, store, log, mailer, clock, quota };
 }
 
-const input = (w: Webhook) => ({ webhook: w, event: event({ id: 'evt_42', event: 'alert.created' }), attempts });
+// Each call is another delivery's outcome unless a test names the cause.
+let deliveries = 0;
+const input = (w: Webhook, cause = `dlv_${++deliveries}`) => ({ webhook: w, event: event({ id: 'evt_42', event: 'alert.created' }), attempts, cause });
 const sentOf = (mailer: Mailer | undefined) => (mailer as RecordingMailer).sent;
 
 describe('WebhookHealth.exhausted', () => {
@@ -182,7 +184,7 @@ describe('one email an hour per webhook', () => {
 
     // 10 minutes later: healthy again, then failing again. Not emailed, but recorded.
     h.clock.advance(10 * 60_000);
-    await h.health.succeeded(verified({ status: 'failing' }));
+    await h.health.succeeded(verified({ status: 'failing' }), `dlv_${++deliveries}`);
     await h.health.exhausted(input(w));
     expect(h.store.status(w)).toBe('failing');
     expect(sentOf(h.mailer)).toHaveLength(1);
@@ -265,7 +267,7 @@ describe('WebhookHealth.succeeded', () => {
   it('sets a failing webhook healthy again, without email', async () => {
     const w = verified({ status: 'failing' });
     const h = setup(w);
-    await h.health.succeeded(w);
+    await h.health.succeeded(w, `dlv_${++deliveries}`);
     expect(h.store.status(w)).toBe('healthy');
     expect(h.store.writes).toBe(1);
     expect(sentOf(h.mailer)).toHaveLength(0);
@@ -274,7 +276,7 @@ describe('WebhookHealth.succeeded', () => {
   it('writes nothing for a healthy webhook', async () => {
     const w = verified({ status: 'healthy' });
     const h = setup(w);
-    await h.health.succeeded(w);
+    await h.health.succeeded(w, `dlv_${++deliveries}`);
     expect(h.store.attempts).toBe(0);
     expect(h.store.writes).toBe(0);
   });
@@ -282,8 +284,36 @@ describe('WebhookHealth.succeeded', () => {
   it('does not re-enable a disabled webhook', async () => {
     const w = verified({ status: 'disabled' });
     const h = setup(w);
-    await h.health.succeeded(verified({ status: 'failing' }));
+    await h.health.succeeded(verified({ status: 'failing' }), `dlv_${++deliveries}`);
     expect(h.store.status(w)).toBe('disabled');
+  });
+});
+
+describe('WebhookHealth, a step redone for the same cause', () => {
+  it('counts its own change as made and owes its email; another cause does not', async () => {
+    const w = verified();
+    const h = setup(w);
+    const claim = h.store.claimEmail.bind(h.store);
+    let failOnce = true;
+    // The store fails after the status changed, before the email was claimed: the step throws.
+    h.store.claimEmail = async (...args) => {
+      if (failOnce) {
+        failOnce = false;
+        throw new Error('ProvisionedThroughputExceeded');
+      }
+      return claim(...args);
+    };
+    await expect(h.health.exhausted(input(w, 'dlv_A'))).rejects.toThrow('ProvisionedThroughputExceeded');
+    expect(h.store.status(w)).toBe('failing');
+    expect(sentOf(h.mailer)).toHaveLength(0);
+    // Another delivery exhausting now is no change: no email.
+    await h.health.exhausted(input(w, 'dlv_B'));
+    expect(sentOf(h.mailer)).toHaveLength(0);
+    // The first one's step, redone (its message came back), is: the email goes out once.
+    await h.health.exhausted(input(w, 'dlv_A'));
+    await h.health.exhausted(input(w, 'dlv_A'));
+    expect(sentOf(h.mailer)).toHaveLength(1);
+    expect(sentOf(h.mailer)[0]!.subject).toBe(`Hookline: webhook ${w.id} is failing`);
   });
 });
 
@@ -292,7 +322,7 @@ describe('WebhookHealth.gone', () => {
     const w = verified({ url: SECRET_URL });
     const h = setup(w);
     const gone = [{ attempt: 1, status_code: 410, error: 'receiver answered HTTP 410', attempted_at: T0.toISOString() }];
-    await h.health.gone({ webhook: w, event: event(), attempts: gone });
+    await h.health.gone({ webhook: w, event: event(), attempts: gone, cause: 'dlv_gone' });
     expect(h.store.status(w)).toBe('disabled');
     expect(sentOf(h.mailer)).toHaveLength(1);
     expect(sentOf(h.mailer)[0]!.subject).toBe(`Hookline: webhook ${w.id} was disabled (410 Gone)`);
