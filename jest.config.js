@@ -1,4 +1,4 @@
-// Tests run as native ESM (middy 7 and fauxqs 2 are ESM-only); babel-jest only strips the types.
+// Tests run as native ESM (fauxqs 2 is ESM-only); babel-jest only strips the types.
 // (@swc/jest and jest 30 pull platform binaries that this project's registry does not serve for
 // every platform, which leaves a lockfile that `npm ci` rejects; babel and jest 29 are plain JS.)
 /** @type {import('jest').Config} */

@@ -3,7 +3,7 @@
  * (CONTRACT.md section 1); on AWS the CDK stack sets them from its props, on one machine the
  * runtime passes the user's environment through.
  */
-import { isIpLiteral } from './domain/targets.ts';
+import { isIP } from 'node:net';
 
 export interface Settings {
   /** Seconds before attempts 1..N; its length is the number of attempts. */
@@ -85,6 +85,69 @@ export const ENV = {
   apiHost: 'HOOKLINE_API_HOST',
 } as const;
 
+/**
+ * Environment variables the stack sets on some functions only (infra/stack/hookline-stack.ts),
+ * read by their composition roots.
+ */
+export const FUNCTION_ENV = {
+  /** admin-api: name of the Secrets Manager secret holding the admin API key. */
+  adminKeySecret: 'HOOKLINE_ADMIN_KEY_SECRET',
+  /** dispatcher, webhooks-api: verified SES identity emails are sent from (none: no email, a warning instead). */
+  senderEmail: 'HOOKLINE_SENDER_EMAIL',
+  /** dispatcher: the schedule group retry schedules are created in (none: long rungs hop through SQS). */
+  scheduleGroup: 'HOOKLINE_SCHEDULE_GROUP',
+  /** dispatcher: ARN of the role EventBridge Scheduler assumes to run the retry schedules. */
+  schedulerRoleArn: 'HOOKLINE_SCHEDULER_ROLE_ARN',
+  /** dispatcher: ARN of the retry schedules' target, the deliveries queue. */
+  schedulerTargetArn: 'HOOKLINE_SCHEDULER_TARGET_ARN',
+  /** dispatcher: ARN of the retry schedules' dead-letter queue. */
+  schedulerDlqArn: 'HOOKLINE_SCHEDULER_DLQ_ARN',
+  /** The platform team's event catalogue (a JSON file); unset: the built-in one. */
+  catalogueFile: 'HOOKLINE_CATALOGUE_FILE',
+  /** reconciler: how late work must be before it is queued again (default 300 s). */
+  reconcileGraceSeconds: 'HOOKLINE_RECONCILE_GRACE_SECONDS',
+  /** Powertools' own name: the `service` of each log line (the stack sets hookline-<function>). */
+  serviceName: 'POWERTOOLS_SERVICE_NAME',
+} as const;
+
+/** Settings of the one-machine runtime only (`npm start`, CONTRACT.md section 1). */
+export const LOCAL_ENV = {
+  port: 'PORT',
+  host: 'HOST',
+  dataDir: 'HOOKLINE_DATA_DIR',
+  apiKey: 'HOOKLINE_API_KEY',
+  adminKey: 'HOOKLINE_ADMIN_KEY',
+  ownerEmail: 'HOOKLINE_OWNER_EMAIL',
+} as const;
+
+export interface LocalSettings {
+  readonly port: number;
+  readonly host: string;
+  /** All local state: the database, secrets, outbox, credentials.json. */
+  readonly dataDir: string;
+  /** The bootstrap tenant's key and the admin key; generated and kept in the data dir when unset. */
+  readonly apiKey: string | undefined;
+  readonly adminKey: string | undefined;
+  readonly ownerEmail: string;
+}
+
+export function localSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): LocalSettings {
+  const port = Number(env[LOCAL_ENV.port] || 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new SettingsError(`${LOCAL_ENV.port} must be a port number, got "${env[LOCAL_ENV.port]}"`);
+  return {
+    port,
+    host: env[LOCAL_ENV.host] || '127.0.0.1',
+    dataDir: env[LOCAL_ENV.dataDir] || './.hookline',
+    apiKey: env[LOCAL_ENV.apiKey] || undefined,
+    adminKey: env[LOCAL_ENV.adminKey] || undefined,
+    ownerEmail: env[LOCAL_ENV.ownerEmail] || 'owner@localhost',
+  };
+}
+
+/** The admin key's secret: `HOOKLINE_ADMIN_KEY_SECRET`, or `<secretPrefix>admin-api-key`. */
+export const adminKeySecretName = (env: NodeJS.ProcessEnv, settings: Pick<Settings, 'secretPrefix'>): string =>
+  env[FUNCTION_ENV.adminKeySecret] || `${settings.secretPrefix}admin-api-key`;
+
 export class SettingsError extends Error {
   override name = 'SettingsError';
 }
@@ -162,7 +225,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env, allowPriva
     // Names only: an address (the one-machine runtime's public URL is http://127.0.0.1:<port>) is
     // shared with receivers on other ports; the runtime's own ports are refused by port instead.
     ownHosts: [hostOf(ENV.publicUrl, env[ENV.publicUrl]), env[ENV.apiHost]?.toLowerCase()].filter(
-      (h): h is string => !!h && !isIpLiteral(h) && h !== 'localhost',
+      (h): h is string => !!h && isIP(h.replace(/^\[|\]$/g, '')) === 0 && h !== 'localhost',
     ),
   };
 }

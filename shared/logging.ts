@@ -1,5 +1,6 @@
 import { LogFormatter, LogItem, Logger } from '@aws-lambda-powertools/logger';
 import type { LogAttributes, UnformattedAttributes } from '@aws-lambda-powertools/logger/types';
+import { FUNCTION_ENV } from './config.ts';
 
 /**
  * Structured JSON logs (Powertools Logger) that never carry a credential: keys on the redaction
@@ -52,6 +53,6 @@ class RedactingLogFormatter extends LogFormatter {
 }
 
 export function createLogger(functionName: string): Logger {
-  // The stack names each function's service (POWERTOOLS_SERVICE_NAME=hookline-<function>).
-  return new Logger({ serviceName: process.env['POWERTOOLS_SERVICE_NAME'] || 'hookline', persistentKeys: { function: functionName }, logFormatter: new RedactingLogFormatter() });
+  // The stack names each function's service (hookline-<function>).
+  return new Logger({ serviceName: process.env[FUNCTION_ENV.serviceName] || 'hookline', persistentKeys: { function: functionName }, logFormatter: new RedactingLogFormatter() });
 }

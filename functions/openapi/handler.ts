@@ -1,23 +1,10 @@
-import { apiHandler } from '../../shared/http/api-handler.ts';
-import { openApiDocument } from '../../shared/http/openapi.ts';
-import { createLogger } from '../../shared/logging.ts';
-import { lazyHandler } from '../../shared/wiring.ts';
+import { readFileSync } from 'node:fs';
+import { lazyHandler } from '../../shared/compose/function-base.ts';
+import { composeOpenApi } from './compose.ts';
 
-/** GET /openapi.json (generated from the schemas that validate requests), GET /healthz, and every unknown path: public. */
-const logger = createLogger('openapi');
+/** Shipped beside the bundle by the build (infra/stack/build-assets.ts). */
+export const OPENAPI_DOCUMENT_FILE = 'openapi.json';
 
-export function createHandler() {
-  const document = openApiDocument();
-  return apiHandler({
-    auth: { kind: 'none' },
-    logError: (message, error) => logger.error(message, error instanceof Error ? error : String(error)),
-    // API Gateway's $default route (any path no route names) comes here too: no route matches
-    // its key, so apiHandler answers the contract's JSON 404.
-    routes: {
-      'GET /openapi.json': async () => ({ statusCode: 200, body: document }),
-      'GET /healthz': async () => ({ statusCode: 200, body: { status: 'ok' } }),
-    },
-  });
-}
-
-export const handler = lazyHandler(() => createHandler());
+export const handler = lazyHandler(() =>
+  composeOpenApi({ document: JSON.parse(readFileSync(new URL(`./${OPENAPI_DOCUMENT_FILE}`, import.meta.url), 'utf8')) }).handler,
+);

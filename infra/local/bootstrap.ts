@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { LocalSettings } from '../../shared/config.ts';
 import { newApiKey } from '../../shared/domain/ids.ts';
 
 export interface Credentials {
@@ -24,11 +25,11 @@ interface StoredCredentials {
  * The bootstrap keys of CONTRACT.md section 1: from the environment if given, otherwise
  * generated on first start and kept in `<data dir>/credentials.json` (mode 0600).
  */
-export async function loadCredentials(dataDir: string, env: NodeJS.ProcessEnv): Promise<Credentials> {
+export async function loadCredentials(dataDir: string, given: Pick<LocalSettings, 'apiKey' | 'adminKey'>): Promise<Credentials> {
   const stored = await readStored(dataDir);
   const generated: ('apiKey' | 'adminKey')[] = [];
-  const apiKey = env['HOOKLINE_API_KEY'] || stored.api_key || (generated.push('apiKey'), newApiKey());
-  const adminKey = env['HOOKLINE_ADMIN_KEY'] || stored.admin_key || (generated.push('adminKey'), `hkadm_${randomBytes(32).toString('base64url')}`);
+  const apiKey = given.apiKey || stored.api_key || (generated.push('apiKey'), newApiKey());
+  const adminKey = given.adminKey || stored.admin_key || (generated.push('adminKey'), `hkadm_${randomBytes(32).toString('base64url')}`);
   if (generated.length > 0) {
     await writeStored(dataDir, {
       ...stored,

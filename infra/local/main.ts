@@ -6,27 +6,33 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { createHandler as adminApi } from '../../functions/admin-api/handler.ts';
-import { createHandler as dispatcher } from '../../functions/dispatcher/handler.ts';
-import { createHandler as fanout } from '../../functions/fanout/handler.ts';
-import { createHandler as ingest } from '../../functions/ingest/handler.ts';
-import { createHandler as openapi } from '../../functions/openapi/handler.ts';
-import { createHandler as reconciler } from '../../functions/reconciler/handler.ts';
-import { createHandler as webhooksApi } from '../../functions/webhooks-api/handler.ts';
-import { sqsClient } from '../../shared/adapters/aws/clients.ts';
-import { SqsDeliveryQueue } from '../../shared/adapters/aws/queues.ts';
+import { composeAdminApi } from '../../functions/admin-api/compose.ts';
+import { composeDispatcher } from '../../functions/dispatcher/compose.ts';
+import { composeFanout } from '../../functions/fanout/compose.ts';
+import { composeIngest } from '../../functions/ingest/compose.ts';
+import { composeOpenApi } from '../../functions/openapi/compose.ts';
+import { composeReconciler } from '../../functions/reconciler/compose.ts';
+import { composeWebhooksApi } from '../../functions/webhooks-api/compose.ts';
+import { documentClient, sqsClient } from '../../shared/adapters/aws/clients.ts';
+import { DynamoDeliveryStore } from '../../shared/adapters/aws/dynamo-delivery-store.ts';
+import { DynamoEventStore } from '../../shared/adapters/aws/dynamo-event-store.ts';
+import { DynamoTenantStore } from '../../shared/adapters/aws/dynamo-tenant-store.ts';
+import { SqsDeliveryQueue, SqsEventQueue } from '../../shared/adapters/aws/queues.ts';
 import { FileSecretStore } from '../../shared/adapters/local/file-secret-store.ts';
 import { OutboxMailer } from '../../shared/adapters/local/outbox-mailer.ts';
 import { TimerRetryScheduler } from '../../shared/adapters/local/timer-retry-scheduler.ts';
 import { TokenBuckets } from '../../shared/adapters/local/token-bucket.ts';
-import { DISPATCHER_ENV } from '../../shared/dispatcher-wiring.ts';
+import { authFailures } from '../../shared/compose/auth.ts';
+import { catalogueTypesFromEnv } from '../../shared/compose/catalogue.ts';
+import { compileCatalogue } from '../../shared/domain/catalogue-schemas.ts';
+import { openApiDocument } from '../../shared/http/openapi.ts';
 import { createLogger } from '../../shared/logging.ts';
 import { systemClock } from '../../shared/usecases/ports.ts';
-import { ENV, settingsFromEnv, type Settings } from '../../shared/config.ts';
+import { adminKeySecretName, ENV, localSettingsFromEnv, settingsFromEnv, type Settings } from '../../shared/config.ts';
 import { ApiKeys } from '../../shared/usecases/api-keys.ts';
-import { BootstrapTenant, type AdminAuthenticator, type TenantAuthenticator } from '../../shared/usecases/tenants.ts';
+import { Reconcile } from '../../shared/usecases/reconcile.ts';
+import { AdminAuthenticator, BootstrapTenant, TenantAuthenticator } from '../../shared/usecases/tenants.ts';
 import { bearerKey } from '../../shared/http/api-handler.ts';
-import { ADMIN_KEY_SECRET_ENV, Wiring, type Overrides } from '../../shared/wiring.ts';
 import { forgetSuperseded, loadCredentials } from './bootstrap.ts';
 import type { ApiFunction } from '../../shared/http/routes.ts';
 import { startApiServer, type ApiLambda, type Authorize } from './http-server.ts';
@@ -45,12 +51,31 @@ const RECONCILE_EVERY_MS = 15_000;
  */
 const dispatcherConcurrency = (settings: Settings): number => Math.max(8, 2 * settings.maxConcurrentPerTenant);
 
+/**
+ * Queues live in memory: after a restart, everything not finished is queued again, read from the
+ * tables themselves (a Scan: a kill can tear the stand-in's index). Never on AWS, where the due
+ * index is the source and the reconciler reads it.
+ */
+async function requeueUnfinished(settings: Settings): Promise<{ events: number; deliveries: number }> {
+  const events = new DynamoEventStore(documentClient(), settings.tables.events, settings.retentionDays);
+  const deliveries = new DynamoDeliveryStore(documentClient(), settings.tables.deliveries, settings.retentionDays);
+  const reconcile = new Reconcile({
+    events,
+    deliveries,
+    eventQueue: new SqsEventQueue(sqsClient(), settings.queues.events),
+    deliveryQueue: new SqsDeliveryQueue(sqsClient(), settings.queues.deliveries, systemClock),
+    clock: systemClock,
+  });
+  const [unfinished, pending] = await Promise.all([events.scanUnfinished(), deliveries.scanPending()]);
+  return reconcile.requeue(unfinished, pending);
+}
+
 async function main(): Promise<void> {
   const startedAt = new Date();
   const env = process.env;
-  const dataDir = resolve(env['HOOKLINE_DATA_DIR'] || './.hookline');
-  const host = env['HOST'] || '127.0.0.1';
-  const port = Number(env['PORT'] || 3000);
+  const local = localSettingsFromEnv(env);
+  const dataDir = resolve(local.dataDir);
+  const { host, port } = local;
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
 
   // Listen first: the deployment host name (in `wrapped` and CloudEvents bodies) is the address
@@ -85,7 +110,7 @@ async function main(): Promise<void> {
     [ENV.eventsQueueUrl]: standIns.queues.events,
     [ENV.deliveriesQueueUrl]: standIns.queues.deliveries,
     [ENV.deploymentHost]: env[ENV.deploymentHost] || `${host}:${boundPort}`,
-    [DISPATCHER_ENV.publicUrl]: env[DISPATCHER_ENV.publicUrl] || baseUrl,
+    [ENV.publicUrl]: env[ENV.publicUrl] || baseUrl,
   });
   delete process.env['AWS_SESSION_TOKEN'];
   delete process.env['AWS_PROFILE'];
@@ -93,51 +118,45 @@ async function main(): Promise<void> {
   // Scheduler and SES have no stand-in: an in-process timer (durable through the due index and
   // the start-up reconcile) and the outbox of RFC 5322 files.
   const settings = settingsFromEnv(process.env, true);
+  // The catalogue's schemas are compiled now (ingest validates with them): a broken one stops the start.
+  const catalogue = compileCatalogue(catalogueTypesFromEnv(process.env));
   const buckets = new TokenBuckets(settings.rateLimitPerSecond, settings.rateLimitBurst);
   const retryTimer = new TimerRetryScheduler(new SqsDeliveryQueue(sqsClient(), standIns.queues.deliveries, systemClock), onError);
   const secrets = new FileSecretStore(resolve(dataDir, 'secrets'));
   // One authenticator for the server and every handler: a key revoked through the admin API is
   // refused at once, and failed keys from one address are counted together.
-  const authWiring = new Wiring('local-runtime', { secrets });
-  authenticators.tenant = authWiring.tenantAuth;
-  authenticators.admin = authWiring.adminAuth;
-  const overrides: Overrides = {
-    secrets,
-    tenantAuth: authenticators.tenant,
-    adminAuth: authenticators.admin,
-    mailer: new OutboxMailer(resolve(dataDir, 'outbox')),
-    retries: retryTimer,
-    allowPrivateTargetsDefault: true,
-    // Private targets are allowed here, but never the runtime's own API and stand-ins.
-    ownPorts: [boundPort, Number(new URL(standIns.dynamoEndpoint).port), Number(new URL(standIns.sqsEndpoint).port)],
-    rateLimit: (key) => buckets.take(key),
-    claimsStaleBefore: startedAt,
-  };
-  const wiring = new Wiring('local-runtime', overrides);
+  const tenants = new DynamoTenantStore(documentClient(), settings.tables.tenants);
+  const failures = authFailures();
+  const adminSecret = adminKeySecretName(process.env, settings);
+  const tenantAuth = (authenticators.tenant = new TenantAuthenticator(tenants, failures));
+  const adminAuth = (authenticators.admin = new AdminAuthenticator(secrets, adminSecret, failures));
+  const mailer = new OutboxMailer(resolve(dataDir, 'outbox'));
+  // Private targets are allowed here, but never the runtime's own API and stand-ins.
+  const ownPorts = [boundPort, Number(new URL(standIns.dynamoEndpoint).port), Number(new URL(standIns.sqsEndpoint).port)];
+  const base = { allowPrivateTargetsDefault: true } as const;
+  const api = { ...base, rateLimit: (key: string) => buckets.take(key) };
 
-  const credentials = await loadCredentials(dataDir, env);
-  const ownerEmail = env['HOOKLINE_OWNER_EMAIL'] || 'owner@localhost';
+  const credentials = await loadCredentials(dataDir, local);
+  const ownerEmail = local.ownerEmail;
   // A new bootstrap key replaces the previous one, which stops working (other keys of `default` stay).
-  const keys = new ApiKeys({ tenants: wiring.tenants, cache: wiring.tenantAuth, clock: wiring.clock });
-  await new BootstrapTenant({ tenants: wiring.tenants, keys, clock: wiring.clock }).execute(
+  const keys = new ApiKeys({ tenants, cache: tenantAuth, clock: systemClock });
+  await new BootstrapTenant({ tenants, keys, clock: systemClock }).execute(
     { id: BOOTSTRAP_TENANT, name: BOOTSTRAP_TENANT, owner_email: ownerEmail },
     credentials.apiKey,
     credentials.superseded,
   );
   await forgetSuperseded(dataDir, credentials);
-  const adminSecret = process.env[ADMIN_KEY_SECRET_ENV] || `${settings.secretPrefix}admin-api-key`;
-  await overrides.secrets!.put(adminSecret, credentials.adminKey);
+  await secrets.put(adminSecret, credentials.adminKey);
 
   const sqs = new SQSClient({});
   const arnOf = (url: string) => `arn:aws:sqs:us-east-1:000000000000:${url.split('/').pop()}`;
   const pollers = [
-    new SqsPoller({ name: 'fanout', client: sqs, queueUrl: standIns.queues.events, queueArn: arnOf(standIns.queues.events), handler: fanout(overrides), batchSize: 10, concurrency: 2, onError }),
-    new SqsPoller({ name: 'dispatcher', client: sqs, queueUrl: standIns.queues.deliveries, queueArn: arnOf(standIns.queues.deliveries), handler: dispatcher(overrides), batchSize: 10, concurrency: dispatcherConcurrency(settings), receivers: 4, onError }),
+    new SqsPoller({ name: 'fanout', client: sqs, queueUrl: standIns.queues.events, queueArn: arnOf(standIns.queues.events), handler: composeFanout(base).handler, batchSize: 10, concurrency: 2, onError }),
+    new SqsPoller({ name: 'dispatcher', client: sqs, queueUrl: standIns.queues.deliveries, queueArn: arnOf(standIns.queues.deliveries), handler: composeDispatcher({ ...base, secrets, mailer, retries: retryTimer, ownPorts, claimsStaleBefore: startedAt }).handler, batchSize: 10, concurrency: dispatcherConcurrency(settings), receivers: 4, onError }),
   ];
 
-  // Queues live in memory: after a restart, everything not finished is queued again from DynamoDB.
-  const reconcile = reconciler(overrides);
-  const recovered = await reconcile({ fullScan: true });
+  const reconcile = composeReconciler(base).handler;
+  const recovered = await requeueUnfinished(settings);
   pollers.forEach((p) => p.start());
   let reconciling = Promise.resolve();
   const reconcileTimer = setInterval(() => {
@@ -145,10 +164,10 @@ async function main(): Promise<void> {
   }, RECONCILE_EVERY_MS);
 
   Object.assign(functions, {
-    ingest: ingest(overrides),
-    'webhooks-api': webhooksApi(overrides),
-    'admin-api': adminApi(overrides),
-    openapi: openapi(),
+    ingest: composeIngest({ ...api, tenantAuth, catalogue }).handler,
+    'webhooks-api': composeWebhooksApi({ ...api, tenantAuth, secrets, mailer, ownPorts }).handler,
+    'admin-api': composeAdminApi({ ...api, adminAuth, keyCache: tenantAuth }).handler,
+    openapi: composeOpenApi({ document: openApiDocument() }).handler,
   });
   healthy = true;
 

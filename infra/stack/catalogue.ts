@@ -6,11 +6,15 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { Catalogue, parseCatalogue } from '../../shared/domain/catalogue.ts';
+import { parseCatalogue, type EventType } from '../../shared/domain/catalogue.ts';
+import { compileCatalogue } from '../../shared/domain/catalogue-schemas.ts';
+import { catalogueValidatorsAsset } from './build-assets.ts';
 import type { FunctionName } from './functions.ts';
 
 /** The functions that read the catalogue (publish validation, subscriptions, payload titles). */
 export const CATALOGUE_FUNCTIONS: readonly FunctionName[] = ['ingest', 'webhooks-api', 'fanout', 'dispatcher'];
+/** The function that checks event data against the schemas: it gets them compiled, beside the catalogue. */
+export const SCHEMA_FUNCTIONS: readonly FunctionName[] = ['ingest'];
 
 /** Where the catalogue lands in a bundle (bundles are unpacked into /var/task). */
 export const CATALOGUE_BUNDLE_NAME = 'catalogue.json';
@@ -23,6 +27,8 @@ export interface LoadedCatalogue {
   readonly sha256: string;
   /** The event types it holds (without the `webhook.test` the runtime always adds). */
   readonly types: readonly string[];
+  /** Absolute path of its schemas compiled to one ES module (ajv standalone code), shipped to SCHEMA_FUNCTIONS. */
+  readonly validators: string;
 }
 
 /**
@@ -46,27 +52,18 @@ export function loadCatalogue(file: string, projectRoot: string): LoadedCatalogu
   } catch (err) {
     return fail(`is not JSON: ${(err as Error).message}`);
   }
+  let types: EventType[];
   try {
-    const types = parseCatalogue(document);
+    types = parseCatalogue(document);
     // Compiles every JSON Schema: throws CatalogueError on one that is invalid.
-    new Catalogue(types);
-    return { path, sha256: createHash('sha256').update(bytes).digest('hex'), types: types.map((t) => t.type) };
+    compileCatalogue(types);
   } catch (err) {
     return fail((err as Error).message);
   }
+  return {
+    path,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    types: types.map((t) => t.type),
+    validators: catalogueValidatorsAsset(types, projectRoot),
+  };
 }
-
-/**
- * The `afterBundling` command that copies the catalogue into a bundle. The source path comes from
- * the bundling environment (`HOOKLINE_CATALOGUE_SOURCE`), so no path is put through a shell; the
- * destination is quoted for bash (Linux, macOS) or cmd (Windows), whichever runs the hook. Runs
- * with the synth's own `node`, so it needs no `cp` or `copy`.
- */
-export function copyCatalogueCommand(outputDir: string, platform: NodeJS.Platform = process.platform): string {
-  const destination = `${outputDir}${platform === 'win32' ? '\\' : '/'}${CATALOGUE_BUNDLE_NAME}`;
-  const quoted = platform === 'win32' ? `"${destination}"` : `'${destination.replace(/'/g, `'\\''`)}'`;
-  return `node -e "require('node:fs').copyFileSync(process.env.${CATALOGUE_SOURCE_ENV}, process.argv[1])" ${quoted}`;
-}
-
-/** Bundling-time environment variable holding the catalogue's absolute path. */
-export const CATALOGUE_SOURCE_ENV = 'HOOKLINE_CATALOGUE_SOURCE';

@@ -10,7 +10,12 @@ import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-n
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { CATALOGUE_FUNCTIONS, CATALOGUE_LAMBDA_PATH, CATALOGUE_SOURCE_ENV, copyCatalogueCommand } from './catalogue.ts';
+import { FUNCTION_ENV } from '../../shared/config.ts';
+import { BUNDLE_FILES_ENV, copyIntoBundleCommand, openApiAsset, type ShippedFile } from './build-assets.ts';
+import { BUNDLE_SETTINGS } from './bundling.ts';
+import { OPENAPI_DOCUMENT_FILE } from '../../functions/openapi/handler.ts';
+import { CATALOGUE_VALIDATORS_FILE } from '../../shared/compose/catalogue.ts';
+import { CATALOGUE_BUNDLE_NAME, CATALOGUE_FUNCTIONS, CATALOGUE_LAMBDA_PATH, SCHEMA_FUNCTIONS } from './catalogue.ts';
 import type { LoadedCatalogue } from './catalogue.ts';
 
 /** The repository root, where package-lock.json and functions/ are. */
@@ -57,14 +62,6 @@ const NO_LAMBDA_DLQ_REASON: Record<FunctionName, string> = {
   reconciler: 'Invoked asynchronously by a five-minute EventBridge schedule whose event carries no data: a failed run has nothing to redrive, and the next run five minutes later re-scans the same due work (the sweep is idempotent). Failures show in the function\'s Errors metric and logs.',
 };
 
-/**
- * ESM bundles may still contain CommonJS dependencies that call `require` (undici, parts of the
- * AWS SDK); ESM has no `require`, so the bundle defines one. The alias avoids clashing with a
- * `createRequire` the bundled code may import itself.
- */
-export const ESM_REQUIRE_BANNER =
-  "import { createRequire as __hooklineCreateRequire } from 'node:module'; const require = __hooklineCreateRequire(import.meta.url);";
-
 export interface HooklineFunctionsProps {
   readonly timeouts: Record<FunctionName, Duration>;
   /** Environment shared by every function (settings, table names, queue URLs). */
@@ -78,8 +75,8 @@ export interface HooklineFunctionsProps {
 
 /** Environment variables the catalogue sets on the functions that use it. */
 export const CATALOGUE_ENV = {
-  /** Path of the catalogue inside the bundle; read by shared/wiring.ts (`CATALOGUE_FILE_ENV`). */
-  file: 'HOOKLINE_CATALOGUE_FILE',
+  /** Path of the catalogue inside the bundle; read by shared/compose/catalogue.ts. */
+  file: FUNCTION_ENV.catalogueFile,
   /**
    * SHA-256 of the shipped file: says which catalogue a function runs with, and makes a content
    * change a configuration change even where the code hash would not show it.
@@ -106,6 +103,11 @@ export class HooklineFunctions extends Construct {
     const logGroup = new LogGroup(this, `${id}Logs`, { retention: props.logRetention });
     this.logGroups[name] = logGroup;
     const catalogue = props.catalogue && CATALOGUE_FUNCTIONS.includes(name) ? props.catalogue : undefined;
+    // Generated at synth and shipped beside the bundle (see build-assets.ts).
+    const shipped: ShippedFile[] = [];
+    if (catalogue) shipped.push([catalogue.path, CATALOGUE_BUNDLE_NAME]);
+    if (catalogue && SCHEMA_FUNCTIONS.includes(name)) shipped.push([catalogue.validators, CATALOGUE_VALIDATORS_FILE]);
+    if (name === 'openapi') shipped.push([openApiAsset(), OPENAPI_DOCUMENT_FILE]);
     // An own role instead of the default one with AWSLambdaBasicExecutionRole, whose
     // logs:CreateLogGroup/CreateLogStream/PutLogEvents apply to every log group of the account:
     // the function may write to its own log group and nothing else (granted below).
@@ -132,35 +134,34 @@ export class HooklineFunctions extends Construct {
         ...props.environment,
         ...props.extraEnvironment?.[name],
         ...(catalogue ? { [CATALOGUE_ENV.file]: CATALOGUE_LAMBDA_PATH, [CATALOGUE_ENV.sha256]: catalogue.sha256 } : {}),
-        POWERTOOLS_SERVICE_NAME: `hookline-${name}`,
+        [FUNCTION_ENV.serviceName]: `hookline-${name}`,
       },
+      // The settings of bundling.ts, which the bench builds with too.
       bundling: {
         // Never Docker: synth must work offline and on machines without a Docker daemon.
         forceDockerBundling: false,
         format: OutputFormat.ESM,
-        target: 'node24',
-        minify: true,
-        // No source maps: with --enable-source-maps the first stack trace parses a 2 MB map
-        // (about 230 ms, on the error path of a busy function); minified names still say where.
-        sourceMap: false,
+        target: BUNDLE_SETTINGS.target,
+        minify: BUNDLE_SETTINGS.minify,
+        sourceMap: BUNDLE_SETTINGS.sourcemap,
         // An ESM bundle cannot import the runtime's own copy of the AWS SDK (ESM ignores
         // NODE_PATH), and bundling pins the SDK version the tests ran against.
         bundleAwsSDK: true,
         externalModules: [],
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
+        mainFields: [...BUNDLE_SETTINGS.mainFields],
+        banner: BUNDLE_SETTINGS.banner,
         logLevel: LogLevel.WARNING,
-        ...(catalogue
+        ...(shipped.length > 0
           ? {
-              // The bundle's asset hash is computed from its output (catalogue.json included), so a
-              // new catalogue is new code. The environment is also part of CDK's in-process bundle
-              // cache key (the hook's closure is not), so two stacks with different catalogues in
-              // one app never share a bundle.
-              environment: { [CATALOGUE_SOURCE_ENV]: catalogue.path, [CATALOGUE_ENV.sha256]: catalogue.sha256 },
+              // The bundle's asset hash is computed from its output (the shipped files included),
+              // so a new catalogue is new code. The environment is also part of CDK's in-process
+              // bundle cache key (the hook's closure is not), so two stacks with different
+              // catalogues in one app never share a bundle.
+              environment: { [BUNDLE_FILES_ENV]: JSON.stringify(shipped), ...(catalogue ? { [CATALOGUE_ENV.sha256]: catalogue.sha256 } : {}) },
               commandHooks: {
                 beforeBundling: () => [],
                 beforeInstall: () => [],
-                afterBundling: (_inputDir: string, outputDir: string) => [copyCatalogueCommand(outputDir)],
+                afterBundling: (_inputDir: string, outputDir: string) => [copyIntoBundleCommand(outputDir)],
               },
             }
           : {}),

@@ -12,7 +12,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
-import { ENV } from '../../shared/config.ts';
+import { ENV, FUNCTION_ENV } from '../../shared/config.ts';
 import { HooklineApi } from './api.ts';
 import { loadCatalogue } from './catalogue.ts';
 import { BATCHING_WINDOW, HooklineFunctions, PROJECT_ROOT } from './functions.ts';
@@ -24,24 +24,18 @@ import type { HooklineSettings, ResolvedSettings } from './settings.ts';
 import { HooklineTables } from './tables.ts';
 
 /**
- * Names of environment variables the stack sets besides the shared `ENV` ones of
- * shared/config.ts; the function code reads them.
+ * Names of environment variables the stack sets on some functions only, besides the shared `ENV`
+ * ones; defined (and documented) with the functions' other settings in shared/config.ts.
  */
 export const EXTRA_ENV = {
-  /** admin-api: name of the Secrets Manager secret holding the admin API key. */
-  adminKeySecret: 'HOOKLINE_ADMIN_KEY_SECRET',
-  /** dispatcher, webhooks-api: verified SES identity owner emails are sent from (only when set). */
-  senderEmail: 'HOOKLINE_SENDER_EMAIL',
+  adminKeySecret: FUNCTION_ENV.adminKeySecret,
+  senderEmail: FUNCTION_ENV.senderEmail,
   /** dispatcher, webhooks-api: public base URL of the API for links in emails (only when `publicUrl` is set). */
-  publicUrl: 'HOOKLINE_PUBLIC_URL',
-  /** dispatcher: name of the schedule group retry schedules are created in. */
-  scheduleGroup: 'HOOKLINE_SCHEDULE_GROUP',
-  /** dispatcher: ARN of the role EventBridge Scheduler assumes to run the retry schedules. */
-  schedulerRoleArn: 'HOOKLINE_SCHEDULER_ROLE_ARN',
-  /** dispatcher: ARN of the retry schedules' target, the deliveries queue. */
-  schedulerTargetArn: 'HOOKLINE_SCHEDULER_TARGET_ARN',
-  /** dispatcher: ARN of the retry schedules' dead-letter queue. */
-  schedulerDlqArn: 'HOOKLINE_SCHEDULER_DLQ_ARN',
+  publicUrl: ENV.publicUrl,
+  scheduleGroup: FUNCTION_ENV.scheduleGroup,
+  schedulerRoleArn: FUNCTION_ENV.schedulerRoleArn,
+  schedulerTargetArn: FUNCTION_ENV.schedulerTargetArn,
+  schedulerDlqArn: FUNCTION_ENV.schedulerDlqArn,
 } as const;
 
 export interface HooklineStackProps extends StackProps, HooklineSettings {}

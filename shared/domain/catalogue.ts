@@ -1,9 +1,3 @@
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
-
-// ajv-formats is CommonJS with a default export; under ESM it arrives as the module object.
-const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as <T>(ajv: T) => T;
-
 /**
  * The event catalogue: the types a tenant may publish and a webhook may subscribe to. The default
  * is NetRecon's 14 types (seed 004) plus `webhook.test`, the connectivity check.
@@ -42,39 +36,64 @@ export class CatalogueError extends Error {
   override name = 'CatalogueError';
 }
 
+/** Where and what: one way an event's `data` does not match its type's schema. */
+export interface DataProblem {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** Checks an event's `data` against its type's JSON Schema: the problems, or none. */
+export type DataValidator = (data: unknown) => DataProblem[];
+
+/**
+ * A validating function as ajv compiles it (at run time, or as standalone code at build time):
+ * true, or false with `errors`.
+ */
+export interface CompiledSchema {
+  (data: unknown): boolean;
+  errors?: readonly { readonly instancePath: string; readonly message?: string }[] | null;
+}
+
+/** The export of build-time compiled schemas (ajv standalone code): event type -> CompiledSchema. */
+export const COMPILED_SCHEMAS_EXPORT = 'validators';
+
+/** An ajv-compiled schema as a DataValidator: paths as `data.<field>...`. */
+export const validatorOf =
+  (validate: CompiledSchema): DataValidator =>
+  (data) =>
+    validate(data)
+      ? []
+      : (validate.errors ?? []).map((e) => ({ path: `data${e.instancePath.replace(/\//g, '.')}`, message: e.message ?? 'does not match the schema' }));
+
 /**
  * The catalogue in force: the platform team's list (a JSON file, a stack prop) or the default.
  * `webhook.test` is always in it: the test endpoint sends it.
+ *
+ * The JSON Schemas are compiled elsewhere (catalogue-schemas.ts at run time on one machine; ajv
+ * standalone code at build time for Lambda), so that only the function that validates event data
+ * carries validators. A catalogue given validators must have one for every schema; one built
+ * without them (types and titles only) refuses to check data rather than let it through.
  */
 export class Catalogue {
   readonly types: readonly EventType[];
   private readonly byType: ReadonlyMap<string, EventType>;
-  private readonly validators = new Map<string, ValidateFunction>();
-  private readonly ajv = addFormats(new Ajv2020({ allErrors: true, strict: false }));
+  private readonly validators: Readonly<Record<string, DataValidator>> | undefined;
 
-  constructor(types: readonly EventType[] = DEFAULT_CATALOGUE) {
+  constructor(types: readonly EventType[] = DEFAULT_CATALOGUE, validators?: Readonly<Record<string, DataValidator>>) {
     const all = types.some((t) => t.type === TEST_EVENT_TYPE) ? types : [...types, TEST_TYPE];
     this.types = all;
     this.byType = new Map(all.map((t) => [t.type, t]));
-    // Compile every schema now: a broken catalogue fails at start-up, not on the first publish.
-    for (const t of all) {
-      if (!t.schema) continue;
-      try {
-        this.validators.set(t.type, this.ajv.compile(t.schema));
-      } catch (err) {
-        throw new CatalogueError(`the schema of ${t.type} is not a valid JSON Schema: ${(err as Error).message}`);
-      }
-    }
+    this.validators = validators;
+    const missing = validators && all.find((t) => t.schema && !Object.hasOwn(validators, t.type));
+    if (missing) throw new CatalogueError(`the schema of ${missing.type} has no compiled validator`);
   }
 
   /** Problems of `data` against the type's schema (empty when it conforms or has no schema). */
-  problems(type: string, data: unknown): { path: string; message: string }[] {
-    const validate = this.validators.get(type);
-    if (!validate || validate(data)) return [];
-    return (validate.errors ?? []).map((e) => ({
-      path: `data${e.instancePath.replace(/\//g, '.')}`,
-      message: e.message ?? 'does not match the schema',
-    }));
+  problems(type: string, data: unknown): DataProblem[] {
+    if (!this.byType.get(type)?.schema) return [];
+    const validate = this.validators?.[type];
+    if (!validate) throw new CatalogueError(`the catalogue was loaded without the validator of ${type}`);
+    return validate(data);
   }
   has(type: string): boolean {
     return this.byType.has(type);

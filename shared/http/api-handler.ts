@@ -1,10 +1,7 @@
-import middy from '@middy/core';
-import httpErrorHandler from '@middy/http-error-handler';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { HooklineError, PayloadTooLargeError, RateLimitedError, UnauthorizedError, ValidationError } from '../errors.ts';
 import { DEFAULT_MAX_BODY_BYTES, routeAuthOf } from './routes.ts';
-import { issueDetails } from './schemas.ts';
 
 /** What a route handler gets: the parsed request and who is calling. */
 export interface ApiRequest {
@@ -43,41 +40,47 @@ export interface ApiHandlerOptions {
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
+/** An API Gateway (HTTP API, payload 2.0) Lambda handler. */
+export type ApiLambda = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+
 /**
  * An API Gateway (HTTP API, payload 2.0) handler: authenticate, parse the JSON body, dispatch on
  * the route key, answer JSON. Errors below 500 are shown to the caller as `{"error", "details"}`;
- * anything else is logged and becomes a generic 500 (middy's http-error-handler).
+ * anything else is logged and becomes a generic 500.
  */
-export function apiHandler(options: ApiHandlerOptions) {
+export function apiHandler(options: ApiHandlerOptions): ApiLambda {
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>()
-    .use(
-      httpErrorHandler({
-        logger: (error: unknown) => options.logError('request failed', error),
-        fallbackMessage: JSON.stringify({ error: 'Internal server error' }),
-      }),
-    )
-    .use({ onError: exposeHooklineErrors })
-    .handler(async (event) => {
-      const route = options.routes[event.routeKey];
-      if (!route) throw new HooklineError(404, `No route ${event.requestContext?.http?.method ?? ''} ${event.rawPath ?? ''}`.trim());
-      const auth = routeAuthOf(event.routeKey) === 'none' ? ({ kind: 'none' } as const) : options.auth;
-      const tenantId = await authenticate(auth, event.headers ?? {}, event.requestContext?.http?.sourceIp);
-      const waitSeconds = options.rateLimit?.(tenantId ?? auth.kind);
-      if (waitSeconds !== undefined) throw new RateLimitedError(waitSeconds);
-      const result = await route({
-        routeKey: event.routeKey,
-        body: parseBody(event, maxBody),
-        pathParameters: event.pathParameters ?? {},
-        query: event.queryStringParameters ?? {},
-        tenantId,
-      });
-      return {
-        statusCode: result.statusCode,
-        headers: result.body === undefined ? {} : JSON_HEADERS,
-        body: result.body === undefined ? '' : JSON.stringify(result.body),
-      };
+  const handle = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+    const route = options.routes[event.routeKey];
+    if (!route) throw new HooklineError(404, `No route ${event.requestContext?.http?.method ?? ''} ${event.rawPath ?? ''}`.trim());
+    const auth = routeAuthOf(event.routeKey) === 'none' ? ({ kind: 'none' } as const) : options.auth;
+    const tenantId = await authenticate(auth, event.headers ?? {}, event.requestContext?.http?.sourceIp);
+    const waitSeconds = options.rateLimit?.(tenantId ?? auth.kind);
+    if (waitSeconds !== undefined) throw new RateLimitedError(waitSeconds);
+    const result = await route({
+      routeKey: event.routeKey,
+      body: parseBody(event, maxBody),
+      pathParameters: event.pathParameters ?? {},
+      query: event.queryStringParameters ?? {},
+      tenantId,
     });
+    return {
+      statusCode: result.statusCode,
+      headers: result.body === undefined ? {} : JSON_HEADERS,
+      body: result.body === undefined ? '' : JSON.stringify(result.body),
+    };
+  };
+  return async (event) => {
+    try {
+      return await handle(event);
+    } catch (error) {
+      const exposed = exposedError(error);
+      if (exposed) return exposed;
+      // The cause is logged, never shown: it may name tables, queues or internals.
+      options.logError('request failed', error);
+      return { statusCode: 500, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ error: 'Internal server error' }) };
+    }
+  };
 }
 
 async function authenticate(auth: ApiHandlerOptions['auth'], headers: Record<string, string | undefined>, client: string | undefined) {
@@ -123,20 +126,30 @@ function depthExceeds(value: unknown, max: number): boolean {
   return false;
 }
 
-function exposeHooklineErrors(request: { error: unknown; response: APIGatewayProxyStructuredResultV2 | undefined }) {
-  const error = request.error;
-  if (!(error instanceof HooklineError) || error.statusCode >= 500) return;
-  request.response = {
+/** The answer to a HooklineError below 500: the caller's own mistake, shown to it. */
+function exposedError(error: unknown): APIGatewayProxyStructuredResultV2 | undefined {
+  if (!(error instanceof HooklineError) || error.statusCode >= 500) return undefined;
+  return {
     statusCode: error.statusCode,
     headers: error instanceof RateLimitedError ? { ...JSON_HEADERS, 'retry-after': String(error.retryAfterSeconds) } : JSON_HEADERS,
     body: JSON.stringify({ error: error.message, ...(error.details ? { details: error.details } : {}) }),
   };
 }
 
-/** Validates with a schema; a mismatch is a 400 listing every problem. */
-export function parse<T extends z.ZodType>(schema: T, value: unknown, what = 'Request body'): z.infer<T> {
+/** A schema, or the function that builds it on first use (see zod-setup.ts). */
+export type SchemaSource<T extends z.ZodMiniType> = T | (() => T);
+
+export const schemaOf = <T extends z.ZodMiniType>(source: SchemaSource<T>): T => (typeof source === 'function' ? source() : source);
+
+/** Validates with a schema (http/schemas.ts); a mismatch is a 400 listing every problem. */
+export function parse<T extends z.ZodMiniType>(schema: SchemaSource<T>, value: unknown, what = 'Request body'): z.infer<T> {
   if (value === undefined && what === 'Request body') throw new ValidationError('Request body is required');
-  const result = schema.safeParse(value);
+  const result = schemaOf(schema).safeParse(value);
   if (!result.success) throw new ValidationError(`${what} is invalid`, issueDetails(result.error));
   return result.data;
+}
+
+/** zod issues as `details` entries: where and what. */
+export function issueDetails(error: { readonly issues: readonly { readonly path: readonly PropertyKey[]; readonly message: string }[] }): { path: string; message: string }[] {
+  return error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(body)', message: i.message }));
 }

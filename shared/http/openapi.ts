@@ -1,51 +1,59 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { HOOKLINE_VERSION } from '../config.ts';
+import { schemaOf, type SchemaSource } from './api-handler.ts';
+import * as R from './response-schemas.ts';
 import { ROUTES } from './routes.ts';
 import * as S from './schemas.ts';
 
+/**
+ * The OpenAPI document, generated from the schemas that validate requests. Built at build time
+ * (infra/stack/build-assets.ts ships it as a file beside the openapi function, which bundles
+ * neither zod nor the schemas) and by the one-machine runtime at start.
+ */
+
 /** Per route: summary, request body and success answer. Schemas are the ones that validate. */
-const OPERATIONS: Record<string, { summary: string; body?: z.ZodType; status: number; response?: z.ZodType; query?: boolean }> = {
-  'POST /v1/events': { summary: 'Publish one event or a batch of up to 100', body: S.PublishBody, status: 202, response: S.PublishResult },
-  'POST /api/v1/integrations/webhooks': { summary: 'Register a webhook', body: S.WebhookCreateInput, status: 201, response: S.WebhookCreated },
-  'GET /api/v1/integrations/webhooks': { summary: 'List webhooks', status: 200, response: S.WebhookList, query: true },
-  'GET /api/v1/integrations/webhooks/{id}': { summary: 'Get a webhook', status: 200, response: S.WebhookView },
-  'PATCH /api/v1/integrations/webhooks/{id}': { summary: 'Change a webhook', body: S.WebhookPatchInput, status: 200, response: S.WebhookView },
+const OPERATIONS: Record<string, { summary: string; body?: SchemaSource<z.ZodMiniType>; status: number; response?: z.ZodMiniType; query?: boolean }> = {
+  'POST /v1/events': { summary: 'Publish one event or a batch of up to 100', body: S.PublishBody, status: 202, response: R.PublishResult },
+  'POST /api/v1/integrations/webhooks': { summary: 'Register a webhook', body: S.WebhookCreateInput, status: 201, response: R.WebhookCreated },
+  'GET /api/v1/integrations/webhooks': { summary: 'List webhooks', status: 200, response: R.WebhookList, query: true },
+  'GET /api/v1/integrations/webhooks/{id}': { summary: 'Get a webhook', status: 200, response: R.WebhookView },
+  'PATCH /api/v1/integrations/webhooks/{id}': { summary: 'Change a webhook', body: S.WebhookPatchInput, status: 200, response: R.WebhookView },
   'DELETE /api/v1/integrations/webhooks/{id}': { summary: 'Delete a webhook', status: 204 },
-  'POST /api/v1/integrations/webhooks/{id}/test': { summary: 'Send a webhook.test event now', status: 200, response: S.TestResult },
-  'GET /api/v1/integrations/webhooks/{id}/deliveries': { summary: 'Delivery log, newest first', status: 200, response: S.AttemptList, query: true },
+  'POST /api/v1/integrations/webhooks/{id}/test': { summary: 'Send a webhook.test event now', status: 200, response: R.TestResult },
+  'GET /api/v1/integrations/webhooks/{id}/deliveries': { summary: 'Delivery log, newest first', status: 200, response: R.AttemptList, query: true },
   'POST /api/v1/integrations/webhooks/{id}/deliveries/{delivery_id}/retry': {
     summary: 'Send one more attempt of a finished delivery now (trigger "manual"); 409 while it is still being retried',
     status: 202,
-    response: S.RetryQueued,
+    response: R.RetryQueued,
   },
   'POST /api/v1/integrations/webhooks/{id}/recover': {
     summary: 'Re-queue every failed delivery of the webhook since a time, one manual attempt each',
     body: S.RecoverInput,
     status: 202,
-    response: S.RecoverQueued,
+    response: R.RecoverQueued,
   },
   'POST /api/v1/integrations/webhooks/{id}/rotate-secret': {
     summary: 'Rotate the signing secret; the old one keeps signing webhook-signature during the grace period',
     body: S.RotateSecretInput,
     status: 200,
-    response: S.SecretRotated,
+    response: R.SecretRotated,
   },
-  'GET /api/v1/event-types': { summary: 'The event catalogue', status: 200, response: S.EventTypeList },
+  'GET /api/v1/event-types': { summary: 'The event catalogue', status: 200, response: R.EventTypeList },
   'GET /api/v1/email-verifications/{token}': {
     summary: "Confirm a webhook's owner_email with the link emailed to it (no API key); 404 for an unknown or used link, 410 for an expired one",
     status: 200,
-    response: S.EmailVerified,
+    response: R.EmailVerified,
   },
-  'POST /admin/v1/tenants': { summary: 'Create a tenant and its API key', body: S.TenantCreateInput, status: 201, response: S.TenantCreated },
-  'GET /admin/v1/tenants/{tenant_id}/keys': { summary: "A tenant's API keys (id, creation time, first characters; never the key)", status: 200, response: S.ApiKeyList },
-  'POST /admin/v1/tenants/{tenant_id}/keys': { summary: 'Create another API key for the tenant (rotation without downtime)', status: 201, response: S.ApiKeyCreated },
+  'POST /admin/v1/tenants': { summary: 'Create a tenant and its API key', body: S.TenantCreateInput, status: 201, response: R.TenantCreated },
+  'GET /admin/v1/tenants/{tenant_id}/keys': { summary: "A tenant's API keys (id, creation time, first characters; never the key)", status: 200, response: R.ApiKeyList },
+  'POST /admin/v1/tenants/{tenant_id}/keys': { summary: 'Create another API key for the tenant (rotation without downtime)', status: 201, response: R.ApiKeyCreated },
   'DELETE /admin/v1/tenants/{tenant_id}/keys/{key_id}': { summary: 'Revoke an API key: it gets 401 from then on', status: 204 },
   'GET /openapi.json': { summary: 'This document', status: 200 },
   'GET /healthz': { summary: 'Liveness: {"status": "ok"} once every part is up (no key needed)', status: 200 },
 };
 
-const schema = (s: z.ZodType, io: 'input' | 'output') => {
-  const { $schema: _drop, ...rest } = z.toJSONSchema(s, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as Record<string, unknown>;
+const schema = (s: SchemaSource<z.ZodMiniType>, io: 'input' | 'output') => {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schemaOf(s), { target: 'draft-2020-12', io, unrepresentable: 'any' }) as Record<string, unknown>;
   return rest;
 };
 
@@ -96,7 +104,7 @@ export function openApiDocument(): Record<string, unknown> {
     security: [{ bearer: [] }],
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A tenant API key, or the admin key for /admin/v1/*' } },
-      schemas: { Error: schema(S.ErrorBody, 'output') },
+      schemas: { Error: schema(R.ErrorBody, 'output') },
     },
     paths,
   };

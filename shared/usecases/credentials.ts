@@ -1,5 +1,5 @@
 import type { Webhook, WebhookCredentials } from '../domain/webhooks.ts';
-import type { SecretStore } from './ports.ts';
+import type { SecretReader } from './ports.ts';
 
 /**
  * Every per-webhook secret is named under one prefix, the only one the dispatcher may read, and
@@ -42,11 +42,11 @@ export function openCredentials(tenantId: string, webhookId: string, raw: string
  * change made through the API is seen at once by the next delivery that loads the webhook.
  */
 export class CredentialsCache {
-  private readonly secrets: SecretStore;
+  private readonly secrets: SecretReader;
   private readonly prefix: string;
   private readonly ttlMs: number;
   private readonly entries = new Map<string, { value: Promise<WebhookCredentials>; until: number }>();
-  constructor(secrets: SecretStore, prefix: string, ttlMs = 5 * 60_000) {
+  constructor(secrets: SecretReader, prefix: string, ttlMs = 5 * 60_000) {
     this.secrets = secrets;
     this.prefix = prefix;
     this.ttlMs = ttlMs;

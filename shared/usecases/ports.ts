@@ -2,9 +2,13 @@
  * Ports used by more than one use case. Ports used by one use case are declared in its own file.
  */
 
-/** Named secret strings: Secrets Manager on AWS, 0600 files on one machine. */
-export interface SecretStore {
+/** Reads named secret strings (the dispatcher's signing secrets, the admin key). */
+export interface SecretReader {
   get(name: string): Promise<string | undefined>;
+}
+
+/** Named secret strings: Secrets Manager on AWS, 0600 files on one machine. */
+export interface SecretStore extends SecretReader {
   put(name: string, value: string): Promise<void>;
   delete(name: string): Promise<void>;
 }

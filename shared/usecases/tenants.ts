@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { hashApiKey, newTenantId } from '../domain/ids.ts';
 import { RateLimitedError, UnauthorizedError } from '../errors.ts';
 import type { ApiKeys } from './api-keys.ts';
-import type { Clock, SecretStore } from './ports.ts';
+import type { Clock, SecretReader } from './ports.ts';
 
 export interface Tenant {
   readonly id: string;
@@ -167,11 +167,11 @@ export class TenantAuthenticator {
 
 /** Checks the admin key against the one in the secret store, in constant time. */
 export class AdminAuthenticator {
-  private readonly secrets: SecretStore;
+  private readonly secrets: SecretReader;
   private readonly secretName: string;
   private readonly failures: AuthFailureLimit | undefined;
   private expected: { digest: Buffer; until: number } | undefined;
-  constructor(secrets: SecretStore, secretName: string, failures?: AuthFailureLimit) {
+  constructor(secrets: SecretReader, secretName: string, failures?: AuthFailureLimit) {
     this.secrets = secrets;
     this.secretName = secretName;
     this.failures = failures;

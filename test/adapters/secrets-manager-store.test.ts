@@ -20,7 +20,7 @@ const internal = () => new InternalServiceError({ message: 'boom', $metadata: {}
 let store: SecretsManagerStore;
 beforeEach(() => {
   sm.reset();
-  store = new SecretsManagerStore(new SecretsManagerClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } }));
+  store = new SecretsManagerStore(new SecretsManagerClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } }), 'webhook-secrets');
 });
 
 afterAll(() => sm.restore());

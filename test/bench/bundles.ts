@@ -1,45 +1,99 @@
+/**
+ * The Lambda bundles beside their SDK floors. Each function is bundled as the stack bundles it
+ * (infra/stack/bundling.ts); its floor is a bundle of only the SDK clients and commands the
+ * function calls (read from its composition root, infra/stack/function-calls.ts), built with the
+ * same settings. Sizes, and the median cold import of fresh Node processes, side by side.
+ */
 import { execFile } from 'node:child_process';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
+import { esbuildOptions } from '../../infra/stack/bundling.ts';
+import { awsCallsOf } from '../../infra/stack/function-calls.ts';
+import type { FunctionName } from '../../infra/stack/functions.ts';
+import type { AwsCall } from '../../shared/adapters/aws/aws-calls.ts';
 import { median } from './stats.ts';
 
 const run = promisify(execFile);
 
+/** A bundle may be this much larger, and this much slower to import, than its floor. */
+export const FLOOR_MARGIN = 1.25;
+/** The openapi function calls nothing, so it has no floor: an absolute bound instead. */
+export const OPENAPI_MAX_BYTES = 50 * 1024;
+
 export interface BundleResult {
   readonly name: string;
   readonly bytes: number;
-  readonly mapBytes: number;
-  /** Median cold import time (ms), plain and with --enable-source-maps as on Lambda. */
-  readonly loadMs: number;
-  readonly loadMsSourceMaps: number;
+  /** Median cold import (ms) of fresh Node processes. */
+  readonly importMs: number;
+  /** The SDK floor (absent for a function that calls no AWS service). */
+  readonly floor?: { readonly bytes: number; readonly importMs: number; readonly commands: readonly string[] };
+  /** bytes / floor bytes and importMs / floor importMs. */
+  readonly sizeRatio?: number;
+  readonly importRatio?: number;
+  /** Whether the bundle meets its targets (within FLOOR_MARGIN of its floor; openapi ≤ OPENAPI_MAX_BYTES). */
+  readonly withinTarget: boolean;
   readonly error?: string;
 }
 
-/** The banner the CDK stack passes to esbuild, read from infra/stack/functions.ts so both agree. */
-export async function stackBanner(root: string): Promise<string> {
-  const source = await readFile(join(root, 'infra/stack/functions.ts'), 'utf8');
-  const m = /ESM_REQUIRE_BANNER\s*=\s*(?:\n\s*)?"([^"]+)"/.exec(source);
-  if (!m) throw new Error('ESM_REQUIRE_BANNER not found in infra/stack/functions.ts');
-  return m[1]!;
-}
-
-export async function functionNames(root: string): Promise<string[]> {
+export async function functionNames(root: string): Promise<FunctionName[]> {
   const dirs = await readdir(join(root, 'functions'), { withFileTypes: true });
-  const names: string[] = [];
+  const names: FunctionName[] = [];
   for (const d of dirs) {
     if (!d.isDirectory()) continue;
-    if (await stat(join(root, 'functions', d.name, 'handler.ts')).then(() => true, () => false)) names.push(d.name);
+    if (await stat(join(root, 'functions', d.name, 'handler.ts')).then(() => true, () => false)) names.push(d.name as FunctionName);
   }
   return names.sort();
 }
 
-async function coldLoad(file: string, cwd: string, flags: string[]): Promise<number> {
+/** IAM action -> the SDK client and command that make it (SendMessageBatch is authorized as sqs:SendMessage). */
+const SDK: Record<string, { readonly module: string; readonly client: string; readonly command: (action: string) => string }> = {
+  dynamodb: { module: '@aws-sdk/lib-dynamodb', client: 'DynamoDBDocumentClient', command: (a) => `${a.replace(/Item$/, '')}Command` },
+  sqs: { module: '@aws-sdk/client-sqs', client: 'SQSClient', command: (a) => (a === 'SendMessage' ? 'SendMessageBatchCommand' : `${a}Command`) },
+  secretsmanager: { module: '@aws-sdk/client-secrets-manager', client: 'SecretsManagerClient', command: (a) => `${a}Command` },
+  ses: { module: '@aws-sdk/client-sesv2', client: 'SESv2Client', command: (a) => `${a}Command` },
+  scheduler: { module: '@aws-sdk/client-scheduler', client: 'SchedulerClient', command: (a) => `${a}Command` },
+};
+
+/**
+ * The floor's source: each client, and a handler that sends each command the function's adapters
+ * call (so that bundling keeps exactly those). iam:PassRole is no call of its own.
+ */
+export function floorSource(calls: readonly AwsCall[]): { source: string; commands: string[] } | undefined {
+  const byService = new Map<string, Set<string>>();
+  for (const call of calls) {
+    for (const action of call.actions) {
+      const [service, name] = action.split(':') as [string, string];
+      const sdk = SDK[service];
+      if (!sdk) continue;
+      byService.set(service, (byService.get(service) ?? new Set()).add(sdk.command(name)));
+    }
+  }
+  if (byService.size === 0) return undefined;
+  const imports: string[] = [];
+  const sends: string[] = [];
+  const commands: string[] = [];
+  for (const [service, names] of byService) {
+    const sdk = SDK[service]!;
+    const sorted = [...names].sort();
+    commands.push(...sorted.map((c) => `${service}:${c}`));
+    imports.push(`import { ${[sdk.client, ...sorted].join(', ')} } from '${sdk.module}';`);
+    const client =
+      service === 'dynamodb'
+        ? `${sdk.client}.from(new DynamoDBClient({}))`
+        : `new ${sdk.client}({})`;
+    sends.push(`  const ${service} = ${client};`, ...sorted.map((c) => `  await ${service}.send(new ${c}(event));`));
+  }
+  if (byService.has('dynamodb')) imports.unshift(`import { DynamoDBClient } from '@aws-sdk/client-dynamodb';`);
+  return { source: `${imports.join('\n')}\nexport const handler = async (event) => {\n${sends.join('\n')}\n};\n`, commands };
+}
+
+async function coldImport(file: string, cwd: string): Promise<number> {
   const url = pathToFileURL(file).href;
   const script = `const t=performance.now(); await import(${JSON.stringify(url)}); console.log(performance.now()-t)`;
-  const { stdout } = await run(process.execPath, [...flags, '--input-type=module', '-e', script], {
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
     cwd,
     // A clean environment, as a fresh Lambda sandbox would have before the first invocation.
     env: { PATH: process.env['PATH'] ?? '', AWS_REGION: 'us-east-1', NODE_NO_WARNINGS: '1' },
@@ -48,40 +102,98 @@ async function coldLoad(file: string, cwd: string, flags: string[]): Promise<num
   return Number(stdout.trim().split('\n').pop());
 }
 
-/** Bundles each function as the CDK stack does (esbuild, ESM, node24, minified) and times a cold import. */
-export async function measureBundles(root: string, outDir: string, runs: number): Promise<BundleResult[]> {
-  const banner = await stackBanner(root);
+async function bundle(outfile: string, input: { entry: string } | { source: string }, root: string): Promise<number> {
+  await build({
+    ...esbuildOptions(),
+    ...('entry' in input ? { entryPoints: [input.entry] } : { stdin: { contents: input.source, resolveDir: root, loader: 'js' as const } }),
+    outfile,
+    logLevel: 'error',
+  });
+  return (await stat(outfile)).size;
+}
+
+/**
+ * Bundles each function and its floor and times `runs` cold imports of each, alternating bundle
+ * and floor so that both see the same machine load.
+ */
+export async function measureBundles(root: string, outDir: string, runs: number, progress: (m: string) => void = () => undefined): Promise<BundleResult[]> {
   const results: BundleResult[] = [];
   for (const name of await functionNames(root)) {
-    const outfile = join(outDir, name, 'index.mjs');
     try {
-      await build({
-        entryPoints: [join(root, 'functions', name, 'handler.ts')],
-        outfile,
-        bundle: true,
-        minify: true,
-        platform: 'node',
-        format: 'esm',
-        target: 'node24',
-        mainFields: ['module', 'main'],
-        sourcemap: true,
-        sourcesContent: false,
-        banner: { js: banner },
-        logLevel: 'warning',
-      });
-      const bytes = (await stat(outfile)).size;
-      const mapBytes = (await stat(`${outfile}.map`)).size;
-      const plain: number[] = [];
-      const withMaps: number[] = [];
-      for (let i = 0; i < runs; i++) {
-        plain.push(await coldLoad(outfile, outDir, []));
-        withMaps.push(await coldLoad(outfile, outDir, ['--enable-source-maps']));
+      progress(`bundling ${name}`);
+      const dir = join(outDir, name);
+      await mkdir(dir, { recursive: true });
+      const outfile = join(dir, 'index.mjs');
+      const bytes = await bundle(outfile, { entry: join(root, 'functions', name, 'handler.ts') }, root);
+      const floor = floorSource(awsCallsOf(name));
+      const floorFile = join(outDir, `${name}.floor`, 'index.mjs');
+      let floorBytes = 0;
+      if (floor) {
+        await mkdir(join(outDir, `${name}.floor`), { recursive: true });
+        await writeFile(join(outDir, `${name}.floor`, 'source.mjs'), floor.source);
+        floorBytes = await bundle(floorFile, { source: floor.source }, root);
       }
-      results.push({ name, bytes, mapBytes, loadMs: median(plain), loadMsSourceMaps: median(withMaps) });
+      const own: number[] = [];
+      const floorTimes: number[] = [];
+      // One unmeasured import of each first: the files are read from disk once, as Lambda reads them.
+      await coldImport(outfile, dir);
+      if (floor) await coldImport(floorFile, dir);
+      for (let i = 0; i < runs; i++) {
+        own.push(await coldImport(outfile, dir));
+        if (floor) floorTimes.push(await coldImport(floorFile, dir));
+      }
+      const importMs = median(own);
+      if (!floor) {
+        results.push({ name, bytes, importMs, withinTarget: name !== 'openapi' || bytes <= OPENAPI_MAX_BYTES });
+        continue;
+      }
+      const floorImportMs = median(floorTimes);
+      const sizeRatio = bytes / floorBytes;
+      const importRatio = importMs / floorImportMs;
+      results.push({
+        name,
+        bytes,
+        importMs,
+        floor: { bytes: floorBytes, importMs: floorImportMs, commands: floor.commands },
+        sizeRatio,
+        importRatio,
+        withinTarget: sizeRatio <= FLOOR_MARGIN && importRatio <= FLOOR_MARGIN,
+      });
     } catch (err) {
       const e = err as Error & { stderr?: string };
-      results.push({ name, bytes: NaN, mapBytes: NaN, loadMs: NaN, loadMsSourceMaps: NaN, error: (e.stderr || e.message).trim().split('\n').slice(0, 3).join(' | ') });
+      results.push({ name, bytes: NaN, importMs: NaN, withinTarget: false, error: (e.stderr || e.message).trim().split('\n').slice(0, 3).join(' | ') });
     }
   }
   return results;
+}
+
+const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KB`;
+const ms = (value: number) => `${value.toFixed(0)} ms`;
+const pct = (ratio: number | undefined) => (ratio === undefined ? '' : `${ratio >= 1 ? '+' : ''}${((ratio - 1) * 100).toFixed(0)}%`);
+
+/** The table `npm run bench` prints: each bundle beside its floor, and whether it meets its targets. */
+export function bundleTable(results: readonly BundleResult[], runs: number): string {
+  const header = ['function', 'bundle', 'floor', 'size', 'import', 'floor', 'import', 'target'];
+  const rows = results.map((r) =>
+    r.error
+      ? [r.name, 'FAILED', r.error, '', '', '', '', 'no']
+      : [
+          r.name,
+          kb(r.bytes),
+          r.floor ? kb(r.floor.bytes) : '-',
+          r.floor ? pct(r.sizeRatio) : `≤ ${kb(OPENAPI_MAX_BYTES)}`,
+          ms(r.importMs),
+          r.floor ? ms(r.floor.importMs) : '-',
+          pct(r.importRatio),
+          r.withinTarget ? 'met' : 'MISSED',
+        ],
+  );
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  return [
+    `Lambda bundles beside their SDK floors (esbuild as the stack bundles; cold import: median of ${runs} fresh processes;`,
+    `target: within ${((FLOOR_MARGIN - 1) * 100).toFixed(0)}% of the floor in size and import time, openapi ≤ ${kb(OPENAPI_MAX_BYTES)})`,
+    line(header),
+    ...rows.map(line),
+  ].join('\n');
 }

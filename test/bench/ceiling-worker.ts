@@ -10,7 +10,7 @@ const { urls, requests, inFlight, bodyBytes } = JSON.parse(process.argv[2]!) as 
   inFlight: number;
   bodyBytes: number;
 };
-// Same connection pool settings as shared/adapters/http/undici-sender.ts.
+// Pool settings like the sender's (shared/adapters/http/node-http-sender.ts): 64 connections per origin, keep-alive.
 const agent = new Agent({ connections: 64, keepAliveTimeout: 10_000, connect: { timeout: 10_000 } });
 const body = JSON.stringify({ pad: 'x'.repeat(Math.max(0, bodyBytes - 10)) });
 let next = 0;

@@ -1,9 +1,12 @@
 /**
  * `npm run bench`: throughput and latency of the one-machine pipeline, against the ceiling of a
- * plain undici POST loop, and the size and cold-load time of each Lambda bundle.
+ * plain undici POST loop, and the size and cold import time of each Lambda bundle beside its SDK
+ * floor (test/bench/bundles.ts).
  *
+ * flags: --bundles-only (only the bundle table, in a few seconds), --json (one JSON document on
+ *        stdout instead of the text report; progress stays on stderr).
  * env: BENCH_EVENTS (default 2000), BENCH_WEBHOOKS (5), BENCH_PUBLISHERS (4),
- *      BENCH_TIMEOUT_S (300, the wait for deliveries), BENCH_LOAD_RUNS (3).
+ *      BENCH_TIMEOUT_S (300, the wait for deliveries), BENCH_LOAD_RUNS (5, cold imports per bundle).
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -11,7 +14,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { measureBundles, type BundleResult } from './bundles.ts';
+import { bundleTable, measureBundles } from './bundles.ts';
 import { registerWebhooks, runPipeline, type PipelineResult } from './pipeline.ts';
 import { startReceiver, type Receiver } from './receivers.ts';
 import { startRuntime, type Runtime } from './runtime.ts';
@@ -26,10 +29,14 @@ const N = envInt('BENCH_EVENTS', 2000);
 const K = envInt('BENCH_WEBHOOKS', 5);
 const PUBLISHERS = envInt('BENCH_PUBLISHERS', 4);
 const TIMEOUT_MS = envInt('BENCH_TIMEOUT_S', 300) * 1000;
-const LOAD_RUNS = envInt('BENCH_LOAD_RUNS', 3);
+const LOAD_RUNS = envInt('BENCH_LOAD_RUNS', 5);
+const BUNDLES_ONLY = process.argv.includes('--bundles-only');
+const JSON_OUTPUT = process.argv.includes('--json');
 
 const progress = (message: string) => process.stderr.write(`[bench] ${message}\n`);
-const out = (text: string) => process.stdout.write(text + '\n');
+const out = (text: string) => {
+  if (!JSON_OUTPUT) process.stdout.write(text + '\n');
+};
 
 /** Log lines of the runtime that look like trouble (powertools JSON levels, or plain text). */
 function troubleLines(text: string): string[] {
@@ -59,29 +66,31 @@ function printPipeline(p: PipelineResult) {
   out(line('body size (avg)', p.avgBodyBytes, 'bytes'));
 }
 
-function printBundles(bundles: BundleResult[]) {
-  out(heading('Lambda bundles (esbuild as in infra/stack/functions.ts; cold import, median)'));
-  out(`${'function'.padEnd(16)}${'bundle'.padStart(10)}${'map'.padStart(10)}${'load'.padStart(10)}${'load+maps'.padStart(12)}`);
-  for (const b of bundles) {
-    if (b.error) {
-      out(`${b.name.padEnd(16)}  FAILED: ${b.error}`);
-      continue;
-    }
-    out(
-      `${b.name.padEnd(16)}${(b.bytes / 1024).toFixed(0).padStart(7)} KB${(b.mapBytes / 1024).toFixed(0).padStart(7)} KB` +
-        `${b.loadMs.toFixed(0).padStart(7)} ms${b.loadMsSourceMaps.toFixed(0).padStart(9)} ms`,
-    );
+/** The bundle table alone: no runtime, no receivers. */
+async function bundlesOnly(): Promise<void> {
+  const bundleDir = await mkdtemp(join(tmpdir(), 'hookline-bench-bundles-'));
+  try {
+    const bundles = await measureBundles(ROOT, bundleDir, LOAD_RUNS, progress);
+    if (JSON_OUTPUT) process.stdout.write(JSON.stringify({ node: process.version, loadRuns: LOAD_RUNS, bundles }, null, 2) + '\n');
+    else out(bundleTable(bundles, LOAD_RUNS));
+    if (bundles.some((b) => !b.withinTarget)) process.exitCode = 1;
+  } finally {
+    await rm(bundleDir, { recursive: true, force: true });
   }
 }
 
 async function main(): Promise<void> {
+  if (BUNDLES_ONLY) return bundlesOnly();
   const anomalies: string[] = [];
   const started = performance.now();
   out(`Hookline bench: N=${N} events, K=${K} webhooks, ${PUBLISHERS} publishers, node ${process.version}, ${availableParallelism()} CPUs`);
 
   const receivers: Receiver[] = await Promise.all(Array.from({ length: K }, () => startReceiver()));
   let runtime: Runtime | undefined;
-  let pipeline: PipelineResult;
+  let pipeline: PipelineResult | undefined;
+  let bundles: Awaited<ReturnType<typeof measureBundles>> | undefined;
+  let ceilingResult: { requestsPerSecond: number; ms: number; failed: number } | undefined;
+  let runtimeTimes: { startupMs: number; shutdownMs: number } | undefined;
   const bundleDir = await mkdtemp(join(tmpdir(), 'hookline-bench-bundles-'));
   try {
     progress('starting the runtime');
@@ -97,6 +106,7 @@ async function main(): Promise<void> {
     const stopped = await runtime.stop();
     runtime = undefined;
 
+    runtimeTimes = { startupMs, shutdownMs: stopped.ms };
     out(heading('Runtime'));
     out(line('startup to /healthz ok', startupMs, 'ms'));
     out(line('shutdown on SIGTERM', stopped.ms, `ms (exit ${stopped.code ?? stopped.signal})`));
@@ -128,20 +138,28 @@ async function main(): Promise<void> {
     if (c.failed > 0) anomalies.push(`${c.failed} ceiling requests failed`);
 
     progress('bundling the functions');
-    printBundles(await measureBundles(ROOT, bundleDir, LOAD_RUNS));
+    bundles = await measureBundles(ROOT, bundleDir, LOAD_RUNS, progress);
+    out(heading('Lambda bundles'));
+    out(bundleTable(bundles, LOAD_RUNS));
+    for (const b of bundles.filter((x) => !x.withinTarget)) anomalies.push(`bundle ${b.name} misses its target${b.error ? `: ${b.error}` : ''}`);
+    ceilingResult = { requestsPerSecond: ceilingRate, ms: c.ms, failed: c.failed };
   } finally {
     if (runtime) await runtime.stop().catch(() => undefined);
     await Promise.all(receivers.map((r) => r.close()));
     await rm(bundleDir, { recursive: true, force: true });
   }
 
+  if (JSON_OUTPUT) {
+    const report = { node: process.version, events: N, webhooks: K, runtime: runtimeTimes, pipeline, ceiling: ceilingResult, bundles, anomalies };
+    process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  }
   out(heading('Anomalies'));
   out(anomalies.length > 0 ? anomalies.join('\n') : 'none');
   out(`\nbench took ${((performance.now() - started) / 1000).toFixed(0)} s`);
 }
 
 main().then(
-  () => process.exit(0),
+  () => process.exit(process.exitCode ?? 0),
   (err) => {
     process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
     process.exit(1);

@@ -1,8 +1,9 @@
 /**
  * The platform team's event catalogue (`catalogueFile`): validated at synth, shipped inside the
- * bundles of the functions that use it, named by HOOKLINE_CATALOGUE_FILE, and a content change is
- * a code change. The only infra suite that really bundles: two stacks (catalogue A and B) in one
- * app, so that it also proves CDK's in-process bundle cache does not hand B the bundle of A.
+ * bundles of the functions that use it (with its schemas compiled, for the function that checks
+ * event data), named by HOOKLINE_CATALOGUE_FILE, and a content change is a code change. The only
+ * infra suite that really bundles: two stacks (catalogue A and B) in one app, so that it also
+ * proves CDK's in-process bundle cache does not hand B the bundle of A.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,12 +11,16 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { CATALOGUE_FILE_ENV, catalogueFromEnv } from '../../shared/wiring.ts';
+import { bundledCatalogue, catalogueFromEnv, CATALOGUE_VALIDATORS_FILE } from '../../shared/compose/catalogue.ts';
+import { FUNCTION_ENV } from '../../shared/config.ts';
+import { OPENAPI_DOCUMENT_FILE } from '../../functions/openapi/handler.ts';
+import { copyIntoBundleCommand } from '../../infra/stack/build-assets.ts';
+import { openApiDocument } from '../../shared/http/openapi.ts';
 import {
   CATALOGUE_FUNCTIONS,
   CATALOGUE_LAMBDA_PATH,
-  copyCatalogueCommand,
   loadCatalogue,
+  SCHEMA_FUNCTIONS,
 } from '../../infra/stack/catalogue.ts';
 import { CATALOGUE_ENV, FUNCTION_NAMES, PROJECT_ROOT } from '../../infra/stack/functions.ts';
 import type { FunctionName } from '../../infra/stack/functions.ts';
@@ -76,8 +81,9 @@ afterAll(() => {
 
 describe('catalogueFile', () => {
   it('names the variable the function code reads', () => {
-    expect(CATALOGUE_ENV.file).toBe(CATALOGUE_FILE_ENV);
+    expect(CATALOGUE_ENV.file).toBe(FUNCTION_ENV.catalogueFile);
     expect([...CATALOGUE_FUNCTIONS].sort()).toEqual(['dispatcher', 'fanout', 'ingest', 'webhooks-api']);
+    expect(SCHEMA_FUNCTIONS).toEqual(['ingest']);
   });
 
   it('sets HOOKLINE_CATALOGUE_FILE and the content hash on the functions that use the catalogue only', () => {
@@ -98,15 +104,39 @@ describe('catalogueFile', () => {
     for (const name of CATALOGUE_FUNCTIONS) {
       const shipped = join(bundleDir(stackA, templateA, name), 'catalogue.json');
       expect(readFileSync(shipped, 'utf8')).toBe(readFileSync(fileA, 'utf8'));
-      // What the handler does at start-up with HOOKLINE_CATALOGUE_FILE.
-      const catalogue = catalogueFromEnv({ [CATALOGUE_FILE_ENV]: shipped });
+      // What the handlers do at start-up with HOOKLINE_CATALOGUE_FILE (types and titles).
+      const catalogue = catalogueFromEnv({ [FUNCTION_ENV.catalogueFile]: shipped });
       expect(catalogue.types.map((t) => t.type)).toEqual(['scan.completed', 'alert.created', 'webhook.test']);
-      expect(catalogue.problems('alert.created', { severity: 'none' })).not.toEqual([]);
+      expect(existsSync(join(bundleDir(stackA, templateA, name), CATALOGUE_VALIDATORS_FILE))).toBe(SCHEMA_FUNCTIONS.includes(name));
     }
     for (const name of FUNCTION_NAMES.filter((n) => !CATALOGUE_FUNCTIONS.includes(n))) {
       expect(existsSync(join(bundleDir(stackA, templateA, name), 'index.mjs'))).toBe(true);
       expect(existsSync(join(bundleDir(stackA, templateA, name), 'catalogue.json'))).toBe(false);
     }
+  });
+
+  it('ships the schemas compiled beside the catalogue of the function that checks event data, which loads them', async () => {
+    const shipped = join(bundleDir(stackA, templateA, 'ingest'), 'catalogue.json');
+    // What the ingest handler does at its first invocation: the compiled module beside the file.
+    const catalogue = await bundledCatalogue({ [FUNCTION_ENV.catalogueFile]: shipped });
+    expect(catalogue.problems('alert.created', { severity: 'none' })).toEqual([
+      { path: 'data.severity', message: 'must be equal to one of the allowed values' },
+    ]);
+    expect(catalogue.problems('alert.created', {})).toEqual([{ path: 'data', message: "must have required property 'severity'" }]);
+    expect(catalogue.problems('alert.created', { severity: 'high' })).toEqual([]);
+    expect(catalogue.problems('scan.completed', { anything: 1 })).toEqual([]);
+    // Without its compiled schemas, a function refuses to check data rather than let it through.
+    expect(() => catalogueFromEnv({ [FUNCTION_ENV.catalogueFile]: shipped }).problems('alert.created', { severity: 'high' })).toThrow(/without the validator/);
+    // The compiled module is self-contained: no ajv import left in it.
+    expect(readFileSync(join(bundleDir(stackA, templateA, 'ingest'), CATALOGUE_VALIDATORS_FILE), 'utf8')).not.toMatch(/from\s*["']ajv|require\(["']ajv/);
+  });
+
+  it('ships the OpenAPI document, generated at synth, beside the openapi function only', () => {
+    for (const name of FUNCTION_NAMES) {
+      const file = join(bundleDir(stackA, templateA, name), OPENAPI_DOCUMENT_FILE);
+      expect(existsSync(file)).toBe(name === 'openapi');
+    }
+    expect(JSON.parse(readFileSync(join(bundleDir(stackA, templateA, 'openapi'), OPENAPI_DOCUMENT_FILE), 'utf8'))).toEqual(openApiDocument());
   });
 
   it('changes the code hash and the environment of those functions, and only theirs, when the content changes', () => {
@@ -156,9 +186,7 @@ describe('catalogueFile', () => {
   });
 
   it('copies with a command that quotes the destination for the shell that runs it', () => {
-    expect(copyCatalogueCommand("/tmp/it's here", 'linux')).toBe(
-      `node -e "require('node:fs').copyFileSync(process.env.HOOKLINE_CATALOGUE_SOURCE, process.argv[1])" '/tmp/it'\\''s here/catalogue.json'`,
-    );
-    expect(copyCatalogueCommand('C:\\cdk out\\x', 'win32')).toMatch(/ "C:\\cdk out\\x\\catalogue\.json"$/);
+    expect(copyIntoBundleCommand("/tmp/it's here", 'linux')).toMatch(/^node -e "[^"$`]*process\.env\.HOOKLINE_BUNDLE_FILES[^"$`]*" '\/tmp\/it'\\''s here'$/);
+    expect(copyIntoBundleCommand('C:\\cdk out\\x', 'win32')).toMatch(/ "C:\\cdk out\\x"$/);
   });
 });

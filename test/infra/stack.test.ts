@@ -290,22 +290,27 @@ const XRAY_ACTIONS = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
 
 describe('permissions', () => {
   const t = (key: keyof typeof TABLES) => () => tableId(key);
-  // What each function may do per table, exactly (the grants include the tables' index ARNs).
+  // What each function may do per table (the table and its due index), exactly. The stack derives
+  // the grants from the adapter methods each function is handed; these lists are the expectation.
   const expectedDynamo: Record<FunctionName, [() => string, string[]][]> = {
     ingest: [
+      // Authentication reads the key's lookup item; an event already published is read back.
       [t('tenants'), ['GetItem']],
-      [t('events'), ['PutItem', 'GetItem', 'UpdateItem']],
+      [t('events'), ['PutItem', 'GetItem']],
     ],
     fanout: [
-      [t('events'), ['GetItem', 'UpdateItem']],
+      // The fan-out run counter and its end; the event itself comes in the message.
+      [t('events'), ['UpdateItem']],
       [t('webhooks'), ['Query']],
-      [t('deliveries'), ['PutItem', 'BatchWriteItem', 'UpdateItem']],
+      // The first run writes with BatchWriteItem, a rerun with conditional puts.
+      [t('deliveries'), ['PutItem', 'BatchWriteItem']],
     ],
     dispatcher: [
       [t('deliveries'), ['GetItem', 'UpdateItem']],
-      [t('events'), ['GetItem', 'BatchGetItem']],
-      [t('webhooks'), ['GetItem', 'UpdateItem', 'BatchGetItem']],
-      [t('attempts'), ['PutItem', 'BatchWriteItem']],
+      [t('events'), ['GetItem']],
+      // UpdateItem: the webhook's health status and its email window.
+      [t('webhooks'), ['GetItem', 'UpdateItem']],
+      [t('attempts'), ['PutItem']],
       // Owner emails: the tenant's own address, and its hourly email counter (UpdateItem).
       [t('tenants'), ['GetItem', 'UpdateItem']],
     ],
@@ -315,8 +320,8 @@ describe('permissions', () => {
       [t('webhooks'), ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query']],
       // Manual retry and recover read a delivery and reset it before re-queueing it.
       [t('deliveries'), ['GetItem', 'UpdateItem']],
+      // PutItem: the test event is logged like any attempt.
       [t('attempts'), ['Query', 'PutItem']],
-      [t('events'), ['GetItem']],
     ],
     // Key management: keys listed on the tenant's item (UpdateItem), revoked lookups (DeleteItem).
     'admin-api': [[t('tenants'), ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']]],
@@ -337,6 +342,19 @@ describe('permissions', () => {
     expect(Object.fromEntries(dynamo)).toEqual(
       Object.fromEntries(expectedDynamo[name].map(([id, actions]) => [id(), actions.map((a) => `dynamodb:${a}`).sort()])),
     );
+  });
+
+  it('grants Query on the due index to the reconciler only, and item actions on the tables, never on their indexes', () => {
+    for (const name of FUNCTION_NAMES) {
+      for (const st of statements(name)) {
+        const actions = asArray(st.Action).filter((a) => a.startsWith('dynamodb:'));
+        if (actions.length === 0) continue;
+        for (const resource of asArray(st.Resource).map(flatten)) {
+          if (resource.endsWith('/index/due')) expect({ name, actions }).toEqual({ name: 'reconciler', actions: ['dynamodb:Query'] });
+          else expect(resource).toMatch(/^<Tables\w+\.Arn>$/);
+        }
+      }
+    }
   });
 
   it('no function has a wildcard action or a * resource but for X-Ray', () => {
@@ -373,14 +391,7 @@ describe('permissions', () => {
   it('the webhooks API manages per-webhook secrets and nothing else', () => {
     const sts = secretStatements('webhooks-api');
     expect(sts.flatMap((st) => asArray(st.Action)).sort()).toEqual(
-      [
-        'secretsmanager:CreateSecret',
-        'secretsmanager:DeleteSecret',
-        'secretsmanager:DescribeSecret',
-        'secretsmanager:GetSecretValue',
-        'secretsmanager:PutSecretValue',
-        'secretsmanager:TagResource',
-      ].sort(),
+      ['secretsmanager:CreateSecret', 'secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'].sort(),
     );
     for (const st of sts) {
       expect(asArray(st.Resource).map(flatten)).toEqual([
@@ -397,7 +408,7 @@ describe('permissions', () => {
     });
     const sts = secretStatements('admin-api');
     expect(sts.flatMap((st) => asArray(st.Resource))).toEqual([{ Ref: adminKeyId }]);
-    expect(sts.flatMap((st) => asArray(st.Action)).every((a) => /^secretsmanager:(GetSecretValue|DescribeSecret)$/.test(a))).toBe(true);
+    expect(sts.flatMap((st) => asArray(st.Action))).toEqual(['secretsmanager:GetSecretValue']);
     for (const name of FUNCTION_NAMES.filter((n) => n !== 'admin-api')) {
       expect(JSON.stringify(statements(name))).not.toContain(adminKeyId);
     }
@@ -408,6 +419,15 @@ describe('permissions', () => {
     const q = (queue: 'eventsQueue' | 'deliveriesQueue') => logicalId(stack, stack.queues[queue]);
     const senders = (name: FunctionName) =>
       [...actionsByTarget(statements(name))].filter(([, a]) => a.has('sqs:SendMessage')).map(([target]) => target).sort();
+    // SendMessageBatch is authorized as sqs:SendMessage, the only SQS action function code calls
+    // (the event source mappings' statements, which receive and delete, aside).
+    for (const name of FUNCTION_NAMES) {
+      const sqs = statements(name)
+        .filter((st) => !asArray(st.Action).includes('sqs:ReceiveMessage'))
+        .flatMap((st) => asArray(st.Action))
+        .filter((a) => a.startsWith('sqs:'));
+      expect(new Set(sqs)).toEqual(new Set(sqs.length ? ['sqs:SendMessage'] : []));
+    }
     expect(senders('ingest')).toEqual([q('eventsQueue')]);
     expect(senders('fanout')).toEqual([q('deliveriesQueue')]);
     expect(senders('dispatcher')).toEqual([q('deliveriesQueue')]);

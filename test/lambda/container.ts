@@ -20,7 +20,16 @@ export interface FunctionError {
   readonly trace: readonly string[];
 }
 
-export type InvokeResult = { readonly ok: true; readonly value: any } | { readonly ok: false; readonly error: FunctionError };
+/** `durationMs`: the handler's own time, when it ran to an answer (what Lambda bills). */
+export type InvokeResult = ({ readonly ok: true; readonly value: any } | { readonly ok: false; readonly error: FunctionError }) & { readonly durationMs?: number };
+
+/** Sees each invocation and every byte the container writes (the cost meter, test/cost). */
+export interface ContainerObserver {
+  /** An invocation begins; the function returned gets its result once it ends. */
+  invoking(): (result: InvokeResult) => void;
+  /** Bytes written to stdout or stderr: the function's log stream. */
+  output(bytes: number): void;
+}
 
 /** `index.handler` -> the file Lambda's Node.js runtime loads (`index.js`, `.mjs` or `.cjs`) and the export. */
 export function handlerModule(assetDir: string, handler: string): { file: string; exportName: string } {
@@ -48,12 +57,14 @@ export class LambdaContainer {
   private nextId = 1;
   private chain: Promise<unknown> = Promise.resolve();
   private inFlight = 0;
+  private readonly observer: ContainerObserver | undefined;
 
   /** `environment` is read at each cold start (the proxy's port is known by then). */
-  constructor(fn: FunctionSpec, environment: () => Record<string, string>, clockOffset: () => number) {
+  constructor(fn: FunctionSpec, environment: () => Record<string, string>, clockOffset: () => number, observer?: ContainerObserver) {
     this.fn = fn;
     this.environment = environment;
     this.clockOffset = clockOffset;
+    this.observer = observer;
   }
 
   get busy(): boolean {
@@ -63,7 +74,12 @@ export class LambdaContainer {
   /** Invokes the function (after the invocations before it: one container runs one at a time). */
   invoke(event: unknown): Promise<InvokeResult> {
     this.inFlight++;
-    const run = this.chain.then(() => this.invokeNow(event));
+    const run = this.chain.then(async () => {
+      const observed = this.observer?.invoking();
+      const result = await this.invokeNow(event);
+      observed?.(result);
+      return result;
+    });
     this.chain = run.catch(() => undefined);
     return run.finally(() => this.inFlight--);
   }
@@ -139,6 +155,7 @@ export class LambdaContainer {
     });
     this.child = child;
     const keep = (chunk: Buffer) => {
+      this.observer?.output(chunk.length);
       for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) this.logs.push(line);
       if (this.logs.length > LOG_LINES_KEPT) this.logs.splice(0, this.logs.length - LOG_LINES_KEPT);
     };
@@ -160,7 +177,7 @@ export class LambdaContainer {
         } else if (m.type === 'result') {
           const done = this.pending.get(m.id);
           this.pending.delete(m.id);
-          done?.(m.ok ? { ok: true, value: m.value } : { ok: false, error: m.error });
+          done?.(m.ok ? { ok: true, value: m.value, durationMs: m.durationMs } : { ok: false, error: m.error, durationMs: m.durationMs });
         } else if (m.type === 'crash') {
           fail({ errorType: m.error.errorType, errorMessage: `the container crashed: ${m.error.errorMessage}`, trace: m.error.trace });
         }

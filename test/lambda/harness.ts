@@ -11,13 +11,13 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { apiAnswer, apiEvent, apiResponse, apiRoutes, executeApiArn, invokePermitted, selectRoute, type ApiResponse, type ApiRoute } from './api-gateway.ts';
+import { apiAnswer, apiEvent, apiResponse, apiRoutes, executeApiArn, invokePermitted, selectRoute, type ApiRequest, type ApiResponse, type ApiRoute } from './api-gateway.ts';
 import { queueArnOfUrl } from './aws-requests.ts';
-import { LambdaContainer, type InvokeResult } from './container.ts';
+import { LambdaContainer, type ContainerObserver, type InvokeResult } from './container.ts';
 import { fireSchedule, runRule } from './eventbridge.ts';
 import { lambdaEnvironment } from './environment.ts';
 import { startFakeAws, type FakeAws, type Schedule } from './fake-aws.ts';
-import { startIamProxy, type IamProxy } from './iam-proxy.ts';
+import { startIamProxy, type CallMeter, type IamProxy } from './iam-proxy.ts';
 import { AccessLog, ResourcePolicies, RolePolicies, type Grant } from './iam.ts';
 import { MAPPING_ACTIONS, SqsEventSourceMapping } from './sqs-mapping.ts';
 import { startStandIns, type StandIns } from './standins.ts';
@@ -28,6 +28,18 @@ export interface HarnessOptions {
   readonly secretValues: Readonly<Record<string, string>>;
   /** SES identities verified in the account (the stack's sender). */
   readonly verifiedIdentities: readonly string[];
+  /** What the cost meter (test/cost) observes; unset: nothing is metered. */
+  readonly meter?: HarnessMeter;
+}
+
+/** Hooks of the cost meter, each optional. */
+export interface HarnessMeter {
+  /** Every AWS call a function's role allows, with its answer (see iam-proxy.ts). */
+  readonly calls?: CallMeter;
+  /** Each function's invocations and log output. */
+  container?(spec: FunctionSpec): ContainerObserver;
+  /** Each request API Gateway answers, with the route it selected (none: API Gateway's own 404). */
+  apiRequest?(request: ApiRequest, route: ApiRoute | undefined, response: ApiResponse): void;
 }
 
 /** A client of the HTTP API: requests become payload 2.0 events for the route's function. */
@@ -59,9 +71,11 @@ export class Harness {
   readonly resourcePolicies: ResourcePolicies;
   private readonly tempDir: string;
   private clockOffsetMs = 0;
+  private readonly meter: HarnessMeter;
 
-  private constructor(model: StackModel, fakes: FakeAws, standIns: StandIns, tempDir: string) {
+  private constructor(model: StackModel, fakes: FakeAws, standIns: StandIns, tempDir: string, meter: HarnessMeter = {}) {
     this.model = model;
+    this.meter = meter;
     this.fakes = fakes;
     this.standIns = standIns;
     this.tempDir = tempDir;
@@ -73,7 +87,7 @@ export class Harness {
     const tempDir = mkdtempSync(join(tmpdir(), 'hookline-lambda-suite-'));
     const groups = model.ofType('AWS::Scheduler::ScheduleGroup').map((id) => model.physicalName(id));
     const [fakes, standIns] = await Promise.all([startFakeAws({ verifiedIdentities: options.verifiedIdentities, scheduleGroups: groups }), startStandIns(model)]);
-    const harness = new Harness(model, fakes, standIns, tempDir);
+    const harness = new Harness(model, fakes, standIns, tempDir, options.meter);
     for (const id of model.ofType('AWS::SecretsManager::Secret')) {
       // The stack's secrets exist from the deploy on.
       const name = model.physicalName(id);
@@ -128,9 +142,15 @@ export class Harness {
   }
 
   /** One request through "API Gateway": route selection, the invoke permission, the event, the answer. */
-  async http(request: { method: string; target: string; headers?: Record<string, string>; body?: string }): Promise<ApiResponse> {
+  async http(request: ApiRequest): Promise<ApiResponse> {
     const path = request.target.split('?')[0]!;
     const route = selectRoute(this.routes, request.method, path);
+    const response = await this.answer(request, route);
+    this.meter.apiRequest?.(request, route, response);
+    return response;
+  }
+
+  private async answer(request: ApiRequest, route: ApiRoute | undefined): Promise<ApiResponse> {
     if (!route) return apiAnswer(404, { message: 'Not Found' });
     const f = this.byLogicalId(route.functionLogicalId);
     if (!invokePermitted(this.model, route.functionLogicalId, 'apigateway.amazonaws.com', executeApiArn(route, request.method))) {
@@ -222,6 +242,7 @@ export class Harness {
       log: this.log,
       upstreams: { dynamodb: this.standIns.dynamoOrigin, sqs: this.standIns.sqsOrigin, fakes: this.fakes.origin },
       describe: { sesIdentityOf: (from) => this.fakes.ses.identityOf(from) },
+      ...(this.meter.calls ? { meter: this.meter.calls } : {}),
     });
     const logStream = `2025/01/01/[$LATEST]${randomUUID().replace(/-/g, '')}`;
     const environment = () =>
@@ -232,7 +253,7 @@ export class Harness {
         logStream,
         missingFile: join(this.tempDir, 'no-such-file'),
       });
-    const container = new LambdaContainer(spec, environment, () => this.clockOffsetMs);
+    const container = new LambdaContainer(spec, environment, () => this.clockOffsetMs, this.meter.container?.(spec));
     this.functions.set(spec.name, { spec, container, proxy, policies });
     // What the Lambda service itself does with the role: the function's logs, and its traces when active.
     const service = `${spec.name} (lambda service)`;

@@ -7,7 +7,7 @@
  */
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { accessDenied, describeCall, signatureOf, type DescribeOptions, type HttpAnswer } from './aws-requests.ts';
+import { accessDenied, describeCall, signatureOf, type AwsCall, type DescribeOptions, type HttpAnswer } from './aws-requests.ts';
 import { PRINCIPAL_HEADER } from './fake-aws.ts';
 import type { AccessLog, ResourcePolicies, RolePolicies } from './iam.ts';
 
@@ -30,6 +30,17 @@ export interface IamProxyOptions {
   readonly log: AccessLog;
   readonly upstreams: Upstreams;
   readonly describe: DescribeOptions;
+  /** Sees every allowed call and its answer (the cost meter, test/cost); none: calls are only forwarded. */
+  readonly meter?: CallMeter;
+}
+
+/**
+ * Observes allowed calls: `begin` runs before the call is forwarded (it may read the stand-ins,
+ * e.g. the item a write replaces) and returns what to run with the whole answer, which the
+ * function gets once that has run.
+ */
+export interface CallMeter {
+  begin(principal: string, call: AwsCall, body: Buffer): Promise<((status: number, body: Buffer) => Promise<void>) | undefined>;
 }
 
 export interface IamProxy {
@@ -43,7 +54,7 @@ const send = (res: ServerResponse, a: HttpAnswer) => {
 };
 
 export async function startIamProxy(options: IamProxyOptions): Promise<IamProxy> {
-  const handle = (req: IncomingMessage, res: ServerResponse, body: Buffer) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse, body: Buffer) => {
     const signature = signatureOf(req.headers.authorization);
     if (!signature) {
       return send(res, { status: 403, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: 'Missing Authentication Token' }) });
@@ -68,6 +79,7 @@ export async function startIamProxy(options: IamProxyOptions): Promise<IamProxy>
       const request = call.requests.find((r) => r.action === denial.action && r.resource === denial.resource)!;
       return send(res, accessDenied(call, options.callerArn, request, denial.reason));
     }
+    const metered = options.meter ? await options.meter.begin(options.principal, call, body).catch(() => undefined) : undefined;
     const upstream = new URL(
       signature.service === 'dynamodb' ? options.upstreams.dynamodb : signature.service === 'sqs' ? options.upstreams.sqs : options.upstreams.fakes,
     );
@@ -80,8 +92,22 @@ export async function startIamProxy(options: IamProxyOptions): Promise<IamProxy>
         headers: { ...req.headers, host: upstream.host, [PRINCIPAL_HEADER]: options.principal },
       },
       (upstreamRes) => {
-        res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
-        upstreamRes.pipe(res);
+        if (!metered) {
+          res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
+          upstreamRes.pipe(res);
+          return;
+        }
+        const chunks: Buffer[] = [];
+        upstreamRes.on('data', (c: Buffer) => chunks.push(c));
+        upstreamRes.on('end', () => {
+          const answer = Buffer.concat(chunks);
+          void metered(upstreamRes.statusCode ?? 502, answer)
+            .catch(() => undefined)
+            .then(() => {
+              res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
+              res.end(answer);
+            });
+        });
       },
     );
     forward.on('error', (err) => {
@@ -93,7 +119,7 @@ export async function startIamProxy(options: IamProxyOptions): Promise<IamProxy>
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => handle(req, res, Buffer.concat(chunks)));
+    req.on('end', () => void handle(req, res, Buffer.concat(chunks)));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

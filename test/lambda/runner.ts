@@ -7,7 +7,7 @@
  *
  * argv: <module file> <export name> <function name> <memory MB> <clock offset ms>
  * IPC in:  {type: 'invoke', id, event, timeoutMs, requestId} | {type: 'clock', offsetMs}
- * IPC out: {type: 'ready', initMs} | {type: 'init-error', error} | {type: 'result', id, ok, value | error} | {type: 'crash', error}
+ * IPC out: {type: 'ready', initMs} | {type: 'init-error', error} | {type: 'result', id, ok, value | error, durationMs} | {type: 'crash', error}
  */
 import { realNow, setClockOffset } from './clock.ts';
 import { pathToFileURL } from 'node:url';
@@ -58,11 +58,13 @@ async function run(message: InvokeMessage): Promise<void> {
     getRemainingTimeInMillis: () => Math.max(0, deadline - realNow()),
   };
   process.env['_X_AMZN_TRACE_ID'] = `Root=1-${Math.floor(realNow() / 1000).toString(16)}-${message.requestId.replace(/-/g, '').slice(0, 24)};Parent=0000000000000001;Sampled=0`;
+  // The handler's own time, as Lambda bills it (Duration in the REPORT line).
+  const began = performance.now();
   try {
     const value = await handler!(message.event, context);
-    send({ type: 'result', id: message.id, ok: true, value: value === undefined ? null : value });
+    send({ type: 'result', id: message.id, ok: true, value: value === undefined ? null : value, durationMs: performance.now() - began });
   } catch (err) {
-    send({ type: 'result', id: message.id, ok: false, error: errorOf(err) });
+    send({ type: 'result', id: message.id, ok: false, error: errorOf(err), durationMs: performance.now() - began });
   }
 }
 

@@ -7,7 +7,7 @@
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import type { Resolve } from '../../shared/adapters/http/guarded-lookup.ts';
-import { UndiciSender } from '../../shared/adapters/http/undici-sender.ts';
+import { NodeHttpSender } from '../../shared/adapters/http/node-http-sender.ts';
 import { DEFAULT_ALLOWED_PORTS, endpointRefusal, urlRefusal, type TargetPolicy } from '../../shared/domain/targets.ts';
 import { createWebhook, publish, WEBHOOKS } from '../support/hookline.ts';
 import { startReceiver, type Receiver } from '../support/receiver.ts';
@@ -107,7 +107,7 @@ describe("the sender checks the socket's actual peer, whatever a name resolved t
 
   it('refuses an own port reached through DNS, before a byte is sent, and reaches other local ports', async () => {
     const policy: TargetPolicy = { allowPrivateTargets: true, allowedPorts: DEFAULT_ALLOWED_PORTS, ownPorts: [own.port] };
-    const sender = new UndiciSender({ policy, resolve: toLoopback });
+    const sender = new NodeHttpSender({ policy, resolve: toLoopback });
     try {
       const refused = await sender.post({ url: `http://innocent.test:${own.port}/`, headers: {}, body: '{}', timeoutMs: 5000 });
       expect(refused).toMatchObject({ kind: 'error', error: expect.stringMatching(/^refused: .*Hookline's own services/) });

@@ -8,10 +8,10 @@
 import type { LookupAddress } from 'node:dns';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Agent, get as httpGet } from 'node:http';
 import tls from 'node:tls';
-import { Agent, request } from 'undici';
 import { guardedLookup } from '../../shared/adapters/http/guarded-lookup.ts';
-import { UndiciSender } from '../../shared/adapters/http/undici-sender.ts';
+import { NodeHttpSender } from '../../shared/adapters/http/node-http-sender.ts';
 import { addressRefusal, DEFAULT_ALLOWED_PORTS, urlRefusal, type TargetPolicy } from '../../shared/domain/targets.ts';
 import type { SendResult } from '../../shared/usecases/ports.ts';
 import { WEBHOOKS } from '../support/hookline.ts';
@@ -172,7 +172,7 @@ function fakeResolver(answers: (n: number) => string[]): { resolve: NonNullable<
 
 const HOST = 'rebind.test';
 
-describe('guarded lookup through an undici Agent built like the sender (http, 127.0.0.0/8 only)', () => {
+describe('guarded lookup through a keep-alive node:http Agent (http, 127.0.0.0/8 only)', () => {
   let allowed: Probe;
   let internal: Probe;
   beforeAll(async () => {
@@ -186,18 +186,20 @@ describe('guarded lookup through an undici Agent built like the sender (http, 12
     internal.requests.length = 0;
   });
 
-  async function get(agent: Agent): Promise<{ status: number; body: string } | { error: unknown }> {
-    try {
-      const res = await request(`http://${HOST}:${allowed.port}/`, { dispatcher: agent });
-      return { status: res.statusCode, body: await res.body.text() };
-    } catch (error) {
-      return { error };
-    }
+  function get(agent: Agent): Promise<{ status: number; body: string } | { error: unknown }> {
+    return new Promise((resolve) => {
+      httpGet(`http://${HOST}:${allowed.port}/`, { agent }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      }).on('error', (error) => resolve({ error }));
+    });
   }
+  const agentWith = (lookup: ReturnType<typeof guardedLookup>) => new Agent({ keepAlive: true, lookup });
 
   it('connects to the checked address, one lookup per connection, and refuses a name resolving to a refused address', async () => {
     const dns = fakeResolver(() => [ALLOWED_ADDRESS]);
-    const agent = new Agent({ connect: { lookup: guardedLookup(dns.resolve, fakeRefusal) } });
+    const agent = agentWith(guardedLookup(dns.resolve, fakeRefusal));
     try {
       const before = allowed.connections();
       for (let i = 0; i < 3; i++) {
@@ -207,11 +209,11 @@ describe('guarded lookup through an undici Agent built like the sender (http, 12
       expect(allowed.requests.map((r) => r.localAddress)).toEqual([ALLOWED_ADDRESS, ALLOWED_ADDRESS, ALLOWED_ADDRESS]);
       expect(dns.calls.length).toBe(allowed.connections() - before);
     } finally {
-      await agent.close();
+      agent.destroy();
     }
 
     const bad = fakeResolver(() => [INTERNAL_ADDRESS]);
-    const refusing = new Agent({ connect: { lookup: guardedLookup(bad.resolve, fakeRefusal) } });
+    const refusing = agentWith(guardedLookup(bad.resolve, fakeRefusal));
     try {
       const result = await get(refusing);
       expect('error' in result).toBe(true);
@@ -219,14 +221,14 @@ describe('guarded lookup through an undici Agent built like the sender (http, 12
       expect(err.code).toBe('HOOKLINE_TARGET_REFUSED');
       expect(err.message).toContain(INTERNAL_ADDRESS);
     } finally {
-      await refusing.close();
+      refusing.destroy();
     }
     expect(internal.requests).toHaveLength(0);
   });
 
   it('DNS rebinding: a keep-alive connection stays on the first, checked address; a new lookup that rebinds is refused', async () => {
     const dns = fakeResolver((n) => (n === 1 ? [ALLOWED_ADDRESS] : [INTERNAL_ADDRESS]));
-    const agent = new Agent({ connect: { lookup: guardedLookup(dns.resolve, fakeRefusal) } });
+    const agent = agentWith(guardedLookup(dns.resolve, fakeRefusal));
     try {
       expect(await get(agent)).toMatchObject({ status: 200 });
       await quiet(20);
@@ -238,28 +240,28 @@ describe('guarded lookup through an undici Agent built like the sender (http, 12
       const refusedOrAllowed = [a, b].map((r) => ('status' in r ? 'reached 127.0.0.2' : (r.error as { code?: string }).code));
       for (const outcome of refusedOrAllowed) expect(['reached 127.0.0.2', 'HOOKLINE_TARGET_REFUSED']).toContain(outcome);
     } finally {
-      await agent.close();
+      agent.destroy();
     }
     expect(internal.requests).toHaveLength(0);
   });
 
   it('drops the refused addresses of a mixed answer and connects only to the allowed one', async () => {
     const dns = fakeResolver(() => [INTERNAL_ADDRESS, ALLOWED_ADDRESS, INTERNAL_ADDRESS]);
-    const agent = new Agent({ connect: { lookup: guardedLookup(dns.resolve, fakeRefusal) } });
+    const agent = agentWith(guardedLookup(dns.resolve, fakeRefusal));
     try {
       for (let i = 0; i < 3; i++) expect(await get(agent)).toMatchObject({ status: 200 });
     } finally {
-      await agent.close();
+      agent.destroy();
     }
     expect(internal.requests).toHaveLength(0);
     expect(allowed.requests.every((r) => r.localAddress === ALLOWED_ADDRESS)).toBe(true);
   });
 });
 
-// The real UndiciSender refuses http:// when private targets are not allowed, so it is exercised
+// The real NodeHttpSender refuses http:// when private targets are not allowed, so it is exercised
 // over https with a throw-away CA trusted for this test only (tls.setDefaultCACertificates).
 const describeTls = hasOpenssl ? describe : describe.skip;
-describeTls('UndiciSender with the guarded lookup (https, 127.0.0.0/8 only, throw-away CA)', () => {
+describeTls('NodeHttpSender with the guarded lookup (https, 127.0.0.0/8 only, throw-away CA)', () => {
   let allowed: Probe;
   let internal: Probe;
   let savedCAs: string[];
@@ -279,8 +281,8 @@ describeTls('UndiciSender with the guarded lookup (https, 127.0.0.0/8 only, thro
   });
 
   const sender = (resolve: NonNullable<Resolve>) =>
-    new UndiciSender({ policy: { allowPrivateTargets: false, allowedPorts: [allowed.port] }, resolve, addressRefusal: fakeRefusal });
-  const post = (s: UndiciSender, body = '{"n":1}'): Promise<SendResult> =>
+    new NodeHttpSender({ policy: { allowPrivateTargets: false, allowedPorts: [allowed.port] }, resolve, addressRefusal: fakeRefusal });
+  const post = (s: NodeHttpSender, body = '{"n":1}'): Promise<SendResult> =>
     s.post({ url: `https://${HOST}:${allowed.port}/hook`, headers: { 'content-type': 'application/json' }, body, timeoutMs: 5_000 });
 
   it('(a) reaches the server on the checked address, with one lookup per connection (pinned)', async () => {

@@ -2,6 +2,9 @@ import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoTable } from './dynamo-table.ts';
 import type { Attempt } from '../../domain/deliveries.ts';
 import type { AttemptLog, ListPage, PageRequest } from '../../usecases/manage-webhooks.ts';
+import type { AttemptRecorder } from '../../usecases/dispatch.ts';
+import type { FailedAttempts } from '../../usecases/recover-deliveries.ts';
+import { dynamoCall, type AwsAdapter, type AwsCalls } from './aws-calls.ts';
 import { StoreError } from './errors.ts';
 import { queryPage } from './paging.ts';
 import { TABLES } from './tables.ts';
@@ -10,7 +13,12 @@ import { TABLES } from './tables.ts';
  * The delivery log: attempts keyed by webhook and `<attempted_at>#<delivery_id>#<attempt>`, so a
  * Query in reverse key order lists a webhook's attempts newest first.
  */
-export class DynamoAttemptLog extends DynamoTable implements AttemptLog {
+export class DynamoAttemptLog extends DynamoTable implements AttemptLog, AttemptRecorder, FailedAttempts, AwsAdapter {
+  readonly awsCalls: AwsCalls<DynamoAttemptLog> = {
+    record: [dynamoCall('attempts', 'PutItem')],
+    failedDeliveriesSince: [dynamoCall('attempts', 'Query')],
+    list: [dynamoCall('attempts', 'Query')],
+  };
 
   async record(attempt: Attempt): Promise<void> {
     const key = `${attempt.attempted_at}#${attempt.delivery_id}#${String(attempt.attempt).padStart(3, '0')}`;

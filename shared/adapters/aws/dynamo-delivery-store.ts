@@ -8,12 +8,16 @@ import {
 import { DynamoTable } from './dynamo-table.ts';
 import type { AttemptSummary, Delivery, HealthFollowUp } from '../../domain/deliveries.ts';
 import { dueShard } from '../../domain/ids.ts';
-import { DUE_SHARDS } from './tables.ts';
+import { DUE_INDEX, DUE_SHARDS } from './tables.ts';
 import { isConditionalCheckFailed, StoreError } from './errors.ts';
 import { postponeDue, queryDue, scanAll } from './due-index.ts';
 import type { Completion } from '../../usecases/dispatch.ts';
 import type { NewDelivery } from '../../usecases/fan-out.ts';
-import type { DueDeliveryRef } from '../../usecases/reconcile.ts';
+import type { DueDeliveries, DueDeliveryRef } from '../../usecases/reconcile.ts';
+import type { DeliveryClaims } from '../../usecases/dispatch.ts';
+import type { DeliveryCreator } from '../../usecases/fan-out.ts';
+import type { ReopenableDeliveries } from '../../usecases/recover-deliveries.ts';
+import { dynamoCall, dynamoIndexCall, type AwsAdapter, type AwsCalls } from './aws-calls.ts';
 
 
 const BATCH_WRITE = 25;
@@ -24,7 +28,20 @@ const PARALLEL_PUTS = 16;
  * its next attempt should have been made. Attempt numbers are claimed with a conditional write
  * so that a redelivered SQS message never makes the same attempt twice.
  */
-export class DynamoDeliveryStore extends DynamoTable {
+export class DynamoDeliveryStore extends DynamoTable implements DeliveryClaims, DeliveryCreator, DueDeliveries, ReopenableDeliveries, AwsAdapter {
+  readonly awsCalls: AwsCalls<DynamoDeliveryStore> = {
+    // Conditional puts, or (first fan-out run) BatchWriteItem.
+    createMany: [dynamoCall('deliveries', 'PutItem', 'BatchWriteItem')],
+    get: [dynamoCall('deliveries', 'GetItem')],
+    claim: [dynamoCall('deliveries', 'UpdateItem')],
+    complete: [dynamoCall('deliveries', 'UpdateItem')],
+    settleFollowUp: [dynamoCall('deliveries', 'UpdateItem')],
+    reopen: [dynamoCall('deliveries', 'UpdateItem')],
+    listDue: [dynamoIndexCall('deliveries', DUE_INDEX, 'Query')],
+    postpone: [dynamoCall('deliveries', 'UpdateItem')],
+    refreshDue: [dynamoCall('deliveries', 'GetItem')],
+    scanPending: [dynamoCall('deliveries', 'Scan')],
+  };
 
   /**
    * Creates deliveries and returns the ones that are new. `ifAbsent: false` writes with

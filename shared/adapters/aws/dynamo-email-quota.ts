@@ -2,6 +2,7 @@ import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamod
 import type { EmailQuota } from '../../usecases/owner-email.ts';
 import { DynamoTable } from './dynamo-table.ts';
 import { isConditionalCheckFailed, StoreError } from './errors.ts';
+import { dynamoCall, type AwsAdapter, type AwsCalls } from './aws-calls.ts';
 
 const HOUR_MS = 3_600_000;
 
@@ -10,7 +11,8 @@ const HOUR_MS = 3_600_000;
  * table (`EMAILS#<tenant>#<hour>`). The increment is conditional, so concurrent dispatchers and
  * API calls never go past the limit; DynamoDB's TTL deletes the counters a day later.
  */
-export class DynamoEmailQuota extends DynamoTable implements EmailQuota {
+export class DynamoEmailQuota extends DynamoTable implements EmailQuota, AwsAdapter {
+  readonly awsCalls: AwsCalls<DynamoEmailQuota> = { take: [dynamoCall('tenants', 'UpdateItem')] };
   private readonly perHour: number;
   constructor(doc: DynamoDBDocumentClient, table: string, perHour: number) {
     super(doc, table);

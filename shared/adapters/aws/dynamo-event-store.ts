@@ -2,10 +2,14 @@ import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoTable } from './dynamo-table.ts';
 import type { PublishedEvent } from '../../domain/events.ts';
 import { dueShard } from '../../domain/ids.ts';
-import { DUE_SHARDS } from './tables.ts';
+import { DUE_INDEX, DUE_SHARDS } from './tables.ts';
 import { postponeDue, queryDue, scanAll } from './due-index.ts';
 import { isConditionalCheckFailed, StoreError } from './errors.ts';
-import type { DueEventRef } from '../../usecases/reconcile.ts';
+import type { DueEventRef, DueEvents } from '../../usecases/reconcile.ts';
+import type { EventReader } from '../../usecases/dispatch.ts';
+import type { FanoutProgress } from '../../usecases/fan-out.ts';
+import type { EventStore } from '../../usecases/publish-events.ts';
+import { dynamoCall, dynamoIndexCall, type AwsAdapter, type AwsCalls } from './aws-calls.ts';
 
 export type PutOutcome = 'created' | 'duplicate-pending' | 'duplicate-done';
 
@@ -16,7 +20,17 @@ export type PutOutcome = 'created' | 'duplicate-pending' | 'duplicate-done';
  * event stays in the sparse `due` index until its fan-out has finished, which is how a lost
  * queue message is found again.
  */
-export class DynamoEventStore extends DynamoTable {
+export class DynamoEventStore extends DynamoTable implements EventStore, FanoutProgress, DueEvents, EventReader, AwsAdapter {
+  readonly awsCalls: AwsCalls<DynamoEventStore> = {
+    putIfAbsent: [dynamoCall('events', 'PutItem', 'GetItem')],
+    get: [dynamoCall('events', 'GetItem')],
+    beginFanout: [dynamoCall('events', 'UpdateItem')],
+    finishFanout: [dynamoCall('events', 'UpdateItem')],
+    listDue: [dynamoIndexCall('events', DUE_INDEX, 'Query')],
+    postpone: [dynamoCall('events', 'UpdateItem')],
+    refreshDue: [dynamoCall('events', 'GetItem')],
+    scanUnfinished: [dynamoCall('events', 'Scan')],
+  };
 
   async putIfAbsent(event: PublishedEvent): Promise<PutOutcome> {
     // `data` is kept as its JSON text: DynamoDB's number type cannot hold every JSON number

@@ -2,6 +2,11 @@ import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/l
 import { DynamoTable } from './dynamo-table.ts';
 import { isConditionalCheckFailed, StoreError } from './errors.ts';
 import type { ApiKeyRecord, Tenant, TenantDirectory } from '../../usecases/tenants.ts';
+import type { WebhookQuota } from '../../usecases/manage-webhooks.ts';
+import type { TenantOwners } from '../../usecases/owner-email.ts';
+import { dynamoCall, type AwsAdapter, type AwsCalls } from './aws-calls.ts';
+
+const tenants = (...actions: string[]) => [dynamoCall('tenants', ...actions)];
 
 /** On the tenant's item, one attribute per listed key: `key#<key id>`. */
 const KEY_ATTRIBUTE = 'key#';
@@ -11,7 +16,19 @@ const KEY_ATTRIBUTE = 'key#';
  * in one table. A tenant's item also lists its keys (`key#<id>`: hash, prefix, creation time)
  * and counts them (`key_count`), so that keys can be listed and revoked without a scan.
  */
-export class DynamoTenantStore extends DynamoTable implements TenantDirectory {
+export class DynamoTenantStore extends DynamoTable implements TenantDirectory, WebhookQuota, TenantOwners, AwsAdapter {
+  readonly awsCalls: AwsCalls<DynamoTenantStore> = {
+    get: tenants('GetItem'),
+    createIfAbsent: tenants('PutItem'),
+    reserve: tenants('UpdateItem'),
+    release: tenants('UpdateItem'),
+    listKeys: tenants('GetItem'),
+    // Lists the key on the tenant's item, stores its lookup item, unlists it again on failure.
+    addKey: tenants('UpdateItem', 'PutItem'),
+    revokeKey: tenants('DeleteItem', 'UpdateItem'),
+    putKey: tenants('PutItem'),
+    tenantIdForKey: tenants('GetItem'),
+  };
 
   async get(tenantId: string): Promise<Tenant | undefined> {
     const item = await this.getItem(`TENANT#${tenantId}`);

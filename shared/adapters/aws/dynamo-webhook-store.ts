@@ -15,11 +15,29 @@ import { TABLES } from './tables.ts';
 import type { EmailClaim, WebhookStatusStore } from '../../usecases/webhook-health.ts';
 import type { OwnerEmailStore } from '../../usecases/owner-email.ts';
 import { MAX_UNSENT_CHANGES } from '../../domain/notifications.ts';
+import type { WebhookReader } from '../../usecases/dispatch.ts';
+import type { WebhookPages } from '../../usecases/fan-out.ts';
+import { dynamoCall, type AwsAdapter, type AwsCalls } from './aws-calls.ts';
+
+const webhooks = (...actions: string[]) => [dynamoCall('webhooks', ...actions)];
 
 type Item = Webhook & Record<string, unknown>;
 
 /** Webhooks keyed by (tenant_id, webhook_id): a tenant's webhooks are one Query, never a Scan. */
-export class DynamoWebhookStore extends DynamoTable implements WebhookRepository, WebhookStatusStore, OwnerEmailStore {
+export class DynamoWebhookStore extends DynamoTable implements WebhookRepository, WebhookStatusStore, OwnerEmailStore, WebhookReader, WebhookPages, AwsAdapter {
+  readonly awsCalls: AwsCalls<DynamoWebhookStore> = {
+    get: webhooks('GetItem'),
+    create: webhooks('PutItem'),
+    // With no field to change, it reads the webhook instead.
+    update: webhooks('UpdateItem', 'GetItem'),
+    transitionStatus: webhooks('UpdateItem'),
+    claimEmail: webhooks('UpdateItem'),
+    keepUnsent: webhooks('UpdateItem'),
+    confirmOwnerEmail: webhooks('UpdateItem'),
+    delete: webhooks('DeleteItem'),
+    list: webhooks('Query'),
+    pages: webhooks('Query'),
+  };
 
   /** `consistent`: where a miss is acted on for good (the API's 404, a delivery cancelled). */
   async get(tenantId: string, webhookId: string, consistent = false): Promise<Webhook | undefined> {

@@ -1,10 +1,7 @@
 import type { DeliveryMessage } from '../../domain/deliveries.ts';
+import type { RetryScheduler } from '../../usecases/dispatch.ts';
 import type { Clock } from '../../usecases/ports.ts';
 import { MAX_SQS_DELAY_SECONDS } from './queues.ts';
-
-interface Timer {
-  schedule(message: DeliveryMessage, at: Date): Promise<void>;
-}
 
 /**
  * The retry ladder on AWS: rungs SQS can hold back (up to 15 minutes, to the second) go back on
@@ -12,11 +9,11 @@ interface Timer {
  * schedules, which fire to the minute. Without a scheduler, long rungs hop through SQS 15 minutes
  * at a time (`not_before`).
  */
-export class LadderRetryScheduler {
-  private readonly queue: Timer;
-  private readonly scheduler: Timer | undefined;
+export class LadderRetryScheduler implements RetryScheduler {
+  private readonly queue: RetryScheduler;
+  private readonly scheduler: RetryScheduler | undefined;
   private readonly clock: Clock;
-  constructor(queue: Timer, scheduler: Timer | undefined, clock: Clock) {
+  constructor(queue: RetryScheduler, scheduler: RetryScheduler | undefined, clock: Clock) {
     this.queue = queue;
     this.scheduler = scheduler;
     this.clock = clock;

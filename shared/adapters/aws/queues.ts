@@ -1,14 +1,22 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DeliveryMessage } from '../../domain/deliveries.ts';
 import type { PublishedEvent } from '../../domain/events.ts';
+import type { RetryScheduler } from '../../usecases/dispatch.ts';
+import type { DeliveryQueue } from '../../usecases/fan-out.ts';
 import type { Clock } from '../../usecases/ports.ts';
+import type { EventQueue } from '../../usecases/publish-events.ts';
+import type { AwsAdapter, AwsCall, AwsCalls, QueueKey } from './aws-calls.ts';
 import { SqsQueue } from './sqs-queue.ts';
+
+/** SendMessageBatch is authorized as sqs:SendMessage. */
+const sendTo = (queue: QueueKey): AwsCall[] => [{ actions: ['sqs:SendMessage'], on: { kind: 'queue', queue } }];
 
 /**
  * The events queue: each message carries the whole event, so the fan-out needs no read, and its
  * tenant as MessageGroupId (a fair queue: one tenant's flood does not hold up the others' events).
  */
-export class SqsEventQueue {
+export class SqsEventQueue implements EventQueue, AwsAdapter {
+  readonly awsCalls: AwsCalls<SqsEventQueue> = { enqueue: sendTo('events') };
   private readonly queue: SqsQueue;
   constructor(client: SQSClient, url: string) {
     this.queue = new SqsQueue(client, url);
@@ -28,7 +36,8 @@ export const MAX_SQS_DELAY_SECONDS = 900;
  * MessageGroupId, so the queue is a fair queue: a tenant whose endpoints hold many dispatchers
  * has its messages served after the other tenants'.
  */
-export class SqsDeliveryQueue {
+export class SqsDeliveryQueue implements DeliveryQueue, RetryScheduler, AwsAdapter {
+  readonly awsCalls: AwsCalls<SqsDeliveryQueue> = { enqueue: sendTo('deliveries'), schedule: sendTo('deliveries') };
   private readonly queue: SqsQueue;
   private readonly clock: Clock;
   constructor(client: SQSClient, url: string, clock: Clock) {

@@ -1,5 +1,7 @@
 import { ConflictException, CreateScheduleCommand, type SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { DeliveryMessage } from '../../domain/deliveries.ts';
+import type { RetryScheduler } from '../../usecases/dispatch.ts';
+import type { AwsAdapter, AwsCalls } from './aws-calls.ts';
 
 export class ScheduleError extends Error {
   override name = 'ScheduleError';
@@ -28,7 +30,14 @@ export const atExpression = (at: Date): string => `at(${new Date(Math.ceil(at.ge
  * window, deleted after they fire, sending the delivery message to the deliveries queue. The
  * name is derived from (delivery, attempt), so scheduling the same attempt twice is a no-op.
  */
-export class SchedulerRetryTimer {
+export class SchedulerRetryTimer implements RetryScheduler, AwsAdapter {
+  readonly awsCalls: AwsCalls<SchedulerRetryTimer> = {
+    // Creating a schedule that runs as a role passes that role to EventBridge Scheduler.
+    schedule: [
+      { actions: ['scheduler:CreateSchedule'], on: { kind: 'retry-schedules' } },
+      { actions: ['iam:PassRole'], on: { kind: 'scheduler-role' } },
+    ],
+  };
   private readonly client: SchedulerClient;
   private readonly target: SchedulerTarget;
   constructor(client: SchedulerClient, target: SchedulerTarget) {

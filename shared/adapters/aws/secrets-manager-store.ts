@@ -7,12 +7,25 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { errorName, SecretStoreError } from './errors.ts';
 import type { SecretStore } from '../../usecases/ports.ts';
+import type { AwsAdapter, AwsCall, AwsCalls, SecretScope } from './aws-calls.ts';
 
-/** Secrets Manager behind the SecretStore port: one secret per name, created on first put. */
-export class SecretsManagerStore implements SecretStore {
+/**
+ * Secrets Manager behind the SecretStore port: one secret per name, created on first put. `scope`
+ * says which secrets the names are (per-webhook signing secrets, or the admin key): it is what
+ * a function handed this store is granted.
+ */
+export class SecretsManagerStore implements SecretStore, AwsAdapter {
+  readonly awsCalls: AwsCalls<SecretsManagerStore>;
   private readonly client: SecretsManagerClient;
-  constructor(client: SecretsManagerClient) {
+  constructor(client: SecretsManagerClient, scope: SecretScope) {
     this.client = client;
+    const calls = (...actions: string[]): AwsCall[] => [{ actions: actions.map((a) => `secretsmanager:${a}`), on: { kind: 'secrets', scope } }];
+    this.awsCalls = {
+      get: calls('GetSecretValue'),
+      // A new name is created when writing to it finds nothing.
+      put: calls('PutSecretValue', 'CreateSecret'),
+      delete: calls('DeleteSecret'),
+    };
   }
 
   async get(name: string): Promise<string | undefined> {

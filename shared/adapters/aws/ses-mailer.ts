@@ -1,12 +1,14 @@
 import { SendEmailCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Email, Mailer } from '../../usecases/ports.ts';
+import type { AwsAdapter, AwsCalls } from './aws-calls.ts';
 
 export class MailerError extends Error {
   override name = 'MailerError';
 }
 
 /** SESv2 `SendEmail` from a verified sender identity (a stack prop). */
-export class SesMailer implements Mailer {
+export class SesMailer implements Mailer, AwsAdapter {
+  readonly awsCalls: AwsCalls<SesMailer> = { send: [{ actions: ['ses:SendEmail'], on: { kind: 'sender-identity' } }] };
   private readonly client: SESv2Client;
   private readonly from: string;
   constructor(client: SESv2Client, from: string) {

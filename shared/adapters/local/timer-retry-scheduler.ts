@@ -1,4 +1,5 @@
 import type { DeliveryMessage } from '../../domain/deliveries.ts';
+import type { RetryScheduler } from '../../usecases/dispatch.ts';
 
 /**
  * The retry timer on one machine: an in-process timer that puts the message back on the
@@ -7,7 +8,7 @@ import type { DeliveryMessage } from '../../domain/deliveries.ts';
  * start-up reconcile queues every pending delivery again, and one that is not due yet comes back
  * here through its `not_before`.
  */
-export class TimerRetryScheduler {
+export class TimerRetryScheduler implements RetryScheduler {
   private readonly queue: { enqueue(messages: readonly DeliveryMessage[]): Promise<void> };
   private readonly onError: (error: unknown) => void;
   private readonly timers = new Set<NodeJS.Timeout>();

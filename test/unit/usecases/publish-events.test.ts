@@ -1,4 +1,5 @@
-import { Catalogue, DEFAULT_CATALOGUE } from '../../../shared/domain/catalogue.ts';
+import { DEFAULT_CATALOGUE } from '../../../shared/domain/catalogue.ts';
+import { compileCatalogue } from '../../../shared/domain/catalogue-schemas.ts';
 import type { PublishedEvent } from '../../../shared/domain/events.ts';
 import { ValidationError } from '../../../shared/errors.ts';
 import type { EventInput } from '../../../shared/http/schemas.ts';
@@ -18,7 +19,7 @@ class MemoryEventStore {
   }
 }
 
-const catalogue = new Catalogue([
+const catalogue = compileCatalogue([
   ...DEFAULT_CATALOGUE,
   {
     type: 'cve.published',

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { UndiciSender } from '../../shared/adapters/http/undici-sender.ts';
+import { NodeHttpSender } from '../../shared/adapters/http/node-http-sender.ts';
 import type { OutboundRequest, SendResult } from '../../shared/usecases/ports.ts';
 
 interface Received {
@@ -14,6 +14,8 @@ interface Received {
 interface TestServer {
   url: string;
   received: Received[];
+  /** TCP connections accepted so far. */
+  connections(): number;
   close(): Promise<void>;
 }
 
@@ -23,6 +25,7 @@ const servers: TestServer[] = [];
 async function serve(handler: (req: IncomingMessage, res: ServerResponse, body: Buffer) => void): Promise<TestServer> {
   const received: Received[] = [];
   const sockets = new Set<Socket>();
+  let connections = 0;
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -33,6 +36,7 @@ async function serve(handler: (req: IncomingMessage, res: ServerResponse, body: 
     });
   });
   server.on('connection', (s) => {
+    connections++;
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
@@ -41,6 +45,7 @@ async function serve(handler: (req: IncomingMessage, res: ServerResponse, body: 
   const ts: TestServer = {
     url: `http://127.0.0.1:${port}`,
     received,
+    connections: () => connections,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
@@ -51,9 +56,9 @@ async function serve(handler: (req: IncomingMessage, res: ServerResponse, body: 
   return ts;
 }
 
-let sender: UndiciSender;
+let sender: NodeHttpSender;
 beforeEach(() => {
-  sender = new UndiciSender({ policy: { allowPrivateTargets: true, allowedPorts: [] } });
+  sender = new NodeHttpSender({ policy: { allowPrivateTargets: true, allowedPorts: [] } });
 });
 afterEach(async () => {
   await sender.close();
@@ -72,7 +77,7 @@ function asError(r: SendResult) {
   return r;
 }
 
-describe('UndiciSender', () => {
+describe('NodeHttpSender', () => {
   it('returns the status, headers and body of a 200', async () => {
     const srv = await serve((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/plain', 'x-receiver': 'yes' });
@@ -124,6 +129,26 @@ describe('UndiciSender', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(target.received).toHaveLength(0);
     expect(srv.received).toHaveLength(1);
+  });
+
+  it('reuses a keep-alive connection for the next POST to the same receiver', async () => {
+    const srv = await serve((_req, res) => {
+      res.writeHead(200);
+      res.end('ok');
+    });
+    for (let i = 0; i < 3; i++) expect(asResponse(await post(`${srv.url}/hook`)).statusCode).toBe(200);
+    expect(srv.received).toHaveLength(3);
+    expect(srv.connections()).toBe(1);
+  });
+
+  it('drops the connection of an answer longer than it reads (64 KiB), and opens a new one next time', async () => {
+    const srv = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('x'.repeat(1024 * 1024));
+    });
+    expect(asResponse(await post(srv.url)).bodyPrefix).toHaveLength(1024);
+    expect(asResponse(await post(srv.url)).statusCode).toBe(200);
+    expect(srv.connections()).toBe(2);
   });
 
   it('sends the method, path, headers and body exactly as given', async () => {

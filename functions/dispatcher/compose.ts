@@ -1,0 +1,117 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { documentClient, schedulerClient, secretsManagerClient, sqsClient } from '../../shared/adapters/aws/clients.ts';
+import { DynamoAttemptLog } from '../../shared/adapters/aws/dynamo-attempt-log.ts';
+import { DynamoDeliveryStore } from '../../shared/adapters/aws/dynamo-delivery-store.ts';
+import { DynamoEmailQuota } from '../../shared/adapters/aws/dynamo-email-quota.ts';
+import { DynamoEventStore } from '../../shared/adapters/aws/dynamo-event-store.ts';
+import { DynamoTenantStore } from '../../shared/adapters/aws/dynamo-tenant-store.ts';
+import { DynamoWebhookStore } from '../../shared/adapters/aws/dynamo-webhook-store.ts';
+import { LadderRetryScheduler } from '../../shared/adapters/aws/ladder-retry-scheduler.ts';
+import { SqsDeliveryQueue } from '../../shared/adapters/aws/queues.ts';
+import { SchedulerRetryTimer } from '../../shared/adapters/aws/scheduler-retry-timer.ts';
+import { SecretsManagerStore } from '../../shared/adapters/aws/secrets-manager-store.ts';
+import { catalogueFromEnv } from '../../shared/compose/catalogue.ts';
+import { functionBase, type BaseOverrides, type FunctionBase } from '../../shared/compose/function-base.ts';
+import { mailer, publicUrl, type MailOverrides } from '../../shared/compose/mail.ts';
+import { outbound, type OutboundOverrides } from '../../shared/compose/outbound.ts';
+import { FUNCTION_ENV } from '../../shared/config.ts';
+import type { DeliveryMessage } from '../../shared/domain/deliveries.ts';
+import { EMAILS_PER_TENANT_PER_HOUR } from '../../shared/domain/notifications.ts';
+import { memoizeGets } from '../../shared/usecases/batch-memo.ts';
+import { CredentialsCache } from '../../shared/usecases/credentials.ts';
+import { DispatchDelivery, type RetryScheduler } from '../../shared/usecases/dispatch.ts';
+import type { SecretReader } from '../../shared/usecases/ports.ts';
+import { WebhookHealth } from '../../shared/usecases/webhook-health.ts';
+import { DeliverySlots } from '../../shared/usecases/webhook-slots.ts';
+
+export interface DispatcherOverrides extends BaseOverrides, OutboundOverrides, MailOverrides {
+  /** One machine: signing secrets in files instead of Secrets Manager. */
+  readonly secrets?: SecretReader;
+  /** One machine: an in-process timer instead of SQS delays and EventBridge Scheduler. */
+  readonly retries?: RetryScheduler;
+  /** See DispatchSettings.claimsStaleBefore: the one-machine runtime's start time. */
+  readonly claimsStaleBefore?: Date;
+}
+
+/** SQS delays for short rungs, EventBridge Scheduler (when the stack gives a schedule group) for long ones. */
+function retryScheduler(f: FunctionBase, queue: SqsDeliveryQueue): RetryScheduler {
+  const group = f.env[FUNCTION_ENV.scheduleGroup];
+  const scheduler = group
+    ? new SchedulerRetryTimer(schedulerClient(), {
+        groupName: group,
+        roleArn: f.env[FUNCTION_ENV.schedulerRoleArn] ?? '',
+        queueArn: f.env[FUNCTION_ENV.schedulerTargetArn] ?? '',
+        deadLetterQueueArn: f.env[FUNCTION_ENV.schedulerDlqArn] ?? '',
+      })
+    : undefined;
+  return new LadderRetryScheduler(f.aws.use(queue, 'schedule'), scheduler && f.aws.use(scheduler, 'schedule'), f.clock);
+}
+
+/**
+ * Deliveries queue -> one signed POST per message, the batch's records concurrently. A failed
+ * attempt is a logged result; only infrastructure faults become `batchItemFailures`.
+ */
+export function composeDispatcher(o: DispatcherOverrides = {}) {
+  const f = functionBase('dispatcher', o);
+  const { tables, queues, retentionDays } = f.settings;
+  const webhookStore = new DynamoWebhookStore(documentClient(), tables.webhooks);
+  const tenantStore = new DynamoTenantStore(documentClient(), tables.tenants);
+  const deliveries = f.aws.use(
+    new DynamoDeliveryStore(documentClient(), tables.deliveries, retentionDays),
+    'claim',
+    'complete',
+    'get',
+    'settleFollowUp',
+  );
+  const webhooks = f.aws.use(webhookStore, 'get');
+  const events = f.aws.use(new DynamoEventStore(documentClient(), tables.events, retentionDays), 'get');
+  const attempts = f.aws.use(new DynamoAttemptLog(documentClient(), tables.attempts, retentionDays), 'record');
+  const secrets = o.secrets ?? f.aws.use(new SecretsManagerStore(secretsManagerClient(), 'webhook-secrets'), 'get');
+  const credentials = new CredentialsCache(secrets, f.settings.secretPrefix);
+  const retries = o.retries ?? retryScheduler(f, new SqsDeliveryQueue(sqsClient(), queues.deliveries, f.clock));
+  const catalogue = catalogueFromEnv(f.env);
+  const out = outbound(f, catalogue, o);
+  const health = new WebhookHealth({
+    webhooks: f.aws.use(webhookStore, 'transitionStatus', 'claimEmail', 'keepUnsent'),
+    tenants: f.aws.use(tenantStore, 'get'),
+    quota: f.aws.use(new DynamoEmailQuota(documentClient(), tables.tenants, EMAILS_PER_TENANT_PER_HOUR), 'take'),
+    mailer: mailer(f, o),
+    clock: f.clock,
+    log: f.logger,
+    publicUrl: publicUrl(f),
+  });
+  // Shared by concurrent invocations (the one-machine runtime's; Lambda runs one at a time).
+  const slots = new DeliverySlots({ perWebhook: f.settings.maxConcurrentPerWebhook, perTenant: f.settings.maxConcurrentPerTenant });
+  const dispatchFor = () =>
+    new DispatchDelivery({
+      deliveries,
+      webhooks: memoizeGets(webhooks),
+      events: memoizeGets(events),
+      credentials,
+      attempts,
+      sender: out.attemptSender,
+      retries,
+      health,
+      slots,
+      clock: f.clock,
+      settings: {
+        ...out.settings,
+        retryDelaysSeconds: f.settings.retryDelaysSeconds,
+        ...(o.claimsStaleBefore ? { claimsStaleBefore: o.claimsStaleBefore } : {}),
+      },
+    });
+  const processRecord = async (dispatch: DispatchDelivery, record: SQSRecord) => {
+    const message = JSON.parse(record.body) as DeliveryMessage;
+    const result = await dispatch.execute(message);
+    if (result.kind === 'retrying' || result.kind === 'failed') {
+      f.logger.info('delivery attempt failed', { delivery_id: message.delivery_id, attempt: message.attempt, outcome: result.kind, error: result.error });
+    }
+  };
+  // Per invocation: a memo of reads for this batch, and a processor (it holds the batch's state;
+  // the one-machine runtime invokes a handler concurrently, Lambda never does).
+  return f.composed((event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    const dispatch = dispatchFor();
+    return processPartialResponse(event, (record: SQSRecord) => processRecord(dispatch, record), new BatchProcessor(EventType.SQS), { context });
+  });
+}

@@ -1,0 +1,36 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { documentClient, sqsClient } from '../../shared/adapters/aws/clients.ts';
+import { DynamoDeliveryStore } from '../../shared/adapters/aws/dynamo-delivery-store.ts';
+import { DynamoEventStore } from '../../shared/adapters/aws/dynamo-event-store.ts';
+import { DynamoWebhookStore } from '../../shared/adapters/aws/dynamo-webhook-store.ts';
+import { SqsDeliveryQueue } from '../../shared/adapters/aws/queues.ts';
+import { functionBase, type BaseOverrides } from '../../shared/compose/function-base.ts';
+import type { PublishedEvent } from '../../shared/domain/events.ts';
+import { FanOutEvent } from '../../shared/usecases/fan-out.ts';
+
+export type FanoutOverrides = BaseOverrides;
+
+/** Events queue -> one delivery per matching webhook -> deliveries queue. */
+export function composeFanout(o: FanoutOverrides = {}) {
+  const f = functionBase('fanout', o);
+  const { tables, queues, retentionDays } = f.settings;
+  const fanOut = new FanOutEvent({
+    webhooks: f.aws.use(new DynamoWebhookStore(documentClient(), tables.webhooks), 'pages'),
+    progress: f.aws.use(new DynamoEventStore(documentClient(), tables.events, retentionDays), 'beginFanout', 'finishFanout'),
+    deliveries: f.aws.use(new DynamoDeliveryStore(documentClient(), tables.deliveries, retentionDays), 'createMany'),
+    queue: f.aws.use(new SqsDeliveryQueue(sqsClient(), queues.deliveries, f.clock), 'enqueue'),
+    clock: f.clock,
+  });
+  const processRecord = async (record: SQSRecord) => {
+    const event = JSON.parse(record.body) as PublishedEvent;
+    const queued = await fanOut.execute(event);
+    f.logger.debug('fanned out', { event_id: event.id, deliveries: queued });
+  };
+  // A processor per invocation: it holds the batch's state, and the one-machine runtime invokes
+  // a handler concurrently (Lambda never does).
+  return f.composed(
+    (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
+      processPartialResponse(event, processRecord, new BatchProcessor(EventType.SQS), { context }),
+  );
+}

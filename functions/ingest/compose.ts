@@ -1,0 +1,49 @@
+import { documentClient, sqsClient } from '../../shared/adapters/aws/clients.ts';
+import { DynamoEventStore } from '../../shared/adapters/aws/dynamo-event-store.ts';
+import { SqsEventQueue } from '../../shared/adapters/aws/queues.ts';
+import { tenantAuthenticator } from '../../shared/compose/auth.ts';
+import { catalogueFromEnv } from '../../shared/compose/catalogue.ts';
+import { functionBase, type ApiOverrides } from '../../shared/compose/function-base.ts';
+import type { Catalogue } from '../../shared/domain/catalogue.ts';
+import { apiHandler, parse } from '../../shared/http/api-handler.ts';
+import { EventBatchInput, EventInput } from '../../shared/http/event-schemas.ts';
+import { PublishEvents } from '../../shared/usecases/publish-events.ts';
+import type { TenantAuthenticator } from '../../shared/usecases/tenants.ts';
+
+export interface IngestOverrides extends ApiOverrides {
+  /** One machine: the authenticator the HTTP server and every handler share. */
+  readonly tenantAuth?: TenantAuthenticator;
+  /**
+   * The catalogue with its schemas compiled (one machine: at start; Lambda: at build time, see
+   * handler.ts). Without it, types only: data of a type with a schema is refused, never let through.
+   */
+  readonly catalogue?: Catalogue;
+}
+
+/** POST /v1/events: one event or a batch, stored durably before the 202. */
+export function composeIngest(o: IngestOverrides = {}) {
+  const f = functionBase('ingest', o);
+  const { tables, queues, retentionDays } = f.settings;
+  const tenantAuth = o.tenantAuth ?? tenantAuthenticator(f);
+  const publish = new PublishEvents({
+    store: f.aws.use(new DynamoEventStore(documentClient(), tables.events, retentionDays), 'putIfAbsent'),
+    queue: f.aws.use(new SqsEventQueue(sqsClient(), queues.events), 'enqueue'),
+    catalogue: o.catalogue ?? catalogueFromEnv(f.env),
+    clock: f.clock,
+    log: f.logger,
+  });
+  return f.composed(
+    apiHandler({
+      auth: { kind: 'tenant', authenticate: (key, client) => tenantAuth.authenticate(key, client) },
+      logError: f.logError,
+      ...(o.rateLimit ? { rateLimit: o.rateLimit } : {}),
+      routes: {
+        'POST /v1/events': async (req) => {
+          const isBatch = typeof req.body === 'object' && req.body !== null && 'events' in req.body;
+          const inputs = isBatch ? parse(EventBatchInput, req.body).events : [parse(EventInput, req.body)];
+          return { statusCode: 202, body: { ids: await publish.execute(req.tenantId!, inputs) } };
+        },
+      },
+    }),
+  );
+}

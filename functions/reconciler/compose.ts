@@ -1,0 +1,49 @@
+import { documentClient, sqsClient } from '../../shared/adapters/aws/clients.ts';
+import { DynamoDeliveryStore } from '../../shared/adapters/aws/dynamo-delivery-store.ts';
+import { DynamoEventStore } from '../../shared/adapters/aws/dynamo-event-store.ts';
+import { SqsDeliveryQueue, SqsEventQueue } from '../../shared/adapters/aws/queues.ts';
+import { functionBase, type BaseOverrides } from '../../shared/compose/function-base.ts';
+import { FUNCTION_ENV } from '../../shared/config.ts';
+import { Reconcile } from '../../shared/usecases/reconcile.ts';
+
+const MAX_PASSES = 50;
+const DEFAULT_GRACE_SECONDS = 300;
+
+export type ReconcilerOverrides = BaseOverrides;
+
+/** What a run may ask (the one-machine runtime's timer): the grace, and work due this far ahead. */
+export interface ReconcileRequest {
+  readonly graceSeconds?: number;
+  readonly lookaheadMs?: number;
+}
+
+/** Scheduled: re-queues events and deliveries whose next step is overdue (nothing lost). */
+export function composeReconciler(o: ReconcilerOverrides = {}) {
+  const f = functionBase('reconciler', o);
+  const { tables, queues, retentionDays } = f.settings;
+  const reconcile = new Reconcile({
+    events: f.aws.use(new DynamoEventStore(documentClient(), tables.events, retentionDays), 'listDue', 'refreshDue', 'postpone', 'get'),
+    deliveries: f.aws.use(new DynamoDeliveryStore(documentClient(), tables.deliveries, retentionDays), 'listDue', 'refreshDue', 'postpone'),
+    eventQueue: f.aws.use(new SqsEventQueue(sqsClient(), queues.events), 'enqueue'),
+    deliveryQueue: f.aws.use(new SqsDeliveryQueue(sqsClient(), queues.deliveries, f.clock), 'enqueue'),
+    clock: f.clock,
+  });
+  const graceSeconds = Number(f.env[FUNCTION_ENV.reconcileGraceSeconds] ?? DEFAULT_GRACE_SECONDS);
+  const sweep = async (grace: number, lookaheadMs: number) => {
+    const counts = { events: 0, deliveries: 0 };
+    const seen = new Set<string>();
+    // Each pass takes a page per shard; repeat until a pass finds nothing it has not queued yet.
+    for (let pass = 0; pass < MAX_PASSES; pass++) {
+      const found = await reconcile.execute(grace * 1000, lookaheadMs, seen);
+      counts.events += found.events;
+      counts.deliveries += found.deliveries;
+      if (found.events + found.deliveries === 0) break;
+    }
+    return counts;
+  };
+  return f.composed(async (event?: ReconcileRequest) => {
+    const counts = await sweep(event?.graceSeconds ?? graceSeconds, event?.lookaheadMs ?? 0);
+    if (counts.events + counts.deliveries > 0) f.logger.warn('re-queued overdue work', counts);
+    return counts;
+  });
+}

@@ -1,0 +1,142 @@
+import { documentClient, secretsManagerClient, sqsClient } from '../../shared/adapters/aws/clients.ts';
+import { DynamoAttemptLog } from '../../shared/adapters/aws/dynamo-attempt-log.ts';
+import { DynamoDeliveryStore } from '../../shared/adapters/aws/dynamo-delivery-store.ts';
+import { DynamoEmailQuota } from '../../shared/adapters/aws/dynamo-email-quota.ts';
+import { DynamoTenantStore } from '../../shared/adapters/aws/dynamo-tenant-store.ts';
+import { DynamoWebhookStore } from '../../shared/adapters/aws/dynamo-webhook-store.ts';
+import { SqsDeliveryQueue } from '../../shared/adapters/aws/queues.ts';
+import { SecretsManagerStore } from '../../shared/adapters/aws/secrets-manager-store.ts';
+import { resolveHost } from '../../shared/adapters/http/resolve-host.ts';
+import { tenantAuthenticator } from '../../shared/compose/auth.ts';
+import { catalogueFromEnv } from '../../shared/compose/catalogue.ts';
+import { functionBase, type ApiOverrides } from '../../shared/compose/function-base.ts';
+import { mailer, publicUrl, type MailOverrides } from '../../shared/compose/mail.ts';
+import { outbound, type OutboundOverrides } from '../../shared/compose/outbound.ts';
+import { attemptView } from '../../shared/domain/deliveries.ts';
+import { EMAILS_PER_TENANT_PER_HOUR } from '../../shared/domain/notifications.ts';
+import { webhookView } from '../../shared/domain/webhooks.ts';
+import { apiHandler, parse, type ApiRequest } from '../../shared/http/api-handler.ts';
+import { PageQuery, RecoverInput, RotateSecretInput, WebhookCreateInput, WebhookPatchInput } from '../../shared/http/webhook-schemas.ts';
+import { ManageWebhooks, type ListPage, type PageRequest } from '../../shared/usecases/manage-webhooks.ts';
+import { OwnerEmailVerification } from '../../shared/usecases/owner-email.ts';
+import type { SecretStore } from '../../shared/usecases/ports.ts';
+import { RecoverDeliveries } from '../../shared/usecases/recover-deliveries.ts';
+import type { TenantAuthenticator } from '../../shared/usecases/tenants.ts';
+
+export interface WebhooksApiOverrides extends ApiOverrides, OutboundOverrides, MailOverrides {
+  /** One machine: the authenticator the HTTP server and every handler share. */
+  readonly tenantAuth?: TenantAuthenticator;
+  /** One machine: signing secrets in files instead of Secrets Manager. */
+  readonly secrets?: SecretStore;
+}
+
+const BASE = '/api/v1/integrations/webhooks';
+
+/** The customer API: webhooks, their test event, their delivery log, the event catalogue. */
+export function composeWebhooksApi(o: WebhooksApiOverrides = {}) {
+  const f = functionBase('webhooks-api', o);
+  const { tables, queues, retentionDays } = f.settings;
+  const webhookStore = new DynamoWebhookStore(documentClient(), tables.webhooks);
+  const tenantStore = new DynamoTenantStore(documentClient(), tables.tenants);
+  const attemptLog = new DynamoAttemptLog(documentClient(), tables.attempts, retentionDays);
+  const tenantAuth = o.tenantAuth ?? tenantAuthenticator(f);
+  const catalogue = catalogueFromEnv(f.env);
+  const out = outbound(f, catalogue, o);
+  const ownerEmails = new OwnerEmailVerification({
+    webhooks: f.aws.use(webhookStore, 'get', 'confirmOwnerEmail'),
+    tenants: f.aws.use(tenantStore, 'get'),
+    quota: f.aws.use(new DynamoEmailQuota(documentClient(), tables.tenants, EMAILS_PER_TENANT_PER_HOUR), 'take'),
+    mailer: mailer(f, o),
+    clock: f.clock,
+    log: f.logger,
+    publicUrl: publicUrl(f),
+  });
+  const webhooks = new ManageWebhooks({
+    webhooks: f.aws.use(webhookStore, 'get', 'create', 'update', 'delete', 'list'),
+    // The test event is logged like any attempt.
+    attempts: f.aws.use(attemptLog, 'record', 'list'),
+    ownerEmails,
+    secrets: o.secrets ?? f.aws.use(new SecretsManagerStore(secretsManagerClient(), 'webhook-secrets'), 'get', 'put', 'delete'),
+    sender: out.attemptSender,
+    clock: f.clock,
+    catalogue,
+    resolveHost,
+    quota: f.aws.use(tenantStore, 'reserve', 'release'),
+    settings: {
+      ...out.settings,
+      targets: out.policy,
+      secretPrefix: f.settings.secretPrefix,
+      maxWebhooksPerTenant: f.settings.maxWebhooksPerTenant,
+    },
+  });
+  const recovery = new RecoverDeliveries({
+    webhooks: f.aws.use(webhookStore, 'get'),
+    deliveries: f.aws.use(new DynamoDeliveryStore(documentClient(), tables.deliveries, retentionDays), 'get', 'reopen'),
+    attempts: f.aws.use(attemptLog, 'failedDeliveriesSince'),
+    queue: f.aws.use(new SqsDeliveryQueue(sqsClient(), queues.deliveries, f.clock), 'enqueue'),
+    clock: f.clock,
+  });
+  const id = (req: ApiRequest) => req.pathParameters['id'] ?? '';
+  const tenant = (req: ApiRequest) => req.tenantId!;
+  const pageRequest = (req: ApiRequest): PageRequest => {
+    const q = parse(PageQuery, req.query, 'Query string');
+    return { page: q.page, perPage: q.per_page, cursor: q.cursor };
+  };
+  const pageBody = <T>(request: PageRequest, result: ListPage<T>, view: (item: T) => unknown) => ({
+    items: result.items.map(view),
+    page: result.page,
+    per_page: request.perPage,
+    has_more: result.hasMore,
+    next_cursor: result.nextCursor ?? null,
+  });
+
+  return f.composed(
+    apiHandler({
+      auth: { kind: 'tenant', authenticate: (key, client) => tenantAuth.authenticate(key, client) },
+      logError: f.logError,
+      ...(o.rateLimit ? { rateLimit: o.rateLimit } : {}),
+      routes: {
+        [`POST ${BASE}`]: async (req) => {
+          const { webhook, generatedSecret } = await webhooks.create(tenant(req), parse(WebhookCreateInput, req.body));
+          return { statusCode: 201, body: { ...webhookView(webhook), ...(generatedSecret ? { secret: generatedSecret } : {}) } };
+        },
+        [`GET ${BASE}`]: async (req) => {
+          const request = pageRequest(req);
+          return { statusCode: 200, body: pageBody(request, await webhooks.list(tenant(req), request), webhookView) };
+        },
+        [`GET ${BASE}/{id}`]: async (req) => ({ statusCode: 200, body: webhookView(await webhooks.get(tenant(req), id(req))) }),
+        [`PATCH ${BASE}/{id}`]: async (req) => ({
+          statusCode: 200,
+          body: webhookView(await webhooks.update(tenant(req), id(req), parse(WebhookPatchInput, req.body))),
+        }),
+        [`DELETE ${BASE}/{id}`]: async (req) => {
+          await webhooks.delete(tenant(req), id(req));
+          return { statusCode: 204 };
+        },
+        [`POST ${BASE}/{id}/test`]: async (req) => ({ statusCode: 200, body: await webhooks.test(tenant(req), id(req)) }),
+        [`GET ${BASE}/{id}/deliveries`]: async (req) => {
+          const request = pageRequest(req);
+          return { statusCode: 200, body: pageBody(request, await webhooks.deliveries(tenant(req), id(req), request), attemptView) };
+        },
+        [`POST ${BASE}/{id}/deliveries/{delivery_id}/retry`]: async (req) => ({
+          statusCode: 202,
+          body: await recovery.retry(tenant(req), id(req), req.pathParameters['delivery_id'] ?? ''),
+        }),
+        [`POST ${BASE}/{id}/recover`]: async (req) => ({
+          statusCode: 202,
+          body: await recovery.recover(tenant(req), id(req), new Date(parse(RecoverInput, req.body).since)),
+        }),
+        [`POST ${BASE}/{id}/rotate-secret`]: async (req) => ({
+          statusCode: 200,
+          body: await webhooks.rotateSecret(tenant(req), id(req), parse(RotateSecretInput, req.body ?? {})),
+        }),
+        'GET /api/v1/event-types': async () => ({ statusCode: 200, body: { items: catalogue.types } }),
+        // Public (auth 'none' in ROUTES): the token in the link is the credential.
+        'GET /api/v1/email-verifications/{token}': async (req) => ({
+          statusCode: 200,
+          body: await ownerEmails.confirm(req.pathParameters['token'] ?? ''),
+        }),
+      },
+    }),
+  );
+}

@@ -1,0 +1,76 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { AwsCallLog, type AwsCall } from '../adapters/aws/aws-calls.ts';
+import { settingsFromEnv, type Settings } from '../config.ts';
+import { createLogger } from '../logging.ts';
+import { systemClock, type Clock } from '../usecases/ports.ts';
+
+/**
+ * What every function's composition root starts from: its settings, logger and clock, and the
+ * log of the AWS calls of the adapter methods it hands out (its IAM grants). Each function builds
+ * its own adapters and use cases from this in functions/<name>/compose.ts, so that its bundle
+ * holds only what it calls.
+ */
+
+/** What the one-machine runtime may set for any function (each function's overrides add their own). */
+export interface BaseOverrides {
+  /** The environment to read settings from (default: process.env). */
+  readonly env?: NodeJS.ProcessEnv;
+  readonly clock?: Clock;
+  /** On one machine private targets are allowed unless the user says otherwise. */
+  readonly allowPrivateTargetsDefault?: boolean;
+}
+
+/** The API functions' part: the one-machine runtime's per-tenant request limit (API Gateway throttles on AWS). */
+export interface ApiOverrides extends BaseOverrides {
+  readonly rateLimit?: (key: string) => number | undefined;
+}
+
+/** A composed function: its handler, and the AWS calls its adapters may make (what the stack grants it). */
+export interface Composed<H> {
+  readonly handler: H;
+  readonly awsCalls: readonly AwsCall[];
+}
+
+export interface FunctionBase {
+  readonly env: NodeJS.ProcessEnv;
+  readonly settings: Settings;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** Hand adapter methods out through this: `aws.use(store, 'get', 'put')`. */
+  readonly aws: AwsCallLog;
+  /** For API handlers: 5xx causes, logged without request data. */
+  readonly logError: (message: string, error: unknown) => void;
+  /** The function's handler with the calls recorded while composing it. */
+  composed<H>(handler: H): Composed<H>;
+}
+
+export function functionBase(name: string, overrides: BaseOverrides): FunctionBase {
+  const env = overrides.env ?? process.env;
+  const logger = createLogger(name);
+  const aws = new AwsCallLog();
+  return {
+    env,
+    settings: settingsFromEnv(env, overrides.allowPrivateTargetsDefault ?? false),
+    logger,
+    clock: overrides.clock ?? systemClock,
+    aws,
+    logError: (message, error) => logger.error(message, error instanceof Error ? error : String(error)),
+    composed: (handler) => ({ handler, awsCalls: aws.calls }),
+  };
+}
+
+/**
+ * Builds the real handler on its first invocation, so importing a handler module has no side
+ * effects and a cold start imports code without constructing anything.
+ */
+export function lazyHandler<E, C, R>(create: () => ((event: E, context: C) => Promise<R>) | Promise<(event: E, context: C) => Promise<R>>) {
+  let built: Promise<(event: E, context: C) => Promise<R>> | undefined;
+  return async (event: E, context: C): Promise<R> => {
+    if (!built) {
+      built = Promise.resolve().then(create);
+      // A failed start (a bad catalogue, say) is tried again on the next invocation.
+      built.catch(() => (built = undefined));
+    }
+    return (await built)(event, context);
+  };
+}

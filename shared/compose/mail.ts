@@ -1,0 +1,26 @@
+import { sesClient } from '../adapters/aws/clients.ts';
+import { SesMailer } from '../adapters/aws/ses-mailer.ts';
+import { ENV, FUNCTION_ENV } from '../config.ts';
+import type { Mailer } from '../usecases/ports.ts';
+import type { FunctionBase } from './function-base.ts';
+
+/**
+ * What the two functions that send email share (the dispatcher's owner notifications, the
+ * webhooks API's verification links). No other function imports this, so no other bundle
+ * carries the SES client.
+ */
+
+export interface MailOverrides {
+  /** The one-machine runtime's outbox instead of SES. */
+  readonly mailer?: Mailer;
+}
+
+/** SES from the configured sender identity; none when no sender is configured (a warning is logged instead). */
+export function mailer(f: FunctionBase, overrides: MailOverrides): Mailer | undefined {
+  if (overrides.mailer) return overrides.mailer;
+  const from = f.env[FUNCTION_ENV.senderEmail];
+  return from ? f.aws.use(new SesMailer(sesClient(), from), 'send') : undefined;
+}
+
+/** Base URL of the API for links in emails; empty (relative links) when not configured. */
+export const publicUrl = (f: FunctionBase): string => (f.env[ENV.publicUrl] ?? '').replace(/\/+$/, '');
