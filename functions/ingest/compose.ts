@@ -27,7 +27,7 @@ export function composeIngest(o: IngestOverrides = {}) {
   const tenantAuth = o.tenantAuth ?? tenantAuthenticator(f);
   const publish = new PublishEvents({
     store: f.aws.use(new DynamoEventStore(documentClient(), tables.events, retentionDays), 'putIfAbsent'),
-    queue: f.aws.use(new SqsEventQueue(sqsClient(), queues.events), 'enqueue'),
+    queue: f.aws.use(new SqsEventQueue(sqsClient(), queues.events), 'enqueue', 'fits'),
     catalogue: o.catalogue ?? catalogueFromEnv(f.env),
     clock: f.clock,
     log: f.logger,

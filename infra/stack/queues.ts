@@ -4,6 +4,7 @@
  * a retry there when it cannot send it to the deliveries queue), and an alarm on each
  * dead-letter queue.
  */
+import { MAX_SQS_MESSAGE_BYTES } from '../../shared/adapters/aws/sqs-queue.ts';
 import { Duration, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -85,6 +86,9 @@ export class HooklineQueues extends Construct {
       enforceSSL: true,
       visibilityTimeout: Duration.seconds(VISIBILITY_FACTOR * consumerTimeout.toSeconds() + batchingWindow.toSeconds()),
       retentionPeriod: Duration.days(4),
+      // The events queue carries whole events: a 256 KiB body with much non-ASCII text can
+      // exceed SQS's former 256 KiB limit once encoded. Ingest refuses (413) what would not fit.
+      maxMessageSizeBytes: MAX_SQS_MESSAGE_BYTES,
       deadLetterQueue: { queue: dlq, maxReceiveCount: MAX_RECEIVE_COUNT },
     });
   }
@@ -96,6 +100,8 @@ export class HooklineQueues extends Construct {
       enforceSSL: true,
       // The longest SQS allows: time to find the cause and redrive before messages expire.
       retentionPeriod: Duration.days(14),
+      // Whatever its queue takes, so a redrive never meets a smaller limit.
+      maxMessageSizeBytes: MAX_SQS_MESSAGE_BYTES,
     });
     Validations.of(queue).acknowledge({
       id: 'Serverless-SQSRedrivePolicy',

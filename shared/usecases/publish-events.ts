@@ -1,7 +1,7 @@
 import type { Catalogue } from '../domain/catalogue.ts';
 import type { PublishedEvent } from '../domain/events.ts';
 import { newEventId } from '../domain/ids.ts';
-import { ValidationError } from '../errors.ts';
+import { HooklineError, ValidationError } from '../errors.ts';
 import type { EventInput } from '../http/schemas.ts';
 import type { Clock } from './ports.ts';
 
@@ -13,6 +13,8 @@ export interface EventStore {
 /** Port: the events queue in front of the fan-out. */
 export interface EventQueue {
   enqueue(events: readonly PublishedEvent[]): Promise<void>;
+  /** Whether the event fits in one message: one that does not is refused before it is stored. */
+  fits(event: PublishedEvent): boolean;
 }
 
 export interface PublishLogger {
@@ -58,6 +60,9 @@ export class PublishEvents {
       data: e.data,
       received_at: now,
     }));
+    // Refused now, not stored and then stuck: an event the queue cannot carry would never fan out.
+    const tooLarge = events.flatMap((e, i) => (this.queue.fits(e) ? [] : [{ path: at(i, 'data'), message: 'too large to queue once encoded' }]));
+    if (tooLarge.length > 0) throw new HooklineError(413, 'An event is too large to queue', { details: tooLarge });
     const outcomes = await Promise.all(events.map((e) => this.store.putIfAbsent(e)));
     // A duplicate that is still pending may be one whose first enqueue was lost: queue it again.
     // The fan-out is idempotent, so a second message costs a little and loses nothing.

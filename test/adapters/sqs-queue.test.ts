@@ -1,6 +1,6 @@
 import { SendMessageBatchCommand, SQSClient, type SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { SqsQueue } from '../../shared/adapters/aws/sqs-queue.ts';
+import { MAX_SQS_MESSAGE_BYTES, sqsMessageBytes, sqsSafeJson, SqsQueue } from '../../shared/adapters/aws/sqs-queue.ts';
 import { SqsDeliveryQueue, SqsEventQueue } from '../../shared/adapters/aws/queues.ts';
 import { QueueError } from '../../shared/adapters/aws/errors.ts';
 import type { DeliveryMessage } from '../../shared/domain/deliveries.ts';
@@ -41,6 +41,31 @@ describe('SqsQueue.sendMany', () => {
     }
     // Every message is sent exactly once.
     expect(inputs.flatMap((i) => i.Entries!.map((e) => e.MessageBody)).sort()).toEqual([...bodies].sort());
+  });
+
+  it('keeps a batch under SQS\'s 1 MiB in all: 10 messages of 300 KB go as 4 calls', async () => {
+    sqs.on(SendMessageBatchCommand).callsFake(acceptAll);
+    const bodies = Array.from({ length: 10 }, (_, i) => JSON.stringify({ i, pad: 'x'.repeat(300_000) }));
+    await new SqsQueue(client(), QUEUE_URL).sendMany(bodies.map((body) => ({ body })));
+    const inputs = batchInputs();
+    for (const input of inputs) {
+      expect(input.Entries!.reduce((n, e) => n + Buffer.byteLength(e.MessageBody!), 0)).toBeLessThanOrEqual(MAX_SQS_MESSAGE_BYTES);
+    }
+    expect(inputs).toHaveLength(4);
+    expect(inputs.flatMap((i) => i.Entries!.map((e) => e.MessageBody)).sort()).toEqual([...bodies].sort());
+  });
+
+  it('sends non-ASCII text as its UTF-8 bytes; only what SQS or its stand-in refuses is escaped', () => {
+    const text = JSON.stringify({ cjk: '日本語のテキスト', accents: 'héllo ü', emoji: '😀', forbidden: '\uffff' });
+    const safe = sqsSafeJson(text);
+    expect(JSON.parse(safe)).toEqual(JSON.parse(text));
+    expect(safe).toContain('日本語のテキスト');
+    expect(safe).toContain('héllo ü');
+    expect(safe).toContain('\\ud83d\\ude00');
+    expect(safe).toContain('\\uffff');
+    // 250 KB of CJK costs its UTF-8 size, not 6 bytes a character as \u escapes did.
+    const cjk = JSON.stringify({ text: '字'.repeat(80_000) });
+    expect(sqsMessageBytes(cjk)).toBe(Buffer.byteLength(cjk, 'utf8'));
   });
 
   it('sends nothing for no messages', async () => {

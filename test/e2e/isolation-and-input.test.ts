@@ -100,6 +100,21 @@ describe('tenant isolation', () => {
   });
 });
 
+describe('large events', () => {
+  it('an event of nearly 256 KiB of non-ASCII text (CJK and emoji) is accepted, queued and delivered byte for byte', async () => {
+    const r = await receiver();
+    const t = await createTenant(rt);
+    await createWebhook(t.api, { url: r.url, events: ['scan.completed'], format: 'data' });
+    // ~250 KB of UTF-8: escaped as \u sequences it would have been 500-750 KB.
+    const data = { cjk: '字'.repeat(50_000), emoji: '😀'.repeat(25_000) };
+    const res = await t.api.post('/v1/events', { event: 'scan.completed', data });
+    expect(res.status).toBe(202);
+    const [req] = await r.waitFor(1, 20_000);
+    expect(req!.json).toEqual(data);
+    expect(req!.rawBody.equals(Buffer.from(JSON.stringify(data), 'utf8'))).toBe(true);
+  });
+});
+
 describe('bad input is refused and nothing of it is kept', () => {
   let t: Awaited<ReturnType<typeof createTenant>>;
   let r: Receiver;

@@ -6,7 +6,7 @@ import type { DeliveryQueue } from '../../usecases/fan-out.ts';
 import type { Clock } from '../../usecases/ports.ts';
 import type { EventQueue } from '../../usecases/publish-events.ts';
 import type { AwsAdapter, AwsCall, AwsCalls, QueueKey } from './aws-calls.ts';
-import { SqsQueue } from './sqs-queue.ts';
+import { MAX_SQS_MESSAGE_BYTES, sqsMessageBytes, SqsQueue } from './sqs-queue.ts';
 
 /** SendMessageBatch is authorized as sqs:SendMessage. */
 const sendTo = (queue: QueueKey): AwsCall[] => [{ actions: ['sqs:SendMessage'], on: { kind: 'queue', queue } }];
@@ -16,13 +16,17 @@ const sendTo = (queue: QueueKey): AwsCall[] => [{ actions: ['sqs:SendMessage'], 
  * tenant as MessageGroupId (a fair queue: one tenant's flood does not hold up the others' events).
  */
 export class SqsEventQueue implements EventQueue, AwsAdapter {
-  readonly awsCalls: AwsCalls<SqsEventQueue> = { enqueue: sendTo('events') };
+  readonly awsCalls: AwsCalls<SqsEventQueue> = { enqueue: sendTo('events'), fits: [] };
   private readonly queue: SqsQueue;
   constructor(client: SQSClient, url: string) {
     this.queue = new SqsQueue(client, url);
   }
   enqueue(events: readonly PublishedEvent[]): Promise<void> {
     return this.queue.sendMany(events.map((e) => ({ body: JSON.stringify(e), tenantId: e.tenant_id })));
+  }
+
+  fits(event: PublishedEvent): boolean {
+    return sqsMessageBytes(JSON.stringify(event)) <= MAX_SQS_MESSAGE_BYTES;
   }
 }
 

@@ -15,12 +15,23 @@ export interface OutgoingMessage {
 
 const BATCH = 10;
 
+/** The largest message, and the largest SendMessageBatch, SQS takes (the stack sets its queues to it). */
+export const MAX_SQS_MESSAGE_BYTES = 1_048_576;
+
 /**
- * SQS accepts only some Unicode (no U+FFFE/U+FFFF, no lone surrogates) and stand-ins accept less;
- * JSON can carry any character as a \u escape, so bodies go out as ASCII.
+ * SQS refuses U+FFFE and U+FFFF (JSON.stringify already escapes lone surrogates and control
+ * characters), and the local stand-in also refuses characters beyond U+FFFF (emoji): those go as
+ * JSON \u escapes. Everything else (accents, CJK, ...) goes as it is, so non-ASCII text costs its
+ * UTF-8 bytes, not six bytes a character (a 250 KB event of CJK text once became 500 KB).
  */
-export const asciiOnly = (json: string): string =>
-  json.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+export const sqsSafeJson = (json: string): string =>
+  json.replace(/[\ufffe\uffff]|[\ud800-\udbff][\udc00-\udfff]/g, (c) =>
+    // By UTF-16 unit: an emoji is a surrogate pair, two escapes.
+    Array.from({ length: c.length }, (_, i) => `\\u${c.charCodeAt(i).toString(16).padStart(4, '0')}`).join(''),
+  );
+
+/** The bytes SQS counts for a body: its UTF-8 size once made safe. */
+export const sqsMessageBytes = (json: string): number => Buffer.byteLength(sqsSafeJson(json), 'utf8');
 const MAX_DELAY_SECONDS = 900;
 
 /** Sends messages in `SendMessageBatch` calls of 10, the batches in parallel; failed entries are retried once. */
@@ -33,15 +44,28 @@ export class SqsQueue {
   }
 
   async sendMany(messages: readonly OutgoingMessage[]): Promise<void> {
-    const chunks: OutgoingMessage[][] = [];
-    for (let i = 0; i < messages.length; i += BATCH) chunks.push(messages.slice(i, i + BATCH));
+    // Batches of at most 10 messages and at most MAX_SQS_MESSAGE_BYTES in all.
+    const chunks: { body: string; message: OutgoingMessage }[][] = [];
+    let size = 0;
+    for (const message of messages) {
+      const body = sqsSafeJson(message.body);
+      const bytes = Buffer.byteLength(body, 'utf8');
+      const last = chunks.at(-1);
+      if (!last || last.length === BATCH || size + bytes > MAX_SQS_MESSAGE_BYTES) {
+        chunks.push([{ body, message }]);
+        size = bytes;
+      } else {
+        last.push({ body, message });
+        size += bytes;
+      }
+    }
     await Promise.all(chunks.map((chunk) => this.sendBatch(chunk)));
   }
 
-  private async sendBatch(chunk: readonly OutgoingMessage[]): Promise<void> {
-    let entries: SendMessageBatchRequestEntry[] = chunk.map((m, i) => ({
+  private async sendBatch(chunk: readonly { body: string; message: OutgoingMessage }[]): Promise<void> {
+    let entries: SendMessageBatchRequestEntry[] = chunk.map(({ body, message: m }, i) => ({
       Id: String(i),
-      MessageBody: asciiOnly(m.body),
+      MessageBody: body,
       ...(m.delaySeconds ? { DelaySeconds: Math.min(MAX_DELAY_SECONDS, Math.ceil(m.delaySeconds)) } : {}),
       ...(m.tenantId ? { MessageGroupId: m.tenantId } : {}),
     }));

@@ -1,7 +1,7 @@
 import { DEFAULT_CATALOGUE } from '../../../shared/domain/catalogue.ts';
 import { compileCatalogue } from '../../../shared/domain/catalogue-schemas.ts';
 import type { PublishedEvent } from '../../../shared/domain/events.ts';
-import { ValidationError } from '../../../shared/errors.ts';
+import { HooklineError, ValidationError } from '../../../shared/errors.ts';
 import type { EventInput } from '../../../shared/http/schemas.ts';
 import { PublishEvents } from '../../../shared/usecases/publish-events.ts';
 import { FakeClock, RecordingLogger, T0, TENANT } from './fakes.ts';
@@ -42,6 +42,7 @@ function setup() {
         if (failQueue) throw new Error('SQS unavailable');
         queued.push([...events]);
       },
+      fits: (event) => JSON.stringify(event.data).length <= 1000,
     },
     catalogue,
     clock: clock.clock,
@@ -93,6 +94,18 @@ describe('PublishEvents: validation', () => {
   it('the same id twice in one batch is a ValidationError and nothing is stored', async () => {
     const h = setup();
     await rejection(h.publish.execute(TENANT, [input({ id: 'dup' }), input({ id: 'other' }), input({ id: 'dup' })]));
+    expect(h.store.events.size).toBe(0);
+    expect(h.queued).toHaveLength(0);
+  });
+
+  it('an event the queue cannot carry is a 413 naming it, and nothing of the batch is stored', async () => {
+    const h = setup();
+    const err = await h.publish.execute(TENANT, [input({ id: 'small' }), input({ id: 'big', data: { blob: 'x'.repeat(2000) } })]).then(
+      () => undefined,
+      (e: unknown) => e as HooklineError,
+    );
+    expect(err?.statusCode).toBe(413);
+    expect(err?.details).toEqual([{ path: 'events.1.data', message: 'too large to queue once encoded' }]);
     expect(h.store.events.size).toBe(0);
     expect(h.queued).toHaveLength(0);
   });
