@@ -1,4 +1,4 @@
-import ipaddr from 'ipaddr.js';
+import { parseAddress, rangeOf, type ParsedAddress } from './address-ranges.ts';
 
 /**
  * Which outbound targets Hookline may reach (the SSRF guard's rules, pure). Only globally
@@ -35,36 +35,30 @@ export const DEFAULT_ALLOWED_PORTS: readonly number[] = [443, 80, 8443];
 
 /** Why an address may not be reached, or undefined when it may. */
 export function addressRefusal(address: string): string | undefined {
-  let ip: ipaddr.IPv4 | ipaddr.IPv6;
-  try {
-    ip = ipaddr.parse(address.replace(/^\[|\]$/g, '').replace(/%.*$/, ''));
-  } catch {
-    return 'not an IP address';
+  const ip = parseAddress(address);
+  if (!ip) return 'not an IP address';
+  const embedded = embeddedIPv4(ip);
+  if (embedded) {
+    const inner = addressRefusal(embedded);
+    return inner ? `${inner} (embedded in ${rangeOf(ip)} IPv6 ${address})` : undefined;
   }
-  if (ip.kind() === 'ipv6') {
-    const v6 = ip as ipaddr.IPv6;
-    const embedded = embeddedIPv4(v6);
-    if (embedded) {
-      const inner = addressRefusal(embedded);
-      return inner ? `${inner} (embedded in ${v6.range()} IPv6 ${address})` : undefined;
-    }
-  }
-  const range = ip.range();
-  return range === 'unicast' ? undefined : `${range} address ${ip.toString()}`;
+  const range = rangeOf(ip);
+  return range === 'unicast' ? undefined : `${range} address ${ip.text}`;
 }
 
 /** The IPv4 address inside an IPv4-mapped, IPv4-compatible or NAT64 (64:ff9b::/96) IPv6 address. */
-function embeddedIPv4(ip: ipaddr.IPv6): string | undefined {
-  if (ip.isIPv4MappedAddress()) return ip.toIPv4Address().toString();
+function embeddedIPv4(ip: ParsedAddress): string | undefined {
+  if (ip.family === 4) return undefined;
   const p = ip.parts;
   const tail = () => `${p[6]! >> 8}.${p[6]! & 255}.${p[7]! >> 8}.${p[7]! & 255}`;
+  if (rangeOf(ip) === 'ipv4Mapped') return tail();
   const zeroHead = p.slice(0, 6).every((x) => x === 0);
   if (zeroHead && !(p[6] === 0 && (p[7] === 0 || p[7] === 1))) return tail(); // ::a.b.c.d (deprecated compat)
   if (p[0] === 0x64 && p[1] === 0xff9b && p.slice(2, 6).every((x) => x === 0)) return tail();
   return undefined;
 }
 
-export const isIpLiteral = (hostname: string): boolean => ipaddr.isValid(hostname.replace(/^\[|\]$/g, ''));
+export const isIpLiteral = (hostname: string): boolean => parseAddress(hostname) !== undefined;
 
 export const defaultPort = (url: URL): number => (url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80);
 
@@ -119,19 +113,13 @@ export function ownServiceRefusal(address: string, port: number, policy: TargetP
 
 /** The address in canonical form, with an embedded IPv4 address (mapped, compatible, NAT64) unwrapped. */
 function normalisedAddress(address: string): string | undefined {
-  let ip: ipaddr.IPv4 | ipaddr.IPv6;
-  try {
-    ip = ipaddr.parse(address.replace(/^\[|\]$/g, '').replace(/%.*$/, ''));
-  } catch {
-    return undefined;
-  }
-  return (ip.kind() === 'ipv6' ? embeddedIPv4(ip as ipaddr.IPv6) : undefined) ?? ip.toString();
+  const ip = parseAddress(address);
+  return ip && (embeddedIPv4(ip) ?? ip.text);
 }
 
 /** Loopback, unspecified (0.0.0.0 and :: reach every local listener) or one of this machine's addresses. */
 function isLocalAddress(ip: string, localAddresses: readonly string[]): boolean {
-  const parsed = ipaddr.parse(ip);
-  const range = parsed.range();
+  const range = rangeOf(parseAddress(ip)!);
   if (range === 'loopback' || range === 'unspecified') return true;
   return localAddresses.some((a) => normalisedAddress(a) === ip);
 }

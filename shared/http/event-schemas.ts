@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { EVENT_ID_PATTERN, MAX_EVENT_ID_LENGTH, MAX_EVENTS_PER_BATCH } from '../domain/events.ts';
-import './zod-setup.ts';
+import { isoDateTime } from './zod-setup.ts';
 
 /** The request schemas of POST /v1/events (the ingest function). See schemas.ts. */
 
@@ -25,7 +25,7 @@ export const EventInput = z.strictObject({
   id: z
     .optional(z.string().check(z.minLength(1), z.maxLength(MAX_EVENT_ID_LENGTH), z.regex(EVENT_ID_PATTERN, 'may hold letters, digits and . _ : ~ - only')))
     .check(z.describe('Idempotency key: the same id published again by the same tenant is delivered only once.')),
-  timestamp: z.optional(z.iso.datetime({ offset: true })).check(z.describe('ISO 8601; defaults to the time of receipt.')),
+  timestamp: z.optional(isoDateTime({ offset: true })).check(z.describe('ISO 8601; defaults to the time of receipt.')),
 });
 export type EventInput = z.infer<typeof EventInput>;
 

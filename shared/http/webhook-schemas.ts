@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { FILTER_PATH } from '../domain/filters.ts';
 import { WEBHOOK_FORMATS } from '../domain/webhooks.ts';
-import { lazySchema } from './zod-setup.ts';
+import { coercedNumber, isoDateTime, lazySchema } from './zod-setup.ts';
 
 /**
  * The request schemas of the webhooks API (see schemas.ts), each built on its first use: a
@@ -86,9 +86,9 @@ export const PageQuery = lazySchema(() =>
   z
     .object({
       page: z
-        ._default(z.coerce.number().check(z.int(), z.minimum(1)), 1)
+        ._default(coercedNumber().check(z.int(), z.minimum(1)), 1)
         .check(z.describe(`1-based page number; page × per_page may be at most ${MAX_PAGE_DEPTH} (follow next_cursor beyond). Ignored with cursor.`)),
-      per_page: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 25),
+      per_page: z._default(coercedNumber().check(z.int(), z.minimum(1), z.maximum(100)), 25),
       cursor: z
         .optional(text(1, 2048).check(z.regex(/^[A-Za-z0-9_-]+$/, 'must be the next_cursor of a page of this list')))
         .check(z.describe('The opaque next_cursor of the previous page of this same list: the page after it.')),
@@ -113,6 +113,6 @@ export const RotateSecretInput = lazySchema(() =>
 
 export const RecoverInput = lazySchema(() =>
   z.strictObject({
-    since: z.iso.datetime({ offset: true }).check(z.describe('Re-queue every failed delivery with an attempt at or after this time.')),
+    since: isoDateTime({ offset: true }).check(z.describe('Re-queue every failed delivery with an attempt at or after this time.')),
   }),
 );

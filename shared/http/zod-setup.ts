@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { en } from 'zod/locales';
+import { _coercedNumber, _isoDateTime, type $ZodISODateTimeParams } from 'zod/v4/core';
 
 /**
  * zod/mini ships no messages; the English ones are those the full `zod` sets by default, so a 400
@@ -17,3 +18,12 @@ export const lazySchema = <T>(build: () => T): (() => T) => {
   let built: T | undefined;
   return () => (built ??= build());
 };
+
+/**
+ * `z.coerce.number()` and `z.iso.datetime()`, built as zod/mini builds them, without going through
+ * the `z.coerce` and `z.iso` namespaces: esbuild keeps every member of a namespace reached through
+ * another one, so `z.iso.datetime` would bundle the ISO date, time and duration schemas too, and
+ * `z.coerce.number` the bigint and date coercions (about 2.5 KB together).
+ */
+export const coercedNumber = (): z.ZodMiniNumber<unknown> => _coercedNumber(z.ZodMiniNumber, {}) as z.ZodMiniNumber<unknown>;
+export const isoDateTime = (params?: $ZodISODateTimeParams): z.ZodMiniISODateTime => _isoDateTime(z.ZodMiniISODateTime, params);

@@ -12,6 +12,7 @@ import { FUNCTION_NAMES, PROJECT_ROOT, type FunctionName } from '../../infra/sta
 
 const inputs = {} as Record<FunctionName, string[]>;
 const bytes = {} as Record<FunctionName, number>;
+const texts = {} as Record<FunctionName, string>;
 
 beforeAll(async () => {
   await Promise.all(
@@ -27,6 +28,7 @@ beforeAll(async () => {
       const output = Object.values((result.metafile as Metafile).outputs)[0]!;
       inputs[name] = Object.keys(output.inputs);
       bytes[name] = output.bytes;
+      texts[name] = result.outputFiles![0]!.text;
     }),
   );
 }, 60_000);
@@ -66,6 +68,20 @@ describe('function bundles', () => {
     expect(schemaModules('ingest')).toEqual(['event-schemas.ts']);
     expect(schemaModules('admin-api')).toEqual(['tenant-schemas.ts']);
     expect(schemaModules('webhooks-api')).toEqual(['webhook-schemas.ts']);
+  });
+
+  it('checks targets without an address library, and the webhooks API holds only the delivery methods it calls', () => {
+    for (const name of FUNCTION_NAMES) expect({ name, ipaddr: holds(name, 'node_modules/ipaddr.js/') }).toEqual({ name, ipaddr: false });
+    expect(holds('webhooks-api', 'shared/adapters/aws/dynamo-reopenable-deliveries.ts')).toBe(true);
+    expect(holds('webhooks-api', 'shared/adapters/aws/dynamo-delivery-store.ts')).toBe(false);
+  });
+
+  it("carries no zod/mini schema that none of its own uses (z.iso and z.coerce would bring every member)", () => {
+    for (const name of FUNCTION_NAMES) {
+      for (const unused of ['ZodMiniISODate"', 'ZodMiniISOTime"', 'ZodMiniISODuration"', 'ZodMiniBigInt"', 'ZodMiniDate"']) {
+        expect({ name, unused, bundled: texts[name].includes(unused) }).toEqual({ name, unused, bundled: false });
+      }
+    }
   });
 
   it('the openapi function serves a document generated at build time: no zod, no schemas, at most 50 KB', () => {

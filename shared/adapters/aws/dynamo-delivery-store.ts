@@ -5,7 +5,7 @@ import {
   UpdateCommand,
 
 } from '@aws-sdk/lib-dynamodb';
-import { DynamoTable } from './dynamo-table.ts';
+import { DynamoReopenableDeliveries, REOPENABLE_DELIVERY_CALLS } from './dynamo-reopenable-deliveries.ts';
 import type { AttemptSummary, Delivery, HealthFollowUp } from '../../domain/deliveries.ts';
 import { dueShard } from '../../domain/ids.ts';
 import { DUE_INDEX, DUE_SHARDS } from './tables.ts';
@@ -28,15 +28,15 @@ const PARALLEL_PUTS = 16;
  * its next attempt should have been made. Attempt numbers are claimed with a conditional write
  * so that a redelivered SQS message never makes the same attempt twice.
  */
-export class DynamoDeliveryStore extends DynamoTable implements DeliveryClaims, DeliveryCreator, DueDeliveries, ReopenableDeliveries, AwsAdapter {
-  readonly awsCalls: AwsCalls<DynamoDeliveryStore> = {
+export class DynamoDeliveryStore extends DynamoReopenableDeliveries implements DeliveryClaims, DeliveryCreator, DueDeliveries, ReopenableDeliveries, AwsAdapter {
+  override readonly awsCalls: AwsCalls<DynamoDeliveryStore> = {
+    // get, reopen: the webhooks API's two (dynamo-reopenable-deliveries.ts).
+    ...REOPENABLE_DELIVERY_CALLS,
     // Conditional puts, or (first fan-out run) BatchWriteItem.
     createMany: [dynamoCall('deliveries', 'PutItem', 'BatchWriteItem')],
-    get: [dynamoCall('deliveries', 'GetItem')],
     claim: [dynamoCall('deliveries', 'UpdateItem')],
     complete: [dynamoCall('deliveries', 'UpdateItem')],
     settleFollowUp: [dynamoCall('deliveries', 'UpdateItem')],
-    reopen: [dynamoCall('deliveries', 'UpdateItem')],
     listDue: [dynamoIndexCall('deliveries', DUE_INDEX, 'Query')],
     postpone: [dynamoCall('deliveries', 'UpdateItem')],
     refreshDue: [dynamoCall('deliveries', 'GetItem')],
@@ -63,16 +63,6 @@ export class DynamoDeliveryStore extends DynamoTable implements DeliveryClaims, 
       return created;
     } catch (err) {
       throw err instanceof StoreError ? err : new StoreError('could not create deliveries', { cause: err });
-    }
-  }
-
-  async get(deliveryId: string): Promise<Delivery | undefined> {
-    try {
-      // Consistent: callers act on a miss (a manual retry's 404) or on a just-written follow_up.
-      const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { delivery_id: deliveryId }, ConsistentRead: true }));
-      return out.Item as Delivery | undefined;
-    } catch (err) {
-      throw new StoreError('could not read delivery', { cause: err });
     }
   }
 
@@ -180,30 +170,6 @@ export class DynamoDeliveryStore extends DynamoTable implements DeliveryClaims, 
       // A later attempt completed meanwhile (a manual retry): its own follow-up replaced this one.
       if (isConditionalCheckFailed(err)) return;
       throw new StoreError('could not settle delivery follow-up', { cause: err });
-    }
-  }
-
-  /**
-   * Opens a finished delivery for one more attempt (manual retry, recover): back to pending and
-   * due now. Returns the delivery, or undefined when it is pending already or does not exist.
-   */
-  async reopen(deliveryId: string, now: Date): Promise<Delivery | undefined> {
-    try {
-      const out = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { delivery_id: deliveryId },
-          UpdateExpression: 'SET #state = :pending, updated_at = :now, due_shard = :shard, due_at = :now REMOVE cancel_reason',
-          ConditionExpression: 'attribute_exists(delivery_id) AND #state <> :pending AND attempts_started = attempts_completed',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':pending': 'pending', ':now': now.toISOString(), ':shard': dueShard(deliveryId, DUE_SHARDS) },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return out.Attributes as Delivery;
-    } catch (err) {
-      if (isConditionalCheckFailed(err)) return undefined;
-      throw new StoreError('could not reopen delivery', { cause: err });
     }
   }
 
