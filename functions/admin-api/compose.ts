@@ -2,10 +2,12 @@ import { documentClient } from '../../shared/adapters/aws/clients.ts';
 import { DynamoTenantStore } from '../../shared/adapters/aws/dynamo-tenant-store.ts';
 import { adminAuthenticator } from '../../shared/compose/auth.ts';
 import { functionBase, type ApiOverrides } from '../../shared/compose/function-base.ts';
+import { defaultRateLimit } from '../../shared/compose/rate-limit.ts';
 import { apiHandler, parse, type ApiRequest } from '../../shared/http/api-handler.ts';
-import { TenantCreateInput } from '../../shared/http/tenant-schemas.ts';
+import { RateLimitInput, TenantCreateInput } from '../../shared/http/tenant-schemas.ts';
 import { ApiKeys, type KeyCache } from '../../shared/usecases/api-keys.ts';
 import type { SecretReader } from '../../shared/usecases/ports.ts';
+import { ManageRateLimits } from '../../shared/usecases/rate-limits.ts';
 import { CreateTenant, type AdminAuthenticator } from '../../shared/usecases/tenants.ts';
 
 export interface AdminApiOverrides extends ApiOverrides {
@@ -24,8 +26,9 @@ export interface AdminApiOverrides extends ApiOverrides {
 const NO_SHARED_KEY_CACHE: KeyCache = { remember: () => undefined, forget: () => undefined };
 
 const KEYS = '/admin/v1/tenants/{tenant_id}/keys';
+const RATE_LIMIT = '/admin/v1/tenants/{tenant_id}/rate-limit';
 
-/** The platform team's API: tenants and their keys. Only the admin key gets in. */
+/** The platform team's API: tenants, their keys and their request limits. Only the admin key gets in. */
 export function composeAdminApi(o: AdminApiOverrides = {}) {
   const f = functionBase('admin-api', o);
   const adminAuth = o.adminAuth ?? adminAuthenticator(f, o.secrets);
@@ -37,9 +40,13 @@ export function composeAdminApi(o: AdminApiOverrides = {}) {
     'addKey',
     'revokeKey',
     'tenantIdForKey',
+    'rateLimitOf',
+    'setRateLimit',
   );
   const keys = new ApiKeys({ tenants, cache: o.keyCache ?? NO_SHARED_KEY_CACHE, clock: f.clock });
   const createTenant = new CreateTenant({ tenants, keys, clock: f.clock });
+  // The API functions read a tenant's limit at most every RATE_LIMIT_CACHE_MS: a change applies within it.
+  const rateLimits = new ManageRateLimits({ limits: tenants, defaultLimit: defaultRateLimit(f.settings) });
   const tenantId = (req: ApiRequest) => req.pathParameters['tenant_id'] ?? '';
   return f.composed(
     apiHandler({
@@ -57,6 +64,8 @@ export function composeAdminApi(o: AdminApiOverrides = {}) {
           await keys.revoke(tenantId(req), req.pathParameters['key_id'] ?? '');
           return { statusCode: 204 };
         },
+        [`GET ${RATE_LIMIT}`]: async (req) => ({ statusCode: 200, body: await rateLimits.get(tenantId(req)) }),
+        [`PUT ${RATE_LIMIT}`]: async (req) => ({ statusCode: 200, body: await rateLimits.set(tenantId(req), parse(RateLimitInput, req.body)) }),
       },
     }),
   );

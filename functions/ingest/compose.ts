@@ -4,10 +4,12 @@ import { SqsEventQueue } from '../../shared/adapters/aws/queues.ts';
 import { tenantAuthenticator } from '../../shared/compose/auth.ts';
 import { catalogueFromEnv } from '../../shared/compose/catalogue.ts';
 import { functionBase, type ApiOverrides } from '../../shared/compose/function-base.ts';
+import { tenantRateLimiter } from '../../shared/compose/rate-limit.ts';
 import type { Catalogue } from '../../shared/domain/catalogue.ts';
 import { apiHandler, parse } from '../../shared/http/api-handler.ts';
 import { EventBatchInput, EventInput } from '../../shared/http/event-schemas.ts';
 import { PublishEvents } from '../../shared/usecases/publish-events.ts';
+import type { RequestAllowance } from '../../shared/usecases/rate-limits.ts';
 import type { TenantAuthenticator } from '../../shared/usecases/tenants.ts';
 
 export interface IngestOverrides extends ApiOverrides {
@@ -18,6 +20,8 @@ export interface IngestOverrides extends ApiOverrides {
    * handler.ts). Without it, types only: data of a type with a schema is refused, never let through.
    */
   readonly catalogue?: Catalogue;
+  /** One machine: the process's per-tenant token buckets (Lambda: a counter in the tenants table). */
+  readonly requestAllowance?: RequestAllowance;
 }
 
 /** POST /v1/events: one event or a batch, stored durably before the 202. */
@@ -25,6 +29,7 @@ export function composeIngest(o: IngestOverrides = {}) {
   const f = functionBase('ingest', o);
   const { tables, queues, retentionDays } = f.settings;
   const tenantAuth = o.tenantAuth ?? tenantAuthenticator(f);
+  const limiter = tenantRateLimiter(f, o.requestAllowance);
   const publish = new PublishEvents({
     store: f.aws.use(new DynamoEventStore(documentClient(), tables.events, retentionDays), 'putIfAbsent'),
     queue: f.aws.use(new SqsEventQueue(sqsClient(), queues.events), 'enqueue', 'fits'),
@@ -36,7 +41,8 @@ export function composeIngest(o: IngestOverrides = {}) {
     apiHandler({
       auth: { kind: 'tenant', authenticate: (key, client) => tenantAuth.authenticate(key, client) },
       logError: f.logError,
-      ...(o.rateLimit ? { rateLimit: o.rateLimit } : {}),
+      // Every route here is a tenant's: its own limit, after its key.
+      rateLimit: (tenantId) => limiter.check(tenantId),
       routes: {
         'POST /v1/events': async (req) => {
           const isBatch = typeof req.body === 'object' && req.body !== null && 'events' in req.body;

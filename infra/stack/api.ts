@@ -16,6 +16,10 @@ import { constructId } from './functions.ts';
 
 export interface HooklineApiProps {
   readonly functions: Record<ApiFunction, NodejsFunction>;
+  /**
+   * The stage's throttles are shared by every tenant: a safety net for the deployment, set far
+   * above one tenant's limit, which the functions apply per tenant (usecases/rate-limits.ts).
+   */
   readonly rateLimit: number;
   readonly burstLimit: number;
   /** Throttling of `POST /v1/events` (INGEST_ROUTE_KEY), apart from the other routes. */

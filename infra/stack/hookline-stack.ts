@@ -104,6 +104,9 @@ export class HooklineStack extends Stack {
       [ENV.requestTimeoutMs]: String(s.requestTimeoutMs),
       [ENV.deploymentHost]: s.deploymentHost,
       [ENV.retentionDays]: String(s.retentionDays),
+      // The default per-tenant limit (the API functions apply it, the admin API shows it).
+      [ENV.rateLimitPerSecond]: String(s.tenantRateLimit),
+      [ENV.rateLimitBurst]: String(s.tenantBurstLimit),
     };
     this.functions = new HooklineFunctions(this, 'Functions', {
       timeouts,

@@ -7,7 +7,8 @@ import { Duration, Token } from 'aws-cdk-lib';
 import type { Node } from 'constructs';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
-import { DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RETRY_DELAYS, DEFAULT_SIGNATURE_HEADER } from '../../shared/config.ts';
+import { DEFAULT_RATE_LIMIT_BURST, DEFAULT_RATE_LIMIT_PER_SECOND, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RETRY_DELAYS, DEFAULT_SIGNATURE_HEADER } from '../../shared/config.ts';
+import { MAX_BURST, MAX_REQUESTS_PER_SECOND } from '../../shared/domain/rate-limits.ts';
 
 export interface HooklineSettings {
   /**
@@ -37,8 +38,8 @@ export interface HooklineSettings {
    */
   readonly deploymentHost?: string;
   /**
-   * Name prefix of every secret of the deployment; per-webhook secrets live under
-   * `<secretPrefix>webhooks/`, the admin key is `<secretPrefix>admin-api-key`.
+   * Name prefix of every secret of the deployment; each tenant's webhook credentials are one
+   * secret, `<secretPrefix>tenants/<tenant id>`, the admin key is `<secretPrefix>admin-api-key`.
    * @default 'hookline/'
    */
   readonly secretPrefix?: string;
@@ -85,15 +86,33 @@ export interface HooklineSettings {
    */
   readonly logRetention?: RetentionDays;
   /**
-   * Steady-state requests per second of each route of the HTTP API's default stage, but
-   * `POST /v1/events` (see `ingestRateLimit`).
+   * Default request limit of each tenant over the tenant routes (publishing and the webhooks
+   * API), per second on average (`HOOKLINE_RATE_LIMIT_PER_SECOND`): a tenant over it gets `429`
+   * + `Retry-After`, the others are not affected. The admin API sets a tenant's own limit
+   * (`PUT /admin/v1/tenants/{tenant_id}/rate-limit`). Counted in the tenants table, one write
+   * unit per request. At most 500 (one DynamoDB partition key's write rate, halved).
    * @default 100
+   */
+  readonly tenantRateLimit?: number;
+  /**
+   * Most requests a tenant may make at once (`HOOKLINE_RATE_LIMIT_BURST`): `tenantBurstLimit`
+   * requests per `tenantBurstLimit / tenantRateLimit` seconds. At least `tenantRateLimit`, at
+   * most 1000.
+   * @default 200
+   */
+  readonly tenantBurstLimit?: number;
+  /**
+   * Steady-state requests per second of each route of the HTTP API's default stage, but
+   * `POST /v1/events` (see `ingestRateLimit`), shared by every tenant. A safety net for the
+   * whole deployment, not what limits a tenant (`tenantRateLimit` does): at least
+   * `tenantRateLimit`, and best well above the highest limit a tenant is given.
+   * @default 2000
    */
   readonly apiRateLimit?: number;
   /**
    * Burst limit of each route of the HTTP API's default stage, but `POST /v1/events` (see
-   * `ingestBurstLimit`).
-   * @default 200
+   * `ingestBurstLimit`). At least `tenantBurstLimit`.
+   * @default 4000
    */
   readonly apiBurstLimit?: number;
   /**
@@ -103,15 +122,17 @@ export interface HooklineSettings {
    */
   readonly dispatcherMaxConcurrency?: number;
   /**
-   * Steady-state requests per second of `POST /v1/events` (publishing), throttled apart from the
-   * other routes (`apiRateLimit`) so that publishing can be sized on its own. Each request
-   * may carry a batch of up to 100 events.
-   * @default 100 (the one-machine runtime's default per-tenant rate)
+   * Steady-state requests per second of `POST /v1/events` (publishing) over every tenant,
+   * throttled apart from the other routes (`apiRateLimit`) so that publishing can be sized on
+   * its own. Each request may carry a batch of up to 100 events. A safety net: each tenant has
+   * its own limit (`tenantRateLimit`); half the account's default API Gateway quota (10,000
+   * requests/s) and ten times the highest tenant limit.
+   * @default 5000
    */
   readonly ingestRateLimit?: number;
   /**
-   * Burst limit of `POST /v1/events`.
-   * @default 200 (the one-machine runtime's default per-tenant burst)
+   * Burst limit of `POST /v1/events` (the account's default API Gateway burst is 5,000).
+   * @default 5000
    */
   readonly ingestBurstLimit?: number;
   /**
@@ -141,6 +162,8 @@ export interface ResolvedSettings {
   readonly alarmTopic?: ITopic;
   readonly alarmTopicArn?: string;
   readonly logRetention: RetentionDays;
+  readonly tenantRateLimit: number;
+  readonly tenantBurstLimit: number;
   readonly apiRateLimit: number;
   readonly apiBurstLimit: number;
   readonly dispatcherMaxConcurrency: number;
@@ -165,11 +188,13 @@ export function resolveSettings(props: HooklineSettings): ResolvedSettings {
     alarmTopic: props.alarmTopic,
     alarmTopicArn: props.alarmTopicArn || undefined,
     logRetention: props.logRetention ?? RetentionDays.ONE_MONTH,
-    apiRateLimit: props.apiRateLimit ?? 100,
-    apiBurstLimit: props.apiBurstLimit ?? 200,
+    tenantRateLimit: props.tenantRateLimit ?? DEFAULT_RATE_LIMIT_PER_SECOND,
+    tenantBurstLimit: props.tenantBurstLimit ?? DEFAULT_RATE_LIMIT_BURST,
+    apiRateLimit: props.apiRateLimit ?? 2000,
+    apiBurstLimit: props.apiBurstLimit ?? 4000,
     dispatcherMaxConcurrency: props.dispatcherMaxConcurrency ?? 50,
-    ingestRateLimit: props.ingestRateLimit ?? 100,
-    ingestBurstLimit: props.ingestBurstLimit ?? 200,
+    ingestRateLimit: props.ingestRateLimit ?? 5000,
+    ingestBurstLimit: props.ingestBurstLimit ?? 5000,
     catalogueFile: props.catalogueFile || undefined,
   };
   const fail = (msg: string): never => {
@@ -192,6 +217,20 @@ export function resolveSettings(props: HooklineSettings): ResolvedSettings {
   ] as const) {
     if (!Number.isFinite(rate) || rate <= 0) fail(`${name}RateLimit must be a positive number`);
     if (!Number.isInteger(burst) || burst <= 0) fail(`${name}BurstLimit must be a positive integer`);
+  }
+  if (!Number.isInteger(s.tenantRateLimit) || s.tenantRateLimit < 1 || s.tenantRateLimit > MAX_REQUESTS_PER_SECOND) {
+    fail(`tenantRateLimit must be an integer between 1 and ${MAX_REQUESTS_PER_SECOND}`);
+  }
+  if (!Number.isInteger(s.tenantBurstLimit) || s.tenantBurstLimit < s.tenantRateLimit || s.tenantBurstLimit > MAX_BURST) {
+    fail(`tenantBurstLimit must be an integer between tenantRateLimit and ${MAX_BURST}`);
+  }
+  // The stage's throttles are shared by every tenant: below one tenant's limit, one tenant
+  // would make every other one wait.
+  for (const [name, rate, burst] of [
+    ['api', s.apiRateLimit, s.apiBurstLimit],
+    ['ingest', s.ingestRateLimit, s.ingestBurstLimit],
+  ] as const) {
+    if (rate < s.tenantRateLimit || burst < s.tenantBurstLimit) fail(`${name}RateLimit/${name}BurstLimit must be at least tenantRateLimit/tenantBurstLimit`);
   }
   if (s.senderEmail !== undefined && !/^[^@\s]+@[^@\s]+$/.test(s.senderEmail)) fail('senderEmail is not an email address');
   if (s.publicUrl !== undefined && !Token.isUnresolved(s.publicUrl) && !isBaseUrl(s.publicUrl)) fail(`publicUrl "${s.publicUrl}" is not an http(s) URL without query or fragment`);
@@ -240,6 +279,8 @@ export const CONTEXT = {
   publicUrl: 'hookline:publicUrl',
   alarmTopicArn: 'hookline:alarmTopicArn',
   logRetentionDays: 'hookline:logRetentionDays',
+  tenantRateLimit: 'hookline:tenantRateLimit',
+  tenantBurstLimit: 'hookline:tenantBurstLimit',
   apiRateLimit: 'hookline:apiRateLimit',
   apiBurstLimit: 'hookline:apiBurstLimit',
   dispatcherMaxConcurrency: 'hookline:dispatcherMaxConcurrency',
@@ -295,6 +336,8 @@ export function settingsFromContext(node: Node): HooklineSettings {
     publicUrl: str(CONTEXT.publicUrl),
     alarmTopicArn: str(CONTEXT.alarmTopicArn),
     logRetention: logDays as RetentionDays | undefined,
+    tenantRateLimit: num(CONTEXT.tenantRateLimit),
+    tenantBurstLimit: num(CONTEXT.tenantBurstLimit),
     apiRateLimit: num(CONTEXT.apiRateLimit),
     apiBurstLimit: num(CONTEXT.apiBurstLimit),
     dispatcherMaxConcurrency: num(CONTEXT.dispatcherMaxConcurrency),

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type * as z from 'zod/mini';
 import { HooklineError, PayloadTooLargeError, RateLimitedError, UnauthorizedError, ValidationError } from '../errors.ts';
-import { DEFAULT_MAX_BODY_BYTES, routeAuthOf } from './routes.ts';
+import { DEFAULT_MAX_BODY_BYTES, routeAuthOf, type RouteAuth } from './routes.ts';
 
 /** What a route handler gets: the parsed request and who is calling. */
 export interface ApiRequest {
@@ -32,8 +32,12 @@ export interface ApiHandlerOptions {
     | { readonly kind: 'admin'; readonly authenticate: (key: string, client?: string) => Promise<void> }
     | { readonly kind: 'none' };
   readonly maxBodyBytes?: number;
-  /** Per-tenant request limit (the one-machine runtime's token bucket; API Gateway throttles on AWS). */
-  readonly rateLimit?: (key: string) => number | undefined;
+  /**
+   * The request limit of the caller, checked after its key: `key` is the tenant's id on tenant
+   * routes (see usecases/rate-limits.ts), else the route's auth kind (`admin`, `none`). Returns
+   * undefined to allow, else the whole seconds to wait (`429` + `Retry-After`).
+   */
+  readonly rateLimit?: (key: string, kind: RouteAuth) => number | undefined | Promise<number | undefined>;
   /** Where 5xx causes go; 4xx are the caller's business and are not logged. */
   readonly logError: (message: string, error: unknown) => void;
 }
@@ -55,7 +59,7 @@ export function apiHandler(options: ApiHandlerOptions): ApiLambda {
     if (!route) throw new HooklineError(404, `No route ${event.requestContext?.http?.method ?? ''} ${event.rawPath ?? ''}`.trim());
     const auth = routeAuthOf(event.routeKey) === 'none' ? ({ kind: 'none' } as const) : options.auth;
     const tenantId = await authenticate(auth, event.headers ?? {}, event.requestContext?.http?.sourceIp);
-    const waitSeconds = options.rateLimit?.(tenantId ?? auth.kind);
+    const waitSeconds = await options.rateLimit?.(tenantId ?? auth.kind, auth.kind);
     if (waitSeconds !== undefined) throw new RateLimitedError(waitSeconds);
     const result = await route({
       routeKey: event.routeKey,

@@ -48,6 +48,17 @@ const OPERATIONS: Record<string, { summary: string; body?: SchemaSource<z.ZodMin
   'GET /admin/v1/tenants/{tenant_id}/keys': { summary: "A tenant's API keys (id, creation time, first characters; never the key)", status: 200, response: R.ApiKeyList },
   'POST /admin/v1/tenants/{tenant_id}/keys': { summary: 'Create another API key for the tenant (rotation without downtime)', status: 201, response: R.ApiKeyCreated },
   'DELETE /admin/v1/tenants/{tenant_id}/keys/{key_id}': { summary: 'Revoke an API key: it gets 401 from then on', status: 204 },
+  'GET /admin/v1/tenants/{tenant_id}/rate-limit': {
+    summary: "The tenant's request limit over the tenant routes: its own, or the deployment's default",
+    status: 200,
+    response: R.TenantRateLimit,
+  },
+  'PUT /admin/v1/tenants/{tenant_id}/rate-limit': {
+    summary: "Set the tenant's request limit; the API functions apply it within 30 s",
+    body: S.RateLimitInput,
+    status: 200,
+    response: R.TenantRateLimit,
+  },
   'GET /openapi.json': { summary: 'This document', status: 200 },
   'GET /healthz': { summary: 'Liveness: {"status": "ok"} once every part is up (no key needed)', status: 200 },
 };
@@ -93,6 +104,15 @@ export function openApiDocument(): Record<string, unknown> {
               '400': errorResponse('Invalid request: malformed JSON, a field that fails validation, an unknown event type'),
               '401': errorResponse('Missing or wrong API key'),
               '404': errorResponse('No such resource for this tenant'),
+            }),
+        ...(isPublic
+          ? {}
+          : {
+              '429': errorResponse(
+                route.auth === 'tenant'
+                  ? "Over the tenant's request limit, or too many wrong keys from this address; Retry-After says when to try again"
+                  : 'Too many wrong keys from this address; Retry-After says when to try again',
+              ),
             }),
         ...(op.body ? { '413': errorResponse('Body larger than 256 KiB') } : {}),
       },

@@ -89,6 +89,12 @@ export const ApiKeyView = z.object({
   prefix: describe(z.string(), 'The first characters of the key, to tell keys apart; the key itself is never shown again.'),
 });
 export const ApiKeyList = z.object({ items: z.array(ApiKeyView) });
+export const TenantRateLimit = z.object({
+  tenant_id: z.string(),
+  requests_per_second: integer(),
+  burst: integer(),
+  source: describe(z.enum(['tenant', 'default']), "`tenant`: set for this tenant; `default`: the deployment's default."),
+});
 export const ApiKeyCreated = z.object({ id: z.string(), api_key: describe(z.string(), 'Shown once; only its SHA-256 is stored.') });
 
 export const EmailVerified = z.object({

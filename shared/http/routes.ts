@@ -9,7 +9,7 @@ export type ApiFunction = 'ingest' | 'webhooks-api' | 'admin-api' | 'openapi';
 export type RouteAuth = 'tenant' | 'admin' | 'none';
 
 export interface Route {
-  readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** API Gateway path template, `{name}` for a path parameter. */
   readonly path: string;
   readonly fn: ApiFunction;
@@ -41,6 +41,8 @@ export const ROUTES = [
   { method: 'GET', path: '/admin/v1/tenants/{tenant_id}/keys', fn: 'admin-api', auth: 'admin' },
   { method: 'POST', path: '/admin/v1/tenants/{tenant_id}/keys', fn: 'admin-api', auth: 'admin' },
   { method: 'DELETE', path: '/admin/v1/tenants/{tenant_id}/keys/{key_id}', fn: 'admin-api', auth: 'admin' },
+  { method: 'GET', path: '/admin/v1/tenants/{tenant_id}/rate-limit', fn: 'admin-api', auth: 'admin' },
+  { method: 'PUT', path: '/admin/v1/tenants/{tenant_id}/rate-limit', fn: 'admin-api', auth: 'admin' },
   { method: 'GET', path: '/openapi.json', fn: 'openapi', auth: 'none' },
   // On AWS the openapi function answers it (and, as API Gateway's $default route, every path no
   // route names, with the contract's JSON 404); the one-machine server answers it itself.

@@ -22,7 +22,7 @@ export interface ApiKeyView {
 const newKeyId = (): string => `key_${ulid()}`;
 const isKeyId = (id: string): boolean => /^key_[0-9A-Z]{26}$/.test(id);
 /** Tenant ids are `ten_<ULID>`, or `default` on one machine; nothing longer can exist. */
-const isTenantId = (id: string): boolean => /^[A-Za-z0-9_-]{1,64}$/.test(id);
+export const isTenantId = (id: string): boolean => /^[A-Za-z0-9_-]{1,64}$/.test(id);
 
 /**
  * A few characters to tell keys apart in a list: at most a quarter of the key, so that even a

@@ -62,7 +62,7 @@ const KNOWN_KEY_MS = 3_600_000;
 const CACHE_ENTRIES = 10_000;
 
 /** A Map with a size bound (least recently set goes first) and a deadline per entry. */
-class ExpiringCache<V> {
+export class ExpiringCache<V> {
   private readonly entries = new Map<string, { value: V; until: number }>();
   private readonly max: number;
   constructor(max: number) {

@@ -36,6 +36,8 @@ beforeAll(() => {
     publicUrl: 'https://hooks.netrecon.example/',
     alarmTopicArn: 'arn:aws:sns:us-east-2:123456789012:ops',
     dispatcherMaxConcurrency: 20,
+    tenantRateLimit: 5,
+    tenantBurstLimit: 10,
     apiRateLimit: 10,
     apiBurstLimit: 20,
     ingestRateLimit: 500,
@@ -66,6 +68,10 @@ describe('props', () => {
       expect(fnProps(name).Environment.Variables).not.toHaveProperty([EXTRA_ENV.senderEmail]);
     }
     expect(fnProps('admin-api').Environment.Variables[EXTRA_ENV.adminKeySecret]).toBe('netrecon/hookline/admin-api-key');
+    // The default per-tenant limit: applied by the API functions, shown by the admin API.
+    for (const name of ['ingest', 'webhooks-api', 'admin-api'] as const) {
+      expect(fnProps(name).Environment.Variables).toMatchObject({ [ENV.rateLimitPerSecond]: '5', [ENV.rateLimitBurst]: '10' });
+    }
   });
 
   it('stretch the dispatcher timeout and the deliveries visibility timeout with the request timeout', () => {
@@ -83,7 +89,7 @@ describe('props', () => {
       .filter((st) => asArray(st.Action).includes('secretsmanager:GetSecretValue'))
       .flatMap((st) => asArray(st.Resource).map(flatten));
     expect(secretResources).toEqual([
-      'arn:aws:secretsmanager:us-east-2:123456789012:secret:netrecon/hookline/webhooks/*',
+      'arn:aws:secretsmanager:us-east-2:123456789012:secret:netrecon/hookline/tenants/*',
     ]);
   });
 
@@ -127,6 +133,12 @@ describe('props', () => {
     expect(() => resolveSettings({ ingestRateLimit: 0 })).toThrow(/ingestRateLimit/);
     expect(() => resolveSettings({ ingestBurstLimit: 1.5 })).toThrow(/ingestBurstLimit/);
     expect(() => resolveSettings({ apiRateLimit: -1 })).toThrow(/apiRateLimit/);
+    expect(() => resolveSettings({ tenantRateLimit: 501, tenantBurstLimit: 600 })).toThrow(/tenantRateLimit/);
+    expect(() => resolveSettings({ tenantRateLimit: 50, tenantBurstLimit: 40 })).toThrow(/tenantBurstLimit/);
+    expect(() => resolveSettings({ tenantBurstLimit: 1001 })).toThrow(/tenantBurstLimit/);
+    // The stage's throttles are shared by every tenant: never below one tenant's limit.
+    expect(() => resolveSettings({ apiRateLimit: 50 })).toThrow(/apiRateLimit/);
+    expect(() => resolveSettings({ ingestRateLimit: 300, tenantRateLimit: 400, tenantBurstLimit: 400 })).toThrow(/ingestRateLimit/);
     expect(() => resolveSettings({ signatureHeader: 'Bad Header' })).toThrow(/signatureHeader/);
     expect(() => resolveSettings({ retryDelaysSeconds: [] })).toThrow(/retryDelaysSeconds/);
     expect(() => resolveSettings({ requestTimeoutMs: 900_000 })).toThrow(/requestTimeoutMs/);
@@ -158,7 +170,7 @@ describe('cdk.json context', () => {
     expect(settings.senderEmail).toBeUndefined();
     expect(settings.publicUrl).toBeUndefined();
     expect(cdkJson.context).toHaveProperty([CONTEXT.publicUrl], '');
-    expect(settings).toMatchObject({ apiRateLimit: 100, apiBurstLimit: 200, ingestRateLimit: 100, ingestBurstLimit: 200 });
+    expect(settings).toMatchObject({ tenantRateLimit: 100, tenantBurstLimit: 200, apiRateLimit: 2000, apiBurstLimit: 4000, ingestRateLimit: 5000, ingestBurstLimit: 5000 });
     // The built-in catalogue unless the platform team names a file.
     expect(cdkJson.context).toHaveProperty([CONTEXT.catalogueFile], '');
     expect(settings.catalogueFile).toBeUndefined();
@@ -177,9 +189,13 @@ describe('cdk.json context', () => {
         [CONTEXT.publicUrl]: 'https://hooks.example.com',
         [CONTEXT.ingestRateLimit]: '250',
         [CONTEXT.ingestBurstLimit]: '500',
+        [CONTEXT.tenantRateLimit]: '20',
+        [CONTEXT.tenantBurstLimit]: '40',
       },
     });
     expect(settingsFromContext(app.node)).toMatchObject({
+      tenantRateLimit: 20,
+      tenantBurstLimit: 40,
       ingestRateLimit: 250,
       ingestBurstLimit: 500,
       retryDelaysSeconds: [0, 10, 20],

@@ -4,6 +4,8 @@ import { isConditionalCheckFailed, StoreError } from './errors.ts';
 import type { ApiKeyRecord, Tenant, TenantDirectory } from '../../usecases/tenants.ts';
 import type { WebhookQuota } from '../../usecases/manage-webhooks.ts';
 import type { TenantOwners } from '../../usecases/owner-email.ts';
+import type { TenantRateLimits } from '../../usecases/rate-limits.ts';
+import type { RateLimit } from '../../domain/rate-limits.ts';
 import { dynamoCall, type AwsAdapter, type AwsCalls } from './aws-calls.ts';
 
 const tenants = (...actions: string[]) => [dynamoCall('tenants', ...actions)];
@@ -16,7 +18,7 @@ const KEY_ATTRIBUTE = 'key#';
  * in one table. A tenant's item also lists its keys (`key#<id>`: hash, prefix, creation time)
  * and counts them (`key_count`), so that keys can be listed and revoked without a scan.
  */
-export class DynamoTenantStore extends DynamoTable implements TenantDirectory, WebhookQuota, TenantOwners, AwsAdapter {
+export class DynamoTenantStore extends DynamoTable implements TenantDirectory, WebhookQuota, TenantOwners, TenantRateLimits, AwsAdapter {
   readonly awsCalls: AwsCalls<DynamoTenantStore> = {
     get: tenants('GetItem'),
     createIfAbsent: tenants('PutItem'),
@@ -28,6 +30,8 @@ export class DynamoTenantStore extends DynamoTable implements TenantDirectory, W
     revokeKey: tenants('DeleteItem', 'UpdateItem'),
     putKey: tenants('PutItem'),
     tenantIdForKey: tenants('GetItem'),
+    rateLimitOf: tenants('GetItem'),
+    setRateLimit: tenants('UpdateItem'),
   };
 
   async get(tenantId: string): Promise<Tenant | undefined> {
@@ -176,6 +180,32 @@ export class DynamoTenantStore extends DynamoTable implements TenantDirectory, W
       );
     } catch (err) {
       if (!isConditionalCheckFailed(err)) throw new StoreError('could not unlist API key', { cause: err });
+    }
+  }
+
+  /** The tenant's own request limit (`rate_limit` on its item), read eventually consistent: it is cached for seconds anyway. */
+  async rateLimitOf(tenantId: string): Promise<{ limit?: RateLimit } | undefined> {
+    const item = await this.getItem(`TENANT#${tenantId}`);
+    if (!item) return undefined;
+    const stored = item['rate_limit'] as { requests_per_second: number; burst: number } | undefined;
+    return stored ? { limit: { requestsPerSecond: stored.requests_per_second, burst: stored.burst } } : {};
+  }
+
+  async setRateLimit(tenantId: string, limit: RateLimit): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: `TENANT#${tenantId}` },
+          UpdateExpression: 'SET rate_limit = :limit',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':limit': { requests_per_second: limit.requestsPerSecond, burst: limit.burst } },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) return false;
+      throw new StoreError('could not set the rate limit', { cause: err });
     }
   }
 

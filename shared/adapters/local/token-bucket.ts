@@ -1,11 +1,14 @@
+import type { RateLimit } from '../../domain/rate-limits.ts';
+import type { RequestAllowance } from '../../usecases/rate-limits.ts';
 import type { AuthFailureLimit } from '../../usecases/tenants.ts';
 
 /** Keys (tenants, client addresses) tracked at most; the least recently used goes first. */
 const MAX_BUCKETS = 10_000;
 
 /**
- * Per-key token buckets: `ratePerSecond` tokens refill each second up to `burst`. The one-machine
- * runtime limits each tenant's requests with it (on AWS, API Gateway's throttling does).
+ * Per-key token buckets: `ratePerSecond` tokens refill each second up to `burst` (or the rate and
+ * burst given to `take`). The one-machine runtime limits each tenant's requests with it (on AWS a
+ * shared counter does, see usecases/rate-limits.ts), and the admin and public routes by key kind.
  */
 export class TokenBuckets {
   private readonly rate: number;
@@ -19,13 +22,13 @@ export class TokenBuckets {
   }
 
   /** Takes a token for `key`; returns undefined when allowed, else whole seconds to wait. */
-  take(key: string, now = Date.now()): number | undefined {
-    const bucket = this.refill(key, now);
+  take(key: string, now = Date.now(), rate = this.rate, burst = this.burst): number | undefined {
+    const bucket = this.refill(key, now, rate, burst);
     if (bucket.tokens >= 1) {
       bucket.tokens -= 1;
       return undefined;
     }
-    return this.secondsToOne(bucket);
+    return this.secondsToOne(bucket, rate);
   }
 
   /** Like `take` without taking: undefined when a token is there, else whole seconds to wait. */
@@ -36,9 +39,9 @@ export class TokenBuckets {
     return tokens >= 1 ? undefined : this.secondsToOne({ tokens });
   }
 
-  private refill(key: string, now: number): { tokens: number; at: number } {
-    const bucket = this.buckets.get(key) ?? { tokens: this.burst, at: now };
-    bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.at) / 1000) * this.rate);
+  private refill(key: string, now: number, rate: number, burst: number): { tokens: number; at: number } {
+    const bucket = this.buckets.get(key) ?? { tokens: burst, at: now };
+    bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) / 1000) * rate);
     bucket.at = now;
     // Re-inserted, so that the map's first key is the least recently used one.
     this.buckets.delete(key);
@@ -47,8 +50,21 @@ export class TokenBuckets {
     return bucket;
   }
 
-  private secondsToOne(bucket: { tokens: number }): number {
-    return Math.max(1, Math.ceil((1 - bucket.tokens) / this.rate));
+  private secondsToOne(bucket: { tokens: number }, rate = this.rate): number {
+    return Math.max(1, Math.ceil((1 - bucket.tokens) / rate));
+  }
+}
+
+/**
+ * The one-machine allowance: a token bucket per tenant, sized by the tenant's own limit (one
+ * process holds every bucket, so no shared counter is needed). A changed limit applies from the
+ * tenant's next request on, to the tokens it has left.
+ */
+export class TenantTokenBuckets implements RequestAllowance {
+  private readonly buckets = new TokenBuckets(1, 1);
+
+  async take(tenantId: string, limit: RateLimit, nowMs: number): Promise<number | undefined> {
+    return this.buckets.take(tenantId, nowMs, limit.requestsPerSecond, limit.burst);
   }
 }
 
