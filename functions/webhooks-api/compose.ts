@@ -1,16 +1,17 @@
-import { documentClient, secretsManagerClient, sqsClient } from '../../shared/adapters/aws/clients.ts';
+import { documentClient, sqsClient } from '../../shared/adapters/aws/clients.ts';
 import { DynamoAttemptLog } from '../../shared/adapters/aws/dynamo-attempt-log.ts';
-import { DynamoDeliveryStore } from '../../shared/adapters/aws/dynamo-delivery-store.ts';
 import { DynamoEmailQuota } from '../../shared/adapters/aws/dynamo-email-quota.ts';
+import { DynamoReopenableDeliveries } from '../../shared/adapters/aws/dynamo-reopenable-deliveries.ts';
 import { DynamoTenantStore } from '../../shared/adapters/aws/dynamo-tenant-store.ts';
 import { DynamoWebhookStore } from '../../shared/adapters/aws/dynamo-webhook-store.ts';
 import { SqsDeliveryQueue } from '../../shared/adapters/aws/queues.ts';
-import { SecretsManagerStore } from '../../shared/adapters/aws/secrets-manager-store.ts';
 import { resolveHost } from '../../shared/adapters/http/resolve-host.ts';
 import { tenantAuthenticator } from '../../shared/compose/auth.ts';
 import { catalogueFromEnv } from '../../shared/compose/catalogue.ts';
+import { credentialsCache, credentialsWriter } from '../../shared/compose/credentials.ts';
 import { functionBase, type ApiOverrides } from '../../shared/compose/function-base.ts';
 import { mailer, publicUrl, type MailOverrides } from '../../shared/compose/mail.ts';
+import { tenantRateLimiter } from '../../shared/compose/rate-limit.ts';
 import { outbound, type OutboundOverrides } from '../../shared/compose/outbound.ts';
 import { attemptView } from '../../shared/domain/deliveries.ts';
 import { EMAILS_PER_TENANT_PER_HOUR } from '../../shared/domain/notifications.ts';
@@ -20,6 +21,7 @@ import { PageQuery, RecoverInput, RotateSecretInput, WebhookCreateInput, Webhook
 import { ManageWebhooks, type ListPage, type PageRequest } from '../../shared/usecases/manage-webhooks.ts';
 import { OwnerEmailVerification } from '../../shared/usecases/owner-email.ts';
 import type { SecretStore } from '../../shared/usecases/ports.ts';
+import type { RequestAllowance } from '../../shared/usecases/rate-limits.ts';
 import { RecoverDeliveries } from '../../shared/usecases/recover-deliveries.ts';
 import type { TenantAuthenticator } from '../../shared/usecases/tenants.ts';
 
@@ -28,6 +30,8 @@ export interface WebhooksApiOverrides extends ApiOverrides, OutboundOverrides, M
   readonly tenantAuth?: TenantAuthenticator;
   /** One machine: signing secrets in files instead of Secrets Manager. */
   readonly secrets?: SecretStore;
+  /** One machine: the process's per-tenant token buckets (Lambda: a counter in the tenants table). */
+  readonly requestAllowance?: RequestAllowance;
 }
 
 const BASE = '/api/v1/integrations/webhooks';
@@ -40,6 +44,7 @@ export function composeWebhooksApi(o: WebhooksApiOverrides = {}) {
   const tenantStore = new DynamoTenantStore(documentClient(), tables.tenants);
   const attemptLog = new DynamoAttemptLog(documentClient(), tables.attempts, retentionDays);
   const tenantAuth = o.tenantAuth ?? tenantAuthenticator(f);
+  const limiter = tenantRateLimiter(f, o.requestAllowance);
   const catalogue = catalogueFromEnv(f.env);
   const out = outbound(f, catalogue, o);
   const ownerEmails = new OwnerEmailVerification({
@@ -56,7 +61,8 @@ export function composeWebhooksApi(o: WebhooksApiOverrides = {}) {
     // The test event is logged like any attempt.
     attempts: f.aws.use(attemptLog, 'record', 'list'),
     ownerEmails,
-    secrets: o.secrets ?? f.aws.use(new SecretsManagerStore(secretsManagerClient(), 'webhook-secrets'), 'get', 'put', 'delete'),
+    credentials: credentialsWriter(f, o.secrets),
+    storedCredentials: credentialsCache(f, o.secrets),
     sender: out.attemptSender,
     clock: f.clock,
     catalogue,
@@ -65,13 +71,12 @@ export function composeWebhooksApi(o: WebhooksApiOverrides = {}) {
     settings: {
       ...out.settings,
       targets: out.policy,
-      secretPrefix: f.settings.secretPrefix,
       maxWebhooksPerTenant: f.settings.maxWebhooksPerTenant,
     },
   });
   const recovery = new RecoverDeliveries({
     webhooks: f.aws.use(webhookStore, 'get'),
-    deliveries: f.aws.use(new DynamoDeliveryStore(documentClient(), tables.deliveries, retentionDays), 'get', 'reopen'),
+    deliveries: f.aws.use(new DynamoReopenableDeliveries(documentClient(), tables.deliveries, retentionDays), 'get', 'reopen'),
     attempts: f.aws.use(attemptLog, 'failedDeliveriesSince'),
     queue: f.aws.use(new SqsDeliveryQueue(sqsClient(), queues.deliveries, f.clock), 'enqueue'),
     clock: f.clock,
@@ -94,7 +99,9 @@ export function composeWebhooksApi(o: WebhooksApiOverrides = {}) {
     apiHandler({
       auth: { kind: 'tenant', authenticate: (key, client) => tenantAuth.authenticate(key, client) },
       logError: f.logError,
-      ...(o.rateLimit ? { rateLimit: o.rateLimit } : {}),
+      // A tenant's requests count against its own limit; the public route (the verification
+      // link) only against the one-machine runtime's bucket of its kind.
+      rateLimit: (key, kind) => (kind === 'tenant' ? limiter.check(key) : o.rateLimit?.(key)),
       routes: {
         [`POST ${BASE}`]: async (req) => {
           const { webhook, generatedSecret } = await webhooks.create(tenant(req), parse(WebhookCreateInput, req.body));

@@ -22,7 +22,7 @@ export interface GrantsProps {
   readonly queues: HooklineQueues;
   readonly retries: HooklineRetries;
   readonly adminKey: Secret;
-  /** e.g. `hookline/`: per-webhook secrets are `<secretPrefix>webhooks/<tenant id>/<webhook id>`. */
+  /** e.g. `hookline/`: each tenant's webhook credentials are one secret, `<secretPrefix>tenants/<tenant id>`. */
   readonly secretPrefix: string;
   readonly senderEmail?: string;
 }
@@ -82,12 +82,12 @@ function resolver(props: GrantsProps): (on: AwsResource) => Resolved | undefined
   };
 }
 
-/** Per-webhook signing secrets are created at runtime, so they can only be named by their prefix. */
+/** Tenants' credentials secrets are created at runtime, so they can only be named by their prefix. */
 const webhookSecretsArn = (props: GrantsProps): string =>
   Stack.of(props.adminKey).formatArn({
     service: 'secretsmanager',
     resource: 'secret',
-    resourceName: `${props.secretPrefix}webhooks/*`,
+    resourceName: `${props.secretPrefix}tenants/*`,
     arnFormat: ArnFormat.COLON_RESOURCE_NAME,
   });
 
@@ -106,7 +106,7 @@ function acknowledgeWildcards(props: GrantsProps, granted: Record<FunctionName, 
       Validations.of(role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${flatten(stack.resolve(webhookSecretsArn(props)))}]`,
         reason:
-          'Per-webhook signing secrets are created at runtime, one per webhook, so they can only be named by the <secretPrefix>webhooks/* prefix; the prefix holds nothing but webhook signing secrets.',
+          "Webhook credentials secrets are created at runtime, one per tenant, so they can only be named by the <secretPrefix>tenants/* prefix; the prefix holds nothing but the tenants' webhook credentials.",
       });
     }
     if (has(name, 'retry-schedules')) {

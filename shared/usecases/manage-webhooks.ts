@@ -4,14 +4,16 @@ import type { Attempt } from '../domain/deliveries.ts';
 import { isWebhookId, newAttemptId, newSigningSecret, newWebhookId, ulid } from '../domain/ids.ts';
 import { isKnownPattern } from '../domain/matching.ts';
 import { maskUrl } from '../domain/notifications.ts';
-import { authProblems, carriesCredentials, type ReceiverAuth, type Webhook, type WebhookCredentials } from '../domain/webhooks.ts';
+import { newCredentials, NO_CREDENTIALS, patchedCredentials, rotatedCredentials } from '../domain/credential-changes.ts';
+import { authProblems, carriesCredentials, type ReceiverAuth, type Webhook } from '../domain/webhooks.ts';
 import { HooklineError, NotFoundError, ValidationError } from '../errors.ts';
 import type { TargetPolicy } from '../domain/targets.ts';
 import type { WebhookCreateInput, WebhookPatchInput } from '../http/schemas.ts';
-import { credentialsSecretName, openCredentials, sealCredentials } from './credentials.ts';
+import type { CredentialsCache } from './credentials.ts';
+import type { CredentialsWriter } from './credentials-writer.ts';
 import type { AttemptSender } from './attempt-sender.ts';
 import { attemptOutcome, type OutboundSettings } from './outbound-request.ts';
-import type { Clock, SecretStore } from './ports.ts';
+import type { Clock } from './ports.ts';
 import type { OwnerEmailChange } from './owner-email.ts';
 import { checkResolvedHost, checkWebhookUrl, type ResolveHost } from './webhook-urls.ts';
 
@@ -64,7 +66,6 @@ export interface OwnerEmails {
 
 export interface ManageWebhooksSettings extends OutboundSettings {
   readonly targets: TargetPolicy;
-  readonly secretPrefix: string;
   /** Webhooks one tenant may have. */
   readonly maxWebhooksPerTenant: number;
 }
@@ -75,7 +76,10 @@ export class ManageWebhooks {
     readonly webhooks: WebhookRepository;
     readonly attempts: AttemptLog;
     readonly ownerEmails: OwnerEmails;
-    readonly secrets: SecretStore;
+    /** Changes of credentials: read-modify-writes of the tenant's secret, one at a time per tenant. */
+    readonly credentials: Pick<CredentialsWriter, 'change' | 'remove'>;
+    /** The test event's credentials: the container's cache of the tenant's secret, as the dispatcher reads them. */
+    readonly storedCredentials: Pick<CredentialsCache, 'get'>;
     readonly sender: Pick<AttemptSender, 'send'>;
     readonly clock: Clock;
     readonly catalogue: Catalogue;
@@ -100,7 +104,7 @@ export class ManageWebhooks {
     }
     const generatedSecret = input.secret === undefined ? newSigningSecret() : undefined;
     const now = this.deps.clock().toISOString();
-    const webhook: Webhook = {
+    const fields: Omit<Webhook, 'credentials_version'> = {
       tenant_id: tenantId,
       id: webhookId,
       url: storedUrl(url),
@@ -113,20 +117,29 @@ export class ManageWebhooks {
       ...owner.fields,
       ...(input.filter ? { filter: input.filter } : {}),
       has_secret: true,
-      credentials_version: 1,
       created_at: now,
       updated_at: now,
     };
+    let credentialsWritten = false;
+    let webhook: Webhook;
     try {
       // Credentials first: a dispatcher must never find a webhook whose credentials are not there yet.
-      await this.writeCredentials(tenantId, webhook.id, {
-        signing_secrets: [input.secret ?? generatedSecret!],
-        auth,
-        ...(carriesCredentials(url) ? { url: url.toString() } : {}),
-      });
-      await this.deps.webhooks.create(webhook);
+      webhook = await this.deps.credentials.change(
+        tenantId,
+        webhookId,
+        0,
+        () => newCredentials(input.secret ?? generatedSecret!, auth, url),
+        async (version) => {
+          credentialsWritten = true;
+          const created = { ...fields, credentials_version: version };
+          await this.deps.webhooks.create(created);
+          return created;
+        },
+      );
     } catch (err) {
       await this.deps.quota.release(tenantId);
+      // Credentials of a webhook that does not exist would only take room in the tenant's secret.
+      if (credentialsWritten) await this.deps.credentials.remove(tenantId, webhookId).catch(() => undefined);
       throw err;
     }
     await this.deps.ownerEmails.sendVerification(owner, webhook.id);
@@ -161,22 +174,24 @@ export class ManageWebhooks {
     if (owner) Object.assign(fields, owner.fields);
     if (patch.format !== undefined) fields.format = patch.format;
     if (patch.filter) fields.filter = patch.filter;
+    const remove = [...(patch.filter === null ? ['filter' as const] : []), ...(owner?.remove ?? [])];
+    let updated: Webhook | undefined;
     if (patch.auth !== undefined || patch.secret !== undefined || url !== undefined) {
-      const existing = await this.readCredentials(tenantId, webhookId);
-      const auth = patch.auth === undefined ? existing.auth : await this.checkAuth(patch.auth);
-      const { url: oldUrl, ...rest } = existing;
-      const fullUrl = url === undefined ? oldUrl : carriesCredentials(url) ? url.toString() : undefined;
-      await this.writeCredentials(tenantId, webhookId, {
-        ...rest,
-        // A new secret set by PATCH replaces every old one at once; rotation keeps the old one a while.
-        ...(patch.secret === undefined ? {} : { signing_secrets: [patch.secret], previous_secrets: [] }),
-        auth,
-        ...(fullUrl ? { url: fullUrl } : {}),
-      });
-      fields.auth_type = auth.type;
-      fields.credentials_version = current.credentials_version + 1;
+      const newAuth = patch.auth === undefined ? undefined : await this.checkAuth(patch.auth);
+      updated = await this.deps.credentials.change(
+        tenantId,
+        webhookId,
+        current.credentials_version,
+        (existing = NO_CREDENTIALS) => {
+          const next = patchedCredentials(existing, { secret: patch.secret, auth: newAuth, url });
+          fields.auth_type = next.auth.type;
+          return next;
+        },
+        (version) => this.deps.webhooks.update(tenantId, webhookId, { ...fields, credentials_version: version }, remove),
+      );
+    } else {
+      updated = await this.deps.webhooks.update(tenantId, webhookId, fields, remove);
     }
-    const updated = await this.deps.webhooks.update(tenantId, webhookId, fields, [...(patch.filter === null ? ['filter' as const] : []), ...(owner?.remove ?? [])]);
     if (!updated) throw new NotFoundError(`No webhook ${webhookId}`);
     await this.deps.ownerEmails.sendVerification(owner, webhookId);
     return updated;
@@ -189,38 +204,29 @@ export class ManageWebhooks {
    */
   async rotateSecret(tenantId: string, webhookId: string, input: { secret?: string | undefined; grace_period_seconds: number }) {
     const webhook = await this.get(tenantId, webhookId);
-    const existing = await this.readCredentials(tenantId, webhookId);
     const now = this.deps.clock();
     const expiresAt = new Date(now.getTime() + input.grace_period_seconds * 1000).toISOString();
     const generated = input.secret === undefined ? newSigningSecret() : undefined;
-    const stillValid = (existing.previous_secrets ?? []).filter((p) => Date.parse(p.expires_at) > now.getTime());
-    await this.writeCredentials(tenantId, webhookId, {
-      ...existing,
-      signing_secrets: [input.secret ?? generated!],
-      // Newest first, and only a few: rotating again ends the grace of the oldest, so the
-      // signature header stays small however often a tenant rotates.
-      previous_secrets: [...existing.signing_secrets.map((secret) => ({ secret, expires_at: expiresAt })), ...stillValid].slice(
-        0,
-        MAX_LIVE_SECRETS - 1,
-      ),
-    });
-    await this.deps.webhooks.update(tenantId, webhookId, {
-      credentials_version: webhook.credentials_version + 1,
-      updated_at: now.toISOString(),
-    });
+    await this.deps.credentials.change(
+      tenantId,
+      webhookId,
+      webhook.credentials_version,
+      (existing = NO_CREDENTIALS) => rotatedCredentials(existing, input.secret ?? generated!, expiresAt, now),
+      (version) => this.deps.webhooks.update(tenantId, webhookId, { credentials_version: version, updated_at: now.toISOString() }),
+    );
     return { ...(generated ? { secret: generated } : {}), previous_secret_expires_at: expiresAt };
   }
 
   async delete(tenantId: string, webhookId: string): Promise<void> {
     if (!isWebhookId(webhookId) || !(await this.deps.webhooks.delete(tenantId, webhookId))) throw new NotFoundError(`No webhook ${webhookId}`);
     await this.deps.quota.release(tenantId);
-    await this.deps.secrets.delete(credentialsSecretName(this.deps.settings.secretPrefix, tenantId, webhookId));
+    await this.deps.credentials.remove(tenantId, webhookId);
   }
 
   /** Sends a `webhook.test` event now, in the webhook's format and auth, and reports what the receiver said. */
   async test(tenantId: string, webhookId: string) {
     const webhook = await this.get(tenantId, webhookId);
-    const credentials = await this.readCredentials(tenantId, webhookId);
+    const credentials = await this.deps.storedCredentials.get(webhook);
     const now = this.deps.clock();
     const event = {
       tenant_id: tenantId,
@@ -281,19 +287,7 @@ export class ManageWebhooks {
     if (auth.type === 'oauth2') await this.checkUrl(auth.token_url, 'auth.token_url');
     return auth;
   }
-
-  private async readCredentials(tenantId: string, webhookId: string): Promise<WebhookCredentials> {
-    const raw = await this.deps.secrets.get(credentialsSecretName(this.deps.settings.secretPrefix, tenantId, webhookId));
-    return raw ? openCredentials(tenantId, webhookId, raw) : { signing_secrets: [], auth: { type: 'none' } };
-  }
-
-  private writeCredentials(tenantId: string, webhookId: string, credentials: WebhookCredentials): Promise<void> {
-    return this.deps.secrets.put(credentialsSecretName(this.deps.settings.secretPrefix, tenantId, webhookId), sealCredentials(tenantId, webhookId, credentials));
-  }
 }
-
-/** Secrets that sign at once during rotations: the current one and at most two in their grace period. */
-export const MAX_LIVE_SECRETS = 3;
 
 /** What the webhook table keeps of a URL: with credentials in its query string masked (URL auth). */
 const storedUrl = (url: URL): string => (carriesCredentials(url) ? maskUrl(url.toString()) : url.toString());

@@ -12,6 +12,7 @@ import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { AwsCallLog, type AwsAdapter, type AwsCall } from '../../shared/adapters/aws/aws-calls.ts';
 import { DynamoAttemptLog } from '../../shared/adapters/aws/dynamo-attempt-log.ts';
+import { DynamoCredentialsLock } from '../../shared/adapters/aws/dynamo-credentials-lock.ts';
 import { DynamoDeliveryStore } from '../../shared/adapters/aws/dynamo-delivery-store.ts';
 import { DynamoEmailQuota } from '../../shared/adapters/aws/dynamo-email-quota.ts';
 import { DynamoEventStore } from '../../shared/adapters/aws/dynamo-event-store.ts';
@@ -123,6 +124,15 @@ describe('AWS adapters send only what they declare', () => {
     ]);
   });
 
+  it('DynamoCredentialsLock', async () => {
+    await check('dynamodb', (c: never) => new DynamoCredentialsLock(doc(c), 'tenants'), [
+      ['acquire', (a) => a.acquire('t1', 'h1', new Date(), new Date(Date.now() + 30_000))],
+      ['acquire', (a) => a.acquire('t1', 'h1', new Date(), new Date(Date.now() + 30_000)), { PutCommand: conditionFailed }],
+      ['release', (a) => a.release('t1', 'h1')],
+      ['release', (a) => a.release('t1', 'h1'), { DeleteCommand: conditionFailed }],
+    ]);
+  });
+
   it('DynamoWebhookStore', async () => {
     await check('dynamodb', (c: never) => new DynamoWebhookStore(doc(c), 'webhooks'), [
       ['get', (a) => a.get('t1', 'w1', true)],
@@ -196,10 +206,10 @@ describe('AWS adapters send only what they declare', () => {
 
   it('Secrets Manager, SES and EventBridge Scheduler', async () => {
     await check('secretsmanager', (c: never) => new SecretsManagerStore(c as SecretsManagerClient, 'webhook-secrets'), [
-      ['get', (a) => a.get('hookline/webhooks/t1/w1')],
-      ['put', (a) => a.put('hookline/webhooks/t1/w1', 'v')],
-      ['put', (a) => a.put('hookline/webhooks/t1/w1', 'v'), { PutSecretValueCommand: notFound }],
-      ['delete', (a) => a.delete('hookline/webhooks/t1/w1')],
+      ['get', (a) => a.get('hookline/tenants/t1')],
+      ['put', (a) => a.put('hookline/tenants/t1', 'v')],
+      ['put', (a) => a.put('hookline/tenants/t1', 'v'), { PutSecretValueCommand: notFound }],
+      ['delete', (a) => a.delete('hookline/tenants/t1')],
     ]);
     await check('ses', (c: never) => new SesMailer(c as SESv2Client, 'hooks@example.com'), [['send', (a) => a.send({ to: 'o@example.com', subject: 's', text: 't' })]]);
     const target = { groupName: 'g', roleArn: 'r', queueArn: 'q', deadLetterQueueArn: 'd' };

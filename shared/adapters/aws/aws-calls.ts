@@ -9,7 +9,7 @@ import type { Settings } from '../../config.ts';
 
 export type TableKey = keyof Settings['tables'];
 export type QueueKey = keyof Settings['queues'];
-/** The per-webhook signing secrets (`<prefix>webhooks/...`), or the admin API key's secret. */
+/** The tenants' webhook credentials (`<prefix>tenants/<tenant>`), or the admin API key's secret. */
 export type SecretScope = 'webhook-secrets' | 'admin-key';
 
 /** A resource by its role in the stack; the stack resolves it to ARNs. */

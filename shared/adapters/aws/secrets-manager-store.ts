@@ -11,7 +11,7 @@ import type { AwsAdapter, AwsCall, AwsCalls, SecretScope } from './aws-calls.ts'
 
 /**
  * Secrets Manager behind the SecretStore port: one secret per name, created on first put. `scope`
- * says which secrets the names are (per-webhook signing secrets, or the admin key): it is what
+ * says which secrets the names are (the tenants' webhook credentials, or the admin key): it is what
  * a function handed this store is granted.
  */
 export class SecretsManagerStore implements SecretStore, AwsAdapter {

@@ -1,0 +1,46 @@
+import { carriesCredentials, type ReceiverAuth, type WebhookCredentials } from './webhooks.ts';
+
+/** Secrets that sign at once during rotations: the current one and at most two in their grace period. */
+export const MAX_LIVE_SECRETS = 3;
+
+/** What a webhook whose credentials are missing from its tenant's secret is changed from. */
+export const NO_CREDENTIALS: WebhookCredentials = { signing_secrets: [], auth: { type: 'none' } };
+
+/** A new webhook's credentials; the full URL is kept only when it carries credentials (URL authentication). */
+export const newCredentials = (secret: string, auth: ReceiverAuth, url: URL): WebhookCredentials => ({
+  signing_secrets: [secret],
+  auth,
+  ...(carriesCredentials(url) ? { url: url.toString() } : {}),
+});
+
+/** A PATCH of a webhook's secret, auth or URL (each undefined: unchanged). */
+export function patchedCredentials(
+  existing: WebhookCredentials,
+  change: { readonly secret?: string | undefined; readonly auth?: ReceiverAuth | undefined; readonly url?: URL | undefined },
+): WebhookCredentials {
+  const { url: oldUrl, ...rest } = existing;
+  const fullUrl = change.url === undefined ? oldUrl : carriesCredentials(change.url) ? change.url.toString() : undefined;
+  return {
+    ...rest,
+    // A new secret set by PATCH replaces every old one at once; rotation keeps the old one a while.
+    ...(change.secret === undefined ? {} : { signing_secrets: [change.secret], previous_secrets: [] }),
+    auth: change.auth ?? existing.auth,
+    ...(fullUrl ? { url: fullUrl } : {}),
+  };
+}
+
+/**
+ * A rotation: `secret` signs from now on, the current ones keep signing until `expiresAt`.
+ * Newest first, and only a few: rotating again ends the grace of the oldest, so the signature
+ * header stays small however often a tenant rotates.
+ */
+export function rotatedCredentials(existing: WebhookCredentials, secret: string, expiresAt: string, now: Date): WebhookCredentials {
+  return {
+    ...existing,
+    signing_secrets: [secret],
+    previous_secrets: [
+      ...existing.signing_secrets.map((s) => ({ secret: s, expires_at: expiresAt })),
+      ...(existing.previous_secrets ?? []).filter((p) => Date.parse(p.expires_at) > now.getTime()),
+    ].slice(0, MAX_LIVE_SECRETS - 1),
+  };
+}

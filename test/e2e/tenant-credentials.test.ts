@@ -1,0 +1,72 @@
+/**
+ * End to end through the one-machine runtime: a tenant's webhook credentials are one secret (one
+ * 0600 file here, as one Secrets Manager secret on AWS). Changes of many webhooks of the tenant
+ * at once, several of them to one webhook, all land, and the next delivery of each webhook
+ * signs and authenticates with its own newest credentials.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createTenant, createWebhook, publish, verifyHex, WEBHOOKS } from '../support/hookline.ts';
+import { startReceiver, type ReceivedRequest, type Receiver } from '../support/receiver.ts';
+import { startRuntime, type Runtime } from '../support/runtime.ts';
+
+let rt: Runtime;
+let r: Receiver;
+
+beforeAll(async () => {
+  rt = await startRuntime();
+  r = await startReceiver();
+});
+
+afterAll(async () => {
+  await r?.close();
+  await rt?.cleanup();
+});
+
+const HOOKS = 12;
+
+describe("a tenant's credentials secret under concurrent changes", () => {
+  it('twelve webhooks created at once, then rotated and re-authenticated at once, each sign with their own newest credentials', async () => {
+    const t = await createTenant(rt);
+    const hooks = await Promise.all(
+      Array.from({ length: HOOKS }, (_, i) => createWebhook(t.api, { url: `${r.url}/hook-${i}`, events: ['scan.completed'] })),
+    );
+    const secretFile = join(rt.dataDir, 'secrets', `${encodeURIComponent(`hookline/tenants/${t.id}`)}.secret`);
+    const stored = async () => JSON.parse(await readFile(secretFile, 'utf8')) as Record<string, { tenant_id: string; credentials_version: number }>;
+    // One secret for the tenant, holding all twelve, each sealed with its tenant.
+    expect(Object.keys(await stored()).sort()).toEqual(hooks.map((h) => h.id).sort());
+    expect(Object.values(await stored()).every((e) => e.tenant_id === t.id)).toBe(true);
+    expect((await readdir(join(rt.dataDir, 'secrets'))).filter((f) => f.includes(t.id))).toEqual([`${encodeURIComponent(`hookline/tenants/${t.id}`)}.secret`]);
+
+    const byHook = (requests: readonly ReceivedRequest[], from: number) =>
+      new Map(requests.slice(from).map((q) => [Number(q.path.split('-')[1]), q] as const));
+    await publish(t.api, { event: 'scan.completed', data: { n: 1 } });
+    const first = byHook(await r.waitFor(HOOKS), 0);
+    hooks.forEach((h, i) => expect({ i, verified: verifyHex(first.get(i)!, h.secret) }).toEqual({ i, verified: true }));
+
+    // Every webhook rotated (grace 0: the old secret stops at once), half of them re-authenticated
+    // at the same time: 18 read-modify-writes of the one secret, two at once on six webhooks.
+    const answers = await Promise.all([
+      ...hooks.map((h) => t.api.post(`${WEBHOOKS}/${h.id}/rotate-secret`, { grace_period_seconds: 0 })),
+      ...hooks.slice(0, HOOKS / 2).map((h, i) => t.api.patch(`${WEBHOOKS}/${h.id}`, { auth: { type: 'bearer', token: `token-${i}-abcdefgh` } })),
+    ]);
+    expect(answers.map((a) => a.status)).toEqual(Array(HOOKS + HOOKS / 2).fill(200));
+    const rotated = answers.slice(0, HOOKS).map((a) => a.json.secret as string);
+
+    await publish(t.api, { event: 'scan.completed', data: { n: 2 } });
+    const second = byHook(await r.waitFor(2 * HOOKS), HOOKS);
+    hooks.forEach((h, i) => {
+      const req = second.get(i)!;
+      expect({ i, newest: verifyHex(req, rotated[i]!), old: verifyHex(req, h.secret) }).toEqual({ i, newest: true, old: false });
+      expect({ i, auth: req.headers['authorization'] }).toEqual({ i, auth: i < HOOKS / 2 ? `Bearer token-${i}-abcdefgh` : undefined });
+    });
+    // Two changes of one webhook got distinct versions, and the row agrees with its entry.
+    const entries = await stored();
+    hooks.forEach((h, i) => expect({ i, version: entries[h.id]!.credentials_version }).toEqual({ i, version: i < HOOKS / 2 ? 3 : 2 }));
+
+    // Deleting half at once removes exactly their entries.
+    const deleted = hooks.slice(0, HOOKS / 2);
+    expect((await Promise.all(deleted.map((h) => t.api.del(`${WEBHOOKS}/${h.id}`)))).map((a) => a.status)).toEqual(Array(HOOKS / 2).fill(204));
+    expect(Object.keys(await stored()).sort()).toEqual(hooks.slice(HOOKS / 2).map((h) => h.id).sort());
+  });
+});
