@@ -16,18 +16,31 @@ export interface Settings {
   readonly allowedPorts: readonly number[];
   /** Webhooks one tenant may have. */
   readonly maxWebhooksPerTenant: number;
-  /** Attempts in flight at once per webhook (per dispatcher container). */
+  /**
+   * Attempts in flight at once per webhook: in the one-machine process, and on AWS over every
+   * dispatcher container (a DynamoDB lease, usecases/webhook-slots.ts).
+   */
   readonly maxConcurrentPerWebhook: number;
   /**
    * Attempts in flight at once per tenant (per dispatcher container), so that one tenant's slow
    * endpoints leave workers free for the other tenants.
    */
   readonly maxConcurrentPerTenant: number;
-  /** One machine: requests per second and burst per tenant (API Gateway throttles on AWS). */
+  /**
+   * Each tenant's request limit over the tenant routes, per second and at once, unless the
+   * admin API set the tenant's own (usecases/rate-limits.ts). On one machine also the limit of
+   * the admin and public routes.
+   */
   readonly rateLimitPerSecond: number;
   readonly rateLimitBurst: number;
   /** Per-attempt HTTP timeout. */
   readonly requestTimeoutMs: number;
+  /**
+   * The timeout of a scheduled attempt to a webhook whose status is `failing` (at most
+   * `requestTimeoutMs`): an endpoint that is down cannot hold a dispatcher batch for long. A
+   * manual retry or recover gets `requestTimeoutMs`, so a slow endpoint can still prove itself.
+   */
+  readonly failingRequestTimeoutMs: number;
   /** Host name put in payloads that name the sender (the `wrapped` format) and in emails. */
   readonly deploymentHost: string;
   readonly tables: {
@@ -41,7 +54,7 @@ export interface Settings {
     readonly events: string;
     readonly deliveries: string;
   };
-  /** Every per-webhook secret lives under this name prefix; the dispatcher may read only it. */
+  /** Every secret lives under this name prefix (a tenant's webhook credentials are `<prefix>tenants/<tenant>`); the dispatcher may read only those. */
   readonly secretPrefix: string;
   /** How long event, delivery and attempt records are kept (DynamoDB TTL). */
   readonly retentionDays: number;
@@ -57,6 +70,9 @@ export interface Settings {
 export const DEFAULT_RETRY_DELAYS = [0, 30, 120, 600, 3600] as const;
 export const DEFAULT_SIGNATURE_HEADER = 'X-Hookline-Signature';
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+export const DEFAULT_FAILING_REQUEST_TIMEOUT_MS = 3_000;
+export const DEFAULT_RATE_LIMIT_PER_SECOND = 100;
+export const DEFAULT_RATE_LIMIT_BURST = 200;
 export const HOOKLINE_VERSION = '0.1.0';
 
 /** Environment variable names shared by the CDK stack, the local runtime and `settingsFromEnv`. */
@@ -71,6 +87,7 @@ export const ENV = {
   rateLimitPerSecond: 'HOOKLINE_RATE_LIMIT_PER_SECOND',
   rateLimitBurst: 'HOOKLINE_RATE_LIMIT_BURST',
   requestTimeoutMs: 'HOOKLINE_REQUEST_TIMEOUT_MS',
+  failingRequestTimeoutMs: 'HOOKLINE_FAILING_REQUEST_TIMEOUT_MS',
   deploymentHost: 'HOOKLINE_DEPLOYMENT_HOST',
   tenantsTable: 'HOOKLINE_TENANTS_TABLE',
   webhooksTable: 'HOOKLINE_WEBHOOKS_TABLE',
@@ -204,9 +221,10 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env, allowPriva
     maxWebhooksPerTenant: positiveInt(ENV.maxWebhooksPerTenant, env[ENV.maxWebhooksPerTenant], 100),
     maxConcurrentPerWebhook: positiveInt(ENV.maxConcurrentPerWebhook, env[ENV.maxConcurrentPerWebhook], 20),
     maxConcurrentPerTenant: positiveInt(ENV.maxConcurrentPerTenant, env[ENV.maxConcurrentPerTenant], 50),
-    rateLimitPerSecond: positiveInt(ENV.rateLimitPerSecond, env[ENV.rateLimitPerSecond], 100),
-    rateLimitBurst: positiveInt(ENV.rateLimitBurst, env[ENV.rateLimitBurst], 200),
+    rateLimitPerSecond: positiveInt(ENV.rateLimitPerSecond, env[ENV.rateLimitPerSecond], DEFAULT_RATE_LIMIT_PER_SECOND),
+    rateLimitBurst: positiveInt(ENV.rateLimitBurst, env[ENV.rateLimitBurst], DEFAULT_RATE_LIMIT_BURST),
     requestTimeoutMs: positiveInt(ENV.requestTimeoutMs, env[ENV.requestTimeoutMs], DEFAULT_REQUEST_TIMEOUT_MS),
+    failingRequestTimeoutMs: positiveInt(ENV.failingRequestTimeoutMs, env[ENV.failingRequestTimeoutMs], DEFAULT_FAILING_REQUEST_TIMEOUT_MS),
     deploymentHost: env[ENV.deploymentHost] || 'hookline',
     tables: {
       tenants: required(env, ENV.tenantsTable),

@@ -1,17 +1,19 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { documentClient, schedulerClient, secretsManagerClient, sqsClient } from '../../shared/adapters/aws/clients.ts';
+import { documentClient, schedulerClient, sqsClient } from '../../shared/adapters/aws/clients.ts';
 import { DynamoAttemptLog } from '../../shared/adapters/aws/dynamo-attempt-log.ts';
 import { DynamoDeliveryStore } from '../../shared/adapters/aws/dynamo-delivery-store.ts';
 import { DynamoEmailQuota } from '../../shared/adapters/aws/dynamo-email-quota.ts';
 import { DynamoEventStore } from '../../shared/adapters/aws/dynamo-event-store.ts';
+import { DynamoQueueLag } from '../../shared/adapters/aws/dynamo-queue-lag.ts';
 import { DynamoTenantStore } from '../../shared/adapters/aws/dynamo-tenant-store.ts';
+import { DynamoWebhookLeases } from '../../shared/adapters/aws/dynamo-webhook-leases.ts';
 import { DynamoWebhookStore } from '../../shared/adapters/aws/dynamo-webhook-store.ts';
 import { LadderRetryScheduler } from '../../shared/adapters/aws/ladder-retry-scheduler.ts';
 import { SqsDeliveryQueue } from '../../shared/adapters/aws/queues.ts';
 import { SchedulerRetryTimer } from '../../shared/adapters/aws/scheduler-retry-timer.ts';
-import { SecretsManagerStore } from '../../shared/adapters/aws/secrets-manager-store.ts';
 import { catalogueFromEnv } from '../../shared/compose/catalogue.ts';
+import { credentialsCache } from '../../shared/compose/credentials.ts';
 import { functionBase, type BaseOverrides, type FunctionBase } from '../../shared/compose/function-base.ts';
 import { mailer, publicUrl, type MailOverrides } from '../../shared/compose/mail.ts';
 import { outbound, type OutboundOverrides } from '../../shared/compose/outbound.ts';
@@ -19,11 +21,11 @@ import { FUNCTION_ENV } from '../../shared/config.ts';
 import type { DeliveryMessage } from '../../shared/domain/deliveries.ts';
 import { EMAILS_PER_TENANT_PER_HOUR } from '../../shared/domain/notifications.ts';
 import { memoizeGets } from '../../shared/usecases/batch-memo.ts';
-import { CredentialsCache } from '../../shared/usecases/credentials.ts';
-import { DispatchDelivery, type RetryScheduler } from '../../shared/usecases/dispatch.ts';
+import { DispatchDelivery, type DispatchSlots, type RetryScheduler } from '../../shared/usecases/dispatch.ts';
 import type { SecretReader } from '../../shared/usecases/ports.ts';
+import { DeliveryLag, QueueLagReporter, sentAtOf } from '../../shared/usecases/queue-lag.ts';
 import { WebhookHealth } from '../../shared/usecases/webhook-health.ts';
-import { DeliverySlots } from '../../shared/usecases/webhook-slots.ts';
+import { DeliverySlots, SharedWebhookSlots } from '../../shared/usecases/webhook-slots.ts';
 
 export interface DispatcherOverrides extends BaseOverrides, OutboundOverrides, MailOverrides {
   /** One machine: signing secrets in files instead of Secrets Manager. */
@@ -32,6 +34,26 @@ export interface DispatcherOverrides extends BaseOverrides, OutboundOverrides, M
   readonly retries?: RetryScheduler;
   /** See DispatchSettings.claimsStaleBefore: the one-machine runtime's start time. */
   readonly claimsStaleBefore?: Date;
+  /** One machine: this process is the only dispatcher, so its own slots are the whole truth (no lease). */
+  readonly inProcessSlots?: boolean;
+}
+
+/**
+ * The per-webhook and per-tenant limits: in this process, and on AWS, where containers are many,
+ * with a DynamoDB lease per webhook besides (see SharedWebhookSlots for when it is taken). Shared
+ * by concurrent invocations (the one-machine runtime's; Lambda runs one at a time).
+ */
+function dispatchSlots(f: FunctionBase, o: DispatcherOverrides): DispatchSlots {
+  const limits = { perWebhook: f.settings.maxConcurrentPerWebhook, perTenant: f.settings.maxConcurrentPerTenant };
+  if (o.inProcessSlots) return new DeliverySlots(limits);
+  const leases = f.aws.use(new DynamoWebhookLeases(documentClient(), f.settings.tables.tenants), 'take', 'drop');
+  return new SharedWebhookSlots(leases, {
+    ...limits,
+    // An OAuth2 webhook's attempt may fetch a token, post, fetch another and post again.
+    attemptMaxMs: 4 * f.settings.requestTimeoutMs,
+    clock: f.clock,
+    onError: (message, error) => f.logger.warn(message, error instanceof Error ? error : String(error)),
+  });
 }
 
 /** SQS delays for short rungs, EventBridge Scheduler (when the stack gives a schedule group) for long ones. */
@@ -67,8 +89,8 @@ export function composeDispatcher(o: DispatcherOverrides = {}) {
   const webhooks = f.aws.use(webhookStore, 'get');
   const events = f.aws.use(new DynamoEventStore(documentClient(), tables.events, retentionDays), 'get');
   const attempts = f.aws.use(new DynamoAttemptLog(documentClient(), tables.attempts, retentionDays), 'record');
-  const secrets = o.secrets ?? f.aws.use(new SecretsManagerStore(secretsManagerClient(), 'webhook-secrets'), 'get');
-  const credentials = new CredentialsCache(secrets, f.settings.secretPrefix);
+  // Each tenant's secret, kept for up to an hour per container and read again when a webhook's credentials change.
+  const credentials = credentialsCache(f, o.secrets);
   const retries = o.retries ?? retryScheduler(f, new SqsDeliveryQueue(sqsClient(), queues.deliveries, f.clock));
   const catalogue = catalogueFromEnv(f.env);
   const out = outbound(f, catalogue, o);
@@ -81,8 +103,11 @@ export function composeDispatcher(o: DispatcherOverrides = {}) {
     log: f.logger,
     publicUrl: publicUrl(f),
   });
-  // Shared by concurrent invocations (the one-machine runtime's; Lambda runs one at a time).
-  const slots = new DeliverySlots({ perWebhook: f.settings.maxConcurrentPerWebhook, perTenant: f.settings.maxConcurrentPerTenant });
+  const slots = dispatchSlots(f, o);
+  // How late the attempts taken are: the reconciler leaves work waiting in a backlog alone.
+  const lag = new QueueLagReporter(f.aws.use(new DynamoQueueLag(documentClient(), tables.tenants), 'record'), (error) =>
+    f.logger.warn('could not record a queue lag', error instanceof Error ? error : String(error)),
+  );
   const dispatchFor = () =>
     new DispatchDelivery({
       deliveries,
@@ -94,24 +119,28 @@ export function composeDispatcher(o: DispatcherOverrides = {}) {
       retries,
       health,
       slots,
+      lag: new DeliveryLag(lag),
       clock: f.clock,
       settings: {
         ...out.settings,
         retryDelaysSeconds: f.settings.retryDelaysSeconds,
+        failingRequestTimeoutMs: f.settings.failingRequestTimeoutMs,
         ...(o.claimsStaleBefore ? { claimsStaleBefore: o.claimsStaleBefore } : {}),
       },
     });
   const processRecord = async (dispatch: DispatchDelivery, record: SQSRecord) => {
     const message = JSON.parse(record.body) as DeliveryMessage;
-    const result = await dispatch.execute(message);
+    const result = await dispatch.execute(message, { sentAt: sentAtOf(record.attributes?.SentTimestamp) });
     if (result.kind === 'retrying' || result.kind === 'failed') {
       f.logger.info('delivery attempt failed', { delivery_id: message.delivery_id, attempt: message.attempt, outcome: result.kind, error: result.error });
     }
   };
   // Per invocation: a memo of reads for this batch, and a processor (it holds the batch's state;
   // the one-machine runtime invokes a handler concurrently, Lambda never does).
-  return f.composed((event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  return f.composed(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     const dispatch = dispatchFor();
-    return processPartialResponse(event, (record: SQSRecord) => processRecord(dispatch, record), new BatchProcessor(EventType.SQS), { context });
+    const response = await processPartialResponse(event, (record: SQSRecord) => processRecord(dispatch, record), new BatchProcessor(EventType.SQS), { context });
+    await lag.flush();
+    return response;
   });
 }

@@ -3,11 +3,13 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { documentClient, sqsClient } from '../../shared/adapters/aws/clients.ts';
 import { DynamoDeliveryStore } from '../../shared/adapters/aws/dynamo-delivery-store.ts';
 import { DynamoEventStore } from '../../shared/adapters/aws/dynamo-event-store.ts';
+import { DynamoQueueLag } from '../../shared/adapters/aws/dynamo-queue-lag.ts';
 import { DynamoWebhookStore } from '../../shared/adapters/aws/dynamo-webhook-store.ts';
 import { SqsDeliveryQueue } from '../../shared/adapters/aws/queues.ts';
 import { functionBase, type BaseOverrides } from '../../shared/compose/function-base.ts';
 import type { PublishedEvent } from '../../shared/domain/events.ts';
 import { FanOutEvent } from '../../shared/usecases/fan-out.ts';
+import { EVENTS_QUEUE_LAG, QueueLagReporter, sentAtOf } from '../../shared/usecases/queue-lag.ts';
 
 export type FanoutOverrides = BaseOverrides;
 
@@ -22,15 +24,23 @@ export function composeFanout(o: FanoutOverrides = {}) {
     queue: f.aws.use(new SqsDeliveryQueue(sqsClient(), queues.deliveries, f.clock), 'enqueue'),
     clock: f.clock,
   });
+  // How late the events taken are: the reconciler leaves events waiting in a backlog alone.
+  const lag = new QueueLagReporter(f.aws.use(new DynamoQueueLag(documentClient(), tables.tenants), 'record'), (error) =>
+    f.logger.warn('could not record the events queue lag', error instanceof Error ? error : String(error)),
+  );
   const processRecord = async (record: SQSRecord) => {
     const event = JSON.parse(record.body) as PublishedEvent;
+    // From when its message was sent: the first send, or the reconciler's.
+    const sentAt = sentAtOf(record.attributes?.SentTimestamp)?.getTime() ?? 0;
+    lag.observe(EVENTS_QUEUE_LAG, new Date(Math.max(Date.parse(event.received_at), sentAt)), f.clock());
     const queued = await fanOut.execute(event);
     f.logger.debug('fanned out', { event_id: event.id, deliveries: queued });
   };
   // A processor per invocation: it holds the batch's state, and the one-machine runtime invokes
   // a handler concurrently (Lambda never does).
-  return f.composed(
-    (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-      processPartialResponse(event, processRecord, new BatchProcessor(EventType.SQS), { context }),
-  );
+  return f.composed(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    const response = await processPartialResponse(event, processRecord, new BatchProcessor(EventType.SQS), { context });
+    await lag.flush();
+    return response;
+  });
 }

@@ -1,6 +1,7 @@
 import { documentClient, sqsClient } from '../../shared/adapters/aws/clients.ts';
 import { DynamoDeliveryStore } from '../../shared/adapters/aws/dynamo-delivery-store.ts';
 import { DynamoEventStore } from '../../shared/adapters/aws/dynamo-event-store.ts';
+import { DynamoQueueLag } from '../../shared/adapters/aws/dynamo-queue-lag.ts';
 import { SqsDeliveryQueue, SqsEventQueue } from '../../shared/adapters/aws/queues.ts';
 import { functionBase, type BaseOverrides } from '../../shared/compose/function-base.ts';
 import { FUNCTION_ENV } from '../../shared/config.ts';
@@ -17,7 +18,7 @@ export interface ReconcileRequest {
   readonly lookaheadMs?: number;
 }
 
-/** Scheduled: re-queues events and deliveries whose next step is overdue (nothing lost). */
+/** Scheduled: re-queues events and deliveries whose next step is overdue and not waiting in a backlog (nothing lost). */
 export function composeReconciler(o: ReconcilerOverrides = {}) {
   const f = functionBase('reconciler', o);
   const { tables, queues, retentionDays } = f.settings;
@@ -26,24 +27,30 @@ export function composeReconciler(o: ReconcilerOverrides = {}) {
     deliveries: f.aws.use(new DynamoDeliveryStore(documentClient(), tables.deliveries, retentionDays), 'listDue', 'refreshDue', 'postpone'),
     eventQueue: f.aws.use(new SqsEventQueue(sqsClient(), queues.events), 'enqueue'),
     deliveryQueue: f.aws.use(new SqsDeliveryQueue(sqsClient(), queues.deliveries, f.clock), 'enqueue'),
+    // What the fan-out and the dispatcher report of their queues' backlogs.
+    lag: f.aws.use(new DynamoQueueLag(documentClient(), tables.tenants), 'read'),
     clock: f.clock,
   });
   const graceSeconds = Number(f.env[FUNCTION_ENV.reconcileGraceSeconds] ?? DEFAULT_GRACE_SECONDS);
   const sweep = async (grace: number, lookaheadMs: number) => {
-    const counts = { events: 0, deliveries: 0 };
+    const counts = { events: 0, deliveries: 0, waiting: 0 };
     const seen = new Set<string>();
     // Each pass takes a page per shard; repeat until a pass finds nothing it has not queued yet.
     for (let pass = 0; pass < MAX_PASSES; pass++) {
       const found = await reconcile.execute(grace * 1000, lookaheadMs, seen);
       counts.events += found.events;
       counts.deliveries += found.deliveries;
-      if (found.events + found.deliveries === 0) break;
+      counts.waiting += found.waiting;
+      // Deliveries found waiting were pushed forward: the next pass reads past them.
+      if (found.events + found.deliveries + found.waiting === 0) break;
     }
     return counts;
   };
   return f.composed(async (event?: ReconcileRequest) => {
     const counts = await sweep(event?.graceSeconds ?? graceSeconds, event?.lookaheadMs ?? 0);
     if (counts.events + counts.deliveries > 0) f.logger.warn('re-queued overdue work', counts);
+    // Not a fault: a slow endpoint's deliveries going round while it is at its limit.
+    if (counts.waiting > 0) f.logger.info('left deliveries waiting on their webhooks alone', { waiting: counts.waiting });
     return counts;
   });
 }

@@ -21,7 +21,7 @@ import { SqsDeliveryQueue, SqsEventQueue } from '../../shared/adapters/aws/queue
 import { FileSecretStore } from '../../shared/adapters/local/file-secret-store.ts';
 import { OutboxMailer } from '../../shared/adapters/local/outbox-mailer.ts';
 import { TimerRetryScheduler } from '../../shared/adapters/local/timer-retry-scheduler.ts';
-import { TokenBuckets } from '../../shared/adapters/local/token-bucket.ts';
+import { TenantTokenBuckets, TokenBuckets } from '../../shared/adapters/local/token-bucket.ts';
 import { authFailures } from '../../shared/compose/auth.ts';
 import { catalogueTypesFromEnv } from '../../shared/compose/catalogue.ts';
 import { compileCatalogue } from '../../shared/domain/catalogue-schemas.ts';
@@ -134,7 +134,9 @@ async function main(): Promise<void> {
   // Private targets are allowed here, but never the runtime's own API and stand-ins.
   const ownPorts = [boundPort, Number(new URL(standIns.dynamoEndpoint).port), Number(new URL(standIns.sqsEndpoint).port)];
   const base = { allowPrivateTargetsDefault: true } as const;
-  const api = { ...base, rateLimit: (key: string) => buckets.take(key) };
+  // Tenants: a bucket each, sized by the tenant's own limit (shared by ingest and the webhooks
+  // API); the admin and public routes: one bucket per kind, of the default limit.
+  const api = { ...base, rateLimit: (key: string) => buckets.take(key), requestAllowance: new TenantTokenBuckets() };
 
   const credentials = await loadCredentials(dataDir, local);
   const ownerEmail = local.ownerEmail;
@@ -152,7 +154,7 @@ async function main(): Promise<void> {
   const arnOf = (url: string) => `arn:aws:sqs:us-east-1:000000000000:${url.split('/').pop()}`;
   const pollers = [
     new SqsPoller({ name: 'fanout', client: sqs, queueUrl: standIns.queues.events, queueArn: arnOf(standIns.queues.events), handler: composeFanout(base).handler, batchSize: 10, concurrency: 2, onError }),
-    new SqsPoller({ name: 'dispatcher', client: sqs, queueUrl: standIns.queues.deliveries, queueArn: arnOf(standIns.queues.deliveries), handler: composeDispatcher({ ...base, secrets, mailer, retries: retryTimer, ownPorts, claimsStaleBefore: startedAt }).handler, batchSize: 10, concurrency: dispatcherConcurrency(settings), receivers: 4, onError }),
+    new SqsPoller({ name: 'dispatcher', client: sqs, queueUrl: standIns.queues.deliveries, queueArn: arnOf(standIns.queues.deliveries), handler: composeDispatcher({ ...base, secrets, mailer, retries: retryTimer, ownPorts, claimsStaleBefore: startedAt, inProcessSlots: true }).handler, batchSize: 10, concurrency: dispatcherConcurrency(settings), receivers: 4, onError }),
   ];
 
   const reconcile = composeReconciler(base).handler;

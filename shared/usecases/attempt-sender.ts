@@ -20,15 +20,25 @@ export class AttemptSender {
     this.settings = settings;
   }
 
-  /** The receiver's answer, with every credential of the webhook it echoed scrubbed: it goes into the delivery log. */
-  async send(webhook: Webhook, credentials: WebhookCredentials, event: PublishedEvent, now: Date): Promise<SendResult> {
-    const { result, tokens = [] } = await this.post(webhook, credentials, event, now);
+  /**
+   * The receiver's answer, with every credential of the webhook it echoed scrubbed: it goes into
+   * the delivery log. `timeoutMs` replaces the settings' request timeout for this attempt.
+   */
+  async send(webhook: Webhook, credentials: WebhookCredentials, event: PublishedEvent, now: Date, timeoutMs?: number): Promise<SendResult> {
+    const settings = timeoutMs === undefined ? this.settings : { ...this.settings, requestTimeoutMs: timeoutMs };
+    const { result, tokens = [] } = await this.post(webhook, credentials, event, now, settings);
     return scrubResult(result, [...credentialValues(credentials), ...tokens]);
   }
 
-  private async post(webhook: Webhook, credentials: WebhookCredentials, event: PublishedEvent, now: Date): Promise<{ result: SendResult; tokens?: string[] }> {
+  private async post(
+    webhook: Webhook,
+    credentials: WebhookCredentials,
+    event: PublishedEvent,
+    now: Date,
+    settings: OutboundSettings,
+  ): Promise<{ result: SendResult; tokens?: string[] }> {
     const auth = credentials.auth;
-    if (auth.type !== 'oauth2') return { result: await this.sender.post(outboundRequest(webhook, credentials, event, this.settings, now)) };
+    if (auth.type !== 'oauth2') return { result: await this.sender.post(outboundRequest(webhook, credentials, event, settings, now)) };
     const key = `${webhook.tenant_id}/${webhook.id}@${webhook.credentials_version}`;
     const started = performance.now();
     const post = async (): Promise<{ result: SendResult; token?: string }> => {
@@ -38,7 +48,7 @@ export class AttemptSender {
       } catch (err) {
         return { result: { kind: 'error', error: `OAuth2 ${(err as Error).message}`, durationMs: Math.round(performance.now() - started) } };
       }
-      return { result: await this.sender.post(outboundRequest(webhook, credentials, event, this.settings, now, token)), token };
+      return { result: await this.sender.post(outboundRequest(webhook, credentials, event, settings, now, token)), token };
     };
     const first = await post();
     if (first.result.kind !== 'response' || first.result.statusCode !== 401 || first.token === undefined) {

@@ -6,6 +6,7 @@ import { nextStep } from '../domain/retry-policy.ts';
 import { isReceiving, type Webhook, type WebhookCredentials } from '../domain/webhooks.ts';
 import type { AttemptSender } from './attempt-sender.ts';
 import { attemptOutcome, type AttemptOutcome, type OutboundSettings } from './outbound-request.ts';
+import type { DispatchSlots, LagObserver, Received } from './dispatch-ports.ts';
 import type { Clock, SendResult } from './ports.ts';
 
 /** How a claimed attempt ended, for the delivery's state. */
@@ -62,14 +63,7 @@ export interface CredentialsReader {
 export interface AttemptRecorder {
   record(attempt: Attempt): Promise<void>;
 }
-/** Whose attempt holds a slot: the delivery's webhook and tenant. */
-export type SlotHolder = Pick<DeliveryMessage, 'tenant_id' | 'webhook_id'>;
-/** Port: in-flight limits per webhook and per tenant (see DeliverySlots). */
-export interface DispatchSlots {
-  /** Takes the holder's slots, or none and says which limit was reached. */
-  tryAcquire(holder: SlotHolder): 'acquired' | 'webhook busy' | 'tenant busy';
-  release(holder: SlotHolder): void;
-}
+export type { DispatchSlots, LagObserver, Received, SlotHolder, SlotLease, SlotRefusal } from './dispatch-ports.ts';
 /** Port: makes a delivery message arrive again at (or shortly after) `at`. */
 export interface RetryScheduler {
   schedule(message: DeliveryMessage, at: Date): Promise<void>;
@@ -83,9 +77,10 @@ export interface DispatchSettings extends OutboundSettings {
    * time: it is the only dispatcher, so a claim older than the process was cut short by a crash.
    */
   readonly claimsStaleBefore?: Date;
+  /** Timeout of a scheduled attempt to a `failing` webhook (see Settings.failingRequestTimeoutMs). */
+  readonly failingRequestTimeoutMs?: number;
 }
 
-const BUSY_RETRY_MS = 1000;
 const EARLY_TOLERANCE_MS = 10;
 
 /** The pipeline's states: what `prepare` found, then what `send` got. */
@@ -126,6 +121,8 @@ export class DispatchDelivery {
     readonly retries: RetryScheduler;
     readonly health: HealthTracker;
     readonly slots: DispatchSlots;
+    /** Told how late each claimed scheduled attempt is (the reconciler's view of the backlog). */
+    readonly lag?: LagObserver;
     readonly clock: Clock;
     readonly settings: DispatchSettings;
   };
@@ -133,29 +130,30 @@ export class DispatchDelivery {
     this.deps = deps;
   }
 
-  async execute(message: DeliveryMessage): Promise<DispatchResult> {
+  async execute(message: DeliveryMessage, received: Received = {}): Promise<DispatchResult> {
     // Timers fire to the millisecond here and SQS delays round up, but EventBridge Scheduler fires
     // to the second: a message that came early waits out the rest.
     if (message.not_before && Date.parse(message.not_before) > this.deps.clock().getTime() + EARLY_TOLERANCE_MS) {
       await this.deps.retries.schedule(message, new Date(message.not_before));
       return { kind: 'skipped', reason: 'not due yet' };
     }
-    // A webhook or a tenant with its share of attempts in flight waits its turn (a second)
-    // instead of holding a worker that other webhooks' and tenants' deliveries could use.
-    const slot = this.deps.slots.tryAcquire(message);
-    if (slot !== 'acquired') {
-      await this.deps.retries.schedule(message, new Date(this.deps.clock().getTime() + BUSY_RETRY_MS));
-      return { kind: 'skipped', reason: slot };
+    // A webhook or a tenant with its share of attempts in flight waits its turn (a second, or
+    // about an attempt's time for a slow webhook) instead of holding a worker that other
+    // webhooks' and tenants' deliveries could use.
+    const slot = await this.deps.slots.acquire(message);
+    if ('reason' in slot) {
+      await this.deps.retries.schedule(message, new Date(this.deps.clock().getTime() + slot.retryInMs));
+      return { kind: 'skipped', reason: slot.reason };
     }
     try {
-      return await this.attempt(message);
+      return await this.attempt(message, received);
     } finally {
-      this.deps.slots.release(message);
+      await slot.release();
     }
   }
 
-  private async attempt(message: DeliveryMessage): Promise<DispatchResult> {
-    const prepared = await this.prepare(message);
+  private async attempt(message: DeliveryMessage, received: Received): Promise<DispatchResult> {
+    const prepared = await this.prepare(message, received);
     switch (prepared.kind) {
       case 'skip':
         return { kind: 'skipped', reason: prepared.reason };
@@ -166,13 +164,13 @@ export class DispatchDelivery {
         await this.deps.deliveries.complete(message.delivery_id, message.attempt, { kind: 'cancelled', reason: prepared.reason }, this.deps.clock());
         return { kind: 'cancelled', reason: prepared.reason };
       case 'ready': {
-        const result = await this.deps.sender.send(prepared.webhook, prepared.credentials, prepared.event, prepared.startedAt);
+        const result = await this.deps.sender.send(prepared.webhook, prepared.credentials, prepared.event, prepared.startedAt, this.timeoutFor(message, prepared.webhook));
         return this.record(message, prepared, result);
       }
     }
   }
 
-  private async prepare(message: DeliveryMessage): Promise<Prepared> {
+  private async prepare(message: DeliveryMessage, received: Received): Promise<Prepared> {
     // Read first, claim last: a store or secret-store fault throws before the claim, so the
     // redelivered message can still claim the attempt instead of waiting for it to go stale.
     const read = (consistent: boolean) =>
@@ -205,10 +203,29 @@ export class DispatchDelivery {
       }
       return { kind: 'skip', reason: 'attempt already made or delivery finished' };
     }
+    this.observeLag(message, delivery, received, now);
     if (cancelReason !== undefined || !webhook || !event || !credentials) {
       return { kind: 'cancel', delivery, reason: cancelReason ?? 'webhook deleted' };
     }
     return { kind: 'ready', delivery, webhook, event, credentials, startedAt: now };
+  }
+
+  /**
+   * A `failing` webhook's ladder attempts get the short timeout: an endpoint that is down or hangs
+   * holds its dispatcher (and its batch) for seconds. A manual attempt (retry, recover) gets the
+   * full one, so that an endpoint that is slow but up can still prove itself healthy.
+   */
+  private timeoutFor(message: DeliveryMessage, webhook: Webhook): number | undefined {
+    const short = this.deps.settings.failingRequestTimeoutMs;
+    if (short === undefined || webhook.status !== 'failing' || message.trigger === 'manual') return undefined;
+    return Math.min(short, this.deps.settings.requestTimeoutMs);
+  }
+
+  /** How late this attempt is: from when the ladder wanted it (the first: from the delivery's creation). */
+  private observeLag(message: DeliveryMessage, delivery: Delivery, received: Received, now: Date): void {
+    if (!this.deps.lag || message.trigger === 'manual') return;
+    const dueAt = Date.parse((message.attempt > 1 ? delivery.next_attempt_at : undefined) ?? delivery.created_at);
+    if (Number.isFinite(dueAt)) this.deps.lag.observe(message, new Date(dueAt), received.sentAt, now);
   }
 
   private async record(

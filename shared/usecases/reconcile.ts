@@ -1,6 +1,7 @@
 import type { DeliveryMessage } from '../domain/deliveries.ts';
 import type { PublishedEvent } from '../domain/events.ts';
 import type { Clock } from './ports.ts';
+import { DELIVERIES_QUEUE_LAG, EVENTS_QUEUE_LAG, freshFronts, webhookLag, type LagRecords } from './queue-lag.ts';
 
 export interface DueEventRef {
   readonly tenant_id: string;
@@ -36,12 +37,28 @@ export interface DueDeliveries {
 
 const LIMIT_PER_SHARD = 100;
 
+/** When an item pushed forward now is looked at again: a grace (at least a minute) after it is due. */
+const nextCheck = (now: Date, dueAt: string, graceMs: number): Date =>
+  new Date(Math.max(now.getTime(), Date.parse(dueAt) || 0) + Math.max(graceMs, 60_000));
+
+/** How late work must be, per queue, to count as lost. */
+export interface Cutoffs {
+  readonly events: Date;
+  readonly deliveries: Date;
+}
+
 /**
  * Nothing lost: finds events and deliveries whose next step is overdue by more than `graceMs`
  * (a lost queue message, a crash between storing and queueing, a restart of the one-machine
  * runtime, whose queues live in memory) and queues them again. It first pushes each item's
  * deadline forward with a conditional write, so two reconcilers never queue the same item, and
  * a queue failure is retried on a later run. Everything downstream is idempotent.
+ *
+ * Late is measured against the queue, not only the clock: while a queue's consumers report
+ * that they are taking work due at T (queue-lag.ts), work due after T - `graceMs` may simply be
+ * waiting in the backlog and is left alone (queueing it again would only grow the backlog), and
+ * so are the deliveries of a webhook whose attempts wait on its in-flight limit, whose deadline
+ * is pushed forward instead (a lease that the waiting renews, so that later pages are reached).
  */
 export class Reconcile {
   private readonly deps: {
@@ -49,6 +66,8 @@ export class Reconcile {
     readonly deliveries: DueDeliveries;
     readonly eventQueue: { enqueue(events: readonly PublishedEvent[]): Promise<void> };
     readonly deliveryQueue: { enqueue(messages: readonly DeliveryMessage[]): Promise<void> };
+    /** The consumers' lag records; without them, late is by the clock alone. */
+    readonly lag?: Pick<LagRecords, 'read'>;
     readonly clock: Clock;
   };
   constructor(deps: Reconcile['deps']) {
@@ -61,15 +80,41 @@ export class Reconcile {
    *   one-machine runtime, whose queues were in memory); they are queued with `not_before`.
    * @param seen keys queued by earlier passes of the same run, skipped (and added to)
    */
-  async execute(graceMs: number, lookaheadMs = 0, seen: Set<string> = new Set()): Promise<{ events: number; deliveries: number }> {
+  async execute(
+    graceMs: number,
+    lookaheadMs = 0,
+    seen: Set<string> = new Set(),
+  ): Promise<{ events: number; deliveries: number; waiting: number }> {
     const now = this.deps.clock();
-    const before = new Date(now.getTime() - graceMs + lookaheadMs);
+    const fronts = await this.fronts([EVENTS_QUEUE_LAG, DELIVERIES_QUEUE_LAG], now);
+    const cutoff = (key: string) => new Date(Math.min(now.getTime(), fronts.get(key) ?? Number.POSITIVE_INFINITY) - graceMs + lookaheadMs);
+    const cutoffs = { events: cutoff(EVENTS_QUEUE_LAG), deliveries: cutoff(DELIVERIES_QUEUE_LAG) };
     // `seen` spans the passes of one run: an item postponed by an earlier pass can still be in
     // range (with a lookahead) and must not be queued again.
     const fresh = (key: string) => !seen.has(key) && seen.add(key) !== undefined;
-    const events = (await this.deps.events.listDue(before, LIMIT_PER_SHARD)).filter((e) => fresh(`${e.tenant_id}/${e.id}`));
-    const deliveries = (await this.deps.deliveries.listDue(before, LIMIT_PER_SHARD)).filter((d) => fresh(d.delivery_id));
-    return this.requeue(events, deliveries, graceMs, before);
+    const events = (await this.deps.events.listDue(cutoffs.events, LIMIT_PER_SHARD)).filter((e) => fresh(`${e.tenant_id}/${e.id}`));
+    const deliveries = (await this.deps.deliveries.listDue(cutoffs.deliveries, LIMIT_PER_SHARD)).filter((d) => fresh(d.delivery_id));
+
+    // Deliveries of a webhook whose own attempts are being taken late (it is at its limit) wait their turn.
+    const webhookFronts = deliveries.length > 0 ? await this.fronts([...new Set(deliveries.map(webhookLag))], now) : new Map<string, number>();
+    const isWaiting = (d: DueDeliveryRef) => {
+      const front = webhookFronts.get(webhookLag(d));
+      return front !== undefined && d.due_at !== '' && Date.parse(d.due_at) >= front - graceMs;
+    };
+    const waiting = deliveries.filter(isWaiting);
+    await Promise.all(waiting.map((d) => this.deps.deliveries.postpone(d, nextCheck(now, d.due_at, graceMs))));
+    const counts = await this.requeue(
+      events,
+      deliveries.filter((d) => !isWaiting(d)),
+      graceMs,
+      cutoffs,
+    );
+    return { ...counts, waiting: waiting.length };
+  }
+
+  /** The fresh lag fronts of `keys` (none without lag records). */
+  private async fronts(keys: readonly string[], now: Date): Promise<Map<string, number>> {
+    return this.deps.lag ? freshFronts(await this.deps.lag.read(keys), now) : new Map();
   }
 
   /**
@@ -82,27 +127,31 @@ export class Reconcile {
     eventRefs: readonly DueEventRef[],
     dueDeliveries: readonly DueDeliveryRef[],
     graceMs = 0,
-    before?: Date,
+    cutoffs?: Cutoffs,
   ): Promise<{ events: number; deliveries: number }> {
     // A re-read item counts only if it is still overdue: one another reconciler has just pushed
     // forward is that reconciler's to queue. ('' is an item that lost its deadline: overdue.)
-    const overdue = (dueAt: string) => before === undefined || dueAt === '' || Date.parse(dueAt) < before.getTime();
+    const overdue = (before: Date | undefined) => (dueAt: string) => before === undefined || dueAt === '' || Date.parse(dueAt) < before.getTime();
     const now = this.deps.clock();
-    const recheck = Math.max(graceMs, 60_000);
-    const nextCheck = (dueAt: string) => new Date(Math.max(now.getTime(), Date.parse(dueAt) || 0) + recheck);
-    const claim = async <R extends { due_at: string }>(ref: R, store: { postpone(r: R, until: Date): Promise<boolean>; refreshDue(r: R): Promise<R | undefined> }) => {
-      if (await store.postpone(ref, nextCheck(ref.due_at))) return ref;
+    const claim = async <R extends { due_at: string }>(
+      ref: R,
+      store: { postpone(r: R, until: Date): Promise<boolean>; refreshDue(r: R): Promise<R | undefined> },
+      isOverdue: (dueAt: string) => boolean,
+    ) => {
+      if (await store.postpone(ref, nextCheck(now, ref.due_at, graceMs))) return ref;
       const current = await store.refreshDue(ref);
-      return current && overdue(current.due_at) && (await store.postpone(current, nextCheck(current.due_at))) ? current : undefined;
+      return current && isOverdue(current.due_at) && (await store.postpone(current, nextCheck(now, current.due_at, graceMs))) ? current : undefined;
     };
 
+    const eventOverdue = overdue(cutoffs?.events);
     const claimedEvents = await Promise.all(
-      eventRefs.map(async (ref) => ((await claim(ref, this.deps.events)) ? this.deps.events.get(ref.tenant_id, ref.id) : undefined)),
+      eventRefs.map(async (ref) => ((await claim(ref, this.deps.events, eventOverdue)) ? this.deps.events.get(ref.tenant_id, ref.id) : undefined)),
     );
     const events = claimedEvents.filter((e) => e !== undefined);
     if (events.length > 0) await this.deps.eventQueue.enqueue(events);
 
-    const claimed = await Promise.all(dueDeliveries.map((d) => claim(d, this.deps.deliveries)));
+    const deliveryOverdue = overdue(cutoffs?.deliveries);
+    const claimed = await Promise.all(dueDeliveries.map((d) => claim(d, this.deps.deliveries, deliveryOverdue)));
     const messages: DeliveryMessage[] = claimed
       .filter((d) => d !== undefined)
       .map((d) => ({

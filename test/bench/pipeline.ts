@@ -33,7 +33,19 @@ async function api(baseUrl: string, key: string, dispatcher: Agent, method: 'POS
   return { status: res.statusCode, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }
 
-export async function registerWebhooks(baseUrl: string, key: string, receivers: readonly Receiver[]): Promise<string[]> {
+/** A tenant made with the admin key; returns its API key. */
+export async function createTenant(baseUrl: string, adminKey: string, name: string): Promise<string> {
+  const agent = new Agent({ connections: 1 });
+  try {
+    const res = await api(baseUrl, adminKey, agent, 'POST', '/admin/v1/tenants', { name, owner_email: `owner@${name}.example` });
+    if (res.status !== 201) throw new Error(`creating tenant ${name}: ${res.status} ${JSON.stringify(res.json)}`);
+    return String(res.json['api_key']);
+  } finally {
+    await agent.close();
+  }
+}
+
+export async function registerWebhooks(baseUrl: string, key: string, receivers: readonly Pick<Receiver, 'url'>[]): Promise<string[]> {
   const agent = new Agent({ connections: 4 });
   try {
     const ids: string[] = [];
@@ -60,6 +72,10 @@ export async function runPipeline(options: {
   publishers: number;
   timeoutMs: number;
   progress: (message: string) => void;
+  /** Publish at this steady rate, in requests of `batch` events (default: all at once, 100 a request). */
+  pace?: { eventsPerSecond: number; batch: number };
+  /** API keys of other tenants that publish the same events alongside (their deliveries are not measured). */
+  neighbours?: readonly string[];
 }): Promise<PipelineResult> {
   const { baseUrl, apiKey, receivers, events } = options;
   const runId = Date.now().toString(36);
@@ -72,13 +88,15 @@ export async function runPipeline(options: {
   let next = 0;
   const firstSend = Date.now();
   const t0 = performance.now();
+  const batchSize = options.pace?.batch ?? BATCH;
   const publisher = async () => {
     while (next < events) {
       const from = next;
-      const to = Math.min(events, from + BATCH);
+      const to = Math.min(events, from + batchSize);
       next = to;
+      if (options.pace) await sleep(firstSend + (from / options.pace.eventsPerSecond) * 1000 - Date.now());
       const sent = Date.now();
-      const batch = [];
+      const batch: { id: string; event: string; data: Record<string, unknown> }[] = [];
       for (let i = from; i < to; i++) {
         batch.push({
           id: eventId(i),
@@ -88,7 +106,10 @@ export async function runPipeline(options: {
         sentAt.set(eventId(i), sent);
       }
       try {
-        const res = await api(baseUrl, apiKey, agent, 'POST', '/v1/events', { events: batch });
+        const [res] = await Promise.all([
+          api(baseUrl, apiKey, agent, 'POST', '/v1/events', { events: batch }),
+          ...(options.neighbours ?? []).map((key) => api(baseUrl, key, agent, 'POST', '/v1/events', { events: batch })),
+        ]);
         if (res.status === 202) accepted += to - from;
         else publishErrors.push(`batch ${from}-${to - 1}: HTTP ${res.status} ${JSON.stringify(res.json).slice(0, 200)}`);
       } catch (err) {

@@ -57,3 +57,31 @@ export function startReceiver(): Promise<Receiver> {
     });
   });
 }
+
+/** A receiver that reads each request and never answers it: every attempt runs into its timeout. */
+export interface HangingReceiver {
+  readonly url: string;
+  /** Requests received so far (each left open). */
+  received: number;
+  close(): Promise<void>;
+}
+
+export function startHangingReceiver(): Promise<HangingReceiver> {
+  const r: { -readonly [K in keyof HangingReceiver]: HangingReceiver[K] } = { url: '', received: 0, close: () => Promise.resolve() };
+  const server: Server = createServer((req) => {
+    req.resume();
+    req.on('end', () => r.received++);
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      r.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hang`;
+      r.close = () =>
+        new Promise<void>((done) => {
+          server.close(() => done());
+          server.closeAllConnections();
+        });
+      resolve(r as HangingReceiver);
+    });
+  });
+}

@@ -3,8 +3,10 @@
  * plain undici POST loop, and the size and cold import time of each Lambda bundle beside its SDK
  * floor (test/bench/bundles.ts).
  *
- * flags: --bundles-only (only the bundle table, in a few seconds), --json (one JSON document on
- *        stdout instead of the text report; progress stays on stderr).
+ * flags: --bundles-only (only the bundle table, in a few seconds), --noisy-neighbour (only the
+ *        scenario of test/bench/noisy-neighbour.ts: one webhook that never answers beside healthy
+ *        ones; exits 1 when its bound does not hold), --json (one JSON document on stdout instead
+ *        of the text report; progress stays on stderr).
  * env: BENCH_EVENTS (default 2000), BENCH_WEBHOOKS (5), BENCH_PUBLISHERS (4),
  *      BENCH_TIMEOUT_S (300, the wait for deliveries), BENCH_LOAD_RUNS (5, cold imports per bundle).
  */
@@ -15,10 +17,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { bundleTable, measureBundles } from './bundles.ts';
+import { noisyNeighbourReport, runNoisyNeighbour } from './noisy-neighbour.ts';
 import { registerWebhooks, runPipeline, type PipelineResult } from './pipeline.ts';
 import { startReceiver, type Receiver } from './receivers.ts';
 import { startRuntime, type Runtime } from './runtime.ts';
-import { envInt, heading, line } from './stats.ts';
+import { envInt, heading, line, troubleLines } from './stats.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(here, '../..');
@@ -31,20 +34,13 @@ const PUBLISHERS = envInt('BENCH_PUBLISHERS', 4);
 const TIMEOUT_MS = envInt('BENCH_TIMEOUT_S', 300) * 1000;
 const LOAD_RUNS = envInt('BENCH_LOAD_RUNS', 5);
 const BUNDLES_ONLY = process.argv.includes('--bundles-only');
+const NOISY_NEIGHBOUR = process.argv.includes('--noisy-neighbour');
 const JSON_OUTPUT = process.argv.includes('--json');
 
 const progress = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 const out = (text: string) => {
   if (!JSON_OUTPUT) process.stdout.write(text + '\n');
 };
-
-/** Log lines of the runtime that look like trouble (powertools JSON levels, or plain text). */
-function troubleLines(text: string): string[] {
-  return text
-    .split('\n')
-    .filter((l) => /"level":"(ERROR|WARN|CRITICAL)"|\berror\b|\bwarn(ing)?\b|exception/i.test(l))
-    .filter((l) => !/Warning: webhook URLs may point at loopback/.test(l));
-}
 
 async function ceiling(urls: string[], requests: number, bodyBytes: number) {
   const arg = JSON.stringify({ urls, requests, inFlight: DISPATCHER_IN_FLIGHT, bodyBytes });
@@ -79,8 +75,17 @@ async function bundlesOnly(): Promise<void> {
   }
 }
 
+/** The noisy-neighbour scenario alone: two runtime runs, with and without a hanging webhook. */
+async function noisyNeighbour(): Promise<void> {
+  const result = await runNoisyNeighbour(ROOT, progress);
+  if (JSON_OUTPUT) process.stdout.write(JSON.stringify({ node: process.version, noisyNeighbour: result }, null, 2) + '\n');
+  else out(noisyNeighbourReport(result));
+  if (!result.withinBound) process.exitCode = 1;
+}
+
 async function main(): Promise<void> {
   if (BUNDLES_ONLY) return bundlesOnly();
+  if (NOISY_NEIGHBOUR) return noisyNeighbour();
   const anomalies: string[] = [];
   const started = performance.now();
   out(`Hookline bench: N=${N} events, K=${K} webhooks, ${PUBLISHERS} publishers, node ${process.version}, ${availableParallelism()} CPUs`);

@@ -32,3 +32,11 @@ export function heading(title: string): string {
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Log lines of the runtime that look like trouble (powertools JSON levels, or plain text). */
+export function troubleLines(text: string): string[] {
+  return text
+    .split('\n')
+    .filter((l) => /"level":"(ERROR|WARN|CRITICAL)"|\berror\b|\bwarn(ing)?\b|exception/i.test(l))
+    .filter((l) => !/Warning: webhook URLs may point at loopback/.test(l));
+}

@@ -43,8 +43,7 @@ describe('functions', () => {
   });
 
   // Settings of shared/config.ts the stack does not set yet, so the functions run with the
-  // defaults of settingsFromEnv (they came with the guardrails; no stack prop sizes them). The
-  // per-tenant rate limit is the one-machine runtime's: API Gateway throttles on AWS.
+  // defaults of settingsFromEnv (they came with the guardrails; no stack prop sizes them).
   const LEFT_TO_RUNTIME_DEFAULTS: string[] = [
     ENV.allowedPorts,
     ENV.maxWebhooksPerTenant,
@@ -52,8 +51,7 @@ describe('functions', () => {
     // Per dispatcher container, which works one batch of 10 at a time on AWS; SQS fair queues
     // (MessageGroupId = tenant) share the containers among tenants.
     ENV.maxConcurrentPerTenant,
-    ENV.rateLimitPerSecond,
-    ENV.rateLimitBurst,
+    ENV.failingRequestTimeoutMs,
   ];
   // Set only on the functions that need them (see the tests of each).
   const PER_FUNCTION: string[] = [ENV.publicUrl, ENV.apiHost];
@@ -72,6 +70,9 @@ describe('functions', () => {
       expect(env[ENV.requestTimeoutMs]).toBe('10000');
       expect(env[ENV.secretPrefix]).toBe('hookline/');
       expect(env[ENV.retentionDays]).toBe('30');
+      // The default per-tenant limit (tenantRateLimit, tenantBurstLimit).
+      expect(env[ENV.rateLimitPerSecond]).toBe('100');
+      expect(env[ENV.rateLimitBurst]).toBe('200');
       expect(env[ENV.eventsTable]).toEqual({ Ref: tableId('events') });
       expect(env[ENV.deliveriesQueueUrl]).toEqual({ Ref: logicalId(stack, stack.queues.deliveriesQueue) });
       expect(env).not.toHaveProperty('NODE_OPTIONS'); // no --enable-source-maps: 230 ms on the first stack trace
@@ -273,7 +274,7 @@ describe('HTTP API', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       StageName: '$default',
       AutoDeploy: true,
-      DefaultRouteSettings: { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 },
+      DefaultRouteSettings: { ThrottlingRateLimit: 2000, ThrottlingBurstLimit: 4000 },
       AccessLogSettings: {
         DestinationArn: { 'Fn::GetAtt': [logicalId(stack, stack.api.accessLogs), 'Arn'] },
         Format: Match.stringLikeRegexp('"requestId":"\\$context.requestId"'),
@@ -294,8 +295,9 @@ describe('permissions', () => {
   // the grants from the adapter methods each function is handed; these lists are the expectation.
   const expectedDynamo: Record<FunctionName, [() => string, string[]][]> = {
     ingest: [
-      // Authentication reads the key's lookup item; an event already published is read back.
-      [t('tenants'), ['GetItem']],
+      // Authentication reads the key's lookup item and the rate limit the tenant's item;
+      // UpdateItem: the tenant's request counter.
+      [t('tenants'), ['GetItem', 'UpdateItem']],
       [t('events'), ['PutItem', 'GetItem']],
     ],
     fanout: [
@@ -304,6 +306,8 @@ describe('permissions', () => {
       [t('webhooks'), ['Query']],
       // The first run writes with BatchWriteItem, a rerun with conditional puts.
       [t('deliveries'), ['PutItem', 'BatchWriteItem']],
+      // The events queue's lag record, written while it takes late events.
+      [t('tenants'), ['UpdateItem']],
     ],
     dispatcher: [
       [t('deliveries'), ['GetItem', 'UpdateItem']],
@@ -311,24 +315,29 @@ describe('permissions', () => {
       // UpdateItem: the webhook's health status and its email window.
       [t('webhooks'), ['GetItem', 'UpdateItem']],
       [t('attempts'), ['PutItem']],
-      // Owner emails: the tenant's own address, and its hourly email counter (UpdateItem).
+      // Owner emails: the tenant's own address, and its hourly email counter (UpdateItem); the
+      // per-webhook attempt leases (GetItem, UpdateItem) and the deliveries queue's lag record.
       [t('tenants'), ['GetItem', 'UpdateItem']],
     ],
     'webhooks-api': [
-      // UpdateItem: the atomic per-tenant webhook counter (the quota) and email counter.
-      [t('tenants'), ['GetItem', 'UpdateItem']],
+      // UpdateItem: the atomic per-tenant webhook counter (the quota), email and request counters;
+      // PutItem and DeleteItem: the lock a change of the tenant's credentials secret holds.
+      [t('tenants'), ['GetItem', 'UpdateItem', 'PutItem', 'DeleteItem']],
       [t('webhooks'), ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query']],
       // Manual retry and recover read a delivery and reset it before re-queueing it.
       [t('deliveries'), ['GetItem', 'UpdateItem']],
       // PutItem: the test event is logged like any attempt.
       [t('attempts'), ['Query', 'PutItem']],
     ],
-    // Key management: keys listed on the tenant's item (UpdateItem), revoked lookups (DeleteItem).
+    // Key management: keys listed on the tenant's item (UpdateItem), revoked lookups (DeleteItem);
+    // the tenant's own rate limit on its item (UpdateItem).
     'admin-api': [[t('tenants'), ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']]],
     openapi: [],
     reconciler: [
       [t('events'), ['Query', 'GetItem', 'UpdateItem']],
       [t('deliveries'), ['Query', 'GetItem', 'UpdateItem']],
+      // The queues' and slow webhooks' lag records: work that is only waiting is left alone.
+      [t('tenants'), ['BatchGetItem']],
     ],
   };
 
@@ -379,23 +388,23 @@ describe('permissions', () => {
   const secretStatements = (name: FunctionName) =>
     statements(name).filter((st) => asArray(st.Action).some((a) => a.startsWith('secretsmanager:')));
 
-  it('the dispatcher may only read per-webhook secrets', () => {
+  it("the dispatcher may only read the tenants' credentials secrets", () => {
     const sts = secretStatements('dispatcher');
     expect(sts).toHaveLength(1);
     expect(asArray(sts[0].Action)).toEqual(['secretsmanager:GetSecretValue']);
     expect(asArray(sts[0].Resource).map(flatten)).toEqual([
-      'arn:aws:secretsmanager:eu-west-1:123456789012:secret:hookline/webhooks/*',
+      'arn:aws:secretsmanager:eu-west-1:123456789012:secret:hookline/tenants/*',
     ]);
   });
 
-  it('the webhooks API manages per-webhook secrets and nothing else', () => {
+  it("the webhooks API reads and writes the tenants' credentials secrets and nothing else; it never deletes one", () => {
     const sts = secretStatements('webhooks-api');
     expect(sts.flatMap((st) => asArray(st.Action)).sort()).toEqual(
-      ['secretsmanager:CreateSecret', 'secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'].sort(),
+      ['secretsmanager:CreateSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'].sort(),
     );
     for (const st of sts) {
       expect(asArray(st.Resource).map(flatten)).toEqual([
-        'arn:aws:secretsmanager:eu-west-1:123456789012:secret:hookline/webhooks/*',
+        'arn:aws:secretsmanager:eu-west-1:123456789012:secret:hookline/tenants/*',
       ]);
     }
   });
@@ -663,11 +672,11 @@ describe('security', () => {
     return stages[0];
   };
 
-  it('throttles every route of the API stage, POST /v1/events on its own', () => {
+  it('throttles every route of the API stage, POST /v1/events on its own, far above one tenant\'s limit (a safety net)', () => {
     const p = stage().Properties;
-    expect(p.DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 });
+    expect(p.DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: 2000, ThrottlingBurstLimit: 4000 });
     expect(INGEST_ROUTE_KEY).toBe('POST /v1/events');
-    expect(p.RouteSettings).toEqual({ [INGEST_ROUTE_KEY]: { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 } });
+    expect(p.RouteSettings).toEqual({ [INGEST_ROUTE_KEY]: { ThrottlingRateLimit: 5000, ThrottlingBurstLimit: 5000 } });
     // The route exists, and the stage is created after it (route settings name an existing route).
     const routes = template.findResources('AWS::ApiGatewayV2::Route', { Properties: { RouteKey: INGEST_ROUTE_KEY } });
     expect(Object.keys(routes)).toHaveLength(1);

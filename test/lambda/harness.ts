@@ -56,6 +56,8 @@ export interface FunctionRuntime {
   readonly container: LambdaContainer;
   readonly proxy: IamProxy;
   readonly policies: RolePolicies;
+  /** The container's environment, read at each cold start. */
+  readonly environment: () => Record<string, string>;
 }
 
 export class Harness {
@@ -72,6 +74,7 @@ export class Harness {
   private readonly tempDir: string;
   private clockOffsetMs = 0;
   private readonly meter: HarnessMeter;
+  private readonly extraContainers: LambdaContainer[] = [];
 
   private constructor(model: StackModel, fakes: FakeAws, standIns: StandIns, tempDir: string, meter: HarnessMeter = {}) {
     this.model = model;
@@ -118,6 +121,18 @@ export class Harness {
   /** Starts every container now (in parallel), so that tests do not pay the cold starts one by one. */
   async warm(names: readonly string[] = [...this.functions.keys()]): Promise<void> {
     await Promise.all(names.map((n) => this.fn(n).container.warm()));
+  }
+
+  /**
+   * Another container of function `name`, as Lambda adds when it scales out: the same bundle,
+   * role (its calls pass the same IAM proxy) and environment, with `env` on top. Its process
+   * has its own memory (in-process caches and limits); close() stops it.
+   */
+  scaleOut(name: string, env: Record<string, string> = {}): LambdaContainer {
+    const f = this.fn(name);
+    const container = new LambdaContainer(f.spec, () => ({ ...f.environment(), ...env }), () => this.clockOffsetMs);
+    this.extraContainers.push(container);
+    return container;
   }
 
   api(key?: string): ApiClient {
@@ -207,6 +222,7 @@ export class Harness {
   async close(): Promise<void> {
     await Promise.all([...this.mappings.values()].map((m) => m.stop()));
     await Promise.all([...this.functions.values()].map((f) => f.container.stop()));
+    await Promise.all(this.extraContainers.map((c) => c.stop()));
     await Promise.all([...this.functions.values()].map((f) => f.proxy.close()));
     await Promise.all([this.fakes.close(), this.standIns.stop()]);
     rmSync(this.tempDir, { recursive: true, force: true });
@@ -254,7 +270,7 @@ export class Harness {
         missingFile: join(this.tempDir, 'no-such-file'),
       });
     const container = new LambdaContainer(spec, environment, () => this.clockOffsetMs, this.meter.container?.(spec));
-    this.functions.set(spec.name, { spec, container, proxy, policies });
+    this.functions.set(spec.name, { spec, container, proxy, policies, environment });
     // What the Lambda service itself does with the role: the function's logs, and its traces when active.
     const service = `${spec.name} (lambda service)`;
     const logArn = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${spec.logGroupName}:log-stream:${logStream}`;

@@ -11,8 +11,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, PurgeQueueCommand } from '@aws-sdk/client-sqs';
 import type { HooklineSettings } from '../../infra/stack/settings.ts';
+import { ENV } from '../../shared/config.ts';
+import { deliveryIdFor } from '../../shared/domain/ids.ts';
+import { RATE_LIMIT_CACHE_MS } from '../../shared/usecases/rate-limits.ts';
 import { KEY_CACHE_MS } from '../../shared/usecases/tenants.ts';
 import { verifyHex, verifyStandardWebhooks, WEBHOOKS } from '../support/hookline.ts';
 import { startReceiver, type Receiver } from '../support/receiver.ts';
@@ -283,6 +286,92 @@ describe('the bundles, run as Lambda runs them, under their roles', () => {
     expect(request!.json).toMatchObject({ id: eventId, event: 'honeypot.hit' });
   });
 
+  it('the per-webhook limit holds across two dispatcher containers (a DynamoDB lease, with only the calls the role allows); the rest waits its turn', async () => {
+    const LIMIT = 2;
+    const HOLD_MS = 3000;
+    const owner = await newTenant(h, ADMIN_KEY);
+    const r = await receiver();
+    r.setResponder(() => ({ delayMs: HOLD_MS }));
+    const webhook = await newWebhook(h, owner.api, { url: `${r.url}/limited`, events: ['scan.completed'] });
+    const dispatcher = h.mappings.get('dispatcher')!;
+    await h.settle();
+    await dispatcher.pause();
+    try {
+      const ids = await publish(h, owner.api, { events: Array.from({ length: 4 }, (_, i) => ({ event: 'scan.completed', data: { i } })) });
+      const { queueUrl, queueArn } = dispatcher.options;
+      await eventually('the fan-out to queue the four deliveries', async () => {
+        const out = await h.standIns.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+        return Number(out.Attributes?.ApproximateNumberOfMessages) + Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible) >= 4 ? true : undefined;
+      });
+      // Two batches of two, as Lambda's pollers would hand them to two containers at once.
+      const record = (eventId: string) => {
+        const body = JSON.stringify({ delivery_id: deliveryIdFor(owner.id, eventId, webhook.id), tenant_id: owner.id, webhook_id: webhook.id, event_id: eventId, attempt: 1, trigger: 'scheduled' });
+        const messageId = randomBytes(8).toString('hex');
+        return { messageId, receiptHandle: messageId, body, attributes: {}, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: queueArn, awsRegion: 'us-east-1' };
+      };
+      const env = { [ENV.maxConcurrentPerWebhook]: String(LIMIT) };
+      const containers = [h.scaleOut('dispatcher', env), h.scaleOut('dispatcher', env)];
+      await Promise.all(containers.map((c) => c.warm()));
+
+      const results = await Promise.all(containers.map((c, i) => c.invoke({ Records: ids.slice(2 * i, 2 * i + 2).map(record) })));
+      expect(results).toEqual([expect.objectContaining({ ok: true, value: { batchItemFailures: [] } }), expect.objectContaining({ ok: true, value: { batchItemFailures: [] } })]);
+      // Each container would have sent both of its records with a limit of its own: 4 at once.
+      expect(r.requests).toHaveLength(LIMIT);
+      const open = (at: number) => r.requests.filter((q) => q.receivedAt <= at && at < q.receivedAt + HOLD_MS).length;
+      expect(Math.max(...r.requests.map((q) => open(q.receivedAt)))).toBe(LIMIT);
+      const leaseCalls = h.log.calls.filter((c) => c.principal === 'dispatcher' && /Tenants/.test(c.resource));
+      expect(new Set(leaseCalls.map((c) => c.action))).toEqual(new Set(['dynamodb:GetItem', 'dynamodb:UpdateItem']));
+
+      // The two that found the webhook at its limit were sent round again, and are delivered
+      // (each once: the attempts made are claimed, so the fan-out's own messages change nothing).
+      r.setResponder(undefined);
+      dispatcher.resume();
+      const delivered = await r.waitFor(4, 20_000);
+      expect(new Set(delivered.map((q) => q.json.id))).toEqual(new Set(ids));
+      await h.settle();
+      expect(r.requests).toHaveLength(4);
+    } finally {
+      dispatcher.resume();
+    }
+  }, 60_000);
+
+  it("a tenant over its own rate limit gets 429 + Retry-After while another tenant is served; the admin API raises the limit and it passes", async () => {
+    const noisy = await newTenant(h, ADMIN_KEY);
+    const calm = await newTenant(h, ADMIN_KEY);
+    const limitPath = `/admin/v1/tenants/${noisy.id}/rate-limit`;
+    expect(await admin.get(limitPath)).toMatchObject({ status: 200, json: { tenant_id: noisy.id, requests_per_second: 100, burst: 200, source: 'default' } });
+    expect((await admin.request('PUT', limitPath, { requests_per_second: 0 })).status).toBe(400);
+    expect((await admin.request('PUT', limitPath, { requests_per_second: 5, burst: 2 })).status).toBe(400);
+    expect((await admin.request('PUT', '/admin/v1/tenants/ten_nobody/rate-limit', { requests_per_second: 5 })).status).toBe(404);
+    expect((await admin.get('/admin/v1/tenants/ten_nobody/rate-limit')).status).toBe(404);
+    // Five requests, then one a second: windows of 5 s, shared by publishing and the webhooks API.
+    const lowered = await admin.request('PUT', limitPath, { requests_per_second: 1, burst: 5 });
+    expect(lowered).toMatchObject({ status: 200, json: { tenant_id: noisy.id, requests_per_second: 1, burst: 5, source: 'tenant' } });
+
+    const burst = (tenant: SuiteTenant) =>
+      Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? tenant.api.post('/v1/events', { event: 'scan.started', data: { i } }) : tenant.api.get(WEBHOOKS)));
+    // The other tenant's requests are queued behind the noisy ones in the same containers.
+    const [noisyAnswers, calmAnswers] = await Promise.all([Promise.all(burst(noisy)), Promise.all([calm.api.post('/v1/events', { event: 'scan.started', data: {} }), calm.api.get(WEBHOOKS)])]);
+    expect(calmAnswers.map((r) => r.status)).toEqual([202, 200]);
+    const refused = noisyAnswers.filter((r) => r.status === 429);
+    // 12 requests in well under 5 s span at most two windows of 5.
+    expect(noisyAnswers.filter((r) => r.status === 202 || r.status === 200).length).toBeGreaterThanOrEqual(5);
+    expect(refused.length).toBeGreaterThanOrEqual(2);
+    expect(refused.length + noisyAnswers.filter((r) => r.status < 300).length).toBe(12);
+    for (const r of refused) {
+      expect(r.json).toEqual({ error: expect.any(String) });
+      expect(Number(r.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(Number(r.headers['retry-after'])).toBeLessThanOrEqual(5);
+    }
+
+    const raised = await admin.request('PUT', limitPath, { requests_per_second: 50, burst: 100 });
+    expect(raised).toMatchObject({ status: 200, json: { requests_per_second: 50, burst: 100, source: 'tenant' } });
+    expect((await admin.get(limitPath)).json).toMatchObject({ requests_per_second: 50, burst: 100, source: 'tenant' });
+    // Each warm container reads the new limit once its cached one is stale (the documented bound).
+    h.advanceClock(RATE_LIMIT_CACHE_MS + 5000);
+    expect((await Promise.all(burst(noisy))).map((r) => r.status)).toEqual(Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? 202 : 200)));
+  });
+
   it('a revoked tenant key is refused by every warm container once its cache entry is stale', async () => {
     const keys = `/admin/v1/tenants/${tenant.id}/keys`;
     const created = await admin.post(keys);
@@ -307,13 +396,13 @@ describe('a template with a grant removed', () => {
     try {
       const denied = await newTenant(other, ADMIN_KEY);
       const r = await receiver();
-      const webhook = await newWebhook(other, denied.api, { url: `${r.url}/denied`, events: ['*'] });
+      await newWebhook(other, denied.api, { url: `${r.url}/denied`, events: ['*'] });
       await publish(other, denied.api, { event: 'scan.started', data: {} });
 
       const denial = await eventually('the denial', async () => other.log.denials.find((d) => d.principal === 'dispatcher'), 20_000);
       expect(denial).toMatchObject({
         action: 'secretsmanager:GetSecretValue',
-        resource: `arn:aws:secretsmanager:us-east-1:000000000000:secret:${SETTINGS.secretPrefix ?? 'hookline/'}webhooks/${denied.id}/${webhook.id}-AbCdEf`,
+        resource: `arn:aws:secretsmanager:us-east-1:000000000000:secret:${SETTINGS.secretPrefix ?? 'hookline/'}tenants/${denied.id}-AbCdEf`,
       });
       await eventually('the batch item failure', async () => other.mappings.get('dispatcher')!.batches.find((b) => b.failed > 0));
       expect(r.requests).toHaveLength(0);

@@ -4,7 +4,14 @@ import type { Attempt, Delivery, DeliveryMessage } from '../../../shared/domain/
 import type { PublishedEvent } from '../../../shared/domain/events.ts';
 import type { ReceiverAuth, Webhook, WebhookCredentials } from '../../../shared/domain/webhooks.ts';
 import { AttemptSender } from '../../../shared/usecases/attempt-sender.ts';
-import { DispatchDelivery, type DispatchSettings, type HealthInput, type HealthTracker, type WebhookReader } from '../../../shared/usecases/dispatch.ts';
+import {
+  DispatchDelivery,
+  type DispatchSettings,
+  type HealthInput,
+  type HealthTracker,
+  type LagObserver,
+  type WebhookReader,
+} from '../../../shared/usecases/dispatch.ts';
 import type { HttpSender, OutboundRequest, SendResult } from '../../../shared/usecases/ports.ts';
 import { DeliverySlots } from '../../../shared/usecases/webhook-slots.ts';
 import { delivery, event, FakeClock, MemoryDeliveryStore, T0, TENANT, webhook } from './fakes.ts';
@@ -103,6 +110,7 @@ interface Options {
   slots?: DeliverySlots;
   settings?: Partial<DispatchSettings>;
   webhooks?: WebhookReader;
+  lag?: LagObserver;
 }
 
 function setup<H extends HttpSender>(http: H, opts: Options = {}) {
@@ -132,6 +140,7 @@ function setup<H extends HttpSender>(http: H, opts: Options = {}) {
     retries: { schedule: async (message, at) => void scheduled.push({ message, at }) },
     health,
     slots: opts.slots ?? new DeliverySlots({ perWebhook: 4, perTenant: 8 }),
+    ...(opts.lag ? { lag: opts.lag } : {}),
     clock: clock.clock,
     settings: fullSettings,
   });
@@ -624,6 +633,63 @@ describe('DispatchDelivery: timing', () => {
     };
     await expect(broken.dispatch.execute(message())).rejects.toThrow('store down');
     expect(slots.tryAcquire(message())).toBe('acquired');
+  });
+});
+
+describe('DispatchDelivery: a failing webhook cannot hold its dispatcher', () => {
+  const failingSettings = { failingRequestTimeoutMs: 2500 };
+
+  it("gives a failing webhook's scheduled attempts the short timeout, a healthy webhook's the full one", async () => {
+    const failing = setup(new ScriptedHttp(refused()), { webhook: webhook({ status: 'failing' }), settings: failingSettings });
+    await failing.dispatch.execute(message());
+    expect(failing.http.requests.map((r) => r.timeoutMs)).toEqual([2500]);
+
+    const healthy = setup(new ScriptedHttp(ok()), { settings: failingSettings });
+    await healthy.dispatch.execute(message());
+    expect(healthy.http.requests.map((r) => r.timeoutMs)).toEqual([10_000]);
+  });
+
+  it('gives a manual attempt (retry, recover) the full timeout, so a slow endpoint can prove itself healthy', async () => {
+    const h = setup(new ScriptedHttp(ok()), { webhook: webhook({ status: 'failing' }), settings: failingSettings });
+    await h.dispatch.execute(message({ trigger: 'manual' }));
+    expect(h.http.requests.map((r) => r.timeoutMs)).toEqual([10_000]);
+  });
+
+  it('never lengthens the request timeout', async () => {
+    const h = setup(new ScriptedHttp(ok()), { webhook: webhook({ status: 'failing' }), settings: { requestTimeoutMs: 1000, failingRequestTimeoutMs: 2500 } });
+    await h.dispatch.execute(message());
+    expect(h.http.requests.map((r) => r.timeoutMs)).toEqual([1000]);
+  });
+});
+
+describe('DispatchDelivery: the lag it reports', () => {
+  const recording = () => {
+    const seen: { webhook: string; dueAt: Date; sentAt: Date | undefined; now: Date }[] = [];
+    const lag: LagObserver = { observe: (holder, dueAt, sentAt, now) => void seen.push({ webhook: holder.webhook_id, dueAt, sentAt, now }) };
+    return { seen, lag };
+  };
+
+  it('tells how late each claimed attempt is: the first from the delivery\'s creation, a retry from its rung', async () => {
+    const first = recording();
+    const h = setup(new ScriptedHttp(ok()), { lag: first.lag, delivery: delivery({ created_at: plus(-90_000).toISOString() }) });
+    await h.dispatch.execute(message(), { sentAt: plus(-89_000) });
+    expect(first.seen).toEqual([{ webhook: message().webhook_id, dueAt: plus(-90_000), sentAt: plus(-89_000), now: T0 }]);
+
+    const retry = recording();
+    const ids = { attempts_started: 1, attempts_completed: 1, next_attempt_at: plus(-5000).toISOString(), created_at: plus(-600_000).toISOString() };
+    const r = setup(new ScriptedHttp(ok()), { lag: retry.lag, delivery: delivery(ids) });
+    await r.dispatch.execute(message({ attempt: 2 }));
+    expect(retry.seen).toEqual([{ webhook: message().webhook_id, dueAt: plus(-5000), sentAt: undefined, now: T0 }]);
+  });
+
+  it('says nothing of an attempt it did not claim, nor of a manual one', async () => {
+    const { seen, lag } = recording();
+    const slots = new DeliverySlots({ perWebhook: 1, perTenant: 10 });
+    slots.tryAcquire(message());
+    await setup(new ScriptedHttp(ok()), { lag, slots }).dispatch.execute(message());
+    await setup(new ScriptedHttp(ok()), { lag, delivery: delivery({ state: 'succeeded', attempts_started: 1, attempts_completed: 1 }) }).dispatch.execute(message());
+    await setup(new ScriptedHttp(ok()), { lag }).dispatch.execute(message({ trigger: 'manual' }));
+    expect(seen).toEqual([]);
   });
 });
 

@@ -7,6 +7,7 @@ import type { PublishedEvent } from '../../../shared/domain/events.ts';
 import type { Webhook, WebhookStatus } from '../../../shared/domain/webhooks.ts';
 import type { Completion } from '../../../shared/usecases/dispatch.ts';
 import type { Clock, Email, Mailer } from '../../../shared/usecases/ports.ts';
+import { LAG_WINDOW_MS, type LagFront, type LagRecords } from '../../../shared/usecases/queue-lag.ts';
 
 export const T0 = new Date('2025-06-01T12:00:00.000Z');
 
@@ -211,5 +212,17 @@ export class RecordingLogger {
   }
   error(message: string, extra: Record<string, unknown>): void {
     this.errors.push({ message, extra });
+  }
+}
+
+/** DynamoQueueLag on a Map: the oldest front of each window is kept. */
+export class MemoryLagRecords implements LagRecords {
+  readonly fronts = new Map<string, LagFront>();
+  async record(key: string, dueAt: Date, now: Date): Promise<void> {
+    const current = this.fronts.get(key);
+    if (!current || current.observedAt.getTime() < now.getTime() - LAG_WINDOW_MS || current.dueAt > dueAt) this.fronts.set(key, { dueAt, observedAt: now });
+  }
+  async read(keys: readonly string[]): Promise<Map<string, LagFront>> {
+    return new Map(keys.flatMap((k) => (this.fronts.has(k) ? [[k, this.fronts.get(k)!] as const] : [])));
   }
 }

@@ -1,7 +1,8 @@
 import type { DeliveryMessage } from '../../../shared/domain/deliveries.ts';
 import type { PublishedEvent } from '../../../shared/domain/events.ts';
+import { DELIVERIES_QUEUE_LAG, LAG_FRESH_MS, webhookLag, type LagRecords } from '../../../shared/usecases/queue-lag.ts';
 import { Reconcile, type DueDeliveryRef, type DueEventRef } from '../../../shared/usecases/reconcile.ts';
-import { event, FakeClock, T0, TENANT } from './fakes.ts';
+import { event, FakeClock, MemoryLagRecords, T0, TENANT } from './fakes.ts';
 
 /**
  * The sparse `due` index: listDue returns items with due_at < before; postpone is the conditional
@@ -51,7 +52,7 @@ class DueEventsFake extends DueIndex<DueEventRef> {
 const iso = (msFromT0: number) => new Date(T0.getTime() + msFromT0).toISOString();
 const MIN = 60_000;
 
-function setup() {
+function setup(lag?: LagRecords) {
   const events = new DueEventsFake();
   const deliveries = new DueIndex<DueDeliveryRef>((d) => d.delivery_id);
   const eventBatches: PublishedEvent[][] = [];
@@ -62,6 +63,7 @@ function setup() {
     deliveries,
     eventQueue: { enqueue: async (e) => void eventBatches.push([...e]) },
     deliveryQueue: { enqueue: async (m) => void deliveryBatches.push([...m]) },
+    ...(lag ? { lag } : {}),
     clock: clock.clock,
   });
   return { reconcile, events, deliveries, eventBatches, deliveryBatches, clock };
@@ -87,7 +89,7 @@ describe('Reconcile', () => {
 
     const out = await h.reconcile.execute(5 * MIN);
 
-    expect(out).toEqual({ events: 1, deliveries: 2 });
+    expect(out).toEqual({ events: 1, deliveries: 2, waiting: 0 });
     expect(h.eventBatches).toEqual([[e]]);
     expect(h.deliveryBatches).toHaveLength(1);
     expect(h.deliveryBatches[0]).toEqual([
@@ -115,7 +117,7 @@ describe('Reconcile', () => {
     h.events.stored.set(`${TENANT}/evt_1`, event());
     h.events.add({ tenant_id: TENANT, id: 'evt_1', due_at: iso(-2 * MIN) });
     h.deliveries.add(dueDelivery('dlv_00000000000000000000RECENT', iso(-2 * MIN), 1));
-    expect(await h.reconcile.execute(5 * MIN)).toEqual({ events: 0, deliveries: 0 });
+    expect(await h.reconcile.execute(5 * MIN)).toEqual({ events: 0, deliveries: 0, waiting: 0 });
     expect(h.eventBatches).toHaveLength(0);
     expect(h.deliveryBatches).toHaveLength(0);
     expect(h.deliveries.postponed).toHaveLength(0);
@@ -142,7 +144,7 @@ describe('Reconcile', () => {
     h.deliveries.add(dueDelivery('dlv_0000000000000000000000000A', iso(-10 * MIN), 1));
     await h.reconcile.execute(5 * MIN);
     h.clock.advance(MIN);
-    expect(await h.reconcile.execute(5 * MIN)).toEqual({ events: 0, deliveries: 0 });
+    expect(await h.reconcile.execute(5 * MIN)).toEqual({ events: 0, deliveries: 0, waiting: 0 });
     expect(h.deliveryBatches.flat()).toHaveLength(1);
   });
 
@@ -150,7 +152,7 @@ describe('Reconcile', () => {
     const h = setup();
     h.deliveries.add(dueDelivery('dlv_0000000000000000000000000A', iso(-10 * MIN), 1));
     h.deliveries.postpone = async () => false;
-    expect(await h.reconcile.execute(5 * MIN)).toEqual({ events: 0, deliveries: 0 });
+    expect(await h.reconcile.execute(5 * MIN)).toEqual({ events: 0, deliveries: 0, waiting: 0 });
     expect(h.deliveryBatches).toHaveLength(0);
   });
 
@@ -217,7 +219,7 @@ describe('Reconcile', () => {
 
   it('nothing due: nothing queued, zero counts', async () => {
     const h = setup();
-    expect(await h.reconcile.execute(5 * MIN, 10 * MIN)).toEqual({ events: 0, deliveries: 0 });
+    expect(await h.reconcile.execute(5 * MIN, 10 * MIN)).toEqual({ events: 0, deliveries: 0, waiting: 0 });
     expect(h.eventBatches).toHaveLength(0);
     expect(h.deliveryBatches).toHaveLength(0);
   });
@@ -235,5 +237,70 @@ describe('Reconcile', () => {
     await expect(reconcile.execute(5 * MIN)).rejects.toThrow('SQS down');
     h.clock.advance(11 * MIN);
     expect((await h.reconcile.execute(5 * MIN)).deliveries).toBe(1);
+  });
+
+  describe('with a backlog: late is measured against what the consumers are taking', () => {
+    /** The dispatcher, 30 s ago, took an attempt that was due 20 minutes ago: a 20-minute backlog. */
+    async function backlogged() {
+      const lag = new MemoryLagRecords();
+      await lag.record(DELIVERIES_QUEUE_LAG, new Date(T0.getTime() - 20 * MIN), new Date(T0.getTime() - 30_000));
+      return { h: setup(lag), lag };
+    }
+
+    it('leaves deliveries waiting in the backlog alone and queues the ones behind the front (lost)', async () => {
+      const { h } = await backlogged();
+      h.deliveries.add(dueDelivery('dlv_000000000000000000WAITING', iso(-15 * MIN), 0));
+      h.deliveries.add(dueDelivery('dlv_00000000000000000000000LOST', iso(-40 * MIN), 0));
+      // Events have no lag record: late by the clock, as before.
+      h.events.stored.set(`${TENANT}/evt_1`, event());
+      h.events.add({ tenant_id: TENANT, id: 'evt_1', due_at: iso(-15 * MIN) });
+
+      expect(await h.reconcile.execute(5 * MIN)).toEqual({ events: 1, deliveries: 1, waiting: 0 });
+      expect(h.deliveryBatches.flat().map((m) => m.delivery_id)).toEqual(['dlv_00000000000000000000000LOST']);
+      // The waiting one is not even read, let alone written.
+      expect(h.deliveries.postponed.map((p) => p.key)).toEqual(['dlv_00000000000000000000000LOST']);
+    });
+
+    it('within the grace of the front, a delivery is still taken for waiting (queues reorder)', async () => {
+      const { h } = await backlogged();
+      h.deliveries.add(dueDelivery('dlv_000000000000000000000NEAR', iso(-24 * MIN), 0));
+      expect(await h.reconcile.execute(5 * MIN)).toEqual({ events: 0, deliveries: 0, waiting: 0 });
+    });
+
+    it('once the consumers stop reporting late work (caught up, or stopped), late is by the clock again', async () => {
+      const { h } = await backlogged();
+      h.deliveries.add(dueDelivery('dlv_000000000000000000WAITING', iso(-15 * MIN), 0));
+      expect((await h.reconcile.execute(5 * MIN)).deliveries).toBe(0);
+      h.clock.advance(LAG_FRESH_MS);
+      expect((await h.reconcile.execute(5 * MIN)).deliveries).toBe(1);
+    });
+
+    it("a slow webhook's deliveries wait their turn (their deadline pushed forward), another webhook's lost delivery is queued", async () => {
+      const lag = new MemoryLagRecords();
+      const slow = { tenant_id: TENANT, webhook_id: 'wh_slow' };
+      // Its attempts go round while it is at its limit: the last one taken was due 30 minutes ago.
+      await lag.record(webhookLag(slow), new Date(T0.getTime() - 30 * MIN), new Date(T0.getTime() - 10_000));
+      const h = setup(lag);
+      h.deliveries.add({ ...dueDelivery('dlv_0000000000000000000000SLOW', iso(-20 * MIN), 0), webhook_id: 'wh_slow' });
+      h.deliveries.add(dueDelivery('dlv_00000000000000000000000LOST', iso(-20 * MIN), 0));
+
+      expect(await h.reconcile.execute(5 * MIN)).toEqual({ events: 0, deliveries: 1, waiting: 1 });
+      expect(h.deliveryBatches.flat().map((m) => m.delivery_id)).toEqual(['dlv_00000000000000000000000LOST']);
+      // Pushed forward: later passes read past it, and it comes back once the webhook has caught up.
+      expect(h.deliveries.postponed).toEqual(
+        expect.arrayContaining([{ key: 'dlv_0000000000000000000000SLOW', until: new Date(T0.getTime() + 5 * MIN) }]),
+      );
+      h.clock.advance(LAG_FRESH_MS + 10 * MIN);
+      await h.reconcile.execute(5 * MIN);
+      expect(h.deliveryBatches.at(-1)!.map((m) => m.delivery_id)).toContain('dlv_0000000000000000000000SLOW');
+    });
+
+    it("a front newer than the clock's cutoff changes nothing", async () => {
+      const lag = new MemoryLagRecords();
+      await lag.record(DELIVERIES_QUEUE_LAG, new Date(T0.getTime() - 10_000), T0);
+      const h = setup(lag);
+      h.deliveries.add(dueDelivery('dlv_0000000000000000000000000A', iso(-10 * MIN), 0));
+      expect((await h.reconcile.execute(5 * MIN)).deliveries).toBe(1);
+    });
   });
 });
