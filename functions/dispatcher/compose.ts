@@ -3,7 +3,6 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { documentClient, schedulerClient, sqsClient } from '../../shared/adapters/aws/clients.ts';
 import { DynamoAttemptLog } from '../../shared/adapters/aws/dynamo-attempt-log.ts';
 import { DynamoDeliveryStore } from '../../shared/adapters/aws/dynamo-delivery-store.ts';
-import { DynamoEmailQuota } from '../../shared/adapters/aws/dynamo-email-quota.ts';
 import { DynamoEventStore } from '../../shared/adapters/aws/dynamo-event-store.ts';
 import { DynamoQueueLag } from '../../shared/adapters/aws/dynamo-queue-lag.ts';
 import { DynamoTenantStore } from '../../shared/adapters/aws/dynamo-tenant-store.ts';
@@ -15,11 +14,10 @@ import { SchedulerRetryTimer } from '../../shared/adapters/aws/scheduler-retry-t
 import { catalogueFromEnv } from '../../shared/compose/catalogue.ts';
 import { credentialsCache } from '../../shared/compose/credentials.ts';
 import { functionBase, type BaseOverrides, type FunctionBase } from '../../shared/compose/function-base.ts';
-import { mailer, publicUrl, type MailOverrides } from '../../shared/compose/mail.ts';
+import { emailDeps, type MailOverrides } from '../../shared/compose/mail.ts';
 import { outbound, type OutboundOverrides } from '../../shared/compose/outbound.ts';
 import { FUNCTION_ENV } from '../../shared/config.ts';
 import type { DeliveryMessage } from '../../shared/domain/deliveries.ts';
-import { EMAILS_PER_TENANT_PER_HOUR } from '../../shared/domain/notifications.ts';
 import { memoizeGets } from '../../shared/usecases/batch-memo.ts';
 import { DispatchDelivery, type DispatchSlots, type RetryScheduler } from '../../shared/usecases/dispatch.ts';
 import type { SecretReader } from '../../shared/usecases/ports.ts';
@@ -96,12 +94,7 @@ export function composeDispatcher(o: DispatcherOverrides = {}) {
   const out = outbound(f, catalogue, o);
   const health = new WebhookHealth({
     webhooks: f.aws.use(webhookStore, 'transitionStatus', 'claimEmail', 'keepUnsent'),
-    tenants: f.aws.use(tenantStore, 'get'),
-    quota: f.aws.use(new DynamoEmailQuota(documentClient(), tables.tenants, EMAILS_PER_TENANT_PER_HOUR), 'take'),
-    mailer: mailer(f, o),
-    clock: f.clock,
-    log: f.logger,
-    publicUrl: publicUrl(f),
+    ...emailDeps(f, o, tenantStore),
   });
   const slots = dispatchSlots(f, o);
   // How late the attempts taken are: the reconciler leaves work waiting in a backlog alone.

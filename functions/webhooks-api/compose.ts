@@ -1,6 +1,5 @@
 import { documentClient, sqsClient } from '../../shared/adapters/aws/clients.ts';
 import { DynamoAttemptLog } from '../../shared/adapters/aws/dynamo-attempt-log.ts';
-import { DynamoEmailQuota } from '../../shared/adapters/aws/dynamo-email-quota.ts';
 import { DynamoReopenableDeliveries } from '../../shared/adapters/aws/dynamo-reopenable-deliveries.ts';
 import { DynamoTenantStore } from '../../shared/adapters/aws/dynamo-tenant-store.ts';
 import { DynamoWebhookStore } from '../../shared/adapters/aws/dynamo-webhook-store.ts';
@@ -10,11 +9,10 @@ import { tenantAuthenticator } from '../../shared/compose/auth.ts';
 import { catalogueFromEnv } from '../../shared/compose/catalogue.ts';
 import { credentialsCache, credentialsWriter } from '../../shared/compose/credentials.ts';
 import { functionBase, type ApiOverrides } from '../../shared/compose/function-base.ts';
-import { mailer, publicUrl, type MailOverrides } from '../../shared/compose/mail.ts';
+import { emailDeps, type MailOverrides } from '../../shared/compose/mail.ts';
 import { tenantRateLimiter } from '../../shared/compose/rate-limit.ts';
 import { outbound, type OutboundOverrides } from '../../shared/compose/outbound.ts';
 import { attemptView } from '../../shared/domain/deliveries.ts';
-import { EMAILS_PER_TENANT_PER_HOUR } from '../../shared/domain/notifications.ts';
 import { webhookView } from '../../shared/domain/webhooks.ts';
 import { apiHandler, parse, type ApiRequest } from '../../shared/http/api-handler.ts';
 import { PageQuery, RecoverInput, RotateSecretInput, WebhookCreateInput, WebhookPatchInput } from '../../shared/http/webhook-schemas.ts';
@@ -49,12 +47,7 @@ export function composeWebhooksApi(o: WebhooksApiOverrides = {}) {
   const out = outbound(f, catalogue, o);
   const ownerEmails = new OwnerEmailVerification({
     webhooks: f.aws.use(webhookStore, 'get', 'confirmOwnerEmail'),
-    tenants: f.aws.use(tenantStore, 'get'),
-    quota: f.aws.use(new DynamoEmailQuota(documentClient(), tables.tenants, EMAILS_PER_TENANT_PER_HOUR), 'take'),
-    mailer: mailer(f, o),
-    clock: f.clock,
-    log: f.logger,
-    publicUrl: publicUrl(f),
+    ...emailDeps(f, o, tenantStore),
   });
   const webhooks = new ManageWebhooks({
     webhooks: f.aws.use(webhookStore, 'get', 'create', 'update', 'delete', 'list'),

@@ -1,5 +1,8 @@
-import { sesClient } from '../adapters/aws/clients.ts';
+import { documentClient, sesClient } from '../adapters/aws/clients.ts';
+import { DynamoEmailQuota } from '../adapters/aws/dynamo-email-quota.ts';
+import type { DynamoTenantStore } from '../adapters/aws/dynamo-tenant-store.ts';
 import { SesMailer } from '../adapters/aws/ses-mailer.ts';
+import { EMAILS_PER_TENANT_PER_HOUR } from '../domain/notifications.ts';
 import { ENV, FUNCTION_ENV } from '../config.ts';
 import type { Mailer } from '../usecases/ports.ts';
 import type { FunctionBase } from './function-base.ts';
@@ -24,3 +27,18 @@ export function mailer(f: FunctionBase, overrides: MailOverrides): Mailer | unde
 
 /** Base URL of the API for links in emails; empty (relative links) when not configured. */
 export const publicUrl = (f: FunctionBase): string => (f.env[ENV.publicUrl] ?? '').replace(/\/+$/, '');
+
+/**
+ * What every use case that emails a tenant's people needs: the tenant's own (trusted) address,
+ * the tenant's hourly email budget, SES, and the base URL for links.
+ */
+export function emailDeps(f: FunctionBase, o: MailOverrides, tenantStore: DynamoTenantStore) {
+  return {
+    tenants: f.aws.use(tenantStore, 'get'),
+    quota: f.aws.use(new DynamoEmailQuota(documentClient(), f.settings.tables.tenants, EMAILS_PER_TENANT_PER_HOUR), 'take'),
+    mailer: mailer(f, o),
+    clock: f.clock,
+    log: f.logger,
+    publicUrl: publicUrl(f),
+  };
+}
