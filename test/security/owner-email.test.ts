@@ -68,8 +68,12 @@ describe('the attack of issue 8: a stranger as owner_email, a phishing descripti
 
     // The stranger's verification email: Hookline's words and the link, nothing the tenant wrote.
     const verification = await emailTo(STRANGER, hook.id);
+    // Hookline's own random and numeric parts (the link's token, ids, times) may hold '555' or
+    // the port's digits by chance: they are taken out before looking for the tenant's text.
+    const hooklineParts = [/http:\/\/\S+\/api\/v1\/email-verifications\/\S+/g, /\b(wh|ten|evt|dlv)_\w+/g, /\d{4}-\d{2}-\d{2}T[\d:.]+Z/g];
+    const scanned = hooklineParts.reduce((text, part) => text.replace(part, '<hookline>'), verification.subject + '\n' + verification.text);
     for (const tenantText of ['URGENT', 'bank', 'evil.example', '555', 'Act now', PHISHING_PATH, 'victim', String(new URL(gone.url).port)]) {
-      expect({ tenantText, found: (verification.subject + verification.text).includes(tenantText) }).toEqual({ tenantText, found: false });
+      expect({ tenantText, found: scanned.includes(tenantText) }).toEqual({ tenantText, found: false });
     }
     linkPath(verification);
 
