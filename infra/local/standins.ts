@@ -109,7 +109,9 @@ function createTableInput(name: string, schema: TableSchema): CreateTableCommand
   const GlobalSecondaryIndexes = schema.indexes?.map((index) => ({
     IndexName: index.indexName,
     KeySchema: keys(index.partitionKey, index.sortKey),
-    Projection: { ProjectionType: 'ALL' as const },
+    Projection: index.include.length
+      ? { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...index.include] }
+      : { ProjectionType: 'KEYS_ONLY' as const },
   }));
   return {
     TableName: name,

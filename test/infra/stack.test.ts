@@ -180,10 +180,20 @@ describe('tables', () => {
             { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
             { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
           ],
-          Projection: { ProjectionType: 'ALL' },
+          Projection: index.include.length ? { ProjectionType: 'INCLUDE', NonKeyAttributes: index.include } : { ProjectionType: 'KEYS_ONLY' },
         })),
       );
     }
+  });
+
+  it('project into the due indexes only what the reconciler reads (no ALL: every write of the item would be billed twice)', () => {
+    const projection = (table: 'events' | 'deliveries') =>
+      template.toJSON().Resources[tableId(table)].Properties.GlobalSecondaryIndexes[0].Projection;
+    expect(projection('events')).toEqual({ ProjectionType: 'KEYS_ONLY' });
+    expect(projection('deliveries')).toEqual({
+      ProjectionType: 'INCLUDE',
+      NonKeyAttributes: ['tenant_id', 'webhook_id', 'event_id', 'attempts_completed', 'next_attempt_at'],
+    });
   });
 });
 

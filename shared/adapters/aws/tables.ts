@@ -12,6 +12,12 @@ export interface IndexSchema {
   readonly indexName: string;
   readonly partitionKey: KeyAttribute;
   readonly sortKey: KeyAttribute;
+  /**
+   * The attributes copied into the index besides the keys: only what its readers use. Every
+   * write that changes a projected attribute is billed again on the index (with ALL, every
+   * write of the item), so the index holds keys and a few small attributes.
+   */
+  readonly include: readonly string[];
 }
 
 export interface TableSchema {
@@ -31,11 +37,12 @@ export interface TableSchema {
  */
 export const DUE_INDEX = 'due';
 export const DUE_SHARDS = 8;
-const dueIndex: IndexSchema = {
+const dueIndex = (include: readonly string[]): IndexSchema => ({
   indexName: DUE_INDEX,
   partitionKey: { name: 'due_shard', type: 'S' },
   sortKey: { name: 'due_at', type: 'S' },
-};
+  include,
+});
 
 export const TABLES = {
   /**
@@ -55,14 +62,16 @@ export const TABLES = {
     partitionKey: { name: 'tenant_id', type: 'S' },
     sortKey: { name: 'event_id', type: 'S' },
     ttlAttribute: 'expires_at',
-    indexes: [dueIndex],
+    // The reconciler needs the event's keys only: it re-reads the event it queues.
+    indexes: [dueIndex([])],
   },
   /** One item per (event, webhook): the delivery's state and its attempt counter. */
   deliveries: {
     id: 'Deliveries',
     partitionKey: { name: 'delivery_id', type: 'S' },
     ttlAttribute: 'expires_at',
-    indexes: [dueIndex],
+    // What a delivery message needs (DueDeliveryRef): claims and history stay out of the index.
+    indexes: [dueIndex(['tenant_id', 'webhook_id', 'event_id', 'attempts_completed', 'next_attempt_at'])],
   },
   /** The delivery log: one item per attempt, sorted by time within a webhook. */
   attempts: {
