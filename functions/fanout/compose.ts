@@ -19,7 +19,7 @@ export function composeFanout(o: FanoutOverrides = {}) {
   const { tables, queues, retentionDays } = f.settings;
   const fanOut = new FanOutEvent({
     webhooks: f.aws.use(new DynamoWebhookStore(documentClient(), tables.webhooks), 'pages'),
-    progress: f.aws.use(new DynamoEventStore(documentClient(), tables.events, retentionDays), 'beginFanout', 'finishFanout'),
+    progress: f.aws.use(new DynamoEventStore(documentClient(), tables.events, retentionDays), 'finishFanout'),
     deliveries: f.aws.use(new DynamoDeliveryStore(documentClient(), tables.deliveries, retentionDays), 'createMany'),
     queue: f.aws.use(new SqsDeliveryQueue(sqsClient(), queues.deliveries, f.clock), 'enqueue'),
     clock: f.clock,

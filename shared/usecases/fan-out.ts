@@ -17,14 +17,13 @@ export interface WebhookPages {
 
 /** Port: fan-out progress on the stored event. */
 export interface FanoutProgress {
-  /** Returns how many times fan-out has started for this event, this run included. */
-  beginFanout(tenantId: string, eventId: string): Promise<number>;
   finishFanout(tenantId: string, eventId: string, at: Date): Promise<void>;
 }
 
 /** Port: delivery records. */
 export interface DeliveryCreator {
-  createMany(deliveries: readonly NewDelivery[], now: Date, ifAbsent: boolean): Promise<NewDelivery[]>;
+  /** Creates those that do not exist yet and returns them. */
+  createMany(deliveries: readonly NewDelivery[], now: Date): Promise<NewDelivery[]>;
 }
 
 /** Port: the deliveries queue. */
@@ -40,8 +39,10 @@ export function recipients(webhooks: readonly Webhook[], event: PublishedEvent):
 /**
  * Fan-out: one delivery per receiving, matching webhook, queued for the dispatcher. Delivery ids
  * are derived from (tenant, event, webhook), so running it twice for one event (an SQS
- * redelivery, the reconciler) creates and queues nothing twice: the first run writes with
- * BatchWriteItem, later runs with conditional puts and queue only what they created.
+ * redelivery, the reconciler) creates and queues nothing twice: deliveries are written with
+ * conditional puts and only what a run created is queued (a run that died between the two
+ * leaves due deliveries, which the reconciler queues). Nothing is written to the event before
+ * the fan-out: its item is 1 KB or more, and every update of it costs that much again.
  */
 export class FanOutEvent {
   private readonly webhooks: WebhookPages;
@@ -65,7 +66,6 @@ export class FanOutEvent {
 
   /** Returns the number of deliveries queued. */
   async execute(event: PublishedEvent): Promise<number> {
-    const run = await this.progress.beginFanout(event.tenant_id, event.id);
     let queued = 0;
     for await (const page of this.webhooks.pages(event.tenant_id)) {
       const wanted = recipients(page, event).map((w) => ({
@@ -76,7 +76,7 @@ export class FanOutEvent {
         event_type: event.event,
       }));
       if (wanted.length === 0) continue;
-      const created = await this.deliveries.createMany(wanted, this.clock(), run > 1);
+      const created = await this.deliveries.createMany(wanted, this.clock());
       await this.queue.enqueue(
         created.map(({ event_type: _t, ...ref }) => ({ ...ref, attempt: 1, trigger: 'scheduled' as const })),
       );

@@ -103,21 +103,6 @@ describe('DynamoEventStore', () => {
     await expect(events.get(e.tenant_id, e.id)).resolves.toBeUndefined();
   });
 
-  it('beginFanout counts the runs: 1, then 2', async () => {
-    const e = newEvent();
-    await events.putIfAbsent(e);
-    await expect(events.beginFanout(e.tenant_id, e.id)).resolves.toBe(1);
-    await expect(events.beginFanout(e.tenant_id, e.id)).resolves.toBe(2);
-  });
-
-  it('beginFanout of an event that does not exist fails and creates nothing', async () => {
-    const tenant = uid('ten');
-    const id = uid('evt');
-    await expect(rejection(events.beginFanout(tenant, id))).resolves.toBeInstanceOf(StoreError);
-    const out = await doc.send(new GetCommand({ TableName: standIns.tables.events, Key: { tenant_id: tenant, event_id: id } }));
-    expect(out.Item).toBeUndefined();
-  });
-
   it('listDue finds an unfinished event and not a finished one', async () => {
     const now = new Date();
     const open = newEvent(now);
@@ -368,28 +353,28 @@ describe('DynamoDeliveryStore', () => {
   });
   const dueIds = async (before: Date) => (await deliveries.listDue(before, 1000)).map((d) => d.delivery_id);
 
-  it('createMany without conditions creates all; with ifAbsent it returns only the new ones and leaves the others untouched', async () => {
+  it('createMany creates what is new, returns only that, and leaves the others untouched', async () => {
     const t0 = new Date('2025-01-01T00:00:00.000Z');
     const a = newDelivery();
     const b = newDelivery();
     const c = newDelivery();
-    await expect(deliveries.createMany([a, b], t0, false)).resolves.toEqual([a, b]);
+    await expect(deliveries.createMany([a, b], t0)).resolves.toEqual([a, b]);
     const before = await deliveries.get(a.delivery_id);
     expect(before).toMatchObject({ ...a, state: 'pending', attempts_started: 0, attempts_completed: 0, created_at: t0.toISOString() });
 
     await deliveries.claim(a.delivery_id, 1, new Date(), new Date(0));
     const t1 = new Date('2025-01-02T00:00:00.000Z');
-    await expect(deliveries.createMany([a, b, c], t1, true)).resolves.toEqual([c]);
+    await expect(deliveries.createMany([a, b, c], t1)).resolves.toEqual([c]);
     // `a` keeps its claimed attempt: the conditional write did not reset it.
     expect(await deliveries.get(a.delivery_id)).toMatchObject({ attempts_started: 1, created_at: t0.toISOString() });
     expect(await deliveries.get(c.delivery_id)).toMatchObject({ ...c, state: 'pending', created_at: t1.toISOString() });
   });
 
-  it('createMany writes more than one BatchWriteItem (25) and more than one parallel slice (16)', async () => {
+  it('createMany writes more than one parallel slice (16)', async () => {
     const many = Array.from({ length: 60 }, newDelivery);
     const now = new Date();
-    await expect(deliveries.createMany(many.slice(0, 40), now, false)).resolves.toHaveLength(40);
-    const created = await deliveries.createMany(many, now, true);
+    await expect(deliveries.createMany(many.slice(0, 40), now)).resolves.toHaveLength(40);
+    const created = await deliveries.createMany(many, now);
     expect(created).toEqual(many.slice(40));
     for (const d of [many[0]!, many[39]!, many[59]!]) expect(await deliveries.get(d.delivery_id)).toBeDefined();
   });
@@ -397,7 +382,7 @@ describe('DynamoDeliveryStore', () => {
   it('a completion records the health step it owes in the same write; settling it is conditional on the attempt', async () => {
     const t0 = new Date();
     const d = newDelivery();
-    await deliveries.createMany([d], t0, false);
+    await deliveries.createMany([d], t0);
     await deliveries.claim(d.delivery_id, 1, t0, new Date(0));
     await expect(deliveries.complete(d.delivery_id, 1, { kind: 'failed' }, t0, undefined, 'failing')).resolves.toMatchObject({ state: 'failed', follow_up: 'failing' });
     await deliveries.settleFollowUp(d.delivery_id, 2); // not this attempt's: kept
@@ -409,7 +394,7 @@ describe('DynamoDeliveryStore', () => {
   it('a new delivery is due at once', async () => {
     const now = new Date();
     const d = newDelivery();
-    await deliveries.createMany([d], now, true);
+    await deliveries.createMany([d], now);
     const due = await deliveries.listDue(new Date(now.getTime() + seconds(1)), 1000);
     expect(due).toContainEqual({
       delivery_id: d.delivery_id,
@@ -424,7 +409,7 @@ describe('DynamoDeliveryStore', () => {
   it('claims an attempt once, lets a stale claim be taken over, and follows completions', async () => {
     const t0 = new Date();
     const d = newDelivery();
-    await deliveries.createMany([d], t0, false);
+    await deliveries.createMany([d], t0);
     const staleBefore = (at: Date) => new Date(at.getTime() - 60_000);
 
     // First claim of attempt 1.
@@ -477,7 +462,7 @@ describe('DynamoDeliveryStore', () => {
   it('complete by an overtaken claim is a no-op', async () => {
     const t0 = new Date();
     const d = newDelivery();
-    await deliveries.createMany([d], t0, false);
+    await deliveries.createMany([d], t0);
     await deliveries.claim(d.delivery_id, 1, t0, new Date(t0.getTime() - 60_000));
     await deliveries.complete(d.delivery_id, 1, { kind: 'retry', nextAttemptAt: t0 }, t0);
     await deliveries.claim(d.delivery_id, 2, t0, new Date(t0.getTime() - 60_000));
@@ -490,7 +475,7 @@ describe('DynamoDeliveryStore', () => {
     const t0 = new Date();
     const failed = newDelivery();
     const cancelled = newDelivery();
-    await deliveries.createMany([failed, cancelled], t0, false);
+    await deliveries.createMany([failed, cancelled], t0);
     for (const d of [failed, cancelled]) await deliveries.claim(d.delivery_id, 1, t0, new Date(t0.getTime() - 60_000));
     await deliveries.complete(failed.delivery_id, 1, { kind: 'failed' }, t0);
     await deliveries.complete(cancelled.delivery_id, 1, { kind: 'cancelled', reason: 'webhook deleted' }, t0);
@@ -504,7 +489,7 @@ describe('DynamoDeliveryStore', () => {
   it('postpone moves a due delivery once; a stale due_at is refused', async () => {
     const t0 = new Date();
     const d = newDelivery();
-    await deliveries.createMany([d], t0, false);
+    await deliveries.createMany([d], t0);
     const ref = (await deliveries.listDue(new Date(t0.getTime() + 1_000), 1000)).find((x) => x.delivery_id === d.delivery_id)!;
     const until = new Date(t0.getTime() + 120_000);
     await expect(deliveries.postpone(ref, until)).resolves.toBe(true);

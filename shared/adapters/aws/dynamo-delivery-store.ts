@@ -1,5 +1,4 @@
 import {
-  BatchWriteCommand,
   GetCommand,
   PutCommand,
   UpdateCommand,
@@ -20,7 +19,6 @@ import type { ReopenableDeliveries } from '../../usecases/recover-deliveries.ts'
 import { dynamoCall, dynamoIndexCall, type AwsAdapter, type AwsCalls } from './aws-calls.ts';
 
 
-const BATCH_WRITE = 25;
 const PARALLEL_PUTS = 16;
 
 /**
@@ -32,8 +30,7 @@ export class DynamoDeliveryStore extends DynamoReopenableDeliveries implements D
   override readonly awsCalls: AwsCalls<DynamoDeliveryStore> = {
     // get, reopen: the webhooks API's two (dynamo-reopenable-deliveries.ts).
     ...REOPENABLE_DELIVERY_CALLS,
-    // Conditional puts, or (first fan-out run) BatchWriteItem.
-    createMany: [dynamoCall('deliveries', 'PutItem', 'BatchWriteItem')],
+    createMany: [dynamoCall('deliveries', 'PutItem')],
     claim: [dynamoCall('deliveries', 'UpdateItem')],
     complete: [dynamoCall('deliveries', 'UpdateItem')],
     settleFollowUp: [dynamoCall('deliveries', 'UpdateItem')],
@@ -44,16 +41,13 @@ export class DynamoDeliveryStore extends DynamoReopenableDeliveries implements D
   };
 
   /**
-   * Creates deliveries and returns the ones that are new. `ifAbsent: false` writes with
-   * BatchWriteItem (no conditions) and is only safe when none of them can exist yet.
+   * Creates the deliveries that do not exist yet (conditional puts, 16 at a time) and returns
+   * them: a fan-out run again for the same event creates nothing twice. A conditional put costs
+   * the same write unit as a batched one.
    */
-  async createMany(deliveries: readonly NewDelivery[], now: Date, ifAbsent: boolean): Promise<NewDelivery[]> {
+  async createMany(deliveries: readonly NewDelivery[], now: Date): Promise<NewDelivery[]> {
     const items = deliveries.map((d) => this.item(d, now));
     try {
-      if (!ifAbsent) {
-        await this.batchWrite(items);
-        return [...deliveries];
-      }
       const created: NewDelivery[] = [];
       for (let i = 0; i < items.length; i += PARALLEL_PUTS) {
         const slice = deliveries.slice(i, i + PARALLEL_PUTS);
@@ -220,22 +214,6 @@ export class DynamoDeliveryStore extends DynamoReopenableDeliveries implements D
       if (isConditionalCheckFailed(err)) return false;
       throw new StoreError('could not create delivery', { cause: err });
     }
-  }
-
-  private async batchWrite(items: readonly Record<string, unknown>[]): Promise<void> {
-    const chunks: Record<string, unknown>[][] = [];
-    for (let i = 0; i < items.length; i += BATCH_WRITE) chunks.push(items.slice(i, i + BATCH_WRITE));
-    await Promise.all(
-      chunks.map(async (chunk) => {
-        let requests = chunk.map((Item) => ({ PutRequest: { Item } }));
-        for (let round = 0; requests.length > 0; round++) {
-          if (round > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** round)));
-          if (round > 8) throw new StoreError('DynamoDB kept deliveries unprocessed');
-          const out = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.table]: requests } }));
-          requests = (out.UnprocessedItems?.[this.table] ?? []) as typeof requests;
-        }
-      }),
-    );
   }
 }
 

@@ -24,7 +24,6 @@ export class DynamoEventStore extends DynamoTable implements EventStore, FanoutP
   readonly awsCalls: AwsCalls<DynamoEventStore> = {
     putIfAbsent: [dynamoCall('events', 'PutItem', 'GetItem')],
     get: [dynamoCall('events', 'GetItem')],
-    beginFanout: [dynamoCall('events', 'UpdateItem')],
     finishFanout: [dynamoCall('events', 'UpdateItem')],
     listDue: [dynamoIndexCall('events', DUE_INDEX, 'Query')],
     postpone: [dynamoCall('events', 'UpdateItem')],
@@ -64,25 +63,6 @@ export class DynamoEventStore extends DynamoTable implements EventStore, FanoutP
     const item = await this.getItem(tenantId, eventId, consistent);
     if (!item || (typeof item['expires_at'] === 'number' && item['expires_at'] * 1000 < Date.now())) return undefined;
     return toEvent(item);
-  }
-
-  /** Counts fan-out runs: the first run may write deliveries without conditions. */
-  async beginFanout(tenantId: string, eventId: string): Promise<number> {
-    try {
-      const out = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { tenant_id: tenantId, event_id: eventId },
-          UpdateExpression: 'ADD fanout_runs :one',
-          ConditionExpression: 'attribute_exists(event_id)',
-          ExpressionAttributeValues: { ':one': 1 },
-          ReturnValues: 'UPDATED_NEW',
-        }),
-      );
-      return Number(out.Attributes?.['fanout_runs'] ?? 1);
-    } catch (err) {
-      throw new StoreError('could not mark fan-out', { cause: err });
-    }
   }
 
   /** Takes the event out of the `due` index: every delivery exists and was queued. */

@@ -7,10 +7,9 @@ import { event, FakeClock, TENANT, webhook } from './fakes.ts';
 class Fakes {
   pages: Webhook[][] = [];
   readonly log: string[] = [];
-  readonly runs = new Map<string, number>();
   readonly finished: { tenantId: string; eventId: string; at: Date }[] = [];
   readonly stored = new Map<string, NewDelivery>();
-  readonly createCalls: { deliveries: NewDelivery[]; ifAbsent: boolean }[] = [];
+  readonly createCalls: { deliveries: NewDelivery[] }[] = [];
   readonly queued: DeliveryMessage[][] = [];
   failCreate = false;
 
@@ -27,24 +26,17 @@ class Fakes {
     },
   };
   readonly progress = {
-    beginFanout: async (tenantId: string, eventId: string): Promise<number> => {
-      const key = `${tenantId}/${eventId}`;
-      const n = (this.runs.get(key) ?? 0) + 1;
-      this.runs.set(key, n);
-      this.log.push('begin');
-      return n;
-    },
     finishFanout: async (tenantId: string, eventId: string, at: Date): Promise<void> => {
       this.log.push('finish');
       this.finished.push({ tenantId, eventId, at });
     },
   };
   readonly deliveries = {
-    createMany: async (deliveries: readonly NewDelivery[], _now: Date, ifAbsent: boolean): Promise<NewDelivery[]> => {
-      this.log.push(`create:${deliveries.length}:${ifAbsent}`);
-      this.createCalls.push({ deliveries: [...deliveries], ifAbsent });
+    createMany: async (deliveries: readonly NewDelivery[]): Promise<NewDelivery[]> => {
+      this.log.push(`create:${deliveries.length}`);
+      this.createCalls.push({ deliveries: [...deliveries] });
       if (this.failCreate) throw new Error('DynamoDB down');
-      const created = ifAbsent ? deliveries.filter((d) => !this.stored.has(d.delivery_id)) : [...deliveries];
+      const created = deliveries.filter((d) => !this.stored.has(d.delivery_id));
       for (const d of created) this.stored.set(d.delivery_id, d);
       return created;
     },
@@ -127,29 +119,28 @@ describe('FanOutEvent', () => {
     expect(deliveryIdFor(TENANT, 'evt_1', 'wh_00000000000000000000000ALL')).not.toBe(deliveryIdFor('ten_B', 'evt_1', 'wh_00000000000000000000000ALL'));
   });
 
-  it('first run writes unconditionally; a second run writes if absent and queues only what is new', async () => {
+  it('writes nothing to the event first; a second run creates and queues only what is new', async () => {
     const { f, fanOut } = setup([[hooks.all, hooks.prefix]]);
     expect(await fanOut.execute(e)).toBe(2);
-    expect(f.createCalls.map((c) => c.ifAbsent)).toEqual([false]);
+    expect(f.log[0]).toMatch(/^page:/);
 
     // Redelivery of the event message after a webhook was added.
     f.pages = [[hooks.all, hooks.prefix, hooks.exact]];
     expect(await fanOut.execute(e)).toBe(1);
-    expect(f.createCalls.map((c) => c.ifAbsent)).toEqual([false, true]);
     expect(f.createCalls[1]!.deliveries).toHaveLength(3);
     expect(f.queued[1]!.map((m) => m.webhook_id)).toEqual(['wh_000000000000000000000EXACT']);
     expect(f.queued.flat()).toHaveLength(3);
 
     // A third run finds everything: nothing queued.
     expect(await fanOut.execute(e)).toBe(0);
-    expect(f.createCalls.map((c) => c.ifAbsent)).toEqual([false, true, true]);
+    expect(f.createCalls).toHaveLength(3);
     expect(f.queued.flat()).toHaveLength(3);
   });
 
   it('calls finishFanout once, after every page has been created and queued', async () => {
     const { f, fanOut, clock } = setup([[hooks.all], [hooks.inactive], [hooks.prefix]]);
     await fanOut.execute(e);
-    expect(f.log).toEqual(['begin', 'page:0', 'create:1:false', 'enqueue:1', 'page:1', 'page:2', 'create:1:false', 'enqueue:1', 'finish']);
+    expect(f.log).toEqual(['page:0', 'create:1', 'enqueue:1', 'page:1', 'page:2', 'create:1', 'enqueue:1', 'finish']);
     expect(f.finished).toEqual([{ tenantId: TENANT, eventId: 'evt_1', at: clock.now }]);
   });
 
