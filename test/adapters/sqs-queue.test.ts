@@ -68,6 +68,19 @@ describe('SqsQueue.sendMany', () => {
     expect(sqsMessageBytes(cjk)).toBe(Buffer.byteLength(cjk, 'utf8'));
   });
 
+  it('with coalesceMs, concurrent callers share SendMessageBatch calls and each learns its outcome', async () => {
+    sqs.on(SendMessageBatchCommand).callsFake(acceptAll);
+    const queue = new SqsQueue(client(), QUEUE_URL, { coalesceMs: 5 });
+    await Promise.all(Array.from({ length: 12 }, (_, i) => queue.sendMany([{ body: `one-${i}` }])));
+    expect(batchInputs().map((i) => i.Entries!.length).sort((a, b) => b - a)).toEqual([10, 2]);
+
+    sqs.reset();
+    sqs.on(SendMessageBatchCommand).rejects(new Error('throttled'));
+    const outcomes = await Promise.allSettled([queue.sendMany([{ body: 'a' }]), queue.sendMany([{ body: 'b' }])]);
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+    expect(batchInputs()).toHaveLength(1);
+  });
+
   it('sends nothing for no messages', async () => {
     sqs.on(SendMessageBatchCommand).callsFake(acceptAll);
     await new SqsQueue(client(), QUEUE_URL).sendMany([]);

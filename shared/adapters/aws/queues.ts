@@ -44,8 +44,9 @@ export class SqsDeliveryQueue implements DeliveryQueue, RetryScheduler, AwsAdapt
   readonly awsCalls: AwsCalls<SqsDeliveryQueue> = { enqueue: sendTo('deliveries'), schedule: sendTo('deliveries') };
   private readonly queue: SqsQueue;
   private readonly clock: Clock;
-  constructor(client: SQSClient, url: string, clock: Clock) {
-    this.queue = new SqsQueue(client, url);
+  /** `options.coalesceMs`: see SqsQueue (the fan-out's records share their sends). */
+  constructor(client: SQSClient, url: string, clock: Clock, options: { coalesceMs?: number } = {}) {
+    this.queue = new SqsQueue(client, url, options);
     this.clock = clock;
   }
 

@@ -38,12 +38,41 @@ const MAX_DELAY_SECONDS = 900;
 export class SqsQueue {
   private readonly client: SQSClient;
   private readonly queueUrl: string;
-  constructor(client: SQSClient, queueUrl: string) {
+  private readonly coalesceMs: number;
+  private waiting: { messages: readonly OutgoingMessage[]; done: (err?: unknown) => void }[] = [];
+
+  /**
+   * `coalesceMs`: how long a send waits for the sends of other callers to share its
+   * SendMessageBatch calls. SQS bills per request, so the records of one invocation that each
+   * send one message (a fan-out of one event to one webhook) would otherwise cost ten times as
+   * much. Each caller still learns whether its own messages were sent.
+   */
+  constructor(client: SQSClient, queueUrl: string, options: { coalesceMs?: number } = {}) {
     this.client = client;
     this.queueUrl = queueUrl;
+    this.coalesceMs = options.coalesceMs ?? 0;
   }
 
-  async sendMany(messages: readonly OutgoingMessage[]): Promise<void> {
+  sendMany(messages: readonly OutgoingMessage[]): Promise<void> {
+    if (this.coalesceMs <= 0 || messages.length === 0) return this.sendNow(messages);
+    return new Promise<void>((resolve, reject) => {
+      if (this.waiting.length === 0) setTimeout(() => void this.flush(), this.coalesceMs);
+      this.waiting.push({ messages, done: (err) => (err === undefined ? resolve() : reject(err)) });
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const waiting = this.waiting;
+    this.waiting = [];
+    try {
+      await this.sendNow(waiting.flatMap((w) => w.messages));
+      waiting.forEach((w) => w.done());
+    } catch (err) {
+      waiting.forEach((w) => w.done(err ?? new Error('send failed')));
+    }
+  }
+
+  private async sendNow(messages: readonly OutgoingMessage[]): Promise<void> {
     // Batches of at most 10 messages and at most MAX_SQS_MESSAGE_BYTES in all.
     const chunks: { body: string; message: OutgoingMessage }[][] = [];
     let size = 0;
