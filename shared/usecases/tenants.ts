@@ -196,20 +196,24 @@ export class AdminAuthenticator {
 const sha256 = (s: string): Buffer => createHash('sha256').update(s).digest();
 
 /** Admin use case: a new tenant with its first API key (returned once). */
+/** What the two use cases that make a tenant need. */
+interface TenantSetupDeps {
+  readonly tenants: TenantDirectory;
+  readonly keys: ApiKeys;
+  readonly clock: Clock;
+}
+
 export class CreateTenant {
-  private readonly tenants: TenantDirectory;
-  private readonly keys: ApiKeys;
-  private readonly clock: Clock;
-  constructor(deps: { tenants: TenantDirectory; keys: ApiKeys; clock: Clock }) {
-    this.tenants = deps.tenants;
-    this.keys = deps.keys;
-    this.clock = deps.clock;
+  private readonly deps: TenantSetupDeps;
+  constructor(deps: TenantSetupDeps) {
+    this.deps = deps;
   }
 
   async execute(input: { name: string; owner_email: string }) {
-    const tenant: Tenant = { id: newTenantId(), name: input.name, owner_email: input.owner_email, created_at: this.clock().toISOString() };
-    await this.tenants.createIfAbsent(tenant);
-    const { api_key } = await this.keys.issue(tenant.id);
+    const { tenants, keys, clock } = this.deps;
+    const tenant: Tenant = { id: newTenantId(), name: input.name, owner_email: input.owner_email, created_at: clock().toISOString() };
+    await tenants.createIfAbsent(tenant);
+    const { api_key } = await keys.issue(tenant.id);
     return { tenant_id: tenant.id, api_key };
   }
 }
@@ -220,23 +224,20 @@ export class CreateTenant {
  * `superseded`: keys known to have been the bootstrap key before keys were listed.
  */
 export class BootstrapTenant {
-  private readonly tenants: TenantDirectory;
-  private readonly keys: ApiKeys;
-  private readonly clock: Clock;
-  constructor(deps: { tenants: TenantDirectory; keys: ApiKeys; clock: Clock }) {
-    this.tenants = deps.tenants;
-    this.keys = deps.keys;
-    this.clock = deps.clock;
+  private readonly deps: TenantSetupDeps;
+  constructor(deps: TenantSetupDeps) {
+    this.deps = deps;
   }
 
   async execute(tenant: { id: string; name: string; owner_email: string }, apiKey: string, superseded: readonly string[] = []): Promise<void> {
-    await this.tenants.createIfAbsent({ ...tenant, created_at: this.clock().toISOString() });
+    const { tenants, keys, clock } = this.deps;
+    await tenants.createIfAbsent({ ...tenant, created_at: clock().toISOString() });
     const hash = hashApiKey(apiKey);
-    const listed = await this.tenants.listKeys(tenant.id);
+    const listed = await tenants.listKeys(tenant.id);
     // Revoke first: the new key must find room under the tenant's key limit.
-    for (const old of listed) if (old.bootstrap && old.hash !== hash) await this.keys.revokeRecord(tenant.id, old);
-    for (const old of superseded) if (hashApiKey(old) !== hash) await this.keys.revokeUnlisted(tenant.id, hashApiKey(old));
-    if (!listed.some((k) => k.hash === hash)) await this.keys.issue(tenant.id, { key: apiKey, bootstrap: true });
-    else this.keys.remember(tenant.id, apiKey);
+    for (const old of listed) if (old.bootstrap && old.hash !== hash) await keys.revokeRecord(tenant.id, old);
+    for (const old of superseded) if (hashApiKey(old) !== hash) await keys.revokeUnlisted(tenant.id, hashApiKey(old));
+    if (!listed.some((k) => k.hash === hash)) await keys.issue(tenant.id, { key: apiKey, bootstrap: true });
+    else keys.remember(tenant.id, apiKey);
   }
 }

@@ -14,6 +14,7 @@ import { DynamoEmailQuota } from '../../shared/adapters/aws/dynamo-email-quota.t
 import { DynamoWebhookStore } from '../../shared/adapters/aws/dynamo-webhook-store.ts';
 import { EMAIL_WINDOW_MS, EMAILS_PER_TENANT_PER_HOUR, MAX_UNSENT_CHANGES } from '../../shared/domain/notifications.ts';
 import type { StatusChange, Webhook } from '../../shared/domain/webhooks.ts';
+import { T0, webhook } from '../unit/usecases/fakes.ts';
 
 let dataDir: string;
 let standIns: StandIns;
@@ -38,29 +39,12 @@ afterAll(async () => {
 });
 
 const uid = (prefix: string) => `${prefix}_${randomUUID().replaceAll('-', '')}`;
-const T0 = new Date('2025-06-01T12:00:00.000Z');
 const at = (ms: number) => new Date(T0.getTime() + ms);
 const change = (ms: number, status: StatusChange['status'] = 'disabled'): StatusChange => ({ status, at: at(ms).toISOString() });
 const windowStart = (now: Date) => new Date(now.getTime() - EMAIL_WINDOW_MS);
 
 async function newWebhook(overrides: Partial<Webhook> = {}): Promise<Webhook> {
-  const w: Webhook = {
-    tenant_id: uid('ten'),
-    id: uid('wh'),
-    url: 'https://receiver.example.com/hooks',
-    events: ['*'],
-    active: true,
-    status: 'healthy',
-    description: '',
-    format: 'standard',
-    auth_type: 'none',
-    owner_email: 'owner@example.com',
-    has_secret: true,
-    credentials_version: 1,
-    created_at: T0.toISOString(),
-    updated_at: T0.toISOString(),
-    ...overrides,
-  };
+  const w = webhook({ tenant_id: uid('ten'), id: uid('wh'), description: '', ...overrides });
   await webhooks.create(w);
   return w;
 }
