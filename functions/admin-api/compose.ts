@@ -33,7 +33,7 @@ export function composeAdminApi(o: AdminApiOverrides = {}) {
   const f = functionBase('admin-api', o);
   const adminAuth = o.adminAuth ?? adminAuthenticator(f, o.secrets);
   const tenants = f.aws.use(
-    new DynamoTenantStore(documentClient(), f.settings.tables.tenants),
+    f.local?.tenants ?? new DynamoTenantStore(documentClient(), f.settings.tables.tenants),
     'get',
     'createIfAbsent',
     'listKeys',

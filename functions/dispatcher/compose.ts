@@ -15,11 +15,12 @@ import { catalogueFromEnv } from '../../shared/compose/catalogue.ts';
 import { credentialsCache } from '../../shared/compose/credentials.ts';
 import { functionBase, type BaseOverrides, type FunctionBase } from '../../shared/compose/function-base.ts';
 import { emailDeps, type MailOverrides } from '../../shared/compose/mail.ts';
+import type { LocalAdapters } from '../../shared/compose/local-adapters.ts';
 import { outbound, type OutboundOverrides } from '../../shared/compose/outbound.ts';
 import { FUNCTION_ENV } from '../../shared/config.ts';
 import type { DeliveryMessage } from '../../shared/domain/deliveries.ts';
 import { memoizeGets } from '../../shared/usecases/batch-memo.ts';
-import { DispatchDelivery, type DispatchSlots, type RetryScheduler } from '../../shared/usecases/dispatch.ts';
+import { DispatchDelivery, LoggedCompletions, type DispatchSlots, type RetryScheduler } from '../../shared/usecases/dispatch.ts';
 import type { SecretReader } from '../../shared/usecases/ports.ts';
 import { DeliveryLag, QueueLagReporter, sentAtOf } from '../../shared/usecases/queue-lag.ts';
 import { WebhookHealth } from '../../shared/usecases/webhook-health.ts';
@@ -75,21 +76,24 @@ function retryScheduler(f: FunctionBase, queue: SqsDeliveryQueue): RetrySchedule
 export function composeDispatcher(o: DispatcherOverrides = {}) {
   const f = functionBase('dispatcher', o);
   const { tables, queues, retentionDays } = f.settings;
-  const webhookStore = new DynamoWebhookStore(documentClient(), tables.webhooks);
-  const tenantStore = new DynamoTenantStore(documentClient(), tables.tenants);
+  const local = f.local;
+  const webhookStore: LocalAdapters['webhooks'] = local?.webhooks ?? new DynamoWebhookStore(documentClient(), tables.webhooks);
+  const tenantStore: LocalAdapters['tenants'] = local?.tenants ?? new DynamoTenantStore(documentClient(), tables.tenants);
   const deliveries = f.aws.use(
-    new DynamoDeliveryStore(documentClient(), tables.deliveries, retentionDays),
+    local?.deliveries ?? new DynamoDeliveryStore(documentClient(), tables.deliveries, retentionDays),
     'claim',
     'complete',
     'get',
     'settleFollowUp',
   );
   const webhooks = f.aws.use(webhookStore, 'get');
-  const events = f.aws.use(new DynamoEventStore(documentClient(), tables.events, retentionDays), 'get');
-  const attempts = f.aws.use(new DynamoAttemptLog(documentClient(), tables.attempts, retentionDays), 'record');
+  const events = f.aws.use(local?.events ?? new DynamoEventStore(documentClient(), tables.events, retentionDays), 'get');
+  // One machine: the log entry and the completion in one transaction.
+  const outcomes =
+    local?.outcomes ?? new LoggedCompletions(f.aws.use(new DynamoAttemptLog(documentClient(), tables.attempts, retentionDays), 'record'), deliveries);
   // Each tenant's secret, kept for up to an hour per container and read again when a webhook's credentials change.
   const credentials = credentialsCache(f, o.secrets);
-  const retries = o.retries ?? retryScheduler(f, new SqsDeliveryQueue(sqsClient(), queues.deliveries, f.clock));
+  const retries = o.retries ?? local?.deliveryQueue ?? retryScheduler(f, new SqsDeliveryQueue(sqsClient(), queues.deliveries, f.clock));
   const catalogue = catalogueFromEnv(f.env);
   const out = outbound(f, catalogue, o);
   const health = new WebhookHealth({
@@ -98,7 +102,7 @@ export function composeDispatcher(o: DispatcherOverrides = {}) {
   });
   const slots = dispatchSlots(f, o);
   // How late the attempts taken are: the reconciler leaves work waiting in a backlog alone.
-  const lag = new QueueLagReporter(f.aws.use(new DynamoQueueLag(documentClient(), tables.tenants), 'record'), (error) =>
+  const lag = new QueueLagReporter(f.aws.use(local?.queueLag ?? new DynamoQueueLag(documentClient(), tables.tenants), 'record'), (error) =>
     f.logger.warn('could not record a queue lag', error instanceof Error ? error : String(error)),
   );
   const dispatchFor = () =>
@@ -107,7 +111,7 @@ export function composeDispatcher(o: DispatcherOverrides = {}) {
       webhooks: memoizeGets(webhooks),
       events: memoizeGets(events),
       credentials,
-      attempts,
+      outcomes,
       sender: out.attemptSender,
       retries,
       health,

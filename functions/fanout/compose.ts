@@ -18,16 +18,16 @@ export function composeFanout(o: FanoutOverrides = {}) {
   const f = functionBase('fanout', o);
   const { tables, queues, retentionDays } = f.settings;
   const fanOut = new FanOutEvent({
-    webhooks: f.aws.use(new DynamoWebhookStore(documentClient(), tables.webhooks), 'pages'),
-    progress: f.aws.use(new DynamoEventStore(documentClient(), tables.events, retentionDays), 'finishFanout'),
-    deliveries: f.aws.use(new DynamoDeliveryStore(documentClient(), tables.deliveries, retentionDays), 'createMany'),
+    webhooks: f.aws.use(f.local?.webhooks ?? new DynamoWebhookStore(documentClient(), tables.webhooks), 'pages'),
+    progress: f.aws.use(f.local?.events ?? new DynamoEventStore(documentClient(), tables.events, retentionDays), 'finishFanout'),
+    deliveries: f.aws.use(f.local?.deliveries ?? new DynamoDeliveryStore(documentClient(), tables.deliveries, retentionDays), 'createMany'),
     // The batch's records run at once and each queues its own deliveries: 5 ms lets them share
     // SendMessageBatch calls (a request per delivery at fan-out 1 otherwise).
-    queue: f.aws.use(new SqsDeliveryQueue(sqsClient(), queues.deliveries, f.clock, { coalesceMs: 5 }), 'enqueue'),
+    queue: f.aws.use(f.local?.deliveryQueue ?? new SqsDeliveryQueue(sqsClient(), queues.deliveries, f.clock, { coalesceMs: 5 }), 'enqueue'),
     clock: f.clock,
   });
   // How late the events taken are: the reconciler leaves events waiting in a backlog alone.
-  const lag = new QueueLagReporter(f.aws.use(new DynamoQueueLag(documentClient(), tables.tenants), 'record'), (error) =>
+  const lag = new QueueLagReporter(f.aws.use(f.local?.queueLag ?? new DynamoQueueLag(documentClient(), tables.tenants), 'record'), (error) =>
     f.logger.warn('could not record the events queue lag', error instanceof Error ? error : String(error)),
   );
   const processRecord = async (record: SQSRecord) => {

@@ -23,12 +23,12 @@ export function composeReconciler(o: ReconcilerOverrides = {}) {
   const f = functionBase('reconciler', o);
   const { tables, queues, retentionDays } = f.settings;
   const reconcile = new Reconcile({
-    events: f.aws.use(new DynamoEventStore(documentClient(), tables.events, retentionDays), 'listDue', 'refreshDue', 'postpone', 'get'),
-    deliveries: f.aws.use(new DynamoDeliveryStore(documentClient(), tables.deliveries, retentionDays), 'listDue', 'refreshDue', 'postpone'),
-    eventQueue: f.aws.use(new SqsEventQueue(sqsClient(), queues.events), 'enqueue'),
-    deliveryQueue: f.aws.use(new SqsDeliveryQueue(sqsClient(), queues.deliveries, f.clock), 'enqueue'),
+    events: f.aws.use(f.local?.events ?? new DynamoEventStore(documentClient(), tables.events, retentionDays), 'listDue', 'refreshDue', 'postpone', 'get'),
+    deliveries: f.aws.use(f.local?.deliveries ?? new DynamoDeliveryStore(documentClient(), tables.deliveries, retentionDays), 'listDue', 'refreshDue', 'postpone'),
+    eventQueue: f.aws.use(f.local?.eventQueue ?? new SqsEventQueue(sqsClient(), queues.events), 'enqueue'),
+    deliveryQueue: f.aws.use(f.local?.deliveryQueue ?? new SqsDeliveryQueue(sqsClient(), queues.deliveries, f.clock), 'enqueue'),
     // What the fan-out and the dispatcher report of their queues' backlogs.
-    lag: f.aws.use(new DynamoQueueLag(documentClient(), tables.tenants), 'read'),
+    lag: f.aws.use(f.local?.queueLag ?? new DynamoQueueLag(documentClient(), tables.tenants), 'read'),
     clock: f.clock,
   });
   const graceSeconds = Number(f.env[FUNCTION_ENV.reconcileGraceSeconds] ?? DEFAULT_GRACE_SECONDS);

@@ -9,6 +9,7 @@ import { tenantAuthenticator } from '../../shared/compose/auth.ts';
 import { catalogueFromEnv } from '../../shared/compose/catalogue.ts';
 import { credentialsCache, credentialsWriter } from '../../shared/compose/credentials.ts';
 import { functionBase, type ApiOverrides } from '../../shared/compose/function-base.ts';
+import type { LocalAdapters } from '../../shared/compose/local-adapters.ts';
 import { emailDeps, type MailOverrides } from '../../shared/compose/mail.ts';
 import { tenantRateLimiter } from '../../shared/compose/rate-limit.ts';
 import { outbound, type OutboundOverrides } from '../../shared/compose/outbound.ts';
@@ -38,9 +39,10 @@ const BASE = '/api/v1/integrations/webhooks';
 export function composeWebhooksApi(o: WebhooksApiOverrides = {}) {
   const f = functionBase('webhooks-api', o);
   const { tables, queues, retentionDays } = f.settings;
-  const webhookStore = new DynamoWebhookStore(documentClient(), tables.webhooks);
-  const tenantStore = new DynamoTenantStore(documentClient(), tables.tenants);
-  const attemptLog = new DynamoAttemptLog(documentClient(), tables.attempts, retentionDays);
+  const local = f.local;
+  const webhookStore: LocalAdapters['webhooks'] = local?.webhooks ?? new DynamoWebhookStore(documentClient(), tables.webhooks);
+  const tenantStore: LocalAdapters['tenants'] = local?.tenants ?? new DynamoTenantStore(documentClient(), tables.tenants);
+  const attemptLog: LocalAdapters['attempts'] = local?.attempts ?? new DynamoAttemptLog(documentClient(), tables.attempts, retentionDays);
   const tenantAuth = o.tenantAuth ?? tenantAuthenticator(f);
   const limiter = tenantRateLimiter(f, o.requestAllowance);
   const catalogue = catalogueFromEnv(f.env);
@@ -69,9 +71,9 @@ export function composeWebhooksApi(o: WebhooksApiOverrides = {}) {
   });
   const recovery = new RecoverDeliveries({
     webhooks: f.aws.use(webhookStore, 'get'),
-    deliveries: f.aws.use(new DynamoReopenableDeliveries(documentClient(), tables.deliveries, retentionDays), 'get', 'reopen'),
+    deliveries: f.aws.use(local?.deliveries ?? new DynamoReopenableDeliveries(documentClient(), tables.deliveries, retentionDays), 'get', 'reopen'),
     attempts: f.aws.use(attemptLog, 'failedDeliveriesSince'),
-    queue: f.aws.use(new SqsDeliveryQueue(sqsClient(), queues.deliveries, f.clock), 'enqueue'),
+    queue: f.aws.use(local?.deliveryQueue ?? new SqsDeliveryQueue(sqsClient(), queues.deliveries, f.clock), 'enqueue'),
     clock: f.clock,
   });
   const id = (req: ApiRequest) => req.pathParameters['id'] ?? '';

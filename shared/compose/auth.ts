@@ -18,7 +18,7 @@ export const authFailures = (): AuthFailureBuckets => new AuthFailureBuckets(FAI
 
 /** Tenant API keys, looked up by their hash in the tenants table. */
 export function tenantAuthenticator(f: FunctionBase, failures = authFailures()): TenantAuthenticator {
-  const keys = f.aws.use(new DynamoTenantStore(documentClient(), f.settings.tables.tenants), 'tenantIdForKey');
+  const keys = f.aws.use(f.local?.tenants ?? new DynamoTenantStore(documentClient(), f.settings.tables.tenants), 'tenantIdForKey');
   return new TenantAuthenticator(keys, failures);
 }
 

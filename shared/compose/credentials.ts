@@ -18,6 +18,6 @@ export function credentialsCache(f: FunctionBase, secrets?: SecretReader): Crede
 /** Changes of a tenant's credentials, one at a time per tenant under a lock item in the tenants table. */
 export function credentialsWriter(f: FunctionBase, secrets?: SecretStore): CredentialsWriter {
   const store = secrets ?? f.aws.use(new SecretsManagerStore(secretsManagerClient(), 'webhook-secrets'), 'get', 'put');
-  const lock = f.aws.use(new DynamoCredentialsLock(documentClient(), f.settings.tables.tenants), 'acquire', 'release');
+  const lock = f.aws.use(f.local?.credentialsLock ?? new DynamoCredentialsLock(documentClient(), f.settings.tables.tenants), 'acquire', 'release');
   return new CredentialsWriter({ secrets: store, lock, clock: f.clock, secretPrefix: f.settings.secretPrefix });
 }

@@ -3,6 +3,7 @@ import { AwsCallLog, type AwsCall } from '../adapters/aws/aws-calls.ts';
 import { settingsFromEnv, type Settings } from '../config.ts';
 import { createLogger } from '../logging.ts';
 import { systemClock, type Clock } from '../usecases/ports.ts';
+import type { LocalAdapters } from './local-adapters.ts';
 
 /**
  * What every function's composition root starts from: its settings, logger and clock, and the
@@ -18,6 +19,8 @@ export interface BaseOverrides {
   readonly clock?: Clock;
   /** On one machine private targets are allowed unless the user says otherwise. */
   readonly allowPrivateTargetsDefault?: boolean;
+  /** One machine: the SQLite stores and queues instead of DynamoDB and SQS. */
+  readonly local?: LocalAdapters;
 }
 
 /** The API functions' part: the one-machine runtime's per-tenant request limit (API Gateway throttles on AWS). */
@@ -38,6 +41,8 @@ export interface FunctionBase {
   readonly clock: Clock;
   /** Hand adapter methods out through this: `aws.use(store, 'get', 'put')`. */
   readonly aws: AwsCallLog;
+  /** The one-machine runtime's adapters; undefined on Lambda. */
+  readonly local: LocalAdapters | undefined;
   /** For API handlers: 5xx causes, logged without request data. */
   readonly logError: (message: string, error: unknown) => void;
   /** The function's handler with the calls recorded while composing it. */
@@ -54,6 +59,7 @@ export function functionBase(name: string, overrides: BaseOverrides): FunctionBa
     logger,
     clock: overrides.clock ?? systemClock,
     aws,
+    local: overrides.local,
     logError: (message, error) => logger.error(message, error instanceof Error ? error : String(error)),
     composed: (handler) => ({ handler, awsCalls: aws.calls }),
   };

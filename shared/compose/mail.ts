@@ -1,6 +1,6 @@
 import { documentClient, sesClient } from '../adapters/aws/clients.ts';
 import { DynamoEmailQuota } from '../adapters/aws/dynamo-email-quota.ts';
-import type { DynamoTenantStore } from '../adapters/aws/dynamo-tenant-store.ts';
+import type { LocalAdapters } from './local-adapters.ts';
 import { SesMailer } from '../adapters/aws/ses-mailer.ts';
 import { EMAILS_PER_TENANT_PER_HOUR } from '../domain/notifications.ts';
 import { ENV, FUNCTION_ENV } from '../config.ts';
@@ -32,10 +32,10 @@ export const publicUrl = (f: FunctionBase): string => (f.env[ENV.publicUrl] ?? '
  * What every use case that emails a tenant's people needs: the tenant's own (trusted) address,
  * the tenant's hourly email budget, SES, and the base URL for links.
  */
-export function emailDeps(f: FunctionBase, o: MailOverrides, tenantStore: DynamoTenantStore) {
+export function emailDeps(f: FunctionBase, o: MailOverrides, tenantStore: LocalAdapters['tenants']) {
   return {
     tenants: f.aws.use(tenantStore, 'get'),
-    quota: f.aws.use(new DynamoEmailQuota(documentClient(), f.settings.tables.tenants, EMAILS_PER_TENANT_PER_HOUR), 'take'),
+    quota: f.aws.use(f.local?.emailQuota ?? new DynamoEmailQuota(documentClient(), f.settings.tables.tenants, EMAILS_PER_TENANT_PER_HOUR), 'take'),
     mailer: mailer(f, o),
     clock: f.clock,
     log: f.logger,

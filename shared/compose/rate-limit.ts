@@ -17,8 +17,8 @@ export const defaultRateLimit = (settings: Settings): RateLimit => ({ requestsPe
 export function tenantRateLimiter(f: FunctionBase, allowance?: RequestAllowance): TenantRateLimiter {
   const table = f.settings.tables.tenants;
   return new TenantRateLimiter({
-    limits: f.aws.use(new DynamoTenantStore(documentClient(), table), 'rateLimitOf'),
-    allowance: allowance ?? new SharedWindowAllowance(f.aws.use(new DynamoRequestWindows(documentClient(), table), 'take')),
+    limits: f.aws.use(f.local?.tenants ?? new DynamoTenantStore(documentClient(), table), 'rateLimitOf'),
+    allowance: allowance ?? new SharedWindowAllowance(f.aws.use(f.local?.requestWindows ?? new DynamoRequestWindows(documentClient(), table), 'take')),
     defaultLimit: defaultRateLimit(f.settings),
     clock: f.clock,
     log: f.logger,

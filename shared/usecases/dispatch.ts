@@ -63,6 +63,27 @@ export interface CredentialsReader {
 export interface AttemptRecorder {
   record(attempt: Attempt): Promise<void>;
 }
+/**
+ * Port: an attempt's log entry and its delivery's completion. The one-machine store writes both in
+ * one transaction (a crash leaves neither or both: a claim found at start-up either has its result
+ * or is re-sent, never both); elsewhere LoggedCompletions writes the log entry first.
+ */
+export interface OutcomeRecorder {
+  recordOutcome(attempt: Attempt, completion: Completion, now: Date, summary: AttemptSummary, followUp?: HealthFollowUp): Promise<Delivery | undefined>;
+}
+/** The log entry, then the completion: if the completion fails, the message comes back and the claim decides. */
+export class LoggedCompletions implements OutcomeRecorder {
+  private readonly attempts: AttemptRecorder;
+  private readonly deliveries: Pick<DeliveryClaims, 'complete'>;
+  constructor(attempts: AttemptRecorder, deliveries: Pick<DeliveryClaims, 'complete'>) {
+    this.attempts = attempts;
+    this.deliveries = deliveries;
+  }
+  async recordOutcome(attempt: Attempt, completion: Completion, now: Date, summary: AttemptSummary, followUp?: HealthFollowUp): Promise<Delivery | undefined> {
+    await this.attempts.record(attempt);
+    return this.deliveries.complete(attempt.delivery_id, attempt.attempt, completion, now, summary, followUp);
+  }
+}
 export type { DispatchSlots, LagObserver, Received, SlotHolder, SlotLease, SlotRefusal } from './dispatch-ports.ts';
 /** Port: makes a delivery message arrive again at (or shortly after) `at`. */
 export interface RetryScheduler {
@@ -116,7 +137,7 @@ export class DispatchDelivery {
     readonly webhooks: WebhookReader;
     readonly events: EventReader;
     readonly credentials: CredentialsReader;
-    readonly attempts: AttemptRecorder;
+    readonly outcomes: OutcomeRecorder;
     readonly sender: Pick<AttemptSender, 'send'>;
     readonly retries: RetryScheduler;
     readonly health: HealthTracker;
@@ -242,7 +263,6 @@ export class DispatchDelivery {
         : nextStep(this.deps.settings.retryDelaysSeconds, message.attempt, outcome.retryAfterSeconds);
     const nextAttemptAt = next?.kind === 'retry' ? new Date(now.getTime() + next.delaySeconds * 1000) : undefined;
     const attempt = attemptRecord(message, prepared.event, outcome, result, prepared.startedAt, nextAttemptAt);
-    await this.deps.attempts.record(attempt);
     const summary: AttemptSummary = {
       attempt: attempt.attempt,
       status_code: attempt.status_code,
@@ -253,20 +273,20 @@ export class DispatchDelivery {
 
     if (outcome.success) {
       const followUp = webhook.status === 'failing' ? 'healthy' : undefined;
-      const done = await this.deps.deliveries.complete(message.delivery_id, message.attempt, { kind: 'succeeded' }, now, summary, followUp);
+      const done = await this.deps.outcomes.recordOutcome(attempt, { kind: 'succeeded' }, now, summary, followUp);
       if (done?.follow_up) await this.followUp(done, webhook, event);
       return { kind: 'succeeded', statusCode: outcome.statusCode ?? 0 };
     }
     const error = outcome.error ?? 'failed';
     if (nextAttemptAt) {
       // Record the plan before queueing it: if queueing fails, the reconciler finds the delivery due.
-      await this.deps.deliveries.complete(message.delivery_id, message.attempt, { kind: 'retry', nextAttemptAt }, now, summary);
+      await this.deps.outcomes.recordOutcome(attempt, { kind: 'retry', nextAttemptAt }, now, summary);
       await this.deps.retries.schedule({ ...message, attempt: message.attempt + 1, trigger: 'scheduled' }, nextAttemptAt);
       return { kind: 'retrying', nextAttemptAt, error };
     }
     // A manual attempt's failure changes nothing: the webhook's status came from its ladder.
     const followUp = outcome.gone ? 'disabled' : message.trigger === 'manual' ? undefined : 'failing';
-    const done = await this.deps.deliveries.complete(message.delivery_id, message.attempt, { kind: 'failed' }, now, summary, followUp);
+    const done = await this.deps.outcomes.recordOutcome(attempt, { kind: 'failed' }, now, summary, followUp);
     // Only the dispatcher whose completion was recorded speaks for this attempt.
     if (done?.follow_up) await this.followUp(done, webhook, event);
     return outcome.gone ? { kind: 'gone' } : { kind: 'failed', error };

@@ -58,7 +58,9 @@ export const dynamoIndexCall = (table: TableKey, index: string, ...actions: stri
 export class AwsCallLog {
   private readonly recorded: AwsCall[] = [];
 
-  use<T extends AwsAdapter, K extends MethodsOf<T>>(adapter: T, ...methods: K[]): Pick<T, K> {
+  use<T extends Partial<AwsAdapter>, K extends MethodsOf<T>>(adapter: T, ...methods: K[]): Pick<T, K> {
+    // The one-machine runtime's adapters (LocalAdapters) call nothing on AWS and declare nothing.
+    if (!adapter.awsCalls) return adapter;
     for (const method of methods) {
       const calls = adapter.awsCalls[method as string];
       if (!calls) throw new Error(`${adapter.constructor.name} declares no AWS calls for ${String(method)}`);

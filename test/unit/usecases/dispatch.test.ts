@@ -6,6 +6,7 @@ import type { ReceiverAuth, Webhook, WebhookCredentials } from '../../../shared/
 import { AttemptSender } from '../../../shared/usecases/attempt-sender.ts';
 import {
   DispatchDelivery,
+  LoggedCompletions,
   type DispatchSettings,
   type HealthInput,
   type HealthTracker,
@@ -135,7 +136,7 @@ function setup<H extends HttpSender>(http: H, opts: Options = {}) {
     webhooks: opts.webhooks ?? { get: async (t, id) => (hook && hook.tenant_id === t && hook.id === id ? hook : undefined) },
     events: { get: async (t, id) => (evt && evt.tenant_id === t && evt.id === id ? evt : undefined) },
     credentials: { get: async () => credentials },
-    attempts: { record: async (a) => void attempts.push(a) },
+    outcomes: new LoggedCompletions({ record: async (a) => void attempts.push(a) }, store),
     sender: new AttemptSender(http, tokens, fullSettings),
     retries: { schedule: async (message, at) => void scheduled.push({ message, at }) },
     health,
