@@ -49,6 +49,11 @@ export interface ApiServerOptions {
   readonly authorize: Authorize;
   readonly healthy: () => boolean;
   readonly onError: (error: unknown) => void;
+  /**
+   * Makes what the handler wrote durable before its answer goes out (the store's group commit):
+   * a 202 for an event means the event is on disk.
+   */
+  readonly beforeAnswer?: () => void;
 }
 
 /**
@@ -167,6 +172,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: ApiSer
     isBase64Encoded: false,
   };
   const result = await fn(event, lambdaContext(route.fn, 29_000));
+  options.beforeAnswer?.();
   res.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
   res.end(result.body ?? '');
 }

@@ -14,7 +14,7 @@ import type { WebhookStatusStore } from '../usecases/webhook-health.ts';
 
 /**
  * The storage and queue adapters of the one-machine runtime (node:sqlite), given to every
- * composition root by infra/local/main.ts. Absent on Lambda, where each root builds its DynamoDB
+ * composition root by infra/local/runtime.ts. Absent on Lambda, where each root builds its DynamoDB
  * and SQS adapters. Each entry is the set of ports its DynamoDB sibling implements, so the roots
  * hand either to the same use cases (and only the DynamoDB ones declare AWS calls: `awsCalls` is
  * optional here).

@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import type { DispatchSlots, SlotHolder, SlotLease, SlotRefusal } from './dispatch-ports.ts';
 import type { Clock } from './ports.ts';
 
-/** At most `limit` holders per key at once in this process: a counter per key. */
+/** At most `limit` holders per key at once in this process: a counter per key, and who waits for one. */
 export class KeyedSlots {
   private readonly limit: number;
   private readonly inFlight = new Map<string, number>();
+  private readonly waiting = new Map<string, (() => void)[]>();
   constructor(limit: number) {
     this.limit = limit;
   }
@@ -21,6 +22,30 @@ export class KeyedSlots {
     const n = (this.inFlight.get(key) ?? 1) - 1;
     if (n <= 0) this.inFlight.delete(key);
     else this.inFlight.set(key, n);
+    // The longest waiter for this key tries again (first come, first served).
+    const waiters = this.waiting.get(key);
+    const next = waiters?.shift();
+    if (waiters && waiters.length === 0) this.waiting.delete(key);
+    next?.();
+  }
+
+  /** Resolves when a slot of `key` is released, or after `ms`. */
+  waitForRelease(key: string, ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const waiters = this.waiting.get(key) ?? [];
+      this.waiting.set(key, waiters);
+      const wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        const i = waiters.indexOf(wake);
+        if (i >= 0) waiters.splice(i, 1);
+        if (waiters.length === 0 && this.waiting.get(key) === waiters) this.waiting.delete(key);
+        resolve();
+      }, ms);
+      waiters.push(wake);
+    });
   }
 }
 
@@ -53,15 +78,28 @@ export class DeliverySlots implements DispatchSlots {
   private readonly now: () => number;
   /** Webhook -> how long its last attempt held its slot (insertion order: oldest first). */
   private readonly lastAttemptMs = new Map<string, number>();
-  constructor(limits: { readonly perWebhook: number; readonly perTenant: number }, now: () => number = () => performance.now()) {
+  private readonly waitMs: number;
+  /**
+   * `waitMs`: how long an attempt may wait in this process for a slot before it is refused (0:
+   * refused at once). The one-machine runtime waits a little: with fast endpoints a slot frees in
+   * milliseconds, and a refusal sends the message round the queue for a second or more.
+   */
+  constructor(limits: { readonly perWebhook: number; readonly perTenant: number; readonly waitMs?: number }, now: () => number = () => performance.now()) {
     this.webhooks = new KeyedSlots(limits.perWebhook);
     this.tenants = new KeyedSlots(limits.perTenant);
+    this.waitMs = limits.waitMs ?? 0;
     this.now = now;
   }
 
   async acquire(holder: SlotHolder): Promise<SlotLease | SlotRefusal> {
-    const taken = this.tryAcquire(holder);
-    if (taken !== 'acquired') return this.refusal(holder, taken);
+    const deadline = this.now() + this.waitMs;
+    for (;;) {
+      const taken = this.tryAcquire(holder);
+      if (taken === 'acquired') break;
+      const left = deadline - this.now();
+      if (left <= 0) return this.refusal(holder, taken);
+      await (taken === 'webhook busy' ? this.webhooks.waitForRelease(holder.webhook_id, left) : this.tenants.waitForRelease(holder.tenant_id, left));
+    }
     const started = this.now();
     return leaseOf(async () => {
       this.remember(holder.webhook_id, this.now() - started);

@@ -85,3 +85,12 @@ export function startHangingReceiver(): Promise<HangingReceiver> {
     });
   });
 }
+
+/** Forgets what a receiver saw, for the next run against the same webhooks. */
+export function resetReceiver(r: Receiver): void {
+  r.arrivals.clear();
+  r.duplicates = 0;
+  r.anonymous = 0;
+  r.bodyBytes = 0;
+  r.bodies = 0;
+}

@@ -8,7 +8,12 @@
  *        ones; exits 1 when its bound does not hold), --json (one JSON document on stdout instead
  *        of the text report; progress stays on stderr).
  * env: BENCH_EVENTS (default 2000), BENCH_WEBHOOKS (5), BENCH_PUBLISHERS (4),
- *      BENCH_TIMEOUT_S (300, the wait for deliveries), BENCH_LOAD_RUNS (5, cold imports per bundle).
+ *      BENCH_TIMEOUT_S (300, the wait for deliveries), BENCH_LOAD_RUNS (5, cold imports per bundle),
+ *      BENCH_STEADY_RATE (200 events/s, one event a request) for BENCH_STEADY_S (10 s).
+ *
+ * The one-machine runtime's targets are printed (and in the JSON) with the run that measured them:
+ * end to end at least half the ceiling, ingest at 5,000 events/s in batches of 100, p99 within
+ * 50 ms at the steady rate, healthy within 300 ms of the start, RSS within 200 MB.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -19,9 +24,9 @@ import { promisify } from 'node:util';
 import { bundleTable, measureBundles } from './bundles.ts';
 import { noisyNeighbourReport, runNoisyNeighbour } from './noisy-neighbour.ts';
 import { registerWebhooks, runPipeline, type PipelineResult } from './pipeline.ts';
-import { startReceiver, type Receiver } from './receivers.ts';
-import { startRuntime, type Runtime } from './runtime.ts';
-import { envInt, heading, line, troubleLines } from './stats.ts';
+import { resetReceiver, startReceiver, type Receiver } from './receivers.ts';
+import { ADMIN_KEY, startRuntime, type Runtime } from './runtime.ts';
+import { envInt, heading, line, rssSampler, troubleLines } from './stats.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(here, '../..');
@@ -33,6 +38,29 @@ const K = envInt('BENCH_WEBHOOKS', 5);
 const PUBLISHERS = envInt('BENCH_PUBLISHERS', 4);
 const TIMEOUT_MS = envInt('BENCH_TIMEOUT_S', 300) * 1000;
 const LOAD_RUNS = envInt('BENCH_LOAD_RUNS', 5);
+const STEADY_RATE = envInt('BENCH_STEADY_RATE', 200);
+const STEADY_SECONDS = envInt('BENCH_STEADY_S', 10);
+
+/** The one-machine runtime's targets. */
+const TARGETS = { pipelineShareOfCeiling: 0.5, ingestEventsPerSecond: 5000, steadyP99Ms: 50, startupMs: 300, rssMb: 200 };
+
+interface TargetResult {
+  readonly name: string;
+  readonly measured: number;
+  readonly target: number;
+  readonly unit: string;
+  /** At least the target (true) or at most (false). */
+  readonly atLeast: boolean;
+  readonly met: boolean;
+}
+const target = (name: string, measured: number, targetValue: number, unit: string, atLeast: boolean): TargetResult => ({
+  name,
+  measured,
+  target: targetValue,
+  unit,
+  atLeast,
+  met: atLeast ? measured >= targetValue : measured <= targetValue,
+});
 const BUNDLES_ONLY = process.argv.includes('--bundles-only');
 const NOISY_NEIGHBOUR = process.argv.includes('--noisy-neighbour');
 const JSON_OUTPUT = process.argv.includes('--json');
@@ -41,6 +69,16 @@ const progress = (message: string) => process.stderr.write(`[bench] ${message}\n
 const out = (text: string) => {
   if (!JSON_OUTPUT) process.stdout.write(text + '\n');
 };
+
+/** The bootstrap tenant's request limit, through the admin API, as the platform team would raise it. */
+async function setRateLimit(baseUrl: string, requestsPerSecond: number): Promise<void> {
+  const res = await fetch(`${baseUrl}/admin/v1/tenants/default/rate-limit`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ requests_per_second: requestsPerSecond, burst: requestsPerSecond }),
+  });
+  if (res.status !== 200) throw new Error(`raising the rate limit: ${res.status} ${await res.text()}`);
+}
 
 async function ceiling(urls: string[], requests: number, bodyBytes: number) {
   const arg = JSON.stringify({ urls, requests, inFlight: DISPATCHER_IN_FLIGHT, bodyBytes });
@@ -96,15 +134,36 @@ async function main(): Promise<void> {
   let bundles: Awaited<ReturnType<typeof measureBundles>> | undefined;
   let ceilingResult: { requestsPerSecond: number; ms: number; failed: number } | undefined;
   let runtimeTimes: { startupMs: number; shutdownMs: number } | undefined;
+  let steady: PipelineResult | undefined;
+  let peakRssMb: number | undefined;
+  const targets: TargetResult[] = [];
   const bundleDir = await mkdtemp(join(tmpdir(), 'hookline-bench-bundles-'));
   try {
     progress('starting the runtime');
     const t = performance.now();
     runtime = await startRuntime(ROOT);
     const startupMs = performance.now() - t;
+    // The steady run sends one request an event: the bootstrap tenant's default limit (100
+    // requests/s) would refuse most. Raised first: the API keeps a tenant's limit for a while.
+    await setRateLimit(runtime.baseUrl, Math.min(500, STEADY_RATE * 2));
     await registerWebhooks(runtime.baseUrl, runtime.apiKey, receivers);
     progress(`runtime at ${runtime.baseUrl}; ${K} webhooks registered; publishing ${N} events`);
+    const rss = rssSampler(runtime.pid);
     pipeline = await runPipeline({ baseUrl: runtime.baseUrl, apiKey: runtime.apiKey, receivers, events: N, publishers: PUBLISHERS, timeoutMs: TIMEOUT_MS, progress });
+    receivers.forEach(resetReceiver);
+    progress(`steady: ${STEADY_RATE} events/s for ${STEADY_SECONDS} s, one event a request`);
+    steady = await runPipeline({
+      baseUrl: runtime.baseUrl,
+      apiKey: runtime.apiKey,
+      receivers,
+      events: STEADY_RATE * STEADY_SECONDS,
+      publishers: 16,
+      timeoutMs: TIMEOUT_MS,
+      progress,
+      pace: { eventsPerSecond: STEADY_RATE, batch: 1 },
+    });
+    rss.stop();
+    peakRssMb = rss.peak();
 
     const logs = runtime.stdout() + '\n' + runtime.stderr();
     progress('stopping the runtime (SIGTERM)');
@@ -116,6 +175,12 @@ async function main(): Promise<void> {
     out(line('startup to /healthz ok', startupMs, 'ms'));
     out(line('shutdown on SIGTERM', stopped.ms, `ms (exit ${stopped.code ?? stopped.signal})`));
     printPipeline(pipeline);
+    out(heading(`Steady: ${STEADY_RATE} events/s x ${K} webhooks, one event a request`));
+    out(line('deliveries received', `${steady.delivered}/${steady.accepted * K}`));
+    out(line('latency p50', steady.latencies.p50, 'ms (publish sent -> receipt)'));
+    out(line('latency p99', steady.latencies.p99, 'ms'));
+    out(line('latency max', steady.latencies.max, 'ms'));
+    out(line('runtime RSS (peak)', peakRssMb, 'MB'));
 
     if (pipeline.publishErrors.length > 0) anomalies.push(`${pipeline.publishErrors.length} publish batch(es) failed: ${pipeline.publishErrors.slice(0, 3).join('; ')}`);
     if (pipeline.timedOut || pipeline.missing.length > 0) {
@@ -123,6 +188,7 @@ async function main(): Promise<void> {
       anomalies.push(`${lost} of ${pipeline.accepted * K} deliveries never arrived within ${TIMEOUT_MS / 1000} s`);
       for (const m of pipeline.missing) anomalies.push(`  ${m.url}: ${m.count} missing, e.g. ${m.sample.join(', ')}`);
     }
+    if (steady.timedOut || steady.missing.length > 0 || steady.publishErrors.length > 0) anomalies.push(`steady run: ${steady.publishErrors.length} publish error(s), ${steady.accepted * K - steady.delivered} deliveries missing`);
     if (pipeline.duplicates > 0) anomalies.push(`${pipeline.duplicates} deliveries arrived more than once at the same receiver`);
     if (stopped.code !== 0) anomalies.push(`runtime exited with ${stopped.code ?? stopped.signal} on SIGTERM`);
     const trouble = troubleLines(logs);
@@ -142,6 +208,20 @@ async function main(): Promise<void> {
     out(line('pipeline / ceiling', (pipelineRate / ceilingRate) * 100, '%', 1));
     if (c.failed > 0) anomalies.push(`${c.failed} ceiling requests failed`);
 
+    targets.push(
+      target('end to end / ceiling', pipelineRate / ceilingRate, TARGETS.pipelineShareOfCeiling, 'x', true),
+      target('ingest, batches of 100', (pipeline.accepted / pipeline.ingestMs) * 1000, TARGETS.ingestEventsPerSecond, 'events/s', true),
+      target(`p99 at ${STEADY_RATE} events/s`, steady.latencies.p99, TARGETS.steadyP99Ms, 'ms', false),
+      target('healthy after start', startupMs, TARGETS.startupMs, 'ms', false),
+      target('RSS (peak)', peakRssMb, TARGETS.rssMb, 'MB', false),
+    );
+    out(heading('Targets (one-machine runtime)'));
+    for (const t of targets) {
+      const digits = t.unit === 'x' ? 2 : 0;
+      out(`${line(t.name, t.measured, t.unit, digits)}   ${t.atLeast ? '>=' : '<='} ${t.target} ${t.unit}   ${t.met ? 'met' : 'MISSED'}`);
+    }
+    for (const t of targets.filter((x) => !x.met)) anomalies.push(`target missed: ${t.name}`);
+
     progress('bundling the functions');
     bundles = await measureBundles(ROOT, bundleDir, LOAD_RUNS, progress);
     out(heading('Lambda bundles'));
@@ -155,11 +235,12 @@ async function main(): Promise<void> {
   }
 
   if (JSON_OUTPUT) {
-    const report = { node: process.version, events: N, webhooks: K, runtime: runtimeTimes, pipeline, ceiling: ceilingResult, bundles, anomalies };
+    const report = { node: process.version, events: N, webhooks: K, runtime: { ...runtimeTimes, peakRssMb }, pipeline, steady, ceiling: ceilingResult, targets, bundles, anomalies };
     process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   }
   out(heading('Anomalies'));
   out(anomalies.length > 0 ? anomalies.join('\n') : 'none');
+  if (targets.some((t) => !t.met)) process.exitCode = 1;
   out(`\nbench took ${((performance.now() - started) / 1000).toFixed(0)} s`);
 }
 

@@ -7,6 +7,8 @@ import { sleep } from './stats.ts';
 export interface Runtime {
   readonly baseUrl: string;
   readonly apiKey: string;
+  /** The runtime process's id (its RSS is read from /proc). */
+  readonly pid: number;
   /** Everything the runtime wrote to stderr so far. */
   stderr(): string;
   /** Lines of stdout after the banner (the runtime logs there too). */
@@ -54,14 +56,14 @@ export async function startRuntime(root: string, extraEnv: Record<string, string
       if (exit) throw new Error(`runtime exited (${exit.code ?? exit.signal}) before starting:\n${err || out}`);
       if (Date.now() > deadline) throw new Error(`runtime did not print its URL within 60 s:\n${out}\n${err}`);
       baseUrl = /Hookline is running at (\S+)/.exec(out)?.[1] ?? '';
-      if (!baseUrl) await sleep(50);
+      if (!baseUrl) await sleep(5);
     }
     for (;;) {
       if (exit) throw new Error(`runtime exited (${exit.code ?? exit.signal}):\n${err}`);
       if (Date.now() > deadline) throw new Error('runtime /healthz not ok within 60 s');
       const ok = await fetch(`${baseUrl}/healthz`).then((r) => r.ok, () => false);
       if (ok) break;
-      await sleep(100);
+      await sleep(5);
     }
   } catch (e) {
     await cleanup();
@@ -71,6 +73,7 @@ export async function startRuntime(root: string, extraEnv: Record<string, string
   return {
     baseUrl,
     apiKey: API_KEY,
+    pid: child.pid!,
     stderr: () => err,
     stdout: () => out.slice(banner),
     async stop() {

@@ -40,3 +40,23 @@ export function troubleLines(text: string): string[] {
     .filter((l) => /"level":"(ERROR|WARN|CRITICAL)"|\berror\b|\bwarn(ing)?\b|exception/i.test(l))
     .filter((l) => !/Warning: webhook URLs may point at loopback/.test(l));
 }
+
+/** A process's resident set size in MB (Linux /proc), or NaN once it is gone. */
+export async function rssMb(pid: number): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+  return kb ? Number(kb) / 1024 : NaN;
+}
+
+/** Samples a process's RSS every `everyMs` until stopped; `peak()` is the highest seen. */
+export function rssSampler(pid: number, everyMs = 200) {
+  let peak = 0;
+  const sample = () => void rssMb(pid).then((mb) => (peak = Number.isFinite(mb) ? Math.max(peak, mb) : peak));
+  sample();
+  const timer = setInterval(sample, everyMs);
+  return {
+    peak: () => peak,
+    stop: () => clearInterval(timer),
+  };
+}

@@ -58,6 +58,8 @@ export interface ChaosResult {
   readonly duplicates2xx: number;
   /** Pairs answered 2xx more than once. */
   readonly duplicatePairs: number;
+  /** Entries of the deliveries log that repeat a (delivery, attempt number) already logged: must be 0. */
+  readonly repeatedAttemptNumbers: number;
   /** Requests that arrived for a pair already answered 2xx, whatever the new answer. */
   readonly arrivalsAfter2xx: number;
   /** Requests that arrived for a pair more than once (retries of failed attempts included). */
@@ -266,6 +268,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       });
     }
 
+    const repeatedAttemptNumbers = await countRepeatedAttemptNumbers(rt!, apiKey, webhookIds);
     let duplicates2xx = 0;
     let duplicatePairs = 0;
     let repeatedArrivals = 0;
@@ -295,6 +298,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       lost,
       duplicates2xx,
       duplicatePairs,
+      repeatedAttemptNumbers,
       arrivalsAfter2xx: receivers.reduce((n, r) => n + r.afterOk, 0),
       repeatedArrivals,
       requests,
@@ -317,6 +321,20 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     await Promise.all(receivers.map((r) => r.close()));
     if (!keep) await rm(dataDir, { recursive: true, force: true });
   }
+}
+
+/** Log entries, over every webhook's whole log, whose (delivery, attempt number) an earlier entry has. */
+async function countRepeatedAttemptNumbers(rt: Runtime, apiKey: string, webhookIds: readonly string[]): Promise<number> {
+  let repeated = 0;
+  for (const id of webhookIds) {
+    const seen = new Set<string>();
+    for await (const a of attemptLog(rt, apiKey, id)) {
+      const key = `${a.delivery_id}#${a.attempt}`;
+      if (seen.has(key)) repeated++;
+      else seen.add(key);
+    }
+  }
+  return repeated;
 }
 
 /**

@@ -17,7 +17,8 @@ export function report(r: ChaosResult, settings: string): string {
     row('delivered (2xx at least once)', r.delivered),
     row('lost (must be 0)', r.lost),
     row('exhausted (endpoint failing)', r.exhausted),
-    row('duplicates received, 2xx both times', r.duplicates2xx),
+    row('duplicates received, 2xx both times', `${r.duplicates2xx} (${pc(r.expected ? r.duplicates2xx / r.expected : 0, 3)}; target <= 0.1%)`),
+    row('log entries repeating an attempt number', `${r.repeatedAttemptNumbers} (must be 0)`),
     row('  (webhook-id, receiver) pairs affected', r.duplicatePairs),
     row('arrivals after a 2xx (any answer)', r.arrivalsAfter2xx),
     row('arrivals of a pair after the first', r.repeatedArrivals),
@@ -46,4 +47,4 @@ export function report(r: ChaosResult, settings: string): string {
   return lines.join('\n');
 }
 
-const pc = (x: number) => `${(x * 100).toFixed(1)}%`;
+const pc = (x: number, digits = 1) => `${(x * 100).toFixed(digits)}%`;

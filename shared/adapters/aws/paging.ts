@@ -19,8 +19,11 @@ export interface PagedQuery {
   readonly boundTo: string;
 }
 
+/** What a cursor is bound to (the one-machine store's lists use the same cursors). */
+export type CursorList = Pick<PagedQuery, 'keyNames' | 'partitionValue' | 'boundTo'>;
+
 /** What a cursor holds: the list it belongs to, the page number it leads to, and where that page starts. */
-interface CursorPayload {
+export interface CursorPayload {
   readonly v: 1;
   readonly of: string;
   readonly p: number;
@@ -75,14 +78,14 @@ function keyOf(item: Record<string, unknown>, query: PagedQuery): Record<string,
   return { [partition]: String(item[partition]), [sort]: String(item[sort]) };
 }
 
-const encodeCursor = (payload: CursorPayload): string => Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url');
+export const encodeCursor = (payload: CursorPayload): string => Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url');
 
 /**
  * Reads a cursor back, refusing anything this list did not hand out: not base64url JSON, another
  * version, another list (tenant or webhook), or a key outside the list's partition. A refused
  * cursor is a 400 and nothing is read.
  */
-function decodeCursor(cursor: string, query: PagedQuery): CursorPayload {
+export function decodeCursor(cursor: string, query: CursorList): CursorPayload {
   const refused = (why: string) =>
     new ValidationError('cursor is not valid for this list: pass the next_cursor of one of its pages, or start again without one', [
       { path: 'cursor', message: why },

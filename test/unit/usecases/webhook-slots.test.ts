@@ -40,6 +40,23 @@ describe('DeliverySlots', () => {
     expect([slots.tryAcquire(B1), slots.tryAcquire(B1)]).toEqual(['acquired', 'acquired']);
   });
 
+  it('with waitMs, an attempt waits for the next free slot of its webhook or tenant, first come first served, and is refused once waitMs has passed', async () => {
+    const slots = new DeliverySlots({ perWebhook: 1, perTenant: 2, waitMs: 200 });
+    const first = (await slots.acquire(A1)) as SlotLease;
+    const order: string[] = [];
+    const second = slots.acquire(A1).then((r) => (order.push('second'), r));
+    const third = slots.acquire(A1).then((r) => (order.push('third'), r));
+    await first.release();
+    const got = (await second) as SlotLease;
+    expect('release' in got).toBe(true);
+    await got.release();
+    const last = (await third) as SlotLease;
+    expect(order).toEqual(['second', 'third']);
+    // Nobody releases now: the next one waits its 200 ms out and is refused.
+    expect(await slots.acquire(A1)).toEqual({ reason: 'webhook busy', retryInMs: expect.any(Number) });
+    await last.release();
+  });
+
   it('a refused tenant slot gives the webhook slot back', () => {
     const slots = new DeliverySlots({ perWebhook: 1, perTenant: 1 });
     expect(slots.tryAcquire(A1)).toBe('acquired');

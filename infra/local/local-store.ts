@@ -1,0 +1,105 @@
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import { MAX_SQS_MESSAGE_BYTES, sqsMessageBytes } from '../../shared/adapters/aws/sqs-queue.ts';
+import { openHooklineDatabase, type HooklineDatabase } from '../../shared/adapters/sqlite/database.ts';
+import { GroupCommit } from '../../shared/adapters/sqlite/group-commit.ts';
+import { SqliteAttemptLog } from '../../shared/adapters/sqlite/sqlite-attempt-log.ts';
+import { SqliteCredentialsLock } from '../../shared/adapters/sqlite/sqlite-credentials-lock.ts';
+import { SqliteDeliveryStore } from '../../shared/adapters/sqlite/sqlite-delivery-store.ts';
+import { SqliteEmailQuota } from '../../shared/adapters/sqlite/sqlite-email-quota.ts';
+import { SqliteEventStore } from '../../shared/adapters/sqlite/sqlite-event-store.ts';
+import { SqliteOutcomes } from '../../shared/adapters/sqlite/sqlite-outcomes.ts';
+import { SqliteDeliveryQueue, SqliteEventQueue, SqliteQueues, type QueueName } from '../../shared/adapters/sqlite/sqlite-queue.ts';
+import { SqliteQueueLag } from '../../shared/adapters/sqlite/sqlite-queue-lag.ts';
+import { SqliteRequestWindows } from '../../shared/adapters/sqlite/sqlite-request-windows.ts';
+import { SqliteTenantStore } from '../../shared/adapters/sqlite/sqlite-tenant-store.ts';
+import { SqliteWebhookStore } from '../../shared/adapters/sqlite/sqlite-webhook-store.ts';
+import type { LocalAdapters } from '../../shared/compose/local-adapters.ts';
+import type { Settings } from '../../shared/config.ts';
+import { EMAILS_PER_TENANT_PER_HOUR } from '../../shared/domain/notifications.ts';
+import type { Clock } from '../../shared/usecases/ports.ts';
+
+/** The database file in the data directory. */
+export const DATABASE_FILE = 'hookline.db';
+
+/** As the stack's queues: receives before the dead-letter table, and each queue's visibility timeout. */
+export const QUEUE_SETTINGS = {
+  events: { visibilityMs: 60_000, maxReceiveCount: 5 },
+  deliveries: { visibilityMs: 60_000, maxReceiveCount: 5 },
+} as const;
+
+export interface LocalStore {
+  readonly db: HooklineDatabase;
+  readonly queues: SqliteQueues;
+  readonly adapters: LocalAdapters;
+  /** The ARNs the queue pollers' records name as their source, as on AWS. */
+  readonly queueArns: Readonly<Record<QueueName, string>>;
+  /** Deletes rows past their retention (reads already hide them). */
+  purgeExpired(): number;
+  /** Commits what was written so far (see GroupCommit): before an answer that promises it is stored. */
+  commitNow(): void;
+  close(): void;
+}
+
+/** Opens `<dataDir>/hookline.db` and builds every storage and queue adapter on it. */
+export function openLocalStore(dataDir: string, settings: Settings, clock: Clock): LocalStore {
+  const db = openHooklineDatabase(join(dataDir, DATABASE_FILE));
+  const { retentionDays } = settings;
+  const queues = new SqliteQueues(db, QUEUE_SETTINGS, clock);
+  const commits = new GroupCommit(db);
+  const deliveries = new SqliteDeliveryStore(db, retentionDays);
+  const attempts = new SqliteAttemptLog(db, retentionDays);
+  const deliveryQueue = new SqliteDeliveryQueue(queues, clock);
+  const adapters: LocalAdapters = {
+    tenants: new SqliteTenantStore(db),
+    webhooks: new SqliteWebhookStore(db),
+    events: new SqliteEventStore(db, retentionDays),
+    deliveries,
+    attempts,
+    outcomes: new SqliteOutcomes(db, attempts, deliveries),
+    emailQuota: new SqliteEmailQuota(db, EMAILS_PER_TENANT_PER_HOUR),
+    requestWindows: new SqliteRequestWindows(db),
+    credentialsLock: new SqliteCredentialsLock(db),
+    queueLag: new SqliteQueueLag(db),
+    eventQueue: new SqliteEventQueue(queues, (body) => sqsMessageBytes(body) <= MAX_SQS_MESSAGE_BYTES),
+    deliveryQueue,
+  };
+  commits.start();
+  const arn = (name: string) => `arn:aws:sqs:us-east-1:000000000000:hookline-${name}`;
+  return {
+    db,
+    queues,
+    adapters,
+    queueArns: { events: arn('events'), deliveries: arn('deliveries') },
+    purgeExpired: () => db.purgeExpired(clock()),
+    commitNow: () => commits.commitNow(),
+    close: () => {
+      commits.stop();
+      db.close();
+    },
+  };
+}
+
+/**
+ * Data directories of the versions before the SQLite store held dynalite's LevelDB files in
+ * `dynamodb/`. Starting beside them would look like every tenant, webhook and delivery was lost:
+ * refuse, and say what to do.
+ */
+export async function refuseEarlierFormat(dataDir: string): Promise<void> {
+  const earlier = join(dataDir, 'dynamodb');
+  const found = await access(earlier).then(
+    () => true,
+    () => false,
+  );
+  if (found) {
+    throw new EarlierDataFormatError(
+      `${dataDir} holds data in the earlier format (${earlier}, DynamoDB stand-in files), which this version does not read. ` +
+        `Hookline now keeps everything in ${join(dataDir, DATABASE_FILE)}. Start with an empty HOOKLINE_DATA_DIR, ` +
+        `or move ${earlier} away if you do not need what it holds.`,
+    );
+  }
+}
+
+export class EarlierDataFormatError extends Error {
+  override name = 'EarlierDataFormatError';
+}

@@ -1,0 +1,204 @@
+/**
+ * `npm start`: the whole pipeline in one process, on one SQLite database (node:sqlite) in the data
+ * directory: the stores and the two queues. The same handler modules that run on Lambda are
+ * invoked here the way API Gateway, the SQS event source mappings and the scheduled reconciler
+ * invoke them on AWS.
+ */
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { composeAdminApi } from '../../functions/admin-api/compose.ts';
+import { composeDispatcher } from '../../functions/dispatcher/compose.ts';
+import { composeFanout } from '../../functions/fanout/compose.ts';
+import { composeIngest } from '../../functions/ingest/compose.ts';
+import { composeOpenApi } from '../../functions/openapi/compose.ts';
+import { composeReconciler } from '../../functions/reconciler/compose.ts';
+import { composeWebhooksApi } from '../../functions/webhooks-api/compose.ts';
+import { FileSecretStore } from '../../shared/adapters/local/file-secret-store.ts';
+import { SqlitePortalSessions } from '../../shared/adapters/sqlite/sqlite-portal-sessions.ts';
+import { OutboxMailer } from '../../shared/adapters/local/outbox-mailer.ts';
+import { TenantTokenBuckets, TokenBuckets } from '../../shared/adapters/local/token-bucket.ts';
+import { authFailures } from '../../shared/compose/auth.ts';
+import { catalogueTypesFromEnv } from '../../shared/compose/catalogue.ts';
+import { compileCatalogue } from '../../shared/domain/catalogue-schemas.ts';
+import { openApiDocument } from '../../shared/http/openapi.ts';
+import { createLogger } from '../../shared/logging.ts';
+import { systemClock } from '../../shared/usecases/ports.ts';
+import { adminKeySecretName, ENV, localSettingsFromEnv, settingsFromEnv, type Settings } from '../../shared/config.ts';
+import { ApiKeys } from '../../shared/usecases/api-keys.ts';
+import { AdminAuthenticator, BootstrapTenant, TenantAuthenticator } from '../../shared/usecases/tenants.ts';
+import { bearerKey } from '../../shared/http/api-handler.ts';
+import { forgetSuperseded, loadCredentials } from './bootstrap.ts';
+import type { ApiFunction } from '../../shared/http/routes.ts';
+import { startApiServer, type ApiLambda, type Authorize } from './http-server.ts';
+import { QueuePoller } from './queue-poller.ts';
+import { openLocalStore, refuseEarlierFormat } from './local-store.ts';
+
+const BOOTSTRAP_TENANT = 'default';
+/** How late work must be, while running, before the reconciler re-queues it. */
+const RECONCILE_GRACE_MS = 60_000;
+const RECONCILE_EVERY_MS = 15_000;
+/** Rows past their retention are hidden at once and deleted this often. */
+const PURGE_EVERY_MS = 60_000;
+
+/**
+ * Dispatcher invocations in flight at once. A batch is in flight until its slowest record is done,
+ * so each of a tenant's hanging attempts (at most its cap) may hold one: twice the cap leaves at
+ * least as many for the other tenants.
+ */
+const dispatcherConcurrency = (settings: Settings): number => Math.max(8, 2 * settings.maxConcurrentPerTenant);
+/** Messages per dispatcher invocation, as the event source mapping's BatchSize (measured: 1 and 3 are slower). */
+const DISPATCHER_BATCH = 10;
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  const env = process.env;
+  const machine = localSettingsFromEnv(env);
+  const dataDir = resolve(machine.dataDir);
+  const { host, port } = machine;
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+
+  // Listen first: the deployment host name (in `wrapped` and CloudEvents bodies) is the address
+  // actually bound, which with PORT=0 is known only now. Until ready, routes answer 503.
+  let healthy = false;
+  const functions: Partial<Record<ApiFunction, ApiLambda>> = {};
+  const log = createLogger('local-runtime');
+  const onError = (error: unknown): void => log.error('local runtime error', error instanceof Error ? error : String(error));
+  // The server checks the key before it reads a body, with the authenticators the handlers use (set below).
+  const authenticators: { tenant?: TenantAuthenticator; admin?: AdminAuthenticator } = {};
+  const authorize: Authorize = async (kind, authorization, client) => {
+    const key = bearerKey(authorization);
+    // Portal tokens pass here once the webhooks API accepts them; ingest's handler refuses them.
+    await (kind === 'tenant' ? authenticators.tenant!.authenticateCaller(key, client) : authenticators.admin!.authenticate(key, client));
+  };
+  // An answer goes out once what its handler wrote is committed (set once the store is open).
+  let commitNow = (): void => undefined;
+  const server = await startApiServer({ host, port, functions, authorize, healthy: () => healthy, onError, beforeAnswer: () => commitNow() });
+  const address = server.address();
+  const boundPort = typeof address === 'object' && address ? address.port : port;
+  const baseUrl = `http://${host}:${boundPort}`;
+
+  // The earlier format (dynalite's LevelDB files) is refused, never silently started afresh beside.
+  await refuseEarlierFormat(dataDir);
+  Object.assign(process.env, {
+    // The settings name the AWS tables and queues; here they are the SQLite file's (names only:
+    // the adapters are given the database, see local-store.ts).
+    [ENV.tenantsTable]: 'tenants',
+    [ENV.webhooksTable]: 'webhooks',
+    [ENV.eventsTable]: 'events',
+    [ENV.deliveriesTable]: 'deliveries',
+    [ENV.attemptsTable]: 'attempts',
+    [ENV.eventsQueueUrl]: 'events',
+    [ENV.deliveriesQueueUrl]: 'deliveries',
+    [ENV.deploymentHost]: env[ENV.deploymentHost] || `${host}:${boundPort}`,
+    [ENV.publicUrl]: env[ENV.publicUrl] || baseUrl,
+  });
+
+  // SES has no stand-in: the outbox of RFC 5322 files. Retries are delayed messages of the queue.
+  const settings = settingsFromEnv(process.env, true);
+  const store = openLocalStore(dataDir, settings, systemClock);
+  const local = store.adapters;
+  commitNow = () => store.commitNow();
+  // The catalogue's schemas are compiled now (ingest validates with them): a broken one stops the start.
+  const catalogue = compileCatalogue(catalogueTypesFromEnv(process.env));
+  const buckets = new TokenBuckets(settings.rateLimitPerSecond, settings.rateLimitBurst);
+  const secrets = new FileSecretStore(resolve(dataDir, 'secrets'));
+  // One authenticator for the server and every handler: a key revoked through the admin API is
+  // refused at once, and failed keys from one address are counted together.
+  const tenants = local.tenants;
+  const failures = authFailures();
+  const adminSecret = adminKeySecretName(process.env, settings);
+  const tenantAuth = (authenticators.tenant = new TenantAuthenticator(tenants, failures));
+  const adminAuth = (authenticators.admin = new AdminAuthenticator(secrets, adminSecret, failures));
+  const mailer = new OutboxMailer(resolve(dataDir, 'outbox'));
+  // Private targets are allowed here, but never the runtime's own API.
+  const ownPorts = [boundPort];
+  const base = { allowPrivateTargetsDefault: true, local } as const;
+  // Tenants: a bucket each, sized by the tenant's own limit (shared by ingest and the webhooks
+  // API); the admin and public routes: one bucket per kind, of the default limit.
+  const api = { ...base, rateLimit: (key: string) => buckets.take(key), requestAllowance: new TenantTokenBuckets() };
+
+  const credentials = await loadCredentials(dataDir, machine);
+  const ownerEmail = machine.ownerEmail;
+  // A new bootstrap key replaces the previous one, which stops working (other keys of `default` stay).
+  const keys = new ApiKeys({ tenants, cache: tenantAuth, clock: systemClock });
+  await new BootstrapTenant({ tenants, keys, clock: systemClock }).execute(
+    { id: BOOTSTRAP_TENANT, name: BOOTSTRAP_TENANT, owner_email: ownerEmail },
+    credentials.apiKey,
+    credentials.superseded,
+  );
+  await forgetSuperseded(dataDir, credentials);
+  await secrets.put(adminSecret, credentials.adminKey);
+
+  const { queues } = store;
+  const dispatcher = composeDispatcher({ ...base, secrets, mailer, ownPorts, claimsStaleBefore: startedAt, inProcessSlots: true });
+  const pollers = [
+    new QueuePoller({ name: 'fanout', queues, queue: 'events', queueArn: store.queueArns.events, handler: composeFanout(base).handler, batchSize: 10, concurrency: 4, onError }),
+    new QueuePoller({ name: 'dispatcher', queues, queue: 'deliveries', queueArn: store.queueArns.deliveries, handler: dispatcher.handler, batchSize: DISPATCHER_BATCH, concurrency: dispatcherConcurrency(settings), onError }),
+  ];
+
+  const reconcile = composeReconciler(base).handler;
+  // This process is the queues' only consumer: what the last one had received and not finished is seen at once.
+  const resumed = queues.releaseReceived();
+  pollers.forEach((p) => p.start());
+  let reconciling = Promise.resolve();
+  const reconcileTimer = setInterval(() => {
+    reconciling = reconcile({ graceSeconds: RECONCILE_GRACE_MS / 1000 }).then(() => undefined, onError);
+  }, RECONCILE_EVERY_MS);
+  const purgeTimer = setInterval(() => {
+    try {
+      store.purgeExpired();
+    } catch (error) {
+      onError(error);
+    }
+  }, PURGE_EVERY_MS);
+
+  Object.assign(functions, {
+    ingest: composeIngest({ ...api, tenantAuth, catalogue }).handler,
+    'webhooks-api': composeWebhooksApi({ ...api, tenantAuth, secrets, mailer, ownPorts, portalSessions: new SqlitePortalSessions(store.db) }).handler,
+    'admin-api': composeAdminApi({ ...api, adminAuth, keyCache: tenantAuth }).handler,
+    openapi: composeOpenApi({ document: openApiDocument() }).handler,
+  });
+  healthy = true;
+
+  const lines = [
+    `Hookline is running at ${baseUrl}`,
+    `  API key (tenant "${BOOTSTRAP_TENANT}"): ${credentials.apiKey}`,
+    `  Admin key (/admin/v1/*):            ${credentials.adminKey}`,
+    `  Data: ${dataDir}   OpenAPI: ${baseUrl}/openapi.json`,
+  ];
+  if (resumed.events + resumed.deliveries > 0) {
+    lines.push(`  Resumed ${resumed.events} event(s) and ${resumed.deliveries} delivery(ies) the last run had taken and not finished`);
+  }
+  if (settings.allowPrivateTargets) {
+    lines.push('  Warning: webhook URLs may point at loopback and private addresses (HOOKLINE_ALLOW_PRIVATE_TARGETS=true).');
+  }
+  process.stdout.write(lines.join('\n') + '\n');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    healthy = false;
+    process.stdout.write(`\n${signal}: stopping...\n`);
+    clearInterval(reconcileTimer);
+    clearInterval(purgeTimer);
+    await new Promise<void>((r) => server.close(() => r()));
+    server.closeAllConnections();
+    await Promise.all(pollers.map((p) => p.stop()));
+    await reconciling;
+    store.close();
+    process.stdout.write('stopped\n');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+/** Start failures the user can act on: their message says what to do, without a stack. */
+const USER_ERRORS = new Set(['SettingsError', 'EarlierDataFormatError', 'DatabaseOpenError', 'DatabaseVersionError']);
+
+main().catch((err) => {
+  const text = err instanceof Error ? (USER_ERRORS.has(err.name) ? err.message : err.stack) : String(err);
+  process.stderr.write(`Hookline failed to start: ${text}\n`);
+  process.exit(1);
+});

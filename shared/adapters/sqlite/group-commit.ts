@@ -1,0 +1,57 @@
+import type { HooklineDatabase } from './database.ts';
+
+/**
+ * Group commit for the one-machine runtime: the database stays in a transaction, and what every
+ * handler wrote meanwhile is committed together at most `intervalMs` later, or at once by
+ * `commitNow()`. A commit costs a WAL append whatever it holds, so one per delivery step (claim,
+ * outcome, queue delete...) was most of the runtime's time; one per tick is not.
+ *
+ * What it changes for durability: a write is durable once committed, not once its statement ran.
+ * Whatever must not be acknowledged before it is on disk commits first: the HTTP server calls
+ * `commitNow()` before it answers (a `202` means the event is stored), and the queue pollers'
+ * work needs no such promise (a crash before the commit redoes it: at-least-once, as SQS).
+ * Adapter transactions (HooklineDatabase.transaction) become savepoints inside it, so they stay
+ * all-or-nothing.
+ */
+export class GroupCommit {
+  private readonly db: HooklineDatabase;
+  private readonly intervalMs: number;
+  private timer: NodeJS.Timeout | undefined;
+  private changesAtCommit = 0;
+  private readonly totalChanges: () => number;
+
+  constructor(db: HooklineDatabase, intervalMs = 2) {
+    this.db = db;
+    this.intervalMs = intervalMs;
+    const statement = db.connection.prepare('SELECT total_changes() AS n');
+    this.totalChanges = () => Number((statement.get() as { n: number }).n);
+  }
+
+  /** Opens the shared transaction and commits it every `intervalMs` when something was written. */
+  start(): void {
+    this.begin();
+    this.timer = setInterval(() => this.commitNow(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Commits what was written so far (nothing to do if nothing was) and opens the next transaction. */
+  commitNow(): void {
+    const changes = this.totalChanges();
+    if (changes === this.changesAtCommit && this.db.connection.isTransaction) return;
+    if (this.db.connection.isTransaction) this.db.exec('COMMIT');
+    this.changesAtCommit = changes;
+    if (this.timer) this.begin();
+  }
+
+  /** Commits and leaves the database in autocommit mode. */
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.commitNow();
+  }
+
+  private begin(): void {
+    // Deferred: the process is the database's only writer, so no lock is worth taking early.
+    if (!this.db.connection.isTransaction) this.db.exec('BEGIN');
+  }
+}

@@ -1,0 +1,65 @@
+import type { Attempt } from '../../domain/deliveries.ts';
+import type { AttemptRecorder } from '../../usecases/dispatch.ts';
+import type { AttemptLog, ListPage, PageRequest } from '../../usecases/manage-webhooks.ts';
+import type { FailedAttempts } from '../../usecases/recover-deliveries.ts';
+import type { HooklineDatabase } from './database.ts';
+import { readPage } from './paging.ts';
+import { nowSeconds, SqliteTable } from './sqlite-table.ts';
+
+/**
+ * The delivery log (DynamoAttemptLog's semantics): attempts keyed by webhook and
+ * `<attempted_at>#<delivery_id>#<attempt>`, listed newest first; an attempt past its retention
+ * is never listed.
+ */
+export class SqliteAttemptLog extends SqliteTable implements AttemptLog, AttemptRecorder, FailedAttempts {
+  /** `retentionDays`: how long rows live (`expires_at`), as the DynamoDB sibling's; required, since 0 would hide every row at once. */
+  constructor(db: HooklineDatabase, retentionDays: number) {
+    super(db, retentionDays);
+  }
+
+  async record(attempt: Attempt): Promise<void> {
+    this.recordSync(attempt);
+  }
+
+  /** record, synchronously: see SqliteDeliveryStore.completeSync. */
+  recordSync(attempt: Attempt): void {
+    const key = `${attempt.attempted_at}#${attempt.delivery_id}#${String(attempt.attempt).padStart(3, '0')}`;
+    this.run('record attempt', () =>
+      this.statement('INSERT OR REPLACE INTO attempts (webhook_id, attempt_key, delivery_id, success, expires_at, doc) VALUES (?, ?, ?, ?, ?, ?)').run(
+        attempt.webhook_id,
+        key,
+        attempt.delivery_id,
+        attempt.success ? 1 : 0,
+        this.expiresAt(new Date(attempt.attempted_at)),
+        JSON.stringify(attempt),
+      ),
+    );
+  }
+
+  /** Ids of deliveries with a failed attempt at or after `since` (in the order of their first such attempt, at most `limit`). */
+  async failedDeliveriesSince(webhookId: string, since: Date, limit: number): Promise<string[]> {
+    const rows = this.run('read failed attempts', () =>
+      this.statement(
+        'SELECT delivery_id, MIN(attempt_key) AS first FROM attempts WHERE webhook_id = ? AND attempt_key >= ? AND success = 0 AND expires_at > ? GROUP BY delivery_id ORDER BY first LIMIT ?',
+      ).all(webhookId, since.toISOString(), nowSeconds(), limit),
+    );
+    return rows.map((row) => row['delivery_id'] as string);
+  }
+
+  /** A page of a webhook's attempts, newest first; its cursors work for this tenant and webhook only. */
+  async list(tenantId: string, webhookId: string, request: PageRequest): Promise<ListPage<Attempt>> {
+    const page = readPage(
+      request,
+      { keyNames: { partition: 'webhook_id', sort: 'attempt_key' }, partitionValue: webhookId, boundTo: `deliveries/${tenantId}/${webhookId}` },
+      (after, skip, count) =>
+        this.run('list attempts', () =>
+          (after === undefined
+            ? this.statement('SELECT attempt_key, doc FROM attempts WHERE webhook_id = ? AND expires_at > ? ORDER BY attempt_key DESC LIMIT ? OFFSET ?').all(webhookId, nowSeconds(), count, skip)
+            : this.statement('SELECT attempt_key, doc FROM attempts WHERE webhook_id = ? AND attempt_key < ? AND expires_at > ? ORDER BY attempt_key DESC LIMIT ?').all(webhookId, after, nowSeconds(), count)
+          ).map((row) => ({ key: row['attempt_key'] as string, attempt: JSON.parse(row['doc'] as string) as Attempt })),
+        ),
+      (item) => item.key,
+    );
+    return { ...page, items: page.items.map((item) => item.attempt) };
+  }
+}

@@ -1,0 +1,223 @@
+import type { AttemptSummary, Delivery, HealthFollowUp } from '../../domain/deliveries.ts';
+import type { HooklineDatabase } from './database.ts';
+import { DUE_SHARDS } from '../aws/tables.ts';
+import type { Completion, DeliveryClaims } from '../../usecases/dispatch.ts';
+import type { DeliveryCreator, NewDelivery } from '../../usecases/fan-out.ts';
+import type { DueDeliveries, DueDeliveryRef } from '../../usecases/reconcile.ts';
+import type { ReopenableDeliveries } from '../../usecases/recover-deliveries.ts';
+import { nowSeconds, optional, SqliteTable } from './sqlite-table.ts';
+
+const VISIBLE = 'expires_at > :alive';
+
+/** A new delivery, pending and due at once; an expired row of the same id counts as absent and is replaced. */
+const CREATE = `
+  INSERT INTO deliveries (delivery_id, tenant_id, webhook_id, event_id, state, attempts_started, attempts_completed, due_at, created_at, updated_at, expires_at, doc)
+  VALUES (:id, :tenant, :webhook, :event, 'pending', 0, 0, :now, :now, :now, :expires, :doc)
+  ON CONFLICT (delivery_id) DO UPDATE SET
+    tenant_id = excluded.tenant_id, webhook_id = excluded.webhook_id, event_id = excluded.event_id, state = 'pending',
+    attempts_started = 0, attempts_completed = 0, claimed_at = NULL, next_attempt_at = NULL, due_at = excluded.due_at,
+    follow_up = NULL, cancel_reason = NULL, history = NULL, created_at = excluded.created_at, updated_at = excluded.updated_at,
+    expires_at = excluded.expires_at, doc = excluded.doc
+  WHERE deliveries.expires_at <= :alive`;
+
+/** Claims attempt :n: the previous one is complete, or this one was claimed before :stale and never completed. */
+const CLAIM = `
+  UPDATE deliveries SET attempts_started = :n, claimed_at = :now, updated_at = :now
+  WHERE delivery_id = :id AND state = 'pending' AND attempts_completed = :n - 1
+    AND (attempts_started = :n - 1 OR (attempts_started = :n AND claimed_at < :stale)) AND ${VISIBLE}
+  RETURNING *`;
+
+/**
+ * Records how claimed attempt :n ended. A retry keeps the delivery pending and due at :next; an
+ * end (:state) takes it out of the due index. The health step owed (:follow) replaces an earlier
+ * attempt's; the summary is appended to the history.
+ */
+const COMPLETE = `
+  UPDATE deliveries SET
+    attempts_completed = :n, updated_at = :now, follow_up = :follow,
+    history = CASE WHEN :summary IS NULL THEN history ELSE json_insert(coalesce(history, '[]'), '$[#]', json(:summary)) END,
+    next_attempt_at = :next, due_at = :next, state = coalesce(:state, state), cancel_reason = coalesce(:reason, cancel_reason)
+  WHERE delivery_id = :id AND attempts_started = :n AND ${VISIBLE}
+  RETURNING *`;
+
+const REOPEN = `
+  UPDATE deliveries SET state = 'pending', updated_at = :now, due_at = :now, cancel_reason = NULL
+  WHERE delivery_id = :id AND state <> 'pending' AND attempts_started = attempts_completed AND ${VISIBLE}
+  RETURNING *`;
+
+const DUE_COLUMNS = 'delivery_id, tenant_id, webhook_id, event_id, due_at, attempts_completed, next_attempt_at';
+
+/**
+ * Delivery state, as DynamoDeliveryStore and DynamoReopenableDeliveries keep it: attempt numbers
+ * claimed by conditional updates, so that a redelivered message never makes the same attempt
+ * twice, and `due_at` (the due index) set while the delivery is pending. A delivery past its
+ * retention is gone for every read and write.
+ */
+export class SqliteDeliveryStore extends SqliteTable implements DeliveryClaims, DeliveryCreator, DueDeliveries, ReopenableDeliveries {
+  /** `retentionDays`: how long rows live (`expires_at`), as the DynamoDB sibling's; required, since 0 would hide every row at once. */
+  constructor(db: HooklineDatabase, retentionDays: number) {
+    super(db, retentionDays);
+  }
+
+  /** Creates the deliveries that do not exist yet, in one transaction, and returns them. */
+  async createMany(deliveries: readonly NewDelivery[], now: Date): Promise<NewDelivery[]> {
+    return this.createManySync(deliveries, now);
+  }
+
+  createManySync(deliveries: readonly NewDelivery[], now: Date): NewDelivery[] {
+    const at = now.toISOString();
+    const expires = this.expiresAt(now);
+    const alive = nowSeconds();
+    return this.run('create deliveries', () =>
+      this.db.transaction(() =>
+        deliveries.filter((d) => {
+          const { delivery_id, tenant_id, webhook_id, event_id, ...rest } = d;
+          const params = { id: delivery_id, tenant: tenant_id, webhook: webhook_id, event: event_id, now: at, expires, doc: JSON.stringify(rest), alive };
+          return Number(this.statement(CREATE).run(params).changes) === 1;
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Claims attempt `attempt`: allowed when the previous attempt is complete, or when this same
+   * attempt was claimed before `staleBefore` and never completed (its dispatcher died).
+   * Returns the delivery, or undefined when the attempt is not this caller's to make.
+   */
+  async claim(deliveryId: string, attempt: number, now: Date, staleBefore: Date): Promise<Delivery | undefined> {
+    return this.claimSync(deliveryId, attempt, now, staleBefore);
+  }
+
+  claimSync(deliveryId: string, attempt: number, now: Date, staleBefore: Date): Delivery | undefined {
+    const params = { id: deliveryId, n: attempt, now: now.toISOString(), stale: staleBefore.toISOString(), alive: nowSeconds() };
+    const row = this.run('claim delivery attempt', () => this.statement(CLAIM).get(params));
+    return row ? toDelivery(row) : undefined;
+  }
+
+  /** Records how claimed attempt `attempt` ended; undefined if another claim overtook this one. */
+  async complete(
+    deliveryId: string,
+    attempt: number,
+    completion: Completion,
+    now: Date,
+    summary?: AttemptSummary,
+    followUp?: HealthFollowUp,
+  ): Promise<Delivery | undefined> {
+    return this.completeSync(deliveryId, attempt, completion, now, summary, followUp);
+  }
+
+  /** complete, synchronously: with SqliteAttemptLog.recordSync in one transaction, the attempt and its outcome are one write. */
+  completeSync(
+    deliveryId: string,
+    attempt: number,
+    completion: Completion,
+    now: Date,
+    summary?: AttemptSummary,
+    followUp?: HealthFollowUp,
+  ): Delivery | undefined {
+    const params = {
+      id: deliveryId,
+      n: attempt,
+      now: now.toISOString(),
+      follow: followUp ?? null,
+      summary: summary ? JSON.stringify(summary) : null,
+      next: completion.kind === 'retry' ? completion.nextAttemptAt.toISOString() : null,
+      state: completion.kind === 'retry' ? null : completion.kind,
+      reason: completion.kind === 'cancelled' ? completion.reason : null,
+      alive: nowSeconds(),
+    };
+    const row = this.run('record delivery outcome', () => this.statement(COMPLETE).get(params));
+    return row ? toDelivery(row) : undefined;
+  }
+
+  async settleFollowUp(deliveryId: string, attempt: number): Promise<void> {
+    // A later attempt completed meanwhile (a manual retry): its own follow-up replaced this one.
+    this.run('settle delivery follow-up', () =>
+      this.statement('UPDATE deliveries SET follow_up = NULL WHERE delivery_id = ? AND attempts_completed = ?').run(deliveryId, attempt),
+    );
+  }
+
+  async get(deliveryId: string): Promise<Delivery | undefined> {
+    const row = this.run('read delivery', () => this.statement(`SELECT * FROM deliveries WHERE delivery_id = :id AND ${VISIBLE}`).get({ id: deliveryId, alive: nowSeconds() }));
+    return row ? toDelivery(row) : undefined;
+  }
+
+  /** Opens a finished delivery for one more attempt (manual retry, recover): pending and due now. */
+  async reopen(deliveryId: string, now: Date): Promise<Delivery | undefined> {
+    const row = this.run('reopen delivery', () => this.statement(REOPEN).get({ id: deliveryId, now: now.toISOString(), alive: nowSeconds() }));
+    return row ? toDelivery(row) : undefined;
+  }
+
+  /** Pending deliveries due before `before`, oldest first (at most what DUE_SHARDS shards of `limitPerShard` would give). */
+  async listDue(before: Date, limitPerShard: number): Promise<DueDeliveryRef[]> {
+    const rows = this.run('read the due index', () =>
+      this.statement(`SELECT ${DUE_COLUMNS} FROM deliveries WHERE due_at IS NOT NULL AND due_at < :before AND ${VISIBLE} ORDER BY due_at LIMIT :limit`).all({
+        before: before.toISOString(),
+        alive: nowSeconds(),
+        limit: limitPerShard * DUE_SHARDS,
+      }),
+    );
+    return rows.map(dueRef);
+  }
+
+  /** Moves a due delivery's deadline if it is still `due.due_at` ('' = it has none). */
+  async postpone(due: DueDeliveryRef, until: Date): Promise<boolean> {
+    const { changes } = this.run('postpone due item', () =>
+      this.statement(`UPDATE deliveries SET due_at = :until WHERE delivery_id = :id AND (due_at = :expected OR (:expected = '' AND due_at IS NULL)) AND ${VISIBLE}`).run({
+        until: until.toISOString(),
+        id: due.delivery_id,
+        expected: due.due_at,
+        alive: nowSeconds(),
+      }),
+    );
+    return Number(changes) === 1;
+  }
+
+  async refreshDue(ref: DueDeliveryRef): Promise<DueDeliveryRef | undefined> {
+    const row = this.run('read delivery', () =>
+      this.statement(`SELECT state, ${DUE_COLUMNS} FROM deliveries WHERE delivery_id = :id AND ${VISIBLE}`).get({ id: ref.delivery_id, alive: nowSeconds() }),
+    );
+    return row?.['state'] === 'pending' ? dueRef(row) : undefined;
+  }
+
+  /** Every pending delivery (DynamoDeliveryStore.scanPending). */
+  async scanPending(): Promise<DueDeliveryRef[]> {
+    const rows = this.run('scan for unfinished work', () =>
+      this.statement(`SELECT ${DUE_COLUMNS} FROM deliveries WHERE state = 'pending' AND ${VISIBLE}`).all({ alive: nowSeconds() }),
+    );
+    return rows.map(dueRef);
+  }
+}
+
+function dueRef(row: Record<string, unknown>): DueDeliveryRef {
+  return {
+    delivery_id: row['delivery_id'] as string,
+    tenant_id: row['tenant_id'] as string,
+    webhook_id: row['webhook_id'] as string,
+    event_id: row['event_id'] as string,
+    due_at: (row['due_at'] as string | null) ?? '',
+    attempts_completed: Number(row['attempts_completed']),
+    ...optional('next_attempt_at', row['next_attempt_at']),
+  };
+}
+
+/** The delivery as DynamoDB returns it, minus the storage columns (due_at, expires_at). */
+function toDelivery(row: Record<string, unknown>): Delivery {
+  return {
+    ...(JSON.parse(row['doc'] as string) as { event_type: string }),
+    delivery_id: row['delivery_id'] as string,
+    tenant_id: row['tenant_id'] as string,
+    webhook_id: row['webhook_id'] as string,
+    event_id: row['event_id'] as string,
+    state: row['state'] as Delivery['state'],
+    attempts_started: Number(row['attempts_started']),
+    attempts_completed: Number(row['attempts_completed']),
+    ...optional('claimed_at', row['claimed_at']),
+    ...optional('next_attempt_at', row['next_attempt_at']),
+    ...(row['history'] === null ? {} : { history: JSON.parse(row['history'] as string) as AttemptSummary[] }),
+    ...(optional('follow_up', row['follow_up']) as { follow_up?: HealthFollowUp }),
+    ...optional('cancel_reason', row['cancel_reason']),
+    created_at: row['created_at'] as string,
+    updated_at: row['updated_at'] as string,
+  };
+}

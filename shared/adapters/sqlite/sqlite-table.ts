@@ -1,0 +1,46 @@
+import type { StatementSync } from 'node:sqlite';
+import type { HooklineDatabase } from './database.ts';
+import { StoreError } from './errors.ts';
+
+/**
+ * What every SQLite adapter holds: the database, and how long its rows live (the `expires_at`
+ * its DynamoDB sibling writes for the TTL). Several adapters share one HooklineDatabase, so a
+ * caller can put their calls in one transaction (see database.ts).
+ */
+export abstract class SqliteTable {
+  protected readonly db: HooklineDatabase;
+  private readonly retentionDays: number;
+  constructor(db: HooklineDatabase, retentionDays = 0) {
+    this.db = db;
+    this.retentionDays = retentionDays;
+  }
+
+  /** The TTL column's value: epoch seconds `retentionDays` after `from` (as DynamoTable.expiresAt). */
+  protected expiresAt(from: Date): number {
+    return Math.floor(from.getTime() / 1000) + this.retentionDays * 86_400;
+  }
+
+  /**
+   * Runs `sql` with a failure turned into a StoreError (`could not <what>`), as the DynamoDB
+   * adapters translate SDK exceptions.
+   */
+  protected run<T>(what: string, work: () => T): T {
+    try {
+      return work();
+    } catch (err) {
+      throw err instanceof StoreError ? err : new StoreError(`could not ${what}`, { cause: err });
+    }
+  }
+
+  protected statement(sql: string): StatementSync {
+    return this.db.prepare(sql);
+  }
+}
+
+/** Now in epoch seconds: a row is visible while its `expires_at` is after it. */
+export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+
+
+/** A column that may be NULL, as an optional property (absent, as DynamoDB leaves it). */
+export const optional = <K extends string>(key: K, value: unknown): { [P in K]?: string } =>
+  (value === null || value === undefined ? {} : { [key]: value as string }) as { [P in K]?: string };

@@ -1,0 +1,76 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { DatabaseSync } from 'node:sqlite';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openHooklineDatabase, type HooklineDatabase } from '../../shared/adapters/sqlite/database.ts';
+import { GroupCommit } from '../../shared/adapters/sqlite/group-commit.ts';
+import { SqliteQueues } from '../../shared/adapters/sqlite/sqlite-queue.ts';
+
+const SETTINGS = { visibilityMs: 1000, maxReceiveCount: 5 };
+let dir: string;
+let db: HooklineDatabase;
+let reader: DatabaseSync;
+let commits: GroupCommit;
+let queues: SqliteQueues;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'hookline-group-commit-'));
+  db = openHooklineDatabase(join(dir, 'hookline.db'));
+  queues = new SqliteQueues(db, { events: SETTINGS, deliveries: SETTINGS }, () => new Date());
+  // Another connection: what it sees is what a restarted process would find on disk.
+  reader = new DatabaseSync(join(dir, 'hookline.db'), { readOnly: true });
+});
+afterEach(async () => {
+  commits.stop();
+  reader.close();
+  db.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const onDisk = () => Number((reader.prepare('SELECT COUNT(*) AS n FROM queue_messages').get() as { n: number }).n);
+
+describe('GroupCommit', () => {
+  it('holds writes in one transaction until commitNow, then they are on disk together', () => {
+    commits = new GroupCommit(db, 60_000);
+    commits.start();
+    queues.send('events', [{ body: 'a' }]);
+    queues.send('deliveries', [{ body: 'b' }, { body: 'c' }]);
+    expect(onDisk()).toBe(0);
+    commits.commitNow();
+    expect(onDisk()).toBe(3);
+  });
+
+  it('commits on its own within its interval', async () => {
+    commits = new GroupCommit(db, 5);
+    commits.start();
+    queues.send('events', [{ body: 'a' }]);
+    const deadline = Date.now() + 5_000;
+    while (onDisk() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    expect(onDisk()).toBe(1);
+  });
+
+  it('keeps an adapter transaction all-or-nothing inside it (a savepoint)', () => {
+    commits = new GroupCommit(db, 60_000);
+    commits.start();
+    queues.send('events', [{ body: 'kept' }]);
+    expect(() =>
+      db.transaction(() => {
+        queues.send('events', [{ body: 'rolled back' }]);
+        throw new Error('fails half way');
+      }),
+    ).toThrow('fails half way');
+    commits.commitNow();
+    expect((reader.prepare('SELECT body FROM queue_messages').all() as { body: string }[]).map((r) => r.body)).toEqual(['kept']);
+  });
+
+  it('stop() commits what is left and returns the database to autocommit', () => {
+    commits = new GroupCommit(db, 60_000);
+    commits.start();
+    queues.send('events', [{ body: 'a' }]);
+    commits.stop();
+    expect(onDisk()).toBe(1);
+    expect(db.connection.isTransaction).toBe(false);
+    queues.send('events', [{ body: 'b' }]);
+    expect(onDisk()).toBe(2);
+  });
+});
