@@ -8,7 +8,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { HooklineStack } from './stack/hookline-stack.ts';
-import { CONTEXT, settingsFromContext } from './stack/settings.ts';
+import { CONTEXT, settingsFromContext } from './stack/context.ts';
 
 const app = new App();
 new HooklineStack(app, String(app.node.tryGetContext(CONTEXT.stackName) || 'Hookline'), {

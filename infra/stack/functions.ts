@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, LoggingFormat, Runtime, SystemLogLevel, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -14,6 +14,7 @@ import { FUNCTION_ENV } from '../../shared/config.ts';
 import { BUNDLE_FILES_ENV, copyIntoBundleCommand, openApiAsset, type ShippedFile } from './build-assets.ts';
 import { BUNDLE_SETTINGS } from './bundling.ts';
 import { OPENAPI_DOCUMENT_FILE } from '../../functions/openapi/handler.ts';
+import { portalShippedFiles } from '../../functions/openapi/portal.ts';
 import { CATALOGUE_VALIDATORS_FILE } from '../../shared/compose/catalogue.ts';
 import { CATALOGUE_BUNDLE_NAME, CATALOGUE_FUNCTIONS, CATALOGUE_LAMBDA_PATH, SCHEMA_FUNCTIONS } from './catalogue.ts';
 import type { LoadedCatalogue } from './catalogue.ts';
@@ -107,7 +108,7 @@ export class HooklineFunctions extends Construct {
     const shipped: ShippedFile[] = [];
     if (catalogue) shipped.push([catalogue.path, CATALOGUE_BUNDLE_NAME]);
     if (catalogue && SCHEMA_FUNCTIONS.includes(name)) shipped.push([catalogue.validators, CATALOGUE_VALIDATORS_FILE]);
-    if (name === 'openapi') shipped.push([openApiAsset(), OPENAPI_DOCUMENT_FILE]);
+    if (name === 'openapi') shipped.push([openApiAsset(), OPENAPI_DOCUMENT_FILE], ...portalShippedFiles());
     // An own role instead of the default one with AWSLambdaBasicExecutionRole, whose
     // logs:CreateLogGroup/CreateLogStream/PutLogEvents apply to every log group of the account:
     // the function may write to its own log group and nothing else (granted below).
@@ -127,9 +128,18 @@ export class HooklineFunctions extends Construct {
       timeout: props.timeouts[name],
       logGroup,
       role,
-      // Active tracing: X-Ray records each invocation (init, duration, errors) and the SQS ->
-      // function edges of the service map; the sampled traces cost next to nothing.
-      tracing: Tracing.ACTIVE,
+      // No X-Ray. Active tracing alone records only Lambda's own segment, not the AWS calls nor
+      // the POST to the receiver, and tracing those needs Powertools Tracer and the X-Ray SDK in
+      // every bundle, which would push the bundles past their size budget. Duration, errors and
+      // latency come from the Lambda metrics and the EMF business metrics instead.
+      tracing: Tracing.DISABLED,
+      // Lambda's own lines (START, END, REPORT, platform events) as JSON, and only from WARN:
+      // REPORT's duration and memory are in the Lambda metrics already. The application's level
+      // is left to the code (shared/logging.ts, POWERTOOLS_LOG_LEVEL), which writes JSON lines
+      // straight to stdout, as Powertools Metrics writes its EMF lines, so Lambda passes them on
+      // as they are.
+      loggingFormat: LoggingFormat.JSON,
+      systemLogLevelV2: SystemLogLevel.WARN,
       environment: {
         ...props.environment,
         ...props.extraEnvironment?.[name],
@@ -169,10 +179,10 @@ export class HooklineFunctions extends Construct {
     });
     logGroup.grantWrite(role);
     Validations.of(fn).acknowledge({ id: 'Serverless-LambdaDLQ', reason: NO_LAMBDA_DLQ_REASON[name] });
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
+    Validations.of(fn).acknowledge({
+      id: 'Serverless-LambdaTracing',
       reason:
-        'Only xray:PutTraceSegments and xray:PutTelemetryRecords, added by active tracing: X-Ray supports no resource-level permissions for them, so IAM requires Resource "*". Every other statement of the role names its resources.',
+        'X-Ray is off on purpose: active tracing without Powertools Tracer in the code would trace neither the AWS calls nor the outbound POST, and the Tracer and X-Ray SDK would push every bundle past its size budget. Errors, throttles, duration and the business metrics (EMF) are on the dashboard and alarmed, and the logs are JSON.',
     });
     return fn;
   }

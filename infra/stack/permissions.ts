@@ -9,6 +9,7 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { AwsCall, AwsResource } from '../../shared/adapters/aws/aws-calls.ts';
+import { portalKeySecretName } from '../../shared/compose/portal-sessions.ts';
 import { awsCallsOf } from './function-calls.ts';
 import { FUNCTION_NAMES, type FunctionName } from './functions.ts';
 import type { HooklineQueues } from './queues.ts';
@@ -64,7 +65,7 @@ function resolver(props: GrantsProps): (on: AwsResource) => Resolved | undefined
       case 'queue':
         return { resources: [queues[on.queue].queueArn] };
       case 'secrets':
-        return { resources: [on.scope === 'admin-key' ? props.adminKey.secretArn : webhookSecretsArn(props)] };
+        return { resources: [on.scope === 'admin-key' ? props.adminKey.secretArn : on.scope === 'portal-key' ? portalKeyArn(props) : webhookSecretsArn(props)] };
       case 'sender-identity': {
         // Without a sender there is no ses:SendEmail: the dispatcher logs a warning instead of
         // emailing owners, and the webhooks API instead of sending verification links.
@@ -88,6 +89,18 @@ const webhookSecretsArn = (props: GrantsProps): string =>
     service: 'secretsmanager',
     resource: 'secret',
     resourceName: `${props.secretPrefix}tenants/*`,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+
+/**
+ * The portal signing key, made by the webhooks API on first use: its ARN ends in the six random
+ * characters Secrets Manager appends, so it is named by `??????` (exactly one secret, no `*`).
+ */
+const portalKeyArn = (props: GrantsProps): string =>
+  Stack.of(props.adminKey).formatArn({
+    service: 'secretsmanager',
+    resource: 'secret',
+    resourceName: `${portalKeySecretName(props)}-??????`,
     arnFormat: ArnFormat.COLON_RESOURCE_NAME,
   });
 

@@ -2,13 +2,11 @@
  * The two work queues (published events -> fan-out, deliveries -> dispatcher), their
  * dead-letter queues, the dead-letter queue of the retry schedules (EventBridge Scheduler puts
  * a retry there when it cannot send it to the deliveries queue), and an alarm on each
- * dead-letter queue.
+ * dead-letter queue (named `<alarmNamePrefix>-<queue id>`; the pipeline gives it its actions).
  */
 import { MAX_SQS_MESSAGE_BYTES } from '../../shared/adapters/aws/sqs-queue.ts';
 import { Duration, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
@@ -28,7 +26,8 @@ export interface HooklineQueuesProps {
   /** Timeout of the dispatcher, which consumes the deliveries queue. */
   readonly dispatcherTimeout: Duration;
   readonly dispatcherBatchingWindow: Duration;
-  readonly alarmTopic?: ITopic;
+  /** `<prefix>-EventsDLQ` etc. are the names of the dead-letter queue alarms. */
+  readonly alarmNamePrefix: string;
 }
 
 export class HooklineQueues extends Construct {
@@ -64,19 +63,19 @@ export class HooklineQueues extends Construct {
       'EventsDLQAlarm',
       this.eventsDlq,
       `published events that fan-out gave up on ${afterReceives}`,
-      props.alarmTopic,
+      props.alarmNamePrefix,
     );
     this.deliveriesDlqAlarm = this.alarm(
       'DeliveriesDLQAlarm',
       this.deliveriesDlq,
       `deliveries the dispatcher gave up on ${afterReceives}`,
-      props.alarmTopic,
+      props.alarmNamePrefix,
     );
     this.schedulerDlqAlarm = this.alarm(
       'SchedulerDLQAlarm',
       this.schedulerDlq,
       'retries that EventBridge Scheduler could not send to the deliveries queue (the delivery stays due; the reconciler re-queues it)',
-      props.alarmTopic,
+      props.alarmNamePrefix,
     );
   }
 
@@ -110,8 +109,9 @@ export class HooklineQueues extends Construct {
     return queue;
   }
 
-  private alarm(id: string, dlq: Queue, what: string, topic: ITopic | undefined): Alarm {
-    const alarm = new Alarm(this, id, {
+  private alarm(id: string, dlq: Queue, what: string, namePrefix: string): Alarm {
+    return new Alarm(this, id, {
+      alarmName: `${namePrefix}-${id.replace(/Alarm$/, '')}`,
       alarmDescription: `Messages in ${id.replace(/Alarm$/, '')}: ${what}. Inspect and redrive them.`,
       metric: dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
       threshold: 0,
@@ -119,10 +119,5 @@ export class HooklineQueues extends Construct {
       evaluationPeriods: 1,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
-    if (topic) {
-      alarm.addAlarmAction(new SnsAction(topic));
-      alarm.addOkAction(new SnsAction(topic));
-    }
-    return alarm;
   }
 }

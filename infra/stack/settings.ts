@@ -1,16 +1,17 @@
 /**
- * Props of the Hookline stack, their defaults, and how `cdk.json` context maps onto them.
+ * Props of the Hookline pipeline and their defaults (context.ts maps `cdk.json` context onto them).
  * The settings are the ones of CONTRACT.md section 1; the environment variable names the
  * functions read come from shared/config.ts so the stack and the runtime cannot drift.
  */
 import { Duration, Token } from 'aws-cdk-lib';
-import type { Node } from 'constructs';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { DEFAULT_RATE_LIMIT_BURST, DEFAULT_RATE_LIMIT_PER_SECOND, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RETRY_DELAYS, DEFAULT_SIGNATURE_HEADER } from '../../shared/config.ts';
 import { MAX_BURST, MAX_REQUESTS_PER_SECOND } from '../../shared/domain/rate-limits.ts';
+import { resolveAlarmSettings } from './alarm-settings.ts';
+import type { HooklineAlarmSettings, ResolvedAlarmSettings } from './alarm-settings.ts';
 
-export interface HooklineSettings {
+export interface HooklineSettings extends HooklineAlarmSettings {
   /**
    * Seconds before attempts 1..N (`HOOKLINE_RETRY_DELAYS`); its length is the number of attempts.
    * @default [0, 30, 120, 600, 3600]
@@ -56,9 +57,17 @@ export interface HooklineSettings {
    * Without it no email is sent on AWS: no function has an SES permission; when a webhook
    * becomes `failing` or `disabled` the dispatcher logs a warning instead of emailing its owner,
    * and an owner address other than the tenant's own cannot be verified.
-   * @default - no email is sent on AWS (a warning is logged instead)
+   * @default - no email is sent on AWS (a warning is logged instead; the synth warns too)
    */
   readonly senderEmail?: string;
+  /**
+   * Whether the stack creates the SES email identity of `senderEmail` (SES then emails that
+   * address a verification link, which its owner must open before anything is sent). Leave it
+   * off when the address or its domain is already an identity of the account and region.
+   * While the account is in the SES sandbox, SES only delivers to verified recipients.
+   * @default false
+   */
+  readonly createEmailIdentity?: boolean;
   /**
    * Public base URL of the API (e.g. `https://hooks.example.com`, no trailing slash), used for
    * links in owner emails (the delivery log, the verification link); the dispatcher and the
@@ -66,18 +75,18 @@ export interface HooklineSettings {
    *
    * It is not derived from the HTTP API: the API's URL depends on the functions, so handing it
    * back to the dispatcher would be a circular dependency.
-   * @default - `HOOKLINE_PUBLIC_URL` is not set; emails carry relative API paths only
+   * @default - `HOOKLINE_PUBLIC_URL` is not set; emails carry relative API paths only (the synth warns)
    */
   readonly publicUrl?: string;
   /**
-   * SNS topic notified when a dead-letter queue alarm fires.
-   * @default - alarms without actions
+   * SNS topic every alarm notifies (see `alarmEmail` for a subscription).
+   * @default - a new topic, `AlarmTopic`, TLS-only
    */
   readonly alarmTopic?: ITopic;
   /**
    * ARN of an existing SNS topic for the alarms, for when the topic cannot be passed as a
    * construct (e.g. from `cdk.json`). Ignored when `alarmTopic` is given.
-   * @default - alarms without actions
+   * @default - a new topic, `AlarmTopic`, TLS-only
    */
   readonly alarmTopicArn?: string;
   /**
@@ -149,7 +158,7 @@ export interface HooklineSettings {
 }
 
 /** The settings with every default applied. */
-export interface ResolvedSettings {
+export interface ResolvedSettings extends ResolvedAlarmSettings {
   readonly retryDelaysSeconds: readonly number[];
   readonly signatureHeader: string;
   readonly allowPrivateTargets: boolean;
@@ -158,6 +167,7 @@ export interface ResolvedSettings {
   readonly secretPrefix: string;
   readonly retentionDays: number;
   readonly senderEmail?: string;
+  readonly createEmailIdentity: boolean;
   readonly publicUrl?: string;
   readonly alarmTopic?: ITopic;
   readonly alarmTopicArn?: string;
@@ -175,7 +185,9 @@ export interface ResolvedSettings {
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 
 export function resolveSettings(props: HooklineSettings): ResolvedSettings {
+  const alarms = resolveAlarmSettings(props);
   const s: ResolvedSettings = {
+    ...alarms.settings,
     retryDelaysSeconds: props.retryDelaysSeconds ?? [...DEFAULT_RETRY_DELAYS],
     signatureHeader: props.signatureHeader ?? DEFAULT_SIGNATURE_HEADER,
     allowPrivateTargets: props.allowPrivateTargets ?? false,
@@ -184,6 +196,7 @@ export function resolveSettings(props: HooklineSettings): ResolvedSettings {
     secretPrefix: props.secretPrefix ?? 'hookline/',
     retentionDays: props.retentionDays ?? 30,
     senderEmail: props.senderEmail || undefined,
+    createEmailIdentity: props.createEmailIdentity ?? false,
     publicUrl: !props.publicUrl || Token.isUnresolved(props.publicUrl) ? props.publicUrl || undefined : props.publicUrl.replace(/\/+$/, ''),
     alarmTopic: props.alarmTopic,
     alarmTopicArn: props.alarmTopicArn || undefined,
@@ -233,6 +246,8 @@ export function resolveSettings(props: HooklineSettings): ResolvedSettings {
     if (rate < s.tenantRateLimit || burst < s.tenantBurstLimit) fail(`${name}RateLimit/${name}BurstLimit must be at least tenantRateLimit/tenantBurstLimit`);
   }
   if (s.senderEmail !== undefined && !/^[^@\s]+@[^@\s]+$/.test(s.senderEmail)) fail('senderEmail is not an email address');
+  if (s.createEmailIdentity && s.senderEmail === undefined) fail('createEmailIdentity needs senderEmail (the address to verify)');
+  for (const problem of alarms.problems) fail(problem);
   if (s.publicUrl !== undefined && !Token.isUnresolved(s.publicUrl) && !isBaseUrl(s.publicUrl)) fail(`publicUrl "${s.publicUrl}" is not an http(s) URL without query or fragment`);
   return s;
 }
@@ -262,87 +277,4 @@ export function functionTimeouts(s: ResolvedSettings) {
     openapi: Duration.seconds(5),
     reconciler: Duration.seconds(120),
   } as const;
-}
-
-/** `cdk.json` context keys, one per prop that can be given as plain JSON. */
-export const CONTEXT = {
-  /** Not a prop: the stack's construct id / CloudFormation name, read by infra/app.ts. */
-  stackName: 'hookline:stackName',
-  retryDelays: 'hookline:retryDelays',
-  signatureHeader: 'hookline:signatureHeader',
-  allowPrivateTargets: 'hookline:allowPrivateTargets',
-  requestTimeoutMs: 'hookline:requestTimeoutMs',
-  deploymentHost: 'hookline:deploymentHost',
-  secretPrefix: 'hookline:secretPrefix',
-  retentionDays: 'hookline:retentionDays',
-  senderEmail: 'hookline:senderEmail',
-  publicUrl: 'hookline:publicUrl',
-  alarmTopicArn: 'hookline:alarmTopicArn',
-  logRetentionDays: 'hookline:logRetentionDays',
-  tenantRateLimit: 'hookline:tenantRateLimit',
-  tenantBurstLimit: 'hookline:tenantBurstLimit',
-  apiRateLimit: 'hookline:apiRateLimit',
-  apiBurstLimit: 'hookline:apiBurstLimit',
-  dispatcherMaxConcurrency: 'hookline:dispatcherMaxConcurrency',
-  ingestRateLimit: 'hookline:ingestRateLimit',
-  ingestBurstLimit: 'hookline:ingestBurstLimit',
-  catalogueFile: 'hookline:catalogueFile',
-} as const;
-
-/**
- * Reads the props from context (`cdk.json` or `-c key=value`, where everything is a string).
- * Empty strings count as unset.
- */
-export function settingsFromContext(node: Node): HooklineSettings {
-  const get = (key: string): unknown => {
-    const v: unknown = node.tryGetContext(key);
-    return v === '' || v === null ? undefined : v;
-  };
-  const str = (key: string): string | undefined => {
-    const v = get(key);
-    return v === undefined ? undefined : String(v);
-  };
-  const num = (key: string): number | undefined => {
-    const v = get(key);
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isFinite(n)) throw new Error(`context ${key} must be a number, got ${JSON.stringify(v)}`);
-    return n;
-  };
-  const bool = (key: string): boolean | undefined => {
-    const v = get(key);
-    if (v === undefined || typeof v === 'boolean') return v;
-    if (/^(true|1|yes)$/i.test(String(v))) return true;
-    if (/^(false|0|no)$/i.test(String(v))) return false;
-    throw new Error(`context ${key} must be true or false, got ${JSON.stringify(v)}`);
-  };
-  const delays = get(CONTEXT.retryDelays);
-  const logDays = num(CONTEXT.logRetentionDays);
-  if (logDays !== undefined && !Object.values(RetentionDays).includes(logDays)) {
-    throw new Error(`context ${CONTEXT.logRetentionDays} must be a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, ...)`);
-  }
-  return {
-    retryDelaysSeconds:
-      delays === undefined
-        ? undefined
-        : (Array.isArray(delays) ? delays : String(delays).split(',')).map((d) => Number(String(d).trim())),
-    signatureHeader: str(CONTEXT.signatureHeader),
-    allowPrivateTargets: bool(CONTEXT.allowPrivateTargets),
-    requestTimeoutMs: num(CONTEXT.requestTimeoutMs),
-    deploymentHost: str(CONTEXT.deploymentHost),
-    secretPrefix: str(CONTEXT.secretPrefix),
-    retentionDays: num(CONTEXT.retentionDays),
-    senderEmail: str(CONTEXT.senderEmail),
-    publicUrl: str(CONTEXT.publicUrl),
-    alarmTopicArn: str(CONTEXT.alarmTopicArn),
-    logRetention: logDays as RetentionDays | undefined,
-    tenantRateLimit: num(CONTEXT.tenantRateLimit),
-    tenantBurstLimit: num(CONTEXT.tenantBurstLimit),
-    apiRateLimit: num(CONTEXT.apiRateLimit),
-    apiBurstLimit: num(CONTEXT.apiBurstLimit),
-    dispatcherMaxConcurrency: num(CONTEXT.dispatcherMaxConcurrency),
-    ingestRateLimit: num(CONTEXT.ingestRateLimit),
-    ingestBurstLimit: num(CONTEXT.ingestBurstLimit),
-    catalogueFile: str(CONTEXT.catalogueFile),
-  };
 }

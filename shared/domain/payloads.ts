@@ -42,6 +42,16 @@ export function readableText(value: unknown, maxChars = MAX_READABLE_CHARS): str
 }
 
 /**
+ * The `Content-Type` of a body in `format`. CloudEvents goes out in structured mode, which its
+ * receivers (the CloudEvents SDKs' `HTTP.toEvent` and the like) recognise only by the
+ * `application/cloudevents+json` media type; as plain `application/json` they look for
+ * binary-mode `ce-*` headers and find no event. Every other format is plain JSON.
+ */
+export function contentType(format: WebhookFormat): string {
+  return format === 'cloudevents' ? 'application/cloudevents+json; charset=utf-8' : 'application/json';
+}
+
+/**
  * The body a receiver gets, by the webhook's format (CONTRACT.md section 5). Returns the exact
  * string that is signed and sent.
  */

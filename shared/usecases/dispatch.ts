@@ -7,6 +7,7 @@ import { isReceiving, type Webhook, type WebhookCredentials } from '../domain/we
 import type { AttemptSender } from './attempt-sender.ts';
 import { attemptOutcome, type AttemptOutcome, type OutboundSettings } from './outbound-request.ts';
 import type { DispatchSlots, LagObserver, Received } from './dispatch-ports.ts';
+import { countAttempt, noMetrics, type DeliveryMetrics } from './metrics.ts';
 import type { Clock, SendResult } from './ports.ts';
 
 /** How a claimed attempt ended, for the delivery's state. */
@@ -144,6 +145,8 @@ export class DispatchDelivery {
     readonly slots: DispatchSlots;
     /** Told how late each claimed scheduled attempt is (the reconciler's view of the backlog). */
     readonly lag?: LagObserver;
+    /** Told how each attempt ended (business metrics; none by default). */
+    readonly metrics?: DeliveryMetrics;
     readonly clock: Clock;
     readonly settings: DispatchSettings;
   };
@@ -256,6 +259,7 @@ export class DispatchDelivery {
   ): Promise<DispatchResult> {
     const now = this.deps.clock();
     const outcome = attemptOutcome(result, now);
+    countAttempt(this.deps.metrics ?? noMetrics, { success: outcome.success, result, manual: message.trigger === 'manual', receivedAt: prepared.event.received_at, endedAt: now });
     // A manual attempt is one more try, not a new ladder; 410 Gone ends the delivery at once.
     const next =
       outcome.success || outcome.gone || message.trigger === 'manual'

@@ -1,6 +1,6 @@
 import type { Catalogue } from '../domain/catalogue.ts';
 import type { PublishedEvent } from '../domain/events.ts';
-import { buildBody } from '../domain/payloads.ts';
+import { buildBody, contentType } from '../domain/payloads.ts';
 import { parseRetryAfter } from '../domain/retry-policy.ts';
 import { signatureHeaders } from '../domain/signing.ts';
 import { activeSecrets, authHeaders, type Webhook, type WebhookCredentials } from '../domain/webhooks.ts';
@@ -30,7 +30,7 @@ export function outboundRequest(
     body,
     timeoutMs: settings.requestTimeoutMs,
     headers: {
-      'content-type': 'application/json',
+      'content-type': contentType(webhook.format),
       'user-agent': `Hookline/${settings.version}`,
       ...authHeaders(credentials.auth, oauthToken),
       ...signatureHeaders({

@@ -9,6 +9,7 @@ import {
 } from '../domain/owner-email.ts';
 import type { Webhook } from '../domain/webhooks.ts';
 import { HooklineError, NotFoundError } from '../errors.ts';
+import { noMetrics, type EmailMetrics } from './metrics.ts';
 import type { Clock, Email, Mailer } from './ports.ts';
 
 /**
@@ -36,9 +37,17 @@ export interface OwnerEmailStore {
 }
 
 export interface OwnerEmailLogger {
+  info(message: string, extra: Record<string, unknown>): void;
   warn(message: string, extra: Record<string, unknown>): void;
   error(message: string, extra: Record<string, unknown>): void;
 }
+
+/**
+ * The INFO line written for each verification email sent. On AWS it is what counts the email in
+ * `EmailsSent` (a metric filter on the webhooks API's log group, infra/stack/log-metrics.ts), so
+ * that bundle needs no metrics library: keep it stable.
+ */
+export const VERIFICATION_SENT_MESSAGE = 'owner email verification sent';
 
 type TokenField = 'owner_email_token_hash' | 'owner_email_token_expires_at';
 const TOKEN_FIELDS: readonly TokenField[] = ['owner_email_token_hash', 'owner_email_token_expires_at'];
@@ -68,9 +77,13 @@ export class OwnerEmailVerification {
     readonly log: OwnerEmailLogger;
     /** Base URL of the API for the link; empty for a relative path. */
     readonly publicUrl: string;
+    /** Where `EmailsSent` is an EMF metric; on AWS the webhooks API counts the log line instead (see VERIFICATION_SENT_MESSAGE). */
+    readonly metrics?: EmailMetrics;
   };
+  private readonly metrics: EmailMetrics;
   constructor(deps: OwnerEmailVerification['deps']) {
     this.deps = deps;
+    this.metrics = deps.metrics ?? noMetrics;
   }
 
   /**
@@ -126,7 +139,10 @@ export class OwnerEmailVerification {
       await this.deps.mailer.send(change.verification);
     } catch (err) {
       this.deps.log.error('could not send the owner email verification', { webhook_id: webhookId, error: err instanceof Error ? err.message : String(err) });
+      return;
     }
+    this.deps.log.info(VERIFICATION_SENT_MESSAGE, { webhook_id: webhookId });
+    this.metrics.emailSent();
   }
 
   /** The public link: 404 for a token that is not (or no longer) pending, 410 for an expired one. */

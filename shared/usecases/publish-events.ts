@@ -3,6 +3,7 @@ import type { PublishedEvent } from '../domain/events.ts';
 import { newEventId } from '../domain/ids.ts';
 import { HooklineError, ValidationError } from '../errors.ts';
 import type { EventInput } from '../http/schemas.ts';
+import { noMetrics, type PublishMetrics } from './metrics.ts';
 import type { Clock } from './ports.ts';
 
 /** Port: durable event storage with the idempotency check. */
@@ -32,12 +33,14 @@ export class PublishEvents {
   private readonly catalogue: Catalogue;
   private readonly clock: Clock;
   private readonly log: PublishLogger;
-  constructor(deps: { store: EventStore; queue: EventQueue; catalogue: Catalogue; clock: Clock; log: PublishLogger }) {
+  private readonly metrics: PublishMetrics;
+  constructor(deps: { store: EventStore; queue: EventQueue; catalogue: Catalogue; clock: Clock; log: PublishLogger; metrics?: PublishMetrics }) {
     this.store = deps.store;
     this.queue = deps.queue;
     this.catalogue = deps.catalogue;
     this.clock = deps.clock;
     this.log = deps.log;
+    this.metrics = deps.metrics ?? noMetrics;
   }
 
   async execute(tenantId: string, inputs: readonly EventInput[]): Promise<string[]> {
@@ -75,6 +78,8 @@ export class PublishEvents {
         error: err instanceof Error ? err.message : String(err),
       });
     }
+    // Stored now, so published: a replayed id was counted when it was first stored.
+    this.metrics.eventsPublished(outcomes.filter((o) => o === 'created').length);
     return events.map((e) => e.id);
   }
 }

@@ -2,6 +2,7 @@ import type { AttemptSummary } from '../domain/deliveries.ts';
 import { disabledEmail, EMAIL_WINDOW_MS, failingEmail, type EmailContent, type OwnerEmailInput } from '../domain/notifications.ts';
 import { sameAddress } from '../domain/owner-email.ts';
 import type { StatusChange, Webhook, WebhookStatus } from '../domain/webhooks.ts';
+import { noMetrics, type HealthMetrics } from './metrics.ts';
 import type { EmailQuota, TenantOwners } from './owner-email.ts';
 import type { Clock, Mailer } from './ports.ts';
 
@@ -61,9 +62,12 @@ export class WebhookHealth {
     readonly log: HealthLogger;
     /** Base URL of the API for the log link in emails; empty for a relative path. */
     readonly publicUrl: string;
+    readonly metrics?: HealthMetrics;
   };
+  private readonly metrics: HealthMetrics;
   constructor(deps: WebhookHealth['deps']) {
     this.deps = deps;
+    this.metrics = deps.metrics ?? noMetrics;
   }
 
   async succeeded(webhook: Webhook, cause: string): Promise<void> {
@@ -74,13 +78,17 @@ export class WebhookHealth {
   async exhausted(input: Exhausted): Promise<void> {
     const now = this.deps.clock();
     const changed = await this.deps.webhooks.transitionStatus(input.webhook.tenant_id, input.webhook.id, ['healthy'], 'failing', now, input.cause);
-    if (changed) await this.notify(changed, now, (extra) => failingEmail({ ...input, webhook: changed, ...extra }));
+    if (!changed) return;
+    this.metrics.webhookTurned('failing');
+    await this.notify(changed, now, (extra) => failingEmail({ ...input, webhook: changed, ...extra }));
   }
 
   async gone(input: Exhausted): Promise<void> {
     const now = this.deps.clock();
     const changed = await this.deps.webhooks.transitionStatus(input.webhook.tenant_id, input.webhook.id, ['healthy', 'failing'], 'disabled', now, input.cause);
-    if (changed) await this.notify(changed, now, (extra) => disabledEmail({ ...input, webhook: changed, ...extra }));
+    if (!changed) return;
+    this.metrics.webhookTurned('disabled');
+    await this.notify(changed, now, (extra) => disabledEmail({ ...input, webhook: changed, ...extra }));
   }
 
   /**
@@ -111,6 +119,7 @@ export class WebhookHealth {
     });
     try {
       await this.deps.mailer.send({ to: recipient.to, ...email });
+      this.metrics.emailSent();
     } catch (err) {
       this.deps.log.error('could not email the webhook owner', { ...context, error: err instanceof Error ? err.message : String(err) });
     }

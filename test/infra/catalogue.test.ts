@@ -25,7 +25,7 @@ import {
 import { CATALOGUE_ENV, FUNCTION_NAMES, PROJECT_ROOT } from '../../infra/stack/functions.ts';
 import type { FunctionName } from '../../infra/stack/functions.ts';
 import { HooklineStack } from '../../infra/stack/hookline-stack.ts';
-import { CONTEXT, settingsFromContext } from '../../infra/stack/settings.ts';
+import { CONTEXT, settingsFromContext } from '../../infra/stack/context.ts';
 import { logicalId } from './helpers.ts';
 
 const SAMPLE = join(PROJECT_ROOT, 'infra/stack/catalogue.sample.json');
@@ -51,7 +51,7 @@ const catalogueA = [
 const catalogueB = [...catalogueA, { type: 'device.offline', title: 'Device offline', description: '' }];
 
 const fnProps = (stack: HooklineStack, template: Template, name: FunctionName) =>
-  template.toJSON().Resources[logicalId(stack, stack.functions.byName[name])].Properties;
+  template.toJSON().Resources[logicalId(stack, stack.pipeline.functions.byName[name])].Properties;
 /** The staged bundle of a function: cdk.out/asset.<hash>, the hash being the S3 key's. */
 const bundleDir = (stack: HooklineStack, template: Template, name: FunctionName) => {
   const key = fnProps(stack, template, name).Code.S3Key as string;

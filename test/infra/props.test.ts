@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, Validations } from 'aws-cdk-lib';
+import { App, Duration, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
@@ -12,14 +12,15 @@ import { ENV } from '../../shared/config.ts';
 import { PROJECT_ROOT } from '../../infra/stack/functions.ts';
 import type { FunctionName } from '../../infra/stack/functions.ts';
 import { EXTRA_ENV, HooklineStack } from '../../infra/stack/hookline-stack.ts';
-import { CONTEXT, resolveSettings, settingsFromContext } from '../../infra/stack/settings.ts';
+import { CONTEXT, settingsFromContext } from '../../infra/stack/context.ts';
+import { resolveSettings } from '../../infra/stack/settings.ts';
 import { INGEST_ROUTE_KEY } from '../../infra/stack/api.ts';
 import { NO_BUNDLING, asArray, flatten, logicalId, statementsOfRole } from './helpers.ts';
 
 let stack: HooklineStack;
 let template: Template;
 const fnProps = (name: FunctionName) =>
-  template.toJSON().Resources[logicalId(stack, stack.functions.byName[name])].Properties;
+  template.toJSON().Resources[logicalId(stack, stack.pipeline.functions.byName[name])].Properties;
 
 beforeAll(() => {
   const app = new App({ context: NO_BUNDLING });
@@ -77,14 +78,14 @@ describe('props', () => {
   it('stretch the dispatcher timeout and the deliveries visibility timeout with the request timeout', () => {
     const timeout = fnProps('dispatcher').Timeout as number;
     expect(timeout).toBeGreaterThanOrEqual(2 * 25);
-    const queue = template.toJSON().Resources[logicalId(stack, stack.queues.deliveriesQueue)].Properties;
+    const queue = template.toJSON().Resources[logicalId(stack, stack.pipeline.queues.deliveriesQueue)].Properties;
     expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * timeout);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { ScalingConfig: { MaximumConcurrency: 20 } });
   });
 
   it('move every secret under the prefix', () => {
     template.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'netrecon/hookline/admin-api-key' });
-    const sts = statementsOfRole(template, logicalId(stack, stack.functions.byName.dispatcher.role!));
+    const sts = statementsOfRole(template, logicalId(stack, stack.pipeline.functions.byName.dispatcher.role!));
     const secretResources = sts
       .filter((st) => asArray(st.Action).includes('secretsmanager:GetSecretValue'))
       .flatMap((st) => asArray(st.Resource).map(flatten));
@@ -95,7 +96,7 @@ describe('props', () => {
 
   it('let the dispatcher and the webhooks API send email from the sender identity only, and no other function', () => {
     const ses = (name: FunctionName) =>
-      statementsOfRole(template, logicalId(stack, stack.functions.byName[name].role!)).filter((st) => asArray(st.Action).some((a) => a.startsWith('ses:')));
+      statementsOfRole(template, logicalId(stack, stack.pipeline.functions.byName[name].role!)).filter((st) => asArray(st.Action).some((a) => a.startsWith('ses:')));
     for (const name of ['dispatcher', 'webhooks-api'] as const) {
       expect(ses(name).flatMap((st) => asArray(st.Action))).toEqual(['ses:SendEmail']);
       expect(ses(name).flatMap((st) => asArray(st.Resource).map(flatten)).sort()).toEqual([
@@ -108,17 +109,24 @@ describe('props', () => {
 
   it('name the retry schedule group after the stack, in the stack\'s region', () => {
     template.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: 'HooklineBranded-retries' });
-    const sts = statementsOfRole(template, logicalId(stack, stack.functions.byName.dispatcher.role!));
+    const sts = statementsOfRole(template, logicalId(stack, stack.pipeline.functions.byName.dispatcher.role!));
     const create = sts.filter((st) => asArray(st.Action).includes('scheduler:CreateSchedule'));
     expect(create.flatMap((st) => asArray(st.Resource).map(flatten))).toEqual([
       'arn:aws:scheduler:us-east-2:123456789012:schedule/HooklineBranded-retries/*',
     ]);
   });
 
-  it('send DLQ alarms to the topic', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
-    for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
+  it('send every alarm to the topic of alarmTopicArn, and create no topic', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms).toHaveLength(stack.pipeline.alarms.length);
+    for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual(['arn:aws:sns:us-east-2:123456789012:ops']);
+      expect(alarm.Properties.OKActions).toEqual(['arn:aws:sns:us-east-2:123456789012:ops']);
+    }
+    template.resourceCountIs('AWS::SNS::Topic', 0);
+    // With a sender, the account's SES reputation is watched too.
+    for (const name of ['SesBounceRate', 'SesComplaintRate']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `HooklineBranded-${name}`, Namespace: 'AWS/SES' });
     }
   });
 
@@ -148,6 +156,15 @@ describe('props', () => {
     expect(() => resolveSettings({ publicUrl: 'https://hooks.example.com/?a=1' })).toThrow(/publicUrl/);
     expect(resolveSettings({ publicUrl: 'https://hooks.example.com/base//' }).publicUrl).toBe('https://hooks.example.com/base');
     expect(resolveSettings({ publicUrl: '' }).publicUrl).toBeUndefined();
+    expect(() => resolveSettings({ createEmailIdentity: true })).toThrow(/createEmailIdentity needs senderEmail/);
+    expect(() => resolveSettings({ alarmEmail: 'oncall' })).toThrow(/alarmEmail/);
+    expect(() => resolveSettings({ eventsQueueAgeThreshold: Duration.seconds(30) })).toThrow(/eventsQueueAgeThreshold/);
+    expect(() => resolveSettings({ functionErrorsThreshold: 0 })).toThrow(/functionErrorsThreshold/);
+    expect(() => resolveSettings({ tableThrottlesThreshold: 2.5 })).toThrow(/tableThrottlesThreshold/);
+    expect(() => resolveSettings({ apiServerErrorRateThreshold: 0 })).toThrow(/apiServerErrorRateThreshold/);
+    // Fractions, not percentages: 5 would be 500 %.
+    expect(() => resolveSettings({ sesBounceRateThreshold: 5 })).toThrow(/sesBounceRateThreshold/);
+    expect(() => resolveSettings({ sesComplaintRateThreshold: 0 })).toThrow(/sesComplaintRateThreshold/);
   });
 });
 
@@ -177,6 +194,8 @@ describe('cdk.json context', () => {
     // Every context key of CONTEXT is in cdk.json, so `cdk.json` documents them all.
     for (const key of Object.values(CONTEXT)) expect(cdkJson.context).toHaveProperty([key]);
     expect(settings.alarmTopicArn).toBeUndefined();
+    expect(settings.alarmEmail).toBeUndefined();
+    expect(settings.createEmailIdentity).toBe(false);
   });
 
   it('accepts the string values of `cdk -c key=value`', () => {
@@ -191,6 +210,8 @@ describe('cdk.json context', () => {
         [CONTEXT.ingestBurstLimit]: '500',
         [CONTEXT.tenantRateLimit]: '20',
         [CONTEXT.tenantBurstLimit]: '40',
+        [CONTEXT.alarmEmail]: 'oncall@example.com',
+        [CONTEXT.createEmailIdentity]: 'true',
       },
     });
     expect(settingsFromContext(app.node)).toMatchObject({
@@ -203,6 +224,8 @@ describe('cdk.json context', () => {
       requestTimeoutMs: 5000,
       logRetention: RetentionDays.TWO_WEEKS,
       publicUrl: 'https://hooks.example.com',
+      alarmEmail: 'oncall@example.com',
+      createEmailIdentity: true,
     });
     expect(() => settingsFromContext(new App({ context: { [CONTEXT.logRetentionDays]: '2' } }).node)).toThrow(
       /logRetentionDays/,

@@ -205,8 +205,12 @@ export class RecordingMailer implements Mailer {
 }
 
 export class RecordingLogger {
+  readonly infos: { message: string; extra: Record<string, unknown> }[] = [];
   readonly warnings: { message: string; extra: Record<string, unknown> }[] = [];
   readonly errors: { message: string; extra: Record<string, unknown> }[] = [];
+  info(message: string, extra: Record<string, unknown>): void {
+    this.infos.push({ message, extra });
+  }
   warn(message: string, extra: Record<string, unknown>): void {
     this.warnings.push({ message, extra });
   }
