@@ -51,3 +51,9 @@ export class RateLimitedError extends HooklineError {
     this.retryAfterSeconds = retryAfterSeconds;
   }
 }
+
+export class ForbiddenError extends HooklineError {
+  constructor(message: string) {
+    super(403, message);
+  }
+}

@@ -6,5 +6,9 @@ import { composeOpenApi } from './compose.ts';
 export const OPENAPI_DOCUMENT_FILE = 'openapi.json';
 
 export const handler = lazyHandler(() =>
-  composeOpenApi({ document: JSON.parse(readFileSync(new URL(`./${OPENAPI_DOCUMENT_FILE}`, import.meta.url), 'utf8')) }).handler,
+  composeOpenApi({
+    document: JSON.parse(readFileSync(new URL(`./${OPENAPI_DOCUMENT_FILE}`, import.meta.url), 'utf8')),
+    // The portal page's files are shipped beside the bundle too.
+    portalDir: new URL('./', import.meta.url),
+  }).handler,
 );

@@ -1,7 +1,8 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type * as z from 'zod/mini';
 import { HooklineError, PayloadTooLargeError, RateLimitedError, UnauthorizedError, ValidationError } from '../errors.ts';
-import { DEFAULT_MAX_BODY_BYTES, routeAuthOf, type RouteAuth } from './routes.ts';
+import type { PortalScope, TenantCaller } from '../usecases/tenants.ts';
+import { DEFAULT_MAX_BODY_BYTES, isPublicRoute, type RouteAuth } from './routes.ts';
 
 /** What a route handler gets: the parsed request and who is calling. */
 export interface ApiRequest {
@@ -11,6 +12,8 @@ export interface ApiRequest {
   readonly query: Readonly<Record<string, string | undefined>>;
   /** The tenant the key acts for (tenant routes), or undefined (admin and public routes). */
   readonly tenantId: string | undefined;
+  /** Set when the credential is a portal session token: what the session allows. */
+  readonly portal?: PortalScope;
 }
 
 export interface ApiResult {
@@ -28,7 +31,7 @@ export interface ApiHandlerOptions {
    * rate limited by it).
    */
   readonly auth:
-    | { readonly kind: 'tenant'; readonly authenticate: (key: string, client?: string) => Promise<string> }
+    | { readonly kind: 'tenant'; readonly authenticate: (key: string, client?: string) => Promise<string | TenantCaller> }
     | { readonly kind: 'admin'; readonly authenticate: (key: string, client?: string) => Promise<void> }
     | { readonly kind: 'none' };
   readonly maxBodyBytes?: number;
@@ -57,8 +60,9 @@ export function apiHandler(options: ApiHandlerOptions): ApiLambda {
   const handle = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
     const route = options.routes[event.routeKey];
     if (!route) throw new HooklineError(404, `No route ${event.requestContext?.http?.method ?? ''} ${event.rawPath ?? ''}`.trim());
-    const auth = routeAuthOf(event.routeKey) === 'none' ? ({ kind: 'none' } as const) : options.auth;
-    const tenantId = await authenticate(auth, event.headers ?? {}, event.requestContext?.http?.sourceIp);
+    const auth = isPublicRoute(event.routeKey) ? ({ kind: 'none' } as const) : options.auth;
+    const caller = await authenticate(auth, event.headers ?? {}, event.requestContext?.http?.sourceIp);
+    const tenantId = caller?.tenantId;
     const waitSeconds = await options.rateLimit?.(tenantId ?? auth.kind, auth.kind);
     if (waitSeconds !== undefined) throw new RateLimitedError(waitSeconds);
     const result = await route({
@@ -67,6 +71,7 @@ export function apiHandler(options: ApiHandlerOptions): ApiLambda {
       pathParameters: event.pathParameters ?? {},
       query: event.queryStringParameters ?? {},
       tenantId,
+      ...(caller?.portal ? { portal: caller.portal } : {}),
     });
     return {
       statusCode: result.statusCode,
@@ -87,14 +92,15 @@ export function apiHandler(options: ApiHandlerOptions): ApiLambda {
   };
 }
 
-async function authenticate(auth: ApiHandlerOptions['auth'], headers: Record<string, string | undefined>, client: string | undefined) {
+async function authenticate(auth: ApiHandlerOptions['auth'], headers: Record<string, string | undefined>, client: string | undefined): Promise<TenantCaller | undefined> {
   if (auth.kind === 'none') return undefined;
   const key = bearerKey(headers['authorization']);
   if (auth.kind === 'admin') {
     await auth.authenticate(key, client);
     return undefined;
   }
-  return auth.authenticate(key, client);
+  const caller = await auth.authenticate(key, client);
+  return typeof caller === 'string' ? { tenantId: caller } : caller;
 }
 
 /** The key of an `Authorization: Bearer <key>` header; 401 without one. */

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { HOOKLINE_VERSION } from '../config.ts';
 import { schemaOf, type SchemaSource } from './api-handler.ts';
+import { PortalSessionInput } from '../portal/schemas.ts';
 import * as R from './response-schemas.ts';
 import { ROUTES } from './routes.ts';
 import * as S from './schemas.ts';
@@ -39,6 +40,17 @@ const OPERATIONS: Record<string, { summary: string; body?: SchemaSource<z.ZodMin
     response: R.SecretRotated,
   },
   'GET /api/v1/event-types': { summary: 'The event catalogue', status: 200, response: R.EventTypeList },
+  'POST /api/v1/portal-sessions': {
+    summary: "A link to the portal page for the tenant's customer: a signed token in the URL fragment, 1 h by default (at most 24 h), optionally limited to some webhooks or read-only; 403 with a portal token",
+    body: PortalSessionInput,
+    status: 201,
+    response: z.object({
+      id: z.string().check(z.describe('Revoke with DELETE /api/v1/portal-sessions/{id}.')),
+      url: z.string().check(z.describe('The portal page with the session token in its fragment (`#token=`); hand it to the customer.')),
+      expires_at: z.string(),
+    }),
+  },
+  'DELETE /api/v1/portal-sessions/{id}': { summary: "Revoke a portal session: its token gets 401 from then on (within 30 s on AWS)", status: 204 },
   'GET /api/v1/email-verifications/{token}': {
     summary: "Confirm a webhook's owner_email with the link emailed to it (no API key); 404 for an unknown or used link, 410 for an expired one",
     status: 200,
@@ -60,6 +72,8 @@ const OPERATIONS: Record<string, { summary: string; body?: SchemaSource<z.ZodMin
     response: R.TenantRateLimit,
   },
   'GET /openapi.json': { summary: 'This document', status: 200 },
+  'GET /portal': { summary: 'The portal page (HTML; open the URL a portal session gives, with its #token=)', status: 200 },
+  'GET /portal/{file}': { summary: "The portal page's script and style sheet", status: 200 },
   'GET /healthz': { summary: 'Liveness: {"status": "ok"} once every part is up (no key needed)', status: 200 },
 };
 
@@ -105,6 +119,7 @@ export function openApiDocument(): Record<string, unknown> {
               '401': errorResponse('Missing or wrong API key'),
               '404': errorResponse('No such resource for this tenant'),
             }),
+        ...(route.fn === 'webhooks-api' && !isPublic ? { '403': errorResponse('A portal session token that does not allow this (read-only, limited to some webhooks, or a portal-sessions route)') } : {}),
         ...(isPublic
           ? {}
           : {
@@ -123,7 +138,7 @@ export function openApiDocument(): Record<string, unknown> {
     info: { title: 'Hookline', version: HOOKLINE_VERSION, description: 'Webhook delivery: publish events, register endpoints, read the delivery log.' },
     security: [{ bearer: [] }],
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A tenant API key, or the admin key for /admin/v1/*' } },
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A tenant API key (on /api/v1/*, also a portal session token), or the admin key for /admin/v1/*' } },
       schemas: { Error: schema(R.ErrorBody, 'output') },
     },
     paths,

@@ -47,6 +47,28 @@ export interface AuthFailureLimit {
   recordFailure(client: string): void;
 }
 
+/** What a portal session allows (see usecases/portal-sessions.ts). */
+export interface PortalScope {
+  readonly sessionId: string;
+  readonly readOnly: boolean;
+  /** When set, the only webhooks the session sees. */
+  readonly webhookIds?: readonly string[];
+}
+
+/** Who a tenant credential acts as: the tenant, and for a portal token its session's scope. */
+export interface TenantCaller {
+  readonly tenantId: string;
+  readonly portal?: PortalScope;
+}
+
+/** Bearer credentials with this prefix are portal session tokens, not API keys. */
+export const PORTAL_TOKEN_PREFIX = 'pst_';
+
+/** Port: checks a portal session token; throws UnauthorizedError when forged, expired or revoked. */
+export interface PortalTokenCheck {
+  verify(token: string): Promise<TenantCaller>;
+}
+
 /** Failed authentications a client address may make a minute before it gets 429. */
 export const FAILED_AUTHS_PER_MINUTE = 20;
 
@@ -103,6 +125,7 @@ export class TenantAuthenticator {
   private readonly pending = new Map<string, Promise<string | undefined>>();
   /** Counts revocations: a read that a revocation overtook is not cached. */
   private revocations = 0;
+  private portal: PortalTokenCheck | undefined;
   constructor(keys: KeyLookup, failures?: AuthFailureLimit, now: () => number = Date.now) {
     this.keys = keys;
     this.failures = failures;
@@ -143,6 +166,32 @@ export class TenantAuthenticator {
     };
     read.then(settled, settled);
     return read;
+  }
+
+  /**
+   * Lets `authenticateCaller` accept portal tokens (the webhooks API does; ingest, which calls
+   * `authenticate`, never does).
+   */
+  acceptPortalTokens(check: PortalTokenCheck): void {
+    this.portal = check;
+  }
+
+  /**
+   * An API key, or a portal token once accepted. A valid token is never rate limited (its check
+   * costs no read unless it is well signed); a refused one counts as a failed authentication.
+   */
+  async authenticateCaller(key: string, client?: string): Promise<TenantCaller> {
+    if (!this.portal || !key.startsWith(PORTAL_TOKEN_PREFIX)) return { tenantId: await this.authenticate(key, client) };
+    try {
+      return await this.portal.verify(key);
+    } catch (err) {
+      if (err instanceof UnauthorizedError && client !== undefined && this.failures) {
+        const wait = this.failures.waitSeconds(client);
+        if (wait !== undefined) throw new RateLimitedError(wait);
+        this.failures.recordFailure(client);
+      }
+      throw err;
+    }
   }
 
   /** A key just created: it works at once, even from an address that is being rate limited. */

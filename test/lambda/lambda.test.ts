@@ -15,6 +15,7 @@ import { GetQueueAttributesCommand, PurgeQueueCommand } from '@aws-sdk/client-sq
 import type { HooklineSettings } from '../../infra/stack/settings.ts';
 import { ENV } from '../../shared/config.ts';
 import { deliveryIdFor } from '../../shared/domain/ids.ts';
+import { METRIC, METRICS_NAMESPACE } from '../../shared/domain/metric-names.ts';
 import { RATE_LIMIT_CACHE_MS } from '../../shared/usecases/rate-limits.ts';
 import { KEY_CACHE_MS } from '../../shared/usecases/tenants.ts';
 import { verifyHex, verifyStandardWebhooks, WEBHOOKS } from '../support/hookline.ts';
@@ -55,6 +56,17 @@ async function receiver(status = 200): Promise<Receiver> {
 }
 
 const logicalIdOf = (type: string, pathFragment: string) => model.findByPath(type, pathFragment);
+
+type EmfLine = { _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] } } & Record<string, unknown>;
+/** The first CloudWatch EMF line in function `fn`'s logs that carries `metric` (and matches `also`). */
+const emfLine = (fn: string, metric: string, also: (doc: EmfLine) => boolean = () => true) =>
+  eventually(`${metric} in ${fn}'s logs`, async () =>
+    h.functions
+      .get(fn)!
+      .container.logs.filter((line) => line.startsWith('{"_aws"'))
+      .map((line) => JSON.parse(line) as EmfLine)
+      .find((doc) => metric in doc && also(doc)),
+  );
 
 /** The admin key in its secret (as the platform team would read it after the deploy), SES verified for the sender. */
 const harnessOptions = (m: StackModel) => ({
@@ -115,6 +127,24 @@ describe('the bundles, run as Lambda runs them, under their roles', () => {
       return res.status === 200 && res.json.items.length > 0 ? res.json.items : undefined;
     });
     expect(log[0]).toMatchObject({ event_id: eventId, attempt: 1, success: true, status_code: 200 });
+  });
+
+  it('writes the business metrics as CloudWatch EMF lines: ingest counts the event, the dispatcher the delivery and its latency', async () => {
+    const r = await receiver();
+    await newWebhook(h, tenant.api, { url: `${r.url}/metrics`, events: ['scan.completed'] });
+    await publish(h, tenant.api, { event: 'scan.completed', data: { scan_id: 'scn_metrics', hosts: 1 } });
+    await r.waitFor(1);
+    const published = await emfLine('ingest', METRIC.eventsPublished);
+    expect(published._aws.CloudWatchMetrics).toEqual([{ Namespace: METRICS_NAMESPACE, Dimensions: [[]], Metrics: [{ Name: METRIC.eventsPublished, Unit: 'Count' }] }]);
+    const delivered = await emfLine('dispatcher', METRIC.deliveriesSucceeded);
+    expect(delivered._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: METRICS_NAMESPACE, Dimensions: [[]] });
+    expect(delivered._aws.CloudWatchMetrics[0]!.Metrics).toEqual(
+      expect.arrayContaining([
+        { Name: METRIC.deliveriesSucceeded, Unit: 'Count' },
+        { Name: METRIC.deliveryLatency, Unit: 'Milliseconds' },
+      ]),
+    );
+    expect(delivered).not.toHaveProperty('service');
   });
 
   it('accepts an event published again with the same id and delivers it once', async () => {
@@ -195,6 +225,25 @@ describe('the bundles, run as Lambda runs them, under their roles', () => {
     expect(h.log.calls.filter((c) => c.principal === 'openapi')).toEqual([]);
   });
 
+  it('makes a portal session (its signing key created in Secrets Manager on first use) whose token lists the webhooks in its scope; the openapi bundle serves the page', async () => {
+    const r = await receiver();
+    const webhook = await newWebhook(h, tenant.api, { url: `${r.url}/portal`, events: ['scan.*'] });
+    const made = await tenant.api.post('/api/v1/portal-sessions', { webhook_ids: [webhook.id], read_only: true });
+    expect(made.status).toBe(201);
+    expect(made.json.url).toMatch(new RegExp(`^${PUBLIC_URL.replace(/\./g, '\\.')}/portal#token=pst_`));
+    const portal = h.api(new URL(made.json.url).hash.slice('#token='.length));
+    const listed = await portal.get(WEBHOOKS);
+    expect(listed.status).toBe(200);
+    expect(listed.json.items.map((w: { id: string }) => w.id)).toEqual([webhook.id]);
+    expect((await portal.patch(`${WEBHOOKS}/${webhook.id}`, { description: 'no' })).status).toBe(403);
+    expect((await tenant.api.del(`/api/v1/portal-sessions/${made.json.id}`)).status).toBe(204);
+    // Another container may trust the session for up to 30 s; the one that revoked it forgets it at once.
+    const page = await h.api().get('/portal');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('portal/portal.js');
+    expect((await h.api().get('/portal/portal.js')).status).toBe(200);
+  });
+
   it('answers GET /healthz, and an unknown path with a 404 in the contract\'s JSON error shape', async () => {
     expect(await h.api().get('/healthz')).toMatchObject({ status: 200, json: { status: 'ok' } });
     const unknown = await h.api().get('/no/such/route');
@@ -248,6 +297,11 @@ describe('the bundles, run as Lambda runs them, under their roles', () => {
       expect(emails).toHaveLength(1);
       expect(emails[0]).toMatchObject({ from: SENDER, to: [tenant.ownerEmail], sentBy: 'dispatcher' });
       expect(h.fakes.scheduler.list().filter((s) => s.name === schedule.name)).toEqual([]);
+
+      const failed = await emfLine('dispatcher', METRIC.attemptsFailed, (doc) => doc.Outcome === 'status');
+      expect(failed._aws.CloudWatchMetrics).toEqual([{ Namespace: METRICS_NAMESPACE, Dimensions: [['Outcome'], []], Metrics: [{ Name: METRIC.attemptsFailed, Unit: 'Count' }] }]);
+      expect((await emfLine('dispatcher', METRIC.webhooksFailing))._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([[]]);
+      expect((await emfLine('dispatcher', METRIC.emailsSent))._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([[]]);
     });
 
     it('gets one more attempt on a manual retry, and recover brings the failed delivery through: healthy again', async () => {

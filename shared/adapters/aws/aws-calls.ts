@@ -9,8 +9,11 @@ import type { Settings } from '../../config.ts';
 
 export type TableKey = keyof Settings['tables'];
 export type QueueKey = keyof Settings['queues'];
-/** The tenants' webhook credentials (`<prefix>tenants/<tenant>`), or the admin API key's secret. */
-export type SecretScope = 'webhook-secrets' | 'admin-key';
+/**
+ * The tenants' webhook credentials (`<prefix>tenants/<tenant>`), the admin API key's secret, or
+ * the key portal session tokens are signed with (`<prefix>portal-signing-key`, made on first use).
+ */
+export type SecretScope = 'webhook-secrets' | 'admin-key' | 'portal-key';
 
 /** A resource by its role in the stack; the stack resolves it to ARNs. */
 export type AwsResource =

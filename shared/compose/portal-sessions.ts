@@ -1,0 +1,31 @@
+import { documentClient, secretsManagerClient } from '../adapters/aws/clients.ts';
+import { DynamoPortalSessions } from '../adapters/aws/dynamo-portal-sessions.ts';
+import { SecretsManagerStore } from '../adapters/aws/secrets-manager-store.ts';
+import { ENV, type Settings } from '../config.ts';
+import { PortalSessions, PortalSigningKey, type PortalSessionStore, type WebhookLookup } from '../usecases/portal-sessions.ts';
+import type { SecretStore } from '../usecases/ports.ts';
+import type { FunctionBase } from './function-base.ts';
+import { publicUrl } from './mail.ts';
+
+/** The secret portal session tokens are signed with: `<secretPrefix>portal-signing-key`, made on first use. */
+export const portalKeySecretName = (settings: Pick<Settings, 'secretPrefix'>): string => `${settings.secretPrefix}portal-signing-key`;
+
+/**
+ * Portal sessions: records in the tenants table (`store` on one machine), tokens signed with the
+ * deployment's key. Links point at the public URL, else at the API's own host.
+ */
+export function portalSessions(f: FunctionBase, webhooks: WebhookLookup, secrets?: SecretStore, store?: PortalSessionStore): PortalSessions {
+  const keyStore = secrets ?? f.aws.use(new SecretsManagerStore(secretsManagerClient(), 'portal-key'), 'get', 'put');
+  const sessions = store ?? f.aws.use(new DynamoPortalSessions(documentClient(), f.settings.tables.tenants), 'create', 'get', 'revoke');
+  const apiHost = f.env[ENV.apiHost];
+  const base = publicUrl(f) || (apiHost ? `https://${apiHost}` : '');
+  return new PortalSessions({
+    sessions,
+    signingKey: new PortalSigningKey(keyStore, portalKeySecretName(f.settings)),
+    webhooks,
+    clock: f.clock,
+    portalUrl: `${base}/portal`,
+    // One machine: one instance checks and revokes, and a read costs nothing; no cache needed.
+    ...(store ? { cacheMs: 0 } : {}),
+  });
+}
