@@ -137,6 +137,13 @@ export const LOCAL_ENV = {
   ownerEmail: 'HOOKLINE_OWNER_EMAIL',
 } as const;
 
+/** The `hookline` CLI's settings (read by the CLI only, not by the service). */
+export const CLI_ENV = {
+  /** Where `hookline login` keeps the base URL and key (default: `$XDG_CONFIG_HOME/hookline/config.json`). */
+  configFile: 'HOOKLINE_CONFIG',
+  xdgConfigHome: 'XDG_CONFIG_HOME',
+} as const;
+
 export interface LocalSettings {
   readonly port: number;
   readonly host: string;
