@@ -8,6 +8,7 @@ import { DynamoQueueLag } from '../../shared/adapters/aws/dynamo-queue-lag.ts';
 import { DynamoTenantStore } from '../../shared/adapters/aws/dynamo-tenant-store.ts';
 import { DynamoWebhookLeases } from '../../shared/adapters/aws/dynamo-webhook-leases.ts';
 import { DynamoWebhookStore } from '../../shared/adapters/aws/dynamo-webhook-store.ts';
+import { EmfMetrics } from '../../shared/adapters/aws/emf-metrics.ts';
 import { LadderRetryScheduler } from '../../shared/adapters/aws/ladder-retry-scheduler.ts';
 import { SqsDeliveryQueue } from '../../shared/adapters/aws/queues.ts';
 import { SchedulerRetryTimer } from '../../shared/adapters/aws/scheduler-retry-timer.ts';
@@ -37,6 +38,9 @@ export interface DispatcherOverrides extends BaseOverrides, OutboundOverrides, M
   readonly inProcessSlots?: boolean;
 }
 
+/** One machine: how long an attempt waits for its webhook's or tenant's slot before it goes round the queue. */
+const IN_PROCESS_SLOT_WAIT_MS = 250;
+
 /**
  * The per-webhook and per-tenant limits: in this process, and on AWS, where containers are many,
  * with a DynamoDB lease per webhook besides (see SharedWebhookSlots for when it is taken). Shared
@@ -44,7 +48,7 @@ export interface DispatcherOverrides extends BaseOverrides, OutboundOverrides, M
  */
 function dispatchSlots(f: FunctionBase, o: DispatcherOverrides): DispatchSlots {
   const limits = { perWebhook: f.settings.maxConcurrentPerWebhook, perTenant: f.settings.maxConcurrentPerTenant };
-  if (o.inProcessSlots) return new DeliverySlots(limits);
+  if (o.inProcessSlots) return new DeliverySlots({ ...limits, waitMs: IN_PROCESS_SLOT_WAIT_MS });
   const leases = f.aws.use(new DynamoWebhookLeases(documentClient(), f.settings.tables.tenants), 'take', 'drop');
   return new SharedWebhookSlots(leases, {
     ...limits,
@@ -96,9 +100,10 @@ export function composeDispatcher(o: DispatcherOverrides = {}) {
   const retries = o.retries ?? local?.deliveryQueue ?? retryScheduler(f, new SqsDeliveryQueue(sqsClient(), queues.deliveries, f.clock));
   const catalogue = catalogueFromEnv(f.env);
   const out = outbound(f, catalogue, o);
+  const metrics = f.metrics(() => new EmfMetrics(f.logger));
   const health = new WebhookHealth({
     webhooks: f.aws.use(webhookStore, 'transitionStatus', 'claimEmail', 'keepUnsent'),
-    ...emailDeps(f, o, tenantStore),
+    ...emailDeps(f, o, tenantStore, metrics),
   });
   const slots = dispatchSlots(f, o);
   // How late the attempts taken are: the reconciler leaves work waiting in a backlog alone.
@@ -117,6 +122,7 @@ export function composeDispatcher(o: DispatcherOverrides = {}) {
       health,
       slots,
       lag: new DeliveryLag(lag),
+      metrics,
       clock: f.clock,
       settings: {
         ...out.settings,

@@ -1,5 +1,6 @@
 import { documentClient, sqsClient } from '../../shared/adapters/aws/clients.ts';
 import { DynamoEventStore } from '../../shared/adapters/aws/dynamo-event-store.ts';
+import { EmfMetrics } from '../../shared/adapters/aws/emf-metrics.ts';
 import { SqsEventQueue } from '../../shared/adapters/aws/queues.ts';
 import { tenantAuthenticator } from '../../shared/compose/auth.ts';
 import { catalogueFromEnv } from '../../shared/compose/catalogue.ts';
@@ -36,6 +37,7 @@ export function composeIngest(o: IngestOverrides = {}) {
     catalogue: o.catalogue ?? catalogueFromEnv(f.env),
     clock: f.clock,
     log: f.logger,
+    metrics: f.metrics(() => new EmfMetrics(f.logger)),
   });
   return f.composed(
     apiHandler({

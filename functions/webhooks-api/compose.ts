@@ -1,8 +1,8 @@
 import { documentClient, sqsClient } from '../../shared/adapters/aws/clients.ts';
 import { DynamoAttemptLog } from '../../shared/adapters/aws/dynamo-attempt-log.ts';
 import { DynamoReopenableDeliveries } from '../../shared/adapters/aws/dynamo-reopenable-deliveries.ts';
-import { DynamoTenantStore } from '../../shared/adapters/aws/dynamo-tenant-store.ts';
-import { DynamoWebhookStore } from '../../shared/adapters/aws/dynamo-webhook-store.ts';
+import { DynamoTenantRecords } from '../../shared/adapters/aws/dynamo-tenant-records.ts';
+import { DynamoWebhookRepository } from '../../shared/adapters/aws/dynamo-webhook-repository.ts';
 import { SqsDeliveryQueue } from '../../shared/adapters/aws/queues.ts';
 import { resolveHost } from '../../shared/adapters/http/resolve-host.ts';
 import { tenantAuthenticator } from '../../shared/compose/auth.ts';
@@ -11,14 +11,18 @@ import { credentialsCache, credentialsWriter } from '../../shared/compose/creden
 import { functionBase, type ApiOverrides } from '../../shared/compose/function-base.ts';
 import type { LocalAdapters } from '../../shared/compose/local-adapters.ts';
 import { emailDeps, type MailOverrides } from '../../shared/compose/mail.ts';
+import { portalSessions } from '../../shared/compose/portal-sessions.ts';
 import { tenantRateLimiter } from '../../shared/compose/rate-limit.ts';
 import { outbound, type OutboundOverrides } from '../../shared/compose/outbound.ts';
 import { attemptView } from '../../shared/domain/deliveries.ts';
 import { webhookView } from '../../shared/domain/webhooks.ts';
-import { apiHandler, parse, type ApiRequest } from '../../shared/http/api-handler.ts';
+import { apiHandler, parse, type ApiRequest, type RouteHandler } from '../../shared/http/api-handler.ts';
 import { PageQuery, RecoverInput, RotateSecretInput, WebhookCreateInput, WebhookPatchInput } from '../../shared/http/webhook-schemas.ts';
+import { PortalSessionInput } from '../../shared/portal/schemas.ts';
 import { ManageWebhooks, type ListPage, type PageRequest } from '../../shared/usecases/manage-webhooks.ts';
+import { noMetrics } from '../../shared/usecases/metrics.ts';
 import { OwnerEmailVerification } from '../../shared/usecases/owner-email.ts';
+import { checkPortalScope, webhooksInScope, type PortalSessionStore } from '../../shared/usecases/portal-sessions.ts';
 import type { SecretStore } from '../../shared/usecases/ports.ts';
 import type { RequestAllowance } from '../../shared/usecases/rate-limits.ts';
 import { RecoverDeliveries } from '../../shared/usecases/recover-deliveries.ts';
@@ -31,6 +35,8 @@ export interface WebhooksApiOverrides extends ApiOverrides, OutboundOverrides, M
   readonly secrets?: SecretStore;
   /** One machine: the process's per-tenant token buckets (Lambda: a counter in the tenants table). */
   readonly requestAllowance?: RequestAllowance;
+  /** One machine: portal sessions in the SQLite database (Lambda: items in the tenants table). */
+  readonly portalSessions?: PortalSessionStore;
 }
 
 const BASE = '/api/v1/integrations/webhooks';
@@ -40,8 +46,9 @@ export function composeWebhooksApi(o: WebhooksApiOverrides = {}) {
   const f = functionBase('webhooks-api', o);
   const { tables, queues, retentionDays } = f.settings;
   const local = f.local;
-  const webhookStore: LocalAdapters['webhooks'] = local?.webhooks ?? new DynamoWebhookStore(documentClient(), tables.webhooks);
-  const tenantStore: LocalAdapters['tenants'] = local?.tenants ?? new DynamoTenantStore(documentClient(), tables.tenants);
+  // The tables' adapters without what only other functions call (health, fan-out, the admin API's).
+  const webhookStore = local?.webhooks ?? new DynamoWebhookRepository(documentClient(), tables.webhooks);
+  const tenantStore = local?.tenants ?? new DynamoTenantRecords(documentClient(), tables.tenants);
   const attemptLog: LocalAdapters['attempts'] = local?.attempts ?? new DynamoAttemptLog(documentClient(), tables.attempts, retentionDays);
   const tenantAuth = o.tenantAuth ?? tenantAuthenticator(f);
   const limiter = tenantRateLimiter(f, o.requestAllowance);
@@ -49,7 +56,8 @@ export function composeWebhooksApi(o: WebhooksApiOverrides = {}) {
   const out = outbound(f, catalogue, o);
   const ownerEmails = new OwnerEmailVerification({
     webhooks: f.aws.use(webhookStore, 'get', 'confirmOwnerEmail'),
-    ...emailDeps(f, o, tenantStore),
+    // Counted in EmailsSent from their log line (a metric filter), not EMF: no Powertools Metrics here.
+    ...emailDeps(f, o, tenantStore, noMetrics),
   });
   const webhooks = new ManageWebhooks({
     webhooks: f.aws.use(webhookStore, 'get', 'create', 'update', 'delete', 'list'),
@@ -69,6 +77,9 @@ export function composeWebhooksApi(o: WebhooksApiOverrides = {}) {
       maxWebhooksPerTenant: f.settings.maxWebhooksPerTenant,
     },
   });
+  // Portal tokens act for their tenant here (and through the shared authenticator on one machine).
+  const portal = portalSessions(f, webhooks, o.secrets, o.portalSessions);
+  tenantAuth.acceptPortalTokens(portal);
   const recovery = new RecoverDeliveries({
     webhooks: f.aws.use(webhookStore, 'get'),
     deliveries: f.aws.use(local?.deliveries ?? new DynamoReopenableDeliveries(documentClient(), tables.deliveries, retentionDays), 'get', 'reopen'),
@@ -92,19 +103,21 @@ export function composeWebhooksApi(o: WebhooksApiOverrides = {}) {
 
   return f.composed(
     apiHandler({
-      auth: { kind: 'tenant', authenticate: (key, client) => tenantAuth.authenticate(key, client) },
+      auth: { kind: 'tenant', authenticate: (key, client) => tenantAuth.authenticateCaller(key, client) },
       logError: f.logError,
       // A tenant's requests count against its own limit; the public route (the verification
       // link) only against the one-machine runtime's bucket of its kind.
       rateLimit: (key, kind) => (kind === 'tenant' ? limiter.check(key) : o.rateLimit?.(key)),
-      routes: {
+      routes: portalScoped({
         [`POST ${BASE}`]: async (req) => {
           const { webhook, generatedSecret } = await webhooks.create(tenant(req), parse(WebhookCreateInput, req.body));
           return { statusCode: 201, body: { ...webhookView(webhook), ...(generatedSecret ? { secret: generatedSecret } : {}) } };
         },
         [`GET ${BASE}`]: async (req) => {
           const request = pageRequest(req);
-          return { statusCode: 200, body: pageBody(request, await webhooks.list(tenant(req), request), webhookView) };
+          const only = req.portal?.webhookIds;
+          const page = only ? await webhooksInScope(only, (id) => webhooks.get(tenant(req), id)) : await webhooks.list(tenant(req), request);
+          return { statusCode: 200, body: pageBody(request, page, webhookView) };
         },
         [`GET ${BASE}/{id}`]: async (req) => ({ statusCode: 200, body: webhookView(await webhooks.get(tenant(req), id(req))) }),
         [`PATCH ${BASE}/{id}`]: async (req) => ({
@@ -133,12 +146,30 @@ export function composeWebhooksApi(o: WebhooksApiOverrides = {}) {
           body: await webhooks.rotateSecret(tenant(req), id(req), parse(RotateSecretInput, req.body ?? {})),
         }),
         'GET /api/v1/event-types': async () => ({ statusCode: 200, body: { items: catalogue.types } }),
+        'POST /api/v1/portal-sessions': async (req) => ({ statusCode: 201, body: await portal.create(tenant(req), parse(PortalSessionInput, req.body ?? {})) }),
+        'DELETE /api/v1/portal-sessions/{id}': async (req) => {
+          await portal.revoke(tenant(req), id(req));
+          return { statusCode: 204 };
+        },
         // Public (auth 'none' in ROUTES): the token in the link is the credential.
         'GET /api/v1/email-verifications/{token}': async (req) => ({
           statusCode: 200,
           body: await ownerEmails.confirm(req.pathParameters['token'] ?? ''),
         }),
-      },
+      }),
     }),
+  );
+}
+
+/** Every route, refusing first what the caller's portal session (if it is one) does not allow. */
+function portalScoped(routes: Record<string, RouteHandler>): Record<string, RouteHandler> {
+  return Object.fromEntries(
+    Object.entries(routes).map(([key, route]) => [
+      key,
+      (req: ApiRequest) => {
+        if (req.portal) checkPortalScope(req.portal, key, req.pathParameters['id']);
+        return route(req);
+      },
+    ]),
   );
 }

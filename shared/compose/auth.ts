@@ -1,5 +1,5 @@
 import { documentClient, secretsManagerClient } from '../adapters/aws/clients.ts';
-import { DynamoTenantStore } from '../adapters/aws/dynamo-tenant-store.ts';
+import { DynamoTenantRecords } from '../adapters/aws/dynamo-tenant-records.ts';
 import { SecretsManagerStore } from '../adapters/aws/secrets-manager-store.ts';
 import { AuthFailureBuckets } from '../adapters/local/token-bucket.ts';
 import { adminKeySecretName } from '../config.ts';
@@ -18,7 +18,7 @@ export const authFailures = (): AuthFailureBuckets => new AuthFailureBuckets(FAI
 
 /** Tenant API keys, looked up by their hash in the tenants table. */
 export function tenantAuthenticator(f: FunctionBase, failures = authFailures()): TenantAuthenticator {
-  const keys = f.aws.use(f.local?.tenants ?? new DynamoTenantStore(documentClient(), f.settings.tables.tenants), 'tenantIdForKey');
+  const keys = f.aws.use(f.local?.tenants ?? new DynamoTenantRecords(documentClient(), f.settings.tables.tenants), 'tenantIdForKey');
   return new TenantAuthenticator(keys, failures);
 }
 

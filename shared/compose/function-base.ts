@@ -1,7 +1,7 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import { AwsCallLog, type AwsCall } from '../adapters/aws/aws-calls.ts';
 import { settingsFromEnv, type Settings } from '../config.ts';
-import { createLogger } from '../logging.ts';
+import { createLogger, type Logger } from '../logging.ts';
+import { noMetrics, type MetricsRecorder } from '../usecases/metrics.ts';
 import { systemClock, type Clock } from '../usecases/ports.ts';
 import type { LocalAdapters } from './local-adapters.ts';
 
@@ -21,6 +21,8 @@ export interface BaseOverrides {
   readonly allowPrivateTargetsDefault?: boolean;
   /** One machine: the SQLite stores and queues instead of DynamoDB and SQS. */
   readonly local?: LocalAdapters;
+  /** The business metrics instead of CloudWatch EMF on stdout (default with `local`: none). */
+  readonly metrics?: MetricsRecorder;
 }
 
 /** The API functions' part: the one-machine runtime's per-tenant request limit (API Gateway throttles on AWS). */
@@ -45,6 +47,12 @@ export interface FunctionBase {
   readonly local: LocalAdapters | undefined;
   /** For API handlers: 5xx causes, logged without request data. */
   readonly logError: (message: string, error: unknown) => void;
+  /**
+   * The function's business metrics, flushed at the end of every invocation: the override, none
+   * on one machine, otherwise `onAws()` (the EMF adapter, given by the roots that count something,
+   * so that the others' bundles do not carry Powertools Metrics). One recorder per function.
+   */
+  metrics(onAws: () => MetricsRecorder): MetricsRecorder;
   /** The function's handler with the calls recorded while composing it. */
   composed<H>(handler: H): Composed<H>;
 }
@@ -53,6 +61,7 @@ export function functionBase(name: string, overrides: BaseOverrides): FunctionBa
   const env = overrides.env ?? process.env;
   const logger = createLogger(name);
   const aws = new AwsCallLog();
+  let metrics: MetricsRecorder | undefined;
   return {
     env,
     settings: settingsFromEnv(env, overrides.allowPrivateTargetsDefault ?? false),
@@ -61,8 +70,22 @@ export function functionBase(name: string, overrides: BaseOverrides): FunctionBa
     aws,
     local: overrides.local,
     logError: (message, error) => logger.error(message, error instanceof Error ? error : String(error)),
-    composed: (handler) => ({ handler, awsCalls: aws.calls }),
+    metrics: (onAws) => (metrics ??= overrides.metrics ?? (overrides.local ? noMetrics : onAws())),
+    composed: (handler) => ({ handler: metrics ? flushingAfter(handler, metrics) : handler, awsCalls: aws.calls }),
   };
+}
+
+/** The handler, flushing the metrics once it returns or throws (Lambda may freeze the container right after). */
+function flushingAfter<H>(handler: H, metrics: MetricsRecorder): H {
+  if (typeof handler !== 'function') return handler;
+  const run = handler as (...args: unknown[]) => unknown;
+  return (async (...args: unknown[]) => {
+    try {
+      return await run(...args);
+    } finally {
+      metrics.flush();
+    }
+  }) as H;
 }
 
 /**

@@ -1,9 +1,11 @@
 import { documentClient, sesClient } from '../adapters/aws/clients.ts';
 import { DynamoEmailQuota } from '../adapters/aws/dynamo-email-quota.ts';
-import type { LocalAdapters } from './local-adapters.ts';
 import { SesMailer } from '../adapters/aws/ses-mailer.ts';
 import { EMAILS_PER_TENANT_PER_HOUR } from '../domain/notifications.ts';
 import { ENV, FUNCTION_ENV } from '../config.ts';
+import type { AwsAdapter } from '../adapters/aws/aws-calls.ts';
+import type { EmailMetrics } from '../usecases/metrics.ts';
+import type { TenantOwners } from '../usecases/owner-email.ts';
 import type { Mailer } from '../usecases/ports.ts';
 import type { FunctionBase } from './function-base.ts';
 
@@ -30,9 +32,12 @@ export const publicUrl = (f: FunctionBase): string => (f.env[ENV.publicUrl] ?? '
 
 /**
  * What every use case that emails a tenant's people needs: the tenant's own (trusted) address,
- * the tenant's hourly email budget, SES, and the base URL for links.
+ * the tenant's hourly email budget, SES, the base URL for links, and where `EmailsSent` is
+ * counted. `metrics` is the caller's: the dispatcher's EMF recorder; `noMetrics` in the webhooks
+ * API, whose verification emails are counted from their log line (so its bundle carries no
+ * Powertools Metrics).
  */
-export function emailDeps(f: FunctionBase, o: MailOverrides, tenantStore: LocalAdapters['tenants']) {
+export function emailDeps<M extends EmailMetrics>(f: FunctionBase, o: MailOverrides, tenantStore: TenantOwners & Partial<AwsAdapter>, metrics: M) {
   return {
     tenants: f.aws.use(tenantStore, 'get'),
     quota: f.aws.use(f.local?.emailQuota ?? new DynamoEmailQuota(documentClient(), f.settings.tables.tenants, EMAILS_PER_TENANT_PER_HOUR), 'take'),
@@ -40,5 +45,6 @@ export function emailDeps(f: FunctionBase, o: MailOverrides, tenantStore: LocalA
     clock: f.clock,
     log: f.logger,
     publicUrl: publicUrl(f),
+    metrics,
   };
 }

@@ -1,6 +1,6 @@
 import { documentClient } from '../adapters/aws/clients.ts';
 import { DynamoRequestWindows } from '../adapters/aws/dynamo-request-windows.ts';
-import { DynamoTenantStore } from '../adapters/aws/dynamo-tenant-store.ts';
+import { DynamoTenantRecords } from '../adapters/aws/dynamo-tenant-records.ts';
 import type { Settings } from '../config.ts';
 import type { RateLimit } from '../domain/rate-limits.ts';
 import { SharedWindowAllowance, TenantRateLimiter, type RequestAllowance } from '../usecases/rate-limits.ts';
@@ -17,7 +17,7 @@ export const defaultRateLimit = (settings: Settings): RateLimit => ({ requestsPe
 export function tenantRateLimiter(f: FunctionBase, allowance?: RequestAllowance): TenantRateLimiter {
   const table = f.settings.tables.tenants;
   return new TenantRateLimiter({
-    limits: f.aws.use(f.local?.tenants ?? new DynamoTenantStore(documentClient(), table), 'rateLimitOf'),
+    limits: f.aws.use(f.local?.tenants ?? new DynamoTenantRecords(documentClient(), table), 'rateLimitOf'),
     allowance: allowance ?? new SharedWindowAllowance(f.aws.use(f.local?.requestWindows ?? new DynamoRequestWindows(documentClient(), table), 'take')),
     defaultLimit: defaultRateLimit(f.settings),
     clock: f.clock,

@@ -1,14 +1,10 @@
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoTable } from './dynamo-table.ts';
+import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { isConditionalCheckFailed, StoreError } from './errors.ts';
 import type { ApiKeyRecord, Tenant, TenantDirectory } from '../../usecases/tenants.ts';
-import type { WebhookQuota } from '../../usecases/manage-webhooks.ts';
-import type { TenantOwners } from '../../usecases/owner-email.ts';
 import type { TenantRateLimits } from '../../usecases/rate-limits.ts';
 import type { RateLimit } from '../../domain/rate-limits.ts';
-import { dynamoCall, type AwsAdapter, type AwsCalls } from './aws-calls.ts';
-
-const tenants = (...actions: string[]) => [dynamoCall('tenants', ...actions)];
+import type { AwsCalls } from './aws-calls.ts';
+import { DynamoTenantRecords, TENANT_RECORD_CALLS, tenantsCall } from './dynamo-tenant-records.ts';
 
 /** On the tenant's item, one attribute per listed key: `key#<key id>`. */
 const KEY_ATTRIBUTE = 'key#';
@@ -17,27 +13,20 @@ const KEY_ATTRIBUTE = 'key#';
  * Tenants (`TENANT#<id>`) and API key hashes (`KEY#<sha256>`, the lookup authentication reads)
  * in one table. A tenant's item also lists its keys (`key#<id>`: hash, prefix, creation time)
  * and counts them (`key_count`), so that keys can be listed and revoked without a scan.
+ *
+ * The whole table: DynamoTenantRecords' methods, and the admin API's (tenants, keys, limits).
  */
-export class DynamoTenantStore extends DynamoTable implements TenantDirectory, WebhookQuota, TenantOwners, TenantRateLimits, AwsAdapter {
-  readonly awsCalls: AwsCalls<DynamoTenantStore> = {
-    get: tenants('GetItem'),
-    createIfAbsent: tenants('PutItem'),
-    reserve: tenants('UpdateItem'),
-    release: tenants('UpdateItem'),
-    listKeys: tenants('GetItem'),
+export class DynamoTenantStore extends DynamoTenantRecords implements TenantDirectory, TenantRateLimits {
+  override readonly awsCalls: AwsCalls<DynamoTenantStore> = {
+    ...TENANT_RECORD_CALLS,
+    createIfAbsent: tenantsCall('PutItem'),
+    listKeys: tenantsCall('GetItem'),
     // Lists the key on the tenant's item, stores its lookup item, unlists it again on failure.
-    addKey: tenants('UpdateItem', 'PutItem'),
-    revokeKey: tenants('DeleteItem', 'UpdateItem'),
-    putKey: tenants('PutItem'),
-    tenantIdForKey: tenants('GetItem'),
-    rateLimitOf: tenants('GetItem'),
-    setRateLimit: tenants('UpdateItem'),
+    addKey: tenantsCall('UpdateItem', 'PutItem'),
+    revokeKey: tenantsCall('DeleteItem', 'UpdateItem'),
+    putKey: tenantsCall('PutItem'),
+    setRateLimit: tenantsCall('UpdateItem'),
   };
-
-  async get(tenantId: string): Promise<Tenant | undefined> {
-    const item = await this.getItem(`TENANT#${tenantId}`);
-    return item ? (item['tenant'] as Tenant) : undefined;
-  }
 
   /** Stores the tenant unless it exists; true when it was created. */
   async createIfAbsent(tenant: Tenant): Promise<boolean> {
@@ -53,42 +42,6 @@ export class DynamoTenantStore extends DynamoTable implements TenantDirectory, W
     } catch (err) {
       if (err instanceof Error && err.name === 'ConditionalCheckFailedException') return false;
       throw new StoreError('could not create tenant', { cause: err });
-    }
-  }
-
-  /** The tenant's webhook counter: a conditional increment, so concurrent creates cannot overshoot. */
-  async reserve(tenantId: string, max: number): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: `TENANT#${tenantId}` },
-          UpdateExpression: 'ADD webhook_count :one',
-          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(webhook_count) OR webhook_count < :max)',
-          ExpressionAttributeValues: { ':one': 1, ':max': max },
-        }),
-      );
-      return true;
-    } catch (err) {
-      if (err instanceof Error && err.name === 'ConditionalCheckFailedException') return false;
-      throw new StoreError('could not reserve a webhook slot', { cause: err });
-    }
-  }
-
-  async release(tenantId: string): Promise<void> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: `TENANT#${tenantId}` },
-          UpdateExpression: 'ADD webhook_count :minus',
-          ConditionExpression: 'webhook_count > :zero',
-          ExpressionAttributeValues: { ':minus': -1, ':zero': 0 },
-        }),
-      );
-    } catch (err) {
-      if (err instanceof Error && err.name === 'ConditionalCheckFailedException') return;
-      throw new StoreError('could not release a webhook slot', { cause: err });
     }
   }
 
@@ -183,14 +136,6 @@ export class DynamoTenantStore extends DynamoTable implements TenantDirectory, W
     }
   }
 
-  /** The tenant's own request limit (`rate_limit` on its item), read eventually consistent: it is cached for seconds anyway. */
-  async rateLimitOf(tenantId: string): Promise<{ limit?: RateLimit } | undefined> {
-    const item = await this.getItem(`TENANT#${tenantId}`);
-    if (!item) return undefined;
-    const stored = item['rate_limit'] as { requests_per_second: number; burst: number } | undefined;
-    return stored ? { limit: { requestsPerSecond: stored.requests_per_second, burst: stored.burst } } : {};
-  }
-
   async setRateLimit(tenantId: string, limit: RateLimit): Promise<boolean> {
     try {
       await this.doc.send(
@@ -206,20 +151,6 @@ export class DynamoTenantStore extends DynamoTable implements TenantDirectory, W
     } catch (err) {
       if (isConditionalCheckFailed(err)) return false;
       throw new StoreError('could not set the rate limit', { cause: err });
-    }
-  }
-
-  async tenantIdForKey(keyHash: string): Promise<string | undefined> {
-    // Consistent: a key revoked a moment ago must not be read back from a stale replica.
-    const item = await this.getItem(`KEY#${keyHash}`, true);
-    return item ? (item['tenant_id'] as string) : undefined;
-  }
-
-  private async getItem(pk: string, consistent = false) {
-    try {
-      return (await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk }, ...(consistent ? { ConsistentRead: true } : {}) }))).Item;
-    } catch (err) {
-      throw new StoreError('could not read tenants table', { cause: err });
     }
   }
 }

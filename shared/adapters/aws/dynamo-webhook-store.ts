@@ -1,108 +1,25 @@
-import {
-  DeleteCommand,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-
-} from '@aws-sdk/lib-dynamodb';
-import { DynamoTable } from './dynamo-table.ts';
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { StatusChange, Webhook, WebhookStatus } from '../../domain/webhooks.ts';
 import { isConditionalCheckFailed, StoreError } from './errors.ts';
-import type { ListPage, PageRequest, WebhookRepository } from '../../usecases/manage-webhooks.ts';
-import { queryPage } from './paging.ts';
-import { TABLES } from './tables.ts';
 import type { EmailClaim, WebhookStatusStore } from '../../usecases/webhook-health.ts';
-import type { OwnerEmailStore } from '../../usecases/owner-email.ts';
 import { MAX_UNSENT_CHANGES } from '../../domain/notifications.ts';
-import type { WebhookReader } from '../../usecases/dispatch.ts';
 import type { WebhookPages } from '../../usecases/fan-out.ts';
-import { dynamoCall, type AwsAdapter, type AwsCalls } from './aws-calls.ts';
+import type { AwsCalls } from './aws-calls.ts';
+import { DynamoWebhookRepository, fromItem, WEBHOOK_REPOSITORY_CALLS, webhooksCall } from './dynamo-webhook-repository.ts';
 
-const webhooks = (...actions: string[]) => [dynamoCall('webhooks', ...actions)];
-
-type Item = Webhook & Record<string, unknown>;
-
-/** Webhooks keyed by (tenant_id, webhook_id): a tenant's webhooks are one Query, never a Scan. */
-export class DynamoWebhookStore extends DynamoTable implements WebhookRepository, WebhookStatusStore, OwnerEmailStore, WebhookReader, WebhookPages, AwsAdapter {
-  readonly awsCalls: AwsCalls<DynamoWebhookStore> = {
-    get: webhooks('GetItem'),
-    create: webhooks('PutItem'),
-    // With no field to change, it reads the webhook instead.
-    update: webhooks('UpdateItem', 'GetItem'),
-    transitionStatus: webhooks('UpdateItem'),
-    claimEmail: webhooks('UpdateItem'),
-    keepUnsent: webhooks('UpdateItem'),
-    confirmOwnerEmail: webhooks('UpdateItem'),
-    delete: webhooks('DeleteItem'),
-    list: webhooks('Query'),
-    pages: webhooks('Query'),
+/**
+ * Webhooks keyed by (tenant_id, webhook_id): a tenant's webhooks are one Query, never a Scan.
+ * The whole table: DynamoWebhookRepository's methods (the webhooks API's), the dispatcher's
+ * status changes and email window, and fan-out's pages.
+ */
+export class DynamoWebhookStore extends DynamoWebhookRepository implements WebhookStatusStore, WebhookPages {
+  override readonly awsCalls: AwsCalls<DynamoWebhookStore> = {
+    ...WEBHOOK_REPOSITORY_CALLS,
+    transitionStatus: webhooksCall('UpdateItem'),
+    claimEmail: webhooksCall('UpdateItem'),
+    keepUnsent: webhooksCall('UpdateItem'),
+    pages: webhooksCall('Query'),
   };
-
-  /** `consistent`: where a miss is acted on for good (the API's 404, a delivery cancelled). */
-  async get(tenantId: string, webhookId: string, consistent = false): Promise<Webhook | undefined> {
-    try {
-      const out = await this.doc.send(
-        new GetCommand({ TableName: this.table, Key: { tenant_id: tenantId, webhook_id: webhookId }, ConsistentRead: consistent }),
-      );
-      return out.Item ? fromItem(out.Item) : undefined;
-    } catch (err) {
-      throw new StoreError('could not read webhook', { cause: err });
-    }
-  }
-
-  async create(webhook: Webhook): Promise<void> {
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: toItem(webhook),
-          ConditionExpression: 'attribute_not_exists(webhook_id)',
-        }),
-      );
-    } catch (err) {
-      throw new StoreError('could not create webhook', { cause: err });
-    }
-  }
-
-  /** Sets the given fields of an existing webhook; undefined when it does not exist. */
-  async update(
-    tenantId: string,
-    webhookId: string,
-    fields: Partial<Webhook>,
-    remove: readonly (keyof Webhook)[] = [],
-  ): Promise<Webhook | undefined> {
-    const entries = Object.entries(fields).filter(([k, v]) => v !== undefined && k !== 'tenant_id' && k !== 'id');
-    if (entries.length === 0 && remove.length === 0) return this.get(tenantId, webhookId);
-    const names: Record<string, string> = {};
-    const values: Record<string, unknown> = {};
-    const sets = entries.map(([key, value], i) => {
-      names[`#f${i}`] = key;
-      values[`:v${i}`] = value;
-      return `#f${i} = :v${i}`;
-    });
-    const removes = remove.map((key, i) => {
-      names[`#r${i}`] = key;
-      return `#r${i}`;
-    });
-    try {
-      const out = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { tenant_id: tenantId, webhook_id: webhookId },
-          UpdateExpression: [sets.length ? `SET ${sets.join(', ')}` : '', removes.length ? `REMOVE ${removes.join(', ')}` : ''].join(' ').trim(),
-          ConditionExpression: 'attribute_exists(webhook_id)',
-          ExpressionAttributeNames: names,
-          ...(sets.length ? { ExpressionAttributeValues: values } : {}),
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return out.Attributes ? fromItem(out.Attributes) : undefined;
-    } catch (err) {
-      if (isConditionalCheckFailed(err)) return undefined;
-      throw new StoreError('could not update webhook', { cause: err });
-    }
-  }
 
   /**
    * Moves the webhook's status to `to` if it is one of `from`: a conditional write, so of many
@@ -204,60 +121,6 @@ export class DynamoWebhookStore extends DynamoTable implements WebhookRepository
     return listed || attempt('ADD unsent_count :count', inWindow, { ':count': count });
   }
 
-  /** Single use: the token's hash must match and not be expired; it is removed as the address is verified. */
-  async confirmOwnerEmail(tenantId: string, webhookId: string, tokenHash: string, now: Date): Promise<Webhook | undefined> {
-    try {
-      const out = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { tenant_id: tenantId, webhook_id: webhookId },
-          UpdateExpression: 'SET owner_email_verified = :yes, updated_at = :now REMOVE owner_email_token_hash, owner_email_token_expires_at',
-          ConditionExpression: 'attribute_exists(webhook_id) AND owner_email_token_hash = :hash AND owner_email_token_expires_at > :now',
-          ExpressionAttributeValues: { ':yes': true, ':now': now.toISOString(), ':hash': tokenHash },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return out.Attributes ? fromItem(out.Attributes) : undefined;
-    } catch (err) {
-      if (isConditionalCheckFailed(err)) return undefined;
-      throw new StoreError('could not verify the owner email', { cause: err });
-    }
-  }
-
-  /** Deletes the webhook; false when it did not exist. */
-  async delete(tenantId: string, webhookId: string): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new DeleteCommand({
-          TableName: this.table,
-          Key: { tenant_id: tenantId, webhook_id: webhookId },
-          ConditionExpression: 'attribute_exists(webhook_id)',
-        }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionalCheckFailed(err)) return false;
-      throw new StoreError('could not delete webhook', { cause: err });
-    }
-  }
-
-  /** A page of a tenant's webhooks, oldest first (ids are ULIDs); its cursors work for this tenant only. */
-  async list(tenantId: string, request: PageRequest): Promise<ListPage<Webhook>> {
-    const { partitionKey, sortKey } = TABLES.webhooks;
-    const result = await queryPage(
-      this.doc,
-      {
-        what: 'webhooks',
-        input: this.query(tenantId),
-        keyNames: { partition: partitionKey.name, sort: sortKey.name },
-        partitionValue: tenantId,
-        boundTo: `webhooks/${tenantId}`,
-      },
-      request,
-    );
-    return { ...result, items: result.items.map(fromItem) };
-  }
-
   /** Every webhook of a tenant, a DynamoDB page at a time (fan-out to thousands of webhooks). */
   async *pages(tenantId: string): AsyncGenerator<Webhook[]> {
     let startKey: Record<string, unknown> | undefined;
@@ -272,22 +135,4 @@ export class DynamoWebhookStore extends DynamoTable implements WebhookRepository
       startKey = out.LastEvaluatedKey;
     } while (startKey);
   }
-
-  private query(tenantId: string) {
-    return {
-      TableName: this.table,
-      KeyConditionExpression: 'tenant_id = :t',
-      ExpressionAttributeValues: { ':t': tenantId },
-    };
-  }
-}
-
-function toItem(w: Webhook): Item {
-  const { id, ...rest } = w;
-  return { ...rest, webhook_id: id } as unknown as Item;
-}
-
-function fromItem(item: Record<string, unknown>): Webhook {
-  const { webhook_id, ...rest } = item;
-  return { ...(rest as Omit<Webhook, 'id'>), id: webhook_id as string };
 }
