@@ -69,7 +69,7 @@ export interface ChaosResult {
   readonly restarts: number;
   /** ms from the kill to /healthz ok on the new process. */
   readonly restartMs: readonly number[];
-  /** What the start-up reconcile of each restart queued again (its banner's "Resumed" line). */
+  /** What each restart found taken and not finished by the killed process (its banner's "Resumed" line). */
   readonly resumed: { readonly events: number; readonly deliveries: number };
   /** What the periodic reconcile (work overdue by 60 s) queued again, from the runtime's log. */
   readonly requeuedPeriodic: { readonly events: number; readonly deliveries: number };
@@ -418,8 +418,8 @@ function summarizeLogs(outputs: readonly string[]) {
   }
   return {
     resumed,
-    // The start-up pass logs its counts too.
-    requeuedPeriodic: { events: logged.events - resumed.events, deliveries: logged.deliveries - resumed.deliveries },
+    // The banner counts the messages the killed process had taken; the reconciler logs its own.
+    requeuedPeriodic: logged,
     runtimeErrors,
     ...(firstRuntimeError ? { firstRuntimeError } : {}),
   };

@@ -27,7 +27,7 @@ export function report(r: ChaosResult, settings: string): string {
     row('  500 / timeout / reset / 429', `${r.answers.error500} / ${r.answers.timeout} / ${r.answers.reset} / ${r.answers.throttle429}`),
     row('restarts (SIGKILL + start)', r.restarts),
     row('  kill -> healthy again', r.restartMs.map((ms) => (ms / 1000).toFixed(1)).join(', ') + ' s'),
-    row('resumed at restarts (events/deliveries)', `${r.resumed.events} / ${r.resumed.deliveries}`),
+    row('taken, unfinished at kills (ev/dl)', `${r.resumed.events} / ${r.resumed.deliveries}`),
     row('re-queued by the 15 s reconciler (ev/dl)', `${r.requeuedPeriodic.events} / ${r.requeuedPeriodic.deliveries}`),
     row('runtime ERROR log lines', r.runtimeErrors),
     row('publish requests (failed, retried)', `${r.publishRequests} (${r.publishFailures})`),
