@@ -174,7 +174,9 @@ function scenarioCost(s: ScenarioResult, table: PriceTable, stack: StackInfo): S
   const wru = (index: boolean) => lines.filter((l) => l.meter === 'write units' && l.resource.includes('/') === index).reduce((sum, l) => sum + l.perUnit, 0);
   const gbMonths = s.storage.reduce((sum, t) => sum + t.gbMonths, 0);
   const backedUp = s.storage.filter((t) => stack.tables.find((x) => x.name === t.table)?.pointInTimeRecovery).reduce((sum, t) => sum + t.gbMonths, 0);
-  const invocations = lines.filter((l) => l.service === 'lambda' && l.meter === 'invocations').reduce((sum, l) => sum + l.quantity, 0);
+  // Traces come only from functions with active tracing (none: X-Ray is off).
+  const traced = new Set(stack.functions.filter((f) => f.tracingActive).map((f) => f.name));
+  const invocations = lines.filter((l) => l.service === 'lambda' && l.meter === 'invocations' && traced.has(l.principal)).reduce((sum, l) => sum + l.quantity, 0);
   const perM = (usd: number) => (units ? (usd / units) * MILLION : 0);
   return {
     name: s.name,
