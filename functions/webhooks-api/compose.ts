@@ -7,28 +7,29 @@ import { SqsDeliveryQueue } from '../../shared/adapters/aws/queues.ts';
 import { resolveHost } from '../../shared/adapters/http/resolve-host.ts';
 import { tenantAuthenticator } from '../../shared/compose/auth.ts';
 import { catalogueFromEnv } from '../../shared/compose/catalogue.ts';
-import { credentialsCache, credentialsWriter } from '../../shared/compose/credentials.ts';
+import { credentialsWriter } from '../../shared/compose/credentials.ts';
 import { functionBase, type ApiOverrides } from '../../shared/compose/function-base.ts';
 import type { LocalAdapters } from '../../shared/compose/local-adapters.ts';
 import { emailDeps, type MailOverrides } from '../../shared/compose/mail.ts';
 import { portalSessions } from '../../shared/compose/portal-sessions.ts';
 import { tenantRateLimiter } from '../../shared/compose/rate-limit.ts';
-import { outbound, type OutboundOverrides } from '../../shared/compose/outbound.ts';
+import { targetPolicy, type TargetOverrides } from '../../shared/compose/target-policy.ts';
 import { attemptView } from '../../shared/domain/deliveries.ts';
 import { webhookView } from '../../shared/domain/webhooks.ts';
-import { apiHandler, parse, type ApiRequest, type RouteHandler } from '../../shared/http/api-handler.ts';
+import { apiHandler, parse, type ApiRequest } from '../../shared/http/api-handler.ts';
+import { portalScoped } from '../../shared/http/portal-scoped.ts';
 import { PageQuery, RecoverInput, RotateSecretInput, WebhookCreateInput, WebhookPatchInput } from '../../shared/http/webhook-schemas.ts';
 import { PortalSessionInput } from '../../shared/portal/schemas.ts';
 import { ManageWebhooks, type ListPage, type PageRequest } from '../../shared/usecases/manage-webhooks.ts';
 import { noMetrics } from '../../shared/usecases/metrics.ts';
 import { OwnerEmailVerification } from '../../shared/usecases/owner-email.ts';
-import { checkPortalScope, webhooksInScope, type PortalSessionStore } from '../../shared/usecases/portal-sessions.ts';
+import { webhooksInScope, type PortalSessionStore } from '../../shared/usecases/portal-sessions.ts';
 import type { SecretStore } from '../../shared/usecases/ports.ts';
 import type { RequestAllowance } from '../../shared/usecases/rate-limits.ts';
 import { RecoverDeliveries } from '../../shared/usecases/recover-deliveries.ts';
 import type { TenantAuthenticator } from '../../shared/usecases/tenants.ts';
 
-export interface WebhooksApiOverrides extends ApiOverrides, OutboundOverrides, MailOverrides {
+export interface WebhooksApiOverrides extends ApiOverrides, TargetOverrides, MailOverrides {
   /** One machine: the authenticator the HTTP server and every handler share. */
   readonly tenantAuth?: TenantAuthenticator;
   /** One machine: signing secrets in files instead of Secrets Manager. */
@@ -41,7 +42,7 @@ export interface WebhooksApiOverrides extends ApiOverrides, OutboundOverrides, M
 
 const BASE = '/api/v1/integrations/webhooks';
 
-/** The customer API: webhooks, their test event, their delivery log, the event catalogue. */
+/** The customer API: webhooks, their delivery log, the event catalogue, portal sessions (the test event: webhook-test). */
 export function composeWebhooksApi(o: WebhooksApiOverrides = {}) {
   const f = functionBase('webhooks-api', o);
   const { tables, queues, retentionDays } = f.settings;
@@ -53,7 +54,6 @@ export function composeWebhooksApi(o: WebhooksApiOverrides = {}) {
   const tenantAuth = o.tenantAuth ?? tenantAuthenticator(f);
   const limiter = tenantRateLimiter(f, o.requestAllowance);
   const catalogue = catalogueFromEnv(f.env);
-  const out = outbound(f, catalogue, o);
   const ownerEmails = new OwnerEmailVerification({
     webhooks: f.aws.use(webhookStore, 'get', 'confirmOwnerEmail'),
     // Counted in EmailsSent from their log line (a metric filter), not EMF: no Powertools Metrics here.
@@ -61,19 +61,16 @@ export function composeWebhooksApi(o: WebhooksApiOverrides = {}) {
   });
   const webhooks = new ManageWebhooks({
     webhooks: f.aws.use(webhookStore, 'get', 'create', 'update', 'delete', 'list'),
-    // The test event is logged like any attempt.
-    attempts: f.aws.use(attemptLog, 'record', 'list'),
+    attempts: f.aws.use(attemptLog, 'list'),
     ownerEmails,
     credentials: credentialsWriter(f, o.secrets),
-    storedCredentials: credentialsCache(f, o.secrets),
-    sender: out.attemptSender,
     clock: f.clock,
     catalogue,
     resolveHost,
     quota: f.aws.use(tenantStore, 'reserve', 'release'),
     settings: {
-      ...out.settings,
-      targets: out.policy,
+      signatureHeader: f.settings.signatureHeader,
+      targets: targetPolicy(f, o),
       maxWebhooksPerTenant: f.settings.maxWebhooksPerTenant,
     },
   });
@@ -128,7 +125,6 @@ export function composeWebhooksApi(o: WebhooksApiOverrides = {}) {
           await webhooks.delete(tenant(req), id(req));
           return { statusCode: 204 };
         },
-        [`POST ${BASE}/{id}/test`]: async (req) => ({ statusCode: 200, body: await webhooks.test(tenant(req), id(req)) }),
         [`GET ${BASE}/{id}/deliveries`]: async (req) => {
           const request = pageRequest(req);
           return { statusCode: 200, body: pageBody(request, await webhooks.deliveries(tenant(req), id(req), request), attemptView) };
@@ -158,18 +154,5 @@ export function composeWebhooksApi(o: WebhooksApiOverrides = {}) {
         }),
       }),
     }),
-  );
-}
-
-/** Every route, refusing first what the caller's portal session (if it is one) does not allow. */
-function portalScoped(routes: Record<string, RouteHandler>): Record<string, RouteHandler> {
-  return Object.fromEntries(
-    Object.entries(routes).map(([key, route]) => [
-      key,
-      (req: ApiRequest) => {
-        if (req.portal) checkPortalScope(req.portal, key, req.pathParameters['id']);
-        return route(req);
-      },
-    ]),
   );
 }

@@ -11,8 +11,8 @@ import { compileCatalogue } from '../../shared/domain/catalogue-schemas.ts';
 import { catalogueValidatorsAsset } from './build-assets.ts';
 import type { FunctionName } from './functions.ts';
 
-/** The functions that read the catalogue (publish validation, subscriptions, payload titles). */
-export const CATALOGUE_FUNCTIONS: readonly FunctionName[] = ['ingest', 'webhooks-api', 'fanout', 'dispatcher'];
+/** The functions that read the catalogue (publish validation, subscriptions, payload titles: the test event's too). */
+export const CATALOGUE_FUNCTIONS: readonly FunctionName[] = ['ingest', 'webhooks-api', 'webhook-test', 'fanout', 'dispatcher'];
 /** The function that checks event data against the schemas: it gets them compiled, beside the catalogue. */
 export const SCHEMA_FUNCTIONS: readonly FunctionName[] = ['ingest'];
 

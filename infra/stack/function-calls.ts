@@ -9,6 +9,7 @@ import { composeFanout } from '../../functions/fanout/compose.ts';
 import { composeIngest } from '../../functions/ingest/compose.ts';
 import { composeOpenApi } from '../../functions/openapi/compose.ts';
 import { composeReconciler } from '../../functions/reconciler/compose.ts';
+import { composeWebhookTest } from '../../functions/webhook-test/compose.ts';
 import { composeWebhooksApi } from '../../functions/webhooks-api/compose.ts';
 import type { AwsCall } from '../../shared/adapters/aws/aws-calls.ts';
 import { ENV, FUNCTION_ENV } from '../../shared/config.ts';
@@ -36,6 +37,7 @@ const COMPOSE: Record<FunctionName, (env: NodeJS.ProcessEnv) => { readonly awsCa
   fanout: (env) => composeFanout({ env }),
   dispatcher: (env) => composeDispatcher({ env }),
   'webhooks-api': (env) => composeWebhooksApi({ env }),
+  'webhook-test': (env) => composeWebhookTest({ env }),
   'admin-api': (env) => composeAdminApi({ env }),
   openapi: () => composeOpenApi({ document: {} }),
   reconciler: (env) => composeReconciler({ env }),

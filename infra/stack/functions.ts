@@ -1,5 +1,5 @@
 /**
- * The seven Lambda functions, bundled locally with esbuild from functions/<name>/handler.ts.
+ * The eight Lambda functions, bundled locally with esbuild from functions/<name>/handler.ts.
  */
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +30,7 @@ export const FUNCTION_NAMES = [
   'admin-api',
   'openapi',
   'reconciler',
+  'webhook-test',
 ] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
@@ -46,6 +47,8 @@ const MEMORY_MB: Record<FunctionName, number> = {
   'admin-api': 256,
   openapi: 256,
   reconciler: 256,
+  // One request to a receiver at a time (and, for oauth2, one to its token URL).
+  'webhook-test': 256,
 };
 
 /**
@@ -56,6 +59,7 @@ const MEMORY_MB: Record<FunctionName, number> = {
 const NO_LAMBDA_DLQ_REASON: Record<FunctionName, string> = {
   ingest: 'Invoked synchronously by the HTTP API (POST /v1/events): a failure is a 5xx answer to the scanner, which retries (an event published again with the same id is kept once); there is no asynchronous invocation whose event a Lambda DLQ could keep.',
   'webhooks-api': 'Invoked synchronously by the HTTP API: a failure is a 5xx answer to the caller, nothing is invoked asynchronously, so a Lambda DLQ would never receive anything.',
+  'webhook-test': 'Invoked synchronously by the HTTP API (POST .../webhooks/{id}/test): a failure is a 5xx answer to the caller, nothing is invoked asynchronously, so a Lambda DLQ would never receive anything.',
   'admin-api': 'Invoked synchronously by the HTTP API (/admin/v1/*): a failure is a 5xx answer to the platform team, nothing is invoked asynchronously, so a Lambda DLQ would never receive anything.',
   openapi: 'Invoked synchronously by the HTTP API (GET /openapi.json) and serves a static document: a failure is a 5xx answer, nothing is invoked asynchronously.',
   fanout: 'Invoked by an SQS event source mapping (synchronous polling), where a Lambda DLQ does not apply: records that keep failing go to EventsDLQ through the events queue\'s redrive policy (maxReceiveCount 5), which has an alarm.',

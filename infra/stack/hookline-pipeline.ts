@@ -164,7 +164,7 @@ export class HooklinePipeline extends Construct {
     });
 
     this.api = new HooklineApi(this, 'Api', {
-      functions: { ingest: f.ingest, 'webhooks-api': f['webhooks-api'], 'admin-api': f['admin-api'], openapi: f.openapi },
+      functions: { ingest: f.ingest, 'webhooks-api': f['webhooks-api'], 'webhook-test': f['webhook-test'], 'admin-api': f['admin-api'], openapi: f.openapi },
       rateLimit: s.apiRateLimit,
       burstLimit: s.apiBurstLimit,
       ingestRateLimit: s.ingestRateLimit,
@@ -174,7 +174,7 @@ export class HooklinePipeline extends Construct {
     // Webhooks may not point back at this API (an amplification loop): the functions that check
     // and send to webhook URLs learn its execute-api host. (A custom domain comes as `publicUrl`.)
     const apiHost = Fn.select(2, Fn.split('/', this.api.httpApi.apiEndpoint));
-    for (const fn of [f.dispatcher, f['webhooks-api']]) fn.addEnvironment(ENV.apiHost, apiHost);
+    for (const fn of [f.dispatcher, f['webhooks-api'], f['webhook-test']]) fn.addEnvironment(ENV.apiHost, apiHost);
 
     this.emailIdentity = this.setUpEmail(s);
     this.alarmTopic = createAlarmTopic(this, s);

@@ -271,8 +271,11 @@ export function functionTimeouts(s: ResolvedSettings) {
     ingest: Duration.seconds(10),
     fanout: Duration.seconds(120),
     dispatcher: Duration.seconds(dispatcher),
-    // POST .../{id}/test sends a request to the receiver synchronously; API Gateway stops at 30 s.
+    // Checks webhook URLs (DNS) and changes credentials under a lock that outlives it (CREDENTIALS_LOCK_MS);
+    // API Gateway stops at 30 s.
     'webhooks-api': Duration.seconds(Math.min(29, Math.ceil(s.requestTimeoutMs / 1000) + 10)),
+    // POST .../{id}/test sends a request to the receiver synchronously; API Gateway stops at 30 s.
+    'webhook-test': Duration.seconds(Math.min(29, Math.ceil(s.requestTimeoutMs / 1000) + 10)),
     'admin-api': Duration.seconds(10),
     openapi: Duration.seconds(5),
     reconciler: Duration.seconds(120),

@@ -1,4 +1,3 @@
-import { networkInterfaces } from 'node:os';
 import { NodeHttpSender } from '../adapters/http/node-http-sender.ts';
 import type { Catalogue } from '../domain/catalogue.ts';
 import type { TargetPolicy } from '../domain/targets.ts';
@@ -7,21 +6,17 @@ import { OAuth2Tokens } from '../usecases/oauth2-tokens.ts';
 import type { OutboundSettings } from '../usecases/outbound-request.ts';
 import type { HttpSender } from '../usecases/ports.ts';
 import type { FunctionBase } from './function-base.ts';
+import { targetPolicy, type TargetOverrides } from './target-policy.ts';
 
 /**
- * What the two functions that POST to receivers share (the dispatcher's attempts, the webhooks
- * API's test event and OAuth2 token requests): the target policy, the guarded sender, signed
+ * What the two functions that POST to receivers share (the dispatcher's attempts, webhook-test's
+ * test event, and their OAuth2 token requests): the target policy, the guarded sender, signed
  * requests. No other function imports this, so no other bundle carries an HTTP client.
  */
 
-export interface OutboundOverrides {
+export interface OutboundOverrides extends TargetOverrides {
   /** Replaces the guarded sender (tests). */
   readonly sender?: HttpSender;
-  /**
-   * Ports this machine's Hookline listens on (its API, the stand-ins): no webhook may reach them.
-   * On Lambda, the runtime API's port is added from `AWS_LAMBDA_RUNTIME_API`.
-   */
-  readonly ownPorts?: readonly number[];
 }
 
 export interface Outbound {
@@ -32,15 +27,7 @@ export interface Outbound {
 }
 
 export function outbound(f: FunctionBase, catalogue: Catalogue, overrides: OutboundOverrides): Outbound {
-  const runtimeApiPort = Number(f.env['AWS_LAMBDA_RUNTIME_API']?.split(':').pop());
-  const ownPorts = [...(overrides.ownPorts ?? []), ...(Number.isInteger(runtimeApiPort) && runtimeApiPort > 0 ? [runtimeApiPort] : [])];
-  const policy: TargetPolicy = {
-    allowPrivateTargets: f.settings.allowPrivateTargets,
-    allowedPorts: f.settings.allowedPorts,
-    ownPorts,
-    localAddresses: ownPorts.length > 0 ? Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address)) : [],
-    ownHosts: f.settings.ownHosts,
-  };
+  const policy = targetPolicy(f, overrides);
   const settings: OutboundSettings = {
     signatureHeader: f.settings.signatureHeader,
     requestTimeoutMs: f.settings.requestTimeoutMs,

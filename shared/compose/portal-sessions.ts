@@ -2,8 +2,8 @@ import { documentClient, secretsManagerClient } from '../adapters/aws/clients.ts
 import { DynamoPortalSessions } from '../adapters/aws/dynamo-portal-sessions.ts';
 import { SecretsManagerStore } from '../adapters/aws/secrets-manager-store.ts';
 import { ENV, type Settings } from '../config.ts';
-import { PortalSessions, PortalSigningKey, type PortalSessionStore, type WebhookLookup } from '../usecases/portal-sessions.ts';
-import type { SecretStore } from '../usecases/ports.ts';
+import { PortalSessions, PortalSigningKey, PortalTokens, type PortalSessionStore, type WebhookLookup } from '../usecases/portal-sessions.ts';
+import type { SecretReader, SecretStore } from '../usecases/ports.ts';
 import type { FunctionBase } from './function-base.ts';
 import { publicUrl } from './mail.ts';
 
@@ -28,4 +28,14 @@ export function portalSessions(f: FunctionBase, webhooks: WebhookLookup, secrets
     // One machine: one instance checks and revokes, and a read costs nothing; no cache needed.
     ...(store ? { cacheMs: 0 } : {}),
   });
+}
+
+/**
+ * The check of portal tokens alone, for a function that accepts them but neither makes nor
+ * revokes sessions (webhook-test): it reads the signing key and the session records, nothing more.
+ */
+export function portalTokens(f: FunctionBase, secrets?: SecretReader): PortalTokens {
+  const keyStore = secrets ?? f.aws.use(new SecretsManagerStore(secretsManagerClient(), 'portal-key'), 'get');
+  const sessions = f.aws.use(new DynamoPortalSessions(documentClient(), f.settings.tables.tenants), 'get');
+  return new PortalTokens({ sessions, signingKey: new PortalSigningKey(keyStore, portalKeySecretName(f.settings)), clock: f.clock });
 }

@@ -119,7 +119,7 @@ export function openApiDocument(): Record<string, unknown> {
               '401': errorResponse('Missing or wrong API key'),
               '404': errorResponse('No such resource for this tenant'),
             }),
-        ...(route.fn === 'webhooks-api' && !isPublic ? { '403': errorResponse('A portal session token that does not allow this (read-only, limited to some webhooks, or a portal-sessions route)') } : {}),
+        ...((route.fn === 'webhooks-api' || route.fn === 'webhook-test') && !isPublic ? { '403': errorResponse('A portal session token that does not allow this (read-only, limited to some webhooks, or a portal-sessions route)') } : {}),
         ...(isPublic
           ? {}
           : {

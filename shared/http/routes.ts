@@ -3,7 +3,7 @@
  * API and the one-machine runtime routes requests with the same table, so the two cannot drift.
  * `routeKey` is what API Gateway puts in `event.routeKey`; handlers dispatch on it.
  */
-export type ApiFunction = 'ingest' | 'webhooks-api' | 'admin-api' | 'openapi';
+export type ApiFunction = 'ingest' | 'webhooks-api' | 'webhook-test' | 'admin-api' | 'openapi';
 
 /** Who may call a route: a tenant key, the admin key, or anyone (`none`). */
 export type RouteAuth = 'tenant' | 'admin' | 'none';
@@ -44,7 +44,8 @@ export const ROUTES = [
   { method: 'GET', path: '/api/v1/integrations/webhooks/{id}', fn: 'webhooks-api', auth: 'tenant' },
   { method: 'PATCH', path: '/api/v1/integrations/webhooks/{id}', fn: 'webhooks-api', auth: 'tenant' },
   { method: 'DELETE', path: '/api/v1/integrations/webhooks/{id}', fn: 'webhooks-api', auth: 'tenant' },
-  { method: 'POST', path: '/api/v1/integrations/webhooks/{id}/test', fn: 'webhooks-api', auth: 'tenant' },
+  // Its own function: only it and the dispatcher carry the HTTP sender.
+  { method: 'POST', path: '/api/v1/integrations/webhooks/{id}/test', fn: 'webhook-test', auth: 'tenant' },
   { method: 'GET', path: '/api/v1/integrations/webhooks/{id}/deliveries', fn: 'webhooks-api', auth: 'tenant' },
   { method: 'POST', path: '/api/v1/integrations/webhooks/{id}/deliveries/{delivery_id}/retry', fn: 'webhooks-api', auth: 'tenant' },
   { method: 'POST', path: '/api/v1/integrations/webhooks/{id}/recover', fn: 'webhooks-api', auth: 'tenant' },

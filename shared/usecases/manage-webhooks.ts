@@ -1,7 +1,6 @@
 import type { Catalogue } from '../domain/catalogue.ts';
-import { TEST_EVENT_TYPE } from '../domain/catalogue.ts';
 import type { Attempt } from '../domain/deliveries.ts';
-import { isWebhookId, newAttemptId, newSigningSecret, newWebhookId, ulid } from '../domain/ids.ts';
+import { isWebhookId, newSigningSecret, newWebhookId } from '../domain/ids.ts';
 import { isKnownPattern } from '../domain/matching.ts';
 import { maskUrl } from '../domain/notifications.ts';
 import { newCredentials, NO_CREDENTIALS, patchedCredentials, rotatedCredentials } from '../domain/credential-changes.ts';
@@ -9,10 +8,9 @@ import { authProblems, carriesCredentials, type ReceiverAuth, type Webhook } fro
 import { HooklineError, NotFoundError, ValidationError } from '../errors.ts';
 import type { TargetPolicy } from '../domain/targets.ts';
 import type { WebhookCreateInput, WebhookPatchInput } from '../http/schemas.ts';
-import type { CredentialsCache } from './credentials.ts';
 import type { CredentialsWriter } from './credentials-writer.ts';
-import type { AttemptSender } from './attempt-sender.ts';
-import { attemptOutcome, type OutboundSettings } from './outbound-request.ts';
+import { findWebhook } from './find-webhook.ts';
+import type { OutboundSettings } from './outbound-request.ts';
 import type { Clock } from './ports.ts';
 import type { OwnerEmailChange } from './owner-email.ts';
 import { checkResolvedHost, checkWebhookUrl, type ResolveHost } from './webhook-urls.ts';
@@ -64,23 +62,20 @@ export interface OwnerEmails {
   sendVerification(change: OwnerEmailChange | undefined, webhookId: string): Promise<void>;
 }
 
-export interface ManageWebhooksSettings extends OutboundSettings {
+export interface ManageWebhooksSettings extends Pick<OutboundSettings, 'signatureHeader'> {
   readonly targets: TargetPolicy;
   /** Webhooks one tenant may have. */
   readonly maxWebhooksPerTenant: number;
 }
 
-/** The customer's side of webhooks: CRUD, the test event and the delivery log (CONTRACT.md section 4). */
+/** The customer's side of webhooks: CRUD and the delivery log (CONTRACT.md section 4; the test event: TestWebhook). */
 export class ManageWebhooks {
   private readonly deps: {
     readonly webhooks: WebhookRepository;
-    readonly attempts: AttemptLog;
+    readonly attempts: Pick<AttemptLog, 'list'>;
     readonly ownerEmails: OwnerEmails;
     /** Changes of credentials: read-modify-writes of the tenant's secret, one at a time per tenant. */
     readonly credentials: Pick<CredentialsWriter, 'change' | 'remove'>;
-    /** The test event's credentials: the container's cache of the tenant's secret, as the dispatcher reads them. */
-    readonly storedCredentials: Pick<CredentialsCache, 'get'>;
-    readonly sender: Pick<AttemptSender, 'send'>;
     readonly clock: Clock;
     readonly catalogue: Catalogue;
     readonly resolveHost: ResolveHost;
@@ -146,10 +141,8 @@ export class ManageWebhooks {
     return generatedSecret === undefined ? { webhook } : { webhook, generatedSecret };
   }
 
-  async get(tenantId: string, webhookId: string): Promise<Webhook> {
-    const webhook = isWebhookId(webhookId) ? await this.deps.webhooks.get(tenantId, webhookId, true) : undefined;
-    if (!webhook) throw new NotFoundError(`No webhook ${webhookId}`);
-    return webhook;
+  get(tenantId: string, webhookId: string): Promise<Webhook> {
+    return findWebhook(this.deps.webhooks, tenantId, webhookId);
   }
 
   list(tenantId: string, request: PageRequest) {
@@ -221,44 +214,6 @@ export class ManageWebhooks {
     if (!isWebhookId(webhookId) || !(await this.deps.webhooks.delete(tenantId, webhookId))) throw new NotFoundError(`No webhook ${webhookId}`);
     await this.deps.quota.release(tenantId);
     await this.deps.credentials.remove(tenantId, webhookId);
-  }
-
-  /** Sends a `webhook.test` event now, in the webhook's format and auth, and reports what the receiver said. */
-  async test(tenantId: string, webhookId: string) {
-    const webhook = await this.get(tenantId, webhookId);
-    const credentials = await this.deps.storedCredentials.get(webhook);
-    const now = this.deps.clock();
-    const event = {
-      tenant_id: tenantId,
-      id: `evt_test_${ulid()}`,
-      event: TEST_EVENT_TYPE,
-      timestamp: now.toISOString(),
-      data: { message: 'Hello, world!', webhook_id: webhookId },
-      received_at: now.toISOString(),
-    };
-    const result = await this.deps.sender.send(webhook, credentials, event, now);
-    const outcome = attemptOutcome(result, this.deps.clock());
-    await this.deps.attempts.record({
-      id: newAttemptId(),
-      tenant_id: tenantId,
-      webhook_id: webhookId,
-      delivery_id: `dlv_test_${ulid()}`,
-      event_id: event.id,
-      event: event.event,
-      attempt: 1,
-      trigger: 'test',
-      success: outcome.success,
-      status_code: outcome.statusCode,
-      response_time_ms: result.durationMs,
-      ...(outcome.error === undefined ? {} : { error: outcome.error }),
-      attempted_at: now.toISOString(),
-    });
-    return {
-      delivered: outcome.success,
-      status_code: outcome.statusCode,
-      response_time_ms: result.durationMs,
-      ...(outcome.error === undefined ? {} : { error: outcome.error }),
-    };
   }
 
   async deliveries(tenantId: string, webhookId: string, request: PageRequest) {

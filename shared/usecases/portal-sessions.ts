@@ -106,22 +106,29 @@ export class PortalSigningKey {
   }
 }
 
-export interface PortalSessionsDeps {
+export interface PortalTokensDeps {
+  readonly sessions: Pick<PortalSessionStore, 'get'>;
+  /** Reading the key is enough to check tokens. */
+  readonly signingKey: Pick<PortalSigningKey, 'forChecking'>;
+  readonly clock: Clock;
+  readonly cacheMs?: number;
+}
+
+export interface PortalSessionsDeps extends PortalTokensDeps {
   readonly sessions: PortalSessionStore;
   readonly signingKey: PortalSigningKey;
   readonly webhooks: WebhookLookup;
-  readonly clock: Clock;
   /** The portal page's address, `<public base URL>/portal` (a relative `/portal` without one). */
   readonly portalUrl: string;
-  readonly cacheMs?: number;
 }
 
 /** Tenant use case (create, revoke) and the check of a portal token (PortalTokenCheck). */
 export class PortalSessions implements PortalTokenCheck {
   private readonly deps: PortalSessionsDeps;
-  private readonly cache = new ExpiringCache<PortalSession>(10_000);
+  private readonly tokens: PortalTokens;
   constructor(deps: PortalSessionsDeps) {
     this.deps = deps;
+    this.tokens = new PortalTokens(deps);
   }
 
   async create(tenantId: string, input: PortalSessionInput): Promise<{ id: string; url: string; expires_at: string }> {
@@ -162,9 +169,30 @@ export class PortalSessions implements PortalTokenCheck {
   }
 
   async revoke(tenantId: string, sessionId: string): Promise<void> {
-    this.cache.delete(sessionId);
+    this.tokens.forget(sessionId);
     const found = /^pss_[0-9A-Z]{26}$/.test(sessionId) && (await this.deps.sessions.revoke(tenantId, sessionId, this.deps.clock().toISOString()));
     if (!found) throw new NotFoundError(`No portal session ${sessionId}`);
+  }
+
+  verify(token: string): Promise<TenantCaller> {
+    return this.tokens.verify(token);
+  }
+}
+
+/**
+ * The check of a portal token alone (PortalTokenCheck): for a function that accepts portal
+ * tokens but neither makes nor revokes sessions, so reads the key and the records only.
+ */
+export class PortalTokens implements PortalTokenCheck {
+  private readonly deps: PortalTokensDeps;
+  private readonly cache = new ExpiringCache<PortalSession>(10_000);
+  constructor(deps: PortalTokensDeps) {
+    this.deps = deps;
+  }
+
+  /** A session this instance may have cached: revoked, it must not be trusted any longer. */
+  forget(sessionId: string): void {
+    this.cache.delete(sessionId);
   }
 
   /** The tenant and scope of a portal token; 401 when it is forged, expired or revoked. */

@@ -50,7 +50,7 @@ describe('function bundles', () => {
 
   it('only the two functions that POST to receivers hold the sender (on node:http, no HTTP client library)', () => {
     const senders = FUNCTION_NAMES.filter((name) => holds(name, 'shared/adapters/http/node-http-sender.ts'));
-    expect(senders.sort()).toEqual(['dispatcher', 'webhooks-api']);
+    expect(senders.sort()).toEqual(['dispatcher', 'webhook-test']);
     for (const name of FUNCTION_NAMES) expect({ name, undici: holds(name, 'node_modules/undici/') }).toEqual({ name, undici: false });
   });
 

@@ -82,7 +82,7 @@ afterAll(() => {
 describe('catalogueFile', () => {
   it('names the variable the function code reads', () => {
     expect(CATALOGUE_ENV.file).toBe(FUNCTION_ENV.catalogueFile);
-    expect([...CATALOGUE_FUNCTIONS].sort()).toEqual(['dispatcher', 'fanout', 'ingest', 'webhooks-api']);
+    expect([...CATALOGUE_FUNCTIONS].sort()).toEqual(['dispatcher', 'fanout', 'ingest', 'webhook-test', 'webhooks-api']);
     expect(SCHEMA_FUNCTIONS).toEqual(['ingest']);
   });
 

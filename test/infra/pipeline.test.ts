@@ -45,7 +45,7 @@ beforeAll(() => {
 
 describe('HooklinePipeline in a stack of another app', () => {
   it('builds the whole pipeline under its own construct id', () => {
-    template.resourceCountIs('AWS::Lambda::Function', 7);
+    template.resourceCountIs('AWS::Lambda::Function', 8);
     template.resourceCountIs('AWS::DynamoDB::Table', 5);
     template.resourceCountIs('AWS::SQS::Queue', 5);
     expect(id(pipeline.tables.tenants)).toMatch(/^WebhooksTablesTenants/);
@@ -144,7 +144,7 @@ describe("the package's exports", () => {
 
   it('let a CDK app of its own import HooklinePipeline as hookline/pipeline and synthesize it', async () => {
     const { stdout } = await run(join(REPO_ROOT, 'node_modules', '.bin', 'node'), ['app.js'], { cwd: appDir, maxBuffer: 16 * 1024 * 1024 });
-    expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toEqual({ functions: 7, topics: 1, dashboards: 1, apiUrl: 'string' });
+    expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toEqual({ functions: 8, topics: 1, dashboards: 1, apiUrl: 'string' });
   });
 
   it('export nothing but the pipeline (and package.json)', async () => {

@@ -85,7 +85,7 @@ describe('functions', () => {
     const apiHost = { 'Fn::Select': [2, { 'Fn::Split': ['/', { 'Fn::GetAtt': [logicalId(stack, stack.pipeline.api.httpApi), 'ApiEndpoint'] }] }] };
     for (const name of FUNCTION_NAMES) {
       const env = fnProps(name).Environment.Variables;
-      if (name === 'dispatcher' || name === 'webhooks-api') expect(env[ENV.apiHost]).toEqual(apiHost);
+      if (name === 'dispatcher' || name === 'webhooks-api' || name === 'webhook-test') expect(env[ENV.apiHost]).toEqual(apiHost);
       else expect(env).not.toHaveProperty([ENV.apiHost]);
     }
   });
@@ -137,7 +137,7 @@ describe('functions', () => {
     // The dispatcher outlives a receiver request; API Gateway gives up after 30 s.
     expect(fnProps('dispatcher').Timeout).toBeGreaterThan(10_000 / 1000);
     expect(fnProps('dispatcher').Timeout).toBeGreaterThanOrEqual(60);
-    for (const name of ['ingest', 'webhooks-api', 'admin-api', 'openapi'] as const) {
+    for (const name of ['ingest', 'webhooks-api', 'webhook-test', 'admin-api', 'openapi'] as const) {
       expect(fnProps(name).Timeout).toBeLessThanOrEqual(29);
     }
   });
@@ -334,8 +334,15 @@ describe('permissions', () => {
       [t('webhooks'), ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query']],
       // Manual retry and recover read a delivery and reset it before re-queueing it.
       [t('deliveries'), ['GetItem', 'UpdateItem']],
+      [t('attempts'), ['Query']],
+    ],
+    'webhook-test': [
+      // Authentication (keys, portal sessions) and the rate limit read the tenants table;
+      // UpdateItem: the tenant's request counter.
+      [t('tenants'), ['GetItem', 'UpdateItem']],
+      [t('webhooks'), ['GetItem']],
       // PutItem: the test event is logged like any attempt.
-      [t('attempts'), ['Query', 'PutItem']],
+      [t('attempts'), ['PutItem']],
     ],
     // Key management: keys listed on the tenant's item (UpdateItem), revoked lookups (DeleteItem);
     // the tenant's own rate limit on its item (UpdateItem).
@@ -417,6 +424,15 @@ describe('permissions', () => {
     ]);
   });
 
+  it("webhook-test only reads the tenants' credentials secrets and the portal signing key", () => {
+    const sts = secretStatements('webhook-test');
+    expect(sts.flatMap((st) => asArray(st.Action))).toEqual(sts.map(() => 'secretsmanager:GetSecretValue'));
+    expect(sts.flatMap((st) => asArray(st.Resource).map(flatten)).sort()).toEqual([
+      'arn:aws:secretsmanager:eu-west-1:123456789012:secret:hookline/portal-signing-key-??????',
+      'arn:aws:secretsmanager:eu-west-1:123456789012:secret:hookline/tenants/*',
+    ]);
+  });
+
   it('only the admin API reads the admin key, and no other secret', () => {
     const adminKeyId = logicalId(stack, stack.pipeline.adminKey);
     template.hasResourceProperties('AWS::SecretsManager::Secret', {
@@ -451,7 +467,7 @@ describe('permissions', () => {
     expect(senders('reconciler')).toEqual([q('eventsQueue'), q('deliveriesQueue')].sort());
     // Manual retry and recover re-queue deliveries.
     expect(senders('webhooks-api')).toEqual([q('deliveriesQueue')]);
-    for (const name of ['admin-api', 'openapi'] as const) expect(senders(name)).toEqual([]);
+    for (const name of ['admin-api', 'openapi', 'webhook-test'] as const) expect(senders(name)).toEqual([]);
     // Nobody but Scheduler (for dead-lettering) sends to the SchedulerDLQ.
     const schedulerDlq = logicalId(stack, stack.pipeline.queues.schedulerDlq);
     for (const name of FUNCTION_NAMES) expect(JSON.stringify(statements(name))).not.toContain(schedulerDlq);

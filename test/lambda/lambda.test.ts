@@ -181,9 +181,10 @@ describe('the bundles, run as Lambda runs them, under their roles', () => {
     expect(r.requests).toHaveLength(1);
     expect(r.requests[0]!.json).toMatchObject({ event: 'webhook.test', tenant_id: tenant.id });
     expect(verifyStandardWebhooks(r.requests[0]!, webhook.secret)).toBeDefined();
-    // On AWS today: 500, the webhooks-api role may not dynamodb:PutItem on the attempts table.
+    // Sent and logged by the webhook-test bundle, under its own role (the webhooks API's may not PutItem on attempts).
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ delivered: true, status_code: 200 });
+    expect(h.log.calls.some((c) => c.principal === 'webhook-test' && c.action === 'dynamodb:PutItem' && /Attempts/.test(c.resource) && c.allowed)).toBe(true);
     const log = await tenant.api.get(`${WEBHOOKS}/${webhook.id}/deliveries`);
     expect(log.json.items).toEqual([expect.objectContaining({ event: 'webhook.test', trigger: 'test', success: true })]);
   });
@@ -236,6 +237,9 @@ describe('the bundles, run as Lambda runs them, under their roles', () => {
     expect(listed.status).toBe(200);
     expect(listed.json.items.map((w: { id: string }) => w.id)).toEqual([webhook.id]);
     expect((await portal.patch(`${WEBHOOKS}/${webhook.id}`, { description: 'no' })).status).toBe(403);
+    // The webhook-test bundle checks the token too (the key and the session under its own role): read-only, no test event.
+    expect((await portal.post(`${WEBHOOKS}/${webhook.id}/test`)).status).toBe(403);
+    expect(r.requests).toHaveLength(0);
     expect((await tenant.api.del(`/api/v1/portal-sessions/${made.json.id}`)).status).toBe(204);
     // Another container may trust the session for up to 30 s; the one that revoked it forgets it at once.
     const page = await h.api().get('/portal');

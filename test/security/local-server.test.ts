@@ -116,7 +116,7 @@ describe('the API server alone: key first, body second, raw paths only', () => {
     server = await startApiServer({
       host: '127.0.0.1',
       port: 0,
-      functions: { ingest: fn, 'webhooks-api': fn, 'admin-api': fn, openapi: fn },
+      functions: { ingest: fn, 'webhooks-api': fn, 'webhook-test': fn, 'admin-api': fn, openapi: fn },
       authorize,
       healthy: () => true,
       onError: (e) => {

@@ -1,0 +1,72 @@
+import { TEST_EVENT_TYPE } from '../domain/catalogue.ts';
+import { newAttemptId, ulid } from '../domain/ids.ts';
+import type { AttemptSender } from './attempt-sender.ts';
+import type { CredentialsCache } from './credentials.ts';
+import { findWebhook } from './find-webhook.ts';
+import type { AttemptLog, WebhookRepository } from './manage-webhooks.ts';
+import { attemptOutcome } from './outbound-request.ts';
+import type { Clock } from './ports.ts';
+
+/** What the receiver made of the test event (CONTRACT.md section 4, `POST .../{id}/test`). */
+export interface TestResult {
+  readonly delivered: boolean;
+  readonly status_code: number | null;
+  readonly response_time_ms: number;
+  readonly error?: string;
+}
+
+/**
+ * The test event: a `webhook.test` event sent now, in the webhook's format and auth, logged like
+ * any attempt, and the receiver's answer reported. Its own use case (and function): only it and
+ * the dispatcher POST to receivers.
+ */
+export class TestWebhook {
+  private readonly deps: {
+    readonly webhooks: Pick<WebhookRepository, 'get'>;
+    readonly attempts: Pick<AttemptLog, 'record'>;
+    /** The container's cache of the tenant's secret, as the dispatcher reads it. */
+    readonly credentials: Pick<CredentialsCache, 'get'>;
+    readonly sender: Pick<AttemptSender, 'send'>;
+    readonly clock: Clock;
+  };
+  constructor(deps: TestWebhook['deps']) {
+    this.deps = deps;
+  }
+
+  async execute(tenantId: string, webhookId: string): Promise<TestResult> {
+    const webhook = await findWebhook(this.deps.webhooks, tenantId, webhookId);
+    const credentials = await this.deps.credentials.get(webhook);
+    const now = this.deps.clock();
+    const event = {
+      tenant_id: tenantId,
+      id: `evt_test_${ulid()}`,
+      event: TEST_EVENT_TYPE,
+      timestamp: now.toISOString(),
+      data: { message: 'Hello, world!', webhook_id: webhookId },
+      received_at: now.toISOString(),
+    };
+    const result = await this.deps.sender.send(webhook, credentials, event, now);
+    const outcome = attemptOutcome(result, this.deps.clock());
+    await this.deps.attempts.record({
+      id: newAttemptId(),
+      tenant_id: tenantId,
+      webhook_id: webhookId,
+      delivery_id: `dlv_test_${ulid()}`,
+      event_id: event.id,
+      event: event.event,
+      attempt: 1,
+      trigger: 'test',
+      success: outcome.success,
+      status_code: outcome.statusCode,
+      response_time_ms: result.durationMs,
+      ...(outcome.error === undefined ? {} : { error: outcome.error }),
+      attempted_at: now.toISOString(),
+    });
+    return {
+      delivered: outcome.success,
+      status_code: outcome.statusCode,
+      response_time_ms: result.durationMs,
+      ...(outcome.error === undefined ? {} : { error: outcome.error }),
+    };
+  }
+}
