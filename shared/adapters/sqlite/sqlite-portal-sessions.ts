@@ -1,33 +1,15 @@
 import type { PortalSession, PortalSessionStore } from '../../usecases/portal-sessions.ts';
-import type { HooklineDatabase } from './database.ts';
 import { SqliteTable, nowSeconds } from './sqlite-table.ts';
 
 /** A session's row outlives its expiry by this much (as DynamoPortalSessions' TTL). */
 const KEEP_SECONDS = 86_400;
 
 /**
- * The table of portal sessions (PORTAL#<tenant>#<id> items of the tenants table on AWS). Made
- * here until the schema (schema.ts) lists it; rows past `expires_at` are hidden from reads.
+ * Portal sessions (DynamoPortalSessions' semantics, PORTAL#<tenant>#<id> items of the tenants table
+ * on AWS) in the one-machine database's `portal_sessions` table (schema.ts); rows past
+ * `expires_at` are hidden from reads.
  */
-export const PORTAL_SESSIONS_TABLE = `
-  CREATE TABLE IF NOT EXISTS portal_sessions (
-    tenant_id TEXT NOT NULL,
-    session_id TEXT NOT NULL,
-    doc TEXT NOT NULL,
-    revoked_at TEXT,
-    expires_at INTEGER NOT NULL,
-    PRIMARY KEY (tenant_id, session_id)
-  );
-  CREATE INDEX IF NOT EXISTS portal_sessions_expiry ON portal_sessions (expires_at);
-`;
-
-/** Portal sessions (DynamoPortalSessions' semantics) in the one-machine database. */
 export class SqlitePortalSessions extends SqliteTable implements PortalSessionStore {
-  constructor(db: HooklineDatabase) {
-    super(db);
-    db.exec(PORTAL_SESSIONS_TABLE);
-  }
-
   async create(session: PortalSession): Promise<void> {
     this.run('store a portal session', () =>
       this.statement('INSERT INTO portal_sessions (tenant_id, session_id, doc, expires_at) VALUES (?, ?, ?, ?)').run(
