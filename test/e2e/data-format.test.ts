@@ -1,0 +1,49 @@
+/**
+ * The one-machine runtime keeps its data in `<data dir>/hookline.db`. A data directory written by
+ * the earlier versions (dynalite's files in `dynamodb/`) is refused at start, with a message that
+ * says what to do: starting afresh beside it would look as if every tenant and webhook was lost.
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../support/runtime.ts';
+
+function start(dataDir: string): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['infra/local/main.ts'], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', HOOKLINE_DATA_DIR: dataDir },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    // A runtime that starts instead of refusing is stopped: the test then fails on its exit code.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr });
+    });
+  });
+}
+
+describe('a data directory of the earlier stand-in format', () => {
+  let dataDir: string;
+  beforeEach(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'hookline-old-format-'));
+  });
+  afterEach(() => rm(dataDir, { recursive: true, force: true }));
+
+  it('is refused at start with what to do, and nothing is written beside it', async () => {
+    await mkdir(join(dataDir, 'dynamodb'));
+    await writeFile(join(dataDir, 'dynamodb', 'CURRENT'), 'MANIFEST-000001\n');
+    const { code, stderr } = await start(dataDir);
+    expect(code).toBe(1);
+    expect(stderr).toContain('earlier format');
+    expect(stderr).toContain(join(dataDir, 'dynamodb'));
+    expect(stderr).toMatch(/empty HOOKLINE_DATA_DIR|move .* away/);
+    // A message, not a stack trace.
+    expect(stderr).not.toMatch(/\n\s+at /);
+    expect(await readdir(dataDir)).not.toContain('hookline.db');
+  });
+});
