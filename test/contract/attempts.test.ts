@@ -4,30 +4,14 @@
  * and retention. DynamoDB deletes expired items late (dynalite never): both sets must hide them
  * from the moment they expire; the SQLite store also deletes them itself (purgeExpired).
  */
-import type { Attempt } from '../../shared/domain/deliveries.ts';
 import { ValidationError } from '../../shared/errors.ts';
 import type { ListPage } from '../../shared/usecases/manage-webhooks.ts';
+import { newAttempt } from '../support/records.ts';
 import { rejection } from '../support/rejection.ts';
 import { ADAPTER_SETS, RETENTION_DAYS, uid, useBackend, type MakeAdapters } from './adapter-sets.ts';
 
 const DAY = 86_400_000;
 
-const newAttempt = (webhookId: string, n: number, attemptedAt: Date, extra: Partial<Attempt> = {}): Attempt => ({
-  id: uid('att'),
-  tenant_id: 'ten_1',
-  webhook_id: webhookId,
-  delivery_id: `dlv_${n}`,
-  event_id: `evt_${n}`,
-  event: 'scan.completed',
-  attempt: 1,
-  trigger: 'scheduled',
-  success: n % 2 === 0,
-  status_code: n % 2 === 0 ? 200 : null,
-  response_time_ms: 12 + n,
-  ...(n % 2 === 0 ? { response_body: 'ok' } : { error: 'connection refused' }),
-  attempted_at: attemptedAt.toISOString(),
-  ...extra,
-});
 
 /** Every page of a list, following nextCursor from the first page. */
 async function walk<T>(list: (cursor: string | undefined) => Promise<ListPage<T>>): Promise<ListPage<T>[]> {
