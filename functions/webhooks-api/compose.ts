@@ -23,7 +23,7 @@ import { PortalSessionInput } from '../../shared/portal/schemas.ts';
 import { ManageWebhooks, type ListPage, type PageRequest } from '../../shared/usecases/manage-webhooks.ts';
 import { noMetrics } from '../../shared/usecases/metrics.ts';
 import { OwnerEmailVerification } from '../../shared/usecases/owner-email.ts';
-import { webhooksInScope, type PortalSessionStore } from '../../shared/usecases/portal-sessions.ts';
+import { webhooksInScope } from '../../shared/usecases/portal-sessions.ts';
 import type { SecretStore } from '../../shared/usecases/ports.ts';
 import type { RequestAllowance } from '../../shared/usecases/rate-limits.ts';
 import { RecoverDeliveries } from '../../shared/usecases/recover-deliveries.ts';
@@ -36,8 +36,6 @@ export interface WebhooksApiOverrides extends ApiOverrides, TargetOverrides, Mai
   readonly secrets?: SecretStore;
   /** One machine: the process's per-tenant token buckets (Lambda: a counter in the tenants table). */
   readonly requestAllowance?: RequestAllowance;
-  /** One machine: portal sessions in the SQLite database (Lambda: items in the tenants table). */
-  readonly portalSessions?: PortalSessionStore;
 }
 
 const BASE = '/api/v1/integrations/webhooks';
@@ -75,7 +73,7 @@ export function composeWebhooksApi(o: WebhooksApiOverrides = {}) {
     },
   });
   // Portal tokens act for their tenant here (and through the shared authenticator on one machine).
-  const portal = portalSessions(f, webhooks, o.secrets, o.portalSessions);
+  const portal = portalSessions(f, webhooks, o.secrets);
   tenantAuth.acceptPortalTokens(portal);
   const recovery = new RecoverDeliveries({
     webhooks: f.aws.use(webhookStore, 'get'),

@@ -10,6 +10,7 @@ import { SqliteEmailQuota } from '../../shared/adapters/sqlite/sqlite-email-quot
 import { SqliteEventStore } from '../../shared/adapters/sqlite/sqlite-event-store.ts';
 import { SqliteOutcomes } from '../../shared/adapters/sqlite/sqlite-outcomes.ts';
 import { SqliteDeliveryQueue, SqliteEventQueue, SqliteQueues, type QueueName } from '../../shared/adapters/sqlite/sqlite-queue.ts';
+import { SqlitePortalSessions } from '../../shared/adapters/sqlite/sqlite-portal-sessions.ts';
 import { SqliteQueueLag } from '../../shared/adapters/sqlite/sqlite-queue-lag.ts';
 import { SqliteRequestWindows } from '../../shared/adapters/sqlite/sqlite-request-windows.ts';
 import { SqliteTenantStore } from '../../shared/adapters/sqlite/sqlite-tenant-store.ts';
@@ -61,6 +62,7 @@ export function openLocalStore(dataDir: string, settings: Settings, clock: Clock
     requestWindows: new SqliteRequestWindows(db),
     credentialsLock: new SqliteCredentialsLock(db),
     queueLag: new SqliteQueueLag(db),
+    portalSessions: new SqlitePortalSessions(db),
     eventQueue: new SqliteEventQueue(queues, (body) => sqsMessageBytes(body) <= MAX_SQS_MESSAGE_BYTES),
     deliveryQueue,
   };

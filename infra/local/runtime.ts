@@ -15,7 +15,6 @@ import { composeReconciler } from '../../functions/reconciler/compose.ts';
 import { composeWebhooksApi } from '../../functions/webhooks-api/compose.ts';
 import { composeWebhookTest } from '../../functions/webhook-test/compose.ts';
 import { FileSecretStore } from '../../shared/adapters/local/file-secret-store.ts';
-import { SqlitePortalSessions } from '../../shared/adapters/sqlite/sqlite-portal-sessions.ts';
 import { OutboxMailer } from '../../shared/adapters/local/outbox-mailer.ts';
 import { TenantTokenBuckets, TokenBuckets } from '../../shared/adapters/local/token-bucket.ts';
 import { authFailures } from '../../shared/compose/auth.ts';
@@ -155,7 +154,7 @@ async function main(): Promise<void> {
 
   Object.assign(functions, {
     ingest: composeIngest({ ...api, tenantAuth, catalogue }).handler,
-    'webhooks-api': composeWebhooksApi({ ...api, tenantAuth, secrets, mailer, ownPorts, portalSessions: new SqlitePortalSessions(store.db) }).handler,
+    'webhooks-api': composeWebhooksApi({ ...api, tenantAuth, secrets, mailer, ownPorts }).handler,
     'webhook-test': composeWebhookTest({ ...api, tenantAuth, secrets, ownPorts }).handler,
     'admin-api': composeAdminApi({ ...api, adminAuth, keyCache: tenantAuth }).handler,
     openapi: composeOpenApi({ document: openApiDocument() }).handler,

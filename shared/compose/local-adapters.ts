@@ -9,6 +9,7 @@ import type { LagRecords } from '../usecases/queue-lag.ts';
 import type { RequestWindows, TenantRateLimits } from '../usecases/rate-limits.ts';
 import type { DueDeliveries, DueEvents } from '../usecases/reconcile.ts';
 import type { FailedAttempts, ReopenableDeliveries } from '../usecases/recover-deliveries.ts';
+import type { PortalSessionStore } from '../usecases/portal-sessions.ts';
 import type { TenantDirectory } from '../usecases/tenants.ts';
 import type { WebhookStatusStore } from '../usecases/webhook-health.ts';
 
@@ -31,6 +32,7 @@ export interface LocalAdapters {
   readonly requestWindows: RequestWindows & Partial<AwsAdapter>;
   readonly credentialsLock: CredentialsLock & Partial<AwsAdapter>;
   readonly queueLag: LagRecords & Partial<AwsAdapter>;
+  readonly portalSessions: PortalSessionStore & Partial<AwsAdapter>;
   readonly eventQueue: EventQueue & Partial<AwsAdapter>;
   readonly deliveryQueue: DeliveryQueue & RetryScheduler & Partial<AwsAdapter>;
 }

@@ -4,19 +4,24 @@ import { SecretsManagerStore } from '../adapters/aws/secrets-manager-store.ts';
 import { ENV, type Settings } from '../config.ts';
 import { PortalSessions, PortalSigningKey, PortalTokens, type PortalSessionStore, type WebhookLookup } from '../usecases/portal-sessions.ts';
 import type { SecretReader, SecretStore } from '../usecases/ports.ts';
+import type { AwsAdapter } from '../adapters/aws/aws-calls.ts';
 import type { FunctionBase } from './function-base.ts';
 import { publicUrl } from './mail.ts';
 
 /** The secret portal session tokens are signed with: `<secretPrefix>portal-signing-key`, made on first use. */
 export const portalKeySecretName = (settings: Pick<Settings, 'secretPrefix'>): string => `${settings.secretPrefix}portal-signing-key`;
 
+/** The session records: the tenants table on AWS, the runtime's database on one machine. */
+const sessionStore = (f: FunctionBase): PortalSessionStore & Partial<AwsAdapter> =>
+  f.local?.portalSessions ?? new DynamoPortalSessions(documentClient(), f.settings.tables.tenants);
+
 /**
- * Portal sessions: records in the tenants table (`store` on one machine), tokens signed with the
- * deployment's key. Links point at the public URL, else at the API's own host.
+ * Portal sessions: session records, and tokens signed with the deployment's key. Links point at
+ * the public URL, else at the API's own host.
  */
-export function portalSessions(f: FunctionBase, webhooks: WebhookLookup, secrets?: SecretStore, store?: PortalSessionStore): PortalSessions {
+export function portalSessions(f: FunctionBase, webhooks: WebhookLookup, secrets?: SecretStore): PortalSessions {
   const keyStore = secrets ?? f.aws.use(new SecretsManagerStore(secretsManagerClient(), 'portal-key'), 'get', 'put');
-  const sessions = store ?? f.aws.use(new DynamoPortalSessions(documentClient(), f.settings.tables.tenants), 'create', 'get', 'revoke');
+  const sessions = f.aws.use(sessionStore(f), 'create', 'get', 'revoke');
   const apiHost = f.env[ENV.apiHost];
   const base = publicUrl(f) || (apiHost ? `https://${apiHost}` : '');
   return new PortalSessions({
@@ -26,7 +31,7 @@ export function portalSessions(f: FunctionBase, webhooks: WebhookLookup, secrets
     clock: f.clock,
     portalUrl: `${base}/portal`,
     // One machine: one instance checks and revokes, and a read costs nothing; no cache needed.
-    ...(store ? { cacheMs: 0 } : {}),
+    ...(f.local ? { cacheMs: 0 } : {}),
   });
 }
 
@@ -36,6 +41,6 @@ export function portalSessions(f: FunctionBase, webhooks: WebhookLookup, secrets
  */
 export function portalTokens(f: FunctionBase, secrets?: SecretReader): PortalTokens {
   const keyStore = secrets ?? f.aws.use(new SecretsManagerStore(secretsManagerClient(), 'portal-key'), 'get');
-  const sessions = f.aws.use(new DynamoPortalSessions(documentClient(), f.settings.tables.tenants), 'get');
+  const sessions = f.aws.use(sessionStore(f), 'get');
   return new PortalTokens({ sessions, signingKey: new PortalSigningKey(keyStore, portalKeySecretName(f.settings)), clock: f.clock });
 }
