@@ -47,7 +47,6 @@ export interface Settings {
     readonly tenants: string;
     readonly webhooks: string;
     readonly events: string;
-    readonly deliveries: string;
     readonly attempts: string;
   };
   readonly queues: {
@@ -92,7 +91,6 @@ export const ENV = {
   tenantsTable: 'HOOKLINE_TENANTS_TABLE',
   webhooksTable: 'HOOKLINE_WEBHOOKS_TABLE',
   eventsTable: 'HOOKLINE_EVENTS_TABLE',
-  deliveriesTable: 'HOOKLINE_DELIVERIES_TABLE',
   attemptsTable: 'HOOKLINE_ATTEMPTS_TABLE',
   eventsQueueUrl: 'HOOKLINE_EVENTS_QUEUE_URL',
   deliveriesQueueUrl: 'HOOKLINE_DELIVERIES_QUEUE_URL',
@@ -237,7 +235,6 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env, allowPriva
       tenants: required(env, ENV.tenantsTable),
       webhooks: required(env, ENV.webhooksTable),
       events: required(env, ENV.eventsTable),
-      deliveries: required(env, ENV.deliveriesTable),
       attempts: required(env, ENV.attemptsTable),
     },
     queues: {

@@ -1,10 +1,8 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { documentClient, schedulerClient, sqsClient } from '../../shared/adapters/aws/clients.ts';
-import { DynamoAttemptLog } from '../../shared/adapters/aws/dynamo-attempt-log.ts';
-import { DynamoDeliveryStore } from '../../shared/adapters/aws/dynamo-delivery-store.ts';
+import { DynamoDeliveryLog } from '../../shared/adapters/aws/dynamo-delivery-log.ts';
 import { DynamoEventStore } from '../../shared/adapters/aws/dynamo-event-store.ts';
-import { DynamoQueueLag } from '../../shared/adapters/aws/dynamo-queue-lag.ts';
 import { DynamoTenantStore } from '../../shared/adapters/aws/dynamo-tenant-store.ts';
 import { DynamoWebhookLeases } from '../../shared/adapters/aws/dynamo-webhook-leases.ts';
 import { DynamoWebhookStore } from '../../shared/adapters/aws/dynamo-webhook-store.ts';
@@ -21,7 +19,7 @@ import { outbound, type OutboundOverrides } from '../../shared/compose/outbound.
 import { FUNCTION_ENV } from '../../shared/config.ts';
 import type { DeliveryMessage } from '../../shared/domain/deliveries.ts';
 import { memoizeGets } from '../../shared/usecases/batch-memo.ts';
-import { DispatchDelivery, LoggedCompletions, type DispatchSlots, type RetryScheduler } from '../../shared/usecases/dispatch.ts';
+import { DispatchDelivery, type DispatchSlots, type RetryScheduler } from '../../shared/usecases/dispatch.ts';
 import type { SecretReader } from '../../shared/usecases/ports.ts';
 import { DeliveryLag, QueueLagReporter, sentAtOf } from '../../shared/usecases/queue-lag.ts';
 import { WebhookHealth } from '../../shared/usecases/webhook-health.ts';
@@ -83,21 +81,21 @@ export function composeDispatcher(o: DispatcherOverrides = {}) {
   const local = f.local;
   const webhookStore: LocalAdapters['webhooks'] = local?.webhooks ?? new DynamoWebhookStore(documentClient(), tables.webhooks);
   const tenantStore: LocalAdapters['tenants'] = local?.tenants ?? new DynamoTenantStore(documentClient(), tables.tenants);
-  const deliveries = f.aws.use(
-    local?.deliveries ?? new DynamoDeliveryStore(documentClient(), tables.deliveries, retentionDays),
-    'claim',
-    'complete',
-    'get',
-    'settleFollowUp',
-  );
+  // On AWS the delivery log is the deliveries' state: one conditional put per attempt. One
+  // machine: delivery records, and the log entry and the completion in one transaction.
+  const store = local
+    ? { deliveries: local.deliveries, outcomes: local.outcomes }
+    : ((log) => ({ deliveries: log, outcomes: f.aws.use(log, 'recordOutcome') }))(new DynamoDeliveryLog(documentClient(), tables.attempts, retentionDays));
+  const deliveries = f.aws.use(store.deliveries, 'claim', 'complete', 'get', 'settleFollowUp');
+  const { outcomes } = store;
   const webhooks = f.aws.use(webhookStore, 'get');
+  // A manual attempt's event (the others come in their messages).
   const events = f.aws.use(local?.events ?? new DynamoEventStore(documentClient(), tables.events, retentionDays), 'get');
-  // One machine: the log entry and the completion in one transaction.
-  const outcomes =
-    local?.outcomes ?? new LoggedCompletions(f.aws.use(new DynamoAttemptLog(documentClient(), tables.attempts, retentionDays), 'record'), deliveries);
   // Each tenant's secret, kept for up to an hour per container and read again when a webhook's credentials change.
   const credentials = credentialsCache(f, o.secrets);
-  const retries = o.retries ?? local?.deliveryQueue ?? retryScheduler(f, new SqsDeliveryQueue(sqsClient(), queues.deliveries, f.clock));
+  // The batch's records end at about the same time when an endpoint is down: 20 ms lets their
+  // next rungs share SendMessageBatch calls.
+  const retries = o.retries ?? local?.deliveryQueue ?? retryScheduler(f, new SqsDeliveryQueue(sqsClient(), queues.deliveries, f.clock, { coalesceMs: 20 }));
   const catalogue = catalogueFromEnv(f.env);
   const out = outbound(f, catalogue, o);
   const metrics = f.metrics(() => new EmfMetrics(f.logger));
@@ -106,10 +104,9 @@ export function composeDispatcher(o: DispatcherOverrides = {}) {
     ...emailDeps(f, o, tenantStore, metrics),
   });
   const slots = dispatchSlots(f, o);
-  // How late the attempts taken are: the reconciler leaves work waiting in a backlog alone.
-  const lag = new QueueLagReporter(f.aws.use(local?.queueLag ?? new DynamoQueueLag(documentClient(), tables.tenants), 'record'), (error) =>
-    f.logger.warn('could not record a queue lag', error instanceof Error ? error : String(error)),
-  );
+  // One machine: how late the attempts taken are, so that its reconciler leaves work waiting in
+  // a backlog alone (on AWS nothing re-queues deliveries: each message stays until its next step is queued).
+  const lag = local && new QueueLagReporter(local.queueLag, (error) => f.logger.warn('could not record a queue lag', error instanceof Error ? error : String(error)));
   const dispatchFor = () =>
     new DispatchDelivery({
       deliveries,
@@ -121,7 +118,7 @@ export function composeDispatcher(o: DispatcherOverrides = {}) {
       retries,
       health,
       slots,
-      lag: new DeliveryLag(lag),
+      ...(lag ? { lag: new DeliveryLag(lag) } : {}),
       metrics,
       clock: f.clock,
       settings: {
@@ -133,9 +130,11 @@ export function composeDispatcher(o: DispatcherOverrides = {}) {
     });
   const processRecord = async (dispatch: DispatchDelivery, record: SQSRecord) => {
     const message = JSON.parse(record.body) as DeliveryMessage;
-    const result = await dispatch.execute(message, { sentAt: sentAtOf(record.attributes?.SentTimestamp) });
+    const result = await dispatch.execute(message, { sentAt: sentAtOf(record.attributes?.SentTimestamp), receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 0) || undefined });
+    // Debug: every failed attempt is in the delivery log and the AttemptsFailed metric already,
+    // and a line each would be a third of what a failed attempt costs.
     if (result.kind === 'retrying' || result.kind === 'failed') {
-      f.logger.info('delivery attempt failed', { delivery_id: message.delivery_id, attempt: message.attempt, outcome: result.kind, error: result.error });
+      f.logger.debug('delivery attempt failed', { delivery_id: message.delivery_id, attempt: message.attempt, outcome: result.kind, error: result.error });
     }
   };
   // Per invocation: a memo of reads for this batch, and a processor (it holds the batch's state;
@@ -143,7 +142,7 @@ export function composeDispatcher(o: DispatcherOverrides = {}) {
   return f.composed(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     const dispatch = dispatchFor();
     const response = await processPartialResponse(event, (record: SQSRecord) => processRecord(dispatch, record), new BatchProcessor(EventType.SQS), { context });
-    await lag.flush();
+    await lag?.flush();
     return response;
   });
 }

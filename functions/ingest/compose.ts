@@ -32,12 +32,14 @@ export function composeIngest(o: IngestOverrides = {}) {
   const tenantAuth = o.tenantAuth ?? tenantAuthenticator(f);
   const limiter = tenantRateLimiter(f, o.requestAllowance);
   const publish = new PublishEvents({
-    store: f.aws.use(f.local?.events ?? new DynamoEventStore(documentClient(), tables.events, retentionDays), 'putIfAbsent'),
+    store: f.aws.use(f.local?.events ?? new DynamoEventStore(documentClient(), tables.events, retentionDays), 'putIfAbsent', 'get'),
     queue: f.aws.use(f.local?.eventQueue ?? new SqsEventQueue(sqsClient(), queues.events), 'enqueue', 'fits'),
     catalogue: o.catalogue ?? catalogueFromEnv(f.env),
     clock: f.clock,
     log: f.logger,
     metrics: f.metrics(() => new EmfMetrics(f.logger)),
+    // One machine: its reconciler queues events stored but not queued; on AWS a failed enqueue is a 503.
+    reconciled: f.local !== undefined,
   });
   return f.composed(
     apiHandler({

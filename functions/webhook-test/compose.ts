@@ -1,5 +1,5 @@
 import { documentClient } from '../../shared/adapters/aws/clients.ts';
-import { DynamoAttemptLog } from '../../shared/adapters/aws/dynamo-attempt-log.ts';
+import { DynamoDeliveryLog } from '../../shared/adapters/aws/dynamo-delivery-log.ts';
 import { DynamoWebhookRepository } from '../../shared/adapters/aws/dynamo-webhook-repository.ts';
 import { tenantAuthenticator } from '../../shared/compose/auth.ts';
 import { catalogueFromEnv } from '../../shared/compose/catalogue.ts';
@@ -44,7 +44,7 @@ export function composeWebhookTest(o: WebhookTestOverrides = {}) {
   const test = new TestWebhook({
     webhooks: f.aws.use(local?.webhooks ?? new DynamoWebhookRepository(documentClient(), tables.webhooks), 'get'),
     // The test event is logged like any attempt.
-    attempts: f.aws.use(local?.attempts ?? new DynamoAttemptLog(documentClient(), tables.attempts, retentionDays), 'record'),
+    attempts: f.aws.use(local?.attempts ?? new DynamoDeliveryLog(documentClient(), tables.attempts, retentionDays), 'record'),
     credentials: credentialsCache(f, o.secrets),
     sender: out.attemptSender,
     clock: f.clock,

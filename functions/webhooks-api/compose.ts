@@ -1,6 +1,5 @@
 import { documentClient, sqsClient } from '../../shared/adapters/aws/clients.ts';
-import { DynamoAttemptLog } from '../../shared/adapters/aws/dynamo-attempt-log.ts';
-import { DynamoReopenableDeliveries } from '../../shared/adapters/aws/dynamo-reopenable-deliveries.ts';
+import { DynamoDeliveryLogReader } from '../../shared/adapters/aws/dynamo-delivery-log-reader.ts';
 import { DynamoTenantRecords } from '../../shared/adapters/aws/dynamo-tenant-records.ts';
 import { DynamoWebhookRepository } from '../../shared/adapters/aws/dynamo-webhook-repository.ts';
 import { SqsDeliveryQueue } from '../../shared/adapters/aws/queues.ts';
@@ -9,7 +8,6 @@ import { tenantAuthenticator } from '../../shared/compose/auth.ts';
 import { catalogueFromEnv } from '../../shared/compose/catalogue.ts';
 import { credentialsWriter } from '../../shared/compose/credentials.ts';
 import { functionBase, type ApiOverrides } from '../../shared/compose/function-base.ts';
-import type { LocalAdapters } from '../../shared/compose/local-adapters.ts';
 import { emailDeps, type MailOverrides } from '../../shared/compose/mail.ts';
 import { portalSessions } from '../../shared/compose/portal-sessions.ts';
 import { tenantRateLimiter } from '../../shared/compose/rate-limit.ts';
@@ -48,7 +46,11 @@ export function composeWebhooksApi(o: WebhooksApiOverrides = {}) {
   // The tables' adapters without what only other functions call (health, fan-out, the admin API's).
   const webhookStore = local?.webhooks ?? new DynamoWebhookRepository(documentClient(), tables.webhooks);
   const tenantStore = local?.tenants ?? new DynamoTenantRecords(documentClient(), tables.tenants);
-  const attemptLog: LocalAdapters['attempts'] = local?.attempts ?? new DynamoAttemptLog(documentClient(), tables.attempts, retentionDays);
+  // On AWS the delivery log is the deliveries' state too: one adapter for both.
+  const awsLog = () => new DynamoDeliveryLogReader(documentClient(), tables.attempts, retentionDays);
+  const { attemptLog, deliveries } = local
+    ? { attemptLog: local.attempts, deliveries: local.deliveries }
+    : ((log) => ({ attemptLog: log, deliveries: log }))(awsLog());
   const tenantAuth = o.tenantAuth ?? tenantAuthenticator(f);
   const limiter = tenantRateLimiter(f, o.requestAllowance);
   const catalogue = catalogueFromEnv(f.env);
@@ -77,7 +79,7 @@ export function composeWebhooksApi(o: WebhooksApiOverrides = {}) {
   tenantAuth.acceptPortalTokens(portal);
   const recovery = new RecoverDeliveries({
     webhooks: f.aws.use(webhookStore, 'get'),
-    deliveries: f.aws.use(local?.deliveries ?? new DynamoReopenableDeliveries(documentClient(), tables.deliveries, retentionDays), 'get', 'reopen'),
+    deliveries: f.aws.use(deliveries, 'get', 'reopen'),
     attempts: f.aws.use(attemptLog, 'failedDeliveriesSince'),
     queue: f.aws.use(local?.deliveryQueue ?? new SqsDeliveryQueue(sqsClient(), queues.deliveries, f.clock), 'enqueue'),
     clock: f.clock,

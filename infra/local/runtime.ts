@@ -11,7 +11,7 @@ import { composeDispatcher } from '../../functions/dispatcher/compose.ts';
 import { composeFanout } from '../../functions/fanout/compose.ts';
 import { composeIngest } from '../../functions/ingest/compose.ts';
 import { composeOpenApi } from '../../functions/openapi/compose.ts';
-import { composeReconciler } from '../../functions/reconciler/compose.ts';
+import { composeReconciler } from './reconciler.ts';
 import { composeWebhooksApi } from '../../functions/webhooks-api/compose.ts';
 import { composeWebhookTest } from '../../functions/webhook-test/compose.ts';
 import { FileSecretStore } from '../../shared/adapters/local/file-secret-store.ts';
@@ -85,7 +85,6 @@ async function main(): Promise<void> {
     [ENV.tenantsTable]: 'tenants',
     [ENV.webhooksTable]: 'webhooks',
     [ENV.eventsTable]: 'events',
-    [ENV.deliveriesTable]: 'deliveries',
     [ENV.attemptsTable]: 'attempts',
     [ENV.eventsQueueUrl]: 'events',
     [ENV.deliveriesQueueUrl]: 'deliveries',

@@ -106,18 +106,10 @@ function createTableInput(name: string, schema: TableSchema): CreateTableCommand
     return [{ AttributeName: pk.name, KeyType: 'HASH' as const }, ...(sk ? [{ AttributeName: sk.name, KeyType: 'RANGE' as const }] : [])];
   };
   const KeySchema = keys(schema.partitionKey, schema.sortKey);
-  const GlobalSecondaryIndexes = schema.indexes?.map((index) => ({
-    IndexName: index.indexName,
-    KeySchema: keys(index.partitionKey, index.sortKey),
-    Projection: index.include.length
-      ? { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...index.include] }
-      : { ProjectionType: 'KEYS_ONLY' as const },
-  }));
   return {
     TableName: name,
     BillingMode: 'PAY_PER_REQUEST',
     KeySchema,
     AttributeDefinitions: [...attributes].map(([AttributeName, AttributeType]) => ({ AttributeName, AttributeType })),
-    ...(GlobalSecondaryIndexes?.length ? { GlobalSecondaryIndexes } : {}),
   };
 }

@@ -8,7 +8,6 @@ import { composeDispatcher } from '../../functions/dispatcher/compose.ts';
 import { composeFanout } from '../../functions/fanout/compose.ts';
 import { composeIngest } from '../../functions/ingest/compose.ts';
 import { composeOpenApi } from '../../functions/openapi/compose.ts';
-import { composeReconciler } from '../../functions/reconciler/compose.ts';
 import { composeWebhookTest } from '../../functions/webhook-test/compose.ts';
 import { composeWebhooksApi } from '../../functions/webhooks-api/compose.ts';
 import type { AwsCall } from '../../shared/adapters/aws/aws-calls.ts';
@@ -24,7 +23,6 @@ const EVERY_PART: NodeJS.ProcessEnv = {
   [ENV.tenantsTable]: 'tenants',
   [ENV.webhooksTable]: 'webhooks',
   [ENV.eventsTable]: 'events',
-  [ENV.deliveriesTable]: 'deliveries',
   [ENV.attemptsTable]: 'attempts',
   [ENV.eventsQueueUrl]: 'https://sqs.invalid/events',
   [ENV.deliveriesQueueUrl]: 'https://sqs.invalid/deliveries',
@@ -40,7 +38,6 @@ const COMPOSE: Record<FunctionName, (env: NodeJS.ProcessEnv) => { readonly awsCa
   'webhook-test': (env) => composeWebhookTest({ env }),
   'admin-api': (env) => composeAdminApi({ env }),
   openapi: () => composeOpenApi({ document: {} }),
-  reconciler: (env) => composeReconciler({ env }),
 };
 
 const cache = new Map<FunctionName, readonly AwsCall[]>();

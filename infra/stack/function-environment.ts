@@ -48,7 +48,6 @@ export function functionEnvironment(props: FunctionEnvironmentProps): {
     [ENV.tenantsTable]: t.tenants.tableName,
     [ENV.webhooksTable]: t.webhooks.tableName,
     [ENV.eventsTable]: t.events.tableName,
-    [ENV.deliveriesTable]: t.deliveries.tableName,
     [ENV.attemptsTable]: t.attempts.tableName,
     [ENV.eventsQueueUrl]: queues.eventsQueue.queueUrl,
     [ENV.deliveriesQueueUrl]: queues.deliveriesQueue.queueUrl,

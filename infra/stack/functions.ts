@@ -29,7 +29,6 @@ export const FUNCTION_NAMES = [
   'webhooks-api',
   'admin-api',
   'openapi',
-  'reconciler',
   'webhook-test',
 ] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
@@ -46,7 +45,6 @@ const MEMORY_MB: Record<FunctionName, number> = {
   'webhooks-api': 512,
   'admin-api': 256,
   openapi: 256,
-  reconciler: 256,
   // One request to a receiver at a time (and, for oauth2, one to its token URL).
   'webhook-test': 256,
 };
@@ -64,7 +62,6 @@ const NO_LAMBDA_DLQ_REASON: Record<FunctionName, string> = {
   openapi: 'Invoked synchronously by the HTTP API (GET /openapi.json) and serves a static document: a failure is a 5xx answer, nothing is invoked asynchronously.',
   fanout: 'Invoked by an SQS event source mapping (synchronous polling), where a Lambda DLQ does not apply: records that keep failing go to EventsDLQ through the events queue\'s redrive policy (maxReceiveCount 5), which has an alarm.',
   dispatcher: 'Invoked by an SQS event source mapping (synchronous polling), where a Lambda DLQ does not apply: records that keep failing go to DeliveriesDLQ through the deliveries queue\'s redrive policy (maxReceiveCount 5), which has an alarm.',
-  reconciler: 'Invoked asynchronously by a five-minute EventBridge schedule whose event carries no data: a failed run has nothing to redrive, and the next run five minutes later re-scans the same due work (the sweep is idempotent). Failures show in the function\'s Errors metric and logs.',
 };
 
 export interface HooklineFunctionsProps {

@@ -1,15 +1,13 @@
 /**
  * The Hookline pipeline as one construct: HTTP API -> ingest -> events queue -> fan-out ->
- * deliveries queue -> dispatcher, with a reconciler every five minutes for work that is due but was
- * never queued, EventBridge Scheduler one-time schedules for retries later than SQS can delay, and
+ * deliveries queue -> dispatcher (each message stays queued until the next step is, and what keeps
+ * failing goes to a dead-letter queue), EventBridge Scheduler one-time schedules for long rungs, and
  * the dashboard and alarms that watch it. HooklineStack is this construct alone in a stack; another
  * CDK app imports it as `hookline/pipeline`.
  */
-import { Annotations, Duration, Fn, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Fn, Stack, Validations } from 'aws-cdk-lib';
 import type { Dashboard, Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
 import { EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -112,7 +110,7 @@ export class HooklinePipeline extends Construct {
     const catalogue = s.catalogueFile ? loadCatalogue(s.catalogueFile, PROJECT_ROOT) : undefined;
     const alarmNamePrefix = props.alarmNamePrefix ?? Stack.of(this).stackName;
 
-    this.tables = new HooklineTables(this, 'Tables');
+    this.tables = new HooklineTables(this, 'Tables', { ...(s.warmThroughput ? { warmThroughput: s.warmThroughput } : {}) });
     this.queues = new HooklineQueues(this, 'Queues', {
       fanoutTimeout: timeouts.fanout,
       fanoutBatchingWindow: BATCHING_WINDOW.fanout,
@@ -141,17 +139,6 @@ export class HooklinePipeline extends Construct {
     const f = this.functions.byName;
     countVerificationEmails(this.functions.logGroups['webhooks-api']);
     this.connectQueues(s);
-
-    const reconcilerSchedule = new Rule(this, 'ReconcilerSchedule', {
-      description: 'Hookline reconciler: re-queue events and deliveries that are due but not queued',
-      schedule: Schedule.rate(Duration.minutes(5)),
-      targets: [new LambdaFunction(f.reconciler, { retryAttempts: 2 })],
-    });
-    Validations.of(reconcilerSchedule).acknowledge({
-      id: 'Serverless-EventBusDLQ',
-      reason:
-        'The target is a five-minute tick with no data: an event EventBridge could not deliver (after 2 retries) has nothing worth redriving, and the next tick five minutes later does the same idempotent sweep of due work. A dead-letter queue would only collect empty ticks.',
-    });
 
     grantAll({
       functions: f,
@@ -213,11 +200,11 @@ export class HooklinePipeline extends Construct {
   }
 
   /**
-   * Read access to the delivery log: the events, deliveries and attempts tables (e.g. for a
-   * support tool or an export job). Not the tenants and webhooks tables, which hold key hashes.
+   * Read access to the delivery log: the events and attempts tables (e.g. for a support tool or
+   * an export job). Not the tenants and webhooks tables, which hold key hashes.
    */
   grantReadDeliveryLog(grantee: IGrantable): Grant {
-    const [first, ...rest] = [this.tables.events, this.tables.deliveries, this.tables.attempts].map((t) => t.grantReadData(grantee));
+    const [first, ...rest] = [this.tables.events, this.tables.attempts].map((t) => t.grantReadData(grantee));
     return rest.reduce((all, g) => all.combine(g), first!);
   }
 

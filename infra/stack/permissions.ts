@@ -59,8 +59,7 @@ function resolver(props: GrantsProps): (on: AwsResource) => Resolved | undefined
   return (on) => {
     switch (on.kind) {
       case 'table': {
-        const table = props.tables.all[on.table];
-        return { resources: [on.index ? `${table.tableArn}/index/${on.index}` : table.tableArn] };
+        return { resources: [props.tables.all[on.table].tableArn] };
       }
       case 'queue':
         return { resources: [queues[on.queue].queueArn] };

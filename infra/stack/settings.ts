@@ -131,6 +131,15 @@ export interface HooklineSettings extends HooklineAlarmSettings {
    */
   readonly dispatcherMaxConcurrency?: number;
   /**
+   * Write and read units a second each table takes at once, before on-demand scaling: a new
+   * on-demand table starts at 4,000 writes and 12,000 reads a second. Raising it is billed once,
+   * not by the hour. The attempts table takes one write a delivery attempt, the events table one
+   * an event; `npm run capacity` prints what a load needs.
+   * @default - none: DynamoDB's starting throughput
+   * @example { attempts: { writeUnitsPerSecond: 40000 }, events: { writeUnitsPerSecond: 12000 } }
+   */
+  readonly warmThroughput?: Partial<Record<'tenants' | 'webhooks' | 'events' | 'attempts', { readonly readUnitsPerSecond?: number; readonly writeUnitsPerSecond?: number }>>;
+  /**
    * Steady-state requests per second of `POST /v1/events` (publishing) over every tenant,
    * throttled apart from the other routes (`apiRateLimit`) so that publishing can be sized on
    * its own. Each request may carry a batch of up to 100 events. A safety net: each tenant has
@@ -177,6 +186,7 @@ export interface ResolvedSettings extends ResolvedAlarmSettings {
   readonly apiRateLimit: number;
   readonly apiBurstLimit: number;
   readonly dispatcherMaxConcurrency: number;
+  readonly warmThroughput?: HooklineSettings['warmThroughput'];
   readonly ingestRateLimit: number;
   readonly ingestBurstLimit: number;
   readonly catalogueFile?: string;
@@ -206,6 +216,7 @@ export function resolveSettings(props: HooklineSettings): ResolvedSettings {
     apiRateLimit: props.apiRateLimit ?? 2000,
     apiBurstLimit: props.apiBurstLimit ?? 4000,
     dispatcherMaxConcurrency: props.dispatcherMaxConcurrency ?? 50,
+    ...(props.warmThroughput ? { warmThroughput: props.warmThroughput } : {}),
     ingestRateLimit: props.ingestRateLimit ?? 5000,
     ingestBurstLimit: props.ingestBurstLimit ?? 5000,
     catalogueFile: props.catalogueFile || undefined,
@@ -278,6 +289,5 @@ export function functionTimeouts(s: ResolvedSettings) {
     'webhook-test': Duration.seconds(Math.min(29, Math.ceil(s.requestTimeoutMs / 1000) + 10)),
     'admin-api': Duration.seconds(10),
     openapi: Duration.seconds(5),
-    reconciler: Duration.seconds(120),
   } as const;
 }

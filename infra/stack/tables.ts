@@ -3,7 +3,7 @@
  * schemas the one-machine runtime creates in dynalite), so the two cannot disagree.
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, Table, TableEncryption, type WarmThroughput } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { TABLES } from '../../shared/adapters/aws/tables.ts';
 import type { KeyAttribute, TableSchema } from '../../shared/adapters/aws/tables.ts';
@@ -15,20 +15,28 @@ const attribute = (key: KeyAttribute) => ({
   type: key.type === 'N' ? AttributeType.NUMBER : AttributeType.STRING,
 });
 
+export interface HooklineTablesProps {
+  /**
+   * Throughput each table takes at once, before on-demand scaling (a new on-demand table starts
+   * at 4,000 write units a second). Billed once when raised, not by the hour.
+   * @default - none: DynamoDB's starting throughput
+   */
+  readonly warmThroughput?: Partial<Record<TableName, WarmThroughput>>;
+}
+
 export class HooklineTables extends Construct {
   readonly tenants: Table;
   readonly webhooks: Table;
   readonly events: Table;
-  readonly deliveries: Table;
   readonly attempts: Table;
 
-  constructor(scope: Construct, id: string) {
+  constructor(scope: Construct, id: string, props: HooklineTablesProps = {}) {
     super(scope, id);
-    this.tenants = this.table(TABLES.tenants);
-    this.webhooks = this.table(TABLES.webhooks);
-    this.events = this.table(TABLES.events);
-    this.deliveries = this.table(TABLES.deliveries);
-    this.attempts = this.table(TABLES.attempts);
+    const warm = props.warmThroughput ?? {};
+    this.tenants = this.table(TABLES.tenants, warm.tenants);
+    this.webhooks = this.table(TABLES.webhooks, warm.webhooks);
+    this.events = this.table(TABLES.events, warm.events);
+    this.attempts = this.table(TABLES.attempts, warm.attempts);
   }
 
   /** The tables by their key in TABLES. */
@@ -37,12 +45,11 @@ export class HooklineTables extends Construct {
       tenants: this.tenants,
       webhooks: this.webhooks,
       events: this.events,
-      deliveries: this.deliveries,
       attempts: this.attempts,
     };
   }
 
-  private table(schema: TableSchema): Table {
+  private table(schema: TableSchema, warmThroughput: WarmThroughput | undefined): Table {
     const table = new Table(this, schema.id, {
       partitionKey: attribute(schema.partitionKey),
       sortKey: schema.sortKey ? attribute(schema.sortKey) : undefined,
@@ -53,17 +60,8 @@ export class HooklineTables extends Construct {
       timeToLiveAttribute: schema.ttlAttribute,
       // Tenants, webhooks and their delivery log outlive a stack replacement.
       removalPolicy: RemovalPolicy.RETAIN,
+      ...(warmThroughput ? { warmThroughput } : {}),
     });
-    for (const index of schema.indexes ?? []) {
-      table.addGlobalSecondaryIndex({
-        indexName: index.indexName,
-        partitionKey: attribute(index.partitionKey),
-        sortKey: attribute(index.sortKey),
-        ...(index.include.length
-          ? { projectionType: ProjectionType.INCLUDE, nonKeyAttributes: [...index.include] }
-          : { projectionType: ProjectionType.KEYS_ONLY }),
-      });
-    }
     return table;
   }
 }

@@ -1,3 +1,5 @@
+import type { PublishedEvent } from './events.ts';
+
 /**
  * A delivery is one event on its way to one webhook; each try is an attempt in the delivery log.
  *
@@ -85,6 +87,9 @@ export function attemptView(a: Attempt) {
   };
 }
 
+/** Which delivery: its id, and the webhook and tenant it belongs to (the delivery log is kept by webhook). */
+export type DeliveryRef = Pick<DeliveryMessage, 'delivery_id' | 'tenant_id' | 'webhook_id'>;
+
 /** The message on the deliveries queue: which attempt of which delivery to make. */
 export interface DeliveryMessage {
   readonly delivery_id: string;
@@ -95,4 +100,15 @@ export interface DeliveryMessage {
   readonly trigger?: AttemptTrigger;
   /** Set when the attempt is due later than the queue can hold a message back. */
   readonly not_before?: string;
+  /** When the ladder wants this attempt (absent: when the message was sent), for the lag it is taken with. */
+  readonly due_at?: string;
+  /**
+   * The event itself, so that the dispatcher reads nothing to send it (the fan-out and the ladder
+   * carry it; a manual attempt reads it from the event store).
+   */
+  readonly event?: PublishedEvent;
+  /** The attempt may have been made already (a fan-out run again): the dispatcher checks the log first. */
+  readonly recheck?: true;
+  /** The ladder's earlier attempts, one line each, for the owner's email when the last one fails. */
+  readonly history?: readonly AttemptSummary[];
 }

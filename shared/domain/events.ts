@@ -10,6 +10,13 @@ export interface PublishedEvent {
   readonly received_at: string;
 }
 
+/**
+ * An event on the events queue. `again`: queued once more for a publisher that sent the same id
+ * again (its first request may have failed after the event was stored, or its answer was lost),
+ * so its deliveries may have been attempted already.
+ */
+export type QueuedEvent = PublishedEvent & { readonly again?: true };
+
 export const MAX_EVENTS_PER_BATCH = 100;
 export const MAX_EVENT_ID_LENGTH = 128;
 export const MAX_INGEST_BODY_BYTES = 256 * 1024;

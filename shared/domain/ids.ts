@@ -20,9 +20,14 @@ function base32(bytes: Uint8Array, length: number): string {
 
 /** A ULID (time-ordered, 26 Crockford base32 characters): ids sort by creation time. */
 export function ulid(now: number = Date.now()): string {
+  return ulidTime(now) + base32(randomBytes(10), 16);
+}
+
+/** A ULID's first 10 characters: milliseconds since 1970 in Crockford base32. */
+export function ulidTime(ms: number): string {
   let time = '';
-  for (let rest = now, i = 0; i < 10; i++, rest = Math.floor(rest / 32)) time = CROCKFORD[rest % 32] + time;
-  return time + base32(randomBytes(10), 16);
+  for (let rest = Math.max(0, ms), i = 0; i < 10; i++, rest = Math.floor(rest / 32)) time = CROCKFORD[rest % 32] + time;
+  return time;
 }
 
 export const newEventId = (): string => `evt_${ulid()}`;
@@ -35,11 +40,13 @@ export const newAttemptId = (): string => `att_${ulid()}`;
 
 /**
  * The delivery of one event to one webhook has a deterministic id, so that a fan-out that runs
- * twice for the same event (an SQS redelivery) finds the deliveries it already created.
+ * twice for the same event (an SQS redelivery) makes the same deliveries. Like a ULID it starts
+ * with the time (the event's arrival), so a webhook's delivery log sorts newest first by its key.
  */
-export function deliveryIdFor(tenantId: string, eventId: string, webhookId: string): string {
+export function deliveryIdFor(tenantId: string, eventId: string, webhookId: string, receivedAt: string): string {
   const digest = createHash('sha256').update(`${tenantId}\n${eventId}\n${webhookId}`).digest();
-  return `dlv_${base32(digest, 26)}`;
+  const time = Date.parse(receivedAt);
+  return `dlv_${ulidTime(Number.isFinite(time) ? time : 0)}${base32(digest, 16)}`;
 }
 
 /** A secret in the Standard Webhooks form: `whsec_` + base64 of 32 random bytes. */
@@ -50,8 +57,7 @@ export const newApiKey = (): string => `hk_${randomBytes(32).toString('base64url
 
 export const hashApiKey = (key: string): string => createHash('sha256').update(key).digest('hex');
 
-/** The shard of the sparse `due` index an item goes to. */
-export function dueShard(id: string, shards: number): string {
-  const digest = createHash('sha256').update(id).digest();
-  return `due#${digest.readUInt32BE(0) % shards}`;
+/** Which of `shards` partitions an id's items go to (0 to shards - 1), the same every time. */
+export function shardOf(id: string, shards: number): number {
+  return createHash('sha256').update(id).digest().readUInt32BE(0) % shards;
 }

@@ -22,3 +22,30 @@ export function memoizeGets<T>(reader: { get(tenantId: string, id: string, consi
     },
   };
 }
+
+/**
+ * A tenant's webhooks read once per batch: the events of one publish arrive at the fan-out
+ * together, and each would otherwise list the same webhooks. Collected whole on the first call
+ * (a tenant has at most a few pages); a failed read is not kept.
+ */
+export function memoizePages<T>(reader: { pages(tenantId: string): AsyncIterable<readonly T[]> }): {
+  pages(tenantId: string): AsyncIterable<readonly T[]>;
+} {
+  const seen = new Map<string, Promise<(readonly T[])[]>>();
+  const collect = async (tenantId: string) => {
+    const all: (readonly T[])[] = [];
+    for await (const page of reader.pages(tenantId)) all.push(page);
+    return all;
+  };
+  return {
+    async *pages(tenantId) {
+      let value = seen.get(tenantId);
+      if (!value) {
+        value = collect(tenantId);
+        seen.set(tenantId, value);
+        value.catch(() => seen.delete(tenantId));
+      }
+      yield* await value;
+    },
+  };
+}

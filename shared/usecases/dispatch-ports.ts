@@ -28,7 +28,9 @@ export interface SlotRefusal {
 export interface LagObserver {
   observe(holder: SlotHolder, dueAt: Date, sentAt: Date | undefined, now: Date): void;
 }
-/** What the queue says of a message: when it was sent (SQS `SentTimestamp`). */
+/** What the queue says of a message: when it was sent (SQS `SentTimestamp`), and how often it was received. */
 export interface Received {
   readonly sentAt?: Date;
+  /** SQS `ApproximateReceiveCount`: above 1, an earlier receive may have made the attempt. */
+  readonly receiveCount?: number;
 }

@@ -1,5 +1,5 @@
 import type { Catalogue } from '../domain/catalogue.ts';
-import type { Attempt, AttemptSummary, Delivery, DeliveryMessage, HealthFollowUp } from '../domain/deliveries.ts';
+import type { Attempt, AttemptSummary, Delivery, DeliveryMessage, DeliveryRef, HealthFollowUp } from '../domain/deliveries.ts';
 import type { PublishedEvent } from '../domain/events.ts';
 import { newAttemptId } from '../domain/ids.ts';
 import { nextStep } from '../domain/retry-policy.ts';
@@ -17,12 +17,21 @@ export type Completion =
   | { readonly kind: 'failed' }
   | { readonly kind: 'cancelled'; readonly reason: string };
 
-/** Port: delivery state with attempt claims (see DynamoDeliveryStore). */
+/**
+ * Port: delivery state with attempt claims. The one-machine store's claims are exclusive (a
+ * conditional update); on AWS a claim is a read of the delivery log, and the attempt's own log
+ * entry, a conditional put made after the POST, is what keeps a redelivered message from
+ * starting a second ladder (see DynamoDeliveryLog).
+ */
 export interface DeliveryClaims {
-  claim(deliveryId: string, attempt: number, now: Date, staleBefore: Date): Promise<Delivery | undefined>;
+  /**
+   * The delivery, when attempt `message.attempt` is this caller's to make; undefined when it was
+   * made. `received` says whether the message may have been taken before (see Received).
+   */
+  claim(message: DeliveryMessage, now: Date, staleBefore: Date, received?: Received): Promise<Delivery | undefined>;
   /** Records the outcome, with the health step it leaves owing (`follow_up`) in the same write. */
   complete(
-    deliveryId: string,
+    ref: DeliveryRef,
     attempt: number,
     completion: Completion,
     now: Date,
@@ -30,9 +39,9 @@ export interface DeliveryClaims {
     followUp?: HealthFollowUp,
   ): Promise<Delivery | undefined>;
   /** A strongly consistent read (a redelivered message asks whether a health step is owed). */
-  get(deliveryId: string): Promise<Delivery | undefined>;
+  get(ref: DeliveryRef): Promise<Delivery | undefined>;
   /** The health step of completed attempt `attempt` is done. */
-  settleFollowUp(deliveryId: string, attempt: number): Promise<void>;
+  settleFollowUp(ref: DeliveryRef, attempt: number): Promise<void>;
 }
 
 /**
@@ -65,14 +74,15 @@ export interface AttemptRecorder {
   record(attempt: Attempt): Promise<void>;
 }
 /**
- * Port: an attempt's log entry and its delivery's completion. The one-machine store writes both in
- * one transaction (a crash leaves neither or both: a claim found at start-up either has its result
- * or is re-sent, never both); elsewhere LoggedCompletions writes the log entry first.
+ * Port: an attempt's log entry and its delivery's completion, in one write: one transaction in
+ * the one-machine store (a crash leaves neither or both: a claim found at start-up either has
+ * its result or is re-sent, never both), one conditional put on AWS, where the log entry is the
+ * delivery's state. Undefined when the attempt was recorded already (by another dispatcher).
  */
 export interface OutcomeRecorder {
   recordOutcome(attempt: Attempt, completion: Completion, now: Date, summary: AttemptSummary, followUp?: HealthFollowUp): Promise<Delivery | undefined>;
 }
-/** The log entry, then the completion: if the completion fails, the message comes back and the claim decides. */
+/** The log entry, then the completion (two writes): if the completion fails, the message comes back and the claim decides. */
 export class LoggedCompletions implements OutcomeRecorder {
   private readonly attempts: AttemptRecorder;
   private readonly deliveries: Pick<DeliveryClaims, 'complete'>;
@@ -82,7 +92,7 @@ export class LoggedCompletions implements OutcomeRecorder {
   }
   async recordOutcome(attempt: Attempt, completion: Completion, now: Date, summary: AttemptSummary, followUp?: HealthFollowUp): Promise<Delivery | undefined> {
     await this.attempts.record(attempt);
-    return this.deliveries.complete(attempt.delivery_id, attempt.attempt, completion, now, summary, followUp);
+    return this.deliveries.complete(attempt, attempt.attempt, completion, now, summary, followUp);
   }
 }
 export type { DispatchSlots, LagObserver, Received, SlotHolder, SlotLease, SlotRefusal } from './dispatch-ports.ts';
@@ -109,6 +119,7 @@ const EARLY_TOLERANCE_MS = 10;
 type Prepared =
   | { readonly kind: 'skip'; readonly reason: string }
   | { readonly kind: 'follow-up'; readonly delivery: Delivery; readonly webhook: Webhook; readonly event: PublishedEvent }
+  | { readonly kind: 'requeue'; readonly next: DeliveryMessage }
   | { readonly kind: 'cancel'; readonly delivery: Delivery; readonly reason: string }
   | {
       readonly kind: 'ready';
@@ -184,8 +195,11 @@ export class DispatchDelivery {
       case 'follow-up':
         await this.followUp(prepared.delivery, prepared.webhook, prepared.event);
         return { kind: 'skipped', reason: 'attempt already made; its health step is done now' };
+      case 'requeue':
+        await this.deps.retries.schedule(prepared.next, new Date(Date.parse(prepared.next.due_at ?? '') || this.deps.clock().getTime()));
+        return { kind: 'skipped', reason: 'attempt already made; its next rung is queued again' };
       case 'cancel':
-        await this.deps.deliveries.complete(message.delivery_id, message.attempt, { kind: 'cancelled', reason: prepared.reason }, this.deps.clock());
+        await this.deps.deliveries.complete(message, message.attempt, { kind: 'cancelled', reason: prepared.reason }, this.deps.clock());
         return { kind: 'cancelled', reason: prepared.reason };
       case 'ready': {
         const result = await this.deps.sender.send(prepared.webhook, prepared.credentials, prepared.event, prepared.startedAt, this.timeoutFor(message, prepared.webhook));
@@ -197,10 +211,11 @@ export class DispatchDelivery {
   private async prepare(message: DeliveryMessage, received: Received): Promise<Prepared> {
     // Read first, claim last: a store or secret-store fault throws before the claim, so the
     // redelivered message can still claim the attempt instead of waiting for it to go stale.
+    // The event comes with the message (a manual attempt's is read).
     const read = (consistent: boolean) =>
       Promise.all([
         this.deps.webhooks.get(message.tenant_id, message.webhook_id, consistent),
-        this.deps.events.get(message.tenant_id, message.event_id, consistent),
+        message.event ?? this.deps.events.get(message.tenant_id, message.event_id, consistent),
       ]);
     let [webhook, event] = await read(false);
     let cancelReason = cancelReasonOf(webhook, event);
@@ -217,13 +232,19 @@ export class DispatchDelivery {
     const staleBefore = new Date(
       Math.max(now.getTime() - this.deps.settings.requestTimeoutMs - 60_000, this.deps.settings.claimsStaleBefore?.getTime() ?? 0),
     );
-    const delivery = await this.deps.deliveries.claim(message.delivery_id, message.attempt, now, staleBefore);
+    const delivery = await this.deps.deliveries.claim(message, now, staleBefore, received);
     if (!delivery) {
       // The attempt was made. If the dispatcher that made it failed before the webhook's health
-      // step was done, the step is still owed, and this redelivered message does it.
-      const current = await this.deps.deliveries.get(message.delivery_id);
+      // step was done, the step is still owed, and this redelivered message does it; if it failed
+      // before its next rung was queued, this message queues it (a second copy of that rung
+      // finds its attempt made and stops: one ladder).
+      const current = await this.deps.deliveries.get(message);
       if (current?.follow_up && current.attempts_completed === message.attempt && webhook && event) {
         return { kind: 'follow-up', delivery: current, webhook, event };
+      }
+      if (current?.state === 'pending' && current.attempts_completed === message.attempt && current.next_attempt_at && message.trigger !== 'manual') {
+        // Its first copy may have gone out: the dispatcher that takes this one checks the log.
+        return { kind: 'requeue', next: { ...nextRung(message, current.next_attempt_at, current.history), recheck: true } };
       }
       return { kind: 'skip', reason: 'attempt already made or delivery finished' };
     }
@@ -248,7 +269,7 @@ export class DispatchDelivery {
   /** How late this attempt is: from when the ladder wanted it (the first: from the delivery's creation). */
   private observeLag(message: DeliveryMessage, delivery: Delivery, received: Received, now: Date): void {
     if (!this.deps.lag || message.trigger === 'manual') return;
-    const dueAt = Date.parse((message.attempt > 1 ? delivery.next_attempt_at : undefined) ?? delivery.created_at);
+    const dueAt = Date.parse(message.due_at ?? (message.attempt > 1 ? delivery.next_attempt_at : undefined) ?? delivery.created_at);
     if (Number.isFinite(dueAt)) this.deps.lag.observe(message, new Date(dueAt), received.sentAt, now);
   }
 
@@ -275,24 +296,34 @@ export class DispatchDelivery {
     };
     const { webhook, event } = prepared;
 
+    // The ladder so far, for the owner's email (the one-machine store keeps it too).
+    const history = [...(message.history ?? []), summary];
+    const overtaken: DispatchResult = { kind: 'skipped', reason: 'attempt recorded by another dispatcher' };
     if (outcome.success) {
       const followUp = webhook.status === 'failing' ? 'healthy' : undefined;
       const done = await this.deps.outcomes.recordOutcome(attempt, { kind: 'succeeded' }, now, summary, followUp);
-      if (done?.follow_up) await this.followUp(done, webhook, event);
+      if (!done) return overtaken;
+      if (done.follow_up) await this.followUp(withHistory(done, history), webhook, event);
       return { kind: 'succeeded', statusCode: outcome.statusCode ?? 0 };
     }
     const error = outcome.error ?? 'failed';
     if (nextAttemptAt) {
-      // Record the plan before queueing it: if queueing fails, the reconciler finds the delivery due.
-      await this.deps.outcomes.recordOutcome(attempt, { kind: 'retry', nextAttemptAt }, now, summary);
-      await this.deps.retries.schedule({ ...message, attempt: message.attempt + 1, trigger: 'scheduled' }, nextAttemptAt);
+      // Record the plan before queueing it: if queueing fails, this message comes back, finds
+      // the attempt recorded and queues the next rung then.
+      const done = await this.deps.outcomes.recordOutcome(attempt, { kind: 'retry', nextAttemptAt }, now, summary);
+      // Only the dispatcher whose outcome was recorded goes on with the ladder.
+      if (!done) return overtaken;
+      await this.deps.retries.schedule(nextRung(message, nextAttemptAt.toISOString(), history), nextAttemptAt);
       return { kind: 'retrying', nextAttemptAt, error };
     }
-    // A manual attempt's failure changes nothing: the webhook's status came from its ladder.
-    const followUp = outcome.gone ? 'disabled' : message.trigger === 'manual' ? undefined : 'failing';
+    // A manual attempt's failure changes nothing: the webhook's status came from its ladder. A
+    // webhook already failing owes no step (turning failing is from healthy only): no write to
+    // settle. Read a moment stale, the next delivery that runs out turns it.
+    const followUp = outcome.gone ? 'disabled' : message.trigger === 'manual' || webhook.status !== 'healthy' ? undefined : 'failing';
     const done = await this.deps.outcomes.recordOutcome(attempt, { kind: 'failed' }, now, summary, followUp);
     // Only the dispatcher whose completion was recorded speaks for this attempt.
-    if (done?.follow_up) await this.followUp(done, webhook, event);
+    if (!done) return overtaken;
+    if (done.follow_up) await this.followUp(withHistory(done, history), webhook, event);
     return outcome.gone ? { kind: 'gone' } : { kind: 'failed', error };
   }
 
@@ -306,9 +337,19 @@ export class DispatchDelivery {
     if (delivery.follow_up === 'healthy') await this.deps.health.succeeded(webhook, delivery.delivery_id);
     else if (delivery.follow_up === 'failing') await this.deps.health.exhausted(input);
     else if (delivery.follow_up === 'disabled') await this.deps.health.gone(input);
-    await this.deps.deliveries.settleFollowUp(delivery.delivery_id, delivery.attempts_completed);
+    await this.deps.deliveries.settleFollowUp(delivery, delivery.attempts_completed);
   }
 }
+
+/** The message of the ladder's next rung: the same delivery and event, one attempt further. */
+function nextRung(message: DeliveryMessage, dueAt: string, history: readonly AttemptSummary[] | undefined): DeliveryMessage {
+  const { not_before: _n, recheck: _r, ...rest } = message;
+  return { ...rest, attempt: message.attempt + 1, trigger: 'scheduled', due_at: dueAt, ...(history?.length ? { history } : {}) };
+}
+
+/** A store that keeps no history (the delivery log on AWS) leaves the email the message's. */
+const withHistory = (delivery: Delivery, history: readonly AttemptSummary[]): Delivery =>
+  delivery.history?.length ? delivery : { ...delivery, history };
 
 function cancelReasonOf(webhook: Webhook | undefined, event: PublishedEvent | undefined): string | undefined {
   if (!webhook) return 'webhook deleted';

@@ -1,5 +1,5 @@
 import type { DeliveryMessage } from '../domain/deliveries.ts';
-import type { PublishedEvent } from '../domain/events.ts';
+import type { PublishedEvent, QueuedEvent } from '../domain/events.ts';
 import { deliveryIdFor } from '../domain/ids.ts';
 import { passes } from '../domain/filters.ts';
 import { subscribes } from '../domain/matching.ts';
@@ -39,21 +39,26 @@ export function recipients(webhooks: readonly Webhook[], event: PublishedEvent):
 /**
  * Fan-out: one delivery per receiving, matching webhook, queued for the dispatcher. Delivery ids
  * are derived from (tenant, event, webhook), so running it twice for one event (an SQS
- * redelivery, the reconciler) creates and queues nothing twice: deliveries are written with
- * conditional puts and only what a run created is queued (a run that died between the two
- * leaves due deliveries, which the reconciler queues). Nothing is written to the event before
- * the fan-out: its item is 1 KB or more, and every update of it costs that much again.
+ * redelivery, the reconciler) makes the same deliveries.
+ *
+ * With delivery records (the one-machine store), they are written with conditional puts and only
+ * what a run created is queued (a run that died between the two leaves due deliveries, which the
+ * reconciler queues), and the event is marked fanned out at the end. Without (AWS), every
+ * delivery is queued, and the event's message stays on its queue until they are: a run again
+ * queues them again, and each attempt's log entry keeps a second copy from making it twice.
  */
 export class FanOutEvent {
   private readonly webhooks: WebhookPages;
-  private readonly progress: FanoutProgress;
-  private readonly deliveries: DeliveryCreator;
+  private readonly progress: FanoutProgress | undefined;
+  private readonly deliveries: DeliveryCreator | undefined;
   private readonly queue: DeliveryQueue;
   private readonly clock: Clock;
   constructor(deps: {
     webhooks: WebhookPages;
-    progress: FanoutProgress;
-    deliveries: DeliveryCreator;
+    /** Absent: the store keeps no fan-out progress (the queue does). */
+    progress?: FanoutProgress;
+    /** Absent: the store keeps no delivery records (the delivery log is their record). */
+    deliveries?: DeliveryCreator;
     queue: DeliveryQueue;
     clock: Clock;
   }) {
@@ -64,25 +69,32 @@ export class FanOutEvent {
     this.clock = deps.clock;
   }
 
-  /** Returns the number of deliveries queued. */
-  async execute(event: PublishedEvent): Promise<number> {
+  /**
+   * Returns the number of deliveries queued. `redelivered`: the event's message was taken before,
+   * so some of its deliveries may have been queued and attempted (as for an event queued again).
+   */
+  async execute(message: QueuedEvent, redelivered = false): Promise<number> {
+    const { again, ...event } = message;
+    const recheck = again || redelivered ? { recheck: true as const } : {};
     let queued = 0;
     for await (const page of this.webhooks.pages(event.tenant_id)) {
       const wanted = recipients(page, event).map((w) => ({
-        delivery_id: deliveryIdFor(event.tenant_id, event.id, w.id),
+        delivery_id: deliveryIdFor(event.tenant_id, event.id, w.id, event.received_at),
         tenant_id: event.tenant_id,
         webhook_id: w.id,
         event_id: event.id,
         event_type: event.event,
       }));
       if (wanted.length === 0) continue;
-      const created = await this.deliveries.createMany(wanted, this.clock());
+      const now = this.clock();
+      const created = this.deliveries ? await this.deliveries.createMany(wanted, now) : wanted;
+      // Each message carries the event: the dispatcher reads nothing to send it.
       await this.queue.enqueue(
-        created.map(({ event_type: _t, ...ref }) => ({ ...ref, attempt: 1, trigger: 'scheduled' as const })),
+        created.map(({ event_type: _t, ...ref }) => ({ ...ref, attempt: 1, trigger: 'scheduled' as const, due_at: now.toISOString(), event, ...recheck })),
       );
       queued += created.length;
     }
-    await this.progress.finishFanout(event.tenant_id, event.id, this.clock());
+    await this.progress?.finishFanout(event.tenant_id, event.id, this.clock());
     return queued;
   }
 }

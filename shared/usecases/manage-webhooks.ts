@@ -51,7 +51,6 @@ export interface WebhookQuota {
 }
 /** Port: the delivery log. */
 export interface AttemptLog {
-  record(attempt: Attempt): Promise<void>;
   /** A webhook's attempts, newest first; a cursor made for another list throws a ValidationError. */
   list(tenantId: string, webhookId: string, request: PageRequest): Promise<ListPage<Attempt>>;
 }

@@ -1,5 +1,5 @@
 import type { Catalogue } from '../domain/catalogue.ts';
-import type { PublishedEvent } from '../domain/events.ts';
+import type { PublishedEvent, QueuedEvent } from '../domain/events.ts';
 import { newEventId } from '../domain/ids.ts';
 import { HooklineError, ValidationError } from '../errors.ts';
 import type { EventInput } from '../http/schemas.ts';
@@ -9,11 +9,13 @@ import type { Clock } from './ports.ts';
 /** Port: durable event storage with the idempotency check. */
 export interface EventStore {
   putIfAbsent(event: PublishedEvent): Promise<'created' | 'duplicate-pending' | 'duplicate-done'>;
+  /** The stored copy (a duplicate is queued as it was first stored: its deliveries' ids come from it). */
+  get(tenantId: string, eventId: string, consistent?: boolean): Promise<PublishedEvent | undefined>;
 }
 
 /** Port: the events queue in front of the fan-out. */
 export interface EventQueue {
-  enqueue(events: readonly PublishedEvent[]): Promise<void>;
+  enqueue(events: readonly QueuedEvent[]): Promise<void>;
   /** Whether the event fits in one message: one that does not is refused before it is stored. */
   fits(event: PublishedEvent): boolean;
 }
@@ -24,8 +26,10 @@ export interface PublishLogger {
 
 /**
  * Ingest: validate every event of the request, store each durably (idempotently), then queue
- * them for fan-out. Nothing is stored unless every event is valid. Once stored, an event is
- * accepted even if queueing fails: the reconciler finds it in the `due` index and queues it.
+ * them for fan-out. Nothing is stored unless every event is valid. Where a reconciler queues
+ * stored events that were never queued (one machine), an event is accepted once stored, even if
+ * queueing fails. Elsewhere (AWS) it is accepted once queued: a failed enqueue is a 503, and the
+ * publisher's retry with the same ids finds them stored and queues them.
  */
 export class PublishEvents {
   private readonly store: EventStore;
@@ -34,13 +38,24 @@ export class PublishEvents {
   private readonly clock: Clock;
   private readonly log: PublishLogger;
   private readonly metrics: PublishMetrics;
-  constructor(deps: { store: EventStore; queue: EventQueue; catalogue: Catalogue; clock: Clock; log: PublishLogger; metrics?: PublishMetrics }) {
+  private readonly reconciled: boolean;
+  constructor(deps: {
+    store: EventStore;
+    queue: EventQueue;
+    catalogue: Catalogue;
+    clock: Clock;
+    log: PublishLogger;
+    metrics?: PublishMetrics;
+    /** Whether a reconciler queues events stored but never queued (default false: a failed enqueue is a 503). */
+    reconciled?: boolean;
+  }) {
     this.store = deps.store;
     this.queue = deps.queue;
     this.catalogue = deps.catalogue;
     this.clock = deps.clock;
     this.log = deps.log;
     this.metrics = deps.metrics ?? noMetrics;
+    this.reconciled = deps.reconciled ?? false;
   }
 
   async execute(tenantId: string, inputs: readonly EventInput[]): Promise<string[]> {
@@ -69,10 +84,19 @@ export class PublishEvents {
     const outcomes = await Promise.all(events.map((e) => this.store.putIfAbsent(e)));
     // A duplicate that is still pending may be one whose first enqueue was lost: queue it again.
     // The fan-out is idempotent, so a second message costs a little and loses nothing.
-    const toQueue = events.filter((_, i) => outcomes[i] !== 'duplicate-done');
+    const toQueue: QueuedEvent[] = await Promise.all(
+      events.flatMap((e, i) => {
+        if (outcomes[i] === 'created') return [Promise.resolve(e)];
+        if (outcomes[i] === 'duplicate-done') return [];
+        return [this.store.get(e.tenant_id, e.id, true).then((stored) => ({ ...(stored ?? e), again: true as const }))];
+      }),
+    );
     try {
       await this.queue.enqueue(toQueue);
     } catch (err) {
+      if (!this.reconciled) {
+        throw new HooklineError(503, 'Events could not be queued; send the same request again (events with an id are stored once)', { cause: err });
+      }
       this.log.warn('events stored but not queued; the reconciler will queue them', {
         count: toQueue.length,
         error: err instanceof Error ? err.message : String(err),

@@ -20,7 +20,7 @@ export interface LagFront {
   readonly observedAt: Date;
 }
 
-/** Port: the lag records of every container (DynamoQueueLag). */
+/** Port: the lag records of every consumer (SqliteQueueLag; on AWS nothing re-queues, so nothing records lag). */
 export interface LagRecords {
   /**
    * Records that work due at `dueAt` was taken at `now`, unless a record of older work was made

@@ -1,4 +1,4 @@
-import type { Delivery, DeliveryMessage } from '../domain/deliveries.ts';
+import type { Delivery, DeliveryMessage, DeliveryRef } from '../domain/deliveries.ts';
 import { isDeliveryId, isWebhookId } from '../domain/ids.ts';
 import type { Webhook } from '../domain/webhooks.ts';
 import { HooklineError, NotFoundError, ValidationError } from '../errors.ts';
@@ -6,8 +6,8 @@ import type { Clock } from './ports.ts';
 
 /** Port: deliveries that can be opened again. */
 export interface ReopenableDeliveries {
-  get(deliveryId: string): Promise<Delivery | undefined>;
-  reopen(deliveryId: string, now: Date): Promise<Delivery | undefined>;
+  get(ref: DeliveryRef): Promise<Delivery | undefined>;
+  reopen(ref: DeliveryRef, now: Date): Promise<Delivery | undefined>;
 }
 /** Port: which deliveries of a webhook failed recently. */
 export interface FailedAttempts {
@@ -36,11 +36,12 @@ export class RecoverDeliveries {
 
   async retry(tenantId: string, webhookId: string, deliveryId: string): Promise<{ delivery_id: string; attempt: number }> {
     await this.webhook(tenantId, webhookId);
-    const delivery = isDeliveryId(deliveryId) ? await this.deps.deliveries.get(deliveryId) : undefined;
+    const ref = { delivery_id: deliveryId, tenant_id: tenantId, webhook_id: webhookId };
+    const delivery = isDeliveryId(deliveryId) ? await this.deps.deliveries.get(ref) : undefined;
     if (!delivery || delivery.tenant_id !== tenantId || delivery.webhook_id !== webhookId) {
       throw new NotFoundError(`No delivery ${deliveryId} for webhook ${webhookId}`);
     }
-    const reopened = await this.deps.deliveries.reopen(deliveryId, this.deps.clock());
+    const reopened = await this.deps.deliveries.reopen(ref, this.deps.clock());
     if (!reopened) throw new HooklineError(409, `Delivery ${deliveryId} is still being retried; wait for its current attempt`);
     const message = manualAttempt(reopened);
     await this.deps.queue.enqueue([message]);
@@ -51,10 +52,10 @@ export class RecoverDeliveries {
     if (since.getTime() > this.deps.clock().getTime()) throw new ValidationError('since must not be in the future');
     await this.webhook(tenantId, webhookId);
     const ids = await this.deps.attempts.failedDeliveriesSince(webhookId, since, MAX_RECOVER);
-    const candidates = await Promise.all(ids.map((id) => this.deps.deliveries.get(id)));
+    const candidates = await Promise.all(ids.map((id) => this.deps.deliveries.get({ delivery_id: id, tenant_id: tenantId, webhook_id: webhookId })));
     const failed = candidates.filter((d): d is Delivery => d?.state === 'failed' && d.tenant_id === tenantId);
     const now = this.deps.clock();
-    const reopened = (await Promise.all(failed.map((d) => this.deps.deliveries.reopen(d.delivery_id, now)))).filter((d) => d !== undefined);
+    const reopened = (await Promise.all(failed.map((d) => this.deps.deliveries.reopen(d, now)))).filter((d) => d !== undefined);
     if (reopened.length > 0) await this.deps.queue.enqueue(reopened.map(manualAttempt));
     return { queued: reopened.length };
   }

@@ -3,7 +3,8 @@ import { newAttemptId, ulid } from '../domain/ids.ts';
 import type { AttemptSender } from './attempt-sender.ts';
 import type { CredentialsCache } from './credentials.ts';
 import { findWebhook } from './find-webhook.ts';
-import type { AttemptLog, WebhookRepository } from './manage-webhooks.ts';
+import type { AttemptRecorder } from './dispatch.ts';
+import type { WebhookRepository } from './manage-webhooks.ts';
 import { attemptOutcome } from './outbound-request.ts';
 import type { Clock } from './ports.ts';
 
@@ -23,7 +24,7 @@ export interface TestResult {
 export class TestWebhook {
   private readonly deps: {
     readonly webhooks: Pick<WebhookRepository, 'get'>;
-    readonly attempts: Pick<AttemptLog, 'record'>;
+    readonly attempts: AttemptRecorder;
     /** The container's cache of the tenant's secret, as the dispatcher reads it. */
     readonly credentials: Pick<CredentialsCache, 'get'>;
     readonly sender: Pick<AttemptSender, 'send'>;
@@ -51,7 +52,8 @@ export class TestWebhook {
       id: newAttemptId(),
       tenant_id: tenantId,
       webhook_id: webhookId,
-      delivery_id: `dlv_test_${ulid()}`,
+      // Time-ordered like a real delivery's, so it lists by its time (it has no ladder to retry).
+      delivery_id: `dlv_${ulid()}`,
       event_id: event.id,
       event: event.event,
       attempt: 1,

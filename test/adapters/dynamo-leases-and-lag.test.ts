@@ -1,8 +1,8 @@
 /**
  * The DynamoDB items that let dispatcher containers share what one process knows, against
- * dynalite (the one-machine runtime's DynamoDB): the per-webhook attempt leases (a versioned
- * conditional write, so concurrent takes never pass the limit) and the queues' lag records
- * read by the reconciler.
+ * dynalite: the per-webhook attempt leases (a versioned conditional write, so concurrent takes
+ * never pass the limit). The queues' lag records are the one-machine runtime's only (SQLite,
+ * test/contract/tenants.test.ts).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
@@ -11,9 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startStandIns, type StandIns } from '../../infra/local/standins.ts';
-import { DynamoQueueLag } from '../../shared/adapters/aws/dynamo-queue-lag.ts';
 import { DynamoWebhookLeases } from '../../shared/adapters/aws/dynamo-webhook-leases.ts';
-import { LAG_WINDOW_MS } from '../../shared/usecases/queue-lag.ts';
 import { SharedWebhookSlots, SLOW_ATTEMPT_MS } from '../../shared/usecases/webhook-slots.ts';
 
 let dataDir: string;
@@ -21,7 +19,6 @@ let standIns: StandIns;
 let raw: DynamoDBClient;
 let doc: DynamoDBDocumentClient;
 let leases: DynamoWebhookLeases;
-let lag: DynamoQueueLag;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'hookline-leases-'));
@@ -29,7 +26,6 @@ beforeAll(async () => {
   raw = new DynamoDBClient({ endpoint: standIns.dynamoEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   doc = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
   leases = new DynamoWebhookLeases(doc, standIns.tables.tenants);
-  lag = new DynamoQueueLag(doc, standIns.tables.tenants);
 });
 
 afterAll(async () => {
@@ -99,27 +95,5 @@ describe('DynamoWebhookLeases', () => {
     await new Promise((r) => setTimeout(r, SLOW_ATTEMPT_MS));
     await (held as { release(): Promise<void> }).release();
     expect('release' in (await b.acquire(w))).toBe(true);
-  });
-});
-
-describe('DynamoQueueLag', () => {
-  it('keeps the oldest front of a window, takes a newer one after it, and reads many keys at once', async () => {
-    const key = `events-${randomUUID()}`;
-    const front = async () => (await lag.read([key])).get(key);
-    expect(await front()).toBeUndefined();
-    await lag.record(key, at(-20 * 60_000), T0);
-    await lag.record(key, at(-5 * 60_000), at(10_000));
-    expect(await front()).toEqual({ dueAt: at(-20 * 60_000), observedAt: T0 });
-    await lag.record(key, at(-30 * 60_000), at(20_000));
-    expect(await front()).toEqual({ dueAt: at(-30 * 60_000), observedAt: at(20_000) });
-    await lag.record(key, at(-2 * 60_000), at(20_000 + LAG_WINDOW_MS + 1));
-    expect(await front()).toEqual({ dueAt: at(-2 * 60_000), observedAt: at(20_000 + LAG_WINDOW_MS + 1) });
-
-    // 250 keys (BatchGetItem takes 100 a call), a few of them recorded.
-    const keys = Array.from({ length: 250 }, (_, i) => `deliveries#ten_x#wh_${i}-${randomUUID()}`);
-    for (const i of [0, 120, 249]) await lag.record(keys[i]!, at(-i * 1000), T0);
-    const read = await lag.read([...keys, keys[0]!]);
-    expect([...read.keys()].sort()).toEqual([keys[0], keys[120], keys[249]].sort());
-    expect(read.get(keys[120]!)).toEqual({ dueAt: at(-120_000), observedAt: T0 });
   });
 });

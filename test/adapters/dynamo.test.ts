@@ -1,22 +1,18 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { brotliDecompressSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { startStandIns, type StandIns } from '../../infra/local/standins.ts';
 import { DynamoEventStore } from '../../shared/adapters/aws/dynamo-event-store.ts';
 import { DynamoWebhookStore } from '../../shared/adapters/aws/dynamo-webhook-store.ts';
-import { DynamoDeliveryStore } from '../../shared/adapters/aws/dynamo-delivery-store.ts';
-import type { NewDelivery } from '../../shared/usecases/fan-out.ts';
-import { DynamoAttemptLog } from '../../shared/adapters/aws/dynamo-attempt-log.ts';
 import { DynamoTenantStore } from '../../shared/adapters/aws/dynamo-tenant-store.ts';
 import { StoreError } from '../../shared/adapters/aws/errors.ts';
-import { ValidationError } from '../../shared/errors.ts';
 import type { ListPage } from '../../shared/usecases/manage-webhooks.ts';
 import type { PublishedEvent } from '../../shared/domain/events.ts';
 import type { Webhook } from '../../shared/domain/webhooks.ts';
-import { newAttempt } from '../support/records.ts';
 import { rejection } from '../support/rejection.ts';
 
 const RETENTION_DAYS = 30;
@@ -54,7 +50,6 @@ async function walk<T>(list: (cursor: string | undefined) => Promise<ListPage<T>
 
 /** A fresh id per test so that tests sharing the tables never see each other's items. */
 const uid = (prefix: string) => `${prefix}_${randomUUID().replaceAll('-', '')}`;
-const seconds = (ms: number) => ms * 1000;
 
 describe('DynamoEventStore', () => {
   let events: DynamoEventStore;
@@ -62,25 +57,84 @@ describe('DynamoEventStore', () => {
     events = new DynamoEventStore(doc, standIns.tables.events, RETENTION_DAYS);
   });
 
-  const newEvent = (receivedAt = new Date()): PublishedEvent => ({
+  const newEvent = (receivedAt = new Date(), data: Record<string, unknown> = { scan_id: 's1', findings: [1, 2, 3], nested: { ok: true } }): PublishedEvent => ({
     tenant_id: uid('ten'),
     id: uid('evt'),
     event: 'scan.completed',
     timestamp: '2025-01-01T00:00:00.000Z',
-    data: { scan_id: 's1', findings: [1, 2, 3], nested: { ok: true } },
+    data,
     received_at: receivedAt.toISOString(),
   });
+  const storedItem = async (e: PublishedEvent) =>
+    (await doc.send(new GetCommand({ TableName: standIns.tables.events, Key: { pk: `${e.tenant_id}#${e.id}` }, ConsistentRead: true }))).Item;
+  const later = (e: PublishedEvent, ms: number) => ({ ...e, received_at: new Date(Date.parse(e.received_at) + ms).toISOString() });
 
-  it('putIfAbsent: created, then duplicate-pending until the fan-out finishes, then duplicate-done', async () => {
+  it('putIfAbsent: created, then duplicate-pending; a second publish with other content does not overwrite the first', async () => {
     const e = newEvent();
     await expect(events.putIfAbsent(e)).resolves.toBe('created');
     await expect(events.putIfAbsent(e)).resolves.toBe('duplicate-pending');
-    // A second publish with different content does not overwrite the first.
     await expect(events.putIfAbsent({ ...e, data: { other: true } })).resolves.toBe('duplicate-pending');
     await expect(events.get(e.tenant_id, e.id)).resolves.toEqual(e);
+  });
 
-    await events.finishFanout(e.tenant_id, e.id, new Date());
-    await expect(events.putIfAbsent(e)).resolves.toBe('duplicate-done');
+  it('a duplicate is queued again (duplicate-pending) within 15 minutes of the first copy, and not after (duplicate-done)', async () => {
+    const e = newEvent(new Date(Date.now() - 60 * 60_000));
+    await events.putIfAbsent(e);
+    const before = await storedItem(e);
+    await expect(events.putIfAbsent(later(e, 14 * 60_000 + 59_000))).resolves.toBe('duplicate-pending');
+    await expect(events.putIfAbsent(later(e, 15 * 60_000))).resolves.toBe('duplicate-done');
+    await expect(events.putIfAbsent(later(e, 16 * 60_000))).resolves.toBe('duplicate-done');
+    // Nothing was written by the duplicates.
+    expect(await storedItem(e)).toEqual(before);
+  });
+
+  it('a refusal that brings the stored copy back (DynamoDB, ALL_OLD) is judged from it, without a second read', async () => {
+    // dynalite sends no copy with the refusal (the test above reads it again): DynamoDB's answer, marshalled.
+    const first = newEvent(new Date(Date.now() - 60 * 60_000));
+    const sent: string[] = [];
+    const refusing = {
+      send: async (command: { constructor: { name: string } }) => {
+        sent.push(command.constructor.name);
+        throw Object.assign(new Error('condition'), { name: 'ConditionalCheckFailedException', Item: { received_at: { S: first.received_at } } });
+      },
+    } as unknown as DynamoDBDocumentClient;
+    const store = new DynamoEventStore(refusing, 'events', RETENTION_DAYS);
+    await expect(store.putIfAbsent(later(first, 60_000))).resolves.toBe('duplicate-pending');
+    await expect(store.putIfAbsent(later(first, 20 * 60_000))).resolves.toBe('duplicate-done');
+    expect(sent).toEqual(['PutCommand', 'PutCommand']);
+  });
+
+  it('stores one item per event, keyed <tenant>#<id>, its data only as Brotli-compressed JSON', async () => {
+    const e = newEvent(new Date('2030-01-01T00:00:00.500Z'));
+    await events.putIfAbsent(e);
+    const item = (await storedItem(e))!;
+    expect(item).toMatchObject({ pk: `${e.tenant_id}#${e.id}`, tenant_id: e.tenant_id, event_id: e.id, event: e.event, received_at: e.received_at });
+    expect(item).not.toHaveProperty('data');
+    expect(item).not.toHaveProperty('data_json');
+    expect(item['data_br']).toBeInstanceOf(Uint8Array);
+    expect(brotliDecompressSync(item['data_br'] as Uint8Array).toString('utf8')).toBe(JSON.stringify(e.data));
+    expect(item['expires_at']).toBe(Math.floor(Date.parse(e.received_at) / 1000) + RETENTION_DAYS * 86_400);
+  });
+
+  it('data round-trips exactly: non-ASCII text, and a number beyond 2^53 (kept as JSON text, not a DynamoDB number)', async () => {
+    const huge = 2 ** 60;
+    const e = newEvent(new Date(), { owner: 'Zoë Ångström', city: '東京', note: 'emoji 🎉 and \u0000 and "quotes"', huge, tiny: 1e-200, constructor: 'x' });
+    await events.putIfAbsent(e);
+    await expect(events.get(e.tenant_id, e.id)).resolves.toEqual(e);
+    await expect(events.get(e.tenant_id, e.id, true)).resolves.toEqual(e);
+    const text = brotliDecompressSync((await storedItem(e))!['data_br'] as Uint8Array).toString('utf8');
+    expect(text).toContain(`"huge":${huge}`);
+    expect(text).toContain('東京');
+  });
+
+  it('a kilobyte of JSON data is stored in under half of it (one write unit for a 1 KB event)', async () => {
+    const findings = Array.from({ length: 8 }, (_, i) => ({ id: `fnd_${i}`, severity: ['low', 'medium', 'high', 'critical'][i % 4], title: `Finding number ${i} in the scanned application`, path: `/api/v1/resource/${i}` }));
+    const e = newEvent(new Date(), { scan_id: 'scn_01J8Z7Q4', target: 'https://app.example.com', status: 'completed', findings, owner: 'Zoë Ångström' });
+    const json = JSON.stringify(e.data);
+    expect(Buffer.byteLength(json)).toBeGreaterThan(1024);
+    await events.putIfAbsent(e);
+    expect(((await storedItem(e))!['data_br'] as Uint8Array).byteLength).toBeLessThan(Buffer.byteLength(json) / 2);
+    await expect(events.get(e.tenant_id, e.id)).resolves.toEqual(e);
   });
 
   it('the same event id under two tenants is two events', async () => {
@@ -89,63 +143,14 @@ describe('DynamoEventStore', () => {
     await expect(events.putIfAbsent({ ...e, tenant_id: uid('ten') })).resolves.toBe('created');
   });
 
-  it('get returns the stored event and undefined for an unknown one', async () => {
+  it('get returns undefined for an unknown event, another tenant, and one past its retention', async () => {
     const e = newEvent();
     await events.putIfAbsent(e);
-    await expect(events.get(e.tenant_id, e.id)).resolves.toEqual(e);
     await expect(events.get(e.tenant_id, uid('evt'))).resolves.toBeUndefined();
     await expect(events.get(uid('ten'), e.id)).resolves.toBeUndefined();
-  });
-
-  it('get hides an event past its retention', async () => {
-    const e = newEvent(new Date(Date.now() - (RETENTION_DAYS + 1) * 86_400_000));
-    await events.putIfAbsent(e);
-    await expect(events.get(e.tenant_id, e.id)).resolves.toBeUndefined();
-  });
-
-  it('listDue finds an unfinished event and not a finished one', async () => {
-    const now = new Date();
-    const open = newEvent(now);
-    const done = newEvent(now);
-    await events.putIfAbsent(open);
-    await events.putIfAbsent(done);
-    await events.finishFanout(done.tenant_id, done.id, now);
-
-    const due = await events.listDue(new Date(now.getTime() + seconds(1)), 1000);
-    expect(due).toContainEqual({ tenant_id: open.tenant_id, id: open.id, due_at: open.received_at });
-    expect(due.map((d) => d.id)).not.toContain(done.id);
-
-    // Due means strictly before `before`: an event received after it is not listed yet.
-    const early = await events.listDue(new Date(now.getTime() - seconds(1)), 1000);
-    expect(early.map((d) => d.id)).not.toContain(open.id);
-  });
-
-  it('postpone moves the deadline when due_at is as read, and refuses a stale due_at', async () => {
-    const now = new Date();
-    const e = newEvent(now);
-    await events.putIfAbsent(e);
-    const ref = (await events.listDue(new Date(now.getTime() + seconds(1)), 1000)).find((d) => d.id === e.id)!;
-    expect(ref).toBeDefined();
-
-    const until = new Date(now.getTime() + 5 * 60_000);
-    await expect(events.postpone(ref, until)).resolves.toBe(true);
-    // The same ref is now stale: someone (this caller) moved the deadline already.
-    await expect(events.postpone(ref, new Date(now.getTime() + 10 * 60_000))).resolves.toBe(false);
-
-    const after = await events.listDue(new Date(now.getTime() + seconds(1)), 1000);
-    expect(after.map((d) => d.id)).not.toContain(e.id);
-    const later = await events.listDue(new Date(until.getTime() + seconds(1)), 1000);
-    expect(later).toContainEqual({ tenant_id: e.tenant_id, id: e.id, due_at: until.toISOString() });
-  });
-
-  it('postpone of a finished event is refused and does not put it back in the due index', async () => {
-    const now = new Date();
-    const e = newEvent(now);
-    await events.putIfAbsent(e);
-    await events.finishFanout(e.tenant_id, e.id, now);
-    await expect(events.postpone({ tenant_id: e.tenant_id, id: e.id, due_at: e.received_at }, new Date())).resolves.toBe(false);
-    const due = await events.listDue(new Date(now.getTime() + 3600_000), 1000);
-    expect(due.map((d) => d.id)).not.toContain(e.id);
+    const old = newEvent(new Date(Date.now() - (RETENTION_DAYS + 1) * 86_400_000));
+    await events.putIfAbsent(old);
+    await expect(events.get(old.tenant_id, old.id)).resolves.toBeUndefined();
   });
 });
 
@@ -308,290 +313,6 @@ describe('DynamoWebhookStore', () => {
     const pages: Webhook[][] = [];
     for await (const page of webhooks.pages(uid('ten'))) pages.push(page);
     expect(pages.flat()).toEqual([]);
-  });
-});
-
-describe('DynamoDeliveryStore', () => {
-  let deliveries: DynamoDeliveryStore;
-  beforeAll(() => {
-    deliveries = new DynamoDeliveryStore(doc, standIns.tables.deliveries, RETENTION_DAYS);
-  });
-
-  const newDelivery = (): NewDelivery => ({
-    delivery_id: uid('dlv'),
-    tenant_id: 'ten_1',
-    webhook_id: uid('wh'),
-    event_id: uid('evt'),
-    event_type: 'scan.completed',
-  });
-  const dueIds = async (before: Date) => (await deliveries.listDue(before, 1000)).map((d) => d.delivery_id);
-
-  it('createMany creates what is new, returns only that, and leaves the others untouched', async () => {
-    const t0 = new Date('2025-01-01T00:00:00.000Z');
-    const a = newDelivery();
-    const b = newDelivery();
-    const c = newDelivery();
-    await expect(deliveries.createMany([a, b], t0)).resolves.toEqual([a, b]);
-    const before = await deliveries.get(a.delivery_id);
-    expect(before).toMatchObject({ ...a, state: 'pending', attempts_started: 0, attempts_completed: 0, created_at: t0.toISOString() });
-
-    await deliveries.claim(a.delivery_id, 1, new Date(), new Date(0));
-    const t1 = new Date('2025-01-02T00:00:00.000Z');
-    await expect(deliveries.createMany([a, b, c], t1)).resolves.toEqual([c]);
-    // `a` keeps its claimed attempt: the conditional write did not reset it.
-    expect(await deliveries.get(a.delivery_id)).toMatchObject({ attempts_started: 1, created_at: t0.toISOString() });
-    expect(await deliveries.get(c.delivery_id)).toMatchObject({ ...c, state: 'pending', created_at: t1.toISOString() });
-  });
-
-  it('createMany writes more than one parallel slice (16)', async () => {
-    const many = Array.from({ length: 60 }, newDelivery);
-    const now = new Date();
-    await expect(deliveries.createMany(many.slice(0, 40), now)).resolves.toHaveLength(40);
-    const created = await deliveries.createMany(many, now);
-    expect(created).toEqual(many.slice(40));
-    for (const d of [many[0]!, many[39]!, many[59]!]) expect(await deliveries.get(d.delivery_id)).toBeDefined();
-  });
-
-  it('a completion records the health step it owes in the same write; settling it is conditional on the attempt', async () => {
-    const t0 = new Date();
-    const d = newDelivery();
-    await deliveries.createMany([d], t0);
-    await deliveries.claim(d.delivery_id, 1, t0, new Date(0));
-    await expect(deliveries.complete(d.delivery_id, 1, { kind: 'failed' }, t0, undefined, 'failing')).resolves.toMatchObject({ state: 'failed', follow_up: 'failing' });
-    await deliveries.settleFollowUp(d.delivery_id, 2); // not this attempt's: kept
-    expect((await deliveries.get(d.delivery_id))?.follow_up).toBe('failing');
-    await deliveries.settleFollowUp(d.delivery_id, 1);
-    expect((await deliveries.get(d.delivery_id))?.follow_up).toBeUndefined();
-  });
-
-  it('a new delivery is due at once', async () => {
-    const now = new Date();
-    const d = newDelivery();
-    await deliveries.createMany([d], now);
-    const due = await deliveries.listDue(new Date(now.getTime() + seconds(1)), 1000);
-    expect(due).toContainEqual({
-      delivery_id: d.delivery_id,
-      tenant_id: d.tenant_id,
-      webhook_id: d.webhook_id,
-      event_id: d.event_id,
-      due_at: now.toISOString(),
-      attempts_completed: 0,
-    });
-  });
-
-  it('claims an attempt once, lets a stale claim be taken over, and follows completions', async () => {
-    const t0 = new Date();
-    const d = newDelivery();
-    await deliveries.createMany([d], t0);
-    const staleBefore = (at: Date) => new Date(at.getTime() - 60_000);
-
-    // First claim of attempt 1.
-    const claimed = await deliveries.claim(d.delivery_id, 1, t0, staleBefore(t0));
-    expect(claimed).toMatchObject({ ...d, state: 'pending', attempts_started: 1, attempts_completed: 0, claimed_at: t0.toISOString() });
-
-    // A redelivered message for attempt 1, while the first claim is fresh: not ours.
-    const t1 = new Date(t0.getTime() + 1_000);
-    await expect(deliveries.claim(d.delivery_id, 1, t1, staleBefore(t1))).resolves.toBeUndefined();
-
-    // Long after: the first dispatcher died; the claim is stale and is taken over.
-    const t2 = new Date(t0.getTime() + 5 * 60_000);
-    const reclaimed = await deliveries.claim(d.delivery_id, 1, t2, staleBefore(t2));
-    expect(reclaimed).toMatchObject({ attempts_started: 1, attempts_completed: 0, claimed_at: t2.toISOString() });
-
-    // Attempt 2 cannot be claimed before attempt 1 is complete.
-    await expect(deliveries.claim(d.delivery_id, 2, t2, staleBefore(t2))).resolves.toBeUndefined();
-
-    // Attempt 1 failed with rungs left: retry in 10 minutes.
-    const next = new Date(t2.getTime() + 10 * 60_000);
-    await deliveries.complete(d.delivery_id, 1, { kind: 'retry', nextAttemptAt: next }, t2);
-    const afterRetry = await deliveries.get(d.delivery_id);
-    expect(afterRetry).toMatchObject({ state: 'pending', attempts_started: 1, attempts_completed: 1, next_attempt_at: next.toISOString() });
-    expect(await dueIds(new Date(next.getTime() + 1_000))).toContain(d.delivery_id);
-    expect(await dueIds(new Date(next.getTime() - 1_000))).not.toContain(d.delivery_id);
-    const due = (await deliveries.listDue(new Date(next.getTime() + 1_000), 1000)).find((x) => x.delivery_id === d.delivery_id);
-    expect(due).toMatchObject({ due_at: next.toISOString(), attempts_completed: 1 });
-
-    // Attempt 3 when attempts_completed is 1: refused.
-    await expect(deliveries.claim(d.delivery_id, 3, next, staleBefore(next))).resolves.toBeUndefined();
-    // Attempt 1 again after it completed: refused.
-    await expect(deliveries.claim(d.delivery_id, 1, next, new Date(next.getTime() + 3600_000))).resolves.toBeUndefined();
-
-    // Attempt 2 succeeds.
-    await expect(deliveries.claim(d.delivery_id, 2, next, staleBefore(next))).resolves.toMatchObject({ attempts_started: 2, attempts_completed: 1 });
-    await deliveries.complete(d.delivery_id, 2, { kind: 'succeeded' }, next);
-    const done = await deliveries.get(d.delivery_id);
-    expect(done).toMatchObject({ state: 'succeeded', attempts_started: 2, attempts_completed: 2 });
-    expect(done).not.toHaveProperty('next_attempt_at');
-    expect(done).not.toHaveProperty('due_at');
-    expect(done).not.toHaveProperty('due_shard');
-    expect(await dueIds(new Date(next.getTime() + 3600_000))).not.toContain(d.delivery_id);
-
-    // Nothing can be claimed after success, not even with every claim considered stale.
-    const far = new Date(next.getTime() + 3600_000);
-    await expect(deliveries.claim(d.delivery_id, 3, far, far)).resolves.toBeUndefined();
-    await expect(deliveries.claim(d.delivery_id, 2, far, far)).resolves.toBeUndefined();
-  });
-
-  it('complete by an overtaken claim is a no-op', async () => {
-    const t0 = new Date();
-    const d = newDelivery();
-    await deliveries.createMany([d], t0);
-    await deliveries.claim(d.delivery_id, 1, t0, new Date(t0.getTime() - 60_000));
-    await deliveries.complete(d.delivery_id, 1, { kind: 'retry', nextAttemptAt: t0 }, t0);
-    await deliveries.claim(d.delivery_id, 2, t0, new Date(t0.getTime() - 60_000));
-    // A late outcome for attempt 1 must not overwrite attempt 2's claim.
-    await expect(deliveries.complete(d.delivery_id, 1, { kind: 'failed' }, t0)).resolves.toBeUndefined();
-    expect(await deliveries.get(d.delivery_id)).toMatchObject({ state: 'pending', attempts_started: 2, attempts_completed: 1 });
-  });
-
-  it('failed and cancelled completions leave the due index; cancelled keeps its reason', async () => {
-    const t0 = new Date();
-    const failed = newDelivery();
-    const cancelled = newDelivery();
-    await deliveries.createMany([failed, cancelled], t0);
-    for (const d of [failed, cancelled]) await deliveries.claim(d.delivery_id, 1, t0, new Date(t0.getTime() - 60_000));
-    await deliveries.complete(failed.delivery_id, 1, { kind: 'failed' }, t0);
-    await deliveries.complete(cancelled.delivery_id, 1, { kind: 'cancelled', reason: 'webhook deleted' }, t0);
-    expect(await deliveries.get(failed.delivery_id)).toMatchObject({ state: 'failed', attempts_completed: 1 });
-    expect(await deliveries.get(cancelled.delivery_id)).toMatchObject({ state: 'cancelled', cancel_reason: 'webhook deleted' });
-    const due = await dueIds(new Date(t0.getTime() + 3600_000));
-    expect(due).not.toContain(failed.delivery_id);
-    expect(due).not.toContain(cancelled.delivery_id);
-  });
-
-  it('postpone moves a due delivery once; a stale due_at is refused', async () => {
-    const t0 = new Date();
-    const d = newDelivery();
-    await deliveries.createMany([d], t0);
-    const ref = (await deliveries.listDue(new Date(t0.getTime() + 1_000), 1000)).find((x) => x.delivery_id === d.delivery_id)!;
-    const until = new Date(t0.getTime() + 120_000);
-    await expect(deliveries.postpone(ref, until)).resolves.toBe(true);
-    await expect(deliveries.postpone(ref, until)).resolves.toBe(false);
-    expect(await dueIds(new Date(t0.getTime() + 1_000))).not.toContain(d.delivery_id);
-    expect(await dueIds(new Date(until.getTime() + 1_000))).toContain(d.delivery_id);
-  });
-
-  it('claim of a delivery that does not exist returns undefined', async () => {
-    await expect(deliveries.claim(uid('dlv'), 1, new Date(), new Date())).resolves.toBeUndefined();
-  });
-});
-
-describe('DynamoAttemptLog', () => {
-  let log: DynamoAttemptLog;
-  beforeAll(() => {
-    log = new DynamoAttemptLog(doc, standIns.tables.attempts, RETENTION_DAYS);
-  });
-
-
-  it('lists a webhook’s attempts newest first, exactly as recorded, with page/per_page/hasMore', async () => {
-    const webhookId = uid('wh');
-    const base = Date.now() - 60_000;
-    const attempts = [0, 1, 2].map((n) => newAttempt(webhookId, n, new Date(base + n * 1_000)));
-    // Recorded out of order: the order comes from attempted_at.
-    for (const a of [attempts[1]!, attempts[2]!, attempts[0]!]) await log.record(a);
-    await log.record(newAttempt(uid('wh'), 9, new Date(base + 5_000)));
-
-    const all = await log.list('ten_1', webhookId, { page: 1, perPage: 10 });
-    expect(all.items).toEqual([attempts[2], attempts[1], attempts[0]]);
-    expect(all.hasMore).toBe(false);
-    for (const item of all.items) {
-      expect(item).not.toHaveProperty('attempt_key');
-      expect(item).not.toHaveProperty('expires_at');
-    }
-
-    const p1 = await log.list('ten_1', webhookId, { page: 1, perPage: 2 });
-    expect(p1.items.map((a) => a.id)).toEqual([attempts[2]!.id, attempts[1]!.id]);
-    expect(p1.hasMore).toBe(true);
-    const p2 = await log.list('ten_1', webhookId, { page: 2, perPage: 2 });
-    expect(p2.items.map((a) => a.id)).toEqual([attempts[0]!.id]);
-    expect(p2.hasMore).toBe(false);
-  });
-
-  it('walks a webhook’s attempts with cursors newest first, each once, skipping expired ones between pages', async () => {
-    const webhookId = uid('wh');
-    const base = Date.now() - 60_000;
-    const live = Array.from({ length: 7 }, (_, n) => newAttempt(webhookId, n, new Date(base + n * 1_000)));
-    for (const a of live) await log.record(a);
-    const pastEpoch = Math.floor(Date.now() / 1000) - 10;
-    for (const n of [2.5, 4.5]) {
-      const a = newAttempt(webhookId, 9, new Date(base + n * 1_000));
-      await doc.send(new PutCommand({ TableName: standIns.tables.attempts, Item: { ...a, attempt_key: `${a.attempted_at}#x#001`, expires_at: pastEpoch } }));
-    }
-    const pages = await walk((cursor) => log.list('ten_1', webhookId, { page: 1, perPage: 2, cursor }));
-    const newestFirst = [...live].reverse().map((a) => a.id);
-    expect(pages.flatMap((p) => p.items.map((a) => a.id))).toEqual(newestFirst);
-    expect(pages.map((p) => p.items.length)).toEqual([2, 2, 2, 1]);
-    expect(pages.at(-1)!.hasMore).toBe(false);
-    expect(pages[0]!.items[0]).toEqual(live[6]);
-  });
-
-  it('refuses a cursor of another webhook or made for another tenant', async () => {
-    const [mine, theirs] = [uid('wh'), uid('wh')];
-    for (const webhookId of [mine, theirs]) {
-      for (const n of [0, 1]) await log.record(newAttempt(webhookId, n, new Date(Date.now() - 10_000 + n)));
-    }
-    const theirCursor = (await log.list('ten_1', theirs, { page: 1, perPage: 1 })).nextCursor!;
-    const otherTenantsCursor = (await log.list('ten_2', mine, { page: 1, perPage: 1 })).nextCursor!;
-    for (const cursor of [theirCursor, otherTenantsCursor]) {
-      await expect(log.list('ten_1', mine, { page: 1, perPage: 1, cursor })).rejects.toBeInstanceOf(ValidationError);
-    }
-    const ownCursor = (await log.list('ten_1', mine, { page: 1, perPage: 1 })).nextCursor!;
-    expect((await log.list('ten_1', mine, { page: 1, perPage: 1, cursor: ownCursor })).page).toBe(2);
-  });
-
-  it('keeps two attempts of the same time apart (delivery id and attempt number in the key)', async () => {
-    const webhookId = uid('wh');
-    const at = new Date(Date.now() - 1_000);
-    const a = newAttempt(webhookId, 0, at, { delivery_id: 'dlv_same', attempt: 1 });
-    const b = newAttempt(webhookId, 1, at, { delivery_id: 'dlv_same', attempt: 2 });
-    const c = newAttempt(webhookId, 2, at, { delivery_id: 'dlv_other', attempt: 1 });
-    for (const x of [a, b, c]) await log.record(x);
-    expect((await log.list('ten_1', webhookId, { page: 1, perPage: 10 })).items.map((x) => x.id).sort()).toEqual([a.id, b.id, c.id].sort());
-  });
-
-  it('stores expires_at = attempted_at + retention in epoch seconds', async () => {
-    const webhookId = uid('wh');
-    const at = new Date('2030-01-01T00:00:00.500Z');
-    const a = newAttempt(webhookId, 0, at, { delivery_id: 'dlv_x', attempt: 7 });
-    await log.record(a);
-    const out = await doc.send(
-      new GetCommand({ TableName: standIns.tables.attempts, Key: { webhook_id: webhookId, attempt_key: `${a.attempted_at}#dlv_x#007` } }),
-    );
-    expect(out.Item?.['expires_at']).toBe(Math.floor(at.getTime() / 1000) + RETENTION_DAYS * 86_400);
-  });
-
-  it('hides expired attempts, also when they sit between pages', async () => {
-    const webhookId = uid('wh');
-    const base = Date.now() - 60_000;
-    const live = [0, 2, 4].map((n) => newAttempt(webhookId, n, new Date(base + n * 1_000)));
-    for (const a of live) await log.record(a);
-    // Expired items that DynamoDB has not deleted yet (dynalite never does), newest and in between.
-    const pastEpoch = Math.floor(Date.now() / 1000) - 10;
-    for (const n of [1, 3, 5]) {
-      const a = newAttempt(webhookId, n, new Date(base + n * 1_000));
-      await doc.send(
-        new PutCommand({
-          TableName: standIns.tables.attempts,
-          Item: { ...a, attempt_key: `${a.attempted_at}#${a.delivery_id}#001`, expires_at: pastEpoch },
-        }),
-      );
-    }
-    const all = await log.list('ten_1', webhookId, { page: 1, perPage: 10 });
-    expect(all.items.map((a) => a.id)).toEqual([live[2]!.id, live[1]!.id, live[0]!.id]);
-    expect(all.hasMore).toBe(false);
-
-    const p1 = await log.list('ten_1', webhookId, { page: 1, perPage: 2 });
-    expect(p1.items.map((a) => a.id)).toEqual([live[2]!.id, live[1]!.id]);
-    expect(p1.hasMore).toBe(true);
-    const p2 = await log.list('ten_1', webhookId, { page: 2, perPage: 2 });
-    expect(p2.items.map((a) => a.id)).toEqual([live[0]!.id]);
-    expect(p2.hasMore).toBe(false);
-  });
-
-  it('hides an attempt recorded longer ago than the retention', async () => {
-    const webhookId = uid('wh');
-    await log.record(newAttempt(webhookId, 0, new Date(Date.now() - (RETENTION_DAYS + 1) * 86_400_000)));
-    await expect(log.list('ten_1', webhookId, { page: 1, perPage: 10 })).resolves.toEqual({ items: [], page: 1, hasMore: false });
   });
 });
 

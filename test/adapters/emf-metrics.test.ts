@@ -121,7 +121,7 @@ describe('a composed function with the EMF adapter', () => {
     } as unknown as LocalAdapters;
     const tenantAuth = { authenticate: async () => 'ten_A' } as unknown as TenantAuthenticator;
     const env = Object.fromEntries(
-      [ENV.tenantsTable, ENV.webhooksTable, ENV.eventsTable, ENV.deliveriesTable, ENV.attemptsTable, ENV.eventsQueueUrl, ENV.deliveriesQueueUrl].map((name) => [name, 'unused']),
+      [ENV.tenantsTable, ENV.webhooksTable, ENV.eventsTable, ENV.attemptsTable, ENV.eventsQueueUrl, ENV.deliveriesQueueUrl].map((name) => [name, 'unused']),
     );
     const { handler } = composeIngest({ env, local, tenantAuth, catalogue, requestAllowance: { take: async () => undefined }, ...overrides });
     return (ids: string[]) =>

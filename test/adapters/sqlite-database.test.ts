@@ -129,8 +129,8 @@ describe('HooklineDatabase.transaction', () => {
     const log = new SqliteAttemptLog(db, RETENTION_DAYS);
     const now = new Date();
     await deliveries.createMany([delivery('dlv_1'), delivery('dlv_2')], now);
-    await deliveries.claim('dlv_1', 1, now, now);
-    await deliveries.claim('dlv_2', 1, now, now);
+    await deliveries.claim({ ...delivery('dlv_1'), attempt: 1 }, now, now);
+    await deliveries.claim({ ...delivery('dlv_2'), attempt: 1 }, now, now);
 
     const done = db.transaction(() => {
       log.recordSync(attempt('dlv_1', 1, now));
@@ -144,7 +144,7 @@ describe('HooklineDatabase.transaction', () => {
         throw new Error('killed between the two');
       }),
     ).toThrow();
-    await expect(deliveries.get('dlv_2')).resolves.toMatchObject({ state: 'pending', attempts_completed: 0 });
+    await expect(deliveries.get(delivery('dlv_2'))).resolves.toMatchObject({ state: 'pending', attempts_completed: 0 });
     expect((await log.list('ten_1', 'wh_1', { page: 1, perPage: 10 })).items.map((a) => a.delivery_id)).toEqual(['dlv_1']);
   });
 
@@ -163,12 +163,12 @@ describe('retention', () => {
     const deliveries = new SqliteDeliveryStore(db, RETENTION_DAYS);
     const old = new Date(Date.now() - (RETENTION_DAYS + 1) * DAY);
     await deliveries.createMany([delivery('dlv_old')], old);
-    await expect(deliveries.get('dlv_old')).resolves.toBeUndefined();
+    await expect(deliveries.get(delivery('dlv_old'))).resolves.toBeUndefined();
     await expect(deliveries.listDue(new Date(), 100)).resolves.toEqual([]);
-    await expect(deliveries.claim('dlv_old', 1, new Date(), new Date())).resolves.toBeUndefined();
+    await expect(deliveries.claim({ ...delivery('dlv_old'), attempt: 1 }, new Date(), new Date())).resolves.toBeUndefined();
     const now = new Date();
     await expect(deliveries.createMany([delivery('dlv_old')], now)).resolves.toHaveLength(1);
-    await expect(deliveries.get('dlv_old')).resolves.toMatchObject({ state: 'pending', created_at: now.toISOString() });
+    await expect(deliveries.get(delivery('dlv_old'))).resolves.toMatchObject({ state: 'pending', created_at: now.toISOString() });
   });
 
   it('an event id past its retention can be published again', async () => {
@@ -194,7 +194,7 @@ describe('retention', () => {
     expect(db.purgeExpired(new Date())).toBe(0);
     expect(count('deliveries')).toBe(1);
     expect(count('attempts')).toBe(1);
-    await expect(deliveries.get('dlv_new')).resolves.toBeDefined();
+    await expect(deliveries.get(delivery('dlv_new'))).resolves.toBeDefined();
   });
 });
 

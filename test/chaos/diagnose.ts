@@ -1,34 +1,46 @@
 /**
  * Only when deliveries were lost: where each one stopped. First the runtime's deliveries log (its
- * public API), then, with the runtime stopped, its DynamoDB state read straight from the data dir
- * (dynalite on the same LevelDB files): the event item (stored? fanned out?) and the delivery item
- * (created? attempts started/completed? due when?). The stage of each lost delivery is one of:
+ * public API), then its SQLite database read straight from the data dir (a second, read-only
+ * connection: WAL lets it read while the runtime runs, so the runtime stays up for the rest of
+ * the report): the event row (stored? fanned out?), the delivery row (created? attempts
+ * started/completed? due when?) and the queues' messages for either. The stage of each lost
+ * delivery is one of:
  *
  *   event not stored                      - a 202 was given for an event that is not in the table
- *   event stored, never fanned out        - no fanned_out_at, the event still in the due index
- *   fanned out, delivery not created      - fanned_out_at set, no delivery item
+ *   event stored, never fanned out        - no fanned_out_at, the event still due
+ *   fanned out, delivery not created      - fanned_out_at set, no delivery row
  *   delivery created, never attempted     - pending, attempts_started = 0
  *   attempt claimed, never completed      - pending, attempts_started > attempts_completed
  *   retry scheduled, never made           - pending, attempts_started = attempts_completed > 0
  *   recorded succeeded, receiver saw no 2xx / failed / cancelled - a finished state
+ *
+ * followed, for work that is still owed, by where its message is: `(message queued)`,
+ * `(message dead-lettered)` or `(no message queued)` (then only the reconciler can find it).
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
-import dynalite from 'dynalite';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { DUE_INDEX, DUE_SHARDS } from '../../shared/adapters/aws/tables.ts';
+import { DatabaseSync } from 'node:sqlite';
+import { DATABASE_FILE } from '../../infra/local/local-store.ts';
 import { deliveryIdFor } from '../../shared/domain/ids.ts';
 import type { Runtime } from '../support/runtime.ts';
 import { attemptLog, type LoggedAttempt, type MissingPair } from './log.ts';
 
+/** A message for the event or the delivery, on its queue or in the queue's dead letters. */
+export interface QueuedMessage {
+  readonly queue: string;
+  readonly dead: boolean;
+  readonly receiveCount: number;
+  /** When it can next be received (queued) or when it was dead-lettered. */
+  readonly at: string;
+  readonly body: Record<string, unknown>;
+}
+
 export interface LostDelivery extends MissingPair {
-  readonly deliveryId: string;
+  readonly deliveryId?: string;
   readonly stage: string;
   readonly event?: Record<string, unknown>;
   readonly delivery?: Record<string, unknown>;
-  /** The delivery's entries in the sparse `due` index (which the reconciler reads), if any. */
-  readonly dueIndex?: readonly Record<string, unknown>[];
+  /** The messages of the event (events queue) and of the delivery (deliveries queue). */
+  readonly messages: readonly QueuedMessage[];
   /** The webhook's log entries for this event, newest first. */
   readonly attempts: readonly LoggedAttempt[];
 }
@@ -42,33 +54,10 @@ export interface Diagnosis {
 }
 
 const TENANT = 'default';
-/** Lost deliveries whose due-index entries are looked up (each reads the whole index). */
-const INDEX_CHECKS = 20;
-
-async function indexEntries(doc: DynamoDBDocumentClient, deliveryId: string): Promise<Record<string, unknown>[]> {
-  const found: Record<string, unknown>[] = [];
-  for (let shard = 0; shard < DUE_SHARDS; shard++) {
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out: QueryCommandOutput = await doc.send(
-        new QueryCommand({
-          TableName: 'hookline-deliveries',
-          IndexName: DUE_INDEX,
-          KeyConditionExpression: 'due_shard = :s',
-          ExpressionAttributeValues: { ':s': `due#${shard}` },
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      for (const item of out.Items ?? []) if (item['delivery_id'] === deliveryId) found.push(item);
-      start = out.LastEvaluatedKey;
-    } while (start);
-  }
-  return found;
-}
 const SAMPLES = 5;
 
 export async function diagnose(rt: Runtime, missing: readonly MissingPair[], progress: (m: string) => void): Promise<{ diagnosis: Diagnosis; runtime: Runtime }> {
-  progress(`${missing.length} deliveries lost: reading the deliveries log and the tables`);
+  progress(`${missing.length} deliveries lost: reading the deliveries log and the database`);
   const wanted = new Map<string, Set<string>>();
   for (const m of missing) {
     let s = wanted.get(m.webhookId);
@@ -84,33 +73,24 @@ export async function diagnose(rt: Runtime, missing: readonly MissingPair[], pro
     }
   }
   const runtimeStderrTail = rt.stderr().slice(-4000);
-  await rt.stop();
 
-  const db = dynalite({ path: join(rt.dataDir, 'dynamodb'), createTableMs: 0 });
-  await new Promise<void>((resolve) => db.listen(0, '127.0.0.1', () => resolve()));
-  const endpoint = `http://127.0.0.1:${(db.address() as AddressInfo).port}`;
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  const doc = DynamoDBDocumentClient.from(client);
+  const db = new DatabaseSync(join(rt.dataDir, DATABASE_FILE), { readOnly: true });
   const lost: LostDelivery[] = [];
   try {
+    const messages = messagesByKey(db);
+    const eventRow = db.prepare('SELECT * FROM events WHERE tenant_id = ? AND event_id = ?');
+    const deliveryRow = db.prepare('SELECT * FROM deliveries WHERE delivery_id = ?');
     for (const m of missing) {
-      const deliveryId = deliveryIdFor(TENANT, m.eventId, m.webhookId);
-      const [event, delivery] = await Promise.all([
-        doc.send(new GetCommand({ TableName: 'hookline-events', Key: { tenant_id: TENANT, event_id: m.eventId } })).then((o) => o.Item),
-        doc.send(new GetCommand({ TableName: 'hookline-deliveries', Key: { delivery_id: deliveryId } })).then((o) => o.Item),
-      ]);
-      const attempts = logged.get(`${m.webhookId} ${m.eventId}`) ?? [];
-      const dueIndex = lost.length < INDEX_CHECKS ? await indexEntries(doc, deliveryId) : undefined;
-      let stage = stageOf(event, delivery);
-      // dynalite writes index entries and the item separately: a SIGKILL in between tears them apart.
-      const disagree = dueIndex?.find((e) => e['due_at'] !== delivery?.['due_at'] || e['attempts_completed'] !== delivery?.['attempts_completed']);
-      if (disagree) stage += ` (due index disagrees with the item: index due_at ${disagree['due_at']}, attempts_completed ${disagree['attempts_completed']})`;
-      else if (dueIndex && dueIndex.length === 0 && delivery?.['state'] === 'pending') stage += ' (not in the due index)';
-      lost.push({ ...m, deliveryId, stage, ...(event ? { event } : {}), ...(delivery ? { delivery } : {}), ...(dueIndex ? { dueIndex } : {}), attempts });
+      const event = eventRow.get(TENANT, m.eventId);
+      // A delivery's id starts with its event's arrival time: without the event, there is none.
+      const deliveryId = event ? deliveryIdFor(TENANT, m.eventId, m.webhookId, String(event['received_at'])) : undefined;
+      const delivery = deliveryId ? deliveryRow.get(deliveryId) : undefined;
+      const found = [...(messages.get(`event ${m.eventId}`) ?? []), ...(deliveryId ? (messages.get(`delivery ${deliveryId}`) ?? []) : [])];
+      const stage = stageOf(event, delivery) + whereQueued(event, delivery, found);
+      lost.push({ ...m, ...(deliveryId ? { deliveryId } : {}), stage, ...(event ? { event } : {}), ...(delivery ? { delivery } : {}), messages: found, attempts: logged.get(`${m.webhookId} ${m.eventId}`) ?? [] });
     }
   } finally {
-    client.destroy();
-    await new Promise<void>((resolve) => db.close(() => resolve()));
+    db.close();
   }
   const stages: Record<string, number> = {};
   for (const l of lost) stages[l.stage] = (stages[l.stage] ?? 0) + 1;
@@ -121,7 +101,31 @@ export async function diagnose(rt: Runtime, missing: readonly MissingPair[], pro
   return { diagnosis: { stages, samples, runtimeStderrTail }, runtime: rt };
 }
 
-function stageOf(event: Record<string, unknown> | undefined, delivery: Record<string, unknown> | undefined): string {
+/** Every message of both queues and their dead letters, read once, by `event <id>` or `delivery <id>`. */
+function messagesByKey(db: DatabaseSync): Map<string, QueuedMessage[]> {
+  const rows = [
+    ...db.prepare('SELECT queue, body, receive_count, visible_at AS at, 0 AS dead FROM queue_messages').all(),
+    ...db.prepare('SELECT queue, body, receive_count, dead_at AS at, 1 AS dead FROM queue_dead_letters').all(),
+  ];
+  const byKey = new Map<string, QueuedMessage[]>();
+  for (const row of rows) {
+    const body = JSON.parse(String(row['body'])) as Record<string, unknown>;
+    const key = row['queue'] === 'events' ? `event ${String(body['id'])}` : `delivery ${String(body['delivery_id'])}`;
+    const message: QueuedMessage = {
+      queue: String(row['queue']),
+      dead: row['dead'] === 1,
+      receiveCount: Number(row['receive_count']),
+      at: new Date(Number(row['at'])).toISOString(),
+      body,
+    };
+    byKey.set(key, [...(byKey.get(key) ?? []), message]);
+  }
+  return byKey;
+}
+
+type Row = Record<string, unknown> | undefined;
+
+function stageOf(event: Row, delivery: Row): string {
   if (!event) return 'event not stored';
   if (!delivery) return event['fanned_out_at'] ? 'fanned out, delivery not created' : 'event stored, never fanned out';
   const state = String(delivery['state']);
@@ -131,4 +135,14 @@ function stageOf(event: Record<string, unknown> | undefined, delivery: Record<st
   if (started === 0) return 'delivery created, never attempted';
   if (started > completed) return 'attempt claimed, never completed';
   return 'retry scheduled, never made';
+}
+
+/** Where the message of the step still owed is (nothing for an event never stored or a finished delivery). */
+function whereQueued(event: Row, delivery: Row, messages: readonly QueuedMessage[]): string {
+  if (!event || (delivery && delivery['state'] !== 'pending')) return '';
+  // The event's step, until the delivery exists; then the delivery's.
+  const owed = messages.filter((m) => m.queue === (delivery ? 'deliveries' : 'events'));
+  if (owed.some((m) => !m.dead)) return ' (message queued)';
+  if (owed.length > 0) return ' (message dead-lettered)';
+  return ' (no message queued)';
 }

@@ -1,13 +1,13 @@
 /**
  * The ports on the tenants' side (TenantDirectory and its keys, WebhookQuota, TenantRateLimits,
- * EmailQuota, RequestWindows, CredentialsLock, LagRecords, WebhookLeases), one contract run on
- * both adapter sets: every limit holds under concurrent callers, and keys stop working when
- * revoked.
+ * EmailQuota, RequestWindows, CredentialsLock, WebhookLeases), one contract run on both adapter
+ * sets: every limit holds under concurrent callers, and keys stop working when revoked. The
+ * queues' lag records (LagRecords), which only the one-machine store keeps, run on SQLite alone.
  */
 import { rateWindow } from '../../shared/domain/rate-limits.ts';
 import { LAG_WINDOW_MS } from '../../shared/usecases/queue-lag.ts';
 import type { ApiKeyRecord } from '../../shared/usecases/tenants.ts';
-import { ADAPTER_SETS, EMAILS_PER_HOUR, uid, useBackend, type MakeAdapters } from './adapter-sets.ts';
+import { ADAPTER_SETS, EMAILS_PER_HOUR, sqliteAdapters, uid, useBackend, type MakeAdapters, type SqliteAdapters } from './adapter-sets.ts';
 
 const HOUR = 3_600_000;
 /** The start of the current hour: recent enough that nothing written from it has expired. */
@@ -144,27 +144,6 @@ export function describeTenantContract(name: string, makeAdapters: MakeAdapters)
       await expect(lock.acquire(tenant, 'd', at(30_003), at(60_003))).resolves.toBe(true);
     });
 
-    it('queue lag keeps the oldest front of a window, takes a newer one after it, and reads many keys at once', async () => {
-      const lag = backend().adapters.queueLag;
-      const k = uid('events');
-      const front = async () => (await lag.read([k])).get(k);
-      await expect(front()).resolves.toBeUndefined();
-      await lag.record(k, at(-20 * 60_000), at(0));
-      await lag.record(k, at(-5 * 60_000), at(10_000));
-      await expect(front()).resolves.toEqual({ dueAt: at(-20 * 60_000), observedAt: at(0) });
-      await lag.record(k, at(-30 * 60_000), at(20_000));
-      await expect(front()).resolves.toEqual({ dueAt: at(-30 * 60_000), observedAt: at(20_000) });
-      await lag.record(k, at(-2 * 60_000), at(20_000 + LAG_WINDOW_MS + 1));
-      await expect(front()).resolves.toEqual({ dueAt: at(-2 * 60_000), observedAt: at(20_000 + LAG_WINDOW_MS + 1) });
-
-      const keys = Array.from({ length: 150 }, (_, i) => `deliveries#ten_x#wh_${i}-${uid('k')}`);
-      for (const i of [0, 120, 149]) await lag.record(keys[i]!, at(-i * 1000), at(0));
-      const read = await lag.read([...keys, keys[0]!]);
-      expect([...read.keys()].sort()).toEqual([keys[0], keys[120], keys[149]].sort());
-      expect(read.get(keys[120]!)).toEqual({ dueAt: at(-120_000), observedAt: at(0) });
-      await expect(lag.read([])).resolves.toEqual(new Map());
-    });
-
     it('webhook leases: never past the limit under concurrent takes; a drop or an expiry frees a slot; no limit means always', async () => {
       const leases = backend().adapters.webhookLeases;
       const w = { tenant_id: uid('ten'), webhook_id: uid('wh') };
@@ -188,3 +167,32 @@ export function describeTenantContract(name: string, makeAdapters: MakeAdapters)
 }
 
 for (const [name, make] of ADAPTER_SETS) describeTenantContract(name, make);
+
+/**
+ * The queues' lag records are the one-machine runtime's only (its reconciler reads them): no
+ * Lambda writes or reads them, so there is no DynamoDB adapter for them any more.
+ */
+describe('tenants contract, one-machine store only: SQLite adapters', () => {
+  const backend = useBackend<SqliteAdapters>(sqliteAdapters);
+
+  it('queue lag keeps the oldest front of a window, takes a newer one after it, and reads many keys at once', async () => {
+    const lag = backend().adapters.queueLag;
+    const k = uid('events');
+    const front = async () => (await lag.read([k])).get(k);
+    await expect(front()).resolves.toBeUndefined();
+    await lag.record(k, at(-20 * 60_000), at(0));
+    await lag.record(k, at(-5 * 60_000), at(10_000));
+    await expect(front()).resolves.toEqual({ dueAt: at(-20 * 60_000), observedAt: at(0) });
+    await lag.record(k, at(-30 * 60_000), at(20_000));
+    await expect(front()).resolves.toEqual({ dueAt: at(-30 * 60_000), observedAt: at(20_000) });
+    await lag.record(k, at(-2 * 60_000), at(20_000 + LAG_WINDOW_MS + 1));
+    await expect(front()).resolves.toEqual({ dueAt: at(-2 * 60_000), observedAt: at(20_000 + LAG_WINDOW_MS + 1) });
+
+    const keys = Array.from({ length: 150 }, (_, i) => `deliveries#ten_x#wh_${i}-${uid('k')}`);
+    for (const i of [0, 120, 149]) await lag.record(keys[i]!, at(-i * 1000), at(0));
+    const read = await lag.read([...keys, keys[0]!]);
+    expect([...read.keys()].sort()).toEqual([keys[0], keys[120], keys[149]].sort());
+    expect(read.get(keys[120]!)).toEqual({ dueAt: at(-120_000), observedAt: at(0) });
+    await expect(lag.read([])).resolves.toEqual(new Map());
+  });
+});

@@ -8,9 +8,10 @@
  *   events of a given size; every receiver answers 200 at once;
  * - failing: a tenant's one webhook answers 500 to everything; each fired schedule is played as
  *   EventBridge Scheduler would, until nothing is left to do (the whole ladder);
- * - reconciler: one run of each schedule rule's function, after the traffic.
+ * - reconciler: one run of each schedule rule's function, after the traffic (the stack has none now:
+ *   on AWS nothing is re-queued by a sweep).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -83,10 +84,30 @@ const ADMIN_KEY = `hkadm_${randomBytes(24).toString('base64url')}`;
 const SENDER = 'hooks@example.com';
 
 /** `{"event": type, "data": {...}}` of exactly `bytes` bytes (at least the bare minimum). */
+/**
+ * An event whose data is `bytes` of JSON shaped like a scanner's findings: repeated keys, host
+ * names and CVE ids, and random ids and digests that do not compress. Padding of one repeated
+ * character would compress to nothing and flatter the event store, which compresses the data.
+ */
 export function eventOfSize(type: string, bytes: number, n: number): { event: string; data: Record<string, unknown> } {
-  const bare = { event: type, data: { seq: n, pad: '' } };
-  const pad = Math.max(0, bytes - Buffer.byteLength(JSON.stringify(bare)));
-  return { event: type, data: { seq: n, pad: 'x'.repeat(pad) } };
+  const severities = ['low', 'medium', 'high', 'critical'];
+  const data: { seq: number; scan_id: string; host: string; findings: Record<string, unknown>[] } = {
+    seq: n,
+    scan_id: randomUUID(),
+    host: `host-${n % 997}.corp.example`,
+    findings: [],
+  };
+  for (let i = 0; ; i++) {
+    const finding = {
+      cve: `CVE-20${20 + (i % 6)}-${10000 + ((n * 7 + i * 131) % 89999)}`,
+      severity: severities[(n + i) % 4],
+      port: [22, 80, 443, 3389, 8080][i % 5],
+      digest: randomBytes(8).toString('hex'),
+    };
+    if (Buffer.byteLength(JSON.stringify({ event: type, data: { ...data, findings: [...data.findings, finding] } })) > bytes) break;
+    data.findings.push(finding);
+  }
+  return { event: type, data };
 }
 
 async function inPool<T>(items: readonly T[], width: number, work: (item: T) => Promise<void>): Promise<void> {

@@ -70,10 +70,11 @@ describe('function bundles', () => {
     expect(schemaModules('webhooks-api')).toEqual(['webhook-schemas.ts']);
   });
 
-  it('checks targets without an address library, and the webhooks API holds only the delivery methods it calls', () => {
+  it('checks targets without an address library, and the webhooks API holds only the delivery log reader (not what the dispatcher writes)', () => {
     for (const name of FUNCTION_NAMES) expect({ name, ipaddr: holds(name, 'node_modules/ipaddr.js/') }).toEqual({ name, ipaddr: false });
-    expect(holds('webhooks-api', 'shared/adapters/aws/dynamo-reopenable-deliveries.ts')).toBe(true);
-    expect(holds('webhooks-api', 'shared/adapters/aws/dynamo-delivery-store.ts')).toBe(false);
+    expect(holds('webhooks-api', 'shared/adapters/aws/dynamo-delivery-log-reader.ts')).toBe(true);
+    expect(holds('webhooks-api', 'shared/adapters/aws/dynamo-delivery-log.ts')).toBe(false);
+    expect(holds('dispatcher', 'shared/adapters/aws/dynamo-delivery-log.ts')).toBe(true);
   });
 
   it("carries no zod/mini schema that none of its own uses (z.iso and z.coerce would bring every member)", () => {

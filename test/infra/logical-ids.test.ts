@@ -15,7 +15,6 @@ const PINNED: Record<string, string> = {
   TablesTenantsE95A5149: 'AWS::DynamoDB::Table',
   TablesWebhooks9E9DC764: 'AWS::DynamoDB::Table',
   TablesEventsE8DD42EA: 'AWS::DynamoDB::Table',
-  TablesDeliveries21CE5B69: 'AWS::DynamoDB::Table',
   TablesAttemptsCCE7EDCF: 'AWS::DynamoDB::Table',
   QueuesEventsQueueBF12F99D: 'AWS::SQS::Queue',
   QueuesEventsDLQCF622B32: 'AWS::SQS::Queue',

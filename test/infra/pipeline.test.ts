@@ -45,8 +45,8 @@ beforeAll(() => {
 
 describe('HooklinePipeline in a stack of another app', () => {
   it('builds the whole pipeline under its own construct id', () => {
-    template.resourceCountIs('AWS::Lambda::Function', 8);
-    template.resourceCountIs('AWS::DynamoDB::Table', 5);
+    template.resourceCountIs('AWS::Lambda::Function', 7);
+    template.resourceCountIs('AWS::DynamoDB::Table', 4);
     template.resourceCountIs('AWS::SQS::Queue', 5);
     expect(id(pipeline.tables.tenants)).toMatch(/^WebhooksTablesTenants/);
     template.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: 'Platform-retries' });
@@ -57,7 +57,7 @@ describe('HooklinePipeline in a stack of another app', () => {
     expect(stack.resolve(pipeline.apiUrl)).toEqual({ 'Fn::GetAtt': [id(pipeline.api.httpApi), 'ApiEndpoint'] });
     expect(pipeline.eventsQueue).toBe(pipeline.queues.eventsQueue);
     expect(pipeline.deliveriesQueue).toBe(pipeline.queues.deliveriesQueue);
-    expect(Object.keys(pipeline.tables.all)).toEqual(['tenants', 'webhooks', 'events', 'deliveries', 'attempts']);
+    expect(Object.keys(pipeline.tables.all)).toEqual(['tenants', 'webhooks', 'events', 'attempts']);
     expect(pipeline.alarmTopic.node.path).toBe('Platform/Oncall');
   });
 
@@ -76,10 +76,10 @@ describe('HooklinePipeline in a stack of another app', () => {
     template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'platform-webhooks' });
   });
 
-  it('grants read access to the delivery log: the events, deliveries and attempts tables, not tenants or webhooks', () => {
+  it('grants read access to the delivery log: the events and attempts tables, not tenants or webhooks', () => {
     const byTarget = actionsByTarget(statementsOfRole(template, id(support)));
     const t = pipeline.tables;
-    for (const table of [t.events, t.deliveries, t.attempts]) {
+    for (const table of [t.events, t.attempts]) {
       expect([...byTarget.get(id(table))!]).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
       expect([...byTarget.get(id(table))!].filter((a) => /Put|Update|Delete|Write/.test(a))).toEqual([]);
     }
@@ -144,7 +144,7 @@ describe("the package's exports", () => {
 
   it('let a CDK app of its own import HooklinePipeline as hookline/pipeline and synthesize it', async () => {
     const { stdout } = await run(join(REPO_ROOT, 'node_modules', '.bin', 'node'), ['app.js'], { cwd: appDir, maxBuffer: 16 * 1024 * 1024 });
-    expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toEqual({ functions: 8, topics: 1, dashboards: 1, apiUrl: 'string' });
+    expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toEqual({ functions: 7, topics: 1, dashboards: 1, apiUrl: 'string' });
   });
 
   it('export nothing but the pipeline (and package.json)', async () => {

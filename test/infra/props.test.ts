@@ -64,7 +64,7 @@ describe('props', () => {
     // The webhooks API sends owner address verification links.
     expect(fnProps('webhooks-api').Environment.Variables[EXTRA_ENV.senderEmail]).toBe('alerts@netrecon.example');
     expect(fnProps('webhooks-api').Environment.Variables[EXTRA_ENV.publicUrl]).toBe('https://hooks.netrecon.example');
-    for (const name of ['ingest', 'fanout', 'admin-api', 'openapi', 'reconciler'] as const) {
+    for (const name of ['ingest', 'fanout', 'admin-api', 'openapi'] as const) {
       expect(fnProps(name).Environment.Variables).not.toHaveProperty([EXTRA_ENV.publicUrl]);
       expect(fnProps(name).Environment.Variables).not.toHaveProperty([EXTRA_ENV.senderEmail]);
     }
@@ -104,7 +104,7 @@ describe('props', () => {
         'arn:aws:ses:us-east-2:123456789012:identity/netrecon.example',
       ]);
     }
-    for (const name of ['ingest', 'fanout', 'admin-api', 'openapi', 'reconciler'] as const) expect(ses(name)).toEqual([]);
+    for (const name of ['ingest', 'fanout', 'admin-api', 'openapi'] as const) expect(ses(name)).toEqual([]);
   });
 
   it('name the retry schedule group after the stack, in the stack\'s region', () => {

@@ -172,28 +172,24 @@ describe('tables', () => {
       } else {
         expect(p.TimeToLiveSpecification).toBeUndefined();
       }
-      const indexes = 'indexes' in schema ? schema.indexes : [];
-      expect(p.GlobalSecondaryIndexes ?? []).toEqual(
-        indexes.map((index) => ({
-          IndexName: index.indexName,
-          KeySchema: [
-            { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
-            { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
-          ],
-          Projection: index.include.length ? { ProjectionType: 'INCLUDE', NonKeyAttributes: index.include } : { ProjectionType: 'KEYS_ONLY' },
-        })),
-      );
     }
   });
 
-  it('project into the due indexes only what the reconciler reads (no ALL: every write of the item would be billed twice)', () => {
-    const projection = (table: 'events' | 'deliveries') =>
-      template.toJSON().Resources[tableId(table)].Properties.GlobalSecondaryIndexes[0].Projection;
-    expect(projection('events')).toEqual({ ProjectionType: 'KEYS_ONLY' });
-    expect(projection('deliveries')).toEqual({
-      ProjectionType: 'INCLUDE',
-      NonKeyAttributes: ['tenant_id', 'webhook_id', 'event_id', 'attempts_completed', 'next_attempt_at'],
-    });
+  it('are the tenants, webhooks, events and the delivery log (attempts), with no secondary index (every write of an indexed item is billed again)', () => {
+    expect(Object.keys(TABLES)).toEqual(['tenants', 'webhooks', 'events', 'attempts']);
+    for (const table of Object.values(template.findResources('AWS::DynamoDB::Table'))) {
+      expect(table.Properties.GlobalSecondaryIndexes).toBeUndefined();
+      expect(table.Properties.LocalSecondaryIndexes).toBeUndefined();
+    }
+  });
+
+  it("key the events by tenant and id together, and the delivery log by webhook shard and delivery attempt", () => {
+    const keys = (key: keyof typeof TABLES) => template.toJSON().Resources[tableId(key)].Properties.KeySchema;
+    expect(keys('events')).toEqual([{ AttributeName: 'pk', KeyType: 'HASH' }]);
+    expect(keys('attempts')).toEqual([
+      { AttributeName: 'log_key', KeyType: 'HASH' },
+      { AttributeName: 'entry', KeyType: 'RANGE' },
+    ]);
   });
 });
 
@@ -299,7 +295,7 @@ describe('HTTP API', () => {
 
 describe('permissions', () => {
   const t = (key: keyof typeof TABLES) => () => tableId(key);
-  // What each function may do per table (the table and its due index), exactly. The stack derives
+  // What each function may do per table, exactly. The stack derives
   // the grants from the adapter methods each function is handed; these lists are the expectation.
   const expectedDynamo: Record<FunctionName, [() => string, string[]][]> = {
     ingest: [
@@ -308,23 +304,20 @@ describe('permissions', () => {
       [t('tenants'), ['GetItem', 'UpdateItem']],
       [t('events'), ['PutItem', 'GetItem']],
     ],
-    fanout: [
-      // The end of the fan-out (out of the due index); the event itself comes in the message.
-      [t('events'), ['UpdateItem']],
-      [t('webhooks'), ['Query']],
-      // Conditional puts: a rerun creates nothing twice.
-      [t('deliveries'), ['PutItem']],
-      // The events queue's lag record, written while it takes late events.
-      [t('tenants'), ['UpdateItem']],
-    ],
+    // The event comes in its message and goes on in the deliveries' messages: the fan-out only
+    // reads the tenant's webhooks (the queue and the delivery log keep the deliveries).
+    fanout: [[t('webhooks'), ['Query']]],
     dispatcher: [
-      [t('deliveries'), ['GetItem', 'UpdateItem']],
+      // The delivery log is the deliveries' state: GetItem, whether the attempt is logged (the
+      // claim); PutItem, its entry (a conditional put); Query, a redelivered message's look at
+      // the delivery; UpdateItem, settling a health step.
+      [t('attempts'), ['GetItem', 'PutItem', 'Query', 'UpdateItem']],
+      // A manual attempt's event (the others come in their messages).
       [t('events'), ['GetItem']],
       // UpdateItem: the webhook's health status and its email window.
       [t('webhooks'), ['GetItem', 'UpdateItem']],
-      [t('attempts'), ['PutItem']],
       // Owner emails: the tenant's own address, and its hourly email counter (UpdateItem); the
-      // per-webhook attempt leases (GetItem, UpdateItem) and the deliveries queue's lag record.
+      // per-webhook attempt leases (GetItem, UpdateItem).
       [t('tenants'), ['GetItem', 'UpdateItem']],
     ],
     'webhooks-api': [
@@ -332,8 +325,8 @@ describe('permissions', () => {
       // PutItem and DeleteItem: the lock a change of the tenant's credentials secret holds.
       [t('tenants'), ['GetItem', 'UpdateItem', 'PutItem', 'DeleteItem']],
       [t('webhooks'), ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query']],
-      // Manual retry and recover read a delivery and reset it before re-queueing it.
-      [t('deliveries'), ['GetItem', 'UpdateItem']],
+      // The delivery log: a webhook's attempts, and (manual retry, recover) a delivery's state
+      // from its attempts. Reopening writes nothing: the manual attempt's own entry is the record.
       [t('attempts'), ['Query']],
     ],
     'webhook-test': [
@@ -348,12 +341,6 @@ describe('permissions', () => {
     // the tenant's own rate limit on its item (UpdateItem).
     'admin-api': [[t('tenants'), ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']]],
     openapi: [],
-    reconciler: [
-      [t('events'), ['Query', 'GetItem', 'UpdateItem']],
-      [t('deliveries'), ['Query', 'GetItem', 'UpdateItem']],
-      // The queues' and slow webhooks' lag records: work that is only waiting is left alone.
-      [t('tenants'), ['BatchGetItem']],
-    ],
   };
 
   it.each(FUNCTION_NAMES)('%s gets exactly its table actions', (name) => {
@@ -368,15 +355,12 @@ describe('permissions', () => {
     );
   });
 
-  it('grants Query on the due index to the reconciler only, and item actions on the tables, never on their indexes', () => {
+  it('grants table actions on the tables themselves, never on an index', () => {
     for (const name of FUNCTION_NAMES) {
       for (const st of statements(name)) {
         const actions = asArray(st.Action).filter((a) => a.startsWith('dynamodb:'));
         if (actions.length === 0) continue;
-        for (const resource of asArray(st.Resource).map(flatten)) {
-          if (resource.endsWith('/index/due')) expect({ name, actions }).toEqual({ name: 'reconciler', actions: ['dynamodb:Query'] });
-          else expect(resource).toMatch(/^<Tables\w+\.Arn>$/);
-        }
+        for (const resource of asArray(st.Resource).map(flatten)) expect({ name, resource }).toEqual({ name, resource: expect.stringMatching(/^<Tables\w+\.Arn>$/) });
       }
     }
   });
@@ -445,7 +429,7 @@ describe('permissions', () => {
     for (const name of FUNCTION_NAMES.filter((n) => n !== 'admin-api')) {
       expect(JSON.stringify(statements(name))).not.toContain(adminKeyId);
     }
-    for (const name of ['ingest', 'fanout', 'openapi', 'reconciler'] as const) expect(secretStatements(name)).toEqual([]);
+    for (const name of ['ingest', 'fanout', 'openapi'] as const) expect(secretStatements(name)).toEqual([]);
   });
 
   it('queue sends go to the right queues only', () => {
@@ -464,7 +448,6 @@ describe('permissions', () => {
     expect(senders('ingest')).toEqual([q('eventsQueue')]);
     expect(senders('fanout')).toEqual([q('deliveriesQueue')]);
     expect(senders('dispatcher')).toEqual([q('deliveriesQueue')]);
-    expect(senders('reconciler')).toEqual([q('eventsQueue'), q('deliveriesQueue')].sort());
     // Manual retry and recover re-queue deliveries.
     expect(senders('webhooks-api')).toEqual([q('deliveriesQueue')]);
     for (const name of ['admin-api', 'openapi', 'webhook-test'] as const) expect(senders(name)).toEqual([]);
@@ -480,11 +463,9 @@ describe('permissions', () => {
 });
 
 describe('scheduling and outputs', () => {
-  it('runs the reconciler every five minutes', () => {
-    template.hasResourceProperties('AWS::Events::Rule', {
-      ScheduleExpression: 'rate(5 minutes)',
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [fnId('reconciler'), 'Arn'] } })],
-    });
+  it('schedules nothing: no reconciler on AWS (each message stays queued until its next step is)', () => {
+    template.resourceCountIs('AWS::Events::Rule', 0);
+    expect(FUNCTION_NAMES).not.toContain('reconciler');
   });
 
   it('outputs the API URL, table names and queue URLs', () => {

@@ -3,8 +3,8 @@
  * its own (container.ts), whose AWS calls all go through an IAM proxy checking them against the
  * function's role (iam-proxy.ts), to dynalite, fauxqs and the fakes (standins.ts, fake-aws.ts).
  * It plays the services that invoke the functions: API Gateway (api-gateway.ts), the SQS event
- * source mappings (sqs-mapping.ts), the EventBridge rule of the reconciler, and EventBridge
- * Scheduler firing the retry schedules. Its clock can jump forward for every container at once.
+ * source mappings (sqs-mapping.ts), EventBridge rules on a schedule (the stack has none today),
+ * and EventBridge Scheduler firing the retry schedules. Its clock can jump forward for every container at once.
  */
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';

@@ -4,17 +4,17 @@
  * template's Handler and environment, `Ref`s resolved to stand-ins) with only its role's
  * permissions: each AWS call passes an IAM proxy that checks it against the template. The flows
  * of the contract are driven through the bundles only, with the events API Gateway, the SQS
- * event source mappings, EventBridge and EventBridge Scheduler build. Any AccessDenied fails the
+ * event source mappings and EventBridge Scheduler build. Any AccessDenied fails the
  * test it happens in; the grants no call used are printed at the end.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetQueueAttributesCommand, PurgeQueueCommand } from '@aws-sdk/client-sqs';
+import type { Message } from '@aws-sdk/client-sqs';
 import type { HooklineSettings } from '../../infra/stack/settings.ts';
+import { SCHEDULER_FROM_SECONDS } from '../../shared/adapters/aws/ladder-retry-scheduler.ts';
 import { ENV } from '../../shared/config.ts';
-import { deliveryIdFor } from '../../shared/domain/ids.ts';
 import { METRIC, METRICS_NAMESPACE } from '../../shared/domain/metric-names.ts';
 import { RATE_LIMIT_CACHE_MS } from '../../shared/usecases/rate-limits.ts';
 import { KEY_CACHE_MS } from '../../shared/usecases/tenants.ts';
@@ -24,6 +24,7 @@ import { eventually } from '../support/runtime.ts';
 import { unusedGrantsTable, withoutGrant } from './grants.ts';
 import { Harness, type ApiClient } from './harness.ts';
 import { describeDenial } from './iam.ts';
+import { sqsRecord } from './sqs-mapping.ts';
 import { synthesize } from './synth.ts';
 import { newTenant, newWebhook, publish, type SuiteTenant } from './tenant-api.ts';
 import { StackModel } from './template.ts';
@@ -31,8 +32,11 @@ import { StackModel } from './template.ts';
 const ADMIN_KEY = `hkadm_${randomBytes(24).toString('base64url')}`;
 const SENDER = 'hooks@example.com';
 const PUBLIC_URL = 'https://hooks.example.com';
-/** The last rung (16 min) is longer than SQS can delay a message: it goes through EventBridge Scheduler. */
-const RETRY_DELAYS = [0, 1, 960];
+/**
+ * The last rung (3 h) is past SCHEDULER_FROM_SECONDS: it goes through EventBridge Scheduler. (A
+ * shorter long rung hops through the deliveries queue 15 minutes at a time, in real time on fauxqs.)
+ */
+const RETRY_DELAYS = [0, 1, 3 * 3600];
 const SETTINGS: HooklineSettings = {
   retryDelaysSeconds: RETRY_DELAYS,
   senderEmail: SENDER,
@@ -262,7 +266,7 @@ describe('the bundles, run as Lambda runs them, under their roles', () => {
     let webhook: any;
     let deliveryId: string;
 
-    it('is retried on the ladder: at once, after 1 s through SQS, after 16 min through an EventBridge Scheduler schedule; then it is failing, with exactly one SESv2 email', async () => {
+    it('is retried on the ladder: at once, after 1 s through SQS, after 3 h through an EventBridge Scheduler schedule; then it is failing, with exactly one SESv2 email', async () => {
       r = await receiver(500);
       // An owner address not yet verified: the failure email goes to the tenant's own address.
       webhook = await newWebhook(h, tenant.api, { url: `${r.url}/failing`, events: ['scan.failed'], owner_email: 'unverified@acme.example' });
@@ -286,6 +290,7 @@ describe('the bundles, run as Lambda runs them, under their roles', () => {
         },
       });
       // Never early: the schedule fires at or after the rung, and the message says when it is due.
+      expect(RETRY_DELAYS[2]).toBeGreaterThan(SCHEDULER_FROM_SECONDS);
       const firstAttemptAt = Number(r.requests[0]!.headers['webhook-timestamp']) * 1000;
       expect(schedule.at!.getTime()).toBeGreaterThanOrEqual(firstAttemptAt + (RETRY_DELAYS[1]! + RETRY_DELAYS[2]!) * 1000 - 1000);
       expect(Date.parse(input.not_before)).toBeLessThanOrEqual(schedule.at!.getTime());
@@ -327,21 +332,42 @@ describe('the bundles, run as Lambda runs them, under their roles', () => {
     });
   });
 
-  it('the reconciler, on its EventBridge schedule, queues again an event whose message was lost', async () => {
+  it('a deliveries message carries its event, and one received again (its delete lost) is not sent again: its attempt is in the delivery log', async () => {
     const r = await receiver();
-    await newWebhook(h, tenant.api, { url: `${r.url}/reconciled`, events: ['honeypot.hit'] });
-    const fanout = h.mappings.get('fanout')!;
-    await fanout.pause();
-    const [eventId] = await publish(h, tenant.api, { event: 'honeypot.hit', data: { ip: '203.0.113.9' } });
-    const eventsQueue = logicalIdOf('AWS::SQS::Queue', '/EventsQueue/');
-    await h.standIns.sqs.send(new PurgeQueueCommand({ QueueUrl: h.standIns.queueUrl(eventsQueue) }));
-    h.advanceClock(10 * 60_000);
+    const webhook = await newWebhook(h, tenant.api, { url: `${r.url}/again`, events: ['honeypot.hit'] });
+    const dispatcher = h.mappings.get('dispatcher')!;
+    await h.settle();
+    await dispatcher.pause();
+    try {
+      const [eventId] = await publish(h, tenant.api, { event: 'honeypot.hit', data: { ip: '203.0.113.9' } });
+      const container = h.fn('dispatcher').container;
+      const calls = h.log.calls.length;
+      const dispatcherCalls = (action: string, table: RegExp) => h.log.calls.slice(calls).filter((c) => c.principal === 'dispatcher' && c.action === action && table.test(c.resource) && c.allowed);
+      const invoke = (m: Message) => container.invoke({ Records: [sqsRecord(m, dispatcher.options.queueArn)] });
 
-    const [result] = await h.runRule(logicalIdOf('AWS::Events::Rule', 'ReconcilerSchedule'));
-    expect(result).toMatchObject({ ok: true, value: { events: 1 } });
-    fanout.resume();
-    const [request] = await r.waitFor(1);
-    expect(request!.json).toMatchObject({ id: eventId, event: 'honeypot.hit' });
+      const [first] = await dispatcher.take(1);
+      const body = JSON.parse(first!.Body!);
+      expect(body).toMatchObject({ tenant_id: tenant.id, webhook_id: webhook.id, event_id: eventId, attempt: 1, trigger: 'scheduled', event: { id: eventId, data: { ip: '203.0.113.9' } } });
+      expect(await invoke(first!)).toMatchObject({ ok: true, value: { batchItemFailures: [] } });
+      expect(r.requests).toHaveLength(1);
+      // The delete did not reach SQS: the message comes back once its visibility timeout is over.
+      await dispatcher.giveBack([first!]);
+      const [again] = await dispatcher.take(1);
+      expect(again!.MessageId).toBe(first!.MessageId);
+      expect(again!.Attributes?.ApproximateReceiveCount).toBe('2');
+      expect(await invoke(again!)).toMatchObject({ ok: true, value: { batchItemFailures: [] } });
+      await dispatcher.remove([again!]);
+      expect(r.requests).toHaveLength(1);
+      // A first receive cannot have been attempted: only the second read the log. One entry was
+      // written, and no event was read (it came in the message).
+      expect(dispatcherCalls('dynamodb:GetItem', /Attempts/)).toHaveLength(1);
+      expect(dispatcherCalls('dynamodb:PutItem', /Attempts/)).toHaveLength(1);
+      expect(dispatcherCalls('dynamodb:GetItem', /Events/)).toEqual([]);
+      const log = await tenant.api.get(`${WEBHOOKS}/${webhook.id}/deliveries`);
+      expect(log.json.items).toEqual([expect.objectContaining({ delivery_id: body.delivery_id, event_id: eventId, attempt: 1, success: true })]);
+    } finally {
+      dispatcher.resume();
+    }
   });
 
   it('the per-webhook limit holds across two dispatcher containers (a DynamoDB lease, with only the calls the role allows); the rest waits its turn', async () => {
@@ -356,23 +382,20 @@ describe('the bundles, run as Lambda runs them, under their roles', () => {
     await dispatcher.pause();
     try {
       const ids = await publish(h, owner.api, { events: Array.from({ length: 4 }, (_, i) => ({ event: 'scan.completed', data: { i } })) });
-      const { queueUrl, queueArn } = dispatcher.options;
-      await eventually('the fan-out to queue the four deliveries', async () => {
-        const out = await h.standIns.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
-        return Number(out.Attributes?.ApproximateNumberOfMessages) + Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible) >= 4 ? true : undefined;
-      });
-      // Two batches of two, as Lambda's pollers would hand them to two containers at once.
-      const record = (eventId: string) => {
-        const body = JSON.stringify({ delivery_id: deliveryIdFor(owner.id, eventId, webhook.id), tenant_id: owner.id, webhook_id: webhook.id, event_id: eventId, attempt: 1, trigger: 'scheduled' });
-        const messageId = randomBytes(8).toString('hex');
-        return { messageId, receiptHandle: messageId, body, attributes: {}, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: queueArn, awsRegion: 'us-east-1' };
-      };
+      // The fan-out's four messages, taken off the queue as Lambda's pollers would.
+      const messages = await dispatcher.take(4);
+      const byEvent = new Map(messages.map((m) => [JSON.parse(m.Body!).event_id as string, m]));
+      expect([...byEvent.keys()].sort()).toEqual([...ids].sort());
+      expect(new Set(messages.map((m) => JSON.parse(m.Body!).webhook_id))).toEqual(new Set([webhook.id]));
+      // Two batches of two, handed to two containers at once.
+      const record = (eventId: string) => sqsRecord(byEvent.get(eventId)!, dispatcher.options.queueArn);
       const env = { [ENV.maxConcurrentPerWebhook]: String(LIMIT) };
       const containers = [h.scaleOut('dispatcher', env), h.scaleOut('dispatcher', env)];
       await Promise.all(containers.map((c) => c.warm()));
 
       const results = await Promise.all(containers.map((c, i) => c.invoke({ Records: ids.slice(2 * i, 2 * i + 2).map(record) })));
       expect(results).toEqual([expect.objectContaining({ ok: true, value: { batchItemFailures: [] } }), expect.objectContaining({ ok: true, value: { batchItemFailures: [] } })]);
+      await dispatcher.remove(messages);
       // Each container would have sent both of its records with a limit of its own: 4 at once.
       expect(r.requests).toHaveLength(LIMIT);
       const open = (at: number) => r.requests.filter((q) => q.receivedAt <= at && at < q.receivedAt + HOLD_MS).length;
@@ -381,7 +404,7 @@ describe('the bundles, run as Lambda runs them, under their roles', () => {
       expect(new Set(leaseCalls.map((c) => c.action))).toEqual(new Set(['dynamodb:GetItem', 'dynamodb:UpdateItem']));
 
       // The two that found the webhook at its limit were sent round again, and are delivered
-      // (each once: the attempts made are claimed, so the fan-out's own messages change nothing).
+      // (each once).
       r.setResponder(undefined);
       dispatcher.resume();
       const delivered = await r.waitFor(4, 20_000);

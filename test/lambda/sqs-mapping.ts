@@ -7,7 +7,7 @@
  * fails or reports an invalid identifier) and leaves the rest to the queue's visibility timeout
  * and redrive policy.
  */
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { InvokeResult } from './container.ts';
 import { REGION } from './template.ts';
 
@@ -51,10 +51,14 @@ export class SqsEventSourceMapping {
     this.loop = this.poll();
   }
 
-  /** Stops polling (as disabling the mapping does); the batch in hand is finished first. */
+  /**
+   * Stops polling (as disabling the mapping does); the batch in hand is finished first. The poll
+   * in flight is let run out (at most its 1 s wait) rather than aborted: the stand-in would still
+   * hand a message to an aborted long poll, and that message would stay hidden for the queue's
+   * visibility timeout.
+   */
   async pause(): Promise<void> {
     this.paused = true;
-    this.abort.abort();
     await this.loop;
   }
 
@@ -63,6 +67,38 @@ export class SqsEventSourceMapping {
     this.paused = false;
     this.abort = new AbortController();
     this.loop = this.poll();
+  }
+
+  /**
+   * Receives `count` messages of the queue for a test to hand to a container itself (as another
+   * poller would), hidden from this mapping for `visibilitySeconds`. Pause the mapping first.
+   */
+  async take(count: number, visibilitySeconds = 60, timeoutMs = 10_000): Promise<Message[]> {
+    const { client, queueUrl } = this.options;
+    const taken = new Map<string, Message>();
+    const deadline = Date.now() + timeoutMs;
+    while (taken.size < count) {
+      if (Date.now() > deadline) throw new Error(`only ${taken.size} of ${count} messages on ${queueUrl} within ${timeoutMs} ms`);
+      const out = await client.send(
+        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: Math.min(10, count - taken.size), WaitTimeSeconds: 1, VisibilityTimeout: visibilitySeconds, MessageSystemAttributeNames: ['All'], MessageAttributeNames: ['All'] }),
+      );
+      for (const m of out.Messages ?? []) taken.set(m.MessageId!, m);
+    }
+    return [...taken.values()];
+  }
+
+  /** Makes messages taken with take() visible again at once, as if their visibility timeout had run out. */
+  async giveBack(messages: readonly Message[]): Promise<void> {
+    await this.options.client.send(
+      new ChangeMessageVisibilityBatchCommand({ QueueUrl: this.options.queueUrl, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: 0 })) }),
+    );
+  }
+
+  /** Deletes messages taken with take(), as Lambda does with the records a batch did not report failed. */
+  async remove(messages: readonly Message[]): Promise<void> {
+    await this.options.client.send(
+      new DeleteMessageBatchCommand({ QueueUrl: this.options.queueUrl, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }),
+    );
   }
 
   async stop(): Promise<void> {
@@ -103,7 +139,7 @@ export class SqsEventSourceMapping {
   }
 
   private async handle(messages: Message[]): Promise<void> {
-    const event = { Records: messages.map((m) => this.record(m)) };
+    const event = { Records: messages.map((m) => sqsRecord(m, this.options.queueArn)) };
     const result = await this.options.invoke(event);
     let failed: Set<string>;
     if (!result.ok) {
@@ -132,31 +168,32 @@ export class SqsEventSourceMapping {
       );
     }
   }
+}
 
-  private record(m: Message) {
-    const messageAttributes = Object.fromEntries(
-      Object.entries(m.MessageAttributes ?? {}).map(([name, a]) => [
-        name,
-        {
-          ...(a.StringValue === undefined ? {} : { stringValue: a.StringValue }),
-          ...(a.BinaryValue === undefined ? {} : { binaryValue: Buffer.from(a.BinaryValue).toString('base64') }),
-          stringListValues: [],
-          binaryListValues: [],
-          dataType: a.DataType,
-        },
-      ]),
-    );
-    return {
-      messageId: m.MessageId!,
-      receiptHandle: m.ReceiptHandle!,
-      body: m.Body ?? '',
-      attributes: m.Attributes ?? {},
-      messageAttributes,
-      md5OfBody: m.MD5OfBody ?? '',
-      ...(m.MD5OfMessageAttributes ? { md5OfMessageAttributes: m.MD5OfMessageAttributes } : {}),
-      eventSource: 'aws:sqs',
-      eventSourceARN: this.options.queueArn,
-      awsRegion: REGION,
-    };
-  }
+/** A received message as a record of the event Lambda invokes the function with. */
+export function sqsRecord(m: Message, queueArn: string) {
+  const messageAttributes = Object.fromEntries(
+    Object.entries(m.MessageAttributes ?? {}).map(([name, a]) => [
+      name,
+      {
+        ...(a.StringValue === undefined ? {} : { stringValue: a.StringValue }),
+        ...(a.BinaryValue === undefined ? {} : { binaryValue: Buffer.from(a.BinaryValue).toString('base64') }),
+        stringListValues: [],
+        binaryListValues: [],
+        dataType: a.DataType,
+      },
+    ]),
+  );
+  return {
+    messageId: m.MessageId!,
+    receiptHandle: m.ReceiptHandle!,
+    body: m.Body ?? '',
+    attributes: m.Attributes ?? {},
+    messageAttributes,
+    md5OfBody: m.MD5OfBody ?? '',
+    ...(m.MD5OfMessageAttributes ? { md5OfMessageAttributes: m.MD5OfMessageAttributes } : {}),
+    eventSource: 'aws:sqs',
+    eventSourceARN: queueArn,
+    awsRegion: REGION,
+  };
 }

@@ -15,7 +15,7 @@ describe('settings', () => {
     expect(() => settingsFromEnv({ HOOKLINE_SIGNATURE_HEADER: 'Bad Header' })).toThrow(SettingsError);
   });
   it('caps attempts in flight per tenant at 50 unless HOOKLINE_MAX_CONCURRENT_PER_TENANT says otherwise; refuses a non-positive one', () => {
-    const names = [ENV.tenantsTable, ENV.webhooksTable, ENV.eventsTable, ENV.deliveriesTable, ENV.attemptsTable, ENV.eventsQueueUrl, ENV.deliveriesQueueUrl];
+    const names = [ENV.tenantsTable, ENV.webhooksTable, ENV.eventsTable, ENV.attemptsTable, ENV.eventsQueueUrl, ENV.deliveriesQueueUrl];
     const env = Object.fromEntries(names.map((name) => [name, 'x']));
     expect(settingsFromEnv(env).maxConcurrentPerTenant).toBe(50);
     expect(settingsFromEnv({ ...env, [ENV.maxConcurrentPerTenant]: '7' }).maxConcurrentPerTenant).toBe(7);

@@ -1,7 +1,6 @@
 import { Webhook } from 'standardwebhooks';
 import {
   deliveryIdFor,
-  dueShard,
   hashApiKey,
   newApiKey,
   newAttemptId,
@@ -9,6 +8,7 @@ import {
   newSigningSecret,
   newTenantId,
   newWebhookId,
+  shardOf,
   ulid,
 } from '../../shared/domain/ids.ts';
 
@@ -61,29 +61,45 @@ describe('ulid', () => {
 });
 
 describe('deliveryIdFor', () => {
+  const AT = '2025-06-01T12:00:00.000Z';
+
   it('is deterministic', () => {
-    expect(deliveryIdFor('ten_1', 'evt_1', 'wh_1')).toBe(deliveryIdFor('ten_1', 'evt_1', 'wh_1'));
+    expect(deliveryIdFor('ten_1', 'evt_1', 'wh_1', AT)).toBe(deliveryIdFor('ten_1', 'evt_1', 'wh_1', AT));
   });
 
   it('is dlv_ + 26 Crockford characters', () => {
-    expect(deliveryIdFor('ten_1', 'evt_1', 'wh_1')).toMatch(/^dlv_[0-9A-HJKMNP-TV-Z]{26}$/);
+    expect(deliveryIdFor('ten_1', 'evt_1', 'wh_1', AT)).toMatch(/^dlv_[0-9A-HJKMNP-TV-Z]{26}$/);
+  });
+
+  it("starts with the ULID time of the event's arrival, so a webhook's deliveries sort by it", () => {
+    expect(deliveryIdFor('ten_1', 'evt_1', 'wh_1', AT).slice(4, 14)).toBe(ulid(Date.parse(AT)).slice(0, 10));
+    const arrivals = ['2025-06-01T12:00:00.000Z', '2025-06-01T12:00:00.001Z', '2025-06-01T12:00:01.000Z', '2026-01-01T00:00:00.000Z'];
+    // Different events, so the hashed part is unrelated: the time alone orders them.
+    const ids = arrivals.map((at, i) => deliveryIdFor('ten_1', `evt_${9 - i}`, 'wh_1', at));
+    expect([...ids].reverse().sort()).toEqual(ids);
+  });
+
+  it('an arrival time that does not parse counts as 1970 (the id stays well formed)', () => {
+    const id = deliveryIdFor('ten_1', 'evt_1', 'wh_1', 'not a date');
+    expect(id).toMatch(/^dlv_0000000000[0-9A-HJKMNP-TV-Z]{16}$/);
   });
 
   it('differs when any input differs', () => {
     const ids = new Set([
-      deliveryIdFor('ten_1', 'evt_1', 'wh_1'),
-      deliveryIdFor('ten_2', 'evt_1', 'wh_1'),
-      deliveryIdFor('ten_1', 'evt_2', 'wh_1'),
-      deliveryIdFor('ten_1', 'evt_1', 'wh_2'),
+      deliveryIdFor('ten_1', 'evt_1', 'wh_1', AT),
+      deliveryIdFor('ten_2', 'evt_1', 'wh_1', AT),
+      deliveryIdFor('ten_1', 'evt_2', 'wh_1', AT),
+      deliveryIdFor('ten_1', 'evt_1', 'wh_2', AT),
+      deliveryIdFor('ten_1', 'evt_1', 'wh_1', '2025-06-01T12:00:00.001Z'),
       // Same characters, shifted between fields.
-      deliveryIdFor('ten_1e', 'vt_1', 'wh_1'),
-      deliveryIdFor('ten_1', 'evt_1w', 'h_1'),
+      deliveryIdFor('ten_1e', 'vt_1', 'wh_1', AT),
+      deliveryIdFor('ten_1', 'evt_1w', 'h_1', AT),
     ]);
-    expect(ids.size).toBe(6);
+    expect(ids.size).toBe(7);
   });
 
-  it('does not collide across many events', () => {
-    const ids = new Set(Array.from({ length: 2000 }, (_, i) => deliveryIdFor('ten_1', `evt_${i}`, 'wh_1')));
+  it('does not collide across many events of the same millisecond', () => {
+    const ids = new Set(Array.from({ length: 2000 }, (_, i) => deliveryIdFor('ten_1', `evt_${i}`, 'wh_1', AT)));
     expect(ids.size).toBe(2000);
   });
 });
@@ -114,19 +130,18 @@ describe('secrets and keys', () => {
   });
 });
 
-describe('dueShard', () => {
-  it('is due#<n> with 0 <= n < shards, deterministic, and uses every shard', () => {
-    for (const shards of [1, 4, 16]) {
+describe('shardOf', () => {
+  it('is an integer 0 <= n < shards, deterministic, and uses every shard', () => {
+    for (const shards of [1, 4, 8, 16]) {
       const seen = new Set<number>();
       for (let i = 0; i < 500; i++) {
         const id = `dlv_${i}`;
-        const shard = dueShard(id, shards);
-        expect(shard).toMatch(/^due#\d+$/);
-        const n = Number(shard.slice(4));
-        expect(n).toBeGreaterThanOrEqual(0);
-        expect(n).toBeLessThan(shards);
-        expect(dueShard(id, shards)).toBe(shard);
-        seen.add(n);
+        const shard = shardOf(id, shards);
+        expect(Number.isInteger(shard)).toBe(true);
+        expect(shard).toBeGreaterThanOrEqual(0);
+        expect(shard).toBeLessThan(shards);
+        expect(shardOf(id, shards)).toBe(shard);
+        seen.add(shard);
       }
       expect(seen.size).toBe(shards);
     }

@@ -43,9 +43,12 @@ const failingMailer: Mailer = {
 describe('PublishEvents metrics', () => {
   function setup() {
     const metrics = new RecordingMetrics();
-    const stored = new Set<string>();
+    const stored = new Map<string, PublishedEvent>();
     const publish = new PublishEvents({
-      store: { putIfAbsent: async (e: PublishedEvent) => (stored.has(e.id) ? 'duplicate-pending' : (stored.add(e.id), 'created')) },
+      store: {
+        putIfAbsent: async (e: PublishedEvent) => (stored.has(e.id) ? 'duplicate-pending' : (stored.set(e.id, e), 'created')),
+        get: async (_tenantId: string, id: string) => stored.get(id),
+      },
       queue: { enqueue: async () => {}, fits: () => true },
       catalogue: new Catalogue(),
       clock: new FakeClock().clock,

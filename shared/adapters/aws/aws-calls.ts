@@ -17,7 +17,7 @@ export type SecretScope = 'webhook-secrets' | 'admin-key' | 'portal-key';
 
 /** A resource by its role in the stack; the stack resolves it to ARNs. */
 export type AwsResource =
-  | { readonly kind: 'table'; readonly table: TableKey; readonly index?: string }
+  | { readonly kind: 'table'; readonly table: TableKey }
   | { readonly kind: 'queue'; readonly queue: QueueKey }
   | { readonly kind: 'secrets'; readonly scope: SecretScope }
   /** The verified SES identity emails are sent from. */
@@ -47,10 +47,6 @@ export interface AwsAdapter {
 export const dynamoCall = (table: TableKey, ...actions: string[]): AwsCall => ({
   actions: actions.map((a) => `dynamodb:${a}`),
   on: { kind: 'table', table },
-});
-export const dynamoIndexCall = (table: TableKey, index: string, ...actions: string[]): AwsCall => ({
-  actions: actions.map((a) => `dynamodb:${a}`),
-  on: { kind: 'table', table, index },
 });
 
 /**

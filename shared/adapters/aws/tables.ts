@@ -8,41 +8,22 @@ export interface KeyAttribute {
   readonly type: 'S' | 'N';
 }
 
-export interface IndexSchema {
-  readonly indexName: string;
-  readonly partitionKey: KeyAttribute;
-  readonly sortKey: KeyAttribute;
-  /**
-   * The attributes copied into the index besides the keys: only what its readers use. Every
-   * write that changes a projected attribute is billed again on the index (with ALL, every
-   * write of the item), so the index holds keys and a few small attributes.
-   */
-  readonly include: readonly string[];
-}
-
 export interface TableSchema {
   /** Logical name: the CDK construct id suffix and the local table name suffix. */
-  readonly id: 'Tenants' | 'Webhooks' | 'Events' | 'Deliveries' | 'Attempts';
+  readonly id: 'Tenants' | 'Webhooks' | 'Events' | 'Attempts';
   readonly partitionKey: KeyAttribute;
   readonly sortKey?: KeyAttribute;
   /** Attribute holding epoch seconds after which DynamoDB may delete the item. */
   readonly ttlAttribute?: string;
-  readonly indexes?: readonly IndexSchema[];
 }
 
 /**
- * Sparse index of work that is not finished yet: events not yet fanned out and deliveries whose
- * next attempt is due. Items leave the index when the attribute is removed. The partition key is
- * sharded so that the index has no single hot partition.
+ * How many partitions a webhook's delivery log is spread over: a partition takes about 1,000
+ * write units a second, and one webhook of a busy tenant takes an attempt log entry for each of
+ * the tenant's events and retries (2,000 events a second is the capacity goal), so 16 keep each
+ * under a third. A page of the log reads each partition once (16 Queries, at half a read unit).
  */
-export const DUE_INDEX = 'due';
-export const DUE_SHARDS = 8;
-const dueIndex = (include: readonly string[]): IndexSchema => ({
-  indexName: DUE_INDEX,
-  partitionKey: { name: 'due_shard', type: 'S' },
-  sortKey: { name: 'due_at', type: 'S' },
-  include,
-});
+export const LOG_SHARDS = 16;
 
 export const TABLES = {
   /**
@@ -56,28 +37,27 @@ export const TABLES = {
     partitionKey: { name: 'tenant_id', type: 'S' },
     sortKey: { name: 'webhook_id', type: 'S' },
   },
-  /** Published events; the conditional put on (tenant_id, event_id) is the idempotency check. */
+  /**
+   * Published events, one item each, written once by ingest: `pk` = `<tenant_id>#<event_id>`, so
+   * that one tenant's events spread over every partition; the conditional put is the idempotency
+   * check. Nothing lists them: the dispatcher gets the event in its message.
+   */
   events: {
     id: 'Events',
-    partitionKey: { name: 'tenant_id', type: 'S' },
-    sortKey: { name: 'event_id', type: 'S' },
+    partitionKey: { name: 'pk', type: 'S' },
     ttlAttribute: 'expires_at',
-    // The reconciler needs the event's keys only: it re-reads the event it queues.
-    indexes: [dueIndex([])],
   },
-  /** One item per (event, webhook): the delivery's state and its attempt counter. */
-  deliveries: {
-    id: 'Deliveries',
-    partitionKey: { name: 'delivery_id', type: 'S' },
-    ttlAttribute: 'expires_at',
-    // What a delivery message needs (DueDeliveryRef): claims and history stay out of the index.
-    indexes: [dueIndex(['tenant_id', 'webhook_id', 'event_id', 'attempts_completed', 'next_attempt_at'])],
-  },
-  /** The delivery log: one item per attempt, sorted by time within a webhook. */
+  /**
+   * The delivery log, which is also the deliveries' state: one item per attempt, written once,
+   * after the attempt, with a conditional put (a second dispatcher of the same attempt finds it
+   * made). `log_key` = `<webhook_id>#<shard of the delivery>` (LOG_SHARDS), `entry` =
+   * `<delivery_id>#<attempt, 3 digits>`: delivery ids start with their event's arrival time, so
+   * a webhook's log reads newest first, and a delivery's attempts are one Query.
+   */
   attempts: {
     id: 'Attempts',
-    partitionKey: { name: 'webhook_id', type: 'S' },
-    sortKey: { name: 'attempt_key', type: 'S' },
+    partitionKey: { name: 'log_key', type: 'S' },
+    sortKey: { name: 'entry', type: 'S' },
     ttlAttribute: 'expires_at',
   },
 } as const satisfies Record<string, TableSchema>;

@@ -7,7 +7,7 @@ import { readPage } from './paging.ts';
 import { nowSeconds, SqliteTable } from './sqlite-table.ts';
 
 /**
- * The delivery log (DynamoAttemptLog's semantics): attempts keyed by webhook and
+ * The delivery log: attempts keyed by webhook and
  * `<attempted_at>#<delivery_id>#<attempt>`, listed newest first; an attempt past its retention
  * is never listed.
  */

@@ -1,6 +1,6 @@
-import type { AttemptSummary, Delivery, HealthFollowUp } from '../../domain/deliveries.ts';
+import type { AttemptSummary, Delivery, DeliveryMessage, DeliveryRef, HealthFollowUp } from '../../domain/deliveries.ts';
 import type { HooklineDatabase } from './database.ts';
-import { DUE_SHARDS } from '../aws/tables.ts';
+import { DUE_SHARDS } from './sqlite-table.ts';
 import type { Completion, DeliveryClaims } from '../../usecases/dispatch.ts';
 import type { DeliveryCreator, NewDelivery } from '../../usecases/fan-out.ts';
 import type { DueDeliveries, DueDeliveryRef } from '../../usecases/reconcile.ts';
@@ -37,7 +37,7 @@ const COMPLETE = `
     attempts_completed = :n, updated_at = :now, follow_up = :follow,
     history = CASE WHEN :summary IS NULL THEN history ELSE json_insert(coalesce(history, '[]'), '$[#]', json(:summary)) END,
     next_attempt_at = :next, due_at = :next, state = coalesce(:state, state), cancel_reason = coalesce(:reason, cancel_reason)
-  WHERE delivery_id = :id AND attempts_started = :n AND ${VISIBLE}
+  WHERE delivery_id = :id AND attempts_started = :n AND attempts_completed = :n - 1 AND ${VISIBLE}
   RETURNING *`;
 
 const REOPEN = `
@@ -48,7 +48,7 @@ const REOPEN = `
 const DUE_COLUMNS = 'delivery_id, tenant_id, webhook_id, event_id, due_at, attempts_completed, next_attempt_at';
 
 /**
- * Delivery state, as DynamoDeliveryStore and DynamoReopenableDeliveries keep it: attempt numbers
+ * Delivery state, in rows of its own (on AWS the delivery log is the state): attempt numbers
  * claimed by conditional updates, so that a redelivered message never makes the same attempt
  * twice, and `due_at` (the due index) set while the delivery is pending. A delivery past its
  * retention is gone for every read and write.
@@ -84,8 +84,8 @@ export class SqliteDeliveryStore extends SqliteTable implements DeliveryClaims, 
    * attempt was claimed before `staleBefore` and never completed (its dispatcher died).
    * Returns the delivery, or undefined when the attempt is not this caller's to make.
    */
-  async claim(deliveryId: string, attempt: number, now: Date, staleBefore: Date): Promise<Delivery | undefined> {
-    return this.claimSync(deliveryId, attempt, now, staleBefore);
+  async claim(message: DeliveryMessage, now: Date, staleBefore: Date): Promise<Delivery | undefined> {
+    return this.claimSync(message.delivery_id, message.attempt, now, staleBefore);
   }
 
   claimSync(deliveryId: string, attempt: number, now: Date, staleBefore: Date): Delivery | undefined {
@@ -96,14 +96,14 @@ export class SqliteDeliveryStore extends SqliteTable implements DeliveryClaims, 
 
   /** Records how claimed attempt `attempt` ended; undefined if another claim overtook this one. */
   async complete(
-    deliveryId: string,
+    ref: DeliveryRef,
     attempt: number,
     completion: Completion,
     now: Date,
     summary?: AttemptSummary,
     followUp?: HealthFollowUp,
   ): Promise<Delivery | undefined> {
-    return this.completeSync(deliveryId, attempt, completion, now, summary, followUp);
+    return this.completeSync(ref.delivery_id, attempt, completion, now, summary, followUp);
   }
 
   /** complete, synchronously: with SqliteAttemptLog.recordSync in one transaction, the attempt and its outcome are one write. */
@@ -130,21 +130,21 @@ export class SqliteDeliveryStore extends SqliteTable implements DeliveryClaims, 
     return row ? toDelivery(row) : undefined;
   }
 
-  async settleFollowUp(deliveryId: string, attempt: number): Promise<void> {
+  async settleFollowUp(ref: DeliveryRef, attempt: number): Promise<void> {
     // A later attempt completed meanwhile (a manual retry): its own follow-up replaced this one.
     this.run('settle delivery follow-up', () =>
-      this.statement('UPDATE deliveries SET follow_up = NULL WHERE delivery_id = ? AND attempts_completed = ?').run(deliveryId, attempt),
+      this.statement('UPDATE deliveries SET follow_up = NULL WHERE delivery_id = ? AND attempts_completed = ?').run(ref.delivery_id, attempt),
     );
   }
 
-  async get(deliveryId: string): Promise<Delivery | undefined> {
-    const row = this.run('read delivery', () => this.statement(`SELECT * FROM deliveries WHERE delivery_id = :id AND ${VISIBLE}`).get({ id: deliveryId, alive: nowSeconds() }));
+  async get(ref: DeliveryRef): Promise<Delivery | undefined> {
+    const row = this.run('read delivery', () => this.statement(`SELECT * FROM deliveries WHERE delivery_id = :id AND ${VISIBLE}`).get({ id: ref.delivery_id, alive: nowSeconds() }));
     return row ? toDelivery(row) : undefined;
   }
 
   /** Opens a finished delivery for one more attempt (manual retry, recover): pending and due now. */
-  async reopen(deliveryId: string, now: Date): Promise<Delivery | undefined> {
-    const row = this.run('reopen delivery', () => this.statement(REOPEN).get({ id: deliveryId, now: now.toISOString(), alive: nowSeconds() }));
+  async reopen(ref: DeliveryRef, now: Date): Promise<Delivery | undefined> {
+    const row = this.run('reopen delivery', () => this.statement(REOPEN).get({ id: ref.delivery_id, now: now.toISOString(), alive: nowSeconds() }));
     return row ? toDelivery(row) : undefined;
   }
 
@@ -180,7 +180,7 @@ export class SqliteDeliveryStore extends SqliteTable implements DeliveryClaims, 
     return row?.['state'] === 'pending' ? dueRef(row) : undefined;
   }
 
-  /** Every pending delivery (DynamoDeliveryStore.scanPending). */
+  /** Every pending delivery (read at start-up). */
   async scanPending(): Promise<DueDeliveryRef[]> {
     const rows = this.run('scan for unfinished work', () =>
       this.statement(`SELECT ${DUE_COLUMNS} FROM deliveries WHERE state = 'pending' AND ${VISIBLE}`).all({ alive: nowSeconds() }),

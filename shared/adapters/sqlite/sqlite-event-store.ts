@@ -1,6 +1,6 @@
 import type { PublishedEvent } from '../../domain/events.ts';
 import type { HooklineDatabase } from './database.ts';
-import { DUE_SHARDS } from '../aws/tables.ts';
+import { DUE_SHARDS } from './sqlite-table.ts';
 import type { EventReader } from '../../usecases/dispatch.ts';
 import type { FanoutProgress } from '../../usecases/fan-out.ts';
 import type { EventStore } from '../../usecases/publish-events.ts';

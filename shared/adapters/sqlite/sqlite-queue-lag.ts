@@ -4,7 +4,7 @@ import { nowSeconds, SqliteTable } from './sqlite-table.ts';
 const DAY_S = 86_400;
 
 /**
- * The consumers' lag records (DynamoQueueLag's semantics): one row per queue and per slow
+ * The consumers' lag records: one row per queue and per slow
  * webhook, keeping the oldest front of each window, read by the reconciler.
  */
 export class SqliteQueueLag extends SqliteTable implements LagRecords {

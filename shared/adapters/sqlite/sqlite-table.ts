@@ -44,3 +44,9 @@ export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 /** A column that may be NULL, as an optional property (absent, as DynamoDB leaves it). */
 export const optional = <K extends string>(key: K, value: unknown): { [P in K]?: string } =>
   (value === null || value === undefined ? {} : { [key]: value as string }) as { [P in K]?: string };
+
+/**
+ * The reconciler reads due work a page per shard (the shape of the DynamoDB index it was first
+ * written for); one index here gives a page as wide as this many shards.
+ */
+export const DUE_SHARDS = 8;

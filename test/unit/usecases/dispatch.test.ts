@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { Catalogue } from '../../../shared/domain/catalogue.ts';
-import type { Attempt, Delivery, DeliveryMessage } from '../../../shared/domain/deliveries.ts';
+import type { Attempt, AttemptSummary, Delivery, DeliveryMessage } from '../../../shared/domain/deliveries.ts';
 import type { PublishedEvent } from '../../../shared/domain/events.ts';
 import type { ReceiverAuth, Webhook, WebhookCredentials } from '../../../shared/domain/webhooks.ts';
 import { AttemptSender } from '../../../shared/usecases/attempt-sender.ts';
@@ -8,9 +8,11 @@ import {
   DispatchDelivery,
   LoggedCompletions,
   type DispatchSettings,
+  type EventReader,
   type HealthInput,
   type HealthTracker,
   type LagObserver,
+  type OutcomeRecorder,
   type WebhookReader,
 } from '../../../shared/usecases/dispatch.ts';
 import type { HttpSender, OutboundRequest, SendResult } from '../../../shared/usecases/ports.ts';
@@ -111,6 +113,9 @@ interface Options {
   slots?: DeliverySlots;
   settings?: Partial<DispatchSettings>;
   webhooks?: WebhookReader;
+  events?: EventReader;
+  /** Instead of the log entry and the completion on the store (e.g. a log whose conditional put fails). */
+  outcomes?: OutcomeRecorder;
   lag?: LagObserver;
 }
 
@@ -134,9 +139,9 @@ function setup<H extends HttpSender>(http: H, opts: Options = {}) {
   const dispatch = new DispatchDelivery({
     deliveries: store,
     webhooks: opts.webhooks ?? { get: async (t, id) => (hook && hook.tenant_id === t && hook.id === id ? hook : undefined) },
-    events: { get: async (t, id) => (evt && evt.tenant_id === t && evt.id === id ? evt : undefined) },
+    events: opts.events ?? { get: async (t, id) => (evt && evt.tenant_id === t && evt.id === id ? evt : undefined) },
     credentials: { get: async () => credentials },
-    outcomes: new LoggedCompletions({ record: async (a) => void attempts.push(a) }, store),
+    outcomes: opts.outcomes ?? new LoggedCompletions({ record: async (a) => void attempts.push(a) }, store),
     sender: new AttemptSender(http, tokens, fullSettings),
     retries: { schedule: async (message, at) => void scheduled.push({ message, at }) },
     health,
@@ -159,6 +164,22 @@ const message = (overrides: Partial<DeliveryMessage> = {}): DeliveryMessage => (
 });
 
 const plus = (ms: number) => new Date(T0.getTime() + ms);
+
+/** An attempt's line in the ladder's history, as the dispatcher writes it. */
+const line = (attempt: number, statusCode: number | null, attemptedAt: Date, error: string): AttemptSummary => ({
+  attempt,
+  status_code: statusCode,
+  attempted_at: attemptedAt.toISOString(),
+  error,
+});
+/** The message of the ladder's next rung: one attempt further, due then, with the history so far. */
+const rung = (from: DeliveryMessage, dueAt: Date, history: AttemptSummary[]): DeliveryMessage => ({
+  ...from,
+  attempt: from.attempt + 1,
+  trigger: 'scheduled',
+  due_at: dueAt.toISOString(),
+  history,
+});
 
 describe('DispatchDelivery: success', () => {
   it('records a successful attempt, marks the delivery succeeded and tells health (the webhook was failing)', async () => {
@@ -217,7 +238,7 @@ describe('DispatchDelivery: the retry ladder', () => {
 
     const next = plus(30_000);
     expect(result).toEqual({ kind: 'retrying', nextAttemptAt: next, error: expect.stringContaining('500') });
-    expect(h.scheduled).toEqual([{ message: message({ attempt: 2, trigger: 'scheduled' }), at: next }]);
+    expect(h.scheduled).toEqual([{ message: rung(message(), next, [line(1, 500, T0, 'receiver answered HTTP 500')]), at: next }]);
     expect(h.attempts).toHaveLength(1);
     expect(h.attempts[0]).toMatchObject({ attempt: 1, success: false, status_code: 500, next_attempt_at: next.toISOString() });
     expect(h.attempts[0]!.error).toContain('500');
@@ -240,7 +261,7 @@ describe('DispatchDelivery: the retry ladder', () => {
   it('the second rung waits 120 s', async () => {
     const h = setup(new ScriptedHttp(ok(500)), { delivery: delivery({ attempts_started: 1, attempts_completed: 1 }) });
     await h.dispatch.execute(message({ attempt: 2 }));
-    expect(h.scheduled).toEqual([{ message: message({ attempt: 3 }), at: plus(120_000) }]);
+    expect(h.scheduled).toEqual([{ message: rung(message({ attempt: 2 }), plus(120_000), [line(2, 500, T0, 'receiver answered HTTP 500')]), at: plus(120_000) }]);
   });
 
   it('walks the whole ladder; the last failure fails the delivery and calls exhausted once with the history', async () => {
@@ -356,13 +377,13 @@ describe('DispatchDelivery: the retry ladder', () => {
   it('does not call exhausted when another dispatcher overtook the completion', async () => {
     const h = setup(new ScriptedHttp(ok(500)), { delivery: delivery({ attempts_started: 2, attempts_completed: 2 }) });
     const real = h.store.complete.bind(h.store);
-    h.store.complete = async (id, attempt, completion, now, summary) => {
+    h.store.complete = async (ref, attempt, completion, now, summary) => {
       // Another claim of the same attempt got in between (this one was considered stale).
-      h.store.items.get(id)!.attempts_started = attempt + 1;
-      return real(id, attempt, completion, now, summary);
+      h.store.items.get(ref.delivery_id)!.attempts_started = attempt + 1;
+      return real(ref, attempt, completion, now, summary);
     };
     const result = await h.dispatch.execute(message({ attempt: 3 }));
-    expect(result.kind).toBe('failed');
+    expect(result).toEqual({ kind: 'skipped', reason: 'attempt recorded by another dispatcher' });
     expect(h.health.exhaustedCalls).toHaveLength(0);
   });
 });
@@ -389,7 +410,7 @@ describe('DispatchDelivery: what the receiver says', () => {
     const h = setup(new ScriptedHttp(ok(429, { 'retry-after': '100' })));
     const result = await h.dispatch.execute(message());
     expect(result.kind).toBe('retrying');
-    expect(h.scheduled).toEqual([{ message: message({ attempt: 2 }), at: plus(100_000) }]);
+    expect(h.scheduled).toEqual([{ message: rung(message(), plus(100_000), [line(1, 429, T0, 'receiver answered HTTP 429')]), at: plus(100_000) }]);
     expect(h.attempts[0]!.next_attempt_at).toBe(plus(100_000).toISOString());
     expect(h.store.peek('dlv_00000000000000000000000001')!.next_attempt_at).toBe(plus(100_000).toISOString());
   });
@@ -472,10 +493,11 @@ describe('DispatchDelivery: claims', () => {
     expect(h.store.calls.filter((c) => c.startsWith('complete'))).toHaveLength(0);
   });
 
-  it('an attempt already completed (a redelivered message) is skipped', async () => {
-    const h = setup(new ScriptedHttp(ok()), { delivery: delivery({ attempts_started: 1, attempts_completed: 1, next_attempt_at: plus(30_000).toISOString() }) });
-    expect((await h.dispatch.execute(message({ attempt: 1 }))).kind).toBe('skipped');
+  it('an attempt already completed (a redelivered message) is skipped; the delivery gone further, nothing is queued', async () => {
+    const h = setup(new ScriptedHttp(ok()), { delivery: delivery({ attempts_started: 2, attempts_completed: 2, next_attempt_at: plus(30_000).toISOString() }) });
+    expect(await h.dispatch.execute(message({ attempt: 1 }))).toEqual({ kind: 'skipped', reason: 'attempt already made or delivery finished' });
     expect(h.http.requests).toHaveLength(0);
+    expect(h.scheduled).toHaveLength(0);
   });
 
   it('a finished delivery is skipped', async () => {
@@ -513,12 +535,217 @@ describe('DispatchDelivery: claims', () => {
     expect((await h.dispatch.execute(message())).kind).toBe('succeeded');
   });
 
+  it('hands the claim what the queue says of the message (a first receive cannot have been attempted before)', async () => {
+    const h = setup(new ScriptedHttp(ok()));
+    const seen: unknown[] = [];
+    const claim = h.store.claim.bind(h.store);
+    h.store.claim = async (m, now, staleBefore, received) => {
+      seen.push(received);
+      return claim(m, now, staleBefore);
+    };
+    await h.dispatch.execute(message(), { sentAt: plus(-1000), receiveCount: 2 });
+    expect(seen).toEqual([{ sentAt: plus(-1000), receiveCount: 2 }]);
+  });
+
   it('two concurrent copies of one message make one attempt', async () => {
     const h = setup(new ScriptedHttp(ok(), ok()));
     const results = await Promise.all([h.dispatch.execute(message()), h.dispatch.execute(message())]);
     expect(results.map((r) => r.kind).sort()).toEqual(['skipped', 'succeeded']);
     expect(h.http.requests).toHaveLength(1);
     expect(h.attempts).toHaveLength(1);
+  });
+});
+
+/**
+ * The delivery log on AWS: a claim only reads whether the attempt is logged (two copies of a
+ * message may both send), and the attempt's entry is a conditional put, first one wins.
+ */
+class FirstRecordWins implements OutcomeRecorder {
+  readonly entries = new Map<string, Attempt>();
+  async recordOutcome(...[attempt, completion, now, , followUp]: Parameters<OutcomeRecorder['recordOutcome']>): Promise<Delivery | undefined> {
+    await Promise.resolve();
+    const key = `${attempt.delivery_id}#${attempt.attempt}`;
+    if (this.entries.has(key)) return undefined;
+    this.entries.set(key, attempt);
+    // Like DynamoDeliveryLog: the delivery after this attempt, without the ladder's history.
+    return delivery({
+      delivery_id: attempt.delivery_id,
+      state: completion.kind === 'retry' ? 'pending' : completion.kind === 'cancelled' ? 'cancelled' : completion.kind,
+      attempts_started: attempt.attempt,
+      attempts_completed: attempt.attempt,
+      ...(completion.kind === 'retry' ? { next_attempt_at: completion.nextAttemptAt.toISOString() } : {}),
+      ...(followUp ? { follow_up: followUp } : {}),
+      updated_at: now.toISOString(),
+    });
+  }
+}
+
+describe('DispatchDelivery: one ladder per delivery when its outcome is recorded by another dispatcher', () => {
+  const overtaken = { kind: 'skipped', reason: 'attempt recorded by another dispatcher' };
+
+  it.each([
+    ['a success', ok(200), webhook({ status: 'failing' }), [0, 30]],
+    ['a failure with rungs left', ok(500), webhook(), [0, 30]],
+    ['a failure on the last rung', ok(500), webhook(), [0]],
+    ['a 410 Gone', ok(410), webhook(), [0, 30]],
+  ] as const)('%s whose outcome was recorded first by another dispatcher schedules nothing and owes no health step', async (_name, answer, hook, ladder) => {
+    const recorded: Attempt[] = [];
+    const outcomes: OutcomeRecorder = {
+      recordOutcome: async (attempt) => {
+        recorded.push(attempt);
+        return undefined;
+      },
+    };
+    const h = setup(new ScriptedHttp(answer), { webhook: hook, outcomes, settings: { retryDelaysSeconds: [...ladder] } });
+    expect(await h.dispatch.execute(message())).toEqual(overtaken);
+    // The attempt was made and offered to the log, and that is all.
+    expect(h.http.requests).toHaveLength(1);
+    expect(recorded.map((a) => a.attempt)).toEqual([1]);
+    expect(h.scheduled).toHaveLength(0);
+    expect(h.health.total).toBe(0);
+    expect(h.store.calls.filter((c) => c.startsWith('settle'))).toEqual([]);
+  });
+
+  it('two copies of one message on a store whose claims are not exclusive may both send, but only one goes on with the ladder', async () => {
+    const log = new FirstRecordWins();
+    const h = setup(new ScriptedHttp(ok(500), ok(500)), { outcomes: log });
+    // Each claim only reads that the attempt is not logged yet.
+    h.store.claim = async (m) => delivery({ attempts_started: m.attempt, attempts_completed: m.attempt - 1 });
+    const results = await Promise.all([h.dispatch.execute(message()), h.dispatch.execute(message())]);
+    expect(results.map((r) => r.kind).sort()).toEqual(['retrying', 'skipped']);
+    expect(results).toContainEqual(overtaken);
+    expect(h.http.requests).toHaveLength(2);
+    expect([...log.entries.keys()]).toEqual(['dlv_00000000000000000000000001#1']);
+    expect(h.scheduled.map((s) => s.message.attempt)).toEqual([2]);
+  });
+});
+
+describe('DispatchDelivery: a redelivered message whose next rung may not be queued', () => {
+  const first = line(1, 500, T0, 'receiver answered HTTP 500');
+  // Attempt 1 is logged as a retry: pending, one attempt completed, the next one planned.
+  const retried = delivery({ attempts_started: 1, attempts_completed: 1, next_attempt_at: plus(30_000).toISOString(), history: [first] });
+
+  it('re-queues exactly the next rung, with the event and the history, and sends nothing', async () => {
+    const e = event();
+    const h = setup(new ScriptedHttp(), { delivery: retried });
+    const redelivered = message({ event: e, due_at: T0.toISOString() });
+    expect(await h.dispatch.execute(redelivered)).toEqual({ kind: 'skipped', reason: 'attempt already made; its next rung is queued again' });
+    expect(h.http.requests).toHaveLength(0);
+    expect(h.scheduled).toEqual([
+      {
+        message: {
+          delivery_id: 'dlv_00000000000000000000000001',
+          tenant_id: TENANT,
+          webhook_id: 'wh_00000000000000000000000001',
+          event_id: 'evt_1',
+          attempt: 2,
+          trigger: 'scheduled',
+          due_at: plus(30_000).toISOString(),
+          event: e,
+          history: [first],
+          // Its first copy may have gone out: the next dispatcher checks the log.
+          recheck: true,
+        },
+        at: plus(30_000),
+      },
+    ]);
+    // Nothing was written to the delivery.
+    expect(h.store.calls.filter((c) => !c.startsWith('claim'))).toEqual([]);
+    expect(h.store.peek('dlv_00000000000000000000000001')).toMatchObject({ attempts_started: 1, attempts_completed: 1, state: 'pending' });
+  });
+
+  it('the re-queued rung is then attempted like any other (and a second copy of it finds its attempt made)', async () => {
+    const h = setup(new ScriptedHttp(ok(200)), { delivery: retried });
+    await h.dispatch.execute(message({ event: event() }));
+    const next = h.scheduled.shift()!;
+    h.clock.set(next.at);
+    expect(await h.dispatch.execute(next.message)).toEqual({ kind: 'succeeded', statusCode: 200 });
+    expect(await h.dispatch.execute(next.message)).toEqual({ kind: 'skipped', reason: 'attempt already made or delivery finished' });
+    expect(h.http.requests).toHaveLength(1);
+    expect(h.scheduled).toHaveLength(0);
+  });
+
+  it('a manual attempt is one try: a redelivered one re-queues nothing', async () => {
+    const h = setup(new ScriptedHttp(), { delivery: retried });
+    expect((await h.dispatch.execute(message({ trigger: 'manual' }))).kind).toBe('skipped');
+    expect(h.scheduled).toHaveLength(0);
+  });
+
+  it('a finished delivery re-queues nothing', async () => {
+    const h = setup(new ScriptedHttp(), { delivery: delivery({ ...retried, state: 'failed' }) });
+    expect((await h.dispatch.execute(message())).kind).toBe('skipped');
+    expect(h.scheduled).toHaveLength(0);
+  });
+});
+
+describe('DispatchDelivery: what a message carries', () => {
+  it('sends the event the message carries without reading the event store', async () => {
+    const reads: string[] = [];
+    const events: EventReader = {
+      get: async (_t, id) => {
+        reads.push(id);
+        return event({ data: { from: 'the store' } });
+      },
+    };
+    const carried = event({ data: { from: 'the message' } });
+    const h = setup(new ScriptedHttp(ok()), { events });
+    expect((await h.dispatch.execute(message({ event: carried }))).kind).toBe('succeeded');
+    expect(reads).toEqual([]);
+    expect(JSON.parse(h.http.requests[0]!.body).data).toEqual({ from: 'the message' });
+    expect(h.attempts[0]!.event).toBe('scan.completed');
+  });
+
+  it('reads the event of a message that carries none (a manual attempt)', async () => {
+    const reads: string[] = [];
+    const events: EventReader = {
+      get: async (_t, id) => {
+        reads.push(id);
+        return event({ data: { from: 'the store' } });
+      },
+    };
+    // Reopened for one more attempt.
+    const h = setup(new ScriptedHttp(ok()), { events, delivery: delivery({ state: 'pending', attempts_started: 1, attempts_completed: 1 }) });
+    await h.dispatch.execute(message({ attempt: 2, trigger: 'manual' }));
+    expect(reads).toEqual(['evt_1']);
+    expect(JSON.parse(h.http.requests[0]!.body).data).toEqual({ from: 'the store' });
+  });
+
+  it("the next rung's message carries its due time, the event and the history of the earlier attempts (not not_before)", async () => {
+    const e = event();
+    const earlier = line(1, 503, plus(-30_000), 'receiver answered HTTP 503');
+    const h = setup(new ScriptedHttp(refused()), { delivery: delivery({ attempts_started: 1, attempts_completed: 1 }) });
+    const second = message({ attempt: 2, event: e, history: [earlier], due_at: T0.toISOString(), not_before: plus(-5).toISOString() });
+    expect((await h.dispatch.execute(second)).kind).toBe('retrying');
+    expect(h.scheduled).toEqual([
+      {
+        message: {
+          delivery_id: 'dlv_00000000000000000000000001',
+          tenant_id: TENANT,
+          webhook_id: 'wh_00000000000000000000000001',
+          event_id: 'evt_1',
+          attempt: 3,
+          trigger: 'scheduled',
+          due_at: plus(120_000).toISOString(),
+          event: e,
+          history: [earlier, { attempt: 2, status_code: null, attempted_at: T0.toISOString(), error: 'connection refused' }],
+        },
+        at: plus(120_000),
+      },
+    ]);
+  });
+
+  it("a store that keeps no history (the delivery log on AWS): the owner's email lists the ladder from the messages", async () => {
+    const h = setup(new ScriptedHttp(ok(500), ok(502)), { outcomes: new FirstRecordWins(), settings: { retryDelaysSeconds: [0, 30] } });
+    h.store.claim = async (m) => delivery({ attempts_started: m.attempt, attempts_completed: m.attempt - 1 });
+    await h.dispatch.execute(message({ event: event() }));
+    const next = h.scheduled.shift()!;
+    h.clock.set(next.at);
+    expect((await h.dispatch.execute(next.message)).kind).toBe('failed');
+    expect(h.health.exhaustedCalls).toHaveLength(1);
+    expect(h.health.exhaustedCalls[0]!.attempts).toEqual([
+      line(1, 500, T0, 'receiver answered HTTP 500'),
+      line(2, 502, plus(30_000), 'receiver answered HTTP 502'),
+    ]);
   });
 });
 
@@ -681,6 +908,13 @@ describe('DispatchDelivery: the lag it reports', () => {
     const r = setup(new ScriptedHttp(ok()), { lag: retry.lag, delivery: delivery(ids) });
     await r.dispatch.execute(message({ attempt: 2 }));
     expect(retry.seen).toEqual([{ webhook: message().webhook_id, dueAt: plus(-5000), sentAt: undefined, now: T0 }]);
+  });
+
+  it('measures from the due time the message carries when it has one (the delivery log keeps no plan)', async () => {
+    const { seen, lag } = recording();
+    const h = setup(new ScriptedHttp(ok()), { lag, delivery: delivery({ attempts_started: 1, attempts_completed: 1, next_attempt_at: plus(-5000).toISOString() }) });
+    await h.dispatch.execute(message({ attempt: 2, due_at: plus(-7000).toISOString() }));
+    expect(seen.map((s) => s.dueAt)).toEqual([plus(-7000)]);
   });
 
   it('says nothing of an attempt it did not claim, nor of a manual one', async () => {

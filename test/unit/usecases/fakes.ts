@@ -2,10 +2,10 @@
  * Small in-memory fakes and builders shared by the use-case tests. Each fake keeps the semantics
  * of the adapter it stands for (conditional writes included), and records what it was asked.
  */
-import type { AttemptSummary, Delivery, HealthFollowUp } from '../../../shared/domain/deliveries.ts';
+import type { AttemptSummary, Delivery, DeliveryMessage, DeliveryRef, HealthFollowUp } from '../../../shared/domain/deliveries.ts';
 import type { PublishedEvent } from '../../../shared/domain/events.ts';
 import type { Webhook, WebhookStatus } from '../../../shared/domain/webhooks.ts';
-import type { Completion } from '../../../shared/usecases/dispatch.ts';
+import type { Completion, Received } from '../../../shared/usecases/dispatch.ts';
 import type { Clock, Email, Mailer } from '../../../shared/usecases/ports.ts';
 import { LAG_WINDOW_MS, type LagFront, type LagRecords } from '../../../shared/usecases/queue-lag.ts';
 
@@ -80,8 +80,9 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 type StoredDelivery = Mutable<Delivery> & { cancel_reason?: string };
 
 /**
- * The claim/complete/reopen conditions of DynamoDeliveryStore, on a Map. Every write is atomic
- * (checked and applied in one synchronous step), after an await, as a remote store would be.
+ * The claim/complete/reopen conditions of SqliteDeliveryStore (exclusive claims), on a Map. Every
+ * write is atomic (checked and applied in one synchronous step), after an await, as a remote
+ * store would be.
  */
 export class MemoryDeliveryStore {
   readonly items = new Map<string, StoredDelivery>();
@@ -94,13 +95,14 @@ export class MemoryDeliveryStore {
     return this.items.get(id);
   }
 
-  async get(id: string): Promise<Delivery | undefined> {
+  async get({ delivery_id: id }: DeliveryRef): Promise<Delivery | undefined> {
     await Promise.resolve();
     const d = this.items.get(id);
     return d && structuredClone(d);
   }
 
-  async claim(id: string, attempt: number, now: Date, staleBefore: Date): Promise<Delivery | undefined> {
+  /** Exclusive, so what the queue says of the message (`_received`) changes nothing. */
+  async claim({ delivery_id: id, attempt }: DeliveryMessage, now: Date, staleBefore: Date, _received?: Received): Promise<Delivery | undefined> {
     this.calls.push(`claim:${id}:${attempt}`);
     await Promise.resolve();
     const d = this.items.get(id);
@@ -119,7 +121,7 @@ export class MemoryDeliveryStore {
   }
 
   async complete(
-    id: string,
+    { delivery_id: id }: DeliveryRef,
     attempt: number,
     completion: Completion,
     now: Date,
@@ -145,14 +147,14 @@ export class MemoryDeliveryStore {
     return structuredClone(d);
   }
 
-  async settleFollowUp(id: string, attempt: number): Promise<void> {
+  async settleFollowUp({ delivery_id: id }: DeliveryRef, attempt: number): Promise<void> {
     this.calls.push(`settle:${id}:${attempt}`);
     await Promise.resolve();
     const d = this.items.get(id);
     if (d && d.attempts_completed === attempt) delete d.follow_up;
   }
 
-  async reopen(id: string, now: Date): Promise<Delivery | undefined> {
+  async reopen({ delivery_id: id }: DeliveryRef, now: Date): Promise<Delivery | undefined> {
     this.calls.push(`reopen:${id}`);
     await Promise.resolve();
     const d = this.items.get(id);
@@ -219,7 +221,7 @@ export class RecordingLogger {
   }
 }
 
-/** DynamoQueueLag on a Map: the oldest front of each window is kept. */
+/** The one-machine queue lag records (SqliteQueueLag) on a Map: the oldest front of each window is kept. */
 export class MemoryLagRecords implements LagRecords {
   readonly fronts = new Map<string, LagFront>();
   async record(key: string, dueAt: Date, now: Date): Promise<void> {

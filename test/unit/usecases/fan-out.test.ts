@@ -49,11 +49,13 @@ class Fakes {
   };
 }
 
-function setup(pages: Webhook[][]) {
+/** With delivery records and fan-out progress (the one-machine store), or without (AWS). */
+function setup(pages: Webhook[][], store: 'records' | 'queue-only' = 'records') {
   const f = new Fakes();
   f.pages = pages;
   const clock = new FakeClock();
-  const fanOut = new FanOutEvent({ webhooks: f.webhooks, progress: f.progress, deliveries: f.deliveries, queue: f.queue, clock: clock.clock });
+  const records = store === 'records' ? { progress: f.progress, deliveries: f.deliveries } : {};
+  const fanOut = new FanOutEvent({ webhooks: f.webhooks, ...records, queue: f.queue, clock: clock.clock });
   return { f, fanOut, clock };
 }
 
@@ -80,8 +82,8 @@ describe('recipients', () => {
 });
 
 describe('FanOutEvent', () => {
-  it('creates and queues one delivery per receiving, matching webhook, across pages', async () => {
-    const { f, fanOut } = setup([
+  it('creates and queues one delivery per receiving, matching webhook, across pages; each message carries the event', async () => {
+    const { f, fanOut, clock } = setup([
       [hooks.all, hooks.inactive, hooks.prefix, hooks.otherType],
       [hooks.disabled, hooks.exact, hooks.alertsPrefix],
       [hooks.failing, hooks.filtered, hooks.filterMiss],
@@ -94,12 +96,14 @@ describe('FanOutEvent', () => {
     expect(messages.map((m) => m.webhook_id).sort()).toEqual([...matching].sort());
     for (const m of messages) {
       expect(m).toEqual({
-        delivery_id: deliveryIdFor(TENANT, 'evt_1', m.webhook_id),
+        delivery_id: deliveryIdFor(TENANT, 'evt_1', m.webhook_id, e.received_at),
         tenant_id: TENANT,
         webhook_id: m.webhook_id,
         event_id: 'evt_1',
         attempt: 1,
         trigger: 'scheduled',
+        due_at: clock.now.toISOString(),
+        event: e,
       });
     }
     for (const d of f.stored.values()) expect(d.event_type).toBe('alert.created');
@@ -114,9 +118,10 @@ describe('FanOutEvent', () => {
     const idsB = b.f.queued.flat().map((m) => m.delivery_id);
     expect(idsA).toEqual(idsB);
     expect(new Set(idsA).size).toBe(2);
-    expect(idsA[0]).toBe(deliveryIdFor(TENANT, 'evt_1', 'wh_00000000000000000000000ALL'));
-    expect(deliveryIdFor(TENANT, 'evt_1', 'wh_00000000000000000000000ALL')).not.toBe(deliveryIdFor(TENANT, 'evt_2', 'wh_00000000000000000000000ALL'));
-    expect(deliveryIdFor(TENANT, 'evt_1', 'wh_00000000000000000000000ALL')).not.toBe(deliveryIdFor('ten_B', 'evt_1', 'wh_00000000000000000000000ALL'));
+    const at = e.received_at;
+    expect(idsA[0]).toBe(deliveryIdFor(TENANT, 'evt_1', 'wh_00000000000000000000000ALL', at));
+    expect(deliveryIdFor(TENANT, 'evt_1', 'wh_00000000000000000000000ALL', at)).not.toBe(deliveryIdFor(TENANT, 'evt_2', 'wh_00000000000000000000000ALL', at));
+    expect(deliveryIdFor(TENANT, 'evt_1', 'wh_00000000000000000000000ALL', at)).not.toBe(deliveryIdFor('ten_B', 'evt_1', 'wh_00000000000000000000000ALL', at));
   });
 
   it('writes nothing to the event first; a second run creates and queues only what is new', async () => {
@@ -158,5 +163,52 @@ describe('FanOutEvent', () => {
     await expect(fanOut.execute(e)).rejects.toThrow('DynamoDB down');
     expect(f.finished).toHaveLength(0);
     expect(f.queued).toHaveLength(0);
+  });
+});
+
+describe('FanOutEvent without delivery records (AWS: the queue and the delivery log keep them)', () => {
+  it('queues every wanted delivery, with its event, and writes nothing else', async () => {
+    const { f, fanOut, clock } = setup([[hooks.all, hooks.inactive], [hooks.prefix]], 'queue-only');
+    expect(await fanOut.execute(e)).toBe(2);
+    expect(f.log).toEqual(['page:0', 'enqueue:1', 'page:1', 'enqueue:1']);
+    expect(f.createCalls).toHaveLength(0);
+    expect(f.finished).toHaveLength(0);
+    expect(f.queued.flat()).toEqual(
+      ['wh_00000000000000000000000ALL', 'wh_00000000000000000000PREFIX'].map((id) => ({
+        delivery_id: deliveryIdFor(TENANT, 'evt_1', id, e.received_at),
+        tenant_id: TENANT,
+        webhook_id: id,
+        event_id: 'evt_1',
+        attempt: 1,
+        trigger: 'scheduled',
+        due_at: clock.now.toISOString(),
+        event: e,
+      })),
+    );
+  });
+
+  it('marks the messages of an event queued again, or of a redelivered event message, for the dispatcher to check the log first', async () => {
+    const first = setup([[hooks.all]], 'queue-only');
+    await first.fanOut.execute(e);
+    expect(first.f.queued.flat()[0]).not.toHaveProperty('recheck');
+
+    const again = setup([[hooks.all]], 'queue-only');
+    await again.fanOut.execute({ ...e, again: true });
+    const [message] = again.f.queued.flat();
+    expect(message).toMatchObject({ recheck: true, event: e });
+    // The flag is the queue's, not the event's: the receiver never sees it.
+    expect(message!.event).not.toHaveProperty('again');
+
+    const redelivered = setup([[hooks.all]], 'queue-only');
+    await redelivered.fanOut.execute(e, true);
+    expect(redelivered.f.queued.flat()[0]).toMatchObject({ recheck: true });
+  });
+
+  it('a second run (the event message redelivered) queues the same deliveries again: same ids, for the log to keep once', async () => {
+    const { f, fanOut } = setup([[hooks.all, hooks.prefix]], 'queue-only');
+    expect(await fanOut.execute(e)).toBe(2);
+    expect(await fanOut.execute(e)).toBe(2);
+    const [first, second] = f.queued;
+    expect(second!.map((m) => m.delivery_id)).toEqual(first!.map((m) => m.delivery_id));
   });
 });

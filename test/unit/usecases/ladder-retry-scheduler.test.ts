@@ -1,4 +1,4 @@
-import { LadderRetryScheduler } from '../../../shared/adapters/aws/ladder-retry-scheduler.ts';
+import { LadderRetryScheduler, SCHEDULER_FROM_SECONDS } from '../../../shared/adapters/aws/ladder-retry-scheduler.ts';
 import type { DeliveryMessage } from '../../../shared/domain/deliveries.ts';
 import { FakeClock, T0, TENANT } from './fakes.ts';
 
@@ -27,7 +27,8 @@ function setup(withScheduler: boolean) {
 }
 
 describe('LadderRetryScheduler', () => {
-  it.each([0, 30, 120, 600, 899, 900])('%i s ahead: the queue, with the message and time unchanged', async (s) => {
+  // Up to two hours, a long rung hops through the queue (`not_before`): cheaper than a schedule.
+  it.each([0, 30, 120, 600, 899, 900, 900.5, 901, 3600, 7198.5])('%s s ahead: the queue, with the message and time unchanged', async (s) => {
     const h = setup(true);
     await h.ladder.schedule(message, inSeconds(s));
     expect(h.queue.calls).toEqual([{ message, at: inSeconds(s) }]);
@@ -41,17 +42,22 @@ describe('LadderRetryScheduler', () => {
     expect(h.scheduler.calls).toHaveLength(0);
   });
 
-  it.each([900.5, 901, 3600, 86_400])('%s s ahead with a scheduler: the scheduler', async (s) => {
+  it('two hours is where the scheduler starts', () => {
+    expect(SCHEDULER_FROM_SECONDS).toBe(7200);
+  });
+
+  // 7199.5: a rung of two hours read a moment after its time was computed.
+  it.each([7199.5, 7200, 7201, 86_400])('%s s ahead with a scheduler: the scheduler', async (s) => {
     const h = setup(true);
     await h.ladder.schedule(message, inSeconds(s));
     expect(h.scheduler.calls).toEqual([{ message, at: inSeconds(s) }]);
     expect(h.queue.calls).toHaveLength(0);
   });
 
-  it('more than 900 s ahead without a scheduler: the queue', async () => {
+  it('two hours or more ahead without a scheduler: the queue', async () => {
     const h = setup(false);
-    await h.ladder.schedule(message, inSeconds(3600));
-    expect(h.queue.calls).toEqual([{ message, at: inSeconds(3600) }]);
+    await h.ladder.schedule(message, inSeconds(86_400));
+    expect(h.queue.calls).toEqual([{ message, at: inSeconds(86_400) }]);
   });
 
   it('measures from the clock, not from the system time', async () => {
@@ -59,9 +65,9 @@ describe('LadderRetryScheduler', () => {
     const scheduler = new RecordingTimer();
     const clock = new FakeClock(new Date('2030-01-01T00:00:00Z'));
     const ladder = new LadderRetryScheduler(queue, scheduler, clock.clock);
-    await ladder.schedule(message, new Date('2030-01-01T00:10:00Z'));
+    await ladder.schedule(message, new Date('2030-01-01T01:59:00Z'));
     expect(queue.calls).toHaveLength(1);
-    await ladder.schedule(message, new Date('2030-01-01T00:20:00Z'));
+    await ladder.schedule(message, new Date('2030-01-01T02:01:00Z'));
     expect(scheduler.calls).toHaveLength(1);
   });
 

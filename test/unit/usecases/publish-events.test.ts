@@ -1,6 +1,6 @@
 import { DEFAULT_CATALOGUE } from '../../../shared/domain/catalogue.ts';
 import { compileCatalogue } from '../../../shared/domain/catalogue-schemas.ts';
-import type { PublishedEvent } from '../../../shared/domain/events.ts';
+import type { PublishedEvent, QueuedEvent } from '../../../shared/domain/events.ts';
 import { HooklineError, ValidationError } from '../../../shared/errors.ts';
 import type { EventInput } from '../../../shared/http/schemas.ts';
 import { PublishEvents } from '../../../shared/usecases/publish-events.ts';
@@ -17,6 +17,10 @@ class MemoryEventStore {
     this.events.set(key, e);
     return 'created';
   }
+  async get(tenantId: string, eventId: string): Promise<PublishedEvent | undefined> {
+    await Promise.resolve();
+    return this.events.get(`${tenantId}/${eventId}`);
+  }
 }
 
 const catalogue = compileCatalogue([
@@ -29,9 +33,10 @@ const catalogue = compileCatalogue([
   },
 ]);
 
-function setup() {
+/** `reconciled`: a reconciler queues events stored but never queued (one machine); AWS has none. */
+function setup({ reconciled = false }: { reconciled?: boolean } = {}) {
   const store = new MemoryEventStore();
-  const queued: PublishedEvent[][] = [];
+  const queued: QueuedEvent[][] = [];
   const log = new RecordingLogger();
   const clock = new FakeClock();
   let failQueue = false;
@@ -47,8 +52,9 @@ function setup() {
     catalogue,
     clock: clock.clock,
     log,
+    reconciled,
   });
-  return { publish, store, queued, log, failQueue: () => (failQueue = true) };
+  return { publish, store, queued, log, clock, failQueue: (fails = true) => (failQueue = fails) };
 }
 
 const input = (overrides: Partial<EventInput> = {}): EventInput => ({ event: 'scan.completed', data: { scan_id: 's1' }, ...overrides });
@@ -170,8 +176,44 @@ describe('PublishEvents: storing and queueing', () => {
     expect(h.store.events.size).toBe(3);
   });
 
-  it('a queue failure still returns the ids (the events are stored) and logs a warning', async () => {
+  it('queues a pending duplicate as it was first stored (its arrival, timestamp and data: the same deliveries), marked as queued again', async () => {
     const h = setup();
+    await h.publish.execute(TENANT, [input({ id: 'dup', data: { scan_id: 'first' } })]);
+    const first = h.store.events.get(`${TENANT}/dup`)!;
+    h.clock.advance(60_000);
+    await h.publish.execute(TENANT, [input({ id: 'dup', data: { scan_id: 'second' } }), input({ id: 'new' })]);
+    expect(h.store.events.get(`${TENANT}/dup`)).toEqual(first);
+    expect(h.queued[1]).toEqual([
+      { ...first, again: true },
+      expect.objectContaining({ id: 'new', received_at: h.clock.now.toISOString() }),
+    ]);
+    expect(h.queued[1]![1]).not.toHaveProperty('again');
+  });
+
+  it('without a reconciler (AWS), a queue failure is a 503: the publisher sends the same request again', async () => {
+    const h = setup();
+    h.failQueue();
+    const err = await h.publish.execute(TENANT, [input({ id: 'a' }), input({ id: 'b' })]).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(HooklineError);
+    expect((err as HooklineError).statusCode).toBe(503);
+    expect((err as HooklineError).cause).toEqual(new Error('SQS unavailable'));
+    expect(h.log.warnings).toHaveLength(0);
+    // The retry with the same ids finds them stored, not done, and queues them.
+    expect(h.store.events.size).toBe(2);
+    h.failQueue(false);
+    expect(await h.publish.execute(TENANT, [input({ id: 'a' }), input({ id: 'b' })])).toEqual(['a', 'b']);
+    expect(h.queued.flat().map((e) => [e.id, e.again])).toEqual([
+      ['a', true],
+      ['b', true],
+    ]);
+    expect(h.store.events.size).toBe(2);
+  });
+
+  it('with a reconciler (one machine), a queue failure still returns the ids (the events are stored) and logs a warning', async () => {
+    const h = setup({ reconciled: true });
     h.failQueue();
     const ids = await h.publish.execute(TENANT, [input({ id: 'a' }), input({ id: 'b' })]);
     expect(ids).toEqual(['a', 'b']);

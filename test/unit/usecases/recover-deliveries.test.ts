@@ -42,6 +42,26 @@ describe('RecoverDeliveries.retry', () => {
     expect(h.store.peek('dlv_0000000000000000000000000F')!.state).toBe('pending');
   });
 
+  it('asks the store for the delivery by its webhook and tenant too (the AWS delivery log is kept by webhook)', async () => {
+    const h = setup([failed('dlv_0000000000000000000000000F')]);
+    const refs: string[] = [];
+    const get = h.store.get.bind(h.store);
+    const reopen = h.store.reopen.bind(h.store);
+    h.store.get = async (ref) => {
+      refs.push(`get:${ref.tenant_id}/${ref.webhook_id}/${ref.delivery_id}`);
+      return get(ref);
+    };
+    h.store.reopen = async (ref, now) => {
+      refs.push(`reopen:${ref.tenant_id}/${ref.webhook_id}/${ref.delivery_id}`);
+      return reopen(ref, now);
+    };
+    await h.recover.retry(TENANT, 'wh_00000000000000000000000001', 'dlv_0000000000000000000000000F');
+    expect(refs).toEqual([
+      `get:${TENANT}/wh_00000000000000000000000001/dlv_0000000000000000000000000F`,
+      `reopen:${TENANT}/wh_00000000000000000000000001/dlv_0000000000000000000000000F`,
+    ]);
+  });
+
   it('retries a cancelled or succeeded delivery too', async () => {
     const h = setup([
       delivery({ delivery_id: 'dlv_0000000000000000000000000C', state: 'cancelled', attempts_started: 1, attempts_completed: 1 }),
@@ -55,7 +75,7 @@ describe('RecoverDeliveries.retry', () => {
     const h = setup([failed('dlv_000000000000000000000OTHER', { tenant_id: OTHER, webhook_id: 'wh_00000000000000000000000001' })]);
     await expect(h.recover.retry(TENANT, 'wh_00000000000000000000000001', 'dlv_000000000000000000000OTHER')).rejects.toBeInstanceOf(NotFoundError);
     expect(h.store.peek('dlv_000000000000000000000OTHER')!.state).toBe('failed');
-    expect(h.store.calls).not.toContain('reopen:dlv_other');
+    expect(h.store.calls).not.toContain('reopen:dlv_000000000000000000000OTHER');
     expect(h.queued).toHaveLength(0);
   });
 
@@ -128,15 +148,15 @@ describe('RecoverDeliveries.recover', () => {
     expect(h.store.peek('dlv_000000000000000000000000OK')!.state).toBe('succeeded');
     expect(h.store.peek('dlv_00000000000000000000CANCEL')!.state).toBe('cancelled');
     expect(h.store.peek('dlv_000000000000000000000OTHER')!.state).toBe('failed');
-    expect(h.store.calls).not.toContain('reopen:dlv_other');
+    expect(h.store.calls).not.toContain('reopen:dlv_000000000000000000000OTHER');
   });
 
   it('does not queue a delivery that someone else reopened first', async () => {
     const h = setup([failed('dlv_0000000000000000000000000A'), failed('dlv_0000000000000000000000000B')], ['dlv_0000000000000000000000000A', 'dlv_0000000000000000000000000B']);
     const reopen = h.store.reopen.bind(h.store);
-    h.store.reopen = async (id, now) => {
-      if (id === 'dlv_0000000000000000000000000B') await reopen(id, now); // a concurrent manual retry wins the race
-      return reopen(id, now);
+    h.store.reopen = async (ref, now) => {
+      if (ref.delivery_id === 'dlv_0000000000000000000000000B') await reopen(ref, now); // a concurrent manual retry wins the race
+      return reopen(ref, now);
     };
     const out = await h.recover.recover(TENANT, 'wh_00000000000000000000000001', since);
     expect(out).toEqual({ queued: 1 });

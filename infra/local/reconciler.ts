@@ -1,16 +1,12 @@
-import { documentClient, sqsClient } from '../../shared/adapters/aws/clients.ts';
-import { DynamoDeliveryStore } from '../../shared/adapters/aws/dynamo-delivery-store.ts';
-import { DynamoEventStore } from '../../shared/adapters/aws/dynamo-event-store.ts';
-import { DynamoQueueLag } from '../../shared/adapters/aws/dynamo-queue-lag.ts';
-import { SqsDeliveryQueue, SqsEventQueue } from '../../shared/adapters/aws/queues.ts';
 import { functionBase, type BaseOverrides } from '../../shared/compose/function-base.ts';
+import type { LocalAdapters } from '../../shared/compose/local-adapters.ts';
 import { FUNCTION_ENV } from '../../shared/config.ts';
 import { Reconcile } from '../../shared/usecases/reconcile.ts';
 
 const MAX_PASSES = 50;
 const DEFAULT_GRACE_SECONDS = 300;
 
-export type ReconcilerOverrides = BaseOverrides;
+export type ReconcilerOverrides = BaseOverrides & { readonly local: LocalAdapters };
 
 /** What a run may ask (the one-machine runtime's timer): the grace, and work due this far ahead. */
 export interface ReconcileRequest {
@@ -18,17 +14,22 @@ export interface ReconcileRequest {
   readonly lookaheadMs?: number;
 }
 
-/** Scheduled: re-queues events and deliveries whose next step is overdue and not waiting in a backlog (nothing lost). */
-export function composeReconciler(o: ReconcilerOverrides = {}) {
+/**
+ * The one-machine runtime's reconciler, on a timer: re-queues events and deliveries whose next
+ * step is overdue and not waiting in a backlog (nothing lost across a crash of the process). AWS
+ * has none: there every message stays on its queue until the next step is queued, and what keeps
+ * failing goes to a dead-letter queue with an alarm.
+ */
+export function composeReconciler(o: ReconcilerOverrides) {
   const f = functionBase('reconciler', o);
-  const { tables, queues, retentionDays } = f.settings;
+  const { local } = o;
   const reconcile = new Reconcile({
-    events: f.aws.use(f.local?.events ?? new DynamoEventStore(documentClient(), tables.events, retentionDays), 'listDue', 'refreshDue', 'postpone', 'get'),
-    deliveries: f.aws.use(f.local?.deliveries ?? new DynamoDeliveryStore(documentClient(), tables.deliveries, retentionDays), 'listDue', 'refreshDue', 'postpone'),
-    eventQueue: f.aws.use(f.local?.eventQueue ?? new SqsEventQueue(sqsClient(), queues.events), 'enqueue'),
-    deliveryQueue: f.aws.use(f.local?.deliveryQueue ?? new SqsDeliveryQueue(sqsClient(), queues.deliveries, f.clock), 'enqueue'),
+    events: local.events,
+    deliveries: local.deliveries,
+    eventQueue: local.eventQueue,
+    deliveryQueue: local.deliveryQueue,
     // What the fan-out and the dispatcher report of their queues' backlogs.
-    lag: f.aws.use(f.local?.queueLag ?? new DynamoQueueLag(documentClient(), tables.tenants), 'read'),
+    lag: local.queueLag,
     clock: f.clock,
   });
   const graceSeconds = Number(f.env[FUNCTION_ENV.reconcileGraceSeconds] ?? DEFAULT_GRACE_SECONDS);

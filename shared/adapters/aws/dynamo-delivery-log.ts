@@ -1,0 +1,117 @@
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Attempt, AttemptSummary, Delivery, DeliveryMessage, DeliveryRef, HealthFollowUp } from '../../domain/deliveries.ts';
+import type { AttemptRecorder, Completion, DeliveryClaims, OutcomeRecorder, Received } from '../../usecases/dispatch.ts';
+import { dynamoCall, type AwsAdapter, type AwsCalls } from './aws-calls.ts';
+import { attemptItem, deliveryAfter, keyOf } from './delivery-log-items.ts';
+import { DELIVERY_LOG_READER_CALLS, DynamoDeliveryLogReader } from './dynamo-delivery-log-reader.ts';
+import { isConditionalCheckFailed, StoreError } from './errors.ts';
+
+/**
+ * The delivery log as the dispatcher writes it, one conditional put per attempt and nothing else
+ * (the log entry is the delivery's state; no item is written when a delivery is created):
+ * - `claim` reads whether the attempt was made (an eventually consistent GetItem, half a read
+ *   unit) when the message was received before: a redelivered message whose attempt is in the
+ *   log is not sent again;
+ * - `recordOutcome` puts the attempt's entry if it is not there yet: of two dispatchers that made
+ *   the same attempt (a message redelivered while its first copy was still being sent), only the
+ *   one whose entry is written goes on with the ladder, so there is never a second ladder.
+ * A claim is therefore not exclusive: an attempt may be sent twice, the at-least-once the README
+ * states, and it is logged once.
+ */
+export class DynamoDeliveryLog extends DynamoDeliveryLogReader implements DeliveryClaims, OutcomeRecorder, AttemptRecorder, AwsAdapter {
+  override readonly awsCalls: AwsCalls<DynamoDeliveryLog> = {
+    ...DELIVERY_LOG_READER_CALLS,
+    claim: [dynamoCall('attempts', 'GetItem')],
+    recordOutcome: [dynamoCall('attempts', 'PutItem')],
+    complete: [],
+    settleFollowUp: [dynamoCall('attempts', 'UpdateItem')],
+    record: [dynamoCall('attempts', 'PutItem')],
+  };
+
+  /** An attempt outside any ladder (a test event): logged as it ended. */
+  async record(attempt: Attempt): Promise<void> {
+    try {
+      await this.doc.send(
+        new PutCommand({ TableName: this.table, Item: attemptItem(attempt, attempt.success ? 'succeeded' : 'failed', this.expiresAt(new Date(attempt.attempted_at))) }),
+      );
+    } catch (err) {
+      throw new StoreError('could not record attempt', { cause: err });
+    }
+  }
+
+  async claim(message: DeliveryMessage, now: Date, _staleBefore: Date, received?: Received): Promise<Delivery | undefined> {
+    // A message received for the first time, from a fan-out or a rung queued once, cannot have
+    // had its attempt made: no read. (A fan-out run again, or a rung queued again, sends messages
+    // received once too; their attempt may go out twice, and its log entry is still written once.)
+    if (received?.receiveCount === 1 && !message.recheck) return this.pending(message, now);
+    try {
+      const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: keyOf(message, message.attempt), ProjectionExpression: 'entry' }));
+      if (out.Item) return undefined;
+    } catch (err) {
+      throw new StoreError('could not read the delivery log', { cause: err });
+    }
+    return this.pending(message, now);
+  }
+
+  /** The delivery as the message describes it, with attempt `message.attempt` to make. */
+  private pending(message: DeliveryMessage, now: Date): Delivery {
+    const at = now.toISOString();
+    return {
+      delivery_id: message.delivery_id,
+      tenant_id: message.tenant_id,
+      webhook_id: message.webhook_id,
+      event_id: message.event_id,
+      event_type: message.event?.event ?? '',
+      state: 'pending',
+      attempts_started: message.attempt,
+      attempts_completed: message.attempt - 1,
+      claimed_at: at,
+      ...(message.due_at && message.attempt > 1 ? { next_attempt_at: message.due_at } : {}),
+      ...(message.history?.length ? { history: message.history } : {}),
+      created_at: message.event?.received_at ?? at,
+      updated_at: at,
+    };
+  }
+
+  async recordOutcome(attempt: Attempt, completion: Completion, now: Date, _summary: AttemptSummary, followUp?: HealthFollowUp): Promise<Delivery | undefined> {
+    if (completion.kind === 'cancelled') return this.complete(attempt, attempt.attempt, completion, now);
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: attemptItem(attempt, completion.kind, this.expiresAt(new Date(attempt.attempted_at)), followUp),
+          ConditionExpression: 'attribute_not_exists(entry)',
+        }),
+      );
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) return undefined;
+      throw new StoreError('could not record attempt', { cause: err });
+    }
+    return deliveryAfter(attempt, completion, followUp);
+  }
+
+  /**
+   * Only a cancellation comes here without an attempt (the webhook is gone or switched off): it
+   * writes nothing. The log shows the attempts that were made; a webhook that receives again
+   * gets its later events, and a manual retry can send this one.
+   */
+  async complete(_ref: DeliveryRef, _attempt: number, _completion: Completion, _now: Date): Promise<Delivery | undefined> {
+    return undefined;
+  }
+
+  async settleFollowUp(ref: DeliveryRef, attempt: number): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keyOf(ref, attempt),
+          UpdateExpression: 'REMOVE follow_up',
+          ConditionExpression: 'attribute_exists(entry)',
+        }),
+      );
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) return;
+      throw new StoreError('could not settle delivery follow-up', { cause: err });
+    }
+  }
+}
