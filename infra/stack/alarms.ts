@@ -145,7 +145,7 @@ export class HooklineAlarms extends Construct {
       'SchedulerTargetErrors',
       group.metricTargetErrors({ statistic: 'Sum', period: ALARM_PERIOD }),
       s.schedulerTargetErrorsThreshold,
-      'EventBridge Scheduler failed to send due retries to the deliveries queue (after its own retries they go to SchedulerDLQ; the reconciler re-queues overdue deliveries).',
+      'EventBridge Scheduler failed to send due retries to the deliveries queue (after its own retries they go to SchedulerDLQ: move them to the deliveries queue, see the runbook).',
     );
     add(
       'SchedulerDropped',
@@ -159,7 +159,7 @@ export class HooklineAlarms extends Construct {
         period: ALARM_PERIOD,
       }),
       1,
-      'EventBridge Scheduler dropped due retries, or could not put them in SchedulerDLQ: the deliveries stay due and the reconciler re-queues them, late.',
+      'EventBridge Scheduler dropped due retries, or could not put them in SchedulerDLQ: those deliveries stay pending without a next attempt (a manual retry answers 409; see the runbook).',
     );
 
     if (props.sendsEmail) {

@@ -74,7 +74,7 @@ export class HooklineQueues extends Construct {
     this.schedulerDlqAlarm = this.alarm(
       'SchedulerDLQAlarm',
       this.schedulerDlq,
-      'retries that EventBridge Scheduler could not send to the deliveries queue (the delivery stays due; the reconciler re-queues it)',
+      'retries that EventBridge Scheduler could not send to the deliveries queue (move them to the deliveries queue to make the attempts)',
       props.alarmNamePrefix,
     );
   }

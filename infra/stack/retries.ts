@@ -53,8 +53,7 @@ export class HooklineRetries extends Construct {
     this.scheduleGroup = new ScheduleGroup(this, 'RetrySchedules', {
       scheduleGroupName: this.scheduleGroupName,
       // The group only holds pending one-time retries, and its name is fixed: a retained group
-      // would make a re-created stack fail. Deliveries are in the (retained) deliveries table, and
-      // the reconciler re-queues those that are overdue.
+      // would make a re-created stack fail. Its schedules are only long rungs (2 hours or more).
       removalPolicy: RemovalPolicy.DESTROY,
     });
 

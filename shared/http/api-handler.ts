@@ -138,7 +138,8 @@ function depthExceeds(value: unknown, max: number): boolean {
 
 /** The answer to a HooklineError below 500: the caller's own mistake, shown to it. */
 function exposedError(error: unknown): APIGatewayProxyStructuredResultV2 | undefined {
-  if (!(error instanceof HooklineError) || error.statusCode >= 500) return undefined;
+  // A 503 is written for the client (send the same request again); any other 5xx is hidden.
+  if (!(error instanceof HooklineError) || (error.statusCode >= 500 && error.statusCode !== 503)) return undefined;
   return {
     statusCode: error.statusCode,
     headers: error instanceof RateLimitedError ? { ...JSON_HEADERS, 'retry-after': String(error.retryAfterSeconds) } : JSON_HEADERS,
