@@ -21,7 +21,7 @@ import type { DeliveryMessage } from '../../shared/domain/deliveries.ts';
 import { memoizeGets } from '../../shared/usecases/batch-memo.ts';
 import { DispatchDelivery, type DispatchSlots, type RetryScheduler } from '../../shared/usecases/dispatch.ts';
 import type { SecretReader } from '../../shared/usecases/ports.ts';
-import { DeliveryLag, QueueLagReporter, sentAtOf } from '../../shared/usecases/queue-lag.ts';
+import { DeliveryLag, QueueLagReporter, receivedOf } from '../../shared/usecases/queue-lag.ts';
 import { WebhookHealth } from '../../shared/usecases/webhook-health.ts';
 import { DeliverySlots, SharedWebhookSlots } from '../../shared/usecases/webhook-slots.ts';
 
@@ -130,7 +130,7 @@ export function composeDispatcher(o: DispatcherOverrides = {}) {
     });
   const processRecord = async (dispatch: DispatchDelivery, record: SQSRecord) => {
     const message = JSON.parse(record.body) as DeliveryMessage;
-    const result = await dispatch.execute(message, { sentAt: sentAtOf(record.attributes?.SentTimestamp), receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 0) || undefined });
+    const result = await dispatch.execute(message, receivedOf(record.attributes));
     // Debug: every failed attempt is in the delivery log and the AttemptsFailed metric already,
     // and a line each would be a third of what a failed attempt costs.
     if (result.kind === 'retrying' || result.kind === 'failed') {

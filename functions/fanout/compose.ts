@@ -7,7 +7,7 @@ import { functionBase, type BaseOverrides } from '../../shared/compose/function-
 import type { QueuedEvent } from '../../shared/domain/events.ts';
 import { memoizePages } from '../../shared/usecases/batch-memo.ts';
 import { FanOutEvent } from '../../shared/usecases/fan-out.ts';
-import { EVENTS_QUEUE_LAG, QueueLagReporter, sentAtOf } from '../../shared/usecases/queue-lag.ts';
+import { EVENTS_QUEUE_LAG, QueueLagReporter, receivedOf, sentAtOf } from '../../shared/usecases/queue-lag.ts';
 
 export type FanoutOverrides = BaseOverrides;
 
@@ -38,7 +38,7 @@ export function composeFanout(o: FanoutOverrides = {}) {
       const sentAt = sentAtOf(record.attributes?.SentTimestamp)?.getTime() ?? 0;
       lag.observe(EVENTS_QUEUE_LAG, new Date(Math.max(Date.parse(event.received_at), sentAt)), f.clock());
     }
-    const queued = await fanOut.execute(event, Number(record.attributes?.ApproximateReceiveCount ?? 1) > 1);
+    const queued = await fanOut.execute(event, (receivedOf(record.attributes).receiveCount ?? 1) > 1);
     f.logger.debug('fanned out', { event_id: event.id, deliveries: queued });
   };
   // A processor per invocation: it holds the batch's state, and the one-machine runtime invokes

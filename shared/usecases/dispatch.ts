@@ -1,105 +1,45 @@
 import type { Catalogue } from '../domain/catalogue.ts';
-import type { Attempt, AttemptSummary, Delivery, DeliveryMessage, DeliveryRef, HealthFollowUp } from '../domain/deliveries.ts';
+import type { Attempt, AttemptSummary, Delivery, DeliveryMessage } from '../domain/deliveries.ts';
 import type { PublishedEvent } from '../domain/events.ts';
 import { newAttemptId } from '../domain/ids.ts';
 import { nextStep } from '../domain/retry-policy.ts';
 import { isReceiving, type Webhook, type WebhookCredentials } from '../domain/webhooks.ts';
 import type { AttemptSender } from './attempt-sender.ts';
 import { attemptOutcome, type AttemptOutcome, type OutboundSettings } from './outbound-request.ts';
-import type { DispatchSlots, LagObserver, Received } from './dispatch-ports.ts';
+import type {
+  CredentialsReader,
+  DeliveryClaims,
+  DispatchSlots,
+  EventReader,
+  HealthInput,
+  HealthTracker,
+  LagObserver,
+  OutcomeRecorder,
+  Received,
+  RetryScheduler,
+  WebhookReader,
+} from './dispatch-ports.ts';
 import { countAttempt, noMetrics, type DeliveryMetrics } from './metrics.ts';
 import type { Clock, SendResult } from './ports.ts';
 
-/** How a claimed attempt ended, for the delivery's state. */
-export type Completion =
-  | { readonly kind: 'succeeded' }
-  | { readonly kind: 'retry'; readonly nextAttemptAt: Date }
-  | { readonly kind: 'failed' }
-  | { readonly kind: 'cancelled'; readonly reason: string };
-
-/**
- * Port: delivery state with attempt claims. The one-machine store's claims are exclusive (a
- * conditional update); on AWS a claim is a read of the delivery log, and the attempt's own log
- * entry, a conditional put made after the POST, is what keeps a redelivered message from
- * starting a second ladder (see DynamoDeliveryLog).
- */
-export interface DeliveryClaims {
-  /**
-   * The delivery, when attempt `message.attempt` is this caller's to make; undefined when it was
-   * made. `received` says whether the message may have been taken before (see Received).
-   */
-  claim(message: DeliveryMessage, now: Date, staleBefore: Date, received?: Received): Promise<Delivery | undefined>;
-  /** Records the outcome, with the health step it leaves owing (`follow_up`) in the same write. */
-  complete(
-    ref: DeliveryRef,
-    attempt: number,
-    completion: Completion,
-    now: Date,
-    summary?: AttemptSummary,
-    followUp?: HealthFollowUp,
-  ): Promise<Delivery | undefined>;
-  /** A strongly consistent read (a redelivered message asks whether a health step is owed). */
-  get(ref: DeliveryRef): Promise<Delivery | undefined>;
-  /** The health step of completed attempt `attempt` is done. */
-  settleFollowUp(ref: DeliveryRef, attempt: number): Promise<void>;
-}
-
-/**
- * Port: what follows an outcome for the webhook's health (see WebhookHealth). `cause` names the
- * delivery whose outcome it is: done again for the same cause, a step is done once.
- */
-export interface HealthTracker {
-  succeeded(webhook: Webhook, cause: string): Promise<void>;
-  exhausted(input: HealthInput): Promise<void>;
-  gone(input: HealthInput): Promise<void>;
-}
-export interface HealthInput {
-  readonly webhook: Webhook;
-  readonly event: PublishedEvent;
-  readonly attempts: readonly AttemptSummary[];
-  readonly cause: string;
-}
-
-/** `consistent`: read the latest write (a miss or an inactive webhook would cancel the delivery). */
-export interface WebhookReader {
-  get(tenantId: string, webhookId: string, consistent?: boolean): Promise<Webhook | undefined>;
-}
-export interface EventReader {
-  get(tenantId: string, eventId: string, consistent?: boolean): Promise<PublishedEvent | undefined>;
-}
-export interface CredentialsReader {
-  get(webhook: Webhook): Promise<WebhookCredentials>;
-}
-export interface AttemptRecorder {
-  record(attempt: Attempt): Promise<void>;
-}
-/**
- * Port: an attempt's log entry and its delivery's completion, in one write: one transaction in
- * the one-machine store (a crash leaves neither or both: a claim found at start-up either has
- * its result or is re-sent, never both), one conditional put on AWS, where the log entry is the
- * delivery's state. Undefined when the attempt was recorded already (by another dispatcher).
- */
-export interface OutcomeRecorder {
-  recordOutcome(attempt: Attempt, completion: Completion, now: Date, summary: AttemptSummary, followUp?: HealthFollowUp): Promise<Delivery | undefined>;
-}
-/** The log entry, then the completion (two writes): if the completion fails, the message comes back and the claim decides. */
-export class LoggedCompletions implements OutcomeRecorder {
-  private readonly attempts: AttemptRecorder;
-  private readonly deliveries: Pick<DeliveryClaims, 'complete'>;
-  constructor(attempts: AttemptRecorder, deliveries: Pick<DeliveryClaims, 'complete'>) {
-    this.attempts = attempts;
-    this.deliveries = deliveries;
-  }
-  async recordOutcome(attempt: Attempt, completion: Completion, now: Date, summary: AttemptSummary, followUp?: HealthFollowUp): Promise<Delivery | undefined> {
-    await this.attempts.record(attempt);
-    return this.deliveries.complete(attempt, attempt.attempt, completion, now, summary, followUp);
-  }
-}
-export type { DispatchSlots, LagObserver, Received, SlotHolder, SlotLease, SlotRefusal } from './dispatch-ports.ts';
-/** Port: makes a delivery message arrive again at (or shortly after) `at`. */
-export interface RetryScheduler {
-  schedule(message: DeliveryMessage, at: Date): Promise<void>;
-}
+export type {
+  AttemptRecorder,
+  Completion,
+  CredentialsReader,
+  DeliveryClaims,
+  DispatchSlots,
+  EventReader,
+  HealthInput,
+  HealthTracker,
+  LagObserver,
+  OutcomeRecorder,
+  Received,
+  RetryScheduler,
+  SlotHolder,
+  SlotLease,
+  SlotRefusal,
+  WebhookReader,
+} from './dispatch-ports.ts';
 
 export interface DispatchSettings extends OutboundSettings {
   readonly retryDelaysSeconds: readonly number[];

@@ -1,4 +1,4 @@
-import type { LagObserver, SlotHolder } from './dispatch-ports.ts';
+import type { LagObserver, Received, SlotHolder } from './dispatch-ports.ts';
 
 /**
  * How far behind the queues' consumers are, as they see it, so that the reconciler can tell work
@@ -107,6 +107,13 @@ export class DeliveryLag implements LagObserver {
 export function sentAtOf(raw: string | undefined): Date | undefined {
   const ms = Number(raw);
   return raw && Number.isFinite(ms) && ms > 0 ? new Date(ms) : undefined;
+}
+
+/** What SQS says of a record (its attribute strings): when it was sent, how often received. */
+export function receivedOf(attributes: { readonly SentTimestamp?: string; readonly ApproximateReceiveCount?: string } | undefined): Received {
+  const sentAt = sentAtOf(attributes?.SentTimestamp);
+  const count = Number(attributes?.ApproximateReceiveCount);
+  return { ...(sentAt ? { sentAt } : {}), ...(Number.isInteger(count) && count > 0 ? { receiveCount: count } : {}) };
 }
 
 /** The due time before which work not yet taken cannot be waiting, per key; none when the record is stale. */

@@ -4,7 +4,7 @@ import type { PublishedEvent } from '../../shared/domain/events.ts';
 import type { AttemptOutcome } from '../../shared/domain/metric-names.ts';
 import { EMAILS_PER_TENANT_PER_HOUR } from '../../shared/domain/notifications.ts';
 import type { Webhook } from '../../shared/domain/webhooks.ts';
-import { DispatchDelivery, LoggedCompletions } from '../../shared/usecases/dispatch.ts';
+import { DispatchDelivery } from '../../shared/usecases/dispatch.ts';
 import type { BusinessMetrics } from '../../shared/usecases/metrics.ts';
 import { OwnerEmailVerification } from '../../shared/usecases/owner-email.ts';
 import type { Email, Mailer, SendResult } from '../../shared/usecases/ports.ts';
@@ -12,7 +12,7 @@ import { PublishEvents } from '../../shared/usecases/publish-events.ts';
 import { WebhookHealth } from '../../shared/usecases/webhook-health.ts';
 import { DeliverySlots } from '../../shared/usecases/webhook-slots.ts';
 import { MemoryEmailQuota, MemoryEmailWindowStore, MemoryTenantOwners } from './usecases/email-fakes.ts';
-import { delivery, event, FakeClock, MemoryDeliveryStore, RecordingLogger, RecordingMailer, T0, TENANT, webhook } from './usecases/fakes.ts';
+import { delivery, event, FakeClock, LoggedCompletions, MemoryDeliveryStore, RecordingLogger, RecordingMailer, T0, TENANT, webhook } from './usecases/fakes.ts';
 
 /** The metrics port, recording each call in order. */
 class RecordingMetrics implements BusinessMetrics {

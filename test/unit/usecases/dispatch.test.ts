@@ -6,7 +6,6 @@ import type { ReceiverAuth, Webhook, WebhookCredentials } from '../../../shared/
 import { AttemptSender } from '../../../shared/usecases/attempt-sender.ts';
 import {
   DispatchDelivery,
-  LoggedCompletions,
   type DispatchSettings,
   type EventReader,
   type HealthInput,
@@ -17,7 +16,7 @@ import {
 } from '../../../shared/usecases/dispatch.ts';
 import type { HttpSender, OutboundRequest, SendResult } from '../../../shared/usecases/ports.ts';
 import { DeliverySlots } from '../../../shared/usecases/webhook-slots.ts';
-import { delivery, event, FakeClock, MemoryDeliveryStore, T0, TENANT, webhook } from './fakes.ts';
+import { delivery, event, FakeClock, LoggedCompletions, MemoryDeliveryStore, T0, TENANT, webhook } from './fakes.ts';
 
 const SECRET = 'whsec_' + Buffer.from('0123456789abcdef0123456789abcdef').toString('base64');
 const SIG_HEADER = 'x-netrecon-signature';

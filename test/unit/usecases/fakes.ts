@@ -2,10 +2,10 @@
  * Small in-memory fakes and builders shared by the use-case tests. Each fake keeps the semantics
  * of the adapter it stands for (conditional writes included), and records what it was asked.
  */
-import type { AttemptSummary, Delivery, DeliveryMessage, DeliveryRef, HealthFollowUp } from '../../../shared/domain/deliveries.ts';
+import type { Attempt, AttemptSummary, Delivery, DeliveryMessage, DeliveryRef, HealthFollowUp } from '../../../shared/domain/deliveries.ts';
 import type { PublishedEvent } from '../../../shared/domain/events.ts';
 import type { Webhook, WebhookStatus } from '../../../shared/domain/webhooks.ts';
-import type { Completion, Received } from '../../../shared/usecases/dispatch.ts';
+import type { AttemptRecorder, Completion, DeliveryClaims, OutcomeRecorder, Received } from '../../../shared/usecases/dispatch.ts';
 import type { Clock, Email, Mailer } from '../../../shared/usecases/ports.ts';
 import { LAG_WINDOW_MS, type LagFront, type LagRecords } from '../../../shared/usecases/queue-lag.ts';
 
@@ -230,5 +230,22 @@ export class MemoryLagRecords implements LagRecords {
   }
   async read(keys: readonly string[]): Promise<Map<string, LagFront>> {
     return new Map(keys.flatMap((k) => (this.fronts.has(k) ? [[k, this.fronts.get(k)!] as const] : [])));
+  }
+}
+
+/**
+ * An outcome recorder over a log and a delivery store: the log entry, then the completion (two
+ * writes). Each store records both in one write of its own; the unit tests use these fakes apart.
+ */
+export class LoggedCompletions implements OutcomeRecorder {
+  private readonly attempts: AttemptRecorder;
+  private readonly deliveries: Pick<DeliveryClaims, 'complete'>;
+  constructor(attempts: AttemptRecorder, deliveries: Pick<DeliveryClaims, 'complete'>) {
+    this.attempts = attempts;
+    this.deliveries = deliveries;
+  }
+  async recordOutcome(attempt: Attempt, completion: Completion, now: Date, summary: AttemptSummary, followUp?: HealthFollowUp): Promise<Delivery | undefined> {
+    await this.attempts.record(attempt);
+    return this.deliveries.complete(attempt, attempt.attempt, completion, now, summary, followUp);
   }
 }
