@@ -87,6 +87,13 @@ export function attemptView(a: Attempt) {
   };
 }
 
+/**
+ * An attempt's place in its webhook's delivery log: after its delivery's id, which starts with
+ * the event's arrival time, so the log sorts newest delivery first and a delivery's attempts
+ * together, by number. The same key in both stores, so both list in the same order.
+ */
+export const logEntryOf = (deliveryId: string, attempt: number): string => `${deliveryId}#${String(attempt).padStart(3, '0')}`;
+
 /** Which delivery: its id, and the webhook and tenant it belongs to (the delivery log is kept by webhook). */
 export type DeliveryRef = Pick<DeliveryMessage, 'delivery_id' | 'tenant_id' | 'webhook_id'>;
 

@@ -1,4 +1,4 @@
-import type { Attempt, AttemptSummary, Delivery, DeliveryRef, DeliveryState, HealthFollowUp } from '../../domain/deliveries.ts';
+import { logEntryOf, type Attempt, type AttemptSummary, type Delivery, type DeliveryRef, type DeliveryState, type HealthFollowUp } from '../../domain/deliveries.ts';
 import { shardOf } from '../../domain/ids.ts';
 import type { Completion } from '../../usecases/dispatch.ts';
 import { LOG_SHARDS } from './tables.ts';
@@ -15,11 +15,9 @@ export type LoggedOutcome = Exclude<Completion['kind'], 'cancelled'>;
 export const logKey = (webhookId: string, deliveryId: string): string => `${webhookId}#${shardOf(deliveryId, LOG_SHARDS)}`;
 /** Every partition of a webhook's log. */
 export const logKeys = (webhookId: string): string[] => Array.from({ length: LOG_SHARDS }, (_, i) => `${webhookId}#${i}`);
-/** The sort key of attempt `attempt`: after the delivery's id, so its attempts sort together and by number. */
-export const entryOf = (deliveryId: string, attempt: number): string => `${deliveryId}#${String(attempt).padStart(3, '0')}`;
 export const keyOf = (ref: Pick<DeliveryRef, 'webhook_id' | 'delivery_id'>, attempt: number) => ({
   log_key: logKey(ref.webhook_id, ref.delivery_id),
-  entry: entryOf(ref.delivery_id, attempt),
+  entry: logEntryOf(ref.delivery_id, attempt),
 });
 
 export interface AttemptItem extends Attempt {

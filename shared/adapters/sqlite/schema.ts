@@ -94,7 +94,8 @@ export const SCHEMA = `
   CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (due_at) WHERE due_at IS NOT NULL;
   CREATE INDEX IF NOT EXISTS deliveries_expiry ON deliveries (expires_at);
 
-  -- The delivery log: attempt_key = <attempted_at>#<delivery_id>#<attempt, 3 digits>.
+  -- The delivery log: attempt_key = <delivery_id>#<attempt, 3 digits> (rows of an earlier format,
+  -- <attempted_at>#..., sort before every delivery id and so list after the newer ones).
   CREATE TABLE IF NOT EXISTS attempts (
     webhook_id TEXT NOT NULL,
     attempt_key TEXT NOT NULL,

@@ -1,4 +1,4 @@
-import type { Attempt } from '../../domain/deliveries.ts';
+import { logEntryOf, type Attempt } from '../../domain/deliveries.ts';
 import type { AttemptRecorder } from '../../usecases/dispatch.ts';
 import type { AttemptLog, ListPage, PageRequest } from '../../usecases/manage-webhooks.ts';
 import type { FailedAttempts } from '../../usecases/recover-deliveries.ts';
@@ -7,9 +7,9 @@ import { readPage } from './paging.ts';
 import { nowSeconds, SqliteTable } from './sqlite-table.ts';
 
 /**
- * The delivery log: attempts keyed by webhook and
- * `<attempted_at>#<delivery_id>#<attempt>`, listed newest first; an attempt past its retention
- * is never listed.
+ * The delivery log: attempts keyed by webhook and `<delivery_id>#<attempt>` (logEntryOf, the
+ * DynamoDB log's key), listed newest delivery first, its attempts newest first; an attempt past
+ * its retention is never listed.
  */
 export class SqliteAttemptLog extends SqliteTable implements AttemptLog, AttemptRecorder, FailedAttempts {
   /** `retentionDays`: how long rows live (`expires_at`), as the DynamoDB sibling's; required, since 0 would hide every row at once. */
@@ -23,7 +23,7 @@ export class SqliteAttemptLog extends SqliteTable implements AttemptLog, Attempt
 
   /** record, synchronously: see SqliteDeliveryStore.completeSync. */
   recordSync(attempt: Attempt): void {
-    const key = `${attempt.attempted_at}#${attempt.delivery_id}#${String(attempt.attempt).padStart(3, '0')}`;
+    const key = logEntryOf(attempt.delivery_id, attempt.attempt);
     this.run('record attempt', () =>
       this.statement('INSERT OR REPLACE INTO attempts (webhook_id, attempt_key, delivery_id, success, expires_at, doc) VALUES (?, ?, ?, ?, ?, ?)').run(
         attempt.webhook_id,
@@ -36,12 +36,17 @@ export class SqliteAttemptLog extends SqliteTable implements AttemptLog, Attempt
     );
   }
 
-  /** Ids of deliveries with a failed attempt at or after `since` (in the order of their first such attempt, at most `limit`). */
+  /**
+   * Ids of deliveries with a failed attempt at or after `since` (in the order of their first such
+   * attempt, at most `limit`); a test event's attempt has no ladder to recover.
+   */
   async failedDeliveriesSince(webhookId: string, since: Date, limit: number): Promise<string[]> {
     const rows = this.run('read failed attempts', () =>
       this.statement(
-        'SELECT delivery_id, MIN(attempt_key) AS first FROM attempts WHERE webhook_id = ? AND attempt_key >= ? AND success = 0 AND expires_at > ? GROUP BY delivery_id ORDER BY first LIMIT ?',
-      ).all(webhookId, since.toISOString(), nowSeconds(), limit),
+        `SELECT delivery_id, MIN(doc ->> '$.attempted_at') AS first FROM attempts
+         WHERE webhook_id = ? AND success = 0 AND expires_at > ? AND doc ->> '$.attempted_at' >= ? AND doc ->> '$.trigger' <> 'test'
+         GROUP BY delivery_id ORDER BY first LIMIT ?`,
+      ).all(webhookId, nowSeconds(), since.toISOString(), limit),
     );
     return rows.map((row) => row['delivery_id'] as string);
   }
