@@ -18,7 +18,7 @@ import type { LocalAdapters } from '../../shared/compose/local-adapters.ts';
 import { outbound, type OutboundOverrides } from '../../shared/compose/outbound.ts';
 import { FUNCTION_ENV } from '../../shared/config.ts';
 import type { DeliveryMessage } from '../../shared/domain/deliveries.ts';
-import { memoizeGets } from '../../shared/usecases/batch-memo.ts';
+import { cacheGets, memoizeGets } from '../../shared/usecases/batch-memo.ts';
 import { DispatchDelivery, type DispatchSlots, type RetryScheduler } from '../../shared/usecases/dispatch.ts';
 import type { SecretReader } from '../../shared/usecases/ports.ts';
 import { DeliveryLag, QueueLagReporter, receivedOf } from '../../shared/usecases/queue-lag.ts';
@@ -35,6 +35,9 @@ export interface DispatcherOverrides extends BaseOverrides, OutboundOverrides, M
   /** One machine: this process is the only dispatcher, so its own slots are the whole truth (no lease). */
   readonly inProcessSlots?: boolean;
 }
+
+/** How long a dispatcher container keeps a webhook's item (see cacheGets). */
+const WEBHOOK_CACHE_MS = 1_000;
 
 /** One machine: how long an attempt waits for its webhook's or tenant's slot before it goes round the queue. */
 const IN_PROCESS_SLOT_WAIT_MS = 250;
@@ -107,10 +110,14 @@ export function composeDispatcher(o: DispatcherOverrides = {}) {
   // One machine: how late the attempts taken are, so that its reconciler leaves work waiting in
   // a backlog alone (on AWS nothing re-queues deliveries: each message stays until its next step is queued).
   const lag = local && new QueueLagReporter(local.queueLag, (error) => f.logger.warn('could not record a queue lag', error instanceof Error ? error : String(error)));
+  // On AWS every batch of every container reads its webhooks: kept a second per container (at
+  // fan-out 5 that was most of a busy tenant's reads on its key). One machine: per batch, so a
+  // change applies to the next batch.
+  const containerWebhooks = local ? undefined : cacheGets(webhooks, WEBHOOK_CACHE_MS);
   const dispatchFor = () =>
     new DispatchDelivery({
       deliveries,
-      webhooks: memoizeGets(webhooks),
+      webhooks: containerWebhooks ?? memoizeGets(webhooks),
       events: memoizeGets(events),
       credentials,
       outcomes,

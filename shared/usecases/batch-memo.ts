@@ -49,3 +49,29 @@ export function memoizePages<T>(reader: { pages(tenantId: string): AsyncIterable
     },
   };
 }
+
+/**
+ * Reads kept for `ttlMs` across batches (one container's), for a store read by every record of
+ * every batch: a webhook's item, read once a second per container instead of once a batch. A
+ * change to the webhook reaches this container within `ttlMs`. A consistent read is never
+ * cached, and a miss is not kept (the caller reads a miss again, consistently, before acting).
+ */
+export function cacheGets<T>(
+  reader: { get(tenantId: string, id: string, consistent?: boolean): Promise<T | undefined> },
+  ttlMs: number,
+  now: () => number = () => performance.now(),
+): { get(tenantId: string, id: string, consistent?: boolean): Promise<T | undefined> } {
+  const kept = new Map<string, { value: Promise<T | undefined>; until: number }>();
+  return {
+    get(tenantId, id, consistent) {
+      if (consistent) return reader.get(tenantId, id, true);
+      const key = `${tenantId}\n${id}`;
+      const hit = kept.get(key);
+      if (hit && hit.until > now()) return hit.value;
+      const value = reader.get(tenantId, id);
+      kept.set(key, { value, until: now() + ttlMs });
+      value.then((v) => v === undefined && kept.delete(key), () => kept.delete(key));
+      return value;
+    },
+  };
+}

@@ -258,13 +258,19 @@ export class DispatchDelivery {
     }
     // A manual attempt's failure changes nothing: the webhook's status came from its ladder. A
     // webhook already failing owes no step (turning failing is from healthy only): no write to
-    // settle. Read a moment stale, the next delivery that runs out turns it.
-    const followUp = outcome.gone ? 'disabled' : message.trigger === 'manual' || webhook.status !== 'healthy' ? undefined : 'failing';
+    // settle. The webhook read may be a second old (a container's cache): one that looks healthy
+    // is read again, consistently, before a step is owed.
+    const turnsFailing = !outcome.gone && message.trigger !== 'manual' && webhook.status === 'healthy' && (await this.stillHealthy(webhook));
+    const followUp = outcome.gone ? 'disabled' : turnsFailing ? 'failing' : undefined;
     const done = await this.deps.outcomes.recordOutcome(attempt, { kind: 'failed' }, now, summary, followUp);
     // Only the dispatcher whose completion was recorded speaks for this attempt.
     if (!done) return overtaken;
     if (done.follow_up) await this.followUp(withHistory(done, history), webhook, event);
     return outcome.gone ? { kind: 'gone' } : { kind: 'failed', error };
+  }
+
+  private async stillHealthy(webhook: Webhook): Promise<boolean> {
+    return (await this.deps.webhooks.get(webhook.tenant_id, webhook.id, true))?.status === 'healthy';
   }
 
   /**

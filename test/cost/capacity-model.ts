@@ -135,7 +135,8 @@ function tableRows(m: Measured, load: Load, q: Quotas, mix: ReturnType<typeof mi
         if (units <= 0) continue;
         const set = kind === 'write' ? warm?.writeUnitsPerSecond : warm?.readUnitsPerSecond;
         const start = set ?? quota(q, kind === 'write' ? 'dynamodb.newTableWarmWriteUnitsPerSecond' : 'dynamodb.newTableWarmReadUnitsPerSecond');
-        const by = set !== undefined ? setBy(q, `warm:${resource}`, 'WarmThroughput in the template') : setBy(q, `warm:${resource}`, 'WarmThroughput not set: a new on-demand table\'s');
+        const prop = setBy(q, `warm:${resource}`, 'WarmThroughput');
+        const by = set !== undefined ? prop : `${prop} (not set: a new on-demand table's)`;
         rows.push(row(`DynamoDB ${resource}: ${kind} throughput`, units, Math.min(start, max), kind === 'write' ? 'WCU/s' : 'RCU/s', by, `on-demand table quota ${max}/s`));
       }
     }

@@ -7,17 +7,23 @@
  * JSON; it is also written to test-results/capacity.json.
  *
  * Other options: --tenant-events-per-second (2000, the hottest tenant), --webhooks (10000),
- * --tenants (1000), --cost FILE, --quotas FILE.
+ * --tenants (1000), --cost FILE, --quotas FILE, and --props FILE: stack props (`{"props": {...}}`,
+ * e.g. test/cost/goal-props.json) the stack is synthesized with and judged by, instead of the
+ * cost run's defaults (the calls per event are still the cost run's).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_RETRY_DELAYS } from '../../shared/config.ts';
 import { capacity, type CapacityResult, type Measured, type Quotas } from './capacity-model.ts';
+import type { HooklineSettings } from '../../infra/stack/settings.ts';
+import { synthesize } from '../lambda/synth.ts';
 import { heading, pct, qty, table } from './format.ts';
 import { COST_JSON } from './run.ts';
+import { describeStack, type StackInfo } from './stack.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const QUOTAS_FILE = join(HERE, 'quotas-us-east-1.json');
@@ -37,7 +43,17 @@ export function formatCapacity(r: CapacityResult, quotasDate: string): string {
   ].join('\n');
 }
 
-function main(): void {
+/** The stack synthesized with `props` (bundles included, as the cost run's), described as the model reads it. */
+async function stackWith(props: Partial<HooklineSettings>): Promise<StackInfo> {
+  const dir = mkdtempSync(join(tmpdir(), 'hookline-capacity-'));
+  try {
+    return describeStack(await synthesize(join(dir, 'cdk.out'), 'Hookline', { senderEmail: 'hookline@example.com', ...props }));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       'events-per-second': { type: 'string', default: '10000' },
@@ -49,6 +65,7 @@ function main(): void {
       tenants: { type: 'string', default: '1000' },
       cost: { type: 'string', default: COST_JSON },
       quotas: { type: 'string', default: QUOTAS_FILE },
+      props: { type: 'string' },
       json: { type: 'boolean', default: false },
     },
   });
@@ -64,7 +81,9 @@ function main(): void {
     process.stderr.write(`[capacity] ${measuredAt === undefined ? `no ${costFile}` : `${costFile} was measured at ${measuredAt} KB`}: running npm run cost -- --payload-kb ${payloadKb}\n`);
     execFileSync(process.execPath, [join(HERE, 'run.ts'), '--payload-kb', String(payloadKb), '--out', costFile, '--json'], { stdio: ['ignore', 'ignore', 'inherit'] });
   }
-  const measured = JSON.parse(readFileSync(costFile, 'utf8')) as Measured & { generatedAt: string };
+  const cost = JSON.parse(readFileSync(costFile, 'utf8')) as Measured & { generatedAt: string };
+  const props = values.props ? (JSON.parse(readFileSync(values.props, 'utf8')) as { props: Partial<HooklineSettings> }).props : undefined;
+  const measured = props ? { ...cost, stack: await stackWith(props) } : cost;
   const quotas = JSON.parse(readFileSync(values.quotas!, 'utf8')) as Quotas;
   const result = capacity(
     measured,
@@ -81,9 +100,10 @@ function main(): void {
   );
   const out = join(dirname(costFile), 'capacity.json');
   mkdirSync(dirname(out), { recursive: true });
-  const document = { ...result, measuredAt: measured.generatedAt, quotasDate: quotas.date };
+  const document = { ...result, measuredAt: measured.generatedAt, quotasDate: quotas.date, ...(props ? { props } : {}) };
   writeFileSync(out, `${JSON.stringify(document, null, 2)}\n`);
-  process.stdout.write(values.json ? `${JSON.stringify(document, null, 2)}\n` : `${formatCapacity(result, quotas.date)}\n(cost measured ${measured.generatedAt}; JSON in ${out})\n`);
+  const withProps = props ? `; stack props from ${values.props}: ${JSON.stringify(props)}` : '; stack props: the defaults';
+  process.stdout.write(values.json ? `${JSON.stringify(document, null, 2)}\n` : `${formatCapacity(result, quotas.date)}\n(cost measured ${measured.generatedAt}${withProps}; JSON in ${out})\n`);
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) main();
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main();

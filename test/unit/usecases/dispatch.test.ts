@@ -314,6 +314,22 @@ describe('DispatchDelivery: the retry ladder', () => {
     expect(h.health.exhaustedCalls).toHaveLength(1);
   });
 
+  it('a last failure owes no health step when the webhook, read a moment stale as healthy, is failing already', async () => {
+    // A container's cache says healthy; the table says failing: asked again, consistently.
+    const reads: boolean[] = [];
+    const webhooks: WebhookReader = {
+      get: async (_t, _id, consistent) => {
+        reads.push(consistent === true);
+        return webhook({ status: consistent ? 'failing' : 'healthy' });
+      },
+    };
+    const h = setup(new ScriptedHttp(ok(500)), { settings: { retryDelaysSeconds: [0] }, webhooks });
+    expect((await h.dispatch.execute(message())).kind).toBe('failed');
+    expect(reads).toEqual([false, true]);
+    expect(h.health.exhaustedCalls).toHaveLength(0);
+    expect(h.store.peek('dlv_00000000000000000000000001')!.follow_up).toBeUndefined();
+  });
+
   it('a success after failures reports success to health, not exhausted', async () => {
     const h = setup(new ScriptedHttp(ok(500), ok(200)), { webhook: webhook({ status: 'failing' }) });
     await h.dispatch.execute(message());
