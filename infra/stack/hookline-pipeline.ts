@@ -214,8 +214,10 @@ export class HooklinePipeline extends Construct {
   }
 
   /**
-   * What an operator (or a tool) needs to inspect the events and deliveries dead-letter queues
-   * and move their messages back to their queues (SQS `StartMessageMoveTask`).
+   * What an operator (or a tool) needs to inspect the events, deliveries and Scheduler
+   * dead-letter queues and move their messages back: the first two with SQS
+   * `StartMessageMoveTask`, SchedulerDLQ's (retries Scheduler could not send) by receiving them
+   * and sending them to the deliveries queue, since a move task only returns a queue's own DLQ.
    */
   grantRedriveDeadLetters(grantee: IGrantable): Grant {
     const grants: Grant[] = [];
@@ -228,6 +230,7 @@ export class HooklinePipeline extends Construct {
         source.grant(grantee, 'sqs:SendMessage'),
       );
     }
+    grants.push(this.queues.schedulerDlq.grant(grantee, 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'));
     return grants.slice(1).reduce((all, g) => all.combine(g), grants[0]!);
   }
 

@@ -130,6 +130,7 @@ export function openApiDocument(): Record<string, unknown> {
               ),
             }),
         ...(op.body ? { '413': errorResponse('Body larger than 256 KiB') } : {}),
+        ...(route.fn === 'ingest' ? { '503': errorResponse('Events stored but not queued: send the same request again (events with an id are kept once)') } : {}),
       },
     };
   }

@@ -1,0 +1,45 @@
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { HooklineError } from '../../shared/errors.ts';
+import { apiHandler } from '../../shared/http/api-handler.ts';
+
+/** A route that throws what it is given, behind a tenant key that is always right. */
+function throwing(error: unknown) {
+  const logged: string[] = [];
+  const handler = apiHandler({
+    auth: { kind: 'tenant', authenticate: async () => 'ten_A' },
+    logError: (message) => void logged.push(message),
+    routes: {
+      'GET /api/v1/event-types': async () => {
+        throw error;
+      },
+    },
+  });
+  const event = {
+    version: '2.0',
+    routeKey: 'GET /api/v1/event-types',
+    rawPath: '/api/v1/event-types',
+    rawQueryString: '',
+    headers: { authorization: 'Bearer hk_right' },
+    requestContext: { http: { method: 'GET', path: '/api/v1/event-types', protocol: 'HTTP/1.1', sourceIp: '192.0.2.1', userAgent: '' } },
+    isBase64Encoded: false,
+  } as unknown as APIGatewayProxyEventV2;
+  return { call: () => handler(event, {} as Context), logged };
+}
+
+describe('the API handler: which server errors the client reads', () => {
+  it('a 503 goes out as written: it tells the client to send the request again', async () => {
+    const answer = await throwing(new HooklineError(503, 'Events could not be queued; send the same request again')).call();
+    expect(answer.statusCode).toBe(503);
+    expect(JSON.parse(answer.body as string)).toEqual({ error: 'Events could not be queued; send the same request again' });
+  });
+
+  it('any other 5xx, or an unknown error, is a bare 500 and is logged', async () => {
+    for (const error of [new HooklineError(502, 'upstream said no: secret detail'), new Error('DynamoDB: secret detail')]) {
+      const h = throwing(error);
+      const answer = await h.call();
+      expect(answer.statusCode).toBe(500);
+      expect(answer.body).not.toContain('secret detail');
+      expect(h.logged).toHaveLength(1);
+    }
+  });
+});
