@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startStandIns, type StandIns } from '../../infra/local/standins.ts';
 import { DynamoDeliveryLog } from '../../shared/adapters/aws/dynamo-delivery-log.ts';
+import { LOST_RUNG_MS } from '../../shared/adapters/aws/dynamo-delivery-log-reader.ts';
 import { LOG_SHARDS } from '../../shared/adapters/aws/tables.ts';
 import type { Attempt, DeliveryMessage } from '../../shared/domain/deliveries.ts';
 import { shardOf } from '../../shared/domain/ids.ts';
@@ -21,6 +22,7 @@ import { attemptFor, messageOf, newDelivery, receivedAtOf, summaryOf } from '../
 
 const RETENTION_DAYS = 30;
 const SECOND = 1_000;
+const HOUR = 3_600_000;
 const MINUTE = 60_000;
 let dataDir: string;
 let standIns: StandIns;
@@ -231,6 +233,15 @@ describe('DynamoDeliveryLog: reads', () => {
     expect(await itemsOf(d)).toHaveLength(1);
     await expect(log.get(d)).resolves.toBeUndefined();
     await expect(log.reopen(d, new Date())).resolves.toBeUndefined();
+  });
+
+  it('reopen opens a pending delivery whose next rung is over an hour late (a rung lost on AWS), not one less late', async () => {
+    const t0 = new Date(Date.now() - 3 * HOUR);
+    const d = newDelivery(t0);
+    const due = at(t0, MINUTE);
+    await record(d, 1, { kind: 'retry', nextAttemptAt: due }, t0);
+    await expect(log.reopen(d, new Date(due.getTime() + LOST_RUNG_MS - 1))).resolves.toBeUndefined();
+    await expect(log.reopen(d, new Date(due.getTime() + LOST_RUNG_MS + 1))).resolves.toMatchObject({ state: 'pending', attempts_completed: 1 });
   });
 
   it('reopen refuses a delivery whose ladder goes on, opens a finished one, and writes nothing', async () => {

@@ -17,6 +17,9 @@ export const DELIVERY_LOG_READER_CALLS: AwsCalls<DynamoDeliveryLogReader> = {
   failedDeliveriesSince: [dynamoCall('attempts', 'Query')],
 };
 
+/** How late a ladder's next rung must be before a manual retry may take its place (see reopen). */
+export const LOST_RUNG_MS = 3_600_000;
+
 /**
  * How far before `since` a recover looks for deliveries: one whose event arrived earlier can
  * still have failed after `since`, on a later rung. Two days holds any ladder the settings allow.
@@ -47,11 +50,16 @@ export class DynamoDeliveryLogReader extends DynamoTable implements AttemptLog, 
   /**
    * A finished delivery, open for one more attempt (manual retry, recover); undefined while its
    * ladder goes on. Nothing is written: the manual attempt's own log entry is the record, and of
-   * two manual attempts queued at once, the first recorded is the one the log keeps.
+   * two manual attempts queued at once, the first recorded is the one the log keeps. A ladder
+   * whose next rung is over LOST_RUNG_MS late counts as ended: nothing re-queues a rung lost on
+   * AWS (Scheduler dropped it, a dead-letter queue was purged), and the delivery would otherwise
+   * stay pending for good.
    */
-  async reopen(ref: DeliveryRef, _now: Date): Promise<Delivery | undefined> {
+  async reopen(ref: DeliveryRef, now: Date): Promise<Delivery | undefined> {
     const delivery = await this.get(ref);
-    return delivery && delivery.state !== 'pending' ? { ...delivery, state: 'pending' } : undefined;
+    if (!delivery) return undefined;
+    const lost = delivery.state === 'pending' && Date.parse(delivery.next_attempt_at ?? '') < now.getTime() - LOST_RUNG_MS;
+    return delivery.state !== 'pending' || lost ? { ...delivery, state: 'pending' } : undefined;
   }
 
   /** A page of a webhook's attempts, newest first; its cursors work for this tenant and webhook only. */
