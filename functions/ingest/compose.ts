@@ -32,7 +32,7 @@ export function composeIngest(o: IngestOverrides = {}) {
   const tenantAuth = o.tenantAuth ?? tenantAuthenticator(f);
   const limiter = tenantRateLimiter(f, o.requestAllowance);
   const publish = new PublishEvents({
-    store: f.aws.use(f.local?.events ?? new DynamoEventStore(documentClient(), tables.events, retentionDays), 'putIfAbsent', 'get'),
+    store: f.aws.use(f.local?.events ?? new DynamoEventStore(documentClient(), tables.events, retentionDays), 'putIfAbsent', 'get', 'forget'),
     queue: f.aws.use(f.local?.eventQueue ?? new SqsEventQueue(sqsClient(), queues.events), 'enqueue', 'fits'),
     catalogue: o.catalogue ?? catalogueFromEnv(f.env),
     clock: f.clock,

@@ -11,6 +11,11 @@ export interface EventStore {
   putIfAbsent(event: PublishedEvent): Promise<'created' | 'duplicate-pending' | 'duplicate-done'>;
   /** The stored copy (a duplicate is queued as it was first stored: its deliveries' ids come from it). */
   get(tenantId: string, eventId: string, consistent?: boolean): Promise<PublishedEvent | undefined>;
+  /**
+   * Removes events a request stored and could not queue, so that the same request later is
+   * accepted anew whenever it comes. Only the copy received at `received_at` (not a later one).
+   */
+  forget(events: readonly Pick<PublishedEvent, 'tenant_id' | 'id' | 'received_at'>[]): Promise<void>;
 }
 
 /** Port: the events queue in front of the fan-out. */
@@ -95,6 +100,11 @@ export class PublishEvents {
       await this.queue.enqueue(toQueue);
     } catch (err) {
       if (!this.reconciled) {
+        // Not accepted: what this request stored goes again (best effort; a copy left behind is
+        // queued by the same request within 15 minutes, see the event store's duplicates).
+        await this.store.forget(events.filter((_, i) => outcomes[i] === 'created')).catch((forgetErr: unknown) =>
+          this.log.warn('events stored, not queued, and not removed', { count: events.length, error: forgetErr instanceof Error ? forgetErr.message : String(forgetErr) }),
+        );
         throw new HooklineError(503, 'Events could not be queued; send the same request again (events with an id are stored once)', { cause: err });
       }
       this.log.warn('events stored but not queued; the reconciler will queue them', {

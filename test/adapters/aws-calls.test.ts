@@ -161,6 +161,8 @@ describe('AWS adapters send only what they declare', () => {
       ['putIfAbsent', (a) => a.putIfAbsent(event()), { PutCommand: conditionFailed }],
       ['get', (a) => a.get('t1', 'e1')],
       ['get', (a) => a.get('t1', 'e1', true)],
+      ['forget', (a) => a.forget([event()])],
+      ['forget', (a) => a.forget([event()]), { DeleteCommand: conditionFailed }],
     ]);
   });
 

@@ -50,6 +50,18 @@ export function describeEventContract(name: string, makeAdapters: MakeAdapters):
       await expect(store().get(e.tenant_id, uid('evt'))).resolves.toBeUndefined();
     });
 
+    it('forget removes the copy a request stored (and could not queue), never a copy received at another time', async () => {
+      const e = newEvent(ago(MINUTE));
+      const other = newEvent(ago(MINUTE));
+      await store().putIfAbsent(e);
+      await store().putIfAbsent(other);
+      await store().forget([{ ...other, received_at: ago(2 * MINUTE).toISOString() }, e]);
+      await expect(store().get(e.tenant_id, e.id, true)).resolves.toBeUndefined();
+      await expect(store().get(other.tenant_id, other.id, true)).resolves.toEqual(other);
+      // Gone, so the same event later is a new one.
+      await expect(store().putIfAbsent(e)).resolves.toBe('created');
+    });
+
     it('an event past its retention is not returned', async () => {
       const e = newEvent(ago((RETENTION_DAYS + 1) * 86_400_000));
       await store().putIfAbsent(e);

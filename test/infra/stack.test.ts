@@ -302,7 +302,8 @@ describe('permissions', () => {
       // Authentication reads the key's lookup item and the rate limit the tenant's item;
       // UpdateItem: the tenant's request counter.
       [t('tenants'), ['GetItem', 'UpdateItem']],
-      [t('events'), ['PutItem', 'GetItem']],
+      // DeleteItem: events it stored and could not queue (the 503) are removed again.
+      [t('events'), ['PutItem', 'GetItem', 'DeleteItem']],
     ],
     // The event comes in its message and goes on in the deliveries' messages: the fan-out only
     // reads the tenant's webhooks (the queue and the delivery log keep the deliveries).

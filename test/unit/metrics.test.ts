@@ -48,6 +48,7 @@ describe('PublishEvents metrics', () => {
       store: {
         putIfAbsent: async (e: PublishedEvent) => (stored.has(e.id) ? 'duplicate-pending' : (stored.set(e.id, e), 'created')),
         get: async (_tenantId: string, id: string) => stored.get(id),
+        forget: async (events) => events.forEach((e) => stored.delete(e.id)),
       },
       queue: { enqueue: async () => {}, fits: () => true },
       catalogue: new Catalogue(),

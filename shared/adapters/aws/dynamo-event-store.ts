@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
 import { DynamoTable } from './dynamo-table.ts';
 import type { PublishedEvent } from '../../domain/events.ts';
@@ -26,7 +26,31 @@ export class DynamoEventStore extends DynamoTable implements EventStore, EventRe
   readonly awsCalls: AwsCalls<DynamoEventStore> = {
     putIfAbsent: [dynamoCall('events', 'PutItem', 'GetItem')],
     get: [dynamoCall('events', 'GetItem')],
+    forget: [dynamoCall('events', 'DeleteItem')],
   };
+
+  async forget(events: readonly Pick<PublishedEvent, 'tenant_id' | 'id' | 'received_at'>[]): Promise<void> {
+    try {
+      await Promise.all(
+        events.map((e) =>
+          this.doc
+            .send(
+              new DeleteCommand({
+                TableName: this.table,
+                Key: { pk: `${e.tenant_id}#${e.id}` },
+                ConditionExpression: 'received_at = :at',
+                ExpressionAttributeValues: { ':at': e.received_at },
+              }),
+            )
+            .catch((err: unknown) => {
+              if (!isConditionalCheckFailed(err)) throw err;
+            }),
+        ),
+      );
+    } catch (err) {
+      throw new StoreError('could not remove events', { cause: err });
+    }
+  }
 
   async putIfAbsent(event: PublishedEvent): Promise<PutOutcome> {
     const { id, data, ...rest } = event;

@@ -53,6 +53,12 @@ export class SqliteEventStore extends SqliteTable implements EventStore, FanoutP
     });
   }
 
+  async forget(events: readonly Pick<PublishedEvent, 'tenant_id' | 'id' | 'received_at'>[]): Promise<void> {
+    this.run('remove events', () => {
+      for (const e of events) this.statement('DELETE FROM events WHERE tenant_id = ? AND event_id = ? AND received_at = ?').run(e.tenant_id, e.id, e.received_at);
+    });
+  }
+
   /** `consistent` is accepted for the port; every read here is. */
   async get(tenantId: string, eventId: string, _consistent = false): Promise<PublishedEvent | undefined> {
     const row = this.run('read event', () =>

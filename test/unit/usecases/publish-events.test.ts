@@ -21,6 +21,10 @@ class MemoryEventStore {
     await Promise.resolve();
     return this.events.get(`${tenantId}/${eventId}`);
   }
+  async forget(events: readonly Pick<PublishedEvent, 'tenant_id' | 'id' | 'received_at'>[]): Promise<void> {
+    await Promise.resolve();
+    for (const e of events) if (this.events.get(`${e.tenant_id}/${e.id}`)?.received_at === e.received_at) this.events.delete(`${e.tenant_id}/${e.id}`);
+  }
 }
 
 const catalogue = compileCatalogue([
@@ -201,15 +205,35 @@ describe('PublishEvents: storing and queueing', () => {
     expect((err as HooklineError).statusCode).toBe(503);
     expect((err as HooklineError).cause).toEqual(new Error('SQS unavailable'));
     expect(h.log.warnings).toHaveLength(0);
-    // The retry with the same ids finds them stored, not done, and queues them.
-    expect(h.store.events.size).toBe(2);
+    // Not accepted, so not kept: the same request, whenever it comes, is accepted anew.
+    expect(h.store.events.size).toBe(0);
     h.failQueue(false);
+    h.clock.advance(3_600_000);
     expect(await h.publish.execute(TENANT, [input({ id: 'a' }), input({ id: 'b' })])).toEqual(['a', 'b']);
     expect(h.queued.flat().map((e) => [e.id, e.again])).toEqual([
-      ['a', true],
-      ['b', true],
+      ['a', undefined],
+      ['b', undefined],
     ]);
     expect(h.store.events.size).toBe(2);
+  });
+
+  it('without a reconciler, a duplicate it queued again is not removed when queueing fails (it was stored by an earlier request)', async () => {
+    const h = setup();
+    await h.publish.execute(TENANT, [input({ id: 'old' })]);
+    h.failQueue();
+    await expect(h.publish.execute(TENANT, [input({ id: 'old' }), input({ id: 'new' })])).rejects.toMatchObject({ statusCode: 503 });
+    expect([...h.store.events.keys()]).toEqual([`${TENANT}/old`]);
+  });
+
+  it('without a reconciler, a queue failure whose clean-up fails too is still a 503, and says so in the log', async () => {
+    const h = setup();
+    h.failQueue();
+    h.store.forget = async () => {
+      throw new Error('DynamoDB down');
+    };
+    await expect(h.publish.execute(TENANT, [input({ id: 'a' })])).rejects.toMatchObject({ statusCode: 503 });
+    expect(h.log.warnings).toHaveLength(1);
+    expect(h.log.warnings[0]!.extra).toMatchObject({ error: 'DynamoDB down' });
   });
 
   it('with a reconciler (one machine), a queue failure still returns the ids (the events are stored) and logs a warning', async () => {
