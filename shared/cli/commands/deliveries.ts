@@ -184,11 +184,12 @@ class DeliveryLog {
   }
 }
 
-/** Oldest first, in the log's own order (its key is `<attempted_at>#<delivery_id>#<attempt>`). */
+/**
+ * Oldest first, in the log's own order, reversed: its key is `<delivery_id>#<attempt>`, and a
+ * delivery id starts with its event's arrival time, so logs of several webhooks merge by it too.
+ */
 const chronological = (attempts: readonly AttemptLine[]): AttemptLine[] =>
-  [...attempts].sort(
-    (a, b) => a.attempted_at.localeCompare(b.attempted_at) || a.delivery_id.localeCompare(b.delivery_id) || a.attempt - b.attempt,
-  );
+  [...attempts].sort((a, b) => a.delivery_id.localeCompare(b.delivery_id) || a.attempt - b.attempt);
 
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
