@@ -4,6 +4,7 @@
  * runtime passes the user's environment through.
  */
 import { isIP } from 'node:net';
+import { LOG_SHARDS } from './adapters/aws/tables.ts';
 
 export interface Settings {
   /** Seconds before attempts 1..N; its length is the number of attempts. */
@@ -47,7 +48,11 @@ export interface Settings {
     readonly tenants: string;
     readonly webhooks: string;
     readonly events: string;
-    readonly attempts: string;
+    /**
+     * The delivery log's tables (HOOKLINE_ATTEMPTS_TABLE, names separated by commas): shard s of
+     * a webhook's log lives in table s mod n (see logTableOf), so n tables share the log's writes.
+     */
+    readonly attempts: readonly string[];
   };
   readonly queues: {
     readonly events: string;
@@ -206,6 +211,15 @@ function positiveInt(name: string, raw: string | undefined, fallback: number): n
   return value;
 }
 
+/** A comma-separated list of 1..LOG_SHARDS distinct table names. */
+function tableList(name: string, raw: string): string[] {
+  const names = raw.split(',').map((n) => n.trim());
+  if (names.some((n) => n === '') || new Set(names).size !== names.length || names.length > LOG_SHARDS) {
+    throw new SettingsError(`${name} must be 1 to ${LOG_SHARDS} distinct table names separated by commas, got "${raw}"`);
+  }
+  return names;
+}
+
 function required(env: NodeJS.ProcessEnv, name: string): string {
   const value = env[name];
   if (!value) throw new SettingsError(`${name} is not set`);
@@ -235,7 +249,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env, allowPriva
       tenants: required(env, ENV.tenantsTable),
       webhooks: required(env, ENV.webhooksTable),
       events: required(env, ENV.eventsTable),
-      attempts: required(env, ENV.attemptsTable),
+      attempts: tableList(ENV.attemptsTable, required(env, ENV.attemptsTable)),
     },
     queues: {
       events: required(env, ENV.eventsQueueUrl),

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { startFauxqs } from 'fauxqs';
 import { TABLES, type TableSchema } from '../../shared/adapters/aws/tables.ts';
+import type { Settings } from '../../shared/config.ts';
 
 /**
  * The embedded stand-ins: dynalite (DynamoDB on LevelDB, on disk in the data dir, in a worker
@@ -14,7 +15,8 @@ import { TABLES, type TableSchema } from '../../shared/adapters/aws/tables.ts';
 export interface StandIns {
   readonly dynamoEndpoint: string;
   readonly sqsEndpoint: string;
-  readonly tables: Record<keyof typeof TABLES, string>;
+  /** The delivery log is split over STAND_IN_LOG_TABLES tables, as the stack's `logTables` does. */
+  readonly tables: Settings['tables'];
   readonly queues: { events: string; deliveries: string; eventsDlq: string; deliveriesDlq: string };
   stop(): Promise<void>;
 }
@@ -27,6 +29,9 @@ export const QUEUE_SETTINGS = {
 };
 
 const LOCAL_REGION = 'us-east-1';
+
+/** Two: every test of the delivery log's adapter finds its entries over more than one table. */
+export const STAND_IN_LOG_TABLES = 2;
 
 export async function startStandIns(dataDir: string): Promise<StandIns> {
   const dbDir = join(dataDir, 'dynamodb');
@@ -82,17 +87,23 @@ export async function startStandIns(dataDir: string): Promise<StandIns> {
 }
 
 /** Creates the tables of TABLES that do not exist yet, with the key schemas the CDK stack uses. */
-async function createTables(endpoint: string): Promise<Record<keyof typeof TABLES, string>> {
+async function createTables(endpoint: string): Promise<Settings['tables']> {
   const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   try {
     const existing = new Set((await client.send(new ListTablesCommand({}))).TableNames ?? []);
-    const names = {} as Record<keyof typeof TABLES, string>;
-    for (const [key, schema] of Object.entries(TABLES) as [keyof typeof TABLES, TableSchema][]) {
-      const name = `hookline-${schema.id.toLowerCase()}`;
-      names[key] = name;
+    const create = async (name: string, schema: TableSchema) => {
       if (!existing.has(name)) await client.send(new CreateTableCommand(createTableInput(name, schema)));
-    }
-    return names;
+      return name;
+    };
+    const base = (schema: TableSchema) => `hookline-${schema.id.toLowerCase()}`;
+    return {
+      tenants: await create(base(TABLES.tenants), TABLES.tenants),
+      webhooks: await create(base(TABLES.webhooks), TABLES.webhooks),
+      events: await create(base(TABLES.events), TABLES.events),
+      attempts: await Promise.all(
+        Array.from({ length: STAND_IN_LOG_TABLES }, (_, i) => create(i === 0 ? base(TABLES.attempts) : `${base(TABLES.attempts)}-${i + 1}`, TABLES.attempts)),
+      ),
+    };
   } finally {
     client.destroy();
   }

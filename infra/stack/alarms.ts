@@ -17,7 +17,6 @@ import type { ResolvedAlarmSettings } from './alarm-settings.ts';
 import { FUNCTION_NAMES, constructId } from './functions.ts';
 import type { FunctionName } from './functions.ts';
 import type { HooklineQueues } from './queues.ts';
-import type { TableName } from './tables.ts';
 
 /** The period every alarm but the SES ones looks at. */
 export const ALARM_PERIOD = Duration.minutes(5);
@@ -66,7 +65,8 @@ export interface HooklineAlarmsProps {
   readonly alarmNamePrefix: string;
   readonly queues: HooklineQueues;
   readonly functions: Record<FunctionName, IFunction>;
-  readonly tables: Record<TableName, Table>;
+  /** Every table, each watched on its own. */
+  readonly tables: readonly Table[];
   readonly httpApi: HttpApi;
   readonly scheduleGroup: ScheduleGroup;
   /** Whether the pipeline sends email (`senderEmail`): only then the SES reputation alarms. */
@@ -124,12 +124,12 @@ export class HooklineAlarms extends Construct {
       );
     }
 
-    for (const [key, table] of Object.entries(props.tables)) {
+    for (const table of props.tables) {
       add(
         `${table.node.id}Throttles`,
         tableThrottles(table, table.node.id),
         s.tableThrottlesThreshold,
-        `DynamoDB throttled ${s.tableThrottlesThreshold} or more requests to the ${key} table in five minutes (a hot key or a burst past twice the previous peak).`,
+        `DynamoDB throttled ${s.tableThrottlesThreshold} or more requests to the ${table.node.id} table in five minutes (a hot key or a burst past twice the previous peak).`,
       );
     }
 

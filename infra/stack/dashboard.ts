@@ -20,7 +20,6 @@ import type { ResolvedAlarmSettings } from './alarm-settings.ts';
 import { FUNCTION_NAMES } from './functions.ts';
 import type { FunctionName } from './functions.ts';
 import type { HooklineQueues } from './queues.ts';
-import type { TableName } from './tables.ts';
 
 const PERIOD = Duration.minutes(5);
 
@@ -36,7 +35,7 @@ export interface HooklineDashboardProps {
   readonly settings: ResolvedAlarmSettings;
   readonly queues: HooklineQueues;
   readonly functions: Record<FunctionName, IFunction>;
-  readonly tables: Record<TableName, Table>;
+  readonly tables: readonly Table[];
   readonly httpApi: HttpApi;
   readonly scheduleGroup: ScheduleGroup;
 }
@@ -121,7 +120,7 @@ export function createDashboard(scope: Construct, id: string, props: HooklineDas
     [
       graph(
         'DynamoDB throttled requests',
-        Object.values(props.tables).map((table) => tableThrottles(table, table.node.id, PERIOD)),
+        props.tables.map((table) => tableThrottles(table, table.node.id, PERIOD)),
         { width: 6 },
       ),
       graph(

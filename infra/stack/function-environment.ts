@@ -48,7 +48,7 @@ export function functionEnvironment(props: FunctionEnvironmentProps): {
     [ENV.tenantsTable]: t.tenants.tableName,
     [ENV.webhooksTable]: t.webhooks.tableName,
     [ENV.eventsTable]: t.events.tableName,
-    [ENV.attemptsTable]: t.attempts.tableName,
+    [ENV.attemptsTable]: t.attempts.map((table) => table.tableName).join(','),
     [ENV.eventsQueueUrl]: queues.eventsQueue.queueUrl,
     [ENV.deliveriesQueueUrl]: queues.deliveriesQueue.queueUrl,
     [ENV.secretPrefix]: s.secretPrefix,

@@ -110,7 +110,7 @@ export class HooklinePipeline extends Construct {
     const catalogue = s.catalogueFile ? loadCatalogue(s.catalogueFile, PROJECT_ROOT) : undefined;
     const alarmNamePrefix = props.alarmNamePrefix ?? Stack.of(this).stackName;
 
-    this.tables = new HooklineTables(this, 'Tables', { ...(s.warmThroughput ? { warmThroughput: s.warmThroughput } : {}) });
+    this.tables = new HooklineTables(this, 'Tables', { logTables: s.logTables, ...(s.warmThroughput ? { warmThroughput: s.warmThroughput } : {}) });
     this.queues = new HooklineQueues(this, 'Queues', {
       fanoutTimeout: timeouts.fanout,
       fanoutBatchingWindow: BATCHING_WINDOW.fanout,
@@ -169,7 +169,7 @@ export class HooklinePipeline extends Construct {
       settings: s,
       queues: this.queues,
       functions: f,
-      tables: this.tables.all,
+      tables: this.tables.list,
       httpApi: this.api.httpApi,
       scheduleGroup: this.retries.scheduleGroup,
     };
@@ -204,7 +204,7 @@ export class HooklinePipeline extends Construct {
    * an export job). Not the tenants and webhooks tables, which hold key hashes.
    */
   grantReadDeliveryLog(grantee: IGrantable): Grant {
-    const [first, ...rest] = [this.tables.events, this.tables.attempts].map((t) => t.grantReadData(grantee));
+    const [first, ...rest] = [this.tables.events, ...this.tables.attempts].map((t) => t.grantReadData(grantee));
     return rest.reduce((all, g) => all.combine(g), first!);
   }
 

@@ -26,8 +26,8 @@ export class HooklineStack extends Stack {
     const p = (this.pipeline = new HooklinePipeline(this, PIPELINE_ID, { dashboardName: this.stackName, ...props }));
 
     new CfnOutput(this, 'ApiUrl', { value: p.apiUrl, description: 'Base URL of the Hookline API' });
-    for (const [name, table] of Object.entries(p.tables.all)) {
-      new CfnOutput(this, `${table.node.id}TableName`, { value: table.tableName, description: `${name} table` });
+    for (const [name, tables] of Object.entries(p.tables.all)) {
+      for (const table of tables) new CfnOutput(this, `${table.node.id}TableName`, { value: table.tableName, description: `${name} table` });
     }
     new CfnOutput(this, 'EventsQueueUrl', { value: p.eventsQueue.queueUrl });
     new CfnOutput(this, 'DeliveriesQueueUrl', { value: p.deliveriesQueue.queueUrl });

@@ -59,7 +59,7 @@ function resolver(props: GrantsProps): (on: AwsResource) => Resolved | undefined
   return (on) => {
     switch (on.kind) {
       case 'table': {
-        return { resources: [props.tables.all[on.table].tableArn] };
+        return { resources: props.tables.all[on.table].map((t) => t.tableArn) };
       }
       case 'queue':
         return { resources: [queues[on.queue].queueArn] };

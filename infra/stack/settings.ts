@@ -8,6 +8,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { DEFAULT_RATE_LIMIT_BURST, DEFAULT_RATE_LIMIT_PER_SECOND, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RETRY_DELAYS, DEFAULT_SIGNATURE_HEADER } from '../../shared/config.ts';
 import { MAX_BURST, MAX_REQUESTS_PER_SECOND } from '../../shared/domain/rate-limits.ts';
+import { LOG_SHARDS } from '../../shared/adapters/aws/tables.ts';
 import { resolveAlarmSettings } from './alarm-settings.ts';
 import type { HooklineAlarmSettings, ResolvedAlarmSettings } from './alarm-settings.ts';
 
@@ -140,6 +141,17 @@ export interface HooklineSettings extends HooklineAlarmSettings {
    */
   readonly warmThroughput?: Partial<Record<'tenants' | 'webhooks' | 'events' | 'attempts', { readonly readUnitsPerSecond?: number; readonly writeUnitsPerSecond?: number }>>;
   /**
+   * How many DynamoDB tables the delivery log is split over, 1 to 16. Each attempt is one write
+   * to the log and a table takes 40,000 write units a second by default (a Service Quotas
+   * increase raises it), so past about 20,000 attempts a second the log needs more tables.
+   * Shard s of a webhook's log lives in table s mod n, so n is fixed for the deployment's life:
+   * changing it later takes the drain-then-deploy steps of docs/deploy.md. Each log table gets
+   * `warmThroughput.attempts` and a throttle alarm of its own; a table costs nothing idle.
+   * @default 1
+   * @example 4
+   */
+  readonly logTables?: number;
+  /**
    * Steady-state requests per second of `POST /v1/events` (publishing) over every tenant,
    * throttled apart from the other routes (`apiRateLimit`) so that publishing can be sized on
    * its own. Each request may carry a batch of up to 100 events. A safety net: each tenant has
@@ -187,6 +199,7 @@ export interface ResolvedSettings extends ResolvedAlarmSettings {
   readonly apiBurstLimit: number;
   readonly dispatcherMaxConcurrency: number;
   readonly warmThroughput?: HooklineSettings['warmThroughput'];
+  readonly logTables: number;
   readonly ingestRateLimit: number;
   readonly ingestBurstLimit: number;
   readonly catalogueFile?: string;
@@ -217,6 +230,7 @@ export function resolveSettings(props: HooklineSettings): ResolvedSettings {
     apiBurstLimit: props.apiBurstLimit ?? 4000,
     dispatcherMaxConcurrency: props.dispatcherMaxConcurrency ?? 50,
     ...(props.warmThroughput ? { warmThroughput: props.warmThroughput } : {}),
+    logTables: props.logTables ?? 1,
     ingestRateLimit: props.ingestRateLimit ?? 5000,
     ingestBurstLimit: props.ingestBurstLimit ?? 5000,
     catalogueFile: props.catalogueFile || undefined,
@@ -235,6 +249,7 @@ export function resolveSettings(props: HooklineSettings): ResolvedSettings {
   if (!Number.isInteger(s.retentionDays) || s.retentionDays <= 0) fail('retentionDays must be a positive integer');
   if (!/^[A-Za-z0-9/_+=.@-]*$/.test(s.secretPrefix)) fail(`secretPrefix "${s.secretPrefix}" has characters a secret name cannot have`);
   if (s.dispatcherMaxConcurrency < 2 || s.dispatcherMaxConcurrency > 1000) fail('dispatcherMaxConcurrency must be 2..1000');
+  if (!Number.isInteger(s.logTables) || s.logTables < 1 || s.logTables > LOG_SHARDS) fail(`logTables must be an integer from 1 to ${LOG_SHARDS}`);
   for (const [name, rate, burst] of [
     ['api', s.apiRateLimit, s.apiBurstLimit],
     ['ingest', s.ingestRateLimit, s.ingestBurstLimit],

@@ -22,35 +22,52 @@ export interface HooklineTablesProps {
    * @default - none: DynamoDB's starting throughput
    */
   readonly warmThroughput?: Partial<Record<TableName, WarmThroughput>>;
+  /**
+   * How many tables the delivery log is split over, 1 to LOG_SHARDS (validated with the stack's
+   * settings, infra/stack/settings.ts); each gets `warmThroughput.attempts`.
+   * @default 1
+   */
+  readonly logTables?: number;
 }
 
 export class HooklineTables extends Construct {
   readonly tenants: Table;
   readonly webhooks: Table;
   readonly events: Table;
-  readonly attempts: Table;
+  /**
+   * The delivery log's tables, in the order of HOOKLINE_ATTEMPTS_TABLE (shard s of a webhook's
+   * log in table s mod n): construct ids `Attempts`, then `Attempts2`..., so a deployment that
+   * had one keeps it as the first.
+   */
+  readonly attempts: readonly Table[];
 
   constructor(scope: Construct, id: string, props: HooklineTablesProps = {}) {
     super(scope, id);
     const warm = props.warmThroughput ?? {};
+    const logTables = props.logTables ?? 1;
     this.tenants = this.table(TABLES.tenants, warm.tenants);
     this.webhooks = this.table(TABLES.webhooks, warm.webhooks);
     this.events = this.table(TABLES.events, warm.events);
-    this.attempts = this.table(TABLES.attempts, warm.attempts);
+    this.attempts = Array.from({ length: logTables }, (_, i) => this.table(TABLES.attempts, warm.attempts, i === 0 ? TABLES.attempts.id : `${TABLES.attempts.id}${i + 1}`));
   }
 
-  /** The tables by their key in TABLES. */
-  get all(): Record<TableName, Table> {
+  /** The tables of each key in TABLES (the delivery log's one or more). */
+  get all(): Record<TableName, readonly Table[]> {
     return {
-      tenants: this.tenants,
-      webhooks: this.webhooks,
-      events: this.events,
+      tenants: [this.tenants],
+      webhooks: [this.webhooks],
+      events: [this.events],
       attempts: this.attempts,
     };
   }
 
-  private table(schema: TableSchema, warmThroughput: WarmThroughput | undefined): Table {
-    const table = new Table(this, schema.id, {
+  /** Every table, each once. */
+  get list(): readonly Table[] {
+    return Object.values(this.all).flat();
+  }
+
+  private table(schema: TableSchema, warmThroughput: WarmThroughput | undefined, id: string = schema.id): Table {
+    const table = new Table(this, id, {
       partitionKey: attribute(schema.partitionKey),
       sortKey: schema.sortKey ? attribute(schema.sortKey) : undefined,
       // Traffic follows scanners' publishing bursts; on-demand needs no capacity planning.

@@ -47,15 +47,19 @@ afterAll(async () => {
 const at = (base: Date, ms: number) => new Date(base.getTime() + ms);
 const logKey = (d: NewDelivery) => `${d.webhook_id}#${shardOf(d.delivery_id, LOG_SHARDS)}`;
 const entry = (d: NewDelivery, n: number) => `${d.delivery_id}#${String(n).padStart(3, '0')}`;
+/** The log table of a delivery's shard: the stand-ins split the log over two, as `logTables` does (shard s in table s mod n). */
+const tableOf = (d: NewDelivery) => standIns.tables.attempts[shardOf(d.delivery_id, LOG_SHARDS) % standIns.tables.attempts.length]!;
+/** The item of attempt `n` as stored in `table`. */
+const itemIn = async (table: string, d: NewDelivery, n: number) =>
+  (await doc.send(new GetCommand({ TableName: table, Key: { log_key: logKey(d), entry: entry(d, n) }, ConsistentRead: true }))).Item;
 /** The stored item of attempt `n`, read as it is. */
-const itemOf = async (d: NewDelivery, n: number) =>
-  (await doc.send(new GetCommand({ TableName: standIns.tables.attempts, Key: { log_key: logKey(d), entry: entry(d, n) }, ConsistentRead: true }))).Item;
+const itemOf = (d: NewDelivery, n: number) => itemIn(tableOf(d), d, n);
 /** Every stored item of a delivery. */
 const itemsOf = async (d: NewDelivery) =>
   (
     await doc.send(
       new QueryCommand({
-        TableName: standIns.tables.attempts,
+        TableName: tableOf(d),
         KeyConditionExpression: 'log_key = :k AND begins_with(entry, :d)',
         ExpressionAttributeValues: { ':k': logKey(d), ':d': `${d.delivery_id}#` },
         ConsistentRead: true,
@@ -280,6 +284,11 @@ describe('DynamoDeliveryLog: reads', () => {
     }
     const other = newDelivery(at(base, SECOND), { tenant_id });
     await record(other, 1, { kind: 'succeeded' }, at(base, SECOND));
+    // The webhook's log is in every log table, each entry in its shard's table only.
+    expect(new Set(deliveries.map(tableOf)).size).toBe(standIns.tables.attempts.length);
+    for (const d of deliveries.slice(0, 6)) {
+      for (const table of standIns.tables.attempts) expect({ table, stored: !!(await itemIn(table, d, 1)) }).toEqual({ table, stored: table === tableOf(d) });
+    }
 
     const pages = await walk((cursor) => log.list(tenant_id, webhook_id, { page: 1, perPage: 4, cursor }));
     expect(pages.flatMap((p) => p.items)).toEqual(expected);
@@ -303,7 +312,7 @@ describe('DynamoDeliveryLog: reads', () => {
     for (const i of [1, 3, 5]) {
       const d = newDelivery(at(base, i * SECOND), { tenant_id, webhook_id });
       const attempt = attemptFor(d, 1, { kind: 'succeeded' }, at(base, i * SECOND));
-      await doc.send(new PutCommand({ TableName: standIns.tables.attempts, Item: { ...attempt, log_key: logKey(d), entry: entry(d, 1), outcome: 'succeeded', expires_at: pastEpoch } }));
+      await doc.send(new PutCommand({ TableName: tableOf(d), Item: { ...attempt, log_key: logKey(d), entry: entry(d, 1), outcome: 'succeeded', expires_at: pastEpoch } }));
     }
     const newestFirst = [...liveAttempts].reverse();
     await expect(log.list(tenant_id, webhook_id, { page: 1, perPage: 10 })).resolves.toEqual({ items: newestFirst, page: 1, hasMore: false });

@@ -124,20 +124,30 @@ function partitionRows(m: Measured, load: Load, q: Quotas, mix: ReturnType<typeo
   });
 }
 
+/**
+ * The tables a table's load is shared with: the stack names the delivery log's tables
+ * `Attempts`, `Attempts2`... (its `logTables` prop), which split the log's keys evenly.
+ */
+export const tableFamily = (name: string): string => name.replace(/\d+$/, '');
+
 function tableRows(m: Measured, load: Load, q: Quotas, mix: ReturnType<typeof mixer>): ResourceLoad[] {
   const rows: ResourceLoad[] = [];
   const max = quota(q, 'dynamodb.onDemandTableMaxUnitsPerSecond');
+  const family = (resource: string) => resource.split('/').map((part, i) => (i === 0 ? tableFamily(part) : part)).join('/');
   for (const t of m.stack.tables) {
+    // The measured load of the table's whole family (the cost run may have split it otherwise), over the tables it is split over here.
+    const share = m.stack.tables.filter((x) => tableFamily(x.name) === tableFamily(t.name)).length;
     for (const resource of [t.name, ...t.indexes.map((i) => `${t.name}/${i.name}`)]) {
       const warm = resource === t.name ? t.warmThroughput : t.indexWarmThroughput[resource.split('/')[1]!];
       for (const kind of ['write', 'read'] as const) {
-        const units = load.eventsPerSecond * mix((s) => perEvent(s, (l) => l.service === 'dynamodb' && l.resource === resource && l.meter === `${kind} units`));
+        const units = (load.eventsPerSecond * mix((s) => perEvent(s, (l) => l.service === 'dynamodb' && family(l.resource) === family(resource) && l.meter === `${kind} units`))) / share;
         if (units <= 0) continue;
         const set = kind === 'write' ? warm?.writeUnitsPerSecond : warm?.readUnitsPerSecond;
         const start = set ?? quota(q, kind === 'write' ? 'dynamodb.newTableWarmWriteUnitsPerSecond' : 'dynamodb.newTableWarmReadUnitsPerSecond');
-        const prop = setBy(q, `warm:${resource}`, 'WarmThroughput');
+        const prop = setBy(q, `warm:${family(resource)}`, 'WarmThroughput');
         const by = set !== undefined ? prop : `${prop} (not set: a new on-demand table's)`;
-        rows.push(row(`DynamoDB ${resource}: ${kind} throughput`, units, Math.min(start, max), kind === 'write' ? 'WCU/s' : 'RCU/s', by, `on-demand table quota ${max}/s`));
+        const split = share > 1 ? `; 1/${share} of the ${tableFamily(t.name)} tables' load (${setBy(q, `split:${tableFamily(t.name)}`, 'split')})` : '';
+        rows.push(row(`DynamoDB ${resource}: ${kind} throughput`, units, Math.min(start, max), kind === 'write' ? 'WCU/s' : 'RCU/s', by, `on-demand table quota ${max}/s${split}`));
       }
     }
   }

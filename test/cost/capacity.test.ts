@@ -85,6 +85,24 @@ describe('the capacity model', () => {
     expect(rows.find((r) => r.resource === 'DynamoDB Events: write throughput')).toMatchObject({ load: 4000, quota: 4000, usage: 1 });
   });
 
+  it("shares a table's measured load over the tables the stack splits it into (Events, Events2...), each against its own warm throughput", () => {
+    const events = stack.tables[0]!;
+    const split: Measured = {
+      ...measured,
+      stack: { ...stack, tables: [1, 2, 3, 4].map((n) => ({ ...events, name: n === 1 ? 'Events' : `Events${n}`, warmThroughput: { writeUnitsPerSecond: 2000 } })) },
+    };
+    const rows = capacity(split, load, quotas).rows.filter((r) => r.resource.endsWith(': write throughput'));
+    // 4,000 WCU/s measured on Events (one table in the cost run), a quarter on each of the four.
+    expect(rows.map((r) => [r.resource, r.load, r.quota])).toEqual([
+      ['DynamoDB Events: write throughput', 1000, 2000],
+      ['DynamoDB Events2: write throughput', 1000, 2000],
+      ['DynamoDB Events3: write throughput', 1000, 2000],
+      ['DynamoDB Events4: write throughput', 1000, 2000],
+    ]);
+    // A key lives in one table: the hot tenant's key is as hot as before.
+    expect(capacity(split, load, quotas).rows.find((r) => r.resource.includes('one tenant key'))).toMatchObject({ load: 400 });
+  });
+
   it('derives concurrency from measured durations and holds it to the tightest limit, naming its prop', () => {
     const rows = capacity(measured, load, quotas).rows;
     // 1000 events/s x 10 ms of dispatcher per event = 10 concurrent executions, against the mapping's 50.

@@ -118,7 +118,7 @@ describe('alarms', () => {
 
   it.each(Object.values(TABLES).map((t) => t.id))('on throttled reads and writes of the %s table', (id) => {
     const alarm = alarmNamed(template, `HooklineMon-${id}Throttles`);
-    const table = logicalId(quiet, Object.values(quiet.pipeline.tables.all).find((t) => t.node.id === id)!);
+    const table = logicalId(quiet, quiet.pipeline.tables.list.find((t) => t.node.id === id)!);
     expect(mathMetrics(alarm).sort()).toEqual([`AWS/DynamoDB ReadThrottleEvents TableName=<${table}>`, `AWS/DynamoDB WriteThrottleEvents TableName=<${table}>`]);
     expect(alarm.Threshold).toBe(10);
   });
@@ -206,7 +206,7 @@ describe('dashboard', () => {
   });
 
   it('shows DynamoDB throttles, API errors and latency, Scheduler target errors and SES bounces', () => {
-    for (const table of Object.values(quiet.pipeline.tables.all)) {
+    for (const table of quiet.pipeline.tables.list) {
       expect(graphed).toContain(`AWS/DynamoDB ReadThrottleEvents TableName=<${logicalId(quiet, table)}>`);
       expect(graphed).toContain(`AWS/DynamoDB WriteThrottleEvents TableName=<${logicalId(quiet, table)}>`);
     }

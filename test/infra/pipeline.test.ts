@@ -79,7 +79,7 @@ describe('HooklinePipeline in a stack of another app', () => {
   it('grants read access to the delivery log: the events and attempts tables, not tenants or webhooks', () => {
     const byTarget = actionsByTarget(statementsOfRole(template, id(support)));
     const t = pipeline.tables;
-    for (const table of [t.events, t.attempts]) {
+    for (const table of [t.events, ...t.attempts]) {
       expect([...byTarget.get(id(table))!]).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
       expect([...byTarget.get(id(table))!].filter((a) => /Put|Update|Delete|Write/.test(a))).toEqual([]);
     }

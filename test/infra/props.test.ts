@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Duration, Validations } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { ENV } from '../../shared/config.ts';
@@ -15,7 +15,7 @@ import { EXTRA_ENV, HooklineStack } from '../../infra/stack/hookline-stack.ts';
 import { CONTEXT, settingsFromContext } from '../../infra/stack/context.ts';
 import { resolveSettings } from '../../infra/stack/settings.ts';
 import { INGEST_ROUTE_KEY } from '../../infra/stack/api.ts';
-import { NO_BUNDLING, asArray, flatten, logicalId, statementsOfRole } from './helpers.ts';
+import { NO_BUNDLING, actionsByTarget, asArray, flatten, logicalId, statementsOfRole } from './helpers.ts';
 
 let stack: HooklineStack;
 let template: Template;
@@ -37,6 +37,8 @@ beforeAll(() => {
     publicUrl: 'https://hooks.netrecon.example/',
     alarmTopicArn: 'arn:aws:sns:us-east-2:123456789012:ops',
     dispatcherMaxConcurrency: 20,
+    logTables: 3,
+    warmThroughput: { attempts: { writeUnitsPerSecond: 15000 } },
     tenantRateLimit: 5,
     tenantBurstLimit: 10,
     apiRateLimit: 10,
@@ -137,8 +139,34 @@ describe('props', () => {
     });
   });
 
+  it('split the delivery log over logTables tables: each with the log keys, warm throughput and a throttle alarm; every function that uses the log names and may use them all, in order', () => {
+    const tables = stack.pipeline.tables.attempts;
+    expect(tables.map((t) => t.node.id)).toEqual(['Attempts', 'Attempts2', 'Attempts3']);
+    const resources = template.toJSON().Resources;
+    for (const table of tables) {
+      const p = resources[logicalId(stack, table)].Properties;
+      expect(p.KeySchema).toEqual([
+        { AttributeName: 'log_key', KeyType: 'HASH' },
+        { AttributeName: 'entry', KeyType: 'RANGE' },
+      ]);
+      expect(p.WarmThroughput).toEqual({ WriteUnitsPerSecond: 15000 });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: Match.stringLikeRegexp(`-${table.node.id}Throttles$`) });
+      template.hasOutput(`${table.node.id}TableName`, { Value: { Ref: logicalId(stack, table) } });
+    }
+    // Shard s of a webhook's log is in table s mod 3: the order of the names is the routing.
+    const names = tables.map((t) => `<${logicalId(stack, t)}>`).join(',');
+    for (const name of ['dispatcher', 'webhooks-api', 'webhook-test'] as const) {
+      expect(flatten(fnProps(name).Environment.Variables[ENV.attemptsTable])).toBe(names);
+      const targets = actionsByTarget(statementsOfRole(template, logicalId(stack, stack.pipeline.functions.byName[name].role!)));
+      const onFirst = [...targets.get(logicalId(stack, tables[0]!))!].sort();
+      expect(onFirst.length).toBeGreaterThan(0);
+      for (const table of tables) expect([...targets.get(logicalId(stack, table))!].sort()).toEqual(onFirst);
+    }
+  });
+
   it('are refused when they make no sense', () => {
     expect(() => resolveSettings({ ingestRateLimit: 0 })).toThrow(/ingestRateLimit/);
+    for (const logTables of [0, 17, 1.5]) expect(() => resolveSettings({ logTables })).toThrow(/logTables must be an integer from 1 to 16/);
     expect(() => resolveSettings({ ingestBurstLimit: 1.5 })).toThrow(/ingestBurstLimit/);
     expect(() => resolveSettings({ apiRateLimit: -1 })).toThrow(/apiRateLimit/);
     expect(() => resolveSettings({ tenantRateLimit: 501, tenantBurstLimit: 600 })).toThrow(/tenantRateLimit/);
@@ -187,6 +215,7 @@ describe('cdk.json context', () => {
     expect(settings.senderEmail).toBeUndefined();
     expect(settings.publicUrl).toBeUndefined();
     expect(cdkJson.context).toHaveProperty([CONTEXT.publicUrl], '');
+    expect(settings.logTables).toBe(1);
     expect(settings).toMatchObject({ tenantRateLimit: 100, tenantBurstLimit: 200, apiRateLimit: 2000, apiBurstLimit: 4000, ingestRateLimit: 5000, ingestBurstLimit: 5000 });
     // The built-in catalogue unless the platform team names a file.
     expect(cdkJson.context).toHaveProperty([CONTEXT.catalogueFile], '');
@@ -212,6 +241,7 @@ describe('cdk.json context', () => {
         [CONTEXT.tenantBurstLimit]: '40',
         [CONTEXT.alarmEmail]: 'oncall@example.com',
         [CONTEXT.createEmailIdentity]: 'true',
+        [CONTEXT.logTables]: '4',
       },
     });
     expect(settingsFromContext(app.node)).toMatchObject({
@@ -226,6 +256,7 @@ describe('cdk.json context', () => {
       publicUrl: 'https://hooks.example.com',
       alarmEmail: 'oncall@example.com',
       createEmailIdentity: true,
+      logTables: 4,
     });
     expect(() => settingsFromContext(new App({ context: { [CONTEXT.logRetentionDays]: '2' } }).node)).toThrow(
       /logRetentionDays/,

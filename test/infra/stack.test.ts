@@ -22,7 +22,7 @@ const fnId = (name: FunctionName) => logicalId(stack, stack.pipeline.functions.b
 const roleId = (name: FunctionName) => logicalId(stack, stack.pipeline.functions.byName[name].role!);
 const fnProps = (name: FunctionName) => template.toJSON().Resources[fnId(name)].Properties;
 const statements = (name: FunctionName): Statement[] => statementsOfRole(template, roleId(name));
-const tableId = (key: keyof typeof TABLES) => logicalId(stack, stack.pipeline.tables.all[key]);
+const tableId = (key: keyof typeof TABLES) => logicalId(stack, stack.pipeline.tables.all[key][0]!);
 
 beforeAll(() => {
   const app = new App({ context: NO_BUNDLING });

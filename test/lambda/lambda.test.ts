@@ -15,6 +15,8 @@ import type { Message } from '@aws-sdk/client-sqs';
 import type { HooklineSettings } from '../../infra/stack/settings.ts';
 import { SCHEDULER_FROM_SECONDS } from '../../shared/adapters/aws/ladder-retry-scheduler.ts';
 import { ENV } from '../../shared/config.ts';
+import { LOG_SHARDS } from '../../shared/adapters/aws/tables.ts';
+import { shardOf } from '../../shared/domain/ids.ts';
 import { METRIC, METRICS_NAMESPACE } from '../../shared/domain/metric-names.ts';
 import { RATE_LIMIT_CACHE_MS } from '../../shared/usecases/rate-limits.ts';
 import { KEY_CACHE_MS } from '../../shared/usecases/tenants.ts';
@@ -43,6 +45,9 @@ const SETTINGS: HooklineSettings = {
   publicUrl: PUBLIC_URL,
   // The receivers are on 127.0.0.1; on AWS private targets are refused.
   allowPrivateTargets: true,
+  // The delivery log split over two tables: every bundle that uses the log must find each
+  // attempt in its shard's table, under grants on both.
+  logTables: 2,
 };
 
 let dir: string;
@@ -160,6 +165,27 @@ describe('the bundles, run as Lambda runs them, under their roles', () => {
     expect(await publish(h, tenant.api, event)).toEqual([event.id]);
     await h.settle();
     expect(r.requests).toHaveLength(1);
+  });
+
+  it("writes each attempt to its shard's table of the split delivery log (logTables: 2), and the log lists them from both", async () => {
+    const r = await receiver();
+    const webhook = await newWebhook(h, tenant.api, { url: `${r.url}/split`, events: ['device.discovered'] });
+    const from = h.log.calls.length;
+    const events = Array.from({ length: 12 }, (_, i) => ({ id: `split-${i}-${randomBytes(3).toString('hex')}`, event: 'device.discovered', data: { ip: `10.0.0.${i}` } }));
+    expect(await publish(h, tenant.api, { events })).toHaveLength(12);
+    await r.waitFor(12);
+    await h.settle();
+    const listed = (await tenant.api.get(`${WEBHOOKS}/${webhook.id}/deliveries?per_page=50`)).json.items as { delivery_id: string; success: boolean }[];
+    expect(listed).toHaveLength(12);
+    expect(listed.every((a) => a.success)).toBe(true);
+    // Shard s of the webhook's log is in table s mod 2, in the order of the stack's tables.
+    const tables = ['/Attempts/', '/Attempts2/'].map((path) => model.physicalName(model.findByPath('AWS::DynamoDB::Table', path)));
+    const homes = new Set(listed.map((a) => tables[shardOf(a.delivery_id, LOG_SHARDS) % tables.length]!));
+    const written = new Set(
+      h.log.calls.slice(from).filter((c) => c.principal === 'dispatcher' && c.action === 'dynamodb:PutItem' && c.allowed).map((c) => c.resource.split('/').at(-1)!)
+        .filter((name) => tables.includes(name)),
+    );
+    expect([...written].sort()).toEqual([...homes].sort());
   });
 
   it('lists event types, reads, lists, changes and deletes webhooks', async () => {

@@ -1,7 +1,7 @@
 import { logEntryOf, type Attempt, type AttemptSummary, type Delivery, type DeliveryRef, type DeliveryState, type HealthFollowUp } from '../../domain/deliveries.ts';
 import { shardOf } from '../../domain/ids.ts';
 import type { Completion } from '../../usecases/dispatch.ts';
-import { LOG_SHARDS } from './tables.ts';
+import { LOG_SHARDS, logTableOf } from './tables.ts';
 
 /**
  * The delivery log's items (TABLES.attempts): one per attempt, which is also its delivery's state.
@@ -13,6 +13,8 @@ export type LoggedOutcome = Exclude<Completion['kind'], 'cancelled'>;
 
 /** The partition of a delivery's attempts: its webhook, and a shard of the webhook's log. */
 export const logKey = (webhookId: string, deliveryId: string): string => `${webhookId}#${shardOf(deliveryId, LOG_SHARDS)}`;
+/** Of `tables` log tables, the one holding partition `key` (a logKey). */
+export const tableOfLogKey = (key: string, tables: number): number => logTableOf(Number(key.slice(key.lastIndexOf('#') + 1)), tables);
 /** Every partition of a webhook's log. */
 export const logKeys = (webhookId: string): string[] => Array.from({ length: LOG_SHARDS }, (_, i) => `${webhookId}#${i}`);
 export const keyOf = (ref: Pick<DeliveryRef, 'webhook_id' | 'delivery_id'>, attempt: number) => ({

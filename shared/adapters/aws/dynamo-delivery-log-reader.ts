@@ -4,7 +4,8 @@ import { ulidTime } from '../../domain/ids.ts';
 import type { AttemptLog, ListPage, PageRequest } from '../../usecases/manage-webhooks.ts';
 import type { FailedAttempts, ReopenableDeliveries } from '../../usecases/recover-deliveries.ts';
 import { dynamoCall, type AwsAdapter, type AwsCalls } from './aws-calls.ts';
-import { attemptOf, deliveryOf, logKey, logKeys } from './delivery-log-items.ts';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { attemptOf, deliveryOf, logKey, logKeys, tableOfLogKey } from './delivery-log-items.ts';
 import { DynamoTable } from './dynamo-table.ts';
 import { StoreError } from './errors.ts';
 import { decodeCursor, encodeCursor, type CursorList } from './paging.ts';
@@ -33,13 +34,27 @@ const LADDER_SPAN_MS = 2 * 86_400_000;
  */
 export class DynamoDeliveryLogReader extends DynamoTable implements AttemptLog, FailedAttempts, ReopenableDeliveries, AwsAdapter {
   readonly awsCalls: AwsCalls<DynamoDeliveryLogReader> = DELIVERY_LOG_READER_CALLS;
+  private readonly tables: readonly string[];
+
+  /** `tables`: the log's tables (Settings.tables.attempts), shard s of a webhook's log in table s mod n. */
+  constructor(doc: DynamoDBDocumentClient, tables: string | readonly string[], retentionDays = 0) {
+    const list = typeof tables === 'string' ? [tables] : tables;
+    if (list.length === 0) throw new RangeError('the delivery log needs a table');
+    super(doc, list[0]!, retentionDays);
+    this.tables = list;
+  }
+
+  /** The table holding log partition `key`. */
+  protected tableOf(key: string): string {
+    return this.tables[tableOfLogKey(key, this.tables.length)]!;
+  }
 
   /** The delivery as its attempts describe it; undefined before its first attempt is recorded. */
   async get(ref: DeliveryRef): Promise<Delivery | undefined> {
     // Consistent: callers act on a miss (a manual retry's 404) or on a just-written follow_up.
-    const items = await this.query('could not read delivery', {
+    const items = await this.query('could not read delivery', logKey(ref.webhook_id, ref.delivery_id), {
       KeyConditionExpression: 'log_key = :k AND begins_with(entry, :d)',
-      ExpressionAttributeValues: { ':k': logKey(ref.webhook_id, ref.delivery_id), ':d': `${ref.delivery_id}#` },
+      ExpressionAttributeValues: { ':d': `${ref.delivery_id}#` },
       ConsistentRead: true,
     });
     // A test event's attempt is logged but is no delivery (nothing to retry).
@@ -89,13 +104,13 @@ export class DynamoDeliveryLogReader extends DynamoTable implements AttemptLog, 
     const from = `dlv_${ulidTime(since.getTime() - LADDER_SPAN_MS)}`;
     const shards = await Promise.all(
       logKeys(webhookId).map((key) =>
-        this.query('could not read failed attempts', {
+        this.query('could not read failed attempts', key, {
           KeyConditionExpression: 'log_key = :k AND entry >= :from',
           // A test event's attempt has no ladder to recover; an expired entry is gone.
           FilterExpression: 'success = :false AND attempted_at >= :since AND expires_at > :now AND #trigger <> :test',
           ProjectionExpression: 'delivery_id, attempted_at',
           ExpressionAttributeNames: { '#trigger': 'trigger' },
-          ExpressionAttributeValues: { ':k': key, ':from': from, ':false': false, ':since': since.toISOString(), ':now': Math.floor(Date.now() / 1000), ':test': 'test' },
+          ExpressionAttributeValues: { ':from': from, ':false': false, ':since': since.toISOString(), ':now': Math.floor(Date.now() / 1000), ':test': 'test' },
         }),
       ),
     );
@@ -111,23 +126,28 @@ export class DynamoDeliveryLogReader extends DynamoTable implements AttemptLog, 
   /** One partition's items newest first: at least `wanted` live ones (fewer only when it has no more). */
   private async newest(key: string, wanted: number, before: string | undefined): Promise<Record<string, unknown>[]> {
     const now = Math.floor(Date.now() / 1000);
-    return this.query('could not list attempts', {
+    return this.query('could not list attempts', key, {
       KeyConditionExpression: before === undefined ? 'log_key = :k' : 'log_key = :k AND entry < :before',
       // dynalite never deletes expired items, and DynamoDB deletes them late: hide them.
       FilterExpression: 'expires_at > :now',
-      ExpressionAttributeValues: { ':k': key, ':now': now, ...(before === undefined ? {} : { ':before': before }) },
+      ExpressionAttributeValues: { ':now': now, ...(before === undefined ? {} : { ':before': before }) },
       ScanIndexForward: false,
     }, wanted);
   }
 
-  /** Every page of a Query (or until `atLeast` items are in). */
-  protected async query(failure: string, input: Omit<ConstructorParameters<typeof QueryCommand>[0], 'TableName'>, atLeast = Infinity): Promise<Record<string, unknown>[]> {
+  /** Every page of a Query of log partition `key`, bound to `:k` (or until `atLeast` items are in). */
+  protected async query(failure: string, key: string, input: Omit<ConstructorParameters<typeof QueryCommand>[0], 'TableName'>, atLeast = Infinity): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
     let startKey: Record<string, unknown> | undefined;
     try {
       do {
         const out = await this.doc.send(
-          new QueryCommand({ ...input, TableName: this.table, ExclusiveStartKey: startKey, ...(Number.isFinite(atLeast) ? { Limit: Math.min(1000, atLeast - items.length) } : {}) }),
+          new QueryCommand({
+            ...input,
+            TableName: this.tableOf(key),
+            ExpressionAttributeValues: { ...input.ExpressionAttributeValues, ':k': key },
+            ExclusiveStartKey: startKey, ...(Number.isFinite(atLeast) ? { Limit: Math.min(1000, atLeast - items.length) } : {}),
+          }),
         );
         items.push(...(out.Items ?? []));
         startKey = out.LastEvaluatedKey;

@@ -30,9 +30,10 @@ export class DynamoDeliveryLog extends DynamoDeliveryLogReader implements Delive
 
   /** An attempt outside any ladder (a test event): logged as it ended. */
   async record(attempt: Attempt): Promise<void> {
+    const item = attemptItem(attempt, attempt.success ? 'succeeded' : 'failed', this.expiresAt(new Date(attempt.attempted_at)));
     try {
       await this.doc.send(
-        new PutCommand({ TableName: this.table, Item: attemptItem(attempt, attempt.success ? 'succeeded' : 'failed', this.expiresAt(new Date(attempt.attempted_at))) }),
+        new PutCommand({ TableName: this.tableOf(item.log_key), Item: item }),
       );
     } catch (err) {
       throw new StoreError('could not record attempt', { cause: err });
@@ -45,7 +46,8 @@ export class DynamoDeliveryLog extends DynamoDeliveryLogReader implements Delive
     // received once too; their attempt may go out twice, and its log entry is still written once.)
     if (received?.receiveCount === 1 && !message.recheck) return this.pending(message, now);
     try {
-      const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: keyOf(message, message.attempt), ProjectionExpression: 'entry' }));
+      const key = keyOf(message, message.attempt);
+      const out = await this.doc.send(new GetCommand({ TableName: this.tableOf(key.log_key), Key: key, ProjectionExpression: 'entry' }));
       if (out.Item) return undefined;
     } catch (err) {
       throw new StoreError('could not read the delivery log', { cause: err });
@@ -75,11 +77,12 @@ export class DynamoDeliveryLog extends DynamoDeliveryLogReader implements Delive
 
   async recordOutcome(attempt: Attempt, completion: Completion, now: Date, _summary: AttemptSummary, followUp?: HealthFollowUp): Promise<Delivery | undefined> {
     if (completion.kind === 'cancelled') return this.complete(attempt, attempt.attempt, completion, now);
+    const item = attemptItem(attempt, completion.kind, this.expiresAt(new Date(attempt.attempted_at)), followUp);
     try {
       await this.doc.send(
         new PutCommand({
-          TableName: this.table,
-          Item: attemptItem(attempt, completion.kind, this.expiresAt(new Date(attempt.attempted_at)), followUp),
+          TableName: this.tableOf(item.log_key),
+          Item: item,
           ConditionExpression: 'attribute_not_exists(entry)',
         }),
       );
@@ -100,11 +103,12 @@ export class DynamoDeliveryLog extends DynamoDeliveryLogReader implements Delive
   }
 
   async settleFollowUp(ref: DeliveryRef, attempt: number): Promise<void> {
+    const key = keyOf(ref, attempt);
     try {
       await this.doc.send(
         new UpdateCommand({
-          TableName: this.table,
-          Key: keyOf(ref, attempt),
+          TableName: this.tableOf(key.log_key),
+          Key: key,
           UpdateExpression: 'REMOVE follow_up',
           ConditionExpression: 'attribute_exists(entry)',
         }),
