@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { RUNTIME_ENTRY, RUNTIME_NODE_FLAGS } from '../../infra/local/node-flags.ts';
 import { sleep } from './stats.ts';
 
 export interface Runtime {
@@ -22,7 +23,12 @@ export const ADMIN_KEY = 'hkadm_bench_0123456789abcdefghijklmnopqrstuvwxyzAB';
 /** `node infra/local/main.ts` on a free port and a fresh data dir; resolves once /healthz says ok. */
 export async function startRuntime(root: string, extraEnv: Record<string, string> = {}): Promise<Runtime> {
   const dataDir = await mkdtemp(join(tmpdir(), 'hookline-bench-data-'));
-  const child: ChildProcess = spawn(process.execPath, [...(process.env['BENCH_PROF_DIR'] ? ['--cpu-prof', '--cpu-prof-dir=' + process.env['BENCH_PROF_DIR']] : []), 'infra/local/main.ts'], {
+  const flags = [
+    ...(process.env['BENCH_PROF_DIR'] ? ['--cpu-prof', '--cpu-prof-dir=' + process.env['BENCH_PROF_DIR']] : []),
+    // e.g. --trace-gc: node flags for the runtime alone (NODE_OPTIONS would reach the bench too).
+    ...(process.env['BENCH_RUNTIME_FLAGS']?.split(/\s+/).filter(Boolean) ?? []),
+  ];
+  const child: ChildProcess = spawn(process.execPath, [...RUNTIME_NODE_FLAGS, ...flags, RUNTIME_ENTRY], {
     cwd: root,
     env: {
       ...process.env,
