@@ -1,5 +1,3 @@
-import { documentClient } from '../../shared/adapters/aws/clients.ts';
-import { DynamoTenantStore } from '../../shared/adapters/aws/dynamo-tenant-store.ts';
 import { adminAuthenticator } from '../../shared/compose/auth.ts';
 import { functionBase, type ApiOverrides } from '../../shared/compose/function-base.ts';
 import { defaultRateLimit } from '../../shared/compose/rate-limit.ts';
@@ -33,7 +31,7 @@ export function composeAdminApi(o: AdminApiOverrides = {}) {
   const f = functionBase('admin-api', o);
   const adminAuth = o.adminAuth ?? adminAuthenticator(f, o.secrets);
   const tenants = f.aws.use(
-    f.local?.tenants ?? new DynamoTenantStore(documentClient(), f.settings.tables.tenants),
+    f.local?.tenants ?? f.awsAdapter('tenantStore'),
     'get',
     'createIfAbsent',
     'listKeys',

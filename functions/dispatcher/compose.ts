@@ -1,19 +1,12 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { documentClient, schedulerClient, sqsClient } from '../../shared/adapters/aws/clients.ts';
-import { DynamoDeliveryLog } from '../../shared/adapters/aws/dynamo-delivery-log.ts';
-import { DynamoEventStore } from '../../shared/adapters/aws/dynamo-event-store.ts';
-import { DynamoTenantStore } from '../../shared/adapters/aws/dynamo-tenant-store.ts';
-import { DynamoWebhookLeases } from '../../shared/adapters/aws/dynamo-webhook-leases.ts';
-import { DynamoWebhookStore } from '../../shared/adapters/aws/dynamo-webhook-store.ts';
 import { EmfMetrics } from '../../shared/adapters/aws/emf-metrics.ts';
 import { LadderRetryScheduler } from '../../shared/adapters/aws/ladder-retry-scheduler.ts';
-import { SqsDeliveryQueue } from '../../shared/adapters/aws/queues.ts';
-import { SchedulerRetryTimer } from '../../shared/adapters/aws/scheduler-retry-timer.ts';
 import { catalogueFromEnv } from '../../shared/compose/catalogue.ts';
 import { credentialsCache } from '../../shared/compose/credentials.ts';
 import { functionBase, type BaseOverrides, type FunctionBase } from '../../shared/compose/function-base.ts';
 import { emailDeps, type MailOverrides } from '../../shared/compose/mail.ts';
+import type { AwsAdapterOf } from '../../shared/compose/aws-kit.ts';
 import type { LocalAdapters } from '../../shared/compose/local-adapters.ts';
 import { outbound, type OutboundOverrides } from '../../shared/compose/outbound.ts';
 import { FUNCTION_ENV } from '../../shared/config.ts';
@@ -50,7 +43,7 @@ const IN_PROCESS_SLOT_WAIT_MS = 250;
 function dispatchSlots(f: FunctionBase, o: DispatcherOverrides): DispatchSlots {
   const limits = { perWebhook: f.settings.maxConcurrentPerWebhook, perTenant: f.settings.maxConcurrentPerTenant };
   if (o.inProcessSlots) return new DeliverySlots({ ...limits, waitMs: IN_PROCESS_SLOT_WAIT_MS });
-  const leases = f.aws.use(new DynamoWebhookLeases(documentClient(), f.settings.tables.tenants), 'take', 'drop');
+  const leases = f.aws.use(f.awsAdapter('webhookLeases'), 'take', 'drop');
   return new SharedWebhookSlots(leases, {
     ...limits,
     // An OAuth2 webhook's attempt may fetch a token, post, fetch another and post again.
@@ -61,10 +54,10 @@ function dispatchSlots(f: FunctionBase, o: DispatcherOverrides): DispatchSlots {
 }
 
 /** SQS delays for short rungs, EventBridge Scheduler (when the stack gives a schedule group) for long ones. */
-function retryScheduler(f: FunctionBase, queue: SqsDeliveryQueue): RetryScheduler {
+function retryScheduler(f: FunctionBase, queue: AwsAdapterOf<'deliveryQueue'>): RetryScheduler {
   const group = f.env[FUNCTION_ENV.scheduleGroup];
   const scheduler = group
-    ? new SchedulerRetryTimer(schedulerClient(), {
+    ? f.awsAdapter('retryTimer', {
         groupName: group,
         roleArn: f.env[FUNCTION_ENV.schedulerRoleArn] ?? '',
         queueArn: f.env[FUNCTION_ENV.schedulerTargetArn] ?? '',
@@ -80,25 +73,24 @@ function retryScheduler(f: FunctionBase, queue: SqsDeliveryQueue): RetrySchedule
  */
 export function composeDispatcher(o: DispatcherOverrides = {}) {
   const f = functionBase('dispatcher', o);
-  const { tables, queues, retentionDays } = f.settings;
   const local = f.local;
-  const webhookStore: LocalAdapters['webhooks'] = local?.webhooks ?? new DynamoWebhookStore(documentClient(), tables.webhooks);
-  const tenantStore: LocalAdapters['tenants'] = local?.tenants ?? new DynamoTenantStore(documentClient(), tables.tenants);
+  const webhookStore: LocalAdapters['webhooks'] = local?.webhooks ?? f.awsAdapter('webhookStore');
+  const tenantStore: LocalAdapters['tenants'] = local?.tenants ?? f.awsAdapter('tenantStore');
   // On AWS the delivery log is the deliveries' state: one conditional put per attempt. One
   // machine: delivery records, and the log entry and the completion in one transaction.
   const store = local
     ? { deliveries: local.deliveries, outcomes: local.outcomes }
-    : ((log) => ({ deliveries: log, outcomes: f.aws.use(log, 'recordOutcome') }))(new DynamoDeliveryLog(documentClient(), tables.attempts, retentionDays));
+    : ((log) => ({ deliveries: log, outcomes: f.aws.use(log, 'recordOutcome') }))(f.awsAdapter('deliveryLog'));
   const deliveries = f.aws.use(store.deliveries, 'claim', 'complete', 'get', 'settleFollowUp');
   const { outcomes } = store;
   const webhooks = f.aws.use(webhookStore, 'get');
   // A manual attempt's event (the others come in their messages).
-  const events = f.aws.use(local?.events ?? new DynamoEventStore(documentClient(), tables.events, retentionDays), 'get');
+  const events = f.aws.use(local?.events ?? f.awsAdapter('eventStore'), 'get');
   // Each tenant's secret, kept for up to an hour per container and read again when a webhook's credentials change.
   const credentials = credentialsCache(f, o.secrets);
   // The batch's records end at about the same time when an endpoint is down: 20 ms lets their
   // next rungs share SendMessageBatch calls.
-  const retries = o.retries ?? local?.deliveryQueue ?? retryScheduler(f, new SqsDeliveryQueue(sqsClient(), queues.deliveries, f.clock, { coalesceMs: 20 }));
+  const retries = o.retries ?? local?.deliveryQueue ?? retryScheduler(f, f.awsAdapter('deliveryQueue', 20));
   const catalogue = catalogueFromEnv(f.env);
   const out = outbound(f, catalogue, o);
   const metrics = f.metrics(() => new EmfMetrics(f.logger));

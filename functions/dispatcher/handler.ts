@@ -1,4 +1,5 @@
 import { lazyHandler } from '../../shared/compose/function-base.ts';
+import { dispatcherAws } from './aws.ts';
 import { composeDispatcher } from './compose.ts';
 
-export const handler = lazyHandler(() => composeDispatcher().handler);
+export const handler = lazyHandler(() => composeDispatcher({ awsKit: dispatcherAws }).handler);

@@ -1,8 +1,5 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { documentClient, sqsClient } from '../../shared/adapters/aws/clients.ts';
-import { DynamoWebhookStore } from '../../shared/adapters/aws/dynamo-webhook-store.ts';
-import { SqsDeliveryQueue } from '../../shared/adapters/aws/queues.ts';
 import { functionBase, type BaseOverrides } from '../../shared/compose/function-base.ts';
 import type { QueuedEvent } from '../../shared/domain/events.ts';
 import { memoizePages } from '../../shared/usecases/batch-memo.ts';
@@ -14,12 +11,11 @@ export type FanoutOverrides = BaseOverrides;
 /** Events queue -> one delivery per matching webhook -> deliveries queue. */
 export function composeFanout(o: FanoutOverrides = {}) {
   const f = functionBase('fanout', o);
-  const { tables, queues } = f.settings;
   const local = f.local;
-  const webhooks = f.aws.use(local?.webhooks ?? new DynamoWebhookStore(documentClient(), tables.webhooks), 'pages');
+  const webhooks = f.aws.use(local?.webhooks ?? f.awsAdapter('webhookStore'), 'pages');
   // The batch's records run at once and each queues its own deliveries: 5 ms lets them share
   // SendMessageBatch calls (a request per delivery at fan-out 1 otherwise).
-  const queue = f.aws.use(local?.deliveryQueue ?? new SqsDeliveryQueue(sqsClient(), queues.deliveries, f.clock, { coalesceMs: 5 }), 'enqueue');
+  const queue = f.aws.use(local?.deliveryQueue ?? f.awsAdapter('deliveryQueue', 5), 'enqueue');
   // Per invocation: the batch's events (often one publish, one tenant) list its webhooks once.
   const fanOutFor = () => new FanOutEvent({
     webhooks: memoizePages(webhooks),

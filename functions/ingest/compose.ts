@@ -1,7 +1,4 @@
-import { documentClient, sqsClient } from '../../shared/adapters/aws/clients.ts';
-import { DynamoEventStore } from '../../shared/adapters/aws/dynamo-event-store.ts';
 import { EmfMetrics } from '../../shared/adapters/aws/emf-metrics.ts';
-import { SqsEventQueue } from '../../shared/adapters/aws/queues.ts';
 import { tenantAuthenticator } from '../../shared/compose/auth.ts';
 import { catalogueFromEnv } from '../../shared/compose/catalogue.ts';
 import { functionBase, type ApiOverrides } from '../../shared/compose/function-base.ts';
@@ -28,12 +25,11 @@ export interface IngestOverrides extends ApiOverrides {
 /** POST /v1/events: one event or a batch, stored durably before the 202. */
 export function composeIngest(o: IngestOverrides = {}) {
   const f = functionBase('ingest', o);
-  const { tables, queues, retentionDays } = f.settings;
   const tenantAuth = o.tenantAuth ?? tenantAuthenticator(f);
   const limiter = tenantRateLimiter(f, o.requestAllowance);
   const publish = new PublishEvents({
-    store: f.aws.use(f.local?.events ?? new DynamoEventStore(documentClient(), tables.events, retentionDays), 'putIfAbsent', 'get', 'forget'),
-    queue: f.aws.use(f.local?.eventQueue ?? new SqsEventQueue(sqsClient(), queues.events), 'enqueue', 'fits'),
+    store: f.aws.use(f.local?.events ?? f.awsAdapter('eventStore'), 'putIfAbsent', 'get', 'forget'),
+    queue: f.aws.use(f.local?.eventQueue ?? f.awsAdapter('eventQueue'), 'enqueue', 'fits'),
     catalogue: o.catalogue ?? catalogueFromEnv(f.env),
     clock: f.clock,
     log: f.logger,

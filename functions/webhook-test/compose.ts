@@ -1,6 +1,3 @@
-import { documentClient } from '../../shared/adapters/aws/clients.ts';
-import { DynamoDeliveryLog } from '../../shared/adapters/aws/dynamo-delivery-log.ts';
-import { DynamoWebhookRepository } from '../../shared/adapters/aws/dynamo-webhook-repository.ts';
 import { tenantAuthenticator } from '../../shared/compose/auth.ts';
 import { catalogueFromEnv } from '../../shared/compose/catalogue.ts';
 import { credentialsCache } from '../../shared/compose/credentials.ts';
@@ -34,7 +31,6 @@ export interface WebhookTestOverrides extends ApiOverrides, OutboundOverrides {
  */
 export function composeWebhookTest(o: WebhookTestOverrides = {}) {
   const f = functionBase('webhook-test', o);
-  const { tables, retentionDays } = f.settings;
   const local = f.local;
   const tenantAuth = o.tenantAuth ?? tenantAuthenticator(f);
   // The portal page sends test events with its token, scoped as on the webhooks API (portalScoped).
@@ -42,9 +38,9 @@ export function composeWebhookTest(o: WebhookTestOverrides = {}) {
   const limiter = tenantRateLimiter(f, o.requestAllowance);
   const out = outbound(f, catalogueFromEnv(f.env), o);
   const test = new TestWebhook({
-    webhooks: f.aws.use(local?.webhooks ?? new DynamoWebhookRepository(documentClient(), tables.webhooks), 'get'),
+    webhooks: f.aws.use(local?.webhooks ?? f.awsAdapter('webhookRepository'), 'get'),
     // The test event is logged like any attempt.
-    attempts: f.aws.use(local?.attempts ?? new DynamoDeliveryLog(documentClient(), tables.attempts, retentionDays), 'record'),
+    attempts: f.aws.use(local?.attempts ?? f.awsAdapter('deliveryLog'), 'record'),
     credentials: credentialsCache(f, o.secrets),
     sender: out.attemptSender,
     clock: f.clock,

@@ -1,8 +1,3 @@
-import { documentClient, sqsClient } from '../../shared/adapters/aws/clients.ts';
-import { DynamoDeliveryLogReader } from '../../shared/adapters/aws/dynamo-delivery-log-reader.ts';
-import { DynamoTenantRecords } from '../../shared/adapters/aws/dynamo-tenant-records.ts';
-import { DynamoWebhookRepository } from '../../shared/adapters/aws/dynamo-webhook-repository.ts';
-import { SqsDeliveryQueue } from '../../shared/adapters/aws/queues.ts';
 import { resolveHost } from '../../shared/adapters/http/resolve-host.ts';
 import { tenantAuthenticator } from '../../shared/compose/auth.ts';
 import { catalogueFromEnv } from '../../shared/compose/catalogue.ts';
@@ -41,16 +36,14 @@ const BASE = '/api/v1/integrations/webhooks';
 /** The customer API: webhooks, their delivery log, the event catalogue, portal sessions (the test event: webhook-test). */
 export function composeWebhooksApi(o: WebhooksApiOverrides = {}) {
   const f = functionBase('webhooks-api', o);
-  const { tables, queues, retentionDays } = f.settings;
   const local = f.local;
   // The tables' adapters without what only other functions call (health, fan-out, the admin API's).
-  const webhookStore = local?.webhooks ?? new DynamoWebhookRepository(documentClient(), tables.webhooks);
-  const tenantStore = local?.tenants ?? new DynamoTenantRecords(documentClient(), tables.tenants);
+  const webhookStore = local?.webhooks ?? f.awsAdapter('webhookRepository');
+  const tenantStore = local?.tenants ?? f.awsAdapter('tenantRecords');
   // On AWS the delivery log is the deliveries' state too: one adapter for both.
-  const awsLog = () => new DynamoDeliveryLogReader(documentClient(), tables.attempts, retentionDays);
   const { attemptLog, deliveries } = local
     ? { attemptLog: local.attempts, deliveries: local.deliveries }
-    : ((log) => ({ attemptLog: log, deliveries: log }))(awsLog());
+    : ((log) => ({ attemptLog: log, deliveries: log }))(f.awsAdapter('deliveryLogReader'));
   const tenantAuth = o.tenantAuth ?? tenantAuthenticator(f);
   const limiter = tenantRateLimiter(f, o.requestAllowance);
   const catalogue = catalogueFromEnv(f.env);
@@ -81,7 +74,7 @@ export function composeWebhooksApi(o: WebhooksApiOverrides = {}) {
     webhooks: f.aws.use(webhookStore, 'get'),
     deliveries: f.aws.use(deliveries, 'get', 'reopen'),
     attempts: f.aws.use(attemptLog, 'failedDeliveriesSince'),
-    queue: f.aws.use(local?.deliveryQueue ?? new SqsDeliveryQueue(sqsClient(), queues.deliveries, f.clock), 'enqueue'),
+    queue: f.aws.use(local?.deliveryQueue ?? f.awsAdapter('deliveryQueue'), 'enqueue'),
     clock: f.clock,
   });
   const id = (req: ApiRequest) => req.pathParameters['id'] ?? '';

@@ -1,4 +1,5 @@
 import { lazyHandler } from '../../shared/compose/function-base.ts';
+import { webhooksApiAws } from './aws.ts';
 import { composeWebhooksApi } from './compose.ts';
 
-export const handler = lazyHandler(() => composeWebhooksApi().handler);
+export const handler = lazyHandler(() => composeWebhooksApi({ awsKit: webhooksApiAws }).handler);

@@ -1,6 +1,6 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MAX_SQS_MESSAGE_BYTES, sqsMessageBytes } from '../../shared/adapters/aws/sqs-queue.ts';
+import { MAX_SQS_MESSAGE_BYTES, sqsMessageBytes } from '../../shared/adapters/aws/sqs-messages.ts';
 import { openHooklineDatabase, type HooklineDatabase } from '../../shared/adapters/sqlite/database.ts';
 import { GroupCommit } from '../../shared/adapters/sqlite/group-commit.ts';
 import { SqliteAttemptLog } from '../../shared/adapters/sqlite/sqlite-attempt-log.ts';

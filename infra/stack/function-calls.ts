@@ -3,12 +3,18 @@
  * the function (nothing runs; no AWS call is made): what permissions.ts grants it, and what the
  * bench's SDK floor of the function is built from. Free of CDK imports.
  */
+import { adminApiAws } from '../../functions/admin-api/aws.ts';
 import { composeAdminApi } from '../../functions/admin-api/compose.ts';
+import { dispatcherAws } from '../../functions/dispatcher/aws.ts';
 import { composeDispatcher } from '../../functions/dispatcher/compose.ts';
+import { fanoutAws } from '../../functions/fanout/aws.ts';
 import { composeFanout } from '../../functions/fanout/compose.ts';
+import { ingestAws } from '../../functions/ingest/aws.ts';
 import { composeIngest } from '../../functions/ingest/compose.ts';
 import { composeOpenApi } from '../../functions/openapi/compose.ts';
+import { webhookTestAws } from '../../functions/webhook-test/aws.ts';
 import { composeWebhookTest } from '../../functions/webhook-test/compose.ts';
+import { webhooksApiAws } from '../../functions/webhooks-api/aws.ts';
 import { composeWebhooksApi } from '../../functions/webhooks-api/compose.ts';
 import type { AwsCall } from '../../shared/adapters/aws/aws-calls.ts';
 import { ENV, FUNCTION_ENV } from '../../shared/config.ts';
@@ -31,12 +37,12 @@ const EVERY_PART: NodeJS.ProcessEnv = {
 };
 
 const COMPOSE: Record<FunctionName, (env: NodeJS.ProcessEnv) => { readonly awsCalls: readonly AwsCall[] }> = {
-  ingest: (env) => composeIngest({ env }),
-  fanout: (env) => composeFanout({ env }),
-  dispatcher: (env) => composeDispatcher({ env }),
-  'webhooks-api': (env) => composeWebhooksApi({ env }),
-  'webhook-test': (env) => composeWebhookTest({ env }),
-  'admin-api': (env) => composeAdminApi({ env }),
+  ingest: (env) => composeIngest({ env, awsKit: ingestAws }),
+  fanout: (env) => composeFanout({ env, awsKit: fanoutAws }),
+  dispatcher: (env) => composeDispatcher({ env, awsKit: dispatcherAws }),
+  'webhooks-api': (env) => composeWebhooksApi({ env, awsKit: webhooksApiAws }),
+  'webhook-test': (env) => composeWebhookTest({ env, awsKit: webhookTestAws }),
+  'admin-api': (env) => composeAdminApi({ env, awsKit: adminApiAws }),
   openapi: () => composeOpenApi({ document: {} }),
 };
 

@@ -4,7 +4,7 @@
  * a retry there when it cannot send it to the deliveries queue), and an alarm on each
  * dead-letter queue (named `<alarmNamePrefix>-<queue id>`; the pipeline gives it its actions).
  */
-import { MAX_SQS_MESSAGE_BYTES } from '../../shared/adapters/aws/sqs-queue.ts';
+import { MAX_SQS_MESSAGE_BYTES } from '../../shared/adapters/aws/sqs-messages.ts';
 import { Duration, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';

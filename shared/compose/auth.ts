@@ -1,6 +1,3 @@
-import { documentClient, secretsManagerClient } from '../adapters/aws/clients.ts';
-import { DynamoTenantRecords } from '../adapters/aws/dynamo-tenant-records.ts';
-import { SecretsManagerStore } from '../adapters/aws/secrets-manager-store.ts';
 import { AuthFailureBuckets } from '../adapters/local/token-bucket.ts';
 import { adminKeySecretName } from '../config.ts';
 import type { SecretReader } from '../usecases/ports.ts';
@@ -18,12 +15,12 @@ export const authFailures = (): AuthFailureBuckets => new AuthFailureBuckets(FAI
 
 /** Tenant API keys, looked up by their hash in the tenants table. */
 export function tenantAuthenticator(f: FunctionBase, failures = authFailures()): TenantAuthenticator {
-  const keys = f.aws.use(f.local?.tenants ?? new DynamoTenantRecords(documentClient(), f.settings.tables.tenants), 'tenantIdForKey');
+  const keys = f.aws.use(f.local?.tenants ?? f.awsAdapter('tenantRecords'), 'tenantIdForKey');
   return new TenantAuthenticator(keys, failures);
 }
 
 /** The admin key, compared with the one in its secret (Secrets Manager on AWS). */
 export function adminAuthenticator(f: FunctionBase, secrets?: SecretReader, failures = authFailures()): AdminAuthenticator {
-  const store = secrets ?? f.aws.use(new SecretsManagerStore(secretsManagerClient(), 'admin-key'), 'get');
+  const store = secrets ?? f.aws.use(f.awsAdapter('secrets', 'admin-key'), 'get');
   return new AdminAuthenticator(store, adminKeySecretName(f.env, f.settings), failures);
 }

@@ -1,6 +1,3 @@
-import { documentClient, secretsManagerClient } from '../adapters/aws/clients.ts';
-import { DynamoCredentialsLock } from '../adapters/aws/dynamo-credentials-lock.ts';
-import { SecretsManagerStore } from '../adapters/aws/secrets-manager-store.ts';
 import { CredentialsCache } from '../usecases/credentials.ts';
 import { CredentialsWriter } from '../usecases/credentials-writer.ts';
 import type { SecretReader, SecretStore } from '../usecases/ports.ts';
@@ -11,13 +8,13 @@ import type { FunctionBase } from './function-base.ts';
  * one machine). Readers keep each tenant's secret for up to an hour in the container.
  */
 export function credentialsCache(f: FunctionBase, secrets?: SecretReader): CredentialsCache {
-  const store = secrets ?? f.aws.use(new SecretsManagerStore(secretsManagerClient(), 'webhook-secrets'), 'get');
+  const store = secrets ?? f.aws.use(f.awsAdapter('secrets', 'webhook-secrets'), 'get');
   return new CredentialsCache(store, f.settings.secretPrefix, { clock: f.clock });
 }
 
 /** Changes of a tenant's credentials, one at a time per tenant under a lock item in the tenants table. */
 export function credentialsWriter(f: FunctionBase, secrets?: SecretStore): CredentialsWriter {
-  const store = secrets ?? f.aws.use(new SecretsManagerStore(secretsManagerClient(), 'webhook-secrets'), 'get', 'put');
-  const lock = f.aws.use(f.local?.credentialsLock ?? new DynamoCredentialsLock(documentClient(), f.settings.tables.tenants), 'acquire', 'release');
+  const store = secrets ?? f.aws.use(f.awsAdapter('secrets', 'webhook-secrets'), 'get', 'put');
+  const lock = f.aws.use(f.local?.credentialsLock ?? f.awsAdapter('credentialsLock'), 'acquire', 'release');
   return new CredentialsWriter({ secrets: store, lock, clock: f.clock, secretPrefix: f.settings.secretPrefix });
 }

@@ -3,6 +3,8 @@ import { settingsFromEnv, type Settings } from '../config.ts';
 import { createLogger, type Logger } from '../logging.ts';
 import { noMetrics, type MetricsRecorder } from '../usecases/metrics.ts';
 import { systemClock, type Clock } from '../usecases/ports.ts';
+import type { AwsAdapterArgs, AwsAdapterName, AwsAdapterOf, AwsKit } from './aws-kit.ts';
+import { MissingAwsAdapterError } from './errors.ts';
 import type { LocalAdapters } from './local-adapters.ts';
 
 /**
@@ -21,6 +23,8 @@ export interface BaseOverrides {
   readonly allowPrivateTargetsDefault?: boolean;
   /** One machine: the SQLite stores and queues instead of DynamoDB and SQS. */
   readonly local?: LocalAdapters;
+  /** Lambda: the AWS adapters the root builds, given by its handler.ts (functions/<name>/aws.ts). */
+  readonly awsKit?: AwsKit;
   /** The business metrics instead of CloudWatch EMF on stdout (default with `local`: none). */
   readonly metrics?: MetricsRecorder;
 }
@@ -43,6 +47,8 @@ export interface FunctionBase {
   readonly clock: Clock;
   /** Hand adapter methods out through this: `aws.use(store, 'get', 'put')`. */
   readonly aws: AwsCallLog;
+  /** A new AWS adapter from the function's kit (MissingAwsAdapterError when the kit lacks it). */
+  awsAdapter<K extends AwsAdapterName>(name: K, ...args: AwsAdapterArgs<K>): AwsAdapterOf<K>;
   /** The one-machine runtime's adapters; undefined on Lambda. */
   readonly local: LocalAdapters | undefined;
   /** For API handlers: 5xx causes, logged without request data. */
@@ -62,12 +68,19 @@ export function functionBase(name: string, overrides: BaseOverrides): FunctionBa
   const logger = createLogger(name);
   const aws = new AwsCallLog();
   let metrics: MetricsRecorder | undefined;
+  const settings = settingsFromEnv(env, overrides.allowPrivateTargetsDefault ?? false);
+  const clock = overrides.clock ?? systemClock;
   return {
     env,
-    settings: settingsFromEnv(env, overrides.allowPrivateTargetsDefault ?? false),
+    settings,
     logger,
-    clock: overrides.clock ?? systemClock,
+    clock,
     aws,
+    awsAdapter: (adapter, ...args) => {
+      const make = overrides.awsKit?.[adapter] as ((c: { settings: Settings; clock: Clock }, ...rest: unknown[]) => never) | undefined;
+      if (!make) throw new MissingAwsAdapterError(name, adapter);
+      return make({ settings, clock }, ...args);
+    },
     local: overrides.local,
     logError: (message, error) => logger.error(message, error instanceof Error ? error : String(error)),
     metrics: (onAws) => (metrics ??= overrides.metrics ?? (overrides.local ? noMetrics : onAws())),

@@ -1,7 +1,3 @@
-import { documentClient, sesClient } from '../adapters/aws/clients.ts';
-import { DynamoEmailQuota } from '../adapters/aws/dynamo-email-quota.ts';
-import { SesMailer } from '../adapters/aws/ses-mailer.ts';
-import { EMAILS_PER_TENANT_PER_HOUR } from '../domain/notifications.ts';
 import { ENV, FUNCTION_ENV } from '../config.ts';
 import type { AwsAdapter } from '../adapters/aws/aws-calls.ts';
 import type { EmailMetrics } from '../usecases/metrics.ts';
@@ -11,8 +7,8 @@ import type { FunctionBase } from './function-base.ts';
 
 /**
  * What the two functions that send email share (the dispatcher's owner notifications, the
- * webhooks API's verification links). No other function imports this, so no other bundle
- * carries the SES client.
+ * webhooks API's verification links). Only their kits (functions/<name>/aws.ts) give SES, so no
+ * other bundle carries the SES client.
  */
 
 export interface MailOverrides {
@@ -24,7 +20,7 @@ export interface MailOverrides {
 export function mailer(f: FunctionBase, overrides: MailOverrides): Mailer | undefined {
   if (overrides.mailer) return overrides.mailer;
   const from = f.env[FUNCTION_ENV.senderEmail];
-  return from ? f.aws.use(new SesMailer(sesClient(), from), 'send') : undefined;
+  return from ? f.aws.use(f.awsAdapter('mailer', from), 'send') : undefined;
 }
 
 /** Base URL of the API for links in emails; empty (relative links) when not configured. */
@@ -40,7 +36,7 @@ export const publicUrl = (f: FunctionBase): string => (f.env[ENV.publicUrl] ?? '
 export function emailDeps<M extends EmailMetrics>(f: FunctionBase, o: MailOverrides, tenantStore: TenantOwners & Partial<AwsAdapter>, metrics: M) {
   return {
     tenants: f.aws.use(tenantStore, 'get'),
-    quota: f.aws.use(f.local?.emailQuota ?? new DynamoEmailQuota(documentClient(), f.settings.tables.tenants, EMAILS_PER_TENANT_PER_HOUR), 'take'),
+    quota: f.aws.use(f.local?.emailQuota ?? f.awsAdapter('emailQuota'), 'take'),
     mailer: mailer(f, o),
     clock: f.clock,
     log: f.logger,

@@ -1,6 +1,3 @@
-import { documentClient, secretsManagerClient } from '../adapters/aws/clients.ts';
-import { DynamoPortalSessions } from '../adapters/aws/dynamo-portal-sessions.ts';
-import { SecretsManagerStore } from '../adapters/aws/secrets-manager-store.ts';
 import { ENV, type Settings } from '../config.ts';
 import { PortalSessions, PortalSigningKey, PortalTokens, type PortalSessionStore, type WebhookLookup } from '../usecases/portal-sessions.ts';
 import type { SecretReader, SecretStore } from '../usecases/ports.ts';
@@ -13,14 +10,14 @@ export const portalKeySecretName = (settings: Pick<Settings, 'secretPrefix'>): s
 
 /** The session records: the tenants table on AWS, the runtime's database on one machine. */
 const sessionStore = (f: FunctionBase): PortalSessionStore & Partial<AwsAdapter> =>
-  f.local?.portalSessions ?? new DynamoPortalSessions(documentClient(), f.settings.tables.tenants);
+  f.local?.portalSessions ?? f.awsAdapter('portalSessions');
 
 /**
  * Portal sessions: session records, and tokens signed with the deployment's key. Links point at
  * the public URL, else at the API's own host.
  */
 export function portalSessions(f: FunctionBase, webhooks: WebhookLookup, secrets?: SecretStore): PortalSessions {
-  const keyStore = secrets ?? f.aws.use(new SecretsManagerStore(secretsManagerClient(), 'portal-key'), 'get', 'put');
+  const keyStore = secrets ?? f.aws.use(f.awsAdapter('secrets', 'portal-key'), 'get', 'put');
   const sessions = f.aws.use(sessionStore(f), 'create', 'get', 'revoke');
   const apiHost = f.env[ENV.apiHost];
   const base = publicUrl(f) || (apiHost ? `https://${apiHost}` : '');
@@ -40,7 +37,7 @@ export function portalSessions(f: FunctionBase, webhooks: WebhookLookup, secrets
  * revokes sessions (webhook-test): it reads the signing key and the session records, nothing more.
  */
 export function portalTokens(f: FunctionBase, secrets?: SecretReader): PortalTokens {
-  const keyStore = secrets ?? f.aws.use(new SecretsManagerStore(secretsManagerClient(), 'portal-key'), 'get');
+  const keyStore = secrets ?? f.aws.use(f.awsAdapter('secrets', 'portal-key'), 'get');
   const sessions = f.aws.use(sessionStore(f), 'get');
   return new PortalTokens({ sessions, signingKey: new PortalSigningKey(keyStore, portalKeySecretName(f.settings)), clock: f.clock });
 }

@@ -1,6 +1,3 @@
-import { documentClient } from '../adapters/aws/clients.ts';
-import { DynamoRequestWindows } from '../adapters/aws/dynamo-request-windows.ts';
-import { DynamoTenantRecords } from '../adapters/aws/dynamo-tenant-records.ts';
 import type { Settings } from '../config.ts';
 import type { RateLimit } from '../domain/rate-limits.ts';
 import { SharedWindowAllowance, TenantRateLimiter, type RequestAllowance } from '../usecases/rate-limits.ts';
@@ -15,10 +12,9 @@ export const defaultRateLimit = (settings: Settings): RateLimit => ({ requestsPe
  * `allowance` override, shared by the functions of the process).
  */
 export function tenantRateLimiter(f: FunctionBase, allowance?: RequestAllowance): TenantRateLimiter {
-  const table = f.settings.tables.tenants;
   return new TenantRateLimiter({
-    limits: f.aws.use(f.local?.tenants ?? new DynamoTenantRecords(documentClient(), table), 'rateLimitOf'),
-    allowance: allowance ?? new SharedWindowAllowance(f.aws.use(f.local?.requestWindows ?? new DynamoRequestWindows(documentClient(), table), 'take')),
+    limits: f.aws.use(f.local?.tenants ?? f.awsAdapter('tenantRecords'), 'rateLimitOf'),
+    allowance: allowance ?? new SharedWindowAllowance(f.aws.use(f.local?.requestWindows ?? f.awsAdapter('requestWindows'), 'take')),
     defaultLimit: defaultRateLimit(f.settings),
     clock: f.clock,
     log: f.logger,

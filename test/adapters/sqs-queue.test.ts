@@ -1,6 +1,7 @@
 import { SendMessageBatchCommand, SQSClient, type SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { MAX_SQS_MESSAGE_BYTES, sqsMessageBytes, sqsSafeJson, SqsQueue } from '../../shared/adapters/aws/sqs-queue.ts';
+import { MAX_SQS_MESSAGE_BYTES, sqsMessageBytes, sqsSafeJson } from '../../shared/adapters/aws/sqs-messages.ts';
+import { SqsQueue } from '../../shared/adapters/aws/sqs-queue.ts';
 import { SqsDeliveryQueue, SqsEventQueue } from '../../shared/adapters/aws/queues.ts';
 import { QueueError } from '../../shared/adapters/aws/errors.ts';
 import type { DeliveryMessage } from '../../shared/domain/deliveries.ts';

@@ -23,6 +23,8 @@ export interface RuntimeOptions {
   readonly dataDir?: string;
   /** Extra environment, e.g. HOOKLINE_RETRY_DELAYS. */
   readonly env?: Readonly<Record<string, string>>;
+  /** Node flags after the runtime's own (RUNTIME_NODE_FLAGS), e.g. `--import` of a test hook. */
+  readonly nodeFlags?: readonly string[];
   readonly startTimeoutMs?: number;
 }
 
@@ -76,7 +78,7 @@ async function launch(
     ...options.env,
   });
 
-  const child = spawn(process.execPath, [...RUNTIME_NODE_FLAGS, RUNTIME_ENTRY], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...RUNTIME_NODE_FLAGS, ...(options.nodeFlags ?? []), RUNTIME_ENTRY], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));

@@ -8,7 +8,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { attemptOf, deliveryOf, logKey, logKeys, tableOfLogKey } from './delivery-log-items.ts';
 import { DynamoTable } from './dynamo-table.ts';
 import { StoreError } from './errors.ts';
-import { decodeCursor, encodeCursor, type CursorList } from './paging.ts';
+import { decodeCursor, encodeCursor, type CursorList } from '../cursors.ts';
 
 /** The calls of the reader's methods, which DynamoDeliveryLog inherits and declares too. */
 export const DELIVERY_LOG_READER_CALLS: AwsCalls<DynamoDeliveryLogReader> = {

@@ -6,7 +6,8 @@ import type { DeliveryQueue } from '../../usecases/fan-out.ts';
 import type { Clock } from '../../usecases/ports.ts';
 import type { EventQueue } from '../../usecases/publish-events.ts';
 import type { AwsAdapter, AwsCall, AwsCalls, QueueKey } from './aws-calls.ts';
-import { MAX_SQS_MESSAGE_BYTES, sqsMessageBytes, SqsQueue } from './sqs-queue.ts';
+import { MAX_SQS_MESSAGE_BYTES, sqsMessageBytes } from './sqs-messages.ts';
+import { SqsQueue } from './sqs-queue.ts';
 
 /** SendMessageBatch is authorized as sqs:SendMessage. */
 const sendTo = (queue: QueueKey): AwsCall[] => [{ actions: ['sqs:SendMessage'], on: { kind: 'queue', queue } }];

@@ -1,9 +1,9 @@
-import { decodeCursor, encodeCursor, type CursorList } from '../aws/paging.ts';
+import { decodeCursor, encodeCursor, type CursorList } from '../cursors.ts';
 import type { ListPage, PageRequest } from '../../usecases/manage-webhooks.ts';
 
 /**
  * A page of a list, by number or after a cursor, with the DynamoDB adapters' cursors (the same
- * format, bound to the same list, refused the same way: aws/paging.ts). `read(after, skip,
+ * format, bound to the same list, refused the same way: ../cursors.ts). `read(after, skip,
  * count)` returns up to `count` items in the list's order, starting `skip` items in, or right
  * after the item whose sort key is `after`. One item past the page is read to tell whether
  * more follow; the next cursor holds the key of the page's last item. A refused cursor throws a
