@@ -38,12 +38,21 @@ function safeDecode(s: string): string {
   }
 }
 
-/** `text` with every occurrence of each value (as is, and URL-encoded) replaced by `****`. */
-export function scrub(text: string, values: readonly string[]): string {
+/**
+ * A function that replaces every occurrence of each value (as is, and URL-encoded) by `****`.
+ * Made once for the texts of one response (its headers and body), since finding the needles
+ * costs more than looking for them.
+ */
+export function scrubber(values: readonly string[]): (text: string) => string {
   const needles = [...new Set(values.flatMap((v) => [v, encodeURIComponent(v)]))]
     .filter((v) => v.length >= MIN_SCRUBBED_LENGTH)
     .sort((a, b) => b.length - a.length); // longest first: a secret's prefix never leaves its tail
-  let out = text;
-  for (const needle of needles) if (out.includes(needle)) out = out.split(needle).join(SCRUBBED);
-  return out;
+  return (text) => {
+    let out = text;
+    for (const needle of needles) if (out.includes(needle)) out = out.split(needle).join(SCRUBBED);
+    return out;
+  };
 }
+
+/** `text` with every occurrence of each value (as is, and URL-encoded) replaced by `****`. */
+export const scrub = (text: string, values: readonly string[]): string => scrubber(values)(text);

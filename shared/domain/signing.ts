@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 
 /**
  * The two signatures a receiver can check (CONTRACT.md section 5). Both cover the exact bytes
@@ -19,6 +19,21 @@ export function standardWebhooksKey(secret: string): Buffer {
     : Buffer.from(secret, 'utf8');
 }
 
+/** Keys of the secrets signed with lately, prepared once: HMAC with a Buffer key prepares it every time (12 µs against 2). */
+const preparedKeys = new Map<string, KeyObject>();
+const PREPARED_KEYS_KEPT = 1024;
+
+function preparedKey(secret: string): KeyObject {
+  let key = preparedKeys.get(secret);
+  if (!key) {
+    key = createSecretKey(standardWebhooksKey(secret));
+    // Oldest first out: a Map iterates in insertion order.
+    if (preparedKeys.size >= PREPARED_KEYS_KEPT) preparedKeys.delete(preparedKeys.keys().next().value!);
+    preparedKeys.set(secret, key);
+  }
+  return key;
+}
+
 /**
  * `webhook-signature` value: one `v1,<base64 HMAC>` per active secret, space separated, over
  * `<msgId>.<timestamp>.<body>`.
@@ -31,7 +46,7 @@ export function standardWebhooksSignature(
 ): string {
   const signed = `${msgId}.${timestampSeconds}.${body}`;
   return secrets
-    .map((s) => 'v1,' + createHmac('sha256', standardWebhooksKey(s)).update(signed).digest('base64'))
+    .map((s) => 'v1,' + createHmac('sha256', preparedKey(s)).update(signed).digest('base64'))
     .join(' ');
 }
 

@@ -1,4 +1,4 @@
-import { credentialValues, scrub } from '../domain/credential-scrub.ts';
+import { credentialValues, scrubber } from '../domain/credential-scrub.ts';
 import type { PublishedEvent } from '../domain/events.ts';
 import type { Webhook, WebhookCredentials } from '../domain/webhooks.ts';
 import type { OAuth2Tokens } from './oauth2-tokens.ts';
@@ -61,7 +61,8 @@ export class AttemptSender {
 }
 
 function scrubResult(result: SendResult, secrets: readonly string[]): SendResult {
-  if (result.kind === 'error') return { ...result, error: scrub(result.error, secrets) };
-  const headers = Object.fromEntries(Object.entries(result.headers).map(([name, value]) => [name, value === undefined ? value : scrub(value, secrets)]));
-  return { ...result, headers, bodyPrefix: scrub(result.bodyPrefix, secrets) };
+  const clean = scrubber(secrets);
+  if (result.kind === 'error') return { ...result, error: clean(result.error) };
+  const headers = Object.fromEntries(Object.entries(result.headers).map(([name, value]) => [name, value === undefined ? value : clean(value)]));
+  return { ...result, headers, bodyPrefix: clean(result.bodyPrefix) };
 }

@@ -97,6 +97,18 @@ describe('standardWebhooksSignature', () => {
     expect(standardWebhooksSignature([UTF8_SECRET], 'evt_01', TS, BODY)).toBe(SW_UTF8);
   });
 
+  it('keys each secret with its own key, also after its prepared key was dropped for over a thousand others', () => {
+    expect(standardWebhooksSignature([WHSEC, UTF8_SECRET], 'evt_01', TS, BODY)).toBe(`${SW_WHSEC} ${SW_UTF8}`);
+    const expected = (secret: string) =>
+      'v1,' + crypto.createHmac('sha256', standardWebhooksKey(secret)).update(`evt_01.${TS}.${BODY}`).digest('base64');
+    for (let i = 0; i < 1100; i++) {
+      const secret = `whsec_${Buffer.from(`secret number ${i}`).toString('base64')}`;
+      expect(standardWebhooksSignature([secret], 'evt_01', TS, BODY)).toBe(expected(secret));
+    }
+    expect(standardWebhooksSignature([WHSEC], 'evt_01', TS, BODY)).toBe(SW_WHSEC);
+    expect(standardWebhooksSignature([UTF8_SECRET], 'evt_01', TS, BODY)).toBe(SW_UTF8);
+  });
+
   it('is verified by the standardwebhooks package for a whsec_ secret', () => {
     const now = Math.floor(Date.now() / 1000);
     const headers = {
