@@ -26,6 +26,7 @@ import { eventually } from '../support/runtime.ts';
 import { unusedGrantsTable, withoutGrant } from './grants.ts';
 import { Harness, type ApiClient } from './harness.ts';
 import { describeDenial } from './iam.ts';
+import type { CallMeter } from './iam-proxy.ts';
 import { sqsRecord } from './sqs-mapping.ts';
 import { synthesize } from './synth.ts';
 import { newTenant, newWebhook, publish, type SuiteTenant } from './tenant-api.ts';
@@ -77,10 +78,27 @@ const emfLine = (fn: string, metric: string, also: (doc: EmfLine) => boolean = (
       .find((doc) => metric in doc && also(doc)),
   );
 
+/**
+ * The messages the bundles send to SQS, as sent: fauxqs keeps a standard queue's MessageGroupId
+ * but does not return it, so the fair-queue groups are read from the requests.
+ */
+const sqsSends: { principal: string; queueUrl: string; groupIds: (string | undefined)[] }[] = [];
+const recordSqsSends: CallMeter = {
+  async begin(principal, call, body) {
+    if (call.service === 'sqs' && call.protocol === 'json' && (call.operation === 'SendMessage' || call.operation === 'SendMessageBatch')) {
+      const input = JSON.parse(body.toString('utf8')) as { QueueUrl: string; MessageGroupId?: string; Entries?: { MessageGroupId?: string }[] };
+      const entries = call.operation === 'SendMessage' ? [input] : (input.Entries ?? []);
+      sqsSends.push({ principal, queueUrl: input.QueueUrl, groupIds: entries.map((e) => e.MessageGroupId) });
+    }
+    return undefined;
+  },
+};
+
 /** The admin key in its secret (as the platform team would read it after the deploy), SES verified for the sender. */
 const harnessOptions = (m: StackModel) => ({
   secretValues: { [m.physicalName(m.findByPath('AWS::SecretsManager::Secret', '/AdminApiKey/'))]: ADMIN_KEY },
   verifiedIdentities: [SENDER],
+  meter: { calls: recordSqsSends },
 });
 
 beforeAll(async () => {
@@ -186,6 +204,24 @@ describe('the bundles, run as Lambda runs them, under their roles', () => {
         .filter((name) => tables.includes(name)),
     );
     expect([...written].sort()).toEqual([...homes].sort());
+  });
+
+  it("sends every events and deliveries message with its tenant as MessageGroupId, so each queue is an SQS fair queue", async () => {
+    const r = await receiver();
+    const other = await newTenant(h, ADMIN_KEY, `fair-queue-${randomBytes(3).toString('hex')}`);
+    const queueName = (url: string) => url.split('/').at(-1)!;
+    const queues = { events: queueName(h.mappings.get('fanout')!.options.queueUrl), deliveries: queueName(h.mappings.get('dispatcher')!.options.queueUrl) };
+    const from = sqsSends.length;
+    for (const t of [tenant, other]) {
+      await newWebhook(h, t.api, { url: `${r.url}/fair-${t.id}`, events: ['rogue.detected'] });
+      await publish(h, t.api, { event: 'rogue.detected', data: { mac: '00:11:22:33:44:55' } });
+    }
+    await r.waitFor(2);
+    await h.settle();
+    const sent = sqsSends.slice(from);
+    const groups = (principal: string, queue: string) => sent.filter((s) => s.principal === principal && queueName(s.queueUrl) === queue).flatMap((s) => s.groupIds);
+    expect(groups('ingest', queues.events).sort()).toEqual([tenant.id, other.id].sort());
+    expect(groups('fanout', queues.deliveries).sort()).toEqual([tenant.id, other.id].sort());
   });
 
   it('lists event types, reads, lists, changes and deletes webhooks', async () => {
