@@ -1,5 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { Worker } from 'node:worker_threads';
+import { readFile } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { NodeHttpSender } from '../../shared/adapters/http/node-http-sender.ts';
 import type { OutboundRequest, SendResult } from '../../shared/usecases/ports.ts';
 
@@ -187,6 +190,42 @@ describe('NodeHttpSender', () => {
     expect(r.error).toBe('timeout: no answer within 300 ms');
     expect(Date.now() - started).toBeLessThan(3_000);
     expect(r.durationMs).toBeGreaterThanOrEqual(250);
+  });
+
+  it('reads an answer that came in time though this process was busy past the deadline, instead of failing it', async () => {
+    // The receiver runs on a thread of its own, so it answers while this thread is blocked.
+    const receiver = new Worker(
+      `const { createServer } = require('node:http');
+       const { parentPort } = require('node:worker_threads');
+       const server = createServer((req, res) => { req.resume(); req.on('end', () => setTimeout(() => res.writeHead(200, { 'content-type': 'text/plain' }).end('in time'), 40)); });
+       server.listen(0, '127.0.0.1', () => parentPort.postMessage(server.address().port));
+       parentPort.on('message', () => server.close(() => process.exit(0)));`,
+      { eval: true },
+    );
+    try {
+      const port = await new Promise<number>((resolve) => receiver.once('message', resolve));
+      const sent = post(`http://127.0.0.1:${port}/busy`, { timeoutMs: 100 });
+      // Busy for three times the timeout in an I/O callback, as the runtime is with other work,
+      // from just after the request went out (the receiver answers 40 ms after it): the answer
+      // waits in the socket while the deadline passes, and the loop's next turn runs timers
+      // before it reads sockets.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await new Promise<void>((resolve) =>
+        readFile(fileURLToPath(import.meta.url), () => {
+          const until = Date.now() + 300;
+          while (Date.now() < until) {
+            /* a process busy with something else */
+          }
+          resolve();
+        }),
+      );
+      const r = asResponse(await sent);
+      expect(r.statusCode).toBe(200);
+      expect(r.bodyPrefix).toBe('in time');
+    } finally {
+      receiver.postMessage('stop');
+      await new Promise((resolve) => receiver.once('exit', resolve));
+    }
   });
 
   it('returns the status of a receiver that answers but then stalls its body, with what arrived, within the timeout', async () => {

@@ -49,13 +49,13 @@ export class NodeHttpSender implements HttpSender {
     const refusal = urlRefusal(url, this.policy);
     if (refusal) return { kind: 'error', error: `refused: the URL ${refusal}`, durationMs: 0 };
     const body = Buffer.from(req.body, 'utf8');
-    const signal = AbortSignal.timeout(req.timeoutMs);
+    const timeout = deadline(req.timeoutMs);
     try {
       const res = await send(url, {
         method: 'POST',
         headers: { 'content-length': String(body.length), ...req.headers },
         agent: this.agents[url.protocol as 'http:' | 'https:'],
-        signal,
+        signal: timeout.signal,
       }, body);
       const bodyPrefix = await readPrefix(res, req.keepChars ?? KEEP_CHARS);
       const headers: Record<string, string | undefined> = {};
@@ -63,6 +63,8 @@ export class NodeHttpSender implements HttpSender {
       return { kind: 'response', statusCode: res.statusCode ?? 0, headers, bodyPrefix, durationMs: elapsed() };
     } catch (err) {
       return { kind: 'error', error: describe(err, req.timeoutMs), durationMs: elapsed() };
+    } finally {
+      timeout.clear();
     }
   }
 
@@ -70,6 +72,27 @@ export class NodeHttpSender implements HttpSender {
     this.agents['http:'].destroy();
     this.agents['https:'].destroy();
   }
+}
+
+/**
+ * The attempt's timeout, as an AbortSignal that fires one turn of the event loop after its timer:
+ * setImmediate runs after the poll phase, so an answer already in the socket is read first. A
+ * process busy past the deadline (a start, a burst) would otherwise fail a receiver that answered
+ * in time, and its ladder would send the attempt again.
+ */
+function deadline(ms: number): { readonly signal: AbortSignal; clear(): void } {
+  const controller = new AbortController();
+  let pending: NodeJS.Immediate | undefined;
+  const timer = setTimeout(() => {
+    pending = setImmediate(() => controller.abort(new DOMException(`no answer within ${ms} ms`, 'TimeoutError')));
+  }, ms);
+  return {
+    signal: controller.signal,
+    clear: () => {
+      clearTimeout(timer);
+      if (pending) clearImmediate(pending);
+    },
+  };
 }
 
 function send(url: URL, options: Parameters<typeof httpRequest>[1], body: Buffer): Promise<IncomingMessage> {
