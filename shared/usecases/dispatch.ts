@@ -1,11 +1,11 @@
 import type { Catalogue } from '../domain/catalogue.ts';
-import type { Attempt, AttemptSummary, Delivery, DeliveryMessage } from '../domain/deliveries.ts';
+import type { AttemptSummary, Delivery, DeliveryMessage } from '../domain/deliveries.ts';
 import type { PublishedEvent } from '../domain/events.ts';
-import { newAttemptId } from '../domain/ids.ts';
 import { nextStep } from '../domain/retry-policy.ts';
-import { isReceiving, type Webhook, type WebhookCredentials } from '../domain/webhooks.ts';
+import type { Webhook, WebhookCredentials } from '../domain/webhooks.ts';
 import type { AttemptSender } from './attempt-sender.ts';
-import { attemptOutcome, type AttemptOutcome, type OutboundSettings } from './outbound-request.ts';
+import { attemptRecord, cancelReasonOf, nextRung, withHistory } from './dispatch-steps.ts';
+import { attemptOutcome, type OutboundSettings } from './outbound-request.ts';
 import type {
   CredentialsReader,
   DeliveryClaims,
@@ -285,47 +285,4 @@ export class DispatchDelivery {
     else if (delivery.follow_up === 'disabled') await this.deps.health.gone(input);
     await this.deps.deliveries.settleFollowUp(delivery, delivery.attempts_completed);
   }
-}
-
-/** The message of the ladder's next rung: the same delivery and event, one attempt further. */
-function nextRung(message: DeliveryMessage, dueAt: string, history: readonly AttemptSummary[] | undefined): DeliveryMessage {
-  const { not_before: _n, recheck: _r, ...rest } = message;
-  return { ...rest, attempt: message.attempt + 1, trigger: 'scheduled', due_at: dueAt, ...(history?.length ? { history } : {}) };
-}
-
-/** A store that keeps no history (the delivery log on AWS) leaves the email the message's. */
-const withHistory = (delivery: Delivery, history: readonly AttemptSummary[]): Delivery =>
-  delivery.history?.length ? delivery : { ...delivery, history };
-
-function cancelReasonOf(webhook: Webhook | undefined, event: PublishedEvent | undefined): string | undefined {
-  if (!webhook) return 'webhook deleted';
-  if (!isReceiving(webhook)) return webhook.active ? 'webhook disabled' : 'webhook inactive';
-  return event ? undefined : 'event no longer stored';
-}
-
-function attemptRecord(
-  message: DeliveryMessage,
-  event: PublishedEvent,
-  outcome: AttemptOutcome,
-  result: SendResult,
-  startedAt: Date,
-  nextAttemptAt: Date | undefined,
-): Attempt {
-  return {
-    id: newAttemptId(),
-    tenant_id: message.tenant_id,
-    webhook_id: message.webhook_id,
-    delivery_id: message.delivery_id,
-    event_id: event.id,
-    event: event.event,
-    attempt: message.attempt,
-    trigger: message.trigger ?? 'scheduled',
-    success: outcome.success,
-    status_code: outcome.statusCode,
-    response_time_ms: result.durationMs,
-    ...(outcome.error === undefined ? {} : { error: outcome.error }),
-    ...(result.kind === 'response' && result.bodyPrefix ? { response_body: result.bodyPrefix } : {}),
-    attempted_at: startedAt.toISOString(),
-    ...(nextAttemptAt ? { next_attempt_at: nextAttemptAt.toISOString() } : {}),
-  };
 }
