@@ -23,4 +23,14 @@ describe('settings', () => {
       expect(() => settingsFromEnv({ ...env, [ENV.maxConcurrentPerTenant]: bad })).toThrow(SettingsError);
     }
   });
+  it('reads the delivery log as 1 to 16 distinct tables, in order (a deployment of one table names just it)', () => {
+    const names = [ENV.tenantsTable, ENV.webhooksTable, ENV.eventsTable, ENV.eventsQueueUrl, ENV.deliveriesQueueUrl];
+    const env = Object.fromEntries(names.map((name) => [name, 'x']));
+    expect(settingsFromEnv({ ...env, [ENV.attemptsTable]: 'Hookline-Attempts' }).tables.attempts).toEqual(['Hookline-Attempts']);
+    expect(settingsFromEnv({ ...env, [ENV.attemptsTable]: 'log-a, log-b,log-c' }).tables.attempts).toEqual(['log-a', 'log-b', 'log-c']);
+    const seventeen = Array.from({ length: 17 }, (_, i) => `log-${i}`).join(',');
+    for (const bad of ['log-a,,log-b', 'log-a,log-a', 'log-a,', seventeen]) {
+      expect(() => settingsFromEnv({ ...env, [ENV.attemptsTable]: bad })).toThrow(/HOOKLINE_ATTEMPTS_TABLE must be 1 to 16 distinct table names/);
+    }
+  });
 });
