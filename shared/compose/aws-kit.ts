@@ -6,7 +6,7 @@
 import type * as factories from '../adapters/aws/kit.ts';
 import type { AwsContext } from '../adapters/aws/kit.ts';
 
-type Factories = Omit<typeof factories, never>;
+type Factories = typeof factories;
 export type AwsAdapterName = keyof Factories;
 
 /** A function's AWS adapters: the factories its root calls (functions/<name>/aws.ts). */
