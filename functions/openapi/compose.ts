@@ -4,8 +4,12 @@ import type { Composed } from '../../shared/compose/function-base.ts';
 import { PORTAL_SOURCE_DIR, portalFiles } from './portal.ts';
 
 export interface OpenApiOverrides {
-  /** The OpenAPI document, generated from the schemas before this function runs (it carries neither). */
-  readonly document: unknown;
+  /**
+   * The OpenAPI document (this function carries neither the schemas nor their generator), made on
+   * the first request for it: on one machine it is generated from the schemas, which took a
+   * twentieth of the runtime's start.
+   */
+  readonly document: () => unknown;
   /** Where the portal page's files are (default: shared/portal/ in the repository, as on one machine). */
   readonly portalDir?: URL;
 }
@@ -16,13 +20,14 @@ export interface OpenApiOverrides {
  */
 export function composeOpenApi(o: OpenApiOverrides) {
   const logger = createLogger('openapi');
+  let document: unknown;
   const api = apiHandler({
     auth: { kind: 'none' },
     logError: (message, error) => logger.error(message, error instanceof Error ? error : String(error)),
     // API Gateway's $default route (any path no route names) comes here too: no route matches
     // its key, so apiHandler answers the contract's JSON 404.
     routes: {
-      'GET /openapi.json': async () => ({ statusCode: 200, body: o.document }),
+      'GET /openapi.json': async () => ({ statusCode: 200, body: (document ??= o.document()) }),
       'GET /healthz': async () => ({ statusCode: 200, body: { status: 'ok' } }),
     },
   });

@@ -43,7 +43,7 @@ const COMPOSE: Record<FunctionName, (env: NodeJS.ProcessEnv) => { readonly awsCa
   'webhooks-api': (env) => composeWebhooksApi({ env, awsKit: webhooksApiAws }),
   'webhook-test': (env) => composeWebhookTest({ env, awsKit: webhookTestAws }),
   'admin-api': (env) => composeAdminApi({ env, awsKit: adminApiAws }),
-  openapi: () => composeOpenApi({ document: {} }),
+  openapi: () => composeOpenApi({ document: () => ({}) }),
 };
 
 const cache = new Map<FunctionName, readonly AwsCall[]>();
