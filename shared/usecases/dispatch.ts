@@ -22,24 +22,8 @@ import type {
 import { countAttempt, noMetrics, type DeliveryMetrics } from './metrics.ts';
 import type { Clock, SendResult } from './ports.ts';
 
-export type {
-  AttemptRecorder,
-  Completion,
-  CredentialsReader,
-  DeliveryClaims,
-  DispatchSlots,
-  EventReader,
-  HealthInput,
-  HealthTracker,
-  LagObserver,
-  OutcomeRecorder,
-  Received,
-  RetryScheduler,
-  SlotHolder,
-  SlotLease,
-  SlotRefusal,
-  WebhookReader,
-} from './dispatch-ports.ts';
+// Callers import the ports from here, beside the use case that declares them.
+export type * from './dispatch-ports.ts';
 
 export interface DispatchSettings extends OutboundSettings {
   readonly retryDelaysSeconds: readonly number[];
