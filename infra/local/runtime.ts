@@ -14,6 +14,7 @@ import { composeOpenApi } from '../../functions/openapi/compose.ts';
 import { composeReconciler } from './reconciler.ts';
 import { composeWebhooksApi } from '../../functions/webhooks-api/compose.ts';
 import { composeWebhookTest } from '../../functions/webhook-test/compose.ts';
+import { ThreadedHttpSender } from '../../shared/adapters/http/threaded-http-sender.ts';
 import { FileSecretStore } from '../../shared/adapters/local/file-secret-store.ts';
 import { OutboxMailer } from '../../shared/adapters/local/outbox-mailer.ts';
 import { TenantTokenBuckets, TokenBuckets } from '../../shared/adapters/local/token-bucket.ts';
@@ -31,6 +32,8 @@ import { forgetSuperseded, loadCredentials } from './bootstrap.ts';
 import type { ApiFunction } from '../../shared/http/routes.ts';
 import { startApiServer, type ApiLambda, type Authorize } from './http-server.ts';
 import { QueuePoller } from './queue-poller.ts';
+import { bundleSenderThread } from './sender-bundle.ts';
+import type { TargetPolicy } from '../../shared/domain/targets.ts';
 import { openLocalStore, refuseEarlierFormat } from './local-store.ts';
 
 const BOOTSTRAP_TENANT = 'default';
@@ -131,7 +134,11 @@ async function main(): Promise<void> {
   await secrets.put(adminSecret, credentials.adminKey);
 
   const { queues } = store;
-  const dispatcher = composeDispatcher({ ...base, secrets, mailer, ownPorts, claimsStaleBefore: startedAt, inProcessSlots: true });
+  // The dispatcher's POSTs run on a thread of their own (ThreadedHttpSender), bundled while the start goes on.
+  const senderScript = bundleSenderThread((error) => log.warn('the sender thread loads its TypeScript sources: bundling them failed', error instanceof Error ? error : String(error)));
+  let threadedSender: ThreadedHttpSender | undefined;
+  const sender = (policy: TargetPolicy) => (threadedSender = new ThreadedHttpSender({ policy, script: senderScript }));
+  const dispatcher = composeDispatcher({ ...base, secrets, mailer, ownPorts, claimsStaleBefore: startedAt, inProcessSlots: true, sender });
   const pollers = [
     new QueuePoller({ name: 'fanout', queues, queue: 'events', queueArn: store.queueArns.events, handler: composeFanout(base).handler, batchSize: 10, concurrency: 4, onError }),
     new QueuePoller({ name: 'dispatcher', queues, queue: 'deliveries', queueArn: store.queueArns.deliveries, handler: dispatcher.handler, batchSize: DISPATCHER_BATCH, concurrency: dispatcherConcurrency(settings), onError }),
@@ -188,6 +195,7 @@ async function main(): Promise<void> {
     server.closeAllConnections();
     await Promise.all(pollers.map((p) => p.stop()));
     await reconciling;
+    await threadedSender?.close();
     store.close();
     process.stdout.write('stopped\n');
     process.exit(0);

@@ -15,8 +15,8 @@ import { targetPolicy, type TargetOverrides } from './target-policy.ts';
  */
 
 export interface OutboundOverrides extends TargetOverrides {
-  /** Replaces the guarded sender (tests). */
-  readonly sender?: HttpSender;
+  /** Replaces the guarded sender (tests; the one-machine runtime's sender thread, given the policy). */
+  readonly sender?: HttpSender | ((policy: TargetPolicy) => HttpSender);
 }
 
 export interface Outbound {
@@ -35,7 +35,7 @@ export function outbound(f: FunctionBase, catalogue: Catalogue, overrides: Outbo
     deploymentHost: f.settings.deploymentHost,
     catalogue,
   };
-  const sender = overrides.sender ?? new NodeHttpSender({ policy });
+  const sender = typeof overrides.sender === 'function' ? overrides.sender(policy) : (overrides.sender ?? new NodeHttpSender({ policy }));
   const tokens = new OAuth2Tokens(sender, f.clock, f.settings.requestTimeoutMs);
   return { policy, settings, attemptSender: new AttemptSender(sender, tokens, settings) };
 }

@@ -4,7 +4,10 @@ import { Worker } from 'node:worker_threads';
 import { readFile } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { NodeHttpSender } from '../../shared/adapters/http/node-http-sender.ts';
-import type { OutboundRequest, SendResult } from '../../shared/usecases/ports.ts';
+import { ThreadedHttpSender } from '../../shared/adapters/http/threaded-http-sender.ts';
+import type { TargetPolicy } from '../../shared/domain/targets.ts';
+import type { HttpSender, OutboundRequest, SendResult } from '../../shared/usecases/ports.ts';
+import { bundleSenderThread } from '../../infra/local/sender-bundle.ts';
 
 interface Received {
   method: string;
@@ -59,10 +62,29 @@ async function serve(handler: (req: IncomingMessage, res: ServerResponse, body: 
   return ts;
 }
 
-let sender: NodeHttpSender;
-beforeEach(() => {
-  sender = new NodeHttpSender({ policy: { allowPrivateTargets: true, allowedPorts: [] } });
-});
+type ClosableSender = HttpSender & { close(): Promise<void> };
+const PRIVATE_ALLOWED: TargetPolicy = { allowPrivateTargets: true, allowedPorts: [] };
+let bundled: Promise<string | undefined> | undefined;
+const bundle = () =>
+  (bundled ??= bundleSenderThread((error) => {
+    throw error;
+  }).then((script) => {
+    if (!script) throw new Error('the sender thread was not bundled');
+    return script;
+  }));
+
+/**
+ * The same behaviour from the sender Lambda uses and from the one-machine runtime's sender
+ * thread (the thread runs NodeHttpSender: what crosses is plain data), both as the runtime
+ * starts it (bundled) and from its TypeScript sources (the fallback).
+ */
+const SENDERS: [string, (policy: TargetPolicy) => ClosableSender][] = [
+  ['NodeHttpSender', (policy) => new NodeHttpSender({ policy })],
+  ['ThreadedHttpSender, bundled', (policy) => new ThreadedHttpSender({ policy, script: bundle() })],
+  ['ThreadedHttpSender, from its sources', (policy) => new ThreadedHttpSender({ policy })],
+];
+
+let sender: ClosableSender;
 afterEach(async () => {
   await sender.close();
   await Promise.all(servers.splice(0).map((s) => s.close()));
@@ -80,7 +102,20 @@ function asError(r: SendResult) {
   return r;
 }
 
-describe('NodeHttpSender', () => {
+describe.each(SENDERS)('%s', (_name, makeSender) => {
+  beforeEach(() => {
+    sender = makeSender(PRIVATE_ALLOWED);
+  });
+
+  it('refuses a connection to one of its own ports, whatever the policy allows otherwise', async () => {
+    const srv = await serve((_req, res) => res.end('reached'));
+    await sender.close();
+    sender = makeSender({ ...PRIVATE_ALLOWED, ownPorts: [Number(new URL(srv.url).port)], localAddresses: [] });
+    const r = asError(await post(`${srv.url}/hook`));
+    expect(r.error).toMatch(/^refused/);
+    expect(srv.received).toHaveLength(0);
+  });
+
   it('returns the status, headers and body of a 200', async () => {
     const srv = await serve((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/plain', 'x-receiver': 'yes' });
@@ -286,5 +321,20 @@ describe('NodeHttpSender', () => {
     const srv = await serve((req) => req.socket.destroy());
     const r = asError(await post(srv.url, { headers: { authorization: 'Bearer super-secret-token' } }));
     expect(r.error).not.toContain('super-secret-token');
+  });
+});
+
+describe('ThreadedHttpSender', () => {
+  it('answers every POST in hand, and later ones, with an error once closed', async () => {
+    const srv = await serve(() => {
+      /* never answers */
+    });
+    sender = new ThreadedHttpSender({ policy: PRIVATE_ALLOWED, script: bundle() });
+    const inHand = post(srv.url, { timeoutMs: 60_000 });
+    // The request is in the thread's hands once the receiver has it.
+    while (srv.received.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await sender.close();
+    expect(asError(await inHand).error).toBe('the sender was closed');
+    expect(asError(await post(srv.url)).error).toBe('the sender is closed');
   });
 });
