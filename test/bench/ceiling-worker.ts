@@ -1,6 +1,7 @@
 /**
  * The ceiling: a plain undici `request` POST loop, run in its own process as the dispatcher runs
- * in the runtime's. argv[2]: JSON {urls, requests, inFlight, bodyBytes}. Prints JSON {ms, ok, failed}.
+ * in the runtime's. argv[2]: JSON {urls, requests, inFlight, bodyBytes}. Prints JSON {ms, cpuMs, ok, failed}
+ * (cpuMs: this process's CPU time over the loop).
  */
 import { Agent, request } from 'undici';
 
@@ -16,6 +17,7 @@ const body = JSON.stringify({ pad: 'x'.repeat(Math.max(0, bodyBytes - 10)) });
 let next = 0;
 let ok = 0;
 let failed = 0;
+const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 await Promise.all(
   Array.from({ length: inFlight }, async () => {
@@ -38,5 +40,7 @@ await Promise.all(
   }),
 );
 const ms = performance.now() - t0;
+const cpu = process.cpuUsage(cpu0);
+const cpuMs = (cpu.user + cpu.system) / 1000;
 await agent.close();
-process.stdout.write(JSON.stringify({ ms, ok, failed }) + '\n');
+process.stdout.write(JSON.stringify({ ms, cpuMs, ok, failed }) + '\n');

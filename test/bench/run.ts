@@ -26,7 +26,7 @@ import { noisyNeighbourReport, runNoisyNeighbour } from './noisy-neighbour.ts';
 import { registerWebhooks, runPipeline, type PipelineResult } from './pipeline.ts';
 import { resetReceiver, startReceiver, type Receiver } from './receivers.ts';
 import { ADMIN_KEY, startRuntime, type Runtime } from './runtime.ts';
-import { envInt, heading, line, rssSampler, troubleLines } from './stats.ts';
+import { envInt, heading, line, ownCpuMs, processCpuMs, rssSampler, troubleLines } from './stats.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(here, '../..');
@@ -83,7 +83,22 @@ async function setRateLimit(baseUrl: string, requestsPerSecond: number): Promise
 async function ceiling(urls: string[], requests: number, bodyBytes: number) {
   const arg = JSON.stringify({ urls, requests, inFlight: DISPATCHER_IN_FLIGHT, bodyBytes });
   const { stdout } = await promisify(execFile)(process.execPath, [join(here, 'ceiling-worker.ts'), arg], { cwd: ROOT, timeout: 300_000 });
-  return JSON.parse(stdout) as { ms: number; ok: number; failed: number };
+  return JSON.parse(stdout) as { ms: number; cpuMs: number; ok: number; failed: number };
+}
+
+/**
+ * Where the CPU goes, per delivery, and the rate the machine's CPUs allow at that cost: the
+ * runtime's CPU (all its threads; ingest and fan-out included) and the receivers' per request
+ * (this process, during the ceiling run, when it does nothing else) must both fit in the CPUs.
+ * On a machine with few CPUs this bound, not the wire, limits end to end.
+ */
+export interface CpuBudget {
+  readonly cpus: number;
+  readonly runtimeUsPerDelivery: number;
+  readonly receiverUsPerRequest: number;
+  readonly ceilingClientUsPerRequest: number;
+  /** cpus / (runtime + receiver CPU per delivery), in deliveries/s. */
+  readonly boundDeliveriesPerSecond: number;
 }
 
 function printPipeline(p: PipelineResult) {
@@ -136,6 +151,7 @@ async function main(): Promise<void> {
   let runtimeTimes: { startupMs: number; shutdownMs: number } | undefined;
   let steady: PipelineResult | undefined;
   let peakRssMb: number | undefined;
+  let cpu: CpuBudget | undefined;
   const targets: TargetResult[] = [];
   const bundleDir = await mkdtemp(join(tmpdir(), 'hookline-bench-bundles-'));
   try {
@@ -149,7 +165,9 @@ async function main(): Promise<void> {
     await registerWebhooks(runtime.baseUrl, runtime.apiKey, receivers);
     progress(`runtime at ${runtime.baseUrl}; ${K} webhooks registered; publishing ${N} events`);
     const rss = rssSampler(runtime.pid);
+    const runtimeCpuBefore = await processCpuMs(runtime.pid);
     pipeline = await runPipeline({ baseUrl: runtime.baseUrl, apiKey: runtime.apiKey, receivers, events: N, publishers: PUBLISHERS, timeoutMs: TIMEOUT_MS, progress });
+    const runtimeCpuMs = (await processCpuMs(runtime.pid)) - runtimeCpuBefore;
     receivers.forEach(resetReceiver);
     progress(`steady: ${STEADY_RATE} events/s for ${STEADY_SECONDS} s, one event a request`);
     steady = await runPipeline({
@@ -199,7 +217,9 @@ async function main(): Promise<void> {
 
     const requests = Math.max(1, pipeline.accepted * K);
     progress(`ceiling: ${requests} plain undici POSTs, ${DISPATCHER_IN_FLIGHT} in flight`);
+    const receiverCpuBefore = ownCpuMs();
     const c = await ceiling(receivers.map((r) => r.url), requests, pipeline.avgBodyBytes || 200);
+    const receiverUsPerRequest = ((ownCpuMs() - receiverCpuBefore) * 1000) / Math.max(1, c.ok + c.failed);
     const ceilingRate = (c.ok / c.ms) * 1000;
     const pipelineRate = (pipeline.delivered / pipeline.endToEndMs) * 1000;
     out(heading(`Ceiling: plain undici request loop, ${DISPATCHER_IN_FLIGHT} in flight, separate process`));
@@ -207,6 +227,19 @@ async function main(): Promise<void> {
     out(line('ceiling time', c.ms / 1000, 's', 2));
     out(line('pipeline / ceiling', (pipelineRate / ceilingRate) * 100, '%', 1));
     if (c.failed > 0) anomalies.push(`${c.failed} ceiling requests failed`);
+    const runtimeUsPerDelivery = (runtimeCpuMs * 1000) / Math.max(1, pipeline.delivered);
+    cpu = {
+      cpus: availableParallelism(),
+      runtimeUsPerDelivery,
+      receiverUsPerRequest,
+      ceilingClientUsPerRequest: (c.cpuMs * 1000) / Math.max(1, c.ok + c.failed),
+      boundDeliveriesPerSecond: (availableParallelism() * 1e6) / (runtimeUsPerDelivery + receiverUsPerRequest),
+    };
+    out(heading(`CPU per delivery (${cpu.cpus} CPUs)`));
+    out(line('runtime, all threads', cpu.runtimeUsPerDelivery, 'us (ingest and fan-out included)'));
+    out(line('receivers', cpu.receiverUsPerRequest, 'us a request'));
+    out(line('ceiling client', cpu.ceilingClientUsPerRequest, 'us a request'));
+    out(line('CPU bound, end to end', cpu.boundDeliveriesPerSecond, `deliveries/s = ${((cpu.boundDeliveriesPerSecond / ceilingRate) * 100).toFixed(0)}% of the ceiling`));
 
     targets.push(
       target('end to end / ceiling', pipelineRate / ceilingRate, TARGETS.pipelineShareOfCeiling, 'x', true),
@@ -235,7 +268,7 @@ async function main(): Promise<void> {
   }
 
   if (JSON_OUTPUT) {
-    const report = { node: process.version, events: N, webhooks: K, runtime: { ...runtimeTimes, peakRssMb }, pipeline, steady, ceiling: ceilingResult, targets, bundles, anomalies };
+    const report = { node: process.version, events: N, webhooks: K, runtime: { ...runtimeTimes, peakRssMb }, pipeline, steady, ceiling: ceilingResult, cpu, targets, bundles, anomalies };
     process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   }
   out(heading('Anomalies'));

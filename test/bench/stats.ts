@@ -60,3 +60,22 @@ export function rssSampler(pid: number, everyMs = 200) {
     stop: () => clearInterval(timer),
   };
 }
+
+/**
+ * CPU time a process has used so far, all its threads, in ms (Linux /proc/<pid>/stat: utime +
+ * stime, in clock ticks of 1/100 s, USER_HZ on every Linux), or NaN once it is gone.
+ */
+export async function processCpuMs(pid: number): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return stat ? ticks * 10 : NaN;
+}
+
+/** This process's CPU time so far (user + system, all threads), in ms. */
+export const ownCpuMs = (): number => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
