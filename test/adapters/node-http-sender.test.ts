@@ -2,6 +2,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { readFile } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NodeHttpSender } from '../../shared/adapters/http/node-http-sender.ts';
 import { ThreadedHttpSender } from '../../shared/adapters/http/threaded-http-sender.ts';
@@ -336,5 +339,28 @@ describe('ThreadedHttpSender', () => {
     await sender.close();
     expect(asError(await inHand).error).toBe('the sender was closed');
     expect(asError(await post(srv.url)).error).toBe('the sender is closed');
+  });
+
+  it('answers the POSTs a dying thread had in hand with an error, and starts a new thread for the next', async () => {
+    const srv = await serve((_req, res) => res.end('ok'));
+    // A thread dies on its first batch while the flag file exists, when it starts.
+    const flag = join(await mkdtemp(join(tmpdir(), 'hookline-sender-')), 'die');
+    const script = bundle().then(
+      (real) => `if (require('node:fs').existsSync(${JSON.stringify(flag)})) {
+        require('node:worker_threads').parentPort.on('message', () => { throw new Error('the thread died'); });
+      } else {
+        ${real}
+      }`,
+    );
+    await writeFile(flag, '');
+    try {
+      sender = new ThreadedHttpSender({ policy: PRIVATE_ALLOWED, script });
+      const r = asError(await post(srv.url));
+      expect(r.error).toBe('the sender thread stopped: the thread died');
+    } finally {
+      await rm(dirname(flag), { recursive: true, force: true });
+    }
+    expect(asResponse(await post(srv.url)).bodyPrefix).toBe('ok');
+    expect(srv.received).toHaveLength(1);
   });
 });

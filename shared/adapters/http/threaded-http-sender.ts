@@ -82,11 +82,13 @@ export class ThreadedHttpSender implements HttpSender {
       }
       if (this.pending.size === 0) worker.unref();
     });
-    worker.on('error', () => undefined);
+    // An uncaught error ends the thread: 'exit' follows, with the attempts it had in hand.
+    let failure = '';
+    worker.on('error', (error) => (failure = `: ${error.message}`));
     worker.once('exit', () => {
       if (this.closed) return;
       this.worker = undefined;
-      this.failAll('the sender thread stopped');
+      this.failAll(`the sender thread stopped${failure}`);
     });
     return worker;
   }
