@@ -341,6 +341,12 @@ describe('ThreadedHttpSender', () => {
     expect(asError(await post(srv.url)).error).toBe('the sender is closed');
   });
 
+  it('answers with an error when its thread cannot start', async () => {
+    sender = new ThreadedHttpSender({ policy: PRIVATE_ALLOWED, script: Promise.resolve('this is not JavaScript (') });
+    // The script fails to compile in the thread: its SyntaxError ends the thread.
+    expect(asError(await post('http://127.0.0.1:9/never')).error).toBe("the sender thread stopped: Unexpected identifier 'is'");
+  });
+
   it('answers the POSTs a dying thread had in hand with an error, and starts a new thread for the next', async () => {
     const srv = await serve((_req, res) => res.end('ok'));
     // A thread dies on its first batch while the flag file exists, when it starts.

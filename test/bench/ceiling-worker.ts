@@ -4,6 +4,7 @@
  * (cpuMs: this process's CPU time over the loop).
  */
 import { Agent, request } from 'undici';
+import { ownCpuMs } from './stats.ts';
 
 const { urls, requests, inFlight, bodyBytes } = JSON.parse(process.argv[2]!) as {
   urls: string[];
@@ -17,7 +18,7 @@ const body = JSON.stringify({ pad: 'x'.repeat(Math.max(0, bodyBytes - 10)) });
 let next = 0;
 let ok = 0;
 let failed = 0;
-const cpu0 = process.cpuUsage();
+const cpuBefore = ownCpuMs();
 const t0 = performance.now();
 await Promise.all(
   Array.from({ length: inFlight }, async () => {
@@ -40,7 +41,6 @@ await Promise.all(
   }),
 );
 const ms = performance.now() - t0;
-const cpu = process.cpuUsage(cpu0);
-const cpuMs = (cpu.user + cpu.system) / 1000;
+const cpuMs = ownCpuMs() - cpuBefore;
 await agent.close();
 process.stdout.write(JSON.stringify({ ms, cpuMs, ok, failed }) + '\n');

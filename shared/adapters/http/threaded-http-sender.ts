@@ -57,7 +57,16 @@ export class ThreadedHttpSender implements HttpSender {
   }
 
   private async flush(): Promise<void> {
-    const worker = await (this.worker ??= this.start());
+    let worker: Worker;
+    try {
+      worker = await (this.worker ??= this.start());
+    } catch (error) {
+      // A thread that cannot start (its script does not compile) fails what waits; the next POST tries again.
+      this.worker = undefined;
+      this.outbox = [];
+      this.failAll(`the sender thread could not start: ${error instanceof Error ? error.message : String(error)}`);
+      return;
+    }
     const batch = this.outbox;
     this.outbox = [];
     if (batch.length === 0) return;
