@@ -5,6 +5,13 @@ import type { OAuth2Tokens } from './oauth2-tokens.ts';
 import { outboundRequest, type OutboundSettings } from './outbound-request.ts';
 import type { HttpSender, SendResult } from './ports.ts';
 
+export interface SendOptions {
+  /** Replaces the settings' request timeout for this attempt. */
+  readonly timeoutMs?: number | undefined;
+  /** The delivery attempt the POST makes (OutboundRequest.attemptKey). */
+  readonly attemptKey?: string;
+}
+
 /**
  * One signed POST of an event to a webhook, with the webhook's auth: for `oauth2`, the cached
  * access token, and on a 401 one fresh token and one more try (the token may have been revoked).
@@ -22,11 +29,13 @@ export class AttemptSender {
 
   /**
    * The receiver's answer, with every credential of the webhook it echoed scrubbed: it goes into
-   * the delivery log. `timeoutMs` replaces the settings' request timeout for this attempt.
+   * the delivery log. `timeoutMs` replaces the settings' request timeout for this attempt;
+   * `attemptKey` names the delivery attempt (OutboundRequest.attemptKey).
    */
-  async send(webhook: Webhook, credentials: WebhookCredentials, event: PublishedEvent, now: Date, timeoutMs?: number): Promise<SendResult> {
+  async send(webhook: Webhook, credentials: WebhookCredentials, event: PublishedEvent, now: Date, options: SendOptions = {}): Promise<SendResult> {
+    const { timeoutMs, attemptKey } = options;
     const settings = timeoutMs === undefined ? this.settings : { ...this.settings, requestTimeoutMs: timeoutMs };
-    const { result, tokens = [] } = await this.post(webhook, credentials, event, now, settings);
+    const { result, tokens = [] } = await this.post(webhook, credentials, event, now, settings, attemptKey);
     return scrubResult(result, [...credentialValues(credentials), ...tokens]);
   }
 
@@ -36,9 +45,10 @@ export class AttemptSender {
     event: PublishedEvent,
     now: Date,
     settings: OutboundSettings,
+    attemptKey: string | undefined,
   ): Promise<{ result: SendResult; tokens?: string[] }> {
     const auth = credentials.auth;
-    if (auth.type !== 'oauth2') return { result: await this.sender.post(outboundRequest(webhook, credentials, event, settings, now)) };
+    if (auth.type !== 'oauth2') return { result: await this.sender.post(outboundRequest(webhook, credentials, event, settings, now, undefined, attemptKey)) };
     const key = `${webhook.tenant_id}/${webhook.id}@${webhook.credentials_version}`;
     const started = performance.now();
     const post = async (): Promise<{ result: SendResult; token?: string }> => {
@@ -48,7 +58,7 @@ export class AttemptSender {
       } catch (err) {
         return { result: { kind: 'error', error: `OAuth2 ${(err as Error).message}`, durationMs: Math.round(performance.now() - started) } };
       }
-      return { result: await this.sender.post(outboundRequest(webhook, credentials, event, settings, now, token)), token };
+      return { result: await this.sender.post(outboundRequest(webhook, credentials, event, settings, now, token, attemptKey)), token };
     };
     const first = await post();
     if (first.result.kind !== 'response' || first.result.statusCode !== 401 || first.token === undefined) {

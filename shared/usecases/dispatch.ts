@@ -1,5 +1,5 @@
 import type { Catalogue } from '../domain/catalogue.ts';
-import type { AttemptSummary, Delivery, DeliveryMessage } from '../domain/deliveries.ts';
+import { logEntryOf, type AttemptSummary, type Delivery, type DeliveryMessage } from '../domain/deliveries.ts';
 import type { PublishedEvent } from '../domain/events.ts';
 import { nextStep } from '../domain/retry-policy.ts';
 import type { Webhook, WebhookCredentials } from '../domain/webhooks.ts';
@@ -126,7 +126,10 @@ export class DispatchDelivery {
         await this.deps.deliveries.complete(message, message.attempt, { kind: 'cancelled', reason: prepared.reason }, this.deps.clock());
         return { kind: 'cancelled', reason: prepared.reason };
       case 'ready': {
-        const result = await this.deps.sender.send(prepared.webhook, prepared.credentials, prepared.event, prepared.startedAt, this.timeoutFor(message, prepared.webhook));
+        const result = await this.deps.sender.send(prepared.webhook, prepared.credentials, prepared.event, prepared.startedAt, {
+          timeoutMs: this.timeoutFor(message, prepared.webhook),
+          attemptKey: logEntryOf(message.delivery_id, message.attempt),
+        });
         return this.record(message, prepared, result);
       }
     }

@@ -22,6 +22,7 @@ export function outboundRequest(
   settings: OutboundSettings,
   now: Date,
   oauthToken?: string,
+  attemptKey?: string,
 ): OutboundRequest {
   const body = buildBody(webhook.format, event, { catalogue: settings.catalogue, host: settings.deploymentHost });
   return {
@@ -29,6 +30,7 @@ export function outboundRequest(
     url: credentials.url ?? webhook.url,
     body,
     timeoutMs: settings.requestTimeoutMs,
+    ...(attemptKey === undefined ? {} : { attemptKey }),
     headers: {
       'content-type': contentType(webhook.format),
       'user-agent': `Hookline/${settings.version}`,

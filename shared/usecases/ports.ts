@@ -32,6 +32,13 @@ export interface OutboundRequest {
   readonly timeoutMs: number;
   /** How much of the answer to keep in `bodyPrefix` (default 1024 characters, for the log). */
   readonly keepChars?: number;
+  /**
+   * The delivery attempt this POST makes (`<delivery_id>#<attempt>`, the log entry's key), when
+   * it makes one: a sender that journals answers (the one-machine runtime's) gives a 2xx it had
+   * already received for it instead of sending again, after a crash kept its outcome from being
+   * recorded. Not sent.
+   */
+  readonly attemptKey?: string;
 }
 
 /** POSTs to receivers; never follows redirects. */

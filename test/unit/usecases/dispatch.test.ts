@@ -304,6 +304,9 @@ describe('DispatchDelivery: the retry ladder', () => {
     const again = await h.dispatch.execute(third.message);
     expect(again.kind).toBe('skipped');
     expect(h.http.requests).toHaveLength(3);
+    // Each POST names the attempt it makes, as its log entry's key (a journaling sender's replay key).
+    const deliveryId = third.message.delivery_id;
+    expect(h.http.requests.map((r) => r.attemptKey)).toEqual([`${deliveryId}#001`, `${deliveryId}#002`, `${deliveryId}#003`]);
     expect(h.health.exhaustedCalls).toHaveLength(1);
   });
 
