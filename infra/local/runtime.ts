@@ -137,7 +137,9 @@ async function main(): Promise<void> {
   // The dispatcher's POSTs run on a thread of their own (ThreadedHttpSender), bundled while the start goes on.
   const senderScript = bundleSenderThread((error) => log.warn('the sender thread loads its TypeScript sources: bundling them failed', error instanceof Error ? error : String(error)));
   let threadedSender: ThreadedHttpSender | undefined;
-  const sender = (policy: TargetPolicy) => (threadedSender = new ThreadedHttpSender({ policy, script: senderScript }));
+  // Its 2xx answers are journaled: after a kill, an attempt answered but not yet recorded is completed, not sent again.
+  const journalDir = resolve(dataDir, 'answers');
+  const sender = (policy: TargetPolicy) => (threadedSender = new ThreadedHttpSender({ policy, script: senderScript, journalDir }));
   const dispatcher = composeDispatcher({ ...base, secrets, mailer, ownPorts, claimsStaleBefore: startedAt, inProcessSlots: true, sender });
   const pollers = [
     new QueuePoller({ name: 'fanout', queues, queue: 'events', queueArn: store.queueArns.events, handler: composeFanout(base).handler, batchSize: 10, concurrency: 4, onError }),

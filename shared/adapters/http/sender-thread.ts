@@ -1,14 +1,19 @@
 /**
- * The thread of ThreadedHttpSender: a NodeHttpSender with the policy it is given, answering
- * each batch of requests as they finish (the results of one turn of its event loop in one message).
+ * The thread of ThreadedHttpSender: a NodeHttpSender with the policy it is given (its 2xx
+ * answers journaled when given a journal directory, see JournaledHttpSender), answering each
+ * batch of requests as they finish (the results of one turn of its event loop in one message).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { TargetPolicy } from '../../domain/targets.ts';
 import type { OutboundRequest, SendResult } from '../../usecases/ports.ts';
+import { AnswerJournal } from '../local/answer-journal.ts';
+import { JournaledHttpSender } from '../local/journaled-http-sender.ts';
 import { NodeHttpSender } from './node-http-sender.ts';
 
 export interface SenderThreadData {
   readonly policy: TargetPolicy;
+  /** Where the 2xx answers are journaled (and an earlier process's read from). */
+  readonly journalDir?: string;
 }
 export interface SenderThreadRequest {
   readonly id: number;
@@ -21,7 +26,9 @@ export interface SenderThreadReply {
 
 const port = parentPort;
 if (port) {
-  const sender = new NodeHttpSender({ policy: (workerData as SenderThreadData).policy });
+  const data = workerData as SenderThreadData;
+  const http = new NodeHttpSender({ policy: data.policy });
+  const sender = data.journalDir === undefined ? http : new JournaledHttpSender(http, new AnswerJournal(data.journalDir));
   let done: SenderThreadReply[] = [];
   const reply = () => {
     const batch = done;

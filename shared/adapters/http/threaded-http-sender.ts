@@ -12,6 +12,8 @@ export interface ThreadedHttpSenderOptions {
    * graph cost the thread about 35 MB more.
    */
   readonly script?: Promise<string | undefined>;
+  /** Where the thread journals 2xx answers to delivery attempts (see JournaledHttpSender); none by default. */
+  readonly journalDir?: string;
 }
 
 /**
@@ -76,7 +78,8 @@ export class ThreadedHttpSender implements HttpSender {
 
   private async start(): Promise<Worker> {
     const script = await this.options.script?.catch(() => undefined);
-    const data: SenderThreadData = { policy: this.options.policy };
+    const { policy, journalDir } = this.options;
+    const data: SenderThreadData = { policy, ...(journalDir === undefined ? {} : { journalDir }) };
     // No resourceLimits: the runtime's --max-semi-space-size (infra/local/node-flags.ts) sizes
     // every isolate's young generation, and V8 lets that flag win over a thread's own limit.
     const worker = script

@@ -1,0 +1,40 @@
+import type { HttpSender, OutboundRequest, SendResult } from '../../usecases/ports.ts';
+import type { AnswerJournal, JournaledAnswer } from './answer-journal.ts';
+
+/** How long after the start a journaled answer may still be given: the restart's redelivered claims come at once. */
+const REPLAY_MS = 10 * 60_000;
+
+/**
+ * One machine: a sender that journals every 2xx answer to a delivery attempt (AnswerJournal),
+ * and gives a claim of an attempt the earlier process had already been answered for that answer
+ * instead of POSTing again: "a claim found at start-up with its result already recorded is
+ * completed, not re-sent", where the record is the journal rather than the database. The answer
+ * given has the status and the duration, no headers or body. A POST without an attempt key (a
+ * test event, an OAuth2 token request) is neither journaled nor replayed.
+ */
+export class JournaledHttpSender implements HttpSender {
+  private readonly sender: HttpSender;
+  private readonly journal: AnswerJournal;
+  private readonly earlier: Map<string, JournaledAnswer>;
+
+  constructor(sender: HttpSender, journal: AnswerJournal) {
+    this.sender = sender;
+    this.journal = journal;
+    this.earlier = journal.takeOver();
+    if (this.earlier.size > 0) setTimeout(() => this.earlier.clear(), REPLAY_MS).unref();
+  }
+
+  async post(request: OutboundRequest): Promise<SendResult> {
+    const key = request.attemptKey;
+    const answered = key === undefined ? undefined : this.earlier.get(key);
+    if (key !== undefined && answered) {
+      this.earlier.delete(key);
+      return { kind: 'response', statusCode: answered.statusCode, headers: {}, bodyPrefix: '', durationMs: answered.durationMs };
+    }
+    const result = await this.sender.post(request);
+    if (key !== undefined && result.kind === 'response' && result.statusCode >= 200 && result.statusCode < 300) {
+      this.journal.record(key, { statusCode: result.statusCode, durationMs: result.durationMs });
+    }
+    return result;
+  }
+}

@@ -1,0 +1,96 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NodeHttpSender } from '../../shared/adapters/http/node-http-sender.ts';
+import { AnswerJournal } from '../../shared/adapters/local/answer-journal.ts';
+import { JournaledHttpSender } from '../../shared/adapters/local/journaled-http-sender.ts';
+import type { OutboundRequest } from '../../shared/usecases/ports.ts';
+
+let dir: string;
+let server: Server;
+let url: string;
+/** Requests the receiver got, by path; it answers with the status the path names (`/200`, `/500`). */
+let received: string[];
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'hookline-journal-'));
+  received = [];
+  server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      received.push(req.url!);
+      res.writeHead(Number(req.url!.slice(1))).end('from the receiver');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterEach(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+  await rm(dir, { recursive: true, force: true });
+});
+
+const http = () => new NodeHttpSender({ policy: { allowPrivateTargets: true, allowedPorts: [] } });
+const request = (path: string, attemptKey?: string): OutboundRequest => ({
+  url: `${url}${path}`,
+  headers: { 'content-type': 'application/json' },
+  body: '{}',
+  timeoutMs: 5_000,
+  ...(attemptKey ? { attemptKey } : {}),
+});
+
+describe('JournaledHttpSender', () => {
+  it("gives a later process the 2xx an attempt got, instead of POSTing that attempt again", async () => {
+    const first = new JournaledHttpSender(http(), new AnswerJournal(dir));
+    const answered = await first.post(request('/200', 'dlv_A#001'));
+    expect(answered).toMatchObject({ kind: 'response', statusCode: 200, bodyPrefix: 'from the receiver' });
+
+    // The process is killed before the outcome is recorded; the next one claims the attempt again.
+    const next = new JournaledHttpSender(http(), new AnswerJournal(dir));
+    const replayed = await next.post(request('/200', 'dlv_A#001'));
+    expect(replayed).toEqual({ kind: 'response', statusCode: 200, headers: {}, bodyPrefix: '', durationMs: (answered as { durationMs: number }).durationMs });
+    expect(received).toEqual(['/200']);
+    // Once: a later claim of the same attempt (none should come) is sent.
+    await next.post(request('/200', 'dlv_A#001'));
+    expect(received).toEqual(['/200', '/200']);
+  });
+
+  it('sends again what got no 2xx, and what names no attempt (a test event, a token request)', async () => {
+    const first = new JournaledHttpSender(http(), new AnswerJournal(dir));
+    await first.post(request('/500', 'dlv_B#001'));
+    await first.post(request('/200'));
+    const next = new JournaledHttpSender(http(), new AnswerJournal(dir));
+    expect(await next.post(request('/500', 'dlv_B#001'))).toMatchObject({ statusCode: 500, bodyPrefix: 'from the receiver' });
+    expect(await next.post(request('/200'))).toMatchObject({ statusCode: 200, bodyPrefix: 'from the receiver' });
+    expect(received).toEqual(['/500', '/200', '/500', '/200']);
+  });
+});
+
+describe('AnswerJournal', () => {
+  it('keeps its files private, skips a line a kill cut short, and deletes what it took over', async () => {
+    const journal = new AnswerJournal(dir);
+    journal.takeOver();
+    journal.record('dlv_C#002', { statusCode: 204, durationMs: 7 });
+    journal.close();
+    const [file] = await readdir(dir);
+    expect((await stat(join(dir, file!))).mode & 0o777).toBe(0o600);
+    await writeFile(join(dir, file!), 'dlv_C#002\t204\t7\ndlv_D#001\t2', { flag: 'w' });
+    expect([...new AnswerJournal(dir).takeOver()]).toEqual([['dlv_C#002', { statusCode: 204, durationMs: 7 }]]);
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('starts a new file each minute and keeps only the one before it', async () => {
+    let now = 1_000_000;
+    const journal = new AnswerJournal(dir, () => now);
+    for (const key of ['a', 'b', 'c']) {
+      journal.record(key, { statusCode: 200, durationMs: 1 });
+      now += 60_000;
+    }
+    journal.close();
+    expect((await readdir(dir)).sort()).toEqual(['answers.1060000.log', 'answers.1120000.log']);
+    expect([...new AnswerJournal(dir).takeOver().keys()].sort()).toEqual(['b', 'c']);
+  });
+});
