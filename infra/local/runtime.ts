@@ -134,13 +134,16 @@ async function main(): Promise<void> {
   await secrets.put(adminSecret, credentials.adminKey);
 
   const { queues } = store;
-  // The dispatcher's POSTs run on a thread of their own (ThreadedHttpSender), bundled while the start goes on.
+  // The dispatcher's POSTs run on a thread of their own (ThreadedHttpSender), its script bundled
+  // (or read from the bundle cache) and the thread started while the start goes on: the first
+  // deliveries do not wait for it.
   const senderScript = bundleSenderThread((error) => log.warn('the sender thread loads its TypeScript sources: bundling them failed', error instanceof Error ? error : String(error)));
   let threadedSender: ThreadedHttpSender | undefined;
   // Its 2xx answers are journaled: after a kill, an attempt answered but not yet recorded is completed, not sent again.
   const journalDir = resolve(dataDir, 'answers');
   const sender = (policy: TargetPolicy) => (threadedSender = new ThreadedHttpSender({ policy, script: senderScript, journalDir }));
   const dispatcher = composeDispatcher({ ...base, secrets, mailer, ownPorts, claimsStaleBefore: startedAt, inProcessSlots: true, sender });
+  threadedSender?.prestart();
   const pollers = [
     new QueuePoller({ name: 'fanout', queues, queue: 'events', queueArn: store.queueArns.events, handler: composeFanout(base).handler, batchSize: 10, concurrency: 4, onError }),
     new QueuePoller({ name: 'dispatcher', queues, queue: 'deliveries', queueArn: store.queueArns.deliveries, handler: dispatcher.handler, batchSize: DISPATCHER_BATCH, concurrency: dispatcherConcurrency(settings), onError }),

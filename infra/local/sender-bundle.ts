@@ -1,19 +1,40 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const ENTRY = fileURLToPath(new URL('../../shared/adapters/http/sender-thread.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const ENTRY = join(ROOT, 'shared/adapters/http/sender-thread.ts');
+/** Bundles are kept in the OS temp directory, as Node's compile cache is, one per checkout. */
+export const SENDER_BUNDLE_CACHE = join(tmpdir(), 'hookline-sender-thread');
+const CACHE_FILE = `${createHash('sha256').update(ROOT).digest('hex').slice(0, 16)}.json`;
+
+interface CachedBundle {
+  /** Each input file (relative to the root) and the SHA-256 of its content when bundled. */
+  readonly inputs: Record<string, string>;
+  readonly script: string;
+}
 
 /**
  * The sender thread's code as one CommonJS script (about 14 KB), bundled with esbuild (the
- * stack's bundler, a dependency already) in about 40 ms: a thread that loads the TypeScript
- * sources instead starts Node's type stripper and the module graph again, about 35 MB more of the
- * runtime's memory. Undefined when esbuild cannot be loaded or fails: the thread then loads the sources.
+ * stack's bundler, a dependency already): a thread that loads the TypeScript sources instead
+ * starts Node's type stripper and the module graph again, about 35 MB more of the runtime's
+ * memory. Bundling takes 50 to 100 ms of the main thread (esbuild's import and child process),
+ * so the script is kept in the OS temp directory with the hashes of its inputs and used again
+ * while they are unchanged (a few ms). Undefined when esbuild cannot be loaded or fails: the
+ * thread then loads the sources.
  */
-export async function bundleSenderThread(onError: (error: unknown) => void): Promise<string | undefined> {
+export async function bundleSenderThread(onError: (error: unknown) => void, cacheDir = SENDER_BUNDLE_CACHE): Promise<string | undefined> {
+  const cached = readCached(cacheDir);
+  if (cached !== undefined) return cached;
   try {
     const esbuild = await import('esbuild');
     try {
-      const result = await esbuild.build({ entryPoints: [ENTRY], bundle: true, platform: 'node', format: 'cjs', target: 'node24', write: false, logLevel: 'silent' });
-      return result.outputFiles[0]?.text;
+      const result = await esbuild.build({ entryPoints: [ENTRY], bundle: true, platform: 'node', format: 'cjs', target: 'node24', write: false, metafile: true, logLevel: 'silent', absWorkingDir: ROOT });
+      const script = result.outputFiles[0]?.text;
+      if (script !== undefined) writeCached(cacheDir, { inputs: Object.fromEntries(Object.keys(result.metafile.inputs).map((file) => [file, hashOf(file)])), script });
+      return script;
     } finally {
       // esbuild's service is a child process: not kept for the runtime's life.
       esbuild.stop();
@@ -21,5 +42,30 @@ export async function bundleSenderThread(onError: (error: unknown) => void): Pro
   } catch (error) {
     onError(error);
     return undefined;
+  }
+}
+
+const hashOf = (file: string): string => createHash('sha256').update(readFileSync(resolve(ROOT, file))).digest('hex');
+
+function readCached(cacheDir: string): string | undefined {
+  try {
+    const cached = JSON.parse(readFileSync(join(cacheDir, CACHE_FILE), 'utf8')) as CachedBundle;
+    const inputs = Object.entries(cached.inputs);
+    return inputs.length > 0 && inputs.every(([file, hash]) => hashOf(file) === hash) ? cached.script : undefined;
+  } catch {
+    // None yet, an input gone, or a file cut short: bundle again.
+    return undefined;
+  }
+}
+
+function writeCached(cacheDir: string, bundle: CachedBundle): void {
+  try {
+    mkdirSync(cacheDir, { recursive: true });
+    const file = join(cacheDir, CACHE_FILE);
+    // Written aside and renamed: a runtime starting meanwhile reads the old file or the new one.
+    writeFileSync(`${file}.${process.pid}`, JSON.stringify(bundle));
+    renameSync(`${file}.${process.pid}`, file);
+  } catch {
+    // A cache that cannot be written only costs the next start its bundling.
   }
 }

@@ -49,6 +49,17 @@ export class ThreadedHttpSender implements HttpSender {
     });
   }
 
+  /**
+   * Starts the thread now rather than at the first POST, which would otherwise wait for its
+   * start (the script, then the thread's own boot: tens of ms).
+   */
+  prestart(): void {
+    if (this.closed || this.worker) return;
+    this.worker = this.start();
+    // A start that fails is seen (and answered) by the next flush; nothing else waits for it.
+    this.worker.catch(() => undefined);
+  }
+
   /** Stops the thread; what it had in hand ends as an error. */
   async close(): Promise<void> {
     this.closed = true;

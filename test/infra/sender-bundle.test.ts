@@ -1,0 +1,48 @@
+/**
+ * The sender thread's bundle (infra/local/sender-bundle.ts) is made once and read again while its
+ * inputs are unchanged: a start then neither loads esbuild nor waits for it.
+ */
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bundleSenderThread } from '../../infra/local/sender-bundle.ts';
+
+let cacheDir: string;
+beforeEach(async () => {
+  cacheDir = await mkdtemp(join(tmpdir(), 'hookline-bundle-cache-'));
+});
+afterEach(async () => {
+  await rm(cacheDir, { recursive: true, force: true });
+});
+
+const fail = (error: unknown) => {
+  throw error;
+};
+
+async function cacheFile(): Promise<string> {
+  const [name] = await readdir(cacheDir);
+  return join(cacheDir, name!);
+}
+
+describe('the sender thread bundle', () => {
+  it('is bundled once, with the hashes of its inputs, and read from the cache while they are unchanged', async () => {
+    const script = await bundleSenderThread(fail, cacheDir);
+    expect(script).toContain('parentPort');
+    const file = await cacheFile();
+    const cached = JSON.parse(await readFile(file, 'utf8')) as { inputs: Record<string, string>; script: string };
+    expect(Object.keys(cached.inputs)).toContain('shared/adapters/http/sender-thread.ts');
+    expect(cached.script).toBe(script);
+    // What the cache holds is what the next start uses.
+    await writeFile(file, JSON.stringify({ ...cached, script: '/* from the cache */' }));
+    expect(await bundleSenderThread(fail, cacheDir)).toBe('/* from the cache */');
+  });
+
+  it('is bundled again when an input changed since', async () => {
+    const script = await bundleSenderThread(fail, cacheDir);
+    const file = await cacheFile();
+    const cached = JSON.parse(await readFile(file, 'utf8')) as { inputs: Record<string, string>; script: string };
+    const [first] = Object.keys(cached.inputs);
+    await writeFile(file, JSON.stringify({ inputs: { ...cached.inputs, [first!]: 'a hash of other content' }, script: '/* stale */' }));
+    expect(await bundleSenderThread(fail, cacheDir)).toBe(script);
+  });
+});
