@@ -20,4 +20,4 @@
 export const RUNTIME_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8', '--heap-growing-percent=20'];
 
 /** The runtime's entry point, relative to the repository root. */
-export const RUNTIME_ENTRY = 'infra/local/main.ts';
+export const RUNTIME_ENTRY = 'infra/local/main.mjs';

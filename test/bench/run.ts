@@ -30,7 +30,7 @@ import { envInt, heading, line, ownCpuMs, processCpuMs, rssSampler, troubleLines
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(here, '../..');
-/** The local runtime's dispatcher: 8 pollers x batches of 10 (infra/local/main.ts). */
+/** The local runtime's dispatcher: 8 pollers x batches of 10 (infra/local/runtime.ts). */
 const DISPATCHER_IN_FLIGHT = 8 * 10;
 
 const N = envInt('BENCH_EVENTS', 2000);

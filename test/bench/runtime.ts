@@ -20,7 +20,7 @@ export interface Runtime {
 export const API_KEY = 'hk_bench_0123456789abcdefghijklmnopqrstuvwxyzABCDE';
 export const ADMIN_KEY = 'hkadm_bench_0123456789abcdefghijklmnopqrstuvwxyzAB';
 
-/** `node infra/local/main.ts` on a free port and a fresh data dir; resolves once /healthz says ok. */
+/** `node infra/local/main.mjs` on a free port and a fresh data dir; resolves once /healthz says ok. */
 export async function startRuntime(root: string, extraEnv: Record<string, string> = {}): Promise<Runtime> {
   const dataDir = await mkdtemp(join(tmpdir(), 'hookline-bench-data-'));
   const flags = [

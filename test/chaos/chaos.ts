@@ -1,6 +1,6 @@
 /**
  * The chaos run: N events to K webhooks whose receivers fail at random, through the one-machine
- * runtime (`node infra/local/main.ts`), which is SIGKILLed and started again on the same data dir
+ * runtime (`node infra/local/main.mjs`), which is SIGKILLed and started again on the same data dir
  * at random moments. Receivers keep running throughout. Used by `npm run chaos` (run.ts) and by
  * the short case in test/e2e/chaos.test.ts.
  *

@@ -1,5 +1,5 @@
 /**
- * End to end through the one-machine runtime (`node infra/local/main.ts` as a child process):
+ * End to end through the one-machine runtime (`node infra/local/main.mjs` as a child process):
  * webhooks are created over HTTP, events published over HTTP, and a real HTTP receiver checks
  * what arrives, the way a customer's endpoint would (CONTRACT.md sections 1-5 and 7).
  */

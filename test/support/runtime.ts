@@ -1,5 +1,5 @@
 /**
- * Starts the one-machine runtime (`node infra/local/main.ts`) as a child process for end-to-end
+ * Starts the one-machine runtime (`node infra/local/main.mjs`) as a child process for end-to-end
  * tests: PORT=0 on 127.0.0.1, a temp data dir, fixed keys. The base URL is read from its banner
  * and `GET /healthz` must answer 200 before the runtime is handed out.
  */
