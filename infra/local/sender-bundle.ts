@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +24,9 @@ interface CachedBundle {
  * so the script is kept in the OS temp directory with the hashes of its inputs and used again
  * while they are unchanged (a few ms). Undefined when esbuild cannot be loaded or fails: the
  * thread then loads the sources.
+ *
+ * The script runs as this user's code, and the temp directory is everyone's: the cache is used
+ * only in a directory of this user's that nobody else may write to (see `isPrivateDir`).
  */
 export async function bundleSenderThread(onError: (error: unknown) => void, cacheDir = SENDER_BUNDLE_CACHE): Promise<string | undefined> {
   const cached = readCached(cacheDir);
@@ -49,6 +52,7 @@ const hashOf = (file: string): string => createHash('sha256').update(readFileSyn
 
 function readCached(cacheDir: string): string | undefined {
   try {
+    if (!isPrivateDir(cacheDir)) return undefined;
     const cached = JSON.parse(readFileSync(join(cacheDir, CACHE_FILE), 'utf8')) as CachedBundle;
     const inputs = Object.entries(cached.inputs);
     return inputs.length > 0 && inputs.every(([file, hash]) => hashOf(file) === hash) ? cached.script : undefined;
@@ -60,7 +64,8 @@ function readCached(cacheDir: string): string | undefined {
 
 function writeCached(cacheDir: string, bundle: CachedBundle): void {
   try {
-    mkdirSync(cacheDir, { recursive: true });
+    mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
+    if (!isPrivateDir(cacheDir)) return;
     const file = join(cacheDir, CACHE_FILE);
     // Written aside and renamed: a runtime starting meanwhile reads the old file or the new one.
     writeFileSync(`${file}.${process.pid}`, JSON.stringify(bundle));
@@ -68,4 +73,15 @@ function writeCached(cacheDir: string, bundle: CachedBundle): void {
   } catch {
     // A cache that cannot be written only costs the next start its bundling.
   }
+}
+
+/**
+ * A directory (not a link to one) of this process's user that no other user can write to: one
+ * that another user made first in the shared temp directory could be given a script of theirs
+ * to run. (Without POSIX user ids, as on Windows, the temp directory is the user's own.)
+ */
+function isPrivateDir(dir: string): boolean {
+  const stat = lstatSync(dir);
+  const uid = process.getuid?.();
+  return stat.isDirectory() && (uid === undefined || (stat.uid === uid && (stat.mode & 0o022) === 0));
 }

@@ -2,7 +2,7 @@
  * The sender thread's bundle (infra/local/sender-bundle.ts) is made once and read again while its
  * inputs are unchanged: a start then neither loads esbuild nor waits for it.
  */
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleSenderThread } from '../../infra/local/sender-bundle.ts';
@@ -44,5 +44,19 @@ describe('the sender thread bundle', () => {
     const [first] = Object.keys(cached.inputs);
     await writeFile(file, JSON.stringify({ inputs: { ...cached.inputs, [first!]: 'a hash of other content' }, script: '/* stale */' }));
     expect(await bundleSenderThread(fail, cacheDir)).toBe(script);
+  });
+
+  it('is not read from, nor written to, a cache directory that other users can write to', async () => {
+    const script = await bundleSenderThread(fail, cacheDir);
+    const file = await cacheFile();
+    const cached = JSON.parse(await readFile(file, 'utf8')) as { inputs: Record<string, string>; script: string };
+    // Anyone could have put this script there: it is not run.
+    await writeFile(file, JSON.stringify({ ...cached, script: '/* planted */' }));
+    await chmod(cacheDir, 0o777);
+    expect(await bundleSenderThread(fail, cacheDir)).toBe(script);
+    expect(JSON.parse(await readFile(file, 'utf8')).script).toBe('/* planted */');
+    // Private again: the cache is used.
+    await chmod(cacheDir, 0o700);
+    expect(await bundleSenderThread(fail, cacheDir)).toBe('/* planted */');
   });
 });
