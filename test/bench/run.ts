@@ -28,7 +28,7 @@ import { registerWebhooks, runPipeline, type PipelineResult } from './pipeline.t
 import { resetReceiver, startReceiver, type Receiver } from './receivers.ts';
 import { ADMIN_KEY, startRuntime, type Runtime } from './runtime.ts';
 import { measureStartup, type StartupResult } from './startup.ts';
-import { envInt, heading, line, ownCpuMs, processCpuMs, rssSampler, troubleLines } from './stats.ts';
+import { envInt, heading, line, ownCpuMs, rssSampler, threadCpuMs, troubleLines, type ThreadGroup } from './stats.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(here, '../..');
@@ -98,6 +98,8 @@ async function ceiling(urls: string[], requests: number, bodyBytes: number) {
 export interface CpuBudget {
   readonly cpus: number;
   readonly runtimeUsPerDelivery: number;
+  /** The same by thread group (test/bench/stats.ts, threadCpuMs). */
+  readonly runtimeUsPerDeliveryByThread: Record<ThreadGroup, number>;
   readonly receiverUsPerRequest: number;
   readonly ceilingClientUsPerRequest: number;
   /** cpus / (runtime + receiver CPU per delivery), in deliveries/s. */
@@ -168,9 +170,10 @@ async function main(): Promise<void> {
     await registerWebhooks(runtime.baseUrl, runtime.apiKey, receivers);
     progress(`runtime at ${runtime.baseUrl}; ${K} webhooks registered; publishing ${N} events`);
     const rss = rssSampler(runtime.pid);
-    const runtimeCpuBefore = await processCpuMs(runtime.pid);
+    const runtimeCpuBefore = await threadCpuMs(runtime.pid);
     pipeline = await runPipeline({ baseUrl: runtime.baseUrl, apiKey: runtime.apiKey, receivers, events: N, publishers: PUBLISHERS, timeoutMs: TIMEOUT_MS, progress });
-    const runtimeCpuMs = (await processCpuMs(runtime.pid)) - runtimeCpuBefore;
+    const runtimeCpuAfter = await threadCpuMs(runtime.pid);
+    const runtimeCpuMs = (group: ThreadGroup | 'all') => runtimeCpuAfter[group] - runtimeCpuBefore[group];
     receivers.forEach(resetReceiver);
     progress(`steady: ${STEADY_RATE} events/s for ${STEADY_SECONDS} s, one event a request`);
     steady = await runPipeline({
@@ -231,16 +234,24 @@ async function main(): Promise<void> {
     out(line('ceiling time', c.ms / 1000, 's', 2));
     out(line('pipeline / ceiling', (pipelineRate / ceilingRate) * 100, '%', 1));
     if (c.failed > 0) anomalies.push(`${c.failed} ceiling requests failed`);
-    const runtimeUsPerDelivery = (runtimeCpuMs * 1000) / Math.max(1, pipeline.delivered);
+    const delivered = Math.max(1, pipeline.delivered);
+    const perDelivery = (group: ThreadGroup | 'all') => (runtimeCpuMs(group) * 1000) / delivered;
+    const runtimeUsPerDelivery = perDelivery('all');
     cpu = {
       cpus: availableParallelism(),
       runtimeUsPerDelivery,
+      runtimeUsPerDeliveryByThread: { main: perDelivery('main'), workers: perDelivery('workers'), v8: perDelivery('v8'), other: perDelivery('other') },
       receiverUsPerRequest,
       ceilingClientUsPerRequest: (c.cpuMs * 1000) / Math.max(1, c.ok + c.failed),
       boundDeliveriesPerSecond: (availableParallelism() * 1e6) / (runtimeUsPerDelivery + receiverUsPerRequest),
     };
     out(heading(`CPU per delivery (${cpu.cpus} CPUs)`));
     out(line('runtime, all threads', cpu.runtimeUsPerDelivery, 'us (ingest and fan-out included)'));
+    const byThread = cpu.runtimeUsPerDeliveryByThread;
+    out(line('  main thread', byThread.main, 'us (the database, every use case)'));
+    out(line('  sender thread', byThread.workers, "us (Node's HTTP client)"));
+    out(line('  V8 helper threads', byThread.v8, 'us (garbage collection, compilers)'));
+    out(line('  other', byThread.other, "us (libuv's pool, threads that ended)"));
     out(line('receivers', cpu.receiverUsPerRequest, 'us a request'));
     out(line('ceiling client', cpu.ceilingClientUsPerRequest, 'us a request'));
     out(line('CPU bound, end to end', cpu.boundDeliveriesPerSecond, `deliveries/s = ${((cpu.boundDeliveriesPerSecond / ceilingRate) * 100).toFixed(0)}% of the ceiling`));

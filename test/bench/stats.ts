@@ -61,17 +61,36 @@ export function rssSampler(pid: number, everyMs = 200) {
   };
 }
 
-/**
- * CPU time a process has used so far, all its threads, in ms (Linux /proc/<pid>/stat: utime +
- * stime, in clock ticks of 1/100 s, USER_HZ on every Linux), or NaN once it is gone.
- */
-export async function processCpuMs(pid: number): Promise<number> {
-  const { readFile } = await import('node:fs/promises');
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+/** The runtime's threads by the names Linux gives them: Node's main thread, its worker threads (the sender), V8's helpers. */
+export type ThreadGroup = 'main' | 'workers' | 'v8' | 'other';
+const GROUP_OF: Record<string, ThreadGroup> = { MainThread: 'main', WorkerThread: 'workers' };
+
+/** utime + stime of a /proc stat line, in ms (clock ticks of 1/100 s, USER_HZ on every Linux). */
+function statCpuMs(stat: string): number {
   // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return stat ? ticks * 10 : NaN;
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/**
+ * CPU time a process has used so far, in ms (Linux /proc): in all (`all`, /proc/<pid>/stat, which
+ * keeps the time of threads that ended) and by thread group, from each thread's stat and name
+ * (`MainThread`, `WorkerThread`, `V8Worker`, ...); `other` is the rest (libuv's pool, threads
+ * that ended). NaN in all once the process is gone.
+ */
+export async function threadCpuMs(pid: number): Promise<Record<ThreadGroup | 'all', number>> {
+  const { readFile, readdir } = await import('node:fs/promises');
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  const all = stat ? statCpuMs(stat) : NaN;
+  const groups: Record<ThreadGroup, number> = { main: 0, workers: 0, v8: 0, other: 0 };
+  for (const tid of await readdir(`/proc/${pid}/task`).catch(() => [])) {
+    const [name, taskStat] = await Promise.all([readFile(`/proc/${pid}/task/${tid}/comm`, 'utf8'), readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8')]).catch(() => ['', '']);
+    if (!taskStat) continue;
+    const group = GROUP_OF[name.trim()] ?? (name.startsWith('V8') ? 'v8' : 'other');
+    groups[group] += statCpuMs(taskStat);
+  }
+  groups.other += all - (groups.main + groups.workers + groups.v8 + groups.other);
+  return { all, ...groups };
 }
 
 /** This process's CPU time so far (user + system, all threads), in ms. */
