@@ -48,7 +48,7 @@ export class AttemptSender {
     attemptKey: string | undefined,
   ): Promise<{ result: SendResult; tokens?: string[] }> {
     const auth = credentials.auth;
-    if (auth.type !== 'oauth2') return { result: await this.sender.post(outboundRequest(webhook, credentials, event, settings, now, undefined, attemptKey)) };
+    if (auth.type !== 'oauth2') return { result: await this.sender.post(outboundRequest(webhook, credentials, event, settings, now, { attemptKey })) };
     const key = `${webhook.tenant_id}/${webhook.id}@${webhook.credentials_version}`;
     const started = performance.now();
     const post = async (): Promise<{ result: SendResult; token?: string }> => {
@@ -58,7 +58,7 @@ export class AttemptSender {
       } catch (err) {
         return { result: { kind: 'error', error: `OAuth2 ${(err as Error).message}`, durationMs: Math.round(performance.now() - started) } };
       }
-      return { result: await this.sender.post(outboundRequest(webhook, credentials, event, settings, now, token, attemptKey)), token };
+      return { result: await this.sender.post(outboundRequest(webhook, credentials, event, settings, now, { oauthToken: token, attemptKey })), token };
     };
     const first = await post();
     if (first.result.kind !== 'response' || first.result.statusCode !== 401 || first.token === undefined) {

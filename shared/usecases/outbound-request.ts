@@ -14,6 +14,14 @@ export interface OutboundSettings {
   readonly catalogue: Catalogue;
 }
 
+/** What one POST of an attempt adds to the webhook's request. */
+export interface OutboundExtras {
+  /** The OAuth2 access token, for an `oauth2` webhook. */
+  readonly oauthToken?: string | undefined;
+  /** The delivery attempt the POST makes (OutboundRequest.attemptKey). */
+  readonly attemptKey?: string | undefined;
+}
+
 /** The POST for one attempt: body in the webhook's format, signed over the exact bytes sent. */
 export function outboundRequest(
   webhook: Webhook,
@@ -21,8 +29,7 @@ export function outboundRequest(
   event: PublishedEvent,
   settings: OutboundSettings,
   now: Date,
-  oauthToken?: string,
-  attemptKey?: string,
+  { oauthToken, attemptKey }: OutboundExtras = {},
 ): OutboundRequest {
   const body = buildBody(webhook.format, event, { catalogue: settings.catalogue, host: settings.deploymentHost });
   return {
