@@ -4,7 +4,7 @@ import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NodeHttpSender } from '../../shared/adapters/http/node-http-sender.ts';
-import { AnswerJournal } from '../../shared/adapters/local/answer-journal.ts';
+import { ANSWER_REPLAY_MS, AnswerJournal } from '../../shared/adapters/local/answer-journal.ts';
 import { JournaledHttpSender } from '../../shared/adapters/local/journaled-http-sender.ts';
 import type { OutboundRequest } from '../../shared/usecases/ports.ts';
 
@@ -70,16 +70,48 @@ describe('JournaledHttpSender', () => {
 });
 
 describe('AnswerJournal', () => {
-  it('keeps its files private, skips a line a kill cut short, and deletes what it took over', async () => {
+  it('keeps its files private, skips a line a kill cut short, and carries what it took over into one file of its own', async () => {
     const journal = new AnswerJournal(dir);
     journal.takeOver();
     journal.record('dlv_C#002', { statusCode: 204, durationMs: 7 });
     journal.close();
     const [file] = await readdir(dir);
     expect((await stat(join(dir, file!))).mode & 0o777).toBe(0o600);
-    await writeFile(join(dir, file!), 'dlv_C#002\t204\t7\ndlv_D#001\t2', { flag: 'w' });
-    expect([...new AnswerJournal(dir).takeOver()]).toEqual([['dlv_C#002', { statusCode: 204, durationMs: 7 }]]);
-    expect(await readdir(dir)).toEqual([]);
+    await writeFile(join(dir, file!), `dlv_C#002\t204\t7\t${Date.now()}\ndlv_D#001\t2`, { flag: 'w' });
+    const next = new AnswerJournal(dir);
+    expect([...next.takeOver()]).toEqual([['dlv_C#002', { statusCode: 204, durationMs: 7 }]]);
+    const files = await readdir(dir);
+    expect(files).toHaveLength(1);
+    expect(files[0]).not.toBe(file);
+    expect((await stat(join(dir, files[0]!))).mode & 0o777).toBe(0o600);
+  });
+
+  it('still has an answer after a second kill, before the restart recorded the outcome it replayed', async () => {
+    let now = 5_000_000;
+    const first = new AnswerJournal(dir, () => now);
+    first.takeOver();
+    first.record('dlv_E#001', { statusCode: 200, durationMs: 3 });
+    // Killed: no close. The next start takes it over, and is killed in its turn before it records anything.
+    now += 1_000;
+    expect([...new AnswerJournal(dir, () => now).takeOver().keys()]).toEqual(['dlv_E#001']);
+    now += 1_000;
+    expect([...new AnswerJournal(dir, () => now).takeOver()]).toEqual([['dlv_E#001', { statusCode: 200, durationMs: 3 }]]);
+  });
+
+  it('carries an answer from start to start for ten minutes after it came, no longer', async () => {
+    let now = 7_000_000;
+    const first = new AnswerJournal(dir, () => now);
+    first.record('dlv_F#001', { statusCode: 200, durationMs: 3 });
+    now += ANSWER_REPLAY_MS - 1;
+    expect([...new AnswerJournal(dir, () => now).takeOver().keys()]).toEqual(['dlv_F#001']);
+    now += 1;
+    expect(new AnswerJournal(dir, () => now).takeOver().size).toBe(0);
+    expect(await readdir(dir)).toHaveLength(1);
+  });
+
+  it('reads lines of the first format (no time) as answered now', async () => {
+    await writeFile(join(dir, 'answers.1000.log'), 'dlv_G#001\t202\t9\n', { mode: 0o600 });
+    expect([...new AnswerJournal(dir).takeOver()]).toEqual([['dlv_G#001', { statusCode: 202, durationMs: 9 }]]);
   });
 
   it('starts a new file each minute and keeps only the one before it', async () => {
@@ -91,6 +123,6 @@ describe('AnswerJournal', () => {
     }
     journal.close();
     expect((await readdir(dir)).sort()).toEqual(['answers.1060000.log', 'answers.1120000.log']);
-    expect([...new AnswerJournal(dir).takeOver().keys()].sort()).toEqual(['b', 'c']);
+    expect([...new AnswerJournal(dir, () => now).takeOver().keys()].sort()).toEqual(['b', 'c']);
   });
 });

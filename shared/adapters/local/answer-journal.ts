@@ -7,8 +7,17 @@ export interface JournaledAnswer {
   readonly durationMs: number;
 }
 
+/** One journal line: the attempt key, the status, the duration and when it was answered (epoch ms). */
+const line = (key: string, answer: JournaledAnswer, answeredAt: number): string => `${key}\t${answer.statusCode}\t${answer.durationMs}\t${answeredAt}\n`;
+
 /** A journal file is replaced after this long; the one before it is kept, older ones deleted. */
 const ROTATE_MS = 60_000;
+/**
+ * How long after its answer a journaled 2xx may still be given to a claim of its attempt. The
+ * claims a restart owes come at once (the start makes what the killed process had taken visible
+ * again), so this is ample; it also bounds how long answers are carried from start to start.
+ */
+export const ANSWER_REPLAY_MS = 10 * 60_000;
 const FILE = /^answers\.(\d+)\.log$/;
 
 /**
@@ -19,9 +28,10 @@ const FILE = /^answers\.(\d+)\.log$/;
  * next start reads the journal (`takeOver`), and the sender gives the journaled answer to a
  * claim of the same attempt instead of POSTing it again.
  *
- * Only the status and the duration are kept (a receiver's headers and body may echo a
- * credential), and only for about two minutes (two files of a minute): an outcome is committed
- * within milliseconds of its answer, so nothing older is ever needed.
+ * Only the status, the duration and the time are kept (a receiver's headers and body may echo a
+ * credential), and only for about two minutes while running (two files of a minute): an outcome
+ * is committed within milliseconds of its answer, so nothing older is ever needed. What a start
+ * takes over is carried into its own first file, so that a kill soon after a restart loses none.
  */
 export class AnswerJournal {
   private readonly dir: string;
@@ -35,29 +45,38 @@ export class AnswerJournal {
   }
 
   /**
-   * The answers an earlier process journaled, by attempt key, and their files deleted. A line
-   * cut short by a kill is skipped.
+   * The answers earlier processes journaled in the last ANSWER_REPLAY_MS, by attempt key. A line
+   * cut short by a kill is skipped. They are written again into this process's first file before
+   * the earlier files are deleted: a second kill, before the claims they answer have their
+   * outcomes committed, finds them again.
    */
   takeOver(): Map<string, JournaledAnswer> {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    const answers = new Map<string, JournaledAnswer>();
-    for (const name of this.files()) {
-      const path = join(this.dir, name);
-      for (const line of readFileSync(path, 'utf8').split('\n')) {
-        const [key, status, duration] = line.split('\t');
+    const earlier = this.files();
+    const now = this.now();
+    const answers = new Map<string, JournaledAnswer & { readonly answeredAt: number }>();
+    for (const name of earlier) {
+      for (const line of readFileSync(join(this.dir, name), 'utf8').split('\n')) {
+        const [key, status, duration, at] = line.split('\t');
         const statusCode = Number(status);
         const durationMs = Number(duration);
-        if (key && Number.isInteger(statusCode) && Number.isFinite(durationMs)) answers.set(key, { statusCode, durationMs });
+        // Lines of the first format have no time: they count as answered now.
+        const answeredAt = at === undefined ? now : Number(at);
+        if (key && Number.isInteger(statusCode) && Number.isFinite(durationMs) && now - answeredAt < ANSWER_REPLAY_MS) {
+          answers.set(key, { statusCode, durationMs, answeredAt });
+        }
       }
-      rmSync(path, { force: true });
     }
-    return answers;
+    this.open();
+    if (answers.size > 0) writeSync(this.fd!, [...answers].map(([key, a]) => line(key, a, a.answeredAt)).join(''));
+    for (const name of earlier) rmSync(join(this.dir, name), { force: true });
+    return new Map([...answers].map(([key, { statusCode, durationMs }]) => [key, { statusCode, durationMs }]));
   }
 
   /** Appends a 2xx answer to attempt `key`. */
   record(key: string, answer: JournaledAnswer): void {
     if (this.fd === undefined || this.now() - this.openedAt >= ROTATE_MS) this.rotate();
-    writeSync(this.fd!, `${key}\t${answer.statusCode}\t${answer.durationMs}\n`);
+    writeSync(this.fd!, line(key, answer, this.now()));
   }
 
   close(): void {
@@ -70,7 +89,13 @@ export class AnswerJournal {
     this.close();
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     for (const name of this.files().slice(0, -1)) rmSync(join(this.dir, name), { force: true });
-    this.openedAt = this.now();
+    this.open();
+  }
+
+  private open(): void {
+    this.close();
+    // Never the name of a file just read: a start within the same millisecond as the last rotation appends to a new one.
+    this.openedAt = Math.max(this.now(), ...this.files().map((name) => Number(FILE.exec(name)![1]) + 1));
     this.fd = openSync(join(this.dir, `answers.${this.openedAt}.log`), 'a', 0o600);
   }
 

@@ -1,8 +1,5 @@
 import type { HttpSender, OutboundRequest, SendResult } from '../../usecases/ports.ts';
-import type { AnswerJournal, JournaledAnswer } from './answer-journal.ts';
-
-/** How long after the start a journaled answer may still be given: the restart's redelivered claims come at once. */
-const REPLAY_MS = 10 * 60_000;
+import { ANSWER_REPLAY_MS, type AnswerJournal, type JournaledAnswer } from './answer-journal.ts';
 
 /**
  * One machine: a sender that journals every 2xx answer to a delivery attempt (AnswerJournal),
@@ -21,7 +18,7 @@ export class JournaledHttpSender implements HttpSender {
     this.sender = sender;
     this.journal = journal;
     this.earlier = journal.takeOver();
-    if (this.earlier.size > 0) setTimeout(() => this.earlier.clear(), REPLAY_MS).unref();
+    if (this.earlier.size > 0) setTimeout(() => this.earlier.clear(), ANSWER_REPLAY_MS).unref();
   }
 
   async post(request: OutboundRequest): Promise<SendResult> {
