@@ -57,9 +57,9 @@ export function openLocalStore(dataDir: string, settings: Settings, clock: Clock
     events: new SqliteEventStore(db, retentionDays),
     deliveries,
     attempts,
-    // An outcome is committed at the end of its event-loop turn: a kill after the receiver's 2xx
-    // and before the commit sends that attempt again.
-    outcomes: new SqliteOutcomes(db, attempts, deliveries, () => commits.commitSoon()),
+    // A kill after a receiver's 2xx and before the group commit has the outcome: the sender
+    // thread's journal (AnswerJournal) keeps the answer, and the restart completes the attempt with it.
+    outcomes: new SqliteOutcomes(db, attempts, deliveries),
     emailQuota: new SqliteEmailQuota(db, EMAILS_PER_TENANT_PER_HOUR),
     requestWindows: new SqliteRequestWindows(db),
     credentialsLock: new SqliteCredentialsLock(db),

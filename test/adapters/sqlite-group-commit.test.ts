@@ -49,18 +49,6 @@ describe('GroupCommit', () => {
     expect(onDisk()).toBe(1);
   });
 
-  it('commitSoon commits at the end of the event-loop turn, once for every call of that turn', async () => {
-    commits = new GroupCommit(db, 60_000);
-    commits.start();
-    queues.send('events', [{ body: 'a' }]);
-    commits.commitSoon();
-    queues.send('events', [{ body: 'b' }]);
-    commits.commitSoon();
-    expect(onDisk()).toBe(0);
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(onDisk()).toBe(2);
-  });
-
   it('keeps an adapter transaction all-or-nothing inside it (a savepoint)', () => {
     commits = new GroupCommit(db, 60_000);
     commits.start();

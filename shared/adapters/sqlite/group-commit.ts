@@ -3,8 +3,14 @@ import type { HooklineDatabase } from './database.ts';
 /**
  * Group commit for the one-machine runtime: the database stays in a transaction, and what every
  * handler wrote meanwhile is committed together at most `intervalMs` later, or at once by
- * `commitNow()`. A commit costs a WAL append whatever it holds, so one per delivery step (claim,
- * outcome, queue delete...) was most of the runtime's time; one per tick is not.
+ * `commitNow()`. A commit writes every page it changed to the WAL, and each table and index a
+ * delivery touches (a dozen) changes its last page whatever the commit holds, so the fewer the
+ * commits, the fewer pages a delivery costs. Once per delivery step (claim, outcome, queue
+ * delete...) was most of the runtime's time. Measured with 20,000 deliveries as fast as they go:
+ * every 2 ms, about 15 deliveries a commit and 2.9 WAL pages a delivery; every 10 ms, about 55
+ * and 1.3, half the time in COMMIT, and a checkpoint (with its fsyncs, the longest stall of the
+ * main thread) less than half as often. Nothing waits for a commit but an API answer: the
+ * runtime's one connection reads what it wrote.
  *
  * What it changes for durability: a write is durable once committed, not once its statement ran.
  * Whatever must not be acknowledged before it is on disk commits first: the HTTP server calls
@@ -17,11 +23,10 @@ export class GroupCommit {
   private readonly db: HooklineDatabase;
   private readonly intervalMs: number;
   private timer: NodeJS.Timeout | undefined;
-  private soon: NodeJS.Immediate | undefined;
   private changesAtCommit = 0;
   private readonly totalChanges: () => number;
 
-  constructor(db: HooklineDatabase, intervalMs = 2) {
+  constructor(db: HooklineDatabase, intervalMs = 10) {
     this.db = db;
     this.intervalMs = intervalMs;
     const statement = db.connection.prepare('SELECT total_changes() AS n');
@@ -33,18 +38,6 @@ export class GroupCommit {
     this.begin();
     this.timer = setInterval(() => this.commitNow(), this.intervalMs);
     this.timer.unref();
-  }
-
-  /**
-   * Commits at the end of this turn of the event loop, once however often it is asked in that
-   * turn: for a write whose loss a crash would turn into something a receiver sees twice (an
-   * attempt's outcome, written right after its answer came in), rather than up to a tick later.
-   */
-  commitSoon(): void {
-    this.soon ??= setImmediate(() => {
-      this.soon = undefined;
-      this.commitNow();
-    });
   }
 
   /** Commits what was written so far (nothing to do if nothing was) and opens the next transaction. */
@@ -59,9 +52,7 @@ export class GroupCommit {
   /** Commits and leaves the database in autocommit mode. */
   stop(): void {
     if (this.timer) clearInterval(this.timer);
-    if (this.soon) clearImmediate(this.soon);
     this.timer = undefined;
-    this.soon = undefined;
     this.commitNow();
   }
 

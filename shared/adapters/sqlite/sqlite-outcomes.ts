@@ -14,18 +14,11 @@ export class SqliteOutcomes implements OutcomeRecorder {
   private readonly db: HooklineDatabase;
   private readonly attempts: Pick<SqliteAttemptLog, 'recordSync'>;
   private readonly deliveries: Pick<SqliteDeliveryStore, 'completeSync'>;
-  private readonly recorded: () => void;
-  /** `recorded`: told after each outcome is written (the runtime commits it soon: GroupCommit.commitSoon). */
-  constructor(
-    db: HooklineDatabase,
-    attempts: Pick<SqliteAttemptLog, 'recordSync'>,
-    deliveries: Pick<SqliteDeliveryStore, 'completeSync'>,
-    recorded: () => void = () => undefined,
-  ) {
+
+  constructor(db: HooklineDatabase, attempts: Pick<SqliteAttemptLog, 'recordSync'>, deliveries: Pick<SqliteDeliveryStore, 'completeSync'>) {
     this.db = db;
     this.attempts = attempts;
     this.deliveries = deliveries;
-    this.recorded = recorded;
   }
 
   recordOutcome(attempt: Attempt, completion: Completion, now: Date, summary: AttemptSummary, followUp?: HealthFollowUp): Promise<Delivery | undefined> {
@@ -36,7 +29,7 @@ export class SqliteOutcomes implements OutcomeRecorder {
           if (done) this.attempts.recordSync(attempt);
           return done;
         }),
-      ).finally(this.recorded);
+      );
     } catch (error) {
       return Promise.reject(error as Error);
     }
