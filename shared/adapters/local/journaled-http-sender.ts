@@ -34,4 +34,9 @@ export class JournaledHttpSender implements HttpSender {
     }
     return result;
   }
+
+  /** Writes the answers journaled since the last call (AnswerJournal.flush): before they are handed on. */
+  flush(): void {
+    this.journal.flush();
+  }
 }
