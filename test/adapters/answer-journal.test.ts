@@ -47,8 +47,6 @@ describe('JournaledHttpSender', () => {
     const first = new JournaledHttpSender(http(), new AnswerJournal(dir));
     const answered = await first.post(request('/200', 'dlv_A#001'));
     expect(answered).toMatchObject({ kind: 'response', statusCode: 200, bodyPrefix: 'from the receiver' });
-    // The end of the sender thread's turn: the answer is written before it is handed on.
-    first.flush();
 
     // The process is killed before the outcome is recorded; the next one claims the attempt again.
     const next = new JournaledHttpSender(http(), new AnswerJournal(dir));
@@ -93,7 +91,6 @@ describe('AnswerJournal', () => {
     const first = new AnswerJournal(dir, () => now);
     first.takeOver();
     first.record('dlv_E#001', { statusCode: 200, durationMs: 3 });
-    first.flush();
     // Killed: no close. The next start takes it over, and is killed in its turn before it records anything.
     now += 1_000;
     expect([...new AnswerJournal(dir, () => now).takeOver().keys()]).toEqual(['dlv_E#001']);
@@ -105,7 +102,6 @@ describe('AnswerJournal', () => {
     let now = 7_000_000;
     const first = new AnswerJournal(dir, () => now);
     first.record('dlv_F#001', { statusCode: 200, durationMs: 3 });
-    first.flush();
     now += ANSWER_REPLAY_MS - 1;
     expect([...new AnswerJournal(dir, () => now).takeOver().keys()]).toEqual(['dlv_F#001']);
     now += 1;
@@ -123,7 +119,6 @@ describe('AnswerJournal', () => {
     const journal = new AnswerJournal(dir, () => now);
     for (const key of ['a', 'b', 'c']) {
       journal.record(key, { statusCode: 200, durationMs: 1 });
-      journal.flush();
       now += 60_000;
     }
     journal.close();

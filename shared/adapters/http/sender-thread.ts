@@ -28,18 +28,11 @@ const port = parentPort;
 if (port) {
   const data = workerData as SenderThreadData;
   const http = new NodeHttpSender({ policy: data.policy });
-  const journaled = data.journalDir === undefined ? undefined : new JournaledHttpSender(http, new AnswerJournal(data.journalDir));
-  const sender = journaled ?? http;
+  const sender = data.journalDir === undefined ? http : new JournaledHttpSender(http, new AnswerJournal(data.journalDir));
   let done: SenderThreadReply[] = [];
   const reply = () => {
     const batch = done;
     done = [];
-    // The turn's 2xx answers are in the journal before the main thread can act on them.
-    try {
-      journaled?.flush();
-    } catch {
-      // A journal that cannot be written costs only the protection it gives after a kill: the answers still go.
-    }
     port.postMessage(batch);
   };
   port.on('message', (batch: SenderThreadRequest[]) => {

@@ -34,9 +34,4 @@ export class JournaledHttpSender implements HttpSender {
     }
     return result;
   }
-
-  /** Writes the answers journaled since the last call (AnswerJournal.flush): before they are handed on. */
-  flush(): void {
-    this.journal.flush();
-  }
 }
