@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NodeHttpSender } from '../../shared/adapters/http/node-http-sender.ts';
 import { ThreadedHttpSender } from '../../shared/adapters/http/threaded-http-sender.ts';
+import { AnswerJournal } from '../../shared/adapters/local/answer-journal.ts';
 import type { TargetPolicy } from '../../shared/domain/targets.ts';
 import type { HttpSender, OutboundRequest, SendResult } from '../../shared/usecases/ports.ts';
 import { bundleSenderThread } from '../../infra/local/sender-bundle.ts';
@@ -339,6 +340,20 @@ describe('ThreadedHttpSender', () => {
     await sender.close();
     expect(asError(await inHand).error).toBe('the sender was closed');
     expect(asError(await post(srv.url)).error).toBe('the sender is closed');
+  });
+
+  it("has a 2xx answer in its journal by the time the answer is handed back", async () => {
+    const srv = await serve((_req, res) => res.end('ok'));
+    const journalDir = await mkdtemp(join(tmpdir(), 'hookline-journal-'));
+    try {
+      sender = new ThreadedHttpSender({ policy: PRIVATE_ALLOWED, script: bundle(), journalDir });
+      const answers = await Promise.all(['dlv_T#001', 'dlv_T#002', 'dlv_T#003'].map((attemptKey) => post(srv.url, { attemptKey })));
+      expect(answers.map((a) => asResponse(a).statusCode)).toEqual([200, 200, 200]);
+      // Read as the next start would, while this thread still runs (a kill now).
+      expect([...new AnswerJournal(journalDir).takeOver().keys()].sort()).toEqual(['dlv_T#001', 'dlv_T#002', 'dlv_T#003']);
+    } finally {
+      await rm(journalDir, { recursive: true, force: true });
+    }
   });
 
   it('answers with an error when its thread cannot start', async () => {
