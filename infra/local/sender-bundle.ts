@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ENTRY = join(ROOT, 'shared/adapters/http/sender-thread.ts');
-/** Bundles are kept in the OS temp directory, as Node's compile cache is, one per checkout. */
+/** Bundles are kept in the OS temp directory, one per checkout (checked before use: `isPrivateDir`). */
 const SENDER_BUNDLE_CACHE = join(tmpdir(), 'hookline-sender-thread');
 const CACHE_FILE = `${createHash('sha256').update(ROOT).digest('hex').slice(0, 16)}.json`;
 
