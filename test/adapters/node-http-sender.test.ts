@@ -321,6 +321,13 @@ describe.each(SENDERS)('%s', (_name, makeSender) => {
     expect(asError(await post('http://hookline-test.invalid/')).error).toBe('DNS lookup failed');
   });
 
+  it('answers a header value the client refuses (a line break) with an error, not a throw, and without the value', async () => {
+    const srv = await serve((_req, res) => res.end('ok'));
+    const r = asError(await post(srv.url, { headers: { 'x-signature': 'secret-part\r\ninjected: 1' } }));
+    expect(r.error).not.toContain('secret-part');
+    expect(srv.received).toHaveLength(0);
+  });
+
   it('never puts request header values in the error sentence', async () => {
     const srv = await serve((req) => req.socket.destroy());
     const r = asError(await post(srv.url, { headers: { authorization: 'Bearer super-secret-token' } }));

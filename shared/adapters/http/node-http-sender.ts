@@ -56,14 +56,16 @@ export class NodeHttpSender implements HttpSender {
     const refusal = urlRefusal(url, this.policy);
     if (refusal) return { kind: 'error', error: `refused: the URL ${refusal}`, durationMs: 0 };
     const body = Buffer.from(req.body, 'utf8');
-    const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, {
-      method: 'POST',
-      headers: { 'content-length': String(body.length), ...req.headers },
-      agent: this.agents[url.protocol as 'http:' | 'https:'],
-    });
-    // The deadline ends the request wherever it is, the body still being read included.
-    const timeout = deadline(req.timeoutMs, () => request.destroy(new DOMException(`no answer within ${req.timeoutMs} ms`, 'TimeoutError')));
+    let timeout: { clear(): void } | undefined;
     try {
+      // Inside the try: Node refuses some header values (a line break) by throwing here.
+      const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, {
+        method: 'POST',
+        headers: { 'content-length': String(body.length), ...req.headers },
+        agent: this.agents[url.protocol as 'http:' | 'https:'],
+      });
+      // The deadline ends the request wherever it is, the body still being read included.
+      timeout = deadline(req.timeoutMs, () => request.destroy(new DOMException(`no answer within ${req.timeoutMs} ms`, 'TimeoutError')));
       const res = await answerTo(request, body);
       const bodyPrefix = await readPrefix(res, req.keepChars ?? KEEP_CHARS);
       const headers: Record<string, string | undefined> = {};
@@ -72,7 +74,7 @@ export class NodeHttpSender implements HttpSender {
     } catch (err) {
       return { kind: 'error', error: describe(err, req.timeoutMs), durationMs: elapsed() };
     } finally {
-      timeout.clear();
+      timeout?.clear();
     }
   }
 
@@ -87,8 +89,8 @@ export class NodeHttpSender implements HttpSender {
  * runs after the poll phase, so an answer already in the socket is read first. A process busy
  * past the deadline (a start, a burst) would otherwise fail a receiver that answered in time,
  * and its ladder would send the attempt again. (A timer and a destroy rather than an
- * AbortSignal: the signal's controller, listeners and clean-up cost a POST about a tenth of
- * its CPU.)
+ * AbortSignal, whose controller and the listeners Node's client adds and removes for it cost
+ * every POST.)
  */
 function deadline(ms: number, expire: () => void): { clear(): void } {
   let pending: NodeJS.Immediate | undefined;
