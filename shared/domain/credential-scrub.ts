@@ -40,10 +40,26 @@ function safeDecode(s: string): string {
 
 /**
  * A function that replaces every occurrence of each value (as is, and URL-encoded) by `****`.
- * Made once for the texts of one response (its headers and body), since finding the needles
- * costs more than looking for them.
+ * Finding the needles costs more than looking for them, and a webhook's values are the same for
+ * each of its deliveries: the functions of the values met lately are kept (in this process's
+ * memory, where the credentials cache holds the same values already).
  */
 export function scrubber(values: readonly string[]): (text: string) => string {
+  const key = JSON.stringify(values);
+  let scrub = scrubbers.get(key);
+  if (!scrub) {
+    scrub = makeScrubber(values);
+    // Oldest first out: a Map iterates in insertion order.
+    if (scrubbers.size >= SCRUBBERS_KEPT) scrubbers.delete(scrubbers.keys().next().value!);
+    scrubbers.set(key, scrub);
+  }
+  return scrub;
+}
+
+const scrubbers = new Map<string, (text: string) => string>();
+const SCRUBBERS_KEPT = 1024;
+
+function makeScrubber(values: readonly string[]): (text: string) => string {
   const needles = [...new Set(values.flatMap((v) => [v, encodeURIComponent(v)]))]
     .filter((v) => v.length >= MIN_SCRUBBED_LENGTH)
     .sort((a, b) => b.length - a.length); // longest first: a secret's prefix never leaves its tail

@@ -70,9 +70,15 @@ export class AttemptSender {
   }
 }
 
+/** The result as is when it echoes no credential (most do not): no copy of its headers. */
 function scrubResult(result: SendResult, secrets: readonly string[]): SendResult {
   const clean = scrubber(secrets);
   if (result.kind === 'error') return { ...result, error: clean(result.error) };
-  const headers = Object.fromEntries(Object.entries(result.headers).map(([name, value]) => [name, value === undefined ? value : clean(value)]));
-  return { ...result, headers, bodyPrefix: clean(result.bodyPrefix) };
+  let headers: Record<string, string | undefined> | undefined;
+  for (const [name, value] of Object.entries(result.headers)) {
+    const scrubbed = value === undefined ? value : clean(value);
+    if (scrubbed !== value) (headers ??= { ...result.headers })[name] = scrubbed;
+  }
+  const bodyPrefix = clean(result.bodyPrefix);
+  return headers === undefined && bodyPrefix === result.bodyPrefix ? result : { ...result, headers: headers ?? result.headers, bodyPrefix };
 }
