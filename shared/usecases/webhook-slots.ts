@@ -1,53 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { DispatchSlots, SlotHolder, SlotLease, SlotRefusal } from './dispatch-ports.ts';
+import { KeyedSlots } from './keyed-slots.ts';
 import type { Clock } from './ports.ts';
-
-/** At most `limit` holders per key at once in this process: a counter per key, and who waits for one. */
-export class KeyedSlots {
-  private readonly limit: number;
-  private readonly inFlight = new Map<string, number>();
-  private readonly waiting = new Map<string, (() => void)[]>();
-  constructor(limit: number) {
-    this.limit = limit;
-  }
-
-  tryAcquire(key: string): boolean {
-    const n = this.inFlight.get(key) ?? 0;
-    if (n >= this.limit) return false;
-    this.inFlight.set(key, n + 1);
-    return true;
-  }
-
-  release(key: string): void {
-    const n = (this.inFlight.get(key) ?? 1) - 1;
-    if (n <= 0) this.inFlight.delete(key);
-    else this.inFlight.set(key, n);
-    // The longest waiter for this key tries again (first come, first served).
-    const waiters = this.waiting.get(key);
-    const next = waiters?.shift();
-    if (waiters && waiters.length === 0) this.waiting.delete(key);
-    next?.();
-  }
-
-  /** Resolves when a slot of `key` is released, or after `ms`. */
-  waitForRelease(key: string, ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const waiters = this.waiting.get(key) ?? [];
-      this.waiting.set(key, waiters);
-      const wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        const i = waiters.indexOf(wake);
-        if (i >= 0) waiters.splice(i, 1);
-        if (waiters.length === 0 && this.waiting.get(key) === waiters) this.waiting.delete(key);
-        resolve();
-      }, ms);
-      waiters.push(wake);
-    });
-  }
-}
 
 /** A message that found its webhook or tenant at its limit comes back after this, at least. */
 export const BUSY_RETRY_MS = 1000;
@@ -82,11 +36,13 @@ export class DeliverySlots implements DispatchSlots {
   /**
    * `waitMs`: how long an attempt may wait in this process for a slot before it is refused (0:
    * refused at once). The one-machine runtime waits a little: with fast endpoints a slot frees in
-   * milliseconds, and a refusal sends the message round the queue for a second or more.
+   * milliseconds, and a refusal sends the message round the queue for a second or more. A webhook
+   * or tenant that has been full for waitMs with no slot coming free (its attempts hang) refuses
+   * at once: its messages do not hold a place in line (see `waiting`) for nothing.
    */
   constructor(limits: { readonly perWebhook: number; readonly perTenant: number; readonly waitMs?: number }, now: () => number = () => performance.now()) {
-    this.webhooks = new KeyedSlots(limits.perWebhook);
-    this.tenants = new KeyedSlots(limits.perTenant);
+    this.webhooks = new KeyedSlots(limits.perWebhook, now);
+    this.tenants = new KeyedSlots(limits.perTenant, now);
     this.waitMs = limits.waitMs ?? 0;
     this.now = now;
   }
@@ -96,9 +52,10 @@ export class DeliverySlots implements DispatchSlots {
     for (;;) {
       const taken = this.tryAcquire(holder);
       if (taken === 'acquired') break;
+      const [slots, key] = taken === 'webhook busy' ? [this.webhooks, holder.webhook_id] : [this.tenants, holder.tenant_id];
       const left = deadline - this.now();
-      if (left <= 0) return this.refusal(holder, taken);
-      await (taken === 'webhook busy' ? this.webhooks.waitForRelease(holder.webhook_id, left) : this.tenants.waitForRelease(holder.tenant_id, left));
+      if (left <= 0 || slots.stalledMs(key) >= this.waitMs) return this.refusal(holder, taken);
+      await slots.waitForRelease(key, left);
     }
     const started = this.now();
     return leaseOf(async () => {
@@ -124,6 +81,14 @@ export class DeliverySlots implements DispatchSlots {
     this.lastAttemptMs.delete(webhookId);
     this.lastAttemptMs.set(webhookId, ms);
     if (this.lastAttemptMs.size > REMEMBERED_WEBHOOKS) this.lastAttemptMs.delete(this.lastAttemptMs.keys().next().value!);
+  }
+
+  /**
+   * Attempts waiting in this process for a slot of their webhook or tenant: the one-machine
+   * runtime's queue poller takes no more messages while this many are in line.
+   */
+  waiting(): number {
+    return this.webhooks.waitingCount() + this.tenants.waitingCount();
   }
 
   /** Takes a slot of the webhook and one of its tenant, or neither. */

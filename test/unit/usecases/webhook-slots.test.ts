@@ -1,13 +1,13 @@
 import type { SlotHolder, SlotLease, SlotRefusal } from '../../../shared/usecases/dispatch.ts';
 import {
   DeliverySlots,
-  KeyedSlots,
   LEASE_MARGIN_MS,
   SharedWebhookSlots,
   SLOW_ATTEMPT_MS,
   type SharedSlotsOptions,
   type WebhookLeases,
 } from '../../../shared/usecases/webhook-slots.ts';
+import { KeyedSlots } from '../../../shared/usecases/keyed-slots.ts';
 import { FakeClock } from './fakes.ts';
 
 describe('KeyedSlots', () => {
@@ -25,6 +25,29 @@ describe('KeyedSlots', () => {
     slots.release('a');
     slots.release('a');
     expect([slots.tryAcquire('a'), slots.tryAcquire('a')]).toEqual([true, false]);
+  });
+
+  it('tells how long a full key has given no slot back', () => {
+    let now = 0;
+    const slots = new KeyedSlots(2, () => now);
+    slots.tryAcquire('a');
+    now = 50;
+    expect(slots.stalledMs('a')).toBe(0);
+    slots.tryAcquire('a');
+    now = 150;
+    expect(slots.stalledMs('a')).toBe(100);
+    slots.release('a');
+    expect(slots.stalledMs('a')).toBe(0);
+    slots.tryAcquire('a');
+    now = 200;
+    // Full again since 150, when a slot last came free.
+    expect(slots.stalledMs('a')).toBe(50);
+    slots.release('a');
+    slots.release('a');
+    slots.tryAcquire('a');
+    slots.tryAcquire('a');
+    now = 260;
+    expect(slots.stalledMs('a')).toBe(60);
   });
 });
 
@@ -55,6 +78,42 @@ describe('DeliverySlots', () => {
     // Nobody releases now: the next one waits its 200 ms out and is refused.
     expect(await slots.acquire(A1)).toEqual({ reason: 'webhook busy', retryInMs: expect.any(Number) });
     await last.release();
+  });
+
+  it('counts the attempts waiting for a slot, until each gets one or gives up', async () => {
+    const slots = new DeliverySlots({ perWebhook: 1, perTenant: 2, waitMs: 100 });
+    const held = (await slots.acquire(A1)) as SlotLease;
+    expect(slots.waiting()).toBe(0);
+    const second = slots.acquire(A1);
+    const third = slots.acquire(A2);
+    const fourth = slots.acquire(A2);
+    // The second waits for A1's webhook (held), the fourth for A2's (the third took it).
+    expect('release' in ((await third) as SlotLease)).toBe(true);
+    expect(slots.waiting()).toBe(2);
+    await held.release();
+    const got = (await second) as SlotLease;
+    expect(slots.waiting()).toBe(1);
+    expect(await fourth).toEqual({ reason: 'webhook busy', retryInMs: 1000 });
+    expect(slots.waiting()).toBe(0);
+    await got.release();
+  });
+
+  it('refuses at once an attempt to a webhook or tenant that has been full for waitMs with no slot coming free', async () => {
+    let now = 0;
+    const slots = new DeliverySlots({ perWebhook: 1, perTenant: 2, waitMs: 200 }, () => now);
+    const hanging = (await slots.acquire(A1)) as SlotLease;
+    const other = (await slots.acquire(A2)) as SlotLease;
+    now = 250;
+    // Neither waits in line: the tenant and A1's webhook have given nothing back for 250 ms.
+    const refusals = [slots.acquire(A1), slots.acquire(B1), slots.acquire({ tenant_id: 'ten_A', webhook_id: 'wh_A3' })];
+    expect(slots.waiting()).toBe(0);
+    const answers = await Promise.all(refusals);
+    expect(answers).toEqual([
+      { reason: 'webhook busy', retryInMs: expect.any(Number) },
+      expect.objectContaining({ release: expect.any(Function) }),
+      { reason: 'tenant busy', retryInMs: 1000 },
+    ]);
+    await Promise.all([hanging.release(), other.release(), (answers[1] as SlotLease).release()]);
   });
 
   it('a refused tenant slot gives the webhook slot back', () => {
