@@ -138,10 +138,15 @@ export function composeDispatcher(o: DispatcherOverrides = {}) {
   };
   // Per invocation: a memo of reads for this batch, and a processor (it holds the batch's state;
   // the one-machine runtime invokes a handler concurrently, Lambda never does).
-  return f.composed(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  const composed = f.composed(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     const dispatch = dispatchFor();
     const response = await processPartialResponse(event, (record: SQSRecord) => processRecord(dispatch, record), new BatchProcessor(EventType.SQS), { context });
     await lag?.flush();
     return response;
   });
+  // One machine: how many received attempts wait for a slot, so that its queue poller takes no
+  // more messages than the slots can start soon (see infra/local/runtime.ts). On Lambda none
+  // waits in the container: SharedWebhookSlots refuses at once.
+  const inProcess = slots instanceof DeliverySlots ? slots : undefined;
+  return { ...composed, waitingForSlots: () => inProcess?.waiting() ?? 0 };
 }

@@ -17,11 +17,18 @@ export interface PollerOptions {
    * that hang can hold the consumer.
    */
   readonly concurrency: number;
+  /**
+   * Whether the handler can start more records soon (default: always). False while the ones it
+   * has already wait for capacity of their own: a message taken then would only wait too.
+   */
+  readonly canTakeMore?: () => boolean;
   readonly onError: (error: unknown) => void;
 }
 
 /** The longest a poller sleeps without looking: messages whose visibility timeout ran out are seen within it. */
 const MAX_IDLE_MS = 1_000;
+/** How often a poller looks again while its handler cannot take more (canTakeMore): nothing wakes it for that. */
+const HELD_BACK_MS = 5;
 
 /**
  * Plays Lambda's SQS event source mapping over the SQLite queue: receives batches, invokes the
@@ -65,6 +72,10 @@ export class QueuePoller {
     while (this.running) {
       if (this.invocations.size >= concurrency) {
         await this.sleep(MAX_IDLE_MS);
+        continue;
+      }
+      if (this.options.canTakeMore?.() === false) {
+        await this.sleep(HELD_BACK_MS);
         continue;
       }
       let messages: QueuedMessage[];

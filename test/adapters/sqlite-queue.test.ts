@@ -122,7 +122,10 @@ describe('QueuePoller', () => {
     await Promise.all(pollers.splice(0).map((p) => p.stop()));
   });
 
-  function startPoller(handler: (event: SQSEvent) => Promise<SQSBatchResponse | void>, options: { concurrency?: number; batchSize?: number } = {}) {
+  function startPoller(
+    handler: (event: SQSEvent) => Promise<SQSBatchResponse | void>,
+    options: { concurrency?: number; batchSize?: number; canTakeMore?: () => boolean } = {},
+  ) {
     const errors: unknown[] = [];
     const poller = new QueuePoller({
       name: 'test-consumer',
@@ -132,6 +135,7 @@ describe('QueuePoller', () => {
       handler: (event) => handler(event),
       batchSize: options.batchSize ?? 10,
       concurrency: options.concurrency ?? 1,
+      ...(options.canTakeMore ? { canTakeMore: options.canTakeMore } : {}),
       onError: (e) => errors.push(e),
     });
     pollers.push(poller);
@@ -210,6 +214,23 @@ describe('QueuePoller', () => {
     await waitFor(() => state.handled.includes('slow-3'), 'the next batch once one ended');
     expect(state.maxInFlight).toBe(3);
     state.held.splice(0).forEach((release) => release());
+  });
+
+  it('takes no message while its handler cannot take more, and takes it once it can', async () => {
+    const state = { canTake: false, asked: 0, handled: [] as string[] };
+    startPoller(async (event) => void state.handled.push(...event.Records.map((r) => r.body)), {
+      concurrency: 5,
+      canTakeMore: () => (state.asked++, state.canTake),
+    });
+    send(['waits']);
+    // The poller has looked several times since the message was sent, and held back each time.
+    const askedAtSend = state.asked;
+    await waitFor(() => state.asked >= askedAtSend + 3, 'the poller to look again');
+    expect(state.handled).toEqual([]);
+    expect(queues.receive('deliveries', 10).map((m) => [m.body, m.receiveCount])).toEqual([['waits', 1]]);
+    queues.releaseReceived();
+    state.canTake = true;
+    await waitFor(() => state.handled.includes('waits'), 'the message');
   });
 
   it('stop() waits for the invocations in flight', async () => {
