@@ -65,3 +65,54 @@ describe(`per-tenant concurrency (HOOKLINE_MAX_CONCURRENT_PER_TENANT=${TENANT_CA
     expect(hanging.reduce((sum, p) => sum + p.requests.length, 0)).toBeLessThanOrEqual(TENANT_CAP);
   });
 });
+
+/**
+ * The one-machine dispatcher takes no more messages while 50 attempts wait for slots. Attempts to
+ * a tenant whose endpoints hang must not take those places: a tenant full with nothing coming
+ * free refuses at once, so another tenant's message behind thousands of them is still taken soon.
+ */
+describe('a backlog of 2,000 hanging deliveries ahead of another tenant', () => {
+  const FLOOD_TIMEOUT_MS = 5_000;
+  let flood: Runtime;
+  const floodHanging: Probe[] = [];
+  let floodAnswering: Probe;
+
+  beforeAll(async () => {
+    flood = await startRuntime({
+      env: {
+        HOOKLINE_REQUEST_TIMEOUT_MS: String(FLOOD_TIMEOUT_MS),
+        HOOKLINE_RETRY_DELAYS: '0',
+        HOOKLINE_MAX_CONCURRENT_PER_TENANT: String(TENANT_CAP),
+      },
+    });
+    for (let i = 0; i < 5; i++) floodHanging.push(await startProbe({ respond: () => ({ delayMs: 10 * FLOOD_TIMEOUT_MS }) }));
+    floodAnswering = await startProbe();
+  });
+
+  afterAll(async () => {
+    await Promise.all([...floodHanging, floodAnswering].map((p) => p?.close()));
+    await flood?.cleanup();
+  });
+
+  it("does not hold up the other tenant's delivery: it arrives before the first hanging attempt times out", async () => {
+    const a = api(flood.baseUrl, flood.apiKey);
+    for (const [i, probe] of floodHanging.entries()) await createWebhook(a, { url: `${probe.url}/a${i}`, events: ['scan.completed'] });
+    for (let i = 0; i < 4; i++) {
+      await publish(a, { events: Array.from({ length: 100 }, (_, k) => ({ event: 'scan.completed', data: { i: i * 100 + k } })) });
+    }
+    const started = Date.now();
+    const open = () => floodHanging.reduce((sum, p) => sum + p.open(), 0);
+    while (open() < TENANT_CAP) {
+      if (Date.now() - started > 10_000) throw new Error(`tenant A has only ${open()} requests open`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+
+    const b = await createTenant(flood, 'flood-b');
+    await createWebhook(b.api, { url: `${floodAnswering.url}/b`, events: ['scan.completed'] });
+    await publish(b.api, { event: 'scan.completed', data: { from: 'B' } });
+    await floodAnswering.waitUntil("tenant B's delivery", (rs) => rs.length >= 1, 10_000);
+
+    expect(Date.now() - started).toBeLessThan(FLOOD_TIMEOUT_MS);
+    expect(floodAnswering.requests[0]!.json).toMatchObject({ data: { from: 'B' } });
+  });
+});
