@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,17 +11,17 @@ const SENDER_BUNDLE_CACHE = join(tmpdir(), 'hookline-sender-thread');
 const CACHE_FILE = `${createHash('sha256').update(ROOT).digest('hex').slice(0, 16)}.json`;
 
 interface CachedBundle {
-  /** Each input file (relative to the root) and the SHA-256 of its content when bundled. */
+  /** Each input file (relative to the root) and its fingerprint when bundled (see `fingerprintOf`). */
   readonly inputs: Record<string, string>;
   readonly script: string;
 }
 
 /**
- * The sender thread's code as one CommonJS script (about 14 KB), bundled with esbuild (the
- * stack's bundler, a dependency already): a thread that loads the TypeScript sources instead
- * starts Node's type stripper and the module graph again, about 35 MB more of the runtime's
- * memory. Bundling takes 50 to 100 ms of the main thread (esbuild's import and child process),
- * so the script is kept in the OS temp directory with the hashes of its inputs and used again
+ * The sender thread's code as one minified CommonJS script (about 470 KB, undici's Agent most
+ * of it), bundled with esbuild (the stack's bundler, a dependency already): a thread that loads
+ * the TypeScript sources instead starts Node's type stripper and the module graph again, about
+ * 35 MB more of the runtime's memory. Bundling takes 50 to 100 ms of the main thread (esbuild's import and child process),
+ * so the script is kept in the OS temp directory with its inputs' fingerprints and used again
  * while they are unchanged (a few ms). Undefined when esbuild cannot be loaded or fails: the
  * thread then loads the sources.
  *
@@ -34,9 +34,9 @@ export async function bundleSenderThread(onError: (error: unknown) => void, cach
   try {
     const esbuild = await import('esbuild');
     try {
-      const result = await esbuild.build({ entryPoints: [ENTRY], bundle: true, platform: 'node', format: 'cjs', target: 'node24', write: false, metafile: true, logLevel: 'silent', absWorkingDir: ROOT });
+      const result = await esbuild.build({ entryPoints: [ENTRY], bundle: true, platform: 'node', format: 'cjs', target: 'node24', minify: true, write: false, metafile: true, logLevel: 'silent', absWorkingDir: ROOT });
       const script = result.outputFiles[0]?.text;
-      if (script !== undefined) writeCached(cacheDir, { inputs: Object.fromEntries(Object.keys(result.metafile.inputs).map((file) => [file, hashOf(file)])), script });
+      if (script !== undefined) writeCached(cacheDir, { inputs: Object.fromEntries(Object.keys(result.metafile.inputs).map((file) => [file, fingerprintOf(file)])), script });
       return script;
     } finally {
       // esbuild's service is a child process: not kept for the runtime's life.
@@ -48,14 +48,26 @@ export async function bundleSenderThread(onError: (error: unknown) => void, cach
   }
 }
 
-const hashOf = (file: string): string => createHash('sha256').update(readFileSync(resolve(ROOT, file))).digest('hex');
+/**
+ * The SHA-256 of a source file's content; for a dependency's file (under node_modules, which npm
+ * writes afresh when it installs), its size and modification time: the thread's undici is about 40
+ * files, and hashing them at every start cost the main thread 5 ms.
+ */
+function fingerprintOf(file: string): string {
+  const path = resolve(ROOT, file);
+  if (file.includes('node_modules/')) {
+    const stat = statSync(path);
+    return `${stat.size}:${stat.mtimeMs}`;
+  }
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
 
 function readCached(cacheDir: string): string | undefined {
   try {
     if (!isPrivateDir(cacheDir)) return undefined;
     const cached = JSON.parse(readFileSync(join(cacheDir, CACHE_FILE), 'utf8')) as CachedBundle;
     const inputs = Object.entries(cached.inputs);
-    return inputs.length > 0 && inputs.every(([file, hash]) => hashOf(file) === hash) ? cached.script : undefined;
+    return inputs.length > 0 && inputs.every(([file, fingerprint]) => fingerprintOf(file) === fingerprint) ? cached.script : undefined;
   } catch {
     // None yet, an input gone, or a file cut short: bundle again.
     return undefined;

@@ -6,10 +6,10 @@ export type FailedAttemptResult =
   | { readonly kind: 'error'; readonly error: string };
 
 /**
- * The error sentences of the delivery log (NodeHttpSender's `describe`, its URL refusals) by the
- * class they start with. The sentence is what the sender hands back, so the class is read from it;
- * test/unit/metrics-outcome.test.ts runs `describe` itself so that a reworded sentence cannot
- * silently fall into `other`.
+ * The error sentences of the delivery log (the HTTP senders' `describe`, adapters/http/sending.ts,
+ * and their URL refusals) by the class they start with. The sentence is what the sender hands
+ * back, so the class is read from it; test/unit/metrics-outcome.test.ts runs `describe` itself so
+ * that a reworded sentence cannot silently fall into `other`.
  */
 const ERROR_CLASSES: readonly (readonly [RegExp, AttemptOutcome])[] = [
   [/^timeout\b/, 'timeout'],

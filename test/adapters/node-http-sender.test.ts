@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NodeHttpSender } from '../../shared/adapters/http/node-http-sender.ts';
 import { ThreadedHttpSender } from '../../shared/adapters/http/threaded-http-sender.ts';
+import { UndiciHttpSender } from '../../shared/adapters/http/undici-http-sender.ts';
 import { AnswerJournal } from '../../shared/adapters/local/answer-journal.ts';
 import type { TargetPolicy } from '../../shared/domain/targets.ts';
 import type { HttpSender, OutboundRequest, SendResult } from '../../shared/usecases/ports.ts';
@@ -78,12 +79,13 @@ const bundle = () =>
   }));
 
 /**
- * The same behaviour from the sender Lambda uses and from the one-machine runtime's sender
- * thread (the thread runs NodeHttpSender: what crosses is plain data), both as the runtime
- * starts it (bundled) and from its TypeScript sources (the fallback).
+ * The same behaviour from the sender Lambda uses (NodeHttpSender) and from the one-machine
+ * runtime's sender thread (UndiciHttpSender on the thread: what crosses is plain data), the
+ * thread both as the runtime starts it (bundled) and from its TypeScript sources (the fallback).
  */
 const SENDERS: [string, (policy: TargetPolicy) => ClosableSender][] = [
   ['NodeHttpSender', (policy) => new NodeHttpSender({ policy })],
+  ['UndiciHttpSender', (policy) => new UndiciHttpSender({ policy })],
   ['ThreadedHttpSender, bundled', (policy) => new ThreadedHttpSender({ policy, script: bundle() })],
   ['ThreadedHttpSender, from its sources', (policy) => new ThreadedHttpSender({ policy })],
 ];
@@ -178,7 +180,12 @@ describe.each(SENDERS)('%s', (_name, makeSender) => {
       res.writeHead(200);
       res.end('ok');
     });
-    for (let i = 0; i < 3; i++) expect(asResponse(await post(`${srv.url}/hook`)).statusCode).toBe(200);
+    for (let i = 0; i < 3; i++) {
+      expect(asResponse(await post(`${srv.url}/hook`)).statusCode).toBe(200);
+      // undici hands a connection back to its pool one turn of the event loop after the answer
+      // (in case the server closes it after all); a POST sent in the same turn opens another.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     expect(srv.received).toHaveLength(3);
     expect(srv.connections()).toBe(1);
   });

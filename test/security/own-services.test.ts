@@ -9,6 +9,7 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import type { Resolve } from '../../shared/adapters/http/guarded-lookup.ts';
 import { NodeHttpSender } from '../../shared/adapters/http/node-http-sender.ts';
+import { UndiciHttpSender } from '../../shared/adapters/http/undici-http-sender.ts';
 import { DEFAULT_ALLOWED_PORTS, endpointRefusal, urlRefusal, type TargetPolicy } from '../../shared/domain/targets.ts';
 import { createWebhook, publish, WEBHOOKS } from '../support/hookline.ts';
 import { startReceiver, type Receiver } from '../support/receiver.ts';
@@ -105,15 +106,19 @@ describe("the sender checks the socket's actual peer, whatever a name resolved t
   // A resolver that answers loopback for an innocent-looking name: the pre-check cannot see it.
   const toLoopback: Resolve = (_host, callback) => setImmediate(() => callback(null, [{ address: '127.0.0.1', family: 4 }]));
 
-  it('refuses an own port reached through DNS, before a byte is sent, and reaches other local ports', async () => {
+  it.each([
+    ['NodeHttpSender', NodeHttpSender],
+    ['UndiciHttpSender', UndiciHttpSender],
+  ] as const)('%s refuses an own port reached through DNS, before a byte is sent, and reaches other local ports', async (_name, Sender) => {
     const policy: TargetPolicy = { allowPrivateTargets: true, allowedPorts: DEFAULT_ALLOWED_PORTS, ownPorts: [own.port] };
-    const sender = new NodeHttpSender({ policy, resolve: toLoopback });
+    const sender = new Sender({ policy, resolve: toLoopback });
+    const reachedBefore = other.requests.length;
     try {
       const refused = await sender.post({ url: `http://innocent.test:${own.port}/`, headers: {}, body: '{}', timeoutMs: 5000 });
       expect(refused).toMatchObject({ kind: 'error', error: expect.stringMatching(/^refused: .*Hookline's own services/) });
       const allowed = await sender.post({ url: `http://innocent.test:${other.port}/`, headers: {}, body: '{}', timeoutMs: 5000 });
       expect(allowed).toMatchObject({ kind: 'response', statusCode: 200 });
-      expect(other.requests).toHaveLength(1);
+      expect(other.requests).toHaveLength(reachedBefore + 1);
       expect(own.requests).toHaveLength(0);
     } finally {
       await sender.close();

@@ -12,6 +12,7 @@ import { Agent, get as httpGet } from 'node:http';
 import tls from 'node:tls';
 import { guardedLookup } from '../../shared/adapters/http/guarded-lookup.ts';
 import { NodeHttpSender } from '../../shared/adapters/http/node-http-sender.ts';
+import { UndiciHttpSender } from '../../shared/adapters/http/undici-http-sender.ts';
 import { addressRefusal, DEFAULT_ALLOWED_PORTS, urlRefusal, type TargetPolicy } from '../../shared/domain/targets.ts';
 import type { SendResult } from '../../shared/usecases/ports.ts';
 import { WEBHOOKS } from '../support/hookline.ts';
@@ -258,10 +259,16 @@ describe('guarded lookup through a keep-alive node:http Agent (http, 127.0.0.0/8
   });
 });
 
-// The real NodeHttpSender refuses http:// when private targets are not allowed, so it is exercised
-// over https with a throw-away CA trusted for this test only (tls.setDefaultCACertificates).
-const describeTls = hasOpenssl ? describe : describe.skip;
-describeTls('NodeHttpSender with the guarded lookup (https, 127.0.0.0/8 only, throw-away CA)', () => {
+// The real senders (NodeHttpSender on Lambda, UndiciHttpSender on the one-machine runtime's
+// sender thread) refuse http:// when private targets are not allowed, so they are exercised over
+// https with a throw-away CA trusted for this test only (tls.setDefaultCACertificates).
+const describeTls = hasOpenssl ? describe.each : describe.skip.each;
+type GuardedSender = NodeHttpSender | UndiciHttpSender;
+const GUARDED_SENDERS: [string, (options: ConstructorParameters<typeof NodeHttpSender>[0]) => GuardedSender][] = [
+  ['NodeHttpSender', (options) => new NodeHttpSender(options)],
+  ['UndiciHttpSender', (options) => new UndiciHttpSender(options)],
+];
+describeTls(GUARDED_SENDERS)('%s with the guarded lookup (https, 127.0.0.0/8 only, throw-away CA)', (_name, makeSender) => {
   let allowed: Probe;
   let internal: Probe;
   let savedCAs: string[];
@@ -281,8 +288,8 @@ describeTls('NodeHttpSender with the guarded lookup (https, 127.0.0.0/8 only, th
   });
 
   const sender = (resolve: NonNullable<Resolve>) =>
-    new NodeHttpSender({ policy: { allowPrivateTargets: false, allowedPorts: [allowed.port] }, resolve, addressRefusal: fakeRefusal });
-  const post = (s: NodeHttpSender, body = '{"n":1}'): Promise<SendResult> =>
+    makeSender({ policy: { allowPrivateTargets: false, allowedPorts: [allowed.port] }, resolve, addressRefusal: fakeRefusal });
+  const post = (s: GuardedSender, body = '{"n":1}'): Promise<SendResult> =>
     s.post({ url: `https://${HOST}:${allowed.port}/hook`, headers: { 'content-type': 'application/json' }, body, timeoutMs: 5_000 });
 
   it('(a) reaches the server on the checked address, with one lookup per connection (pinned)', async () => {

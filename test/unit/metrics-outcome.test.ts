@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { NodeHttpSender } from '../../shared/adapters/http/node-http-sender.ts';
+import { UndiciHttpSender } from '../../shared/adapters/http/undici-http-sender.ts';
 import { failedAttemptOutcome } from '../../shared/domain/attempt-outcome.ts';
 import { ATTEMPT_OUTCOMES } from '../../shared/domain/metric-names.ts';
 import type { SendResult } from '../../shared/usecases/ports.ts';
@@ -46,14 +47,18 @@ describe('failedAttemptOutcome', () => {
 
 /**
  * The sentences come from the real sender: each failure provoked on loopback is classed as the
- * dashboard expects, so a reworded sentence in NodeHttpSender cannot slip into `other` unseen.
+ * dashboard expects, so a reworded sentence, or one client's own error, cannot slip into `other`
+ * unseen. Both senders: Lambda's (node:http) and the one-machine runtime's (undici).
  */
-describe('failedAttemptOutcome of NodeHttpSender failures (127.0.0.1)', () => {
+describe.each([
+  ['NodeHttpSender', NodeHttpSender],
+  ['UndiciHttpSender', UndiciHttpSender],
+] as const)('failedAttemptOutcome of %s failures (127.0.0.1)', (_name, Sender) => {
   const servers: Server[] = [];
   const sockets = new Set<Socket>();
-  let sender: NodeHttpSender;
+  let sender: NodeHttpSender | UndiciHttpSender;
   beforeEach(() => {
-    sender = new NodeHttpSender({
+    sender = new Sender({
       policy: { allowPrivateTargets: true, allowedPorts: [] },
       // Resolution fails for every name, as for a domain that does not exist (no DNS traffic).
       resolve: (hostname, callback) => callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }), []),
@@ -103,7 +108,7 @@ describe('failedAttemptOutcome of NodeHttpSender failures (127.0.0.1)', () => {
 
   it('an address the target policy refuses is refused', async () => {
     const host = await serve((_, answer) => answer(200));
-    const strict = new NodeHttpSender({ policy: { allowPrivateTargets: false, allowedPorts: [] } });
+    const strict = new Sender({ policy: { allowPrivateTargets: false, allowedPorts: [] } });
     try {
       expect(await outcomeOf(strict.post({ url: `http://${host}/`, headers: {}, body: '{}', timeoutMs: 5_000 }))).toBe('refused');
     } finally {

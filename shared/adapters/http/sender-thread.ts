@@ -1,5 +1,5 @@
 /**
- * The thread of ThreadedHttpSender: a NodeHttpSender with the policy it is given (its 2xx
+ * The thread of ThreadedHttpSender: an UndiciHttpSender with the policy it is given (its 2xx
  * answers journaled when given a journal directory, see JournaledHttpSender), answering each
  * batch of requests as they finish (the results of one turn of its event loop in one message).
  */
@@ -8,7 +8,7 @@ import type { TargetPolicy } from '../../domain/targets.ts';
 import type { OutboundRequest, SendResult } from '../../usecases/ports.ts';
 import { AnswerJournal } from '../local/answer-journal.ts';
 import { JournaledHttpSender } from '../local/journaled-http-sender.ts';
-import { NodeHttpSender } from './node-http-sender.ts';
+import { UndiciHttpSender } from './undici-http-sender.ts';
 
 export interface SenderThreadData {
   readonly policy: TargetPolicy;
@@ -27,7 +27,7 @@ export interface SenderThreadReply {
 const port = parentPort;
 if (port) {
   const data = workerData as SenderThreadData;
-  const http = new NodeHttpSender({ policy: data.policy });
+  const http = new UndiciHttpSender({ policy: data.policy });
   const sender = data.journalDir === undefined ? http : new JournaledHttpSender(http, new AnswerJournal(data.journalDir));
   let done: SenderThreadReply[] = [];
   const reply = () => {
