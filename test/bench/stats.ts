@@ -31,7 +31,8 @@ export function heading(title: string): string {
   return `\n${title}\n${'-'.repeat(title.length)}`;
 }
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** Waits `ms` (none when it is past already: a paced publisher late for its slot sends at once). */
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
 
 /** Log lines of the runtime that look like trouble (powertools JSON levels, or plain text). */
 export function troubleLines(text: string): string[] {
