@@ -1,11 +1,10 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
-import { addressRefusal, urlRefusal, type TargetPolicy } from '../../domain/targets.ts';
+import { addressRefusal, type TargetPolicy } from '../../domain/targets.ts';
 import type { HttpSender, OutboundRequest, SendResult } from '../../usecases/ports.ts';
-import { guardedConnection, type ConnectChecked, type Refusal } from './guarded-connection.ts';
-import type { Resolve } from './guarded-lookup.ts';
-import { deadline, describe, KEEP_ALIVE_MS, KEEP_CHARS, READ_LIMIT_BYTES, timeoutError } from './sending.ts';
+import { guardedConnection, type ConnectChecked } from './guarded-connection.ts';
+import { deadline, describe, KEEP_ALIVE_MS, KEEP_CHARS, READ_LIMIT_BYTES, timeoutError, targetUrl, type HttpSenderOptions } from './sending.ts';
 
 // Not `import ... from 'node:http'`: an ES import of node:http reads its lazy WebSocket,
 // CloseEvent and MessageEvent exports, which loads Node's fetch (undici), about 27 ms of a cold
@@ -24,11 +23,7 @@ type HttpsAgent = InstanceType<typeof HttpsAgent>;
 export class NodeHttpSender implements HttpSender {
   private readonly agents: { readonly 'http:': HttpAgent; readonly 'https:': HttpsAgent };
   private readonly policy: TargetPolicy;
-  /**
-   * `resolve` and `addressRefusal` replace the system resolver and the refused ranges (tests: a
-   * 127.0.0.x address playing a public one).
-   */
-  constructor(options: { policy: TargetPolicy; connectionsPerOrigin?: number; resolve?: Resolve; addressRefusal?: Refusal }) {
+  constructor(options: HttpSenderOptions) {
     this.policy = options.policy;
     const connect = guardedConnection(options.policy, options.resolve, options.addressRefusal ?? addressRefusal);
     const pool = { keepAlive: true, maxSockets: options.connectionsPerOrigin ?? 64, timeout: KEEP_ALIVE_MS, scheduling: 'lifo' } as const;
@@ -38,14 +33,8 @@ export class NodeHttpSender implements HttpSender {
   async post(req: OutboundRequest): Promise<SendResult> {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
-    let url: URL;
-    try {
-      url = new URL(req.url);
-    } catch {
-      return { kind: 'error', error: 'invalid URL', durationMs: 0 };
-    }
-    const refusal = urlRefusal(url, this.policy);
-    if (refusal) return { kind: 'error', error: `refused: the URL ${refusal}`, durationMs: 0 };
+    const url = targetUrl(req.url, this.policy);
+    if (!(url instanceof URL)) return url;
     const body = Buffer.from(req.body, 'utf8');
     let timeout: { clear(): void } | undefined;
     try {

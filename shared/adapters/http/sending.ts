@@ -1,11 +1,39 @@
-import { CONNECT_TIMEOUT } from './guarded-connection.ts';
-import { TARGET_REFUSED } from './guarded-lookup.ts';
+import { urlRefusal, type TargetPolicy } from '../../domain/targets.ts';
+import type { SendResult } from '../../usecases/ports.ts';
+import { CONNECT_TIMEOUT, type Refusal } from './guarded-connection.ts';
+import { TARGET_REFUSED, type Resolve } from './guarded-lookup.ts';
 
 /**
  * What every HTTP sender shares (NodeHttpSender on Lambda, UndiciHttpSender on the one-machine
  * runtime's sender thread): the limits of an attempt, its deadline, and the delivery log's
  * sentences for what went wrong.
  */
+
+/** What each HTTP sender is built with. */
+export interface HttpSenderOptions {
+  readonly policy: TargetPolicy;
+  /**
+   * Keep-alive connections per origin.
+   * @default 64
+   */
+  readonly connectionsPerOrigin?: number;
+  /** Replaces the system resolver (tests: a 127.0.0.x address playing a public one). */
+  readonly resolve?: Resolve;
+  /** Replaces the refused address ranges (tests). */
+  readonly addressRefusal?: Refusal;
+}
+
+/** The attempt's URL, or the failed attempt it is when it does not parse or the policy refuses it (nothing is sent). */
+export function targetUrl(url: string, policy: TargetPolicy): URL | Extract<SendResult, { kind: 'error' }> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { kind: 'error', error: 'invalid URL', durationMs: 0 };
+  }
+  const refusal = urlRefusal(parsed, policy);
+  return refusal ? { kind: 'error', error: `refused: the URL ${refusal}`, durationMs: 0 } : parsed;
+}
 
 /** How much of a receiver's answer is read (the rest is dropped) and how much is kept in the log. */
 export const READ_LIMIT_BYTES = 64 * 1024;

@@ -5,11 +5,10 @@ import type { Agent, Dispatcher } from 'undici';
 // sender thread's bundle is 455 KB minified instead of 1.4 MB, which the thread compiles at
 // every start and the runtime's bundle cache checks.
 import UndiciAgent from 'undici/lib/dispatcher/agent.js';
-import { addressRefusal, urlRefusal, type TargetPolicy } from '../../domain/targets.ts';
+import { addressRefusal, type TargetPolicy } from '../../domain/targets.ts';
 import type { HttpSender, OutboundRequest, SendResult } from '../../usecases/ports.ts';
-import { guardedConnection, type ConnectChecked, type Refusal } from './guarded-connection.ts';
-import type { Resolve } from './guarded-lookup.ts';
-import { deadline, describe, KEEP_ALIVE_MS, KEEP_CHARS, READ_LIMIT_BYTES, timeoutError } from './sending.ts';
+import { guardedConnection, type ConnectChecked } from './guarded-connection.ts';
+import { deadline, describe, KEEP_ALIVE_MS, KEEP_CHARS, READ_LIMIT_BYTES, timeoutError, targetUrl, type HttpSenderOptions } from './sending.ts';
 
 /**
  * Receivers' POSTs on undici's `Agent.dispatch`, for the one-machine runtime's sender thread:
@@ -28,11 +27,7 @@ export class UndiciHttpSender implements HttpSender {
   private readonly agent: Agent;
   private readonly policy: TargetPolicy;
 
-  /**
-   * `resolve` and `addressRefusal` replace the system resolver and the refused ranges (tests: a
-   * 127.0.0.x address playing a public one).
-   */
-  constructor(options: { policy: TargetPolicy; connectionsPerOrigin?: number; resolve?: Resolve; addressRefusal?: Refusal }) {
+  constructor(options: HttpSenderOptions) {
     this.policy = options.policy;
     const connect = guardedConnection(options.policy, options.resolve, options.addressRefusal ?? addressRefusal);
     this.agent = new UndiciAgent({
@@ -46,14 +41,8 @@ export class UndiciHttpSender implements HttpSender {
   }
 
   post(req: OutboundRequest): Promise<SendResult> {
-    let url: URL;
-    try {
-      url = new URL(req.url);
-    } catch {
-      return Promise.resolve({ kind: 'error', error: 'invalid URL', durationMs: 0 });
-    }
-    const refusal = urlRefusal(url, this.policy);
-    if (refusal) return Promise.resolve({ kind: 'error', error: `refused: the URL ${refusal}`, durationMs: 0 });
+    const url = targetUrl(req.url, this.policy);
+    if (!(url instanceof URL)) return Promise.resolve(url);
     return new Promise((resolve) => {
       const answer = new Answer(req, resolve);
       try {
