@@ -35,11 +35,14 @@ if (port) {
     done = [];
     port.postMessage(batch);
   };
-  port.on('message', (batch: SenderThreadRequest[]) => {
+  // Requests that come while the client warms up wait for it: they would otherwise pay for it within their deadline.
+  const warm = http.warmUp().catch(() => undefined);
+  port.on('message', (batch: SenderThreadRequest[]) => void warm.then(() => send(batch)));
+  const send = (batch: SenderThreadRequest[]) => {
     for (const { id, request } of batch) {
       void sender.post(request).then(undefined, (error: unknown): SendResult => ({ kind: 'error', error: `the sender failed: ${String(error)}`, durationMs: 0 })).then((result) => {
         if (done.push({ id, result }) === 1) setImmediate(reply);
       });
     }
-  });
+  };
 }

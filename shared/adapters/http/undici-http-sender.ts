@@ -63,6 +63,35 @@ export class UndiciHttpSender implements HttpSender {
     });
   }
 
+  /**
+   * Runs undici's request path before the first attempt does. A fresh thread's first POST took
+   * 34 ms on loopback against 3 ms for the next ones (undici's code compiled on first use, its
+   * HTTP parser instantiated), and under load it passed a 100 ms deadline with the answer
+   * already in the socket. Two POSTs (the second on the kept connection) to a server of its own
+   * on 127.0.0.1, through a pool of their own: nothing leaves the machine and the attempts' pool
+   * starts empty.
+   */
+  async warmUp(): Promise<void> {
+    const { createServer } = process.getBuiltinModule('node:http');
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.end('ok'));
+    });
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    const origin = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    const pool = new UndiciAgent({ connections: 1 });
+    try {
+      for (let i = 0; i < 2; i++) {
+        const req: OutboundRequest = { url: `${origin}/`, headers: { 'content-type': 'application/json' }, body: '{}', timeoutMs: 5_000 };
+        await new Promise<SendResult>((resolve) => pool.dispatch({ origin, path: '/', method: 'POST', headers: req.headers, body: Buffer.from(req.body) }, new Answer(req, resolve)));
+      }
+    } finally {
+      await pool.destroy();
+      server.close();
+    }
+  }
+
   async close(): Promise<void> {
     await this.agent.destroy();
   }
