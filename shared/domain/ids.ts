@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
@@ -59,7 +59,8 @@ export const newAttemptId = (): string => `att_${ulid()}`;
  * with the time (the event's arrival), so a webhook's delivery log sorts newest first by its key.
  */
 export function deliveryIdFor(tenantId: string, eventId: string, webhookId: string, receivedAt: string): string {
-  const digest = createHash('sha256').update(`${tenantId}\n${eventId}\n${webhookId}`).digest();
+  // One-shot hash(): a third cheaper than createHash().update().digest(), and this runs per delivery.
+  const digest = hash('sha256', `${tenantId}\n${eventId}\n${webhookId}`, 'buffer');
   const time = Date.parse(receivedAt);
   return `dlv_${ulidTime(Number.isFinite(time) ? time : 0)}${base32(digest, 16)}`;
 }
@@ -70,9 +71,9 @@ export const newSigningSecret = (): string => `whsec_${randomBytes(32).toString(
 /** An API key: `hk_` + 32 random bytes, base64url. Only its SHA-256 is stored. */
 export const newApiKey = (): string => `hk_${randomBytes(32).toString('base64url')}`;
 
-export const hashApiKey = (key: string): string => createHash('sha256').update(key).digest('hex');
+export const hashApiKey = (key: string): string => hash('sha256', key, 'hex');
 
 /** Which of `shards` partitions an id's items go to (0 to shards - 1), the same every time. */
 export function shardOf(id: string, shards: number): number {
-  return createHash('sha256').update(id).digest().readUInt32BE(0) % shards;
+  return hash('sha256', id, 'buffer').readUInt32BE(0) % shards;
 }

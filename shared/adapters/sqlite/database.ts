@@ -26,6 +26,8 @@ export class HooklineDatabase {
   readonly file: string;
   private readonly statements = new Map<string, StatementSync>();
   private savepoints = 0;
+  /** Per nesting depth (index 0: the outermost), its two statements, prepared once. */
+  private readonly levels: { begin: StatementSync; end: StatementSync }[] = [];
 
   constructor(connection: DatabaseSync, file: string) {
     this.connection = connection;
@@ -55,23 +57,22 @@ export class HooklineDatabase {
    */
   transaction<T>(fn: () => T): T {
     const nested = this.connection.isTransaction;
-    const savepoint = `hookline_${++this.savepoints}`;
-    // Prepared (and cached by name) rather than exec'd: under the runtime's group commit every
-    // adapter transaction is a savepoint, several per delivery, and parsing them each time showed.
-    this.prepare(nested ? `SAVEPOINT ${savepoint}` : 'BEGIN IMMEDIATE').run();
+    const depth = ++this.savepoints;
+    const level = this.level(nested, depth);
+    level.begin.run();
     try {
       const result = fn();
       if (isThenable(result)) {
         result.then(undefined, () => undefined);
         throw new AsyncTransactionError('a transaction callback must be synchronous: it returned a promise, whose work would run after the commit');
       }
-      this.prepare(nested ? `RELEASE ${savepoint}` : 'COMMIT').run();
+      level.end.run();
       return result;
     } catch (err) {
       // Some failures (a full disk) end the whole transaction in SQLite already: then there is nothing left to undo.
       if (this.connection.isTransaction) {
         try {
-          this.exec(nested ? `ROLLBACK TO ${savepoint}; RELEASE ${savepoint}` : 'ROLLBACK');
+          this.exec(nested ? `ROLLBACK TO hookline_${depth}; RELEASE hookline_${depth}` : 'ROLLBACK');
         } catch {
           // The savepoint went with the transaction: the outer level's caller sees the error.
         }
@@ -80,6 +81,21 @@ export class HooklineDatabase {
     } finally {
       this.savepoints--;
     }
+  }
+
+  /**
+   * The statements that open and close a transaction at this depth, prepared once: under the
+   * runtime's group commit every adapter transaction is a savepoint, several per delivery, and
+   * parsing them (then naming them, a string built and looked up each time) showed.
+   */
+  private level(nested: boolean, depth: number): { begin: StatementSync; end: StatementSync } {
+    if (!nested) return { begin: this.prepare('BEGIN IMMEDIATE'), end: this.prepare('COMMIT') };
+    let level = this.levels[depth];
+    if (!level) {
+      level = { begin: this.connection.prepare(`SAVEPOINT hookline_${depth}`), end: this.connection.prepare(`RELEASE hookline_${depth}`) };
+      this.levels[depth] = level;
+    }
+    return level;
   }
 
   /**
@@ -105,6 +121,7 @@ export class HooklineDatabase {
 
   close(): void {
     this.statements.clear();
+    this.levels.length = 0;
     if (this.connection.isOpen) this.connection.close();
   }
 }

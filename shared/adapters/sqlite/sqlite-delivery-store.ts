@@ -10,16 +10,19 @@ import { nowSeconds, optional, SqliteTable } from './sqlite-table.ts';
 
 const VISIBLE = 'expires_at > :alive';
 
-/** A new delivery, pending and due at once; an expired row of the same id counts as absent and is replaced. */
+/**
+ * A new delivery (?1 id, ?2 tenant, ?3 webhook, ?4 event, ?5 now, ?6 expires_at, ?7 doc), pending
+ * and due at once; an expired row (expires_at <= ?8) of the same id counts as absent and is replaced.
+ */
 const CREATE = `
   INSERT INTO deliveries (delivery_id, tenant_id, webhook_id, event_id, state, attempts_started, attempts_completed, due_at, created_at, updated_at, expires_at, doc)
-  VALUES (:id, :tenant, :webhook, :event, 'pending', 0, 0, :now, :now, :now, :expires, :doc)
+  VALUES (?1, ?2, ?3, ?4, 'pending', 0, 0, ?5, ?5, ?5, ?6, ?7)
   ON CONFLICT (delivery_id) DO UPDATE SET
     tenant_id = excluded.tenant_id, webhook_id = excluded.webhook_id, event_id = excluded.event_id, state = 'pending',
     attempts_started = 0, attempts_completed = 0, claimed_at = NULL, next_attempt_at = NULL, due_at = excluded.due_at,
     follow_up = NULL, cancel_reason = NULL, history = NULL, created_at = excluded.created_at, updated_at = excluded.updated_at,
     expires_at = excluded.expires_at, doc = excluded.doc
-  WHERE deliveries.expires_at <= :alive`;
+  WHERE deliveries.expires_at <= ?8`;
 
 /** What toDelivery reads, in this order: every column but the storage ones (due_at, expires_at). */
 const DELIVERY_COLUMNS =
@@ -96,12 +99,12 @@ export class SqliteDeliveryStore extends SqliteTable implements DeliveryClaims, 
     const at = now.toISOString();
     const expires = this.expiresAt(now);
     const alive = nowSeconds();
+    const create = this.statement(CREATE);
     return this.run('create deliveries', () =>
       this.db.transaction(() =>
         deliveries.filter((d) => {
           const { delivery_id, tenant_id, webhook_id, event_id, ...rest } = d;
-          const params = { id: delivery_id, tenant: tenant_id, webhook: webhook_id, event: event_id, now: at, expires, doc: JSON.stringify(rest), alive };
-          return Number(this.statement(CREATE).run(params).changes) === 1;
+          return Number(create.run(delivery_id, tenant_id, webhook_id, event_id, at, expires, JSON.stringify(rest), alive).changes) === 1;
         }),
       ),
     );
