@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NodeHttpSender } from '../../shared/adapters/http/node-http-sender.ts';
@@ -46,8 +46,6 @@ describe('JournaledHttpSender', () => {
   it("gives a later process the 2xx an attempt got, instead of POSTing that attempt again", async () => {
     const first = new JournaledHttpSender(http(), new AnswerJournal(dir));
     const answered = await first.post(request('/200', 'dlv_A#001'));
-    // As the sender thread does before it hands a turn's answers to the main thread.
-    first.flush();
     expect(answered).toMatchObject({ kind: 'response', statusCode: 200, bodyPrefix: 'from the receiver' });
 
     // The process is killed before the outcome is recorded; the next one claims the attempt again.
@@ -64,7 +62,6 @@ describe('JournaledHttpSender', () => {
     const first = new JournaledHttpSender(http(), new AnswerJournal(dir));
     await first.post(request('/500', 'dlv_B#001'));
     await first.post(request('/200'));
-    first.flush();
     const next = new JournaledHttpSender(http(), new AnswerJournal(dir));
     expect(await next.post(request('/500', 'dlv_B#001'))).toMatchObject({ statusCode: 500, bodyPrefix: 'from the receiver' });
     expect(await next.post(request('/200'))).toMatchObject({ statusCode: 200, bodyPrefix: 'from the receiver' });
@@ -94,7 +91,6 @@ describe('AnswerJournal', () => {
     const first = new AnswerJournal(dir, () => now);
     first.takeOver();
     first.record('dlv_E#001', { statusCode: 200, durationMs: 3 });
-    first.flush();
     // Killed: no close. The next start takes it over, and is killed in its turn before it records anything.
     now += 1_000;
     expect([...new AnswerJournal(dir, () => now).takeOver().keys()]).toEqual(['dlv_E#001']);
@@ -106,7 +102,6 @@ describe('AnswerJournal', () => {
     let now = 7_000_000;
     const first = new AnswerJournal(dir, () => now);
     first.record('dlv_F#001', { statusCode: 200, durationMs: 3 });
-    first.flush();
     now += ANSWER_REPLAY_MS - 1;
     expect([...new AnswerJournal(dir, () => now).takeOver().keys()]).toEqual(['dlv_F#001']);
     now += 1;
@@ -119,28 +114,11 @@ describe('AnswerJournal', () => {
     expect([...new AnswerJournal(dir).takeOver()]).toEqual([['dlv_G#001', { statusCode: 202, durationMs: 9 }]]);
   });
 
-  it('writes what a turn recorded when flushed, in one piece: a kill before the flush leaves nothing of it', async () => {
-    const now = 9_000_000;
-    const journal = new AnswerJournal(dir, () => now);
-    journal.takeOver();
-    journal.record('dlv_H#001', { statusCode: 200, durationMs: 2 });
-    journal.record('dlv_H#002', { statusCode: 201, durationMs: 4 });
-    // Killed here, before the flush: the main thread never heard of these answers, so sending them again is right.
-    const written = async () => (await Promise.all((await readdir(dir)).map((name) => readFile(join(dir, name), 'utf8')))).join('');
-    expect(await written()).toBe('');
-    journal.flush();
-    expect([...new AnswerJournal(dir, () => now).takeOver()]).toEqual([
-      ['dlv_H#001', { statusCode: 200, durationMs: 2 }],
-      ['dlv_H#002', { statusCode: 201, durationMs: 4 }],
-    ]);
-  });
-
   it('starts a new file each minute and keeps only the one before it', async () => {
     let now = 1_000_000;
     const journal = new AnswerJournal(dir, () => now);
     for (const key of ['a', 'b', 'c']) {
       journal.record(key, { statusCode: 200, durationMs: 1 });
-      journal.flush();
       now += 60_000;
     }
     journal.close();

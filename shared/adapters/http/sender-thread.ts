@@ -28,14 +28,11 @@ const port = parentPort;
 if (port) {
   const data = workerData as SenderThreadData;
   const http = new UndiciHttpSender({ policy: data.policy });
-  const journaled = data.journalDir === undefined ? undefined : new JournaledHttpSender(http, new AnswerJournal(data.journalDir));
-  const sender = journaled ?? http;
+  const sender = data.journalDir === undefined ? http : new JournaledHttpSender(http, new AnswerJournal(data.journalDir));
   let done: SenderThreadReply[] = [];
   const reply = () => {
     const batch = done;
     done = [];
-    // The 2xx answers are in the journal before the main thread can act on them (and a kill can come).
-    journaled?.flush();
     port.postMessage(batch);
   };
   // Requests that come while the client warms up wait for it: they would otherwise pay for it within their deadline.

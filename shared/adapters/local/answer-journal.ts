@@ -21,10 +21,9 @@ export const ANSWER_REPLAY_MS = 10 * 60_000;
 const FILE = /^answers\.(\d+)\.log$/;
 
 /**
- * One machine: the 2xx answers the sender thread received, by attempt key, appended in one
- * `write` per turn of its event loop (`flush`, which the thread calls before it hands that turn's
- * answers to the main thread; a write a line was 2.5 us each, a tenth of that in tens). No fsync:
- * a killed process's writes are in the OS's page cache, as the database's are. An answer reaches the database some milliseconds later, in the main
+ * One machine: the 2xx answers the sender thread received, by attempt key, appended as they
+ * come (one `write` a line, no fsync: a killed process's writes are in the OS's page cache, as
+ * the database's are). An answer reaches the database some milliseconds later, in the main
  * thread's next turn; a kill in between used to send that attempt again after the restart. The
  * next start reads the journal (`takeOver`), and the sender gives the journaled answer to a
  * claim of the same attempt instead of POSTing it again.
@@ -39,8 +38,6 @@ export class AnswerJournal {
   private readonly now: () => number;
   private fd: number | undefined;
   private openedAt = 0;
-  /** Lines recorded and not written yet. */
-  private pending = '';
 
   constructor(dir: string, now: () => number = Date.now) {
     this.dir = dir;
@@ -76,40 +73,27 @@ export class AnswerJournal {
     return new Map([...answers].map(([key, { statusCode, durationMs }]) => [key, { statusCode, durationMs }]));
   }
 
-  /** Adds a 2xx answer to attempt `key`: in the journal once `flush` has run. */
+  /** Appends a 2xx answer to attempt `key`. */
   record(key: string, answer: JournaledAnswer): void {
-    this.pending += line(key, answer, this.now());
-  }
-
-  /** Writes what was recorded since the last flush. */
-  flush(): void {
-    if (this.pending === '') return;
     if (this.fd === undefined || this.now() - this.openedAt >= ROTATE_MS) this.rotate();
-    const lines = this.pending;
-    this.pending = '';
-    writeSync(this.fd!, lines);
+    writeSync(this.fd!, line(key, answer, this.now()));
   }
 
   close(): void {
-    this.flush();
-    this.closeFile();
-  }
-
-  private closeFile(): void {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
   }
 
   /** A new file; of the earlier ones only the last stays. */
   private rotate(): void {
-    this.closeFile();
+    this.close();
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     for (const name of this.files().slice(0, -1)) rmSync(join(this.dir, name), { force: true });
     this.open();
   }
 
   private open(): void {
-    this.closeFile();
+    this.close();
     // Never the name of a file just read: a start within the same millisecond as the last rotation appends to a new one.
     this.openedAt = Math.max(this.now(), ...this.files().map((name) => Number(FILE.exec(name)![1]) + 1));
     this.fd = openSync(join(this.dir, `answers.${this.openedAt}.log`), 'a', 0o600);

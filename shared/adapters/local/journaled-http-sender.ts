@@ -34,9 +34,4 @@ export class JournaledHttpSender implements HttpSender {
     }
     return result;
   }
-
-  /** Writes the answers journaled so far: before anyone else hears of them (see AnswerJournal). */
-  flush(): void {
-    this.journal.flush();
-  }
 }
