@@ -115,6 +115,23 @@ describe('HooklineDatabase.transaction', () => {
     expect(db.prepare('SELECT tenant_id FROM request_windows').all().map((r) => r['tenant_id'])).toEqual(['ten_outer']);
   });
 
+  it('savepoints at every depth work again and again (their statements are prepared once per depth)', () => {
+    for (let round = 0; round < 3; round++) {
+      db.transaction(() => {
+        db.transaction(() => {
+          void windows().take(`ten_kept_${round}`, window);
+          expect(() =>
+            db.transaction(() => {
+              void windows().take(`ten_dropped_${round}`, window);
+              throw new Error('inner');
+            }),
+          ).toThrow('inner');
+        });
+      });
+    }
+    expect(db.prepare('SELECT tenant_id FROM request_windows ORDER BY tenant_id').all().map((r) => r['tenant_id'])).toEqual(['ten_kept_0', 'ten_kept_1', 'ten_kept_2']);
+  });
+
   it('refuses an async callback and keeps nothing it did before its first await', () => {
     expect(() =>
       db.transaction(async () => {
