@@ -1,3 +1,4 @@
+import { fdatasync, fstatSync, realpathSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { DatabaseSync } from 'node:sqlite';
 import { tmpdir } from 'node:os';
@@ -5,6 +6,7 @@ import { join } from 'node:path';
 import { openHooklineDatabase, type HooklineDatabase } from '../../shared/adapters/sqlite/database.ts';
 import { GroupCommit } from '../../shared/adapters/sqlite/group-commit.ts';
 import { SqliteQueues } from '../../shared/adapters/sqlite/sqlite-queue.ts';
+import { BackgroundWalFlush, type DataSync } from '../../shared/adapters/sqlite/wal-flush.ts';
 
 const SETTINGS = { visibilityMs: 1000, maxReceiveCount: 5 };
 let dir: string;
@@ -72,5 +74,73 @@ describe('GroupCommit', () => {
     expect(db.connection.isTransaction).toBe(false);
     queues.send('events', [{ body: 'b' }]);
     expect(onDisk()).toBe(2);
+  });
+});
+
+describe('BackgroundWalFlush (after each group commit)', () => {
+  /** A stand-in for fdatasync that holds each flush until the test ends it. */
+  function heldSync() {
+    const calls: { fd: number; done: () => void }[] = [];
+    const sync: DataSync = (fd, done) => void calls.push({ fd, done: () => done(null) });
+    return { calls, sync };
+  }
+  const isOpen = (fd: number) => {
+    try {
+      fstatSync(fd);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  it("flushes the database's WAL after a commit, one flush at a time, and closes it once the last flush has ended", () => {
+    const { calls, sync } = heldSync();
+    commits = new GroupCommit(db, 60_000, new BackgroundWalFlush(db.file, sync));
+    commits.start();
+    queues.send('events', [{ body: 'a' }]);
+    commits.commitNow();
+    expect(calls).toHaveLength(1);
+    const [first] = calls;
+    expect(realpathSync(`/proc/self/fd/${first!.fd}`)).toBe(realpathSync(`${db.file}-wal`));
+
+    // A commit while a flush runs leaves its pages to the next flush.
+    queues.send('events', [{ body: 'b' }]);
+    commits.commitNow();
+    expect(calls).toHaveLength(1);
+    first!.done();
+    queues.send('events', [{ body: 'c' }]);
+    commits.commitNow();
+    expect(calls).toHaveLength(2);
+
+    // Stopped with a flush in flight: its file stays open until it ends.
+    commits.stop();
+    expect(isOpen(first!.fd)).toBe(true);
+    calls[1]!.done();
+    expect(isOpen(first!.fd)).toBe(false);
+    expect(onDisk()).toBe(3);
+  });
+
+  it('flushes with the real fdatasync, which accepts the WAL opened read-only', async () => {
+    const results: (NodeJS.ErrnoException | null)[] = [];
+    let started = 0;
+    const sync: DataSync = (fd, done) => {
+      started++;
+      fdatasync(fd, (error) => {
+        results.push(error);
+        done(error);
+      });
+    };
+    commits = new GroupCommit(db, 60_000, new BackgroundWalFlush(db.file, sync));
+    commits.start();
+    for (let i = 0; i < 50; i++) {
+      queues.send('events', [{ body: `e${i}` }]);
+      commits.commitNow();
+    }
+    commits.stop();
+    const deadline = Date.now() + 5_000;
+    while (results.length < started && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    expect(started).toBeGreaterThan(0);
+    expect(results).toEqual(Array(started).fill(null));
+    expect(onDisk()).toBe(50);
   });
 });

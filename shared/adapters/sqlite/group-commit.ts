@@ -1,4 +1,5 @@
 import type { HooklineDatabase } from './database.ts';
+import { BackgroundWalFlush } from './wal-flush.ts';
 
 /**
  * Group commit for the one-machine runtime: the database stays in a transaction, and what every
@@ -20,7 +21,8 @@ import type { HooklineDatabase } from './database.ts';
  * `commitNow()` before it answers (a `202` means the event is stored), and the queue pollers'
  * work needs no such promise (a crash before the commit redoes it: at-least-once, as SQS).
  * Adapter transactions (HooklineDatabase.transaction) become savepoints inside it, so they stay
- * all-or-nothing.
+ * all-or-nothing. After each commit the WAL's new pages go to disk in the background
+ * (BackgroundWalFlush), so that a checkpoint does not stall the main thread on its fsync.
  */
 export class GroupCommit {
   private readonly db: HooklineDatabase;
@@ -28,10 +30,12 @@ export class GroupCommit {
   private timer: NodeJS.Timeout | undefined;
   private changesAtCommit = 0;
   private readonly totalChanges: () => number;
+  private readonly walFlush: BackgroundWalFlush;
 
-  constructor(db: HooklineDatabase, intervalMs = 100) {
+  constructor(db: HooklineDatabase, intervalMs = 100, walFlush = new BackgroundWalFlush(db.file)) {
     this.db = db;
     this.intervalMs = intervalMs;
+    this.walFlush = walFlush;
     const statement = db.connection.prepare('SELECT total_changes() AS n');
     this.totalChanges = () => Number((statement.get() as { n: number }).n);
   }
@@ -49,6 +53,7 @@ export class GroupCommit {
     if (changes === this.changesAtCommit && this.db.connection.isTransaction) return;
     if (this.db.connection.isTransaction) this.db.exec('COMMIT');
     this.changesAtCommit = changes;
+    this.walFlush.request();
     if (this.timer) this.begin();
   }
 
@@ -57,6 +62,7 @@ export class GroupCommit {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.commitNow();
+    this.walFlush.close();
   }
 
   private begin(): void {
