@@ -1,10 +1,10 @@
-import { fdatasync, fstatSync, realpathSync } from 'node:fs';
+import { fdatasync, fstatSync, realpathSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { DatabaseSync } from 'node:sqlite';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openHooklineDatabase, type HooklineDatabase } from '../../shared/adapters/sqlite/database.ts';
-import { GroupCommit } from '../../shared/adapters/sqlite/group-commit.ts';
+import { GroupCommit, IDLE_BEFORE_CHECKPOINT_MS } from '../../shared/adapters/sqlite/group-commit.ts';
 import { SqliteQueues } from '../../shared/adapters/sqlite/sqlite-queue.ts';
 import { BackgroundWalFlush, type DataSync } from '../../shared/adapters/sqlite/wal-flush.ts';
 
@@ -74,6 +74,24 @@ describe('GroupCommit', () => {
     expect(db.connection.isTransaction).toBe(false);
     queues.send('events', [{ body: 'b' }]);
     expect(onDisk()).toBe(2);
+  });
+});
+
+describe('GroupCommit checkpoints', () => {
+  it('checkpoints the WAL into the database file once nothing has been written for a while after a commit', async () => {
+    const dbFile = () => statSync(db.file).size;
+    commits = new GroupCommit(db, 20);
+    commits.start();
+    queues.send('deliveries', Array.from({ length: 300 }, (_, i) => ({ body: `${i}`.padEnd(1_000, '.') })));
+    commits.commitNow();
+    const committedAt = Date.now();
+    // What was committed is in the WAL only, until a checkpoint copies it into the file.
+    const before = dbFile();
+    const deadline = Date.now() + 5_000;
+    while (dbFile() === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(dbFile()).toBeGreaterThan(before + 300_000);
+    expect(Date.now() - committedAt).toBeGreaterThanOrEqual(IDLE_BEFORE_CHECKPOINT_MS - 50);
+    expect(onDisk()).toBe(300);
   });
 });
 
