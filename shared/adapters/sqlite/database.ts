@@ -26,7 +26,7 @@ export class HooklineDatabase {
   readonly file: string;
   private readonly statements = new Map<string, StatementSync>();
   private savepoints = 0;
-  /** Per nesting depth (index 0: the outermost), its two statements, prepared once. */
+  /** Per savepoint depth (the index), its SAVEPOINT and RELEASE statements, prepared once. */
   private readonly levels: { begin: StatementSync; end: StatementSync }[] = [];
 
   constructor(connection: DatabaseSync, file: string) {

@@ -1,6 +1,9 @@
 import type { HooklineDatabase } from './database.ts';
 import { BackgroundWalFlush } from './wal-flush.ts';
 
+/** How long the database must go unwritten before the WAL is checkpointed in the quiet (see the class comment). */
+export const IDLE_BEFORE_CHECKPOINT_MS = 1_000;
+
 /**
  * Group commit for the one-machine runtime: the database stays in a transaction, and what every
  * handler wrote meanwhile is committed together at most `intervalMs` later, or at once by
@@ -29,9 +32,6 @@ import { BackgroundWalFlush } from './wal-flush.ts';
  * 55 to 60 ms COMMIT in the bench's steady run, which follows its pipeline). So once nothing has
  * been written for IDLE_BEFORE_CHECKPOINT_MS after a commit, the WAL is checkpointed then.
  */
-/** How long the database must go unwritten before the WAL is checkpointed in the quiet (see the class comment). */
-export const IDLE_BEFORE_CHECKPOINT_MS = 1_000;
-
 export class GroupCommit {
   private readonly db: HooklineDatabase;
   private readonly intervalMs: number;
