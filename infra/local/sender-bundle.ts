@@ -22,8 +22,8 @@ interface CachedBundle {
  * the TypeScript sources instead starts Node's type stripper and the module graph again, about
  * 35 MB more of the runtime's memory. Bundling takes 50 to 100 ms of the main thread (esbuild's
  * import and child process), so the script is kept in the OS temp directory with its inputs'
- * fingerprints and used again while they are unchanged (a few ms). Undefined when esbuild cannot be loaded or fails: the
- * thread then loads the sources.
+ * fingerprints and used again while they are unchanged (a few ms). Undefined when esbuild cannot
+ * be loaded or fails: the thread then loads the sources.
  *
  * The script runs as this user's code, and the temp directory is everyone's: the cache is used
  * only in a directory of this user's that nobody else may write to (see `isPrivateDir`).

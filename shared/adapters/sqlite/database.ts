@@ -49,6 +49,17 @@ export class HooklineDatabase {
   }
 
   /**
+   * A statement of its own whose rows come as arrays, in the order of its columns: node:sqlite
+   * names every column of a row object anew, which was half of what a claim cost (12 us against
+   * 5 without RETURNING, 8 as an array). For the statements a delivery runs once per attempt.
+   */
+  prepareRowsAsArrays(sql: string): StatementSync {
+    const statement = this.connection.prepare(sql);
+    statement.setReturnArrays(true);
+    return statement;
+  }
+
+  /**
    * Runs `fn` in a transaction: BEGIN IMMEDIATE (the write lock is taken at once, so a
    * read-then-write inside cannot be overtaken), COMMIT when `fn` returns, ROLLBACK when it
    * throws. Inside another transaction (this helper's or one begun on `connection`) it is a

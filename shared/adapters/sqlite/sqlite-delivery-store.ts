@@ -68,25 +68,17 @@ const DUE_COLUMNS = 'delivery_id, tenant_id, webhook_id, event_id, due_at, attem
  * retention is gone for every read and write.
  */
 export class SqliteDeliveryStore extends SqliteTable implements DeliveryClaims, DeliveryCreator, DueDeliveries, ReopenableDeliveries {
-  /**
-   * The statements that return a delivery, rows as arrays (toDelivery): node:sqlite names each
-   * column of a row object anew, which was half of what a claim cost (12 us against 5 without).
-   */
+  /** The statements that return a delivery, rows as arrays (toDelivery; see HooklineDatabase.prepareRowsAsArrays). */
   private readonly deliveryRows: { claim: StatementSync; complete: StatementSync; get: StatementSync; reopen: StatementSync };
 
   /** `retentionDays`: how long rows live (`expires_at`), as the DynamoDB sibling's; required, since 0 would hide every row at once. */
   constructor(db: HooklineDatabase, retentionDays: number) {
     super(db, retentionDays);
-    const asArrays = (sql: string) => {
-      const statement = db.connection.prepare(sql);
-      statement.setReturnArrays(true);
-      return statement;
-    };
     this.deliveryRows = {
-      claim: asArrays(CLAIM),
-      complete: asArrays(COMPLETE),
-      get: asArrays(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE delivery_id = ? AND expires_at > ?`),
-      reopen: asArrays(REOPEN),
+      claim: db.prepareRowsAsArrays(CLAIM),
+      complete: db.prepareRowsAsArrays(COMPLETE),
+      get: db.prepareRowsAsArrays(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE delivery_id = ? AND expires_at > ?`),
+      reopen: db.prepareRowsAsArrays(REOPEN),
     };
   }
 

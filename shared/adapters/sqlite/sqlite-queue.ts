@@ -78,7 +78,7 @@ const SCHEMA = `
   );
 `;
 
-/** A visible message's row (`due`), as an array: node:sqlite naming each column of a row object anew cost more than the take. */
+/** A visible message's row (`due`, rows as arrays: see HooklineDatabase.prepareRowsAsArrays). */
 type DueRow = [id: number, body: string, group_id: string | null, sent_at: number, receive_count: number];
 
 /** The queue tables, and the statements every queue of the database shares. */
@@ -106,10 +106,9 @@ export class SqliteQueues {
     this.settings = settings;
     this.sent.setMaxListeners(0);
     db.exec(SCHEMA);
-    const due = db.connection.prepare(
+    const due = db.prepareRowsAsArrays(
       'SELECT id, body, group_id, sent_at, receive_count FROM queue_messages WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, id LIMIT ?',
     );
-    due.setReturnArrays(true);
     this.statements = {
       insert: db.prepare('INSERT INTO queue_messages (queue, body, group_id, sent_at, visible_at) VALUES (?, ?, ?, ?, ?)'),
       due,
