@@ -65,7 +65,8 @@ beforeAll(() => {
   fileB = join(dir, 'b.json');
   writeFileSync(fileA, JSON.stringify(catalogueA, null, 2));
   writeFileSync(fileB, JSON.stringify(catalogueB, null, 2));
-  const app = new App({ outdir: join(dir, 'cdk.out') });
+  // Bundled for real; CDK's built-in template validation is nag.test.ts's (see TEMPLATE_ONLY).
+  const app = new App({ outdir: join(dir, 'cdk.out'), builtinCloudFormationValidation: false });
   const env = { account: '123456789012', region: 'eu-west-1' };
   stackA = new HooklineStack(app, 'HooklineCatA', { env, catalogueFile: fileA });
   // Relative to the project root, as in cdk.json.

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CfnElement, Stack } from 'aws-cdk-lib';
+import type { AppProps, CfnElement, Stack } from 'aws-cdk-lib';
 import { REPO_ROOT } from '../support/runtime.ts';
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
@@ -24,6 +24,13 @@ export const FEATURE_FLAGS: Record<string, unknown> = Object.fromEntries(
  * suites that only read the template. catalogue.test.ts bundles for real.
  */
 export const NO_BUNDLING = { ...FEATURE_FLAGS, 'aws:cdk:bundling-stacks': [] as string[] };
+
+/**
+ * App props for suites that read the template: no bundling, and no CDK built-in CloudFormation
+ * validation (a WebAssembly rule engine that took 3 of the 4 s of a synth in the test runner).
+ * nag.test.ts synthesizes with that validation on, as `cdk synth` does, and asserts its report.
+ */
+export const TEMPLATE_ONLY: AppProps = { context: NO_BUNDLING, builtinCloudFormationValidation: false };
 
 export interface Statement {
   Effect: string;

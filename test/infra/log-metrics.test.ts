@@ -9,13 +9,13 @@ import { METRIC, METRICS_NAMESPACE } from '../../shared/domain/metric-names.ts';
 import { JsonLogger } from '../../shared/logging.ts';
 import { VERIFICATION_SENT_MESSAGE } from '../../shared/usecases/owner-email.ts';
 import { HooklineStack } from '../../infra/stack/hookline-stack.ts';
-import { NO_BUNDLING, logicalId } from './helpers.ts';
+import { TEMPLATE_ONLY, logicalId } from './helpers.ts';
 
 let stack: HooklineStack;
 let template: Template;
 
 beforeAll(() => {
-  stack = new HooklineStack(new App({ context: NO_BUNDLING }), 'HooklineLogMetrics', {
+  stack = new HooklineStack(new App(TEMPLATE_ONLY), 'HooklineLogMetrics', {
     env: { account: '123456789012', region: 'eu-west-1' },
     senderEmail: 'hooks@example.com',
     publicUrl: 'https://hooks.example.com',

@@ -7,13 +7,13 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { FUNCTION_NAMES } from '../../infra/stack/functions.ts';
 import { HooklineStack } from '../../infra/stack/hookline-stack.ts';
-import { NO_BUNDLING, asArray, logicalId } from './helpers.ts';
+import { TEMPLATE_ONLY, asArray, logicalId } from './helpers.ts';
 
 let stack: HooklineStack;
 let template: Template;
 
 beforeAll(() => {
-  const app = new App({ context: NO_BUNDLING });
+  const app = new App(TEMPLATE_ONLY);
   stack = new HooklineStack(app, 'HooklineLogging', { env: { account: '123456789012', region: 'eu-west-1' } });
   template = Template.fromStack(stack);
 });

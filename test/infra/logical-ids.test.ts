@@ -7,7 +7,7 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { HooklineStack } from '../../infra/stack/hookline-stack.ts';
-import { NO_BUNDLING } from './helpers.ts';
+import { TEMPLATE_ONLY } from './helpers.ts';
 
 const STATEFUL = ['AWS::DynamoDB::Table', 'AWS::SQS::Queue', 'AWS::SecretsManager::Secret', 'AWS::Scheduler::ScheduleGroup'];
 
@@ -26,7 +26,7 @@ const PINNED: Record<string, string> = {
 };
 
 it('keeps the logical id of every table, queue, secret and schedule group', () => {
-  const stack = new HooklineStack(new App({ context: NO_BUNDLING }), 'Hookline');
+  const stack = new HooklineStack(new App(TEMPLATE_ONLY), 'Hookline');
   const resources = Template.fromStack(stack).toJSON().Resources as Record<string, { Type: string; DeletionPolicy?: string }>;
   const stateful = Object.fromEntries(Object.entries(resources).filter(([, r]) => STATEFUL.includes(r.Type)).map(([id, r]) => [id, r.Type]));
   expect(stateful).toEqual(PINNED);

@@ -10,7 +10,7 @@ import { TABLES } from '../../shared/adapters/aws/tables.ts';
 import { FUNCTION_NAMES, constructId } from '../../infra/stack/functions.ts';
 import { PIPELINE_WARNINGS } from '../../infra/stack/hookline-pipeline.ts';
 import { HooklineStack } from '../../infra/stack/hookline-stack.ts';
-import { NO_BUNDLING, flatten, logicalId } from './helpers.ts';
+import { TEMPLATE_ONLY, flatten, logicalId } from './helpers.ts';
 
 let quiet: HooklineStack;
 let mail: HooklineStack;
@@ -18,7 +18,7 @@ let template: Template;
 let mailTemplate: Template;
 
 beforeAll(() => {
-  const app = new App({ context: NO_BUNDLING });
+  const app = new App(TEMPLATE_ONLY);
   const env = { account: '123456789012', region: 'eu-west-1' };
   quiet = new HooklineStack(app, 'HooklineMon', { env });
   mail = new HooklineStack(app, 'HooklineMail', {
@@ -236,7 +236,7 @@ describe('email on a first deploy', () => {
   });
 
   it('lets a warning be acknowledged by its id', () => {
-    const stack = new HooklineStack(new App({ context: NO_BUNDLING }), 'HooklineAck', { senderEmail: 'hooks@example.com' });
+    const stack = new HooklineStack(new App(TEMPLATE_ONLY), 'HooklineAck', { senderEmail: 'hooks@example.com' });
     CdkAnnotations.of(stack.pipeline).acknowledgeWarning(PIPELINE_WARNINGS.noPublicUrl, 'emails carry relative links on purpose');
     expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('is empty'))).toEqual([]);
   });

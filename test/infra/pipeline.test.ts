@@ -14,7 +14,7 @@ import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { HooklinePipeline } from 'hookline/pipeline';
 import { REPO_ROOT } from '../support/runtime.ts';
-import { NO_BUNDLING, actionsByTarget, logicalId, statementsOfRole } from './helpers.ts';
+import { TEMPLATE_ONLY, actionsByTarget, logicalId, statementsOfRole } from './helpers.ts';
 
 let stack: Stack;
 let pipeline: HooklinePipeline;
@@ -23,7 +23,7 @@ let support: Role;
 const id = (construct: Parameters<typeof logicalId>[1]) => logicalId(stack, construct);
 
 beforeAll(() => {
-  const app = new App({ context: NO_BUNDLING });
+  const app = new App(TEMPLATE_ONLY);
   stack = new Stack(app, 'Platform', { env: { account: '123456789012', region: 'eu-central-1' } });
   const oncall = new Topic(stack, 'Oncall', { enforceSSL: true });
   pipeline = new HooklinePipeline(stack, 'Webhooks', {

@@ -15,7 +15,7 @@ import { EXTRA_ENV, HooklineStack } from '../../infra/stack/hookline-stack.ts';
 import { CONTEXT, settingsFromContext } from '../../infra/stack/context.ts';
 import { resolveSettings } from '../../infra/stack/settings.ts';
 import { INGEST_ROUTE_KEY } from '../../infra/stack/api.ts';
-import { NO_BUNDLING, actionsByTarget, asArray, flatten, logicalId, statementsOfRole } from './helpers.ts';
+import { TEMPLATE_ONLY, actionsByTarget, asArray, flatten, logicalId, statementsOfRole } from './helpers.ts';
 
 let stack: HooklineStack;
 let template: Template;
@@ -23,7 +23,7 @@ const fnProps = (name: FunctionName) =>
   template.toJSON().Resources[logicalId(stack, stack.pipeline.functions.byName[name])].Properties;
 
 beforeAll(() => {
-  const app = new App({ context: NO_BUNDLING });
+  const app = new App(TEMPLATE_ONLY);
   stack = new HooklineStack(app, 'HooklineBranded', {
     env: { account: '123456789012', region: 'us-east-2' },
     retryDelaysSeconds: [0, 5, 60],

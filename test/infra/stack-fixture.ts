@@ -1,6 +1,6 @@
 /**
  * The synthesized Hookline stack with default props, shared by the stack tests: one synth per
- * file (without bundling: only the template is read; catalogue.test.ts bundles). Call
+ * file (TEMPLATE_ONLY: no bundling, no built-in validation; only the template is read). Call
  * `synthDefaultStack()` at the top of a test file; `stack` and `template` are set before its tests.
  */
 import { App } from 'aws-cdk-lib';
@@ -8,7 +8,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import type { TABLES } from '../../shared/adapters/aws/tables.ts';
 import type { FunctionName } from '../../infra/stack/functions.ts';
 import { HooklineStack } from '../../infra/stack/hookline-stack.ts';
-import { NO_BUNDLING, logicalId, statementsOfRole } from './helpers.ts';
+import { TEMPLATE_ONLY, logicalId, statementsOfRole } from './helpers.ts';
 import type { Statement } from './helpers.ts';
 
 export let stack: HooklineStack;
@@ -16,7 +16,7 @@ export let template: Template;
 
 export function synthDefaultStack(): void {
   beforeAll(() => {
-    const app = new App({ context: NO_BUNDLING });
+    const app = new App(TEMPLATE_ONLY);
     stack = new HooklineStack(app, 'HooklineTest', { env: { account: '123456789012', region: 'eu-west-1' } });
     template = Template.fromStack(stack);
   });
