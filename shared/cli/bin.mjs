@@ -7,8 +7,11 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { enableHooklineCompileCache } from '../compile-cache.mjs';
 
 if (process.features.typescript) {
+  // Each command is a fresh process: compiled code from the last one saves about 0.2 s.
+  enableHooklineCompileCache();
   const { main } = await import('./main.ts');
   await main();
 } else {
