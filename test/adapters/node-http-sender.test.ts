@@ -250,7 +250,9 @@ describe.each(SENDERS)('%s', (_name, makeSender) => {
     );
     try {
       const port = await new Promise<number>((resolve) => receiver.once('message', resolve));
-      const sent = post(`http://127.0.0.1:${port}/busy`, { timeoutMs: 100 });
+      // A timeout well above the receiver's 40 ms: a sender on a thread of its own is not blocked
+      // below, and must not miss the answer only because the test machine is loaded.
+      const sent = post(`http://127.0.0.1:${port}/busy`, { timeoutMs: 250 });
       // Busy for three times the timeout in an I/O callback, as the runtime is with other work,
       // from just after the request went out (the receiver answers 40 ms after it): the answer
       // waits in the socket while the deadline passes, and the loop's next turn runs timers
@@ -258,7 +260,7 @@ describe.each(SENDERS)('%s', (_name, makeSender) => {
       await new Promise((resolve) => setTimeout(resolve, 20));
       await new Promise<void>((resolve) =>
         readFile(fileURLToPath(import.meta.url), () => {
-          const until = Date.now() + 300;
+          const until = Date.now() + 750;
           while (Date.now() < until) {
             /* a process busy with something else */
           }
