@@ -6,7 +6,7 @@ import { Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { CfnStage, HttpApi, HttpMethod, HttpRoute, HttpRouteKey, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -15,7 +15,7 @@ import type { ApiFunction } from '../../shared/http/routes.ts';
 import { constructId } from './functions.ts';
 
 export interface HooklineApiProps {
-  readonly functions: Record<ApiFunction, NodejsFunction>;
+  readonly functions: Record<ApiFunction, LambdaFunction>;
   /**
    * The stage's throttles are shared by every tenant: a safety net for the deployment, set far
    * above one tenant's limit, which the functions apply per tenant (usecases/rate-limits.ts).

@@ -51,21 +51,3 @@ export function catalogueValidatorsAsset(types: readonly EventType[], projectRoo
 
 /** A file to ship beside a bundle: its absolute path, and its name in the bundle. */
 export type ShippedFile = [path: string, name: string];
-
-/** Bundling-time environment variable: the ShippedFiles of a function, as JSON. */
-export const BUNDLE_FILES_ENV = 'HOOKLINE_BUNDLE_FILES';
-
-/**
- * The `afterBundling` command that copies the files a function ships beside its bundle (the
- * catalogue, its compiled schemas, the OpenAPI document) into the bundle. Their paths come from
- * the bundling environment (`HOOKLINE_BUNDLE_FILES`, JSON), so no path is put through a
- * shell; the destination is quoted for bash (Linux, macOS) or cmd (Windows), whichever runs the
- * hook. Runs with the synth's own `node`, so it needs no `cp` or `copy`.
- */
-export function copyIntoBundleCommand(outputDir: string, platform: NodeJS.Platform = process.platform): string {
-  const quoted = platform === 'win32' ? `"${outputDir}"` : `'${outputDir.replace(/'/g, `'\\''`)}'`;
-  const script =
-    `const fs = require('node:fs'), path = require('node:path');` +
-    ` for (const [file, name] of JSON.parse(process.env.${BUNDLE_FILES_ENV})) fs.copyFileSync(file, path.join(process.argv[1], name))`;
-  return `node -e "${script}" ${quoted}`;
-}

@@ -1,7 +1,7 @@
 /**
- * How every function is bundled, in one place and free of CDK imports: the stack maps it to
- * NodejsFunction's bundling options (functions.ts) and the bench builds with the same settings
- * (test/bench/bundles.ts), bundles and SDK floors alike.
+ * How every function is bundled, in one place and free of CDK imports: esbuild's build options,
+ * which the stack builds its functions with (function-code.ts), the bench its bundles and SDK
+ * floors (test/bench/bundles.ts), and the stack the catalogue's compiled schemas.
  */
 
 /**
@@ -12,26 +12,17 @@
 export const ESM_REQUIRE_BANNER =
   "import { createRequire as __hooklineCreateRequire } from 'node:module'; const require = __hooklineCreateRequire(import.meta.url);";
 
-export const BUNDLE_SETTINGS = {
-  format: 'esm',
+/** esbuild's build options for a function bundle (entry and output are the caller's). */
+export const esbuildOptions = () => ({
+  bundle: true,
+  platform: 'node' as const,
+  format: 'esm' as const,
   target: 'node24',
   minify: true,
   // No source maps: with --enable-source-maps the first stack trace parses a 2 MB map
   // (about 230 ms, on the error path of a busy function); minified names still say where.
   sourcemap: false,
   mainFields: ['module', 'main'],
-  banner: ESM_REQUIRE_BANNER,
-} as const;
-
-/** The same settings as esbuild's own build options (the bench, the catalogue's compiled schemas). */
-export const esbuildOptions = () => ({
-  bundle: true,
-  platform: 'node' as const,
-  format: BUNDLE_SETTINGS.format,
-  target: BUNDLE_SETTINGS.target,
-  minify: BUNDLE_SETTINGS.minify,
-  sourcemap: BUNDLE_SETTINGS.sourcemap,
-  mainFields: [...BUNDLE_SETTINGS.mainFields],
-  banner: { js: BUNDLE_SETTINGS.banner },
+  banner: { js: ESM_REQUIRE_BANNER },
   logLevel: 'warning' as const,
 });

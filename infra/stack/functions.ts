@@ -1,18 +1,18 @@
 /**
- * The eight Lambda functions, bundled locally with esbuild from functions/<name>/handler.ts.
+ * The Lambda functions, bundled locally with esbuild from functions/<name>/handler.ts
+ * (function-code.ts).
  */
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, LoggingFormat, Runtime, SystemLogLevel, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Architecture, Function as LambdaFunction, LoggingFormat, Runtime, SystemLogLevel, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { FUNCTION_ENV } from '../../shared/config.ts';
-import { BUNDLE_FILES_ENV, copyIntoBundleCommand, openApiAsset, type ShippedFile } from './build-assets.ts';
-import { BUNDLE_SETTINGS } from './bundling.ts';
+import { openApiAsset, type ShippedFile } from './build-assets.ts';
+import { bundledCode, LAMBDA_HANDLER } from './function-code.ts';
 import { OPENAPI_DOCUMENT_FILE } from '../../functions/openapi/handler.ts';
 import { portalShippedFiles } from '../../functions/openapi/portal.ts';
 import { CATALOGUE_VALIDATORS_FILE } from '../../shared/compose/catalogue.ts';
@@ -87,18 +87,18 @@ export const CATALOGUE_ENV = {
 } as const;
 
 export class HooklineFunctions extends Construct {
-  readonly byName: Record<FunctionName, NodejsFunction>;
+  readonly byName: Record<FunctionName, LambdaFunction>;
   /** Each function's log group, the only one its role may write to. */
   readonly logGroups = {} as Record<FunctionName, LogGroup>;
 
   constructor(scope: Construct, id: string, props: HooklineFunctionsProps) {
     super(scope, id);
-    const byName = {} as Record<FunctionName, NodejsFunction>;
+    const byName = {} as Record<FunctionName, LambdaFunction>;
     for (const name of FUNCTION_NAMES) byName[name] = this.fn(name, props);
     this.byName = byName;
   }
 
-  private fn(name: FunctionName, props: HooklineFunctionsProps): NodejsFunction {
+  private fn(name: FunctionName, props: HooklineFunctionsProps): LambdaFunction {
     const id = constructId(name);
     // An explicit log group: retention is set, and the group is part of the stack rather than
     // created on first invocation and kept forever.
@@ -117,12 +117,18 @@ export class HooklineFunctions extends Construct {
       description: `Hookline ${name} function`,
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
     });
-    const fn = new NodejsFunction(this, id, {
+    const fn = new LambdaFunction(this, id, {
       description: `Hookline ${name}`,
-      entry: join(PROJECT_ROOT, 'functions', name, 'handler.ts'),
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+      // Bundled with the AWS SDK clients it uses: an ESM bundle cannot import the runtime's own
+      // copy (ESM ignores NODE_PATH), and bundling pins the SDK version the tests ran against.
+      code: bundledCode({
+        entry: join(PROJECT_ROOT, 'functions', name, 'handler.ts'),
+        projectRoot: PROJECT_ROOT,
+        shipped,
+        // Two stacks with different catalogues in one app must never share a bundle.
+        cacheKey: catalogue ? { [CATALOGUE_ENV.sha256]: catalogue.sha256 } : {},
+      }),
+      handler: LAMBDA_HANDLER,
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: MEMORY_MB[name],
@@ -146,36 +152,6 @@ export class HooklineFunctions extends Construct {
         ...props.extraEnvironment?.[name],
         ...(catalogue ? { [CATALOGUE_ENV.file]: CATALOGUE_LAMBDA_PATH, [CATALOGUE_ENV.sha256]: catalogue.sha256 } : {}),
         [FUNCTION_ENV.serviceName]: `hookline-${name}`,
-      },
-      // The settings of bundling.ts, which the bench builds with too.
-      bundling: {
-        // Never Docker: synth must work offline and on machines without a Docker daemon.
-        forceDockerBundling: false,
-        format: OutputFormat.ESM,
-        target: BUNDLE_SETTINGS.target,
-        minify: BUNDLE_SETTINGS.minify,
-        sourceMap: BUNDLE_SETTINGS.sourcemap,
-        // An ESM bundle cannot import the runtime's own copy of the AWS SDK (ESM ignores
-        // NODE_PATH), and bundling pins the SDK version the tests ran against.
-        bundleAwsSDK: true,
-        externalModules: [],
-        mainFields: [...BUNDLE_SETTINGS.mainFields],
-        banner: BUNDLE_SETTINGS.banner,
-        logLevel: LogLevel.WARNING,
-        ...(shipped.length > 0
-          ? {
-              // The bundle's asset hash is computed from its output (the shipped files included),
-              // so a new catalogue is new code. The environment is also part of CDK's in-process
-              // bundle cache key (the hook's closure is not), so two stacks with different
-              // catalogues in one app never share a bundle.
-              environment: { [BUNDLE_FILES_ENV]: JSON.stringify(shipped), ...(catalogue ? { [CATALOGUE_ENV.sha256]: catalogue.sha256 } : {}) },
-              commandHooks: {
-                beforeBundling: () => [],
-                beforeInstall: () => [],
-                afterBundling: (_inputDir: string, outputDir: string) => [copyIntoBundleCommand(outputDir)],
-              },
-            }
-          : {}),
       },
     });
     logGroup.grantWrite(role);

@@ -6,7 +6,7 @@
  */
 import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { AwsCall, AwsResource } from '../../shared/adapters/aws/aws-calls.ts';
 import { portalKeySecretName } from '../../shared/compose/portal-sessions.ts';
@@ -18,7 +18,7 @@ import type { HooklineRetries } from './retries.ts';
 import type { HooklineTables } from './tables.ts';
 
 export interface GrantsProps {
-  readonly functions: Record<FunctionName, NodejsFunction>;
+  readonly functions: Record<FunctionName, LambdaFunction>;
   readonly tables: HooklineTables;
   readonly queues: HooklineQueues;
   readonly retries: HooklineRetries;
