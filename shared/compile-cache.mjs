@@ -16,7 +16,10 @@ import { fileURLToPath } from 'node:url';
 /** The cache's directory when NODE_COMPILE_CACHE is not set: node_modules/.cache/hookline/compile. */
 export const COMPILE_CACHE_DIR = fileURLToPath(new URL('../node_modules/.cache/hookline/compile', import.meta.url));
 
+/** Where compiled code is kept: NODE_COMPILE_CACHE, else COMPILE_CACHE_DIR. The runtime's bundle is kept there too. */
+export const hooklineCacheDir = () => process.env.NODE_COMPILE_CACHE || COMPILE_CACHE_DIR;
+
 /** Turns the cache on for the modules this process loads from now on (a failure only costs speed). */
 export function enableHooklineCompileCache() {
-  return enableCompileCache(process.env.NODE_COMPILE_CACHE || COMPILE_CACHE_DIR);
+  return enableCompileCache(hooklineCacheDir());
 }

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+// Fingerprints as the runtime's own bundle takes them: content hashes, size and time under node_modules.
+import { fingerprintOf } from './runtime-bundle.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ENTRY = join(ROOT, 'shared/adapters/http/sender-thread.ts');
@@ -11,7 +13,7 @@ const SENDER_BUNDLE_CACHE = join(tmpdir(), 'hookline-sender-thread');
 const CACHE_FILE = `${createHash('sha256').update(ROOT).digest('hex').slice(0, 16)}.json`;
 
 interface CachedBundle {
-  /** Each input file (relative to the root) and its fingerprint when bundled (see `fingerprintOf`). */
+  /** Each input file (relative to the root) and its fingerprint when bundled (runtime-bundle.mjs's `fingerprintOf`). */
   readonly inputs: Record<string, string>;
   readonly script: string;
 }
@@ -36,7 +38,7 @@ export async function bundleSenderThread(onError: (error: unknown) => void, cach
     try {
       const result = await esbuild.build({ entryPoints: [ENTRY], bundle: true, platform: 'node', format: 'cjs', target: 'node24', minify: true, write: false, metafile: true, logLevel: 'silent', absWorkingDir: ROOT });
       const script = result.outputFiles[0]?.text;
-      if (script !== undefined) writeCached(cacheDir, { inputs: Object.fromEntries(Object.keys(result.metafile.inputs).map((file) => [file, fingerprintOf(file)])), script });
+      if (script !== undefined) writeCached(cacheDir, { inputs: Object.fromEntries(Object.keys(result.metafile.inputs).map((file) => [file, fingerprintOf(ROOT, file)])), script });
       return script;
     } finally {
       // esbuild's service is a child process: not kept for the runtime's life.
@@ -48,26 +50,12 @@ export async function bundleSenderThread(onError: (error: unknown) => void, cach
   }
 }
 
-/**
- * The SHA-256 of a source file's content; for a dependency's file (under node_modules, which npm
- * writes afresh when it installs), its size and modification time: the thread's undici is about 40
- * files, and hashing them at every start cost the main thread 5 ms.
- */
-function fingerprintOf(file: string): string {
-  const path = resolve(ROOT, file);
-  if (file.includes('node_modules/')) {
-    const stat = statSync(path);
-    return `${stat.size}:${stat.mtimeMs}`;
-  }
-  return createHash('sha256').update(readFileSync(path)).digest('hex');
-}
-
 function readCached(cacheDir: string): string | undefined {
   try {
     if (!isPrivateDir(cacheDir)) return undefined;
     const cached = JSON.parse(readFileSync(join(cacheDir, CACHE_FILE), 'utf8')) as CachedBundle;
     const inputs = Object.entries(cached.inputs);
-    return inputs.length > 0 && inputs.every(([file, fingerprint]) => fingerprintOf(file) === fingerprint) ? cached.script : undefined;
+    return inputs.length > 0 && inputs.every(([file, fingerprint]) => fingerprintOf(ROOT, file) === fingerprint) ? cached.script : undefined;
   } catch {
     // None yet, an input gone, or a file cut short: bundle again.
     return undefined;

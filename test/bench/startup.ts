@@ -14,7 +14,7 @@ export interface StartupResult {
 
 /**
  * Time from spawn to /healthz ok, as a user meets it. The runtimes here get caches of their own
- * (Node's compile cache through NODE_COMPILE_CACHE, see infra/local/main.mjs; the sender
+ * (Node's compile cache through NODE_COMPILE_CACHE, see shared/compile-cache.mjs; the sender
  * thread's bundle cache through the OS temp directory, see `bundleSenderThread`): the first
  * start finds them empty, as after `npm ci`, and the next `runs` find them filled, as every
  * start after. One start alone is a poor figure on a shared

@@ -1,0 +1,9 @@
+// Types of runtime-bundle.mjs (plain JavaScript, run before any TypeScript loads).
+/** Where the bundle and its manifest are kept: `runtime-bundle/` in Hookline's cache directory. */
+export declare const runtimeBundleDir: () => string;
+/** A source file's SHA-256, or a dependency file's size and modification time. */
+export declare function fingerprintOf(root: string, file: string): string;
+/** The file URL of the kept bundle if every one of its inputs is unchanged, else undefined. */
+export declare function cachedRuntimeBundle(dir?: string): string | undefined;
+/** Starts the builder and does not wait for it. */
+export declare function rebuildInBackground(dir?: string): void;

@@ -1,0 +1,67 @@
+/**
+ * The runtime starts from its bundle (infra/local/runtime-bundle.mjs) once one is kept whose inputs
+ * are unchanged, from the sources otherwise, and delivers the same either way. Which one a start
+ * loaded is read from Node's own compile-cache debug lines (NODE_DEBUG_NATIVE=COMPILE_CACHE).
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createWebhook, publish, verifyStandardWebhooks } from '../support/hookline.ts';
+import { startReceiver } from '../support/receiver.ts';
+import { api, eventually, startRuntime, type Runtime } from '../support/runtime.ts';
+
+/** The runtime module a start loaded: its sources' entry, or a bundle. */
+function loadedFrom(runtime: Runtime): 'sources' | 'bundle' {
+  const lines = runtime.stderr();
+  const sources = /for ESM file:\/\/\S*\/infra\/local\/runtime\.ts/.test(lines);
+  const bundle = /for ESM file:\/\/\S*\/runtime-bundle\/runtime-[0-9a-f]{16}\.mjs/.test(lines);
+  if (sources === bundle) throw new Error(`expected one of the two in the runtime's stderr:\n${lines.slice(0, 4000)}`);
+  return bundle ? 'bundle' : 'sources';
+}
+
+let cache: string;
+beforeAll(async () => {
+  cache = await mkdtemp(join(tmpdir(), 'hookline-cache-'));
+});
+afterAll(async () => {
+  await rm(cache, { recursive: true, force: true });
+});
+
+describe("the runtime's bundle", () => {
+  it('is built after a start from the sources, started from next time, and delivers signed webhooks', async () => {
+    const env = { NODE_COMPILE_CACHE: cache, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' };
+    const manifest = join(cache, 'runtime-bundle', 'manifest.json');
+    const first = await startRuntime({ env });
+    try {
+      expect(loadedFrom(first)).toBe('sources');
+      await eventually('the bundle built in the background', () => readFile(manifest, 'utf8').catch(() => undefined), 30_000);
+    } finally {
+      await first.stop();
+    }
+
+    const second = await first.restart();
+    const receiver = await startReceiver();
+    try {
+      expect(loadedFrom(second)).toBe('bundle');
+      const client = api(second.baseUrl, second.apiKey);
+      const webhook = await createWebhook(client, { url: receiver.url, events: ['scan.completed'] });
+      await publish(client, { event: 'scan.completed', data: { scan_id: 'sc_bundle' } });
+      const [request] = await receiver.waitFor(1);
+      expect(verifyStandardWebhooks(request!, webhook.secret)).toMatchObject({ data: { scan_id: 'sc_bundle' } });
+    } finally {
+      await receiver.close();
+      await second.stop();
+    }
+
+    // An input changed since (here: its fingerprint in the manifest): the sources again.
+    const kept = JSON.parse(await readFile(manifest, 'utf8')) as { inputs: Record<string, string> };
+    kept.inputs['infra/local/runtime.ts'] = 'changed';
+    await writeFile(manifest, JSON.stringify(kept));
+    const third = await second.restart();
+    try {
+      expect(loadedFrom(third)).toBe('sources');
+    } finally {
+      await third.cleanup();
+    }
+  }, 60_000);
+});
