@@ -16,8 +16,8 @@ import { buildSync } from 'esbuild';
 import type { ShippedFile } from './build-assets.ts';
 import { esbuildOptions } from './bundling.ts';
 
-/** The file the bundle is written to; Lambda's handler setting is `index.handler`. */
-export const BUNDLE_ENTRY_FILE = 'index.mjs';
+/** The file the bundle is written to, and the handler setting that names its `handler` export. */
+const BUNDLE_ENTRY_FILE = 'index.mjs';
 export const LAMBDA_HANDLER = 'index.handler';
 
 export interface BundledCodeProps {
@@ -43,6 +43,8 @@ export function bundledCode(props: BundledCodeProps): Code {
       // Required by the type, never pulled: local bundling below always bundles or throws
       // (synth must work offline and without a Docker daemon).
       image: DockerImage.fromRegistry('hookline-local-bundling-only'),
+      // Not read by anything: part of CDK's asset cache key, which sees these options but not the
+      // closure below, so that bundles of other entries or shipped files are never shared.
       environment: { HOOKLINE_ENTRY: props.entry, HOOKLINE_SHIPPED: JSON.stringify(shipped), ...props.cacheKey },
       local: {
         tryBundle(outputDir: string): boolean {
