@@ -13,7 +13,7 @@
 // Plain JavaScript: main.mjs runs it before the TypeScript sources load.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -45,10 +45,14 @@ export function fingerprintOf(root, file) {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
-/** The file URL of the kept bundle if every one of its inputs is unchanged, else undefined. */
+/**
+ * The file URL of the kept bundle if it was built from this checkout (it names our files by their
+ * absolute paths) and every one of its inputs is unchanged, else undefined.
+ */
 export function cachedRuntimeBundle(dir = runtimeBundleDir()) {
   try {
     const manifest = JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8'));
+    if (manifest.root !== ROOT || !existsSync(join(dir, manifest.bundle))) return undefined;
     const inputs = Object.entries(manifest.inputs);
     if (inputs.length === 0 || !inputs.every(([file, fingerprint]) => fingerprintOf(ROOT, file) === fingerprint)) return undefined;
     return pathToFileURL(join(dir, manifest.bundle)).href;
@@ -132,7 +136,7 @@ async function build(dir) {
     // Each file written aside and renamed: a runtime starting meanwhile reads the old one or the new one.
     writeFileSync(join(dir, `${bundle}.${process.pid}`), text);
     renameSync(join(dir, `${bundle}.${process.pid}`), join(dir, bundle));
-    writeFileSync(join(dir, `${MANIFEST}.${process.pid}`), JSON.stringify({ bundle, inputs }));
+    writeFileSync(join(dir, `${MANIFEST}.${process.pid}`), JSON.stringify({ root: ROOT, bundle, inputs }));
     renameSync(join(dir, `${MANIFEST}.${process.pid}`), join(dir, MANIFEST));
     for (const name of readdirSync(dir)) {
       if (name.startsWith('runtime-') && name !== bundle && Date.now() - statSync(join(dir, name)).mtimeMs > OLD_BUNDLE_MS) rmSync(join(dir, name), { force: true });

@@ -28,7 +28,7 @@ afterAll(async () => {
 });
 
 describe("the runtime's bundle", () => {
-  it('is built after a start from the sources, started from next time, and delivers signed webhooks', async () => {
+  it('is built after a start from the sources, loaded by the next start (which delivers), and refused once an input changed or when built elsewhere', async () => {
     const env = { NODE_COMPILE_CACHE: cache, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' };
     const manifest = join(cache, 'runtime-bundle', 'manifest.json');
     const first = await startRuntime({ env });
@@ -53,15 +53,28 @@ describe("the runtime's bundle", () => {
       await second.stop();
     }
 
-    // An input changed since (here: its fingerprint in the manifest): the sources again.
-    const kept = JSON.parse(await readFile(manifest, 'utf8')) as { inputs: Record<string, string> };
-    kept.inputs['infra/local/runtime.ts'] = 'changed';
-    await writeFile(manifest, JSON.stringify(kept));
+    // An input changed since (here: its fingerprint in the manifest), or a bundle built in
+    // another checkout (it names that one's files): the sources again.
+    type Manifest = { root: string; inputs: Record<string, string> };
+    const keptManifest = async (holds: (m: Manifest) => boolean) =>
+      readFile(manifest, 'utf8').then((text) => (holds(JSON.parse(text) as Manifest) ? true : undefined), () => undefined);
+    const kept = JSON.parse(await readFile(manifest, 'utf8')) as Manifest;
+    await writeFile(manifest, JSON.stringify({ ...kept, inputs: { ...kept.inputs, 'infra/local/runtime.ts': 'changed' } }));
     const third = await second.restart();
     try {
       expect(loadedFrom(third)).toBe('sources');
+      await eventually('the bundle built again', () => keptManifest(({ inputs }) => inputs['infra/local/runtime.ts'] !== 'changed'), 30_000);
     } finally {
-      await third.cleanup();
+      await third.stop();
+    }
+    await writeFile(manifest, JSON.stringify({ ...kept, root: '/elsewhere/hookline/' }));
+    const fourth = await third.restart();
+    try {
+      expect(loadedFrom(fourth)).toBe('sources');
+      // Built again before the cache directory is removed, as a user's would be.
+      await eventually('the bundle built again', () => keptManifest(({ root }) => root === kept.root), 30_000);
+    } finally {
+      await fourth.cleanup();
     }
   }, 60_000);
 });
