@@ -42,8 +42,12 @@ export interface OutboundRequest {
 }
 
 /** POSTs to receivers; never follows redirects. */
+/** Told an answer's final status, and the time to it, as soon as it comes, before the body. */
+export type StatusListener = (statusCode: number, durationMs: number) => void;
+
 export interface HttpSender {
-  post(request: OutboundRequest): Promise<SendResult>;
+  /** `onStatus`: called by a sender that can tell the status before the answer ends (not every sender does). */
+  post(request: OutboundRequest, onStatus?: StatusListener): Promise<SendResult>;
 }
 
 export type Clock = () => Date;

@@ -1,12 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NodeHttpSender } from '../../shared/adapters/http/node-http-sender.ts';
+import { UndiciHttpSender } from '../../shared/adapters/http/undici-http-sender.ts';
 import { ANSWER_REPLAY_MS, AnswerJournal } from '../../shared/adapters/local/answer-journal.ts';
 import { JournaledHttpSender } from '../../shared/adapters/local/journaled-http-sender.ts';
 import type { OutboundRequest } from '../../shared/usecases/ports.ts';
+import { eventually } from '../support/runtime.ts';
 
 let dir: string;
 let server: Server;
@@ -33,7 +35,8 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const http = () => new NodeHttpSender({ policy: { allowPrivateTargets: true, allowedPorts: [] } });
+const POLICY = { allowPrivateTargets: true, allowedPorts: [] };
+const http = () => new NodeHttpSender({ policy: POLICY });
 const request = (path: string, attemptKey?: string): OutboundRequest => ({
   url: `${url}${path}`,
   headers: { 'content-type': 'application/json' },
@@ -56,6 +59,40 @@ describe('JournaledHttpSender', () => {
     // Once: a later claim of the same attempt (none should come) is sent.
     await next.post(request('/200', 'dlv_A#001'));
     expect(received).toEqual(['/200', '/200']);
+  });
+
+  it('keeps a 2xx as soon as its status comes, so a kill while the body is still coming does not send it again', async () => {
+    // A receiver that answers 200 at once and ends its body only when told.
+    let endBody: () => void = () => undefined;
+    const slow = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        received.push(req.url!);
+        res.writeHead(200, { 'content-type': 'text/plain' }).write('status first, ');
+        endBody = () => res.end('body later');
+      });
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    const slowUrl = `http://127.0.0.1:${(slow.address() as AddressInfo).port}/slow`;
+    try {
+      const first = new JournaledHttpSender(new UndiciHttpSender({ policy: POLICY }), new AnswerJournal(dir));
+      let settled = false;
+      const answer = first.post({ ...request('', 'dlv_S#001'), url: slowUrl }).finally(() => (settled = true));
+      const journalText = async () => (await Promise.all((await readdir(dir)).map((file) => readFile(join(dir, file), 'utf8')))).join('');
+      await eventually('the 2xx in the journal', async () => ((await journalText()).includes('dlv_S#001\t200\t') ? true : undefined), 5_000, 10);
+      expect(settled).toBe(false);
+
+      // Killed here: the next process claims the attempt again and gets the answer without a POST.
+      const next = new JournaledHttpSender(http(), new AnswerJournal(dir));
+      expect(await next.post({ ...request('', 'dlv_S#001'), url: slowUrl })).toMatchObject({ kind: 'response', statusCode: 200, bodyPrefix: '' });
+      expect(received).toEqual(['/slow']);
+
+      endBody();
+      expect(await answer).toMatchObject({ kind: 'response', statusCode: 200, bodyPrefix: 'status first, body later' });
+    } finally {
+      slow.closeAllConnections();
+      await new Promise((resolve) => slow.close(resolve));
+    }
   });
 
   it('sends again what got no 2xx, and what names no attempt (a test event, a token request)', async () => {

@@ -6,7 +6,7 @@ import type { Agent, Dispatcher } from 'undici';
 // every start and the runtime's bundle cache checks.
 import UndiciAgent from 'undici/lib/dispatcher/agent.js';
 import { addressRefusal, type TargetPolicy } from '../../domain/targets.ts';
-import type { HttpSender, OutboundRequest, SendResult } from '../../usecases/ports.ts';
+import type { HttpSender, OutboundRequest, SendResult, StatusListener } from '../../usecases/ports.ts';
 import { guardedConnection, type ConnectChecked } from './guarded-connection.ts';
 import { deadline, describe, KEEP_ALIVE_MS, KEEP_CHARS, READ_LIMIT_BYTES, timeoutError, targetUrl, type HttpSenderOptions } from './sending.ts';
 
@@ -40,11 +40,16 @@ export class UndiciHttpSender implements HttpSender {
     });
   }
 
-  post(req: OutboundRequest): Promise<SendResult> {
+  /**
+   * `onStatus` is told the final status (and the time to it) as soon as it comes, before the
+   * body: a status is the attempt's outcome whatever follows (see Answer), and JournaledHttpSender
+   * keeps a 2xx from then on.
+   */
+  post(req: OutboundRequest, onStatus?: StatusListener): Promise<SendResult> {
     const url = targetUrl(req.url, this.policy);
     if (!(url instanceof URL)) return Promise.resolve(url);
     return new Promise((resolve) => {
-      const answer = new Answer(req, resolve);
+      const answer = new Answer(req, resolve, onStatus);
       try {
         this.agent.dispatch(
           {
@@ -107,6 +112,7 @@ class Answer implements Dispatcher.DispatchHandler {
   private readonly started = performance.now();
   private readonly req: OutboundRequest;
   private readonly settle: (result: SendResult) => void;
+  private readonly onStatus: StatusListener | undefined;
   private readonly timeout: { clear(): void };
   private controller: Dispatcher.DispatchController | undefined;
   private settled = false;
@@ -115,9 +121,10 @@ class Answer implements Dispatcher.DispatchHandler {
   private readonly chunks: Buffer[] = [];
   private size = 0;
 
-  constructor(req: OutboundRequest, settle: (result: SendResult) => void) {
+  constructor(req: OutboundRequest, settle: (result: SendResult) => void, onStatus?: StatusListener) {
     this.req = req;
     this.settle = settle;
+    this.onStatus = onStatus;
     this.timeout = deadline(req.timeoutMs, () => this.expire());
   }
 
@@ -137,6 +144,13 @@ class Answer implements Dispatcher.DispatchHandler {
       flat[name] = Array.isArray(value) ? value.join(', ') : value;
     }
     this.headers = flat;
+    // From here on the answer settles as a response with this status, however the body goes.
+    if (this.settled || !this.onStatus) return;
+    try {
+      this.onStatus(statusCode, this.elapsed());
+    } catch {
+      // The listener's failure is its own (JournaledHttpSender records again at the end): the answer goes on.
+    }
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {

@@ -6,7 +6,8 @@ import { ANSWER_REPLAY_MS, type AnswerJournal, type JournaledAnswer } from './an
  * and gives a claim of an attempt the earlier process had already been answered for that answer
  * instead of POSTing again: "a claim found at start-up with its result already recorded is
  * completed, not re-sent", where the record is the journal rather than the database. The answer
- * given has the status and the duration, no headers or body. A POST without an attempt key (a
+ * given has the status and the duration (to the status, when the sender told it early), no
+ * headers or body. A POST without an attempt key (a
  * test event, an OAuth2 token request) is neither journaled nor replayed.
  */
 export class JournaledHttpSender implements HttpSender {
@@ -28,8 +29,18 @@ export class JournaledHttpSender implements HttpSender {
       this.earlier.delete(key);
       return { kind: 'response', statusCode: answered.statusCode, headers: {}, bodyPrefix: '', durationMs: answered.durationMs };
     }
-    const result = await this.sender.post(request);
-    if (key !== undefined && result.kind === 'response' && result.statusCode >= 200 && result.statusCode < 300) {
+    if (key === undefined) return this.sender.post(request);
+    // Kept as soon as the status is known: a receiver that sent a 2xx and then a slow body has
+    // answered, and a kill before the body ends must not send the attempt again (the chaos run's
+    // slow bodies, up to 300 ms each, were most of its duplicates).
+    let journaled = false;
+    const result = await this.sender.post(request, (statusCode, durationMs) => {
+      if (statusCode < 200 || statusCode >= 300) return;
+      this.journal.record(key, { statusCode, durationMs });
+      journaled = true;
+    });
+    // A sender that does not tell the status early (NodeHttpSender): kept at the end.
+    if (!journaled && result.kind === 'response' && result.statusCode >= 200 && result.statusCode < 300) {
       this.journal.record(key, { statusCode: result.statusCode, durationMs: result.durationMs });
     }
     return result;
