@@ -4,8 +4,12 @@
  * the rest later, well within the sender's timeout), or a plain 200. Each receiver draws its own
  * failure rate and mix from the seeded random source, so two runs with one seed behave alike.
  *
- * A delivery counts as received when the receiver answered 2xx to it at least once and the whole
- * answer was handed to the socket (`finish`).
+ * A delivery counts as received when the receiver answered 2xx to it at least once: the status
+ * line was handed to the socket (with the whole answer, `finish`, or for a slow body with its
+ * first part). The status is the attempt's outcome for the runtime too (a body cut short keeps
+ * it), so a slow body that a kill cuts has been answered: sending it again is a duplicate, and
+ * not sending it is no loss. (Until 2026-12-01 only `finish` counted, when the runtime journaled
+ * a 2xx only once its body had ended and sent such an attempt again after a kill.)
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -110,17 +114,17 @@ export function startChaosReceiver(random: Random, mix: Mix, timing: ReceiverTim
       r.requests.set(id, (r.requests.get(id) ?? 0) + 1);
       const outcome = pick();
       r.answered[outcome]++;
-      const countOk = () => res.once('finish', () => r.ok.set(id, (r.ok.get(id) ?? 0) + 1));
+      const ok = () => r.ok.set(id, (r.ok.get(id) ?? 0) + 1);
+      const countOk = () => res.once('finish', ok);
       switch (outcome) {
         case 'ok':
           countOk();
           res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
           return;
         case 'slow': {
-          countOk();
           const body = '{"received":true,"padding":"................................"}';
           res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
-          res.write(body.slice(0, 20));
+          res.write(body.slice(0, 20), (error) => error || ok());
           later(timing.slowMinMs + random.next() * (timing.slowMaxMs - timing.slowMinMs), () => res.end(body.slice(20)));
           return;
         }
