@@ -3,6 +3,8 @@
 export declare const runtimeBundleDir: () => string;
 /** A source file's SHA-256, or a dependency file's size and modification time. */
 export declare function fingerprintOf(root: string, file: string): string;
+/** A directory of this user's, not a link, that no other user can write to. */
+export declare function isPrivateDir(dir: string): boolean;
 /** The file URL of the kept bundle if every one of its inputs is unchanged, else undefined. */
 export declare function cachedRuntimeBundle(dir?: string): string | undefined;
 /** Starts the builder and does not wait for it. */

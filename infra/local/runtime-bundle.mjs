@@ -13,7 +13,7 @@
 // Plain JavaScript: main.mjs runs it before the TypeScript sources load.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -46,11 +46,25 @@ export function fingerprintOf(root, file) {
 }
 
 /**
- * The file URL of the kept bundle if it was built from this checkout (it names our files by their
- * absolute paths) and every one of its inputs is unchanged, else undefined.
+ * A directory (not a link to one) of this process's user that no other user can write to: one
+ * that another user made first in a shared place (the OS temp directory, a NODE_COMPILE_CACHE
+ * there) could be given a script of theirs to run. (Without POSIX user ids, as on Windows, the
+ * temp directory is the user's own.)
+ */
+export function isPrivateDir(dir) {
+  const stat = lstatSync(dir);
+  const uid = process.getuid?.();
+  return stat.isDirectory() && (uid === undefined || (stat.uid === uid && (stat.mode & 0o022) === 0));
+}
+
+/**
+ * The file URL of the kept bundle if it is in a private directory, was built from this checkout
+ * (it names our files by their absolute paths) and every one of its inputs is unchanged, else
+ * undefined.
  */
 export function cachedRuntimeBundle(dir = runtimeBundleDir()) {
   try {
+    if (!isPrivateDir(dir)) return undefined;
     const manifest = JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8'));
     if (manifest.root !== ROOT || !existsSync(join(dir, manifest.bundle))) return undefined;
     const inputs = Object.entries(manifest.inputs);
@@ -101,7 +115,8 @@ const ownImportMetaUrl = {
 };
 
 async function build(dir) {
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (!isPrivateDir(dir)) return;
   const lockFile = join(dir, LOCK);
   let lock;
   try {

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-// Fingerprints as the runtime's own bundle takes them: content hashes, size and time under node_modules.
-import { fingerprintOf } from './runtime-bundle.mjs';
+// Fingerprints and the private-directory check, as the runtime's own bundle takes them.
+import { fingerprintOf, isPrivateDir } from './runtime-bundle.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ENTRY = join(ROOT, 'shared/adapters/http/sender-thread.ts');
@@ -73,15 +73,4 @@ function writeCached(cacheDir: string, bundle: CachedBundle): void {
   } catch {
     // A cache that cannot be written only costs the next start its bundling.
   }
-}
-
-/**
- * A directory (not a link to one) of this process's user that no other user can write to: one
- * that another user made first in the shared temp directory could be given a script of theirs
- * to run. (Without POSIX user ids, as on Windows, the temp directory is the user's own.)
- */
-function isPrivateDir(dir: string): boolean {
-  const stat = lstatSync(dir);
-  const uid = process.getuid?.();
-  return stat.isDirectory() && (uid === undefined || (stat.uid === uid && (stat.mode & 0o022) === 0));
 }

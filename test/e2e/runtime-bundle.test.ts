@@ -3,7 +3,7 @@
  * are unchanged, from the sources otherwise, and delivers the same either way. Which one a start
  * loaded is read from Node's own compile-cache debug lines (NODE_DEBUG_NATIVE=COMPILE_CACHE).
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createWebhook, publish, verifyStandardWebhooks } from '../support/hookline.ts';
@@ -28,7 +28,7 @@ afterAll(async () => {
 });
 
 describe("the runtime's bundle", () => {
-  it('is built after a start from the sources, loaded by the next start (which delivers), and refused once an input changed or when built elsewhere', async () => {
+  it('is built after a start from the sources, loaded by the next start (which delivers), and refused once an input changed, when built elsewhere or in a directory others may write to', async () => {
     const env = { NODE_COMPILE_CACHE: cache, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' };
     const manifest = join(cache, 'runtime-bundle', 'manifest.json');
     const first = await startRuntime({ env });
@@ -71,10 +71,17 @@ describe("the runtime's bundle", () => {
     const fourth = await third.restart();
     try {
       expect(loadedFrom(fourth)).toBe('sources');
-      // Built again before the cache directory is removed, as a user's would be.
       await eventually('the bundle built again', () => keptManifest(({ root }) => root === kept.root), 30_000);
     } finally {
-      await fourth.cleanup();
+      await fourth.stop();
+    }
+    // A directory other users may write to (one they could have made first): neither used nor built into.
+    await chmod(join(cache, 'runtime-bundle'), 0o777);
+    const fifth = await fourth.restart();
+    try {
+      expect(loadedFrom(fifth)).toBe('sources');
+    } finally {
+      await fifth.cleanup();
     }
   }, 60_000);
 });
