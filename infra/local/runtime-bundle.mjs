@@ -96,23 +96,25 @@ export function rebuildInBackground(dir = runtimeBundleDir()) {
 }
 
 /**
- * An esbuild plugin that gives each of our modules its own `import.meta.url`: in one bundle they
- * would all share the bundle's, and the runtime finds files beside its sources with it (the
- * sender thread's entry, the portal's files).
+ * An esbuild plugin that loads our own modules: each keeps its own `import.meta.url` (in one
+ * bundle they would all share the bundle's, and the runtime finds files beside its sources with
+ * it: the sender thread's entry, the portal's files), and the fingerprint of each is taken from
+ * the bytes bundled, so a file saved during the build makes the bundle stale rather than wrong.
  */
-const ownImportMetaUrl = {
-  name: 'hookline-own-import-meta-url',
+const ownModules = (fingerprints) => ({
+  name: 'hookline-own-modules',
   setup(build) {
     // This file stays out (imported from where it is): the plugin's own code names the text it replaces.
     build.onResolve({ filter: /[/\\]runtime-bundle\.mjs$/ }, (args) => ({ path: pathToFileURL(resolve(args.resolveDir, args.path)).href, external: true }));
     build.onLoad({ filter: /\.(ts|mjs|js)$/ }, (args) => {
       if (args.path.includes('/node_modules/')) return undefined;
-      const text = readFileSync(args.path, 'utf8');
-      if (!text.includes('import.meta.url')) return undefined;
-      return { contents: text.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)), loader: args.path.endsWith('.ts') ? 'ts' : 'js' };
+      const bytes = readFileSync(args.path);
+      fingerprints.set(args.path, createHash('sha256').update(bytes).digest('hex'));
+      const text = bytes.toString('utf8').replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href));
+      return { contents: text, loader: args.path.endsWith('.ts') ? 'ts' : 'js' };
     });
   },
-};
+});
 
 async function build(dir) {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -128,6 +130,7 @@ async function build(dir) {
   }
   try {
     const esbuild = await import('esbuild');
+    const bundled = new Map();
     const result = await esbuild.build({
       entryPoints: [ENTRY],
       absWorkingDir: ROOT,
@@ -140,14 +143,15 @@ async function build(dir) {
       metafile: true,
       // The sender thread's bundler, imported only when its own bundle is missing.
       external: ['esbuild'],
-      // CommonJS dependencies (ajv) call `require`, which an ES module does not have.
+      // CommonJS dependencies (ajv) call `require`, which an ES module does not have (as
+      // infra/stack/bundling.ts's ESM_REQUIRE_BANNER, which this plain-JavaScript file cannot import).
       banner: { js: "import { createRequire as __hooklineCreateRequire } from 'node:module'; const require = __hooklineCreateRequire(import.meta.url);" },
-      plugins: [ownImportMetaUrl],
+      plugins: [ownModules(bundled)],
       logLevel: 'silent',
     });
     const text = result.outputFiles[0].text;
     const bundle = `runtime-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.mjs`;
-    const inputs = Object.fromEntries(Object.keys(result.metafile.inputs).map((file) => [file, fingerprintOf(ROOT, file)]));
+    const inputs = Object.fromEntries(Object.keys(result.metafile.inputs).map((file) => [file, bundled.get(resolve(ROOT, file)) ?? fingerprintOf(ROOT, file)]));
     // Each file written aside and renamed: a runtime starting meanwhile reads the old one or the new one.
     writeFileSync(join(dir, `${bundle}.${process.pid}`), text);
     renameSync(join(dir, `${bundle}.${process.pid}`), join(dir, bundle));
