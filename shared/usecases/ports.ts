@@ -41,10 +41,10 @@ export interface OutboundRequest {
   readonly attemptKey?: string;
 }
 
-/** POSTs to receivers; never follows redirects. */
 /** Told an answer's final status, and the time to it, as soon as it comes, before the body. */
 export type StatusListener = (statusCode: number, durationMs: number) => void;
 
+/** POSTs to receivers; never follows redirects. */
 export interface HttpSender {
   /** `onStatus`: called by a sender that can tell the status before the answer ends (not every sender does). */
   post(request: OutboundRequest, onStatus?: StatusListener): Promise<SendResult>;

@@ -7,8 +7,8 @@ import { ANSWER_REPLAY_MS, type AnswerJournal, type JournaledAnswer } from './an
  * instead of POSTing again: "a claim found at start-up with its result already recorded is
  * completed, not re-sent", where the record is the journal rather than the database. The answer
  * given has the status and the duration (to the status, when the sender told it early), no
- * headers or body. A POST without an attempt key (a
- * test event, an OAuth2 token request) is neither journaled nor replayed.
+ * headers or body. A POST without an attempt key (a test event, an OAuth2 token request) is
+ * neither journaled nor replayed.
  */
 export class JournaledHttpSender implements HttpSender {
   private readonly sender: HttpSender;
@@ -35,14 +35,16 @@ export class JournaledHttpSender implements HttpSender {
     // slow bodies, up to 300 ms each, were most of its duplicates).
     let journaled = false;
     const result = await this.sender.post(request, (statusCode, durationMs) => {
-      if (statusCode < 200 || statusCode >= 300) return;
+      if (!is2xx(statusCode)) return;
       this.journal.record(key, { statusCode, durationMs });
       journaled = true;
     });
     // A sender that does not tell the status early (NodeHttpSender): kept at the end.
-    if (!journaled && result.kind === 'response' && result.statusCode >= 200 && result.statusCode < 300) {
+    if (!journaled && result.kind === 'response' && is2xx(result.statusCode)) {
       this.journal.record(key, { statusCode: result.statusCode, durationMs: result.durationMs });
     }
     return result;
   }
 }
+
+const is2xx = (statusCode: number): boolean => statusCode >= 200 && statusCode < 300;
