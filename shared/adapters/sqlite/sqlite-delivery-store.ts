@@ -31,19 +31,24 @@ const DELIVERY_COLUMNS =
 /**
  * Claims attempt ?2 (n): the previous one is complete, or this one was claimed before ?4 (stale)
  * and never completed. Numbered parameters: binding an object by name cost a microsecond more a
- * call, and the claim and the completion run once per attempt.
+ * call, and the claim and the completion run once per attempt. No RETURNING: SQLite collects
+ * returned rows in a temporary table, and the update then a read of the row (READ_DELIVERY) took
+ * 8 us where the update returning it took 11 (40,000 claims measured on a 2-CPU machine).
  */
 const CLAIM = `
   UPDATE deliveries SET attempts_started = ?2, claimed_at = ?3, updated_at = ?3
   WHERE delivery_id = ?1 AND state = 'pending' AND attempts_completed = ?2 - 1
-    AND (attempts_started = ?2 - 1 OR (attempts_started = ?2 AND claimed_at < ?4)) AND expires_at > ?5
-  RETURNING ${DELIVERY_COLUMNS}`;
+    AND (attempts_started = ?2 - 1 OR (attempts_started = ?2 AND claimed_at < ?4)) AND expires_at > ?5`;
+
+/** The delivery ?1 while visible (expires_at > ?2). */
+const READ_DELIVERY = `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE delivery_id = ?1 AND expires_at > ?2`;
 
 /**
  * Records how claimed attempt ?2 (n) ended. A retry keeps the delivery pending and due at ?6
  * (next); an end (?7, the state) takes it out of the due index. The health step owed (?4)
  * replaces an earlier attempt's; the summary (?5, JSON) is appended to the history as text, which
  * is always a JSON array this statement wrote (json_insert parsed and checked it every time).
+ * Without RETURNING, as CLAIM.
  */
 const COMPLETE = `
   UPDATE deliveries SET
@@ -51,8 +56,7 @@ const COMPLETE = `
     history = CASE WHEN ?5 IS NULL THEN history WHEN history IS NULL THEN '[' || ?5 || ']'
       ELSE substr(history, 1, length(history) - 1) || ',' || ?5 || ']' END,
     next_attempt_at = ?6, due_at = ?6, state = coalesce(?7, state), cancel_reason = coalesce(?8, cancel_reason)
-  WHERE delivery_id = ?1 AND attempts_started = ?2 AND attempts_completed = ?2 - 1 AND expires_at > ?9
-  RETURNING ${DELIVERY_COLUMNS}`;
+  WHERE delivery_id = ?1 AND attempts_started = ?2 AND attempts_completed = ?2 - 1 AND expires_at > ?9`;
 
 const REOPEN = `
   UPDATE deliveries SET state = 'pending', updated_at = :now, due_at = :now, cancel_reason = NULL
@@ -69,17 +73,15 @@ const DUE_COLUMNS = 'delivery_id, tenant_id, webhook_id, event_id, due_at, attem
  */
 export class SqliteDeliveryStore extends SqliteTable implements DeliveryClaims, DeliveryCreator, DueDeliveries, ReopenableDeliveries {
   /** The statements that return a delivery, rows as arrays (toDelivery; see HooklineDatabase.prepareRowsAsArrays). */
-  private readonly deliveryRows: { claim: StatementSync; complete: StatementSync; get: StatementSync; reopen: StatementSync };
+  private readonly deliveryRows: { get: StatementSync; reopen: StatementSync };
+  /** The per-attempt updates, prepared once (they return nothing: the row is read after, by `get`). */
+  private readonly updates: { claim: StatementSync; complete: StatementSync };
 
   /** `retentionDays`: how long rows live (`expires_at`), as the DynamoDB sibling's; required, since 0 would hide every row at once. */
   constructor(db: HooklineDatabase, retentionDays: number) {
     super(db, retentionDays);
-    this.deliveryRows = {
-      claim: db.prepareRowsAsArrays(CLAIM),
-      complete: db.prepareRowsAsArrays(COMPLETE),
-      get: db.prepareRowsAsArrays(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE delivery_id = ? AND expires_at > ?`),
-      reopen: db.prepareRowsAsArrays(REOPEN),
-    };
+    this.deliveryRows = { get: db.prepareRowsAsArrays(READ_DELIVERY), reopen: db.prepareRowsAsArrays(REOPEN) };
+    this.updates = { claim: db.prepare(CLAIM), complete: db.prepare(COMPLETE) };
   }
 
   /** Creates the deliveries that do not exist yet, in one transaction, and returns them. */
@@ -113,8 +115,10 @@ export class SqliteDeliveryStore extends SqliteTable implements DeliveryClaims, 
 
   claimSync(deliveryId: string, attempt: number, now: Date, staleBefore: Date): Delivery | undefined {
     const at = now.toISOString();
-    const row = this.run('claim delivery attempt', () => this.deliveryRows.claim.get(deliveryId, attempt, at, staleBefore.toISOString(), nowSeconds()));
-    return row ? toDelivery(row as unknown as DeliveryRow) : undefined;
+    const alive = nowSeconds();
+    return this.run('claim delivery attempt', () =>
+      Number(this.updates.claim.run(deliveryId, attempt, at, staleBefore.toISOString(), alive).changes) === 1 ? this.readSync(deliveryId, alive) : undefined,
+    );
   }
 
   /** Records how claimed attempt `attempt` ended; undefined if another claim overtook this one. */
@@ -143,10 +147,12 @@ export class SqliteDeliveryStore extends SqliteTable implements DeliveryClaims, 
     const reason = completion.kind === 'cancelled' ? completion.reason : null;
     const summaryJson = summary ? JSON.stringify(summary) : null;
     const at = now.toISOString();
-    const row = this.run('record delivery outcome', () =>
-      this.deliveryRows.complete.get(deliveryId, attempt, at, followUp ?? null, summaryJson, next, state, reason, nowSeconds()),
+    const alive = nowSeconds();
+    return this.run('record delivery outcome', () =>
+      Number(this.updates.complete.run(deliveryId, attempt, at, followUp ?? null, summaryJson, next, state, reason, alive).changes) === 1
+        ? this.readSync(deliveryId, alive)
+        : undefined,
     );
-    return row ? toDelivery(row as unknown as DeliveryRow) : undefined;
   }
 
   async settleFollowUp(ref: DeliveryRef, attempt: number): Promise<void> {
@@ -157,7 +163,12 @@ export class SqliteDeliveryStore extends SqliteTable implements DeliveryClaims, 
   }
 
   async get(ref: DeliveryRef): Promise<Delivery | undefined> {
-    const row = this.run('read delivery', () => this.deliveryRows.get.get(ref.delivery_id, nowSeconds()));
+    return this.run('read delivery', () => this.readSync(ref.delivery_id, nowSeconds()));
+  }
+
+  /** The delivery as stored now, if visible at `alive` (epoch seconds). */
+  private readSync(deliveryId: string, alive: number): Delivery | undefined {
+    const row = this.deliveryRows.get.get(deliveryId, alive);
     return row ? toDelivery(row as unknown as DeliveryRow) : undefined;
   }
 
