@@ -2,12 +2,13 @@ import { hash, randomBytes } from 'node:crypto';
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
-function base32(bytes: Uint8Array, length: number): string {
+/** The first `length` base32 characters of `bytes` from `offset` (5 bits each; reads only the bytes it needs). */
+function base32(bytes: Uint8Array, length: number, offset = 0): string {
   let out = '';
   let buffer = 0;
   let bits = 0;
-  for (const byte of bytes) {
-    buffer = (buffer << 8) | byte;
+  for (let i = offset; out.length < length && i < bytes.length; i++) {
+    buffer = (buffer << 8) | bytes[i]!;
     bits += 8;
     while (bits >= 5 && out.length < length) {
       out += CROCKFORD[(buffer >>> (bits - 5)) & 31];
@@ -23,25 +24,34 @@ const ENTROPY_POOL_BYTES = 4096;
 let pool = Buffer.alloc(0);
 let poolOffset = 0;
 
-function poolBytes(n: number): Buffer {
+/** Where the next `n` random bytes start in `pool` (read in place: a Buffer view per id showed too). */
+function poolOffsetFor(n: number): number {
   if (poolOffset + n > pool.length) {
     pool = randomBytes(ENTROPY_POOL_BYTES);
     poolOffset = 0;
   }
-  const bytes = pool.subarray(poolOffset, poolOffset + n);
+  const at = poolOffset;
   poolOffset += n;
-  return bytes;
+  return at;
 }
+
+/** The last millisecond a ULID time was made for, and its text: ids made in one turn share it. */
+let lastTimeMs = -1;
+let lastTime = '';
 
 /** A ULID (time-ordered, 26 Crockford base32 characters): ids sort by creation time. */
 export function ulid(now: number = Date.now()): string {
-  return ulidTime(now) + base32(poolBytes(10), 16);
+  const at = poolOffsetFor(10); // first: it may draw a new pool
+  return ulidTime(now) + base32(pool, 16, at);
 }
 
 /** A ULID's first 10 characters: milliseconds since 1970 in Crockford base32. */
 export function ulidTime(ms: number): string {
+  if (ms === lastTimeMs) return lastTime;
   let time = '';
   for (let rest = Math.max(0, ms), i = 0; i < 10; i++, rest = Math.floor(rest / 32)) time = CROCKFORD[rest % 32] + time;
+  lastTimeMs = ms;
+  lastTime = time;
   return time;
 }
 

@@ -26,6 +26,12 @@ describe('ulid', () => {
     expect(ulid(1700000000000).slice(0, 10)).toBe(ulid(1700000000000).slice(0, 10));
   });
 
+  it('stays random across the entropy pool refills (4 KB, 10 bytes an id): no repeats, each well formed', () => {
+    const ids = Array.from({ length: 5000 }, () => ulid(1700000000000));
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const id of ids) expect(id).toMatch(CROCKFORD_26);
+  });
+
   it('sorts by time for timestamps a second or more apart', () => {
     const times = [0, 1000, 1_469_918_176_385, 1_700_000_000_000, 1_700_000_001_000, 1_773_570_600_000, 2 ** 48 - 1];
     for (let round = 0; round < 20; round++) {
