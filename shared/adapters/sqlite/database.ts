@@ -1,6 +1,7 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { AsyncTransactionError, DatabaseOpenError, DatabaseVersionError } from './errors.ts';
 import { EXPIRING_TABLES, SCHEMA, SCHEMA_VERSION } from './schema.ts';
+import { BOUND_INT } from './sqlite-table.ts';
 
 /**
  * The one-machine runtime's database: one SQLite file (node:sqlite, no dependency) holding every
@@ -119,7 +120,7 @@ export class HooklineDatabase {
     const nowSeconds = Math.floor(now.getTime() / 1000);
     let deleted = 0;
     for (const table of EXPIRING_TABLES) {
-      const purge = this.prepare(`DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE expires_at <= ? LIMIT ?)`);
+      const purge = this.prepare(`DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE expires_at <= ? LIMIT ${BOUND_INT})`);
       while (deleted < limit) {
         const batch = Math.min(batchSize, limit - deleted);
         const changes = Number(this.transaction(() => purge.run(nowSeconds, batch).changes));

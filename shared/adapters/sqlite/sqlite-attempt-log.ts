@@ -4,7 +4,7 @@ import type { AttemptLog, ListPage, PageRequest } from '../../usecases/manage-we
 import type { FailedAttempts } from '../../usecases/recover-deliveries.ts';
 import type { HooklineDatabase } from './database.ts';
 import { readPage } from './paging.ts';
-import { nowSeconds, SqliteTable } from './sqlite-table.ts';
+import { BOUND_INT, nowSeconds, SqliteTable } from './sqlite-table.ts';
 
 /**
  * The delivery log: attempts keyed by webhook and `<delivery_id>#<attempt>` (logEntryOf, the
@@ -45,7 +45,7 @@ export class SqliteAttemptLog extends SqliteTable implements AttemptLog, Attempt
       this.statement(
         `SELECT delivery_id, MIN(doc ->> '$.attempted_at') AS first FROM attempts
          WHERE webhook_id = ? AND success = 0 AND expires_at > ? AND doc ->> '$.attempted_at' >= ? AND doc ->> '$.trigger' <> 'test'
-         GROUP BY delivery_id ORDER BY first LIMIT ?`,
+         GROUP BY delivery_id ORDER BY first LIMIT ${BOUND_INT}`,
       ).all(webhookId, nowSeconds(), since.toISOString(), limit),
     );
     return rows.map((row) => row['delivery_id'] as string);
@@ -59,8 +59,8 @@ export class SqliteAttemptLog extends SqliteTable implements AttemptLog, Attempt
       (after, skip, count) =>
         this.run('list attempts', () =>
           (after === undefined
-            ? this.statement('SELECT attempt_key, doc FROM attempts WHERE webhook_id = ? AND expires_at > ? ORDER BY attempt_key DESC LIMIT ? OFFSET ?').all(webhookId, nowSeconds(), count, skip)
-            : this.statement('SELECT attempt_key, doc FROM attempts WHERE webhook_id = ? AND attempt_key < ? AND expires_at > ? ORDER BY attempt_key DESC LIMIT ?').all(webhookId, after, nowSeconds(), count)
+            ? this.statement(`SELECT attempt_key, doc FROM attempts WHERE webhook_id = ? AND expires_at > ? ORDER BY attempt_key DESC LIMIT ${BOUND_INT} OFFSET ${BOUND_INT}`).all(webhookId, nowSeconds(), count, skip)
+            : this.statement(`SELECT attempt_key, doc FROM attempts WHERE webhook_id = ? AND attempt_key < ? AND expires_at > ? ORDER BY attempt_key DESC LIMIT ${BOUND_INT}`).all(webhookId, after, nowSeconds(), count)
           ).map((row) => ({ key: row['attempt_key'] as string, attempt: JSON.parse(row['doc'] as string) as Attempt })),
         ),
       (item) => item.key,

@@ -181,7 +181,7 @@ export class SqliteDeliveryStore extends SqliteTable implements DeliveryClaims, 
   /** Pending deliveries due before `before`, oldest first (at most what DUE_SHARDS shards of `limitPerShard` would give). */
   async listDue(before: Date, limitPerShard: number): Promise<DueDeliveryRef[]> {
     const rows = this.run('read the due index', () =>
-      this.statement(`SELECT ${DUE_COLUMNS} FROM deliveries WHERE due_at IS NOT NULL AND due_at < :before AND ${VISIBLE} ORDER BY due_at LIMIT :limit`).all({
+      this.statement(`SELECT ${DUE_COLUMNS} FROM deliveries WHERE due_at IS NOT NULL AND due_at < :before AND ${VISIBLE} ORDER BY due_at LIMIT CAST(:limit AS INTEGER)`).all({
         before: before.toISOString(),
         alive: nowSeconds(),
         limit: limitPerShard * DUE_SHARDS,

@@ -5,7 +5,7 @@ import type { EventReader } from '../../usecases/dispatch.ts';
 import type { FanoutProgress } from '../../usecases/fan-out.ts';
 import type { EventStore } from '../../usecases/publish-events.ts';
 import type { DueEventRef, DueEvents } from '../../usecases/reconcile.ts';
-import { nowSeconds, SqliteTable } from './sqlite-table.ts';
+import { BOUND_INT, nowSeconds, SqliteTable } from './sqlite-table.ts';
 
 export type PutOutcome = 'created' | 'duplicate-pending' | 'duplicate-done';
 
@@ -84,7 +84,7 @@ export class SqliteEventStore extends SqliteTable implements EventStore, FanoutP
    */
   async listDue(before: Date, limitPerShard: number): Promise<DueEventRef[]> {
     const rows = this.run('read the due index', () =>
-      this.statement(`SELECT tenant_id, event_id, due_at FROM events WHERE due_at IS NOT NULL AND due_at < ? AND ${VISIBLE} ORDER BY due_at LIMIT ?`).all(
+      this.statement(`SELECT tenant_id, event_id, due_at FROM events WHERE due_at IS NOT NULL AND due_at < ? AND ${VISIBLE} ORDER BY due_at LIMIT ${BOUND_INT}`).all(
         before.toISOString(),
         nowSeconds(),
         limitPerShard * DUE_SHARDS,

@@ -7,6 +7,7 @@ import type { DeliveryQueue } from '../../usecases/fan-out.ts';
 import type { Clock } from '../../usecases/ports.ts';
 import type { EventQueue } from '../../usecases/publish-events.ts';
 import type { HooklineDatabase } from './database.ts';
+import { BOUND_INT } from './sqlite-table.ts';
 
 /**
  * The one-machine runtime's queues, durable in the same SQLite database as the stores: what the
@@ -107,7 +108,7 @@ export class SqliteQueues {
     this.sent.setMaxListeners(0);
     db.exec(SCHEMA);
     const due = db.prepareRowsAsArrays(
-      'SELECT id, body, group_id, sent_at, receive_count FROM queue_messages WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, id LIMIT ?',
+      `SELECT id, body, group_id, sent_at, receive_count FROM queue_messages WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, id LIMIT ${BOUND_INT}`,
     );
     this.statements = {
       insert: db.prepare('INSERT INTO queue_messages (queue, body, group_id, sent_at, visible_at) VALUES (?, ?, ?, ?, ?)'),

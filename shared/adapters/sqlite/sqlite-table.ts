@@ -37,6 +37,15 @@ export abstract class SqliteTable {
   }
 }
 
+/**
+ * A bound LIMIT or OFFSET value, written `LIMIT ${BOUND_INT}`. A statement whose LIMIT or OFFSET
+ * is a bare parameter ran 9 to 11 us slower on every run, about what preparing it costs (SQLite
+ * 3.53 apparently plans it again whenever that parameter is bound); through a CAST it runs as if
+ * the number were written in: the queue's receive of an empty queue, 9.8 -> 1.3 us. The
+ * steady-rate bench receives several thousand times a second.
+ */
+export const BOUND_INT = 'CAST(? AS INTEGER)';
+
 /** Now in epoch seconds: a row is visible while its `expires_at` is after it. */
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 

@@ -7,7 +7,7 @@ import type { OwnerEmailStore } from '../../usecases/owner-email.ts';
 import type { EmailClaim, WebhookStatusStore } from '../../usecases/webhook-health.ts';
 import { StoreError } from './errors.ts';
 import { readPage } from './paging.ts';
-import { SqliteTable } from './sqlite-table.ts';
+import { BOUND_INT, SqliteTable } from './sqlite-table.ts';
 
 /** Webhooks a fan-out page holds (DynamoDB's pages end at 1 MB; here a count does). */
 const FANOUT_PAGE = 500;
@@ -138,7 +138,7 @@ export class SqliteWebhookStore extends SqliteTable implements WebhookRepository
   }
 
   private after(tenantId: string, after: string, count: number, skip: number): Webhook[] {
-    return this.statement('SELECT webhook_id, doc FROM webhooks WHERE tenant_id = ? AND webhook_id > ? ORDER BY webhook_id LIMIT ? OFFSET ?')
+    return this.statement(`SELECT webhook_id, doc FROM webhooks WHERE tenant_id = ? AND webhook_id > ? ORDER BY webhook_id LIMIT ${BOUND_INT} OFFSET ${BOUND_INT}`)
       .all(tenantId, after, count, skip)
       .map((row) => fromRow(tenantId, row['webhook_id'] as string, row['doc'] as string));
   }
