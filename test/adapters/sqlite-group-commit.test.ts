@@ -113,7 +113,8 @@ describe('BackgroundWalFlush (after each group commit)', () => {
 
   it("flushes the database's WAL after a commit, one flush at a time, and closes it once the last flush has ended", () => {
     const { calls, sync } = heldSync();
-    commits = new GroupCommit(db, 60_000, new BackgroundWalFlush(db.file, sync));
+    let now = 0;
+    commits = new GroupCommit(db, 60_000, new BackgroundWalFlush(db.file, sync, 50, () => now));
     commits.start();
     queues.send('events', [{ body: 'a' }]);
     commits.commitNow();
@@ -126,7 +127,13 @@ describe('BackgroundWalFlush (after each group commit)', () => {
     commits.commitNow();
     expect(calls).toHaveLength(1);
     first!.done();
+    // So does one less than the interval after the last flush started, though none runs.
+    now = 49;
     queues.send('events', [{ body: 'c' }]);
+    commits.commitNow();
+    expect(calls).toHaveLength(1);
+    now = 50;
+    queues.send('events', [{ body: 'd' }]);
     commits.commitNow();
     expect(calls).toHaveLength(2);
 
@@ -135,7 +142,7 @@ describe('BackgroundWalFlush (after each group commit)', () => {
     expect(isOpen(first!.fd)).toBe(true);
     calls[1]!.done();
     expect(isOpen(first!.fd)).toBe(false);
-    expect(onDisk()).toBe(3);
+    expect(onDisk()).toBe(4);
   });
 
   it('flushes with the real fdatasync, which accepts the WAL opened read-only', async () => {
@@ -148,7 +155,7 @@ describe('BackgroundWalFlush (after each group commit)', () => {
         done(error);
       });
     };
-    commits = new GroupCommit(db, 60_000, new BackgroundWalFlush(db.file, sync));
+    commits = new GroupCommit(db, 60_000, new BackgroundWalFlush(db.file, sync, 0));
     commits.start();
     for (let i = 0; i < 50; i++) {
       queues.send('events', [{ body: `e${i}` }]);

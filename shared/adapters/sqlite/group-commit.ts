@@ -24,8 +24,8 @@ export const IDLE_BEFORE_CHECKPOINT_MS = 1_000;
  * `commitNow()` before it answers (a `202` means the event is stored), and the queue pollers'
  * work needs no such promise (a crash before the commit redoes it: at-least-once, as SQS).
  * Adapter transactions (HooklineDatabase.transaction) become savepoints inside it, so they stay
- * all-or-nothing. After each commit the WAL's new pages go to disk in the background
- * (BackgroundWalFlush), so that a checkpoint does not stall the main thread on its fsync.
+ * all-or-nothing. After a commit the WAL's new pages go to disk in the background (at most
+ * every 50 ms, BackgroundWalFlush), so that a checkpoint does not stall the main thread on its fsync.
  *
  * Checkpoints: SQLite runs one inside the COMMIT that takes the WAL past `wal_autocheckpoint`.
  * After a burst the WAL is left long, and the first request after it paid for copying it (a
