@@ -9,7 +9,8 @@ import { SqliteDeliveryStore } from '../../shared/adapters/sqlite/sqlite-deliver
 import { SqliteEmailQuota } from '../../shared/adapters/sqlite/sqlite-email-quota.ts';
 import { SqliteEventStore } from '../../shared/adapters/sqlite/sqlite-event-store.ts';
 import { SqliteOutcomes } from '../../shared/adapters/sqlite/sqlite-outcomes.ts';
-import { SqliteDeliveryQueue, SqliteEventQueue, SqliteQueues, type QueueName } from '../../shared/adapters/sqlite/sqlite-queue.ts';
+import { firstAttemptOf, SqliteDeliveryQueue, SqliteEventQueue } from '../../shared/adapters/sqlite/sqlite-pipeline-queues.ts';
+import { SqliteQueues, type QueueName } from '../../shared/adapters/sqlite/sqlite-queue.ts';
 import { SqlitePortalSessions } from '../../shared/adapters/sqlite/sqlite-portal-sessions.ts';
 import { SqliteQueueLag } from '../../shared/adapters/sqlite/sqlite-queue-lag.ts';
 import { SqliteRequestWindows } from '../../shared/adapters/sqlite/sqlite-request-windows.ts';
@@ -29,12 +30,24 @@ export const QUEUE_SETTINGS = {
   deliveries: { visibilityMs: 60_000, maxReceiveCount: 5 },
 } as const;
 
+/**
+ * First attempts kept in memory (SqliteDeliveryQueue) before they are stored as other messages
+ * are: the bench's 10,000 deliveries at once fit, and a larger backlog waits on disk. About 1 KB
+ * each (the message carries its event).
+ */
+export const ROW_BACKED_LANE_CAPACITY = 10_000;
+
 export interface LocalStore {
   readonly db: HooklineDatabase;
   readonly queues: SqliteQueues;
   readonly adapters: LocalAdapters;
   /** The ARNs the queue pollers' records name as their source, as on AWS. */
   readonly queueArns: Readonly<Record<QueueName, string>>;
+  /**
+   * Queues again the first attempts a killed process held in memory (SqliteDeliveryQueue), from
+   * their delivery rows; returns how many. At start, before the pollers.
+   */
+  resumeFirstAttempts(): Promise<number>;
   /** Deletes rows past their retention (reads already hide them). */
   purgeExpired(): number;
   /** Commits what was written so far (see GroupCommit): before an answer that promises it is stored. */
@@ -43,10 +56,10 @@ export interface LocalStore {
 }
 
 /** Opens `<dataDir>/hookline.db` and builds every storage and queue adapter on it. */
-export function openLocalStore(dataDir: string, settings: Settings, clock: Clock): LocalStore {
+export function openLocalStore(dataDir: string, settings: Pick<Settings, 'retentionDays'>, clock: Clock): LocalStore {
   const db = openHooklineDatabase(join(dataDir, DATABASE_FILE));
   const { retentionDays } = settings;
-  const queues = new SqliteQueues(db, QUEUE_SETTINGS, clock);
+  const queues = new SqliteQueues(db, QUEUE_SETTINGS, clock, ROW_BACKED_LANE_CAPACITY);
   const commits = new GroupCommit(db);
   const deliveries = new SqliteDeliveryStore(db, retentionDays);
   const attempts = new SqliteAttemptLog(db, retentionDays);
@@ -75,6 +88,11 @@ export function openLocalStore(dataDir: string, settings: Settings, clock: Clock
     queues,
     adapters,
     queueArns: { events: arn('events'), deliveries: arn('deliveries') },
+    resumeFirstAttempts: async () => {
+      const owed = deliveries.firstAttemptsOwed(ROW_BACKED_LANE_CAPACITY);
+      await deliveryQueue.enqueue(owed.map(firstAttemptOf));
+      return owed.length;
+    },
     purgeExpired: () => db.purgeExpired(clock()),
     commitNow: () => commits.commitNow(),
     close: () => {

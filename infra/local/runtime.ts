@@ -177,7 +177,7 @@ async function main(): Promise<void> {
 
   const reconcile = composeReconciler(base).handler;
   // This process is the queues' only consumer: what the last one had received and not finished is seen at once.
-  const resumed = queues.releaseReceived();
+  const resumed = { ...queues.releaseReceived(), firstAttempts: await store.resumeFirstAttempts() };
   pollers.forEach((p) => p.start());
   let reconciling = Promise.resolve();
   const reconcileTimer = setInterval(() => {
@@ -208,6 +208,9 @@ async function main(): Promise<void> {
   ];
   if (resumed.events + resumed.deliveries > 0) {
     lines.push(`  Resumed ${resumed.events} event(s) and ${resumed.deliveries} delivery(ies) the last run had taken and not finished`);
+  }
+  if (resumed.firstAttempts > 0) {
+    lines.push(`  Queued again ${resumed.firstAttempts} first attempt(s) of pending deliveries (held in memory by the last run)`);
   }
   if (settings.allowPrivateTargets) {
     lines.push('  Warning: webhook URLs may point at loopback and private addresses (HOOKLINE_ALLOW_PRIVATE_TARGETS=true).');

@@ -2,7 +2,8 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { DatabaseSync } from 'node:sqlite';
 import { QueuePoller } from '../../infra/local/queue-poller.ts';
 import { HooklineDatabase } from '../../shared/adapters/sqlite/database.ts';
-import { SqliteDeliveryQueue, SqliteQueues, type QueueName } from '../../shared/adapters/sqlite/sqlite-queue.ts';
+import { SqliteDeliveryQueue } from '../../shared/adapters/sqlite/sqlite-pipeline-queues.ts';
+import { SqliteQueues, type QueueName } from '../../shared/adapters/sqlite/sqlite-queue.ts';
 import type { DeliveryMessage } from '../../shared/domain/deliveries.ts';
 
 /** Hidden 300 ms once received; dead-lettered after 2 receives. */

@@ -210,6 +210,19 @@ export class SqliteDeliveryStore extends SqliteTable implements DeliveryClaims, 
     return row?.['state'] === 'pending' ? dueRef(row) : undefined;
   }
 
+  /**
+   * Pending deliveries whose first attempt is not complete, oldest first, at most `limit`: the
+   * runtime's memory lane held their messages (SqliteDeliveryQueue), rebuilt from these at start.
+   */
+  firstAttemptsOwed(limit: number): DueDeliveryRef[] {
+    const rows = this.run('read the due index', () =>
+      this.statement(
+        `SELECT ${DUE_COLUMNS} FROM deliveries WHERE due_at IS NOT NULL AND attempts_completed = 0 AND state = 'pending' AND ${VISIBLE} ORDER BY due_at LIMIT CAST(:limit AS INTEGER)`,
+      ).all({ alive: nowSeconds(), limit }),
+    );
+    return rows.map(dueRef);
+  }
+
   /** Every pending delivery (read at start-up). */
   async scanPending(): Promise<DueDeliveryRef[]> {
     const rows = this.run('scan for unfinished work', () =>

@@ -1,12 +1,8 @@
 import { EventEmitter } from 'node:events';
 import type { StatementSync } from 'node:sqlite';
-import type { DeliveryMessage } from '../../domain/deliveries.ts';
-import type { PublishedEvent } from '../../domain/events.ts';
-import type { RetryScheduler } from '../../usecases/dispatch.ts';
-import type { DeliveryQueue } from '../../usecases/fan-out.ts';
 import type { Clock } from '../../usecases/ports.ts';
-import type { EventQueue } from '../../usecases/publish-events.ts';
 import type { HooklineDatabase } from './database.ts';
+import { RowBackedLane } from './row-backed-lane.ts';
 import { BOUND_INT } from './sqlite-table.ts';
 
 /**
@@ -17,6 +13,10 @@ import { BOUND_INT } from './sqlite-table.ts';
  * does. Consumers (QueuePoller) delete what succeeded and leave the rest: partial batch failure.
  *
  * All SQL runs synchronously (node:sqlite), so a send inside a caller's transaction is part of it.
+ *
+ * A message whose work a durable row elsewhere already records may skip the table
+ * (sendRowBacked): it is kept in memory with the same semantics (RowBackedLane), and whoever
+ * sent it rebuilds it from that row after a restart.
  */
 
 /** The queues the pipeline uses, as on AWS. */
@@ -45,6 +45,12 @@ export interface OutgoingMessage {
   /** The message's tenant, as its SQS MessageGroupId. */
   readonly groupId?: string;
   readonly delayMs?: number;
+}
+
+/** A message for SqliteQueues.sendRowBacked: its body as an object, serialized (JSON) when received. */
+export interface RowBackedMessage {
+  readonly payload: unknown;
+  readonly groupId?: string;
 }
 
 /** A message moved to the dead-letter table. */
@@ -89,22 +95,32 @@ export class SqliteQueues {
   private readonly settings: Readonly<Record<QueueName, QueueSettings>>;
   /** `sent` (queue name): a consumer waiting for messages wakes at once instead of on its next poll. */
   private readonly sent = new EventEmitter();
+  /** Each queue's messages kept in memory (sendRowBacked), made on first use. */
+  private readonly lanes: Partial<Record<QueueName, RowBackedLane>> = {};
+  private readonly laneCapacity: number;
+  /** Which a receive looks at first, the table or the lane, alternates: neither can starve the other. */
+  private laneFirst = false;
+  /** The lanes' message numbers, one sequence for all, so that a receipt names one message of one queue. */
+  private laneMessages = 0;
   private readonly statements: {
     insert: StatementSync;
     due: StatementSync;
     take: StatementSync;
     bury: StatementSync;
     remove: StatementSync;
+    setReceiveCount: StatementSync;
     deleteByReceipt: StatementSync;
     nextVisible: StatementSync;
     depth: StatementSync;
     deadLetters: StatementSync;
   };
 
-  constructor(db: HooklineDatabase, settings: Readonly<Record<QueueName, QueueSettings>>, clock: Clock) {
+  /** `laneCapacity`: how many messages a queue keeps in memory (sendRowBacked) before it sends to the table. */
+  constructor(db: HooklineDatabase, settings: Readonly<Record<QueueName, QueueSettings>>, clock: Clock, laneCapacity = 10_000) {
     this.db = db;
     this.clock = clock;
     this.settings = settings;
+    this.laneCapacity = laneCapacity;
     this.sent.setMaxListeners(0);
     db.exec(SCHEMA);
     const due = db.prepareRowsAsArrays(
@@ -118,6 +134,7 @@ export class SqliteQueues {
         'INSERT INTO queue_dead_letters (id, queue, body, group_id, sent_at, receive_count, dead_at) SELECT id, queue, body, group_id, sent_at, receive_count, ? FROM queue_messages WHERE id = ?',
       ),
       remove: db.prepare('DELETE FROM queue_messages WHERE id = ?'),
+      setReceiveCount: db.prepare('UPDATE queue_messages SET receive_count = ? WHERE id = ?'),
       deleteByReceipt: db.prepare('DELETE FROM queue_messages WHERE id = ? AND receipt = ?'),
       nextVisible: db.prepare('SELECT MIN(visible_at) AS at FROM queue_messages WHERE queue = ?'),
       depth: db.prepare('SELECT COUNT(*) AS n FROM queue_messages WHERE queue = ?'),
@@ -138,10 +155,37 @@ export class SqliteQueues {
   }
 
   /**
-   * Receives up to `max` visible messages, oldest first, and hides them for the queue's visibility
-   * timeout. A message already received `maxReceiveCount` times goes to the dead-letter table instead.
+   * Sends messages whose work a durable row already records, so that they need no row of their
+   * own (RowBackedLane): kept in memory while the lane has room, else sent as `send` does. Whoever
+   * calls this rebuilds them from those rows after a restart. Never delayed.
+   */
+  sendRowBacked(queue: QueueName, messages: readonly RowBackedMessage[]): void {
+    const lane = (this.lanes[queue] ??= new RowBackedLane(this.laneCapacity, () => ++this.laneMessages));
+    if (!lane.fits(messages.length)) return this.send(queue, messages.map((m) => ({ body: JSON.stringify(m.payload), ...(m.groupId ? { groupId: m.groupId } : {}) })));
+    const now = this.clock();
+    for (const m of messages) lane.add(m.payload, m.groupId, now);
+    if (messages.length > 0) this.sent.emit(queue);
+  }
+
+  /**
+   * Receives up to `max` visible messages, oldest first (the table's and the lane's in turns),
+   * and hides them for the queue's visibility timeout. A message already received
+   * `maxReceiveCount` times goes to the dead-letter table instead.
    */
   receive(queue: QueueName, max: number): QueuedMessage[] {
+    const lane = this.lanes[queue];
+    if (!lane || lane.size === 0) return this.receiveStored(queue, max);
+    const { visibilityMs, maxReceiveCount } = this.settings[queue];
+    const now = this.clock().getTime();
+    const fromLane = (n: number) => lane.receive(n, now, visibilityMs, maxReceiveCount, (m) => this.buryRowBacked(queue, m, now));
+    this.laneFirst = !this.laneFirst;
+    const first = this.laneFirst ? fromLane(max) : this.receiveStored(queue, max);
+    if (first.length === max) return first;
+    return first.concat(this.laneFirst ? this.receiveStored(queue, max - first.length) : fromLane(max - first.length));
+  }
+
+  /** receive, from the table. */
+  private receiveStored(queue: QueueName, max: number): QueuedMessage[] {
     const { visibilityMs, maxReceiveCount } = this.settings[queue];
     const now = this.clock().getTime();
     return this.inTransaction(() => {
@@ -163,12 +207,28 @@ export class SqliteQueues {
 
   /** Deletes received messages by their receipts, in one transaction. */
   delete(receipts: readonly string[]): void {
-    if (receipts.length === 0) return;
+    const stored: string[] = [];
+    for (const receipt of receipts) {
+      // A lane's receipts are unique across lanes (one numbering): only the lane that gave it out holds it.
+      if (RowBackedLane.owns(receipt)) for (const lane of Object.values(this.lanes)) lane.delete(receipt);
+      else stored.push(receipt);
+    }
+    if (stored.length === 0) return;
     this.inTransaction(() => {
-      for (const receipt of receipts) {
+      for (const receipt of stored) {
         const id = Number(receipt.split('.')[0]);
         this.statements.deleteByReceipt.run(id, receipt);
       }
+    });
+  }
+
+  /** A lane's message received too often goes to the dead-letter table as the table's do (through it, for an id of its own). */
+  private buryRowBacked(queue: QueueName, message: QueuedMessage, now: number): void {
+    this.inTransaction(() => {
+      const { lastInsertRowid } = this.statements.insert.run(queue, message.body, message.groupId ?? null, message.sentAt.getTime(), now);
+      this.statements.setReceiveCount.run(message.receiveCount, lastInsertRowid);
+      this.statements.bury.run(now, lastInsertRowid);
+      this.statements.remove.run(lastInsertRowid);
     });
   }
 
@@ -188,12 +248,14 @@ export class SqliteQueues {
   /** When the queue's next message becomes visible (undefined: the queue is empty). */
   nextVisibleAt(queue: QueueName): number | undefined {
     const row = this.statements.nextVisible.get(queue) as { at: number | null } | undefined;
-    return row?.at ?? undefined;
+    const stored = row?.at ?? undefined;
+    const inLane = this.lanes[queue]?.nextVisibleAt(this.clock().getTime());
+    return stored === undefined ? inLane : inLane === undefined ? stored : Math.min(stored, inLane);
   }
 
   /** Messages in the queue, visible or not. */
   depth(queue: QueueName): number {
-    return Number((this.statements.depth.get(queue) as { n: number }).n);
+    return Number((this.statements.depth.get(queue) as { n: number }).n) + (this.lanes[queue]?.size ?? 0);
   }
 
   deadLetters(queue: QueueName): DeadLetter[] {
@@ -211,46 +273,5 @@ export class SqliteQueues {
   /** All or nothing, in its own transaction or as a savepoint of the caller's (or the group commit's). */
   private inTransaction<T>(work: () => T): T {
     return this.db.transaction(work);
-  }
-}
-
-/** The events queue: each message carries the whole event, as on SQS (ingest -> fan-out). */
-export class SqliteEventQueue implements EventQueue {
-  private readonly queues: SqliteQueues;
-  /** The SQS queue's size rule (1 MiB), so that both runtimes accept the same events. */
-  private readonly bodyFits: (body: string) => boolean;
-  constructor(queues: SqliteQueues, bodyFits: (body: string) => boolean) {
-    this.queues = queues;
-    this.bodyFits = bodyFits;
-  }
-  enqueue(events: readonly PublishedEvent[]): Promise<void> {
-    this.queues.send('events', events.map((e) => ({ body: JSON.stringify(e), groupId: e.tenant_id })));
-    return Promise.resolve();
-  }
-  fits(event: PublishedEvent): boolean {
-    return this.bodyFits(JSON.stringify(event));
-  }
-}
-
-/**
- * The deliveries queue, also the retry timer: a retry is a message held back until it is due,
- * however far away (SQS holds one back 15 minutes at most; here a row's `visible_at` has no limit).
- */
-export class SqliteDeliveryQueue implements DeliveryQueue, RetryScheduler {
-  private readonly queues: SqliteQueues;
-  private readonly clock: Clock;
-  constructor(queues: SqliteQueues, clock: Clock) {
-    this.queues = queues;
-    this.clock = clock;
-  }
-  enqueue(messages: readonly DeliveryMessage[], delaySeconds = 0): Promise<void> {
-    this.queues.send('deliveries', messages.map((m) => ({ body: JSON.stringify(m), groupId: m.tenant_id, delayMs: delaySeconds * 1000 })));
-    return Promise.resolve();
-  }
-  schedule(message: DeliveryMessage, at: Date): Promise<void> {
-    const { not_before: _due, ...rest } = message;
-    const delayMs = at.getTime() - this.clock().getTime();
-    this.queues.send('deliveries', [{ body: JSON.stringify(rest), groupId: message.tenant_id, delayMs }]);
-    return Promise.resolve();
   }
 }

@@ -1,0 +1,154 @@
+/**
+ * The deliveries queue's memory lane: first attempts, whose delivery rows already record that
+ * they are owed, are kept in memory instead of in the queue table (RowBackedLane), with the
+ * table's semantics while the process lives, and rebuilt from the rows after a restart.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { openLocalStore, type LocalStore } from '../../infra/local/local-store.ts';
+import { HooklineDatabase } from '../../shared/adapters/sqlite/database.ts';
+import { SqliteDeliveryQueue } from '../../shared/adapters/sqlite/sqlite-pipeline-queues.ts';
+import { SqliteQueues } from '../../shared/adapters/sqlite/sqlite-queue.ts';
+import type { DeliveryMessage } from '../../shared/domain/deliveries.ts';
+
+/** Hidden 300 ms once received; dead-lettered after 2 receives. */
+const SETTINGS = { visibilityMs: 300, maxReceiveCount: 2 };
+
+let db: HooklineDatabase;
+let now: number;
+const clock = () => new Date(now);
+const queuesWith = (laneCapacity: number) => new SqliteQueues(db, { events: SETTINGS, deliveries: SETTINGS }, clock, laneCapacity);
+/** Messages in the queue table (the lane's are not). */
+const stored = () => Number((db.connection.prepare('SELECT COUNT(*) AS n FROM queue_messages').get() as { n: number }).n);
+const bodies = (messages: { body: string }[]) => messages.map((m) => JSON.parse(m.body) as unknown);
+
+beforeEach(() => {
+  db = new HooklineDatabase(new DatabaseSync(':memory:'), ':memory:');
+  now = 1_000_000;
+});
+afterEach(() => db.close());
+
+describe('SqliteQueues.sendRowBacked', () => {
+  it('hands a message out once until its visibility timeout ends, deletes it by its latest receipt, and dead-letters it after max receives', () => {
+    const queues = queuesWith(10);
+    queues.sendRowBacked('deliveries', [{ payload: { n: 1 }, groupId: 'tenant-a' }]);
+    expect(stored()).toBe(0);
+    expect(queues.depth('deliveries')).toBe(1);
+    expect(queues.nextVisibleAt('deliveries')).toBe(now);
+
+    const [first] = queues.receive('deliveries', 10);
+    expect(first).toMatchObject({ body: '{"n":1}', groupId: 'tenant-a', receiveCount: 1 });
+    expect(queues.receive('deliveries', 10)).toEqual([]);
+    expect(queues.nextVisibleAt('deliveries')).toBe(now + SETTINGS.visibilityMs);
+
+    now += SETTINGS.visibilityMs;
+    const [second] = queues.receive('deliveries', 10);
+    expect(second).toMatchObject({ id: first!.id, body: '{"n":1}', receiveCount: 2 });
+    // The first receive's receipt deletes nothing any more.
+    queues.delete([first!.receipt]);
+    expect(queues.depth('deliveries')).toBe(1);
+
+    now += SETTINGS.visibilityMs;
+    expect(queues.receive('deliveries', 10)).toEqual([]);
+    expect(queues.depth('deliveries')).toBe(0);
+    expect(queues.deadLetters('deliveries').map((d) => [d.body, d.receiveCount])).toEqual([['{"n":1}', 2]]);
+  });
+
+  it('deletes what was received and done', () => {
+    const queues = queuesWith(10);
+    queues.sendRowBacked('deliveries', [{ payload: 1 }, { payload: 2 }]);
+    const received = queues.receive('deliveries', 10);
+    queues.delete(received.map((m) => m.receipt));
+    expect(queues.depth('deliveries')).toBe(0);
+    now += SETTINGS.visibilityMs;
+    expect(queues.receive('deliveries', 10)).toEqual([]);
+  });
+
+  it('sends to the table once the lane is full, and a receive takes from both in turns', () => {
+    const queues = queuesWith(2);
+    queues.sendRowBacked('deliveries', [{ payload: 'lane-1' }, { payload: 'lane-2' }]);
+    queues.sendRowBacked('deliveries', [{ payload: 'table-1' }]);
+    queues.send('deliveries', [{ body: '"table-2"' }]);
+    expect(stored()).toBe(2);
+    expect(queues.depth('deliveries')).toBe(4);
+    const firstTurn = bodies(queues.receive('deliveries', 1));
+    const secondTurn = bodies(queues.receive('deliveries', 1));
+    expect([firstTurn, secondTurn].flat().sort()).toEqual(['lane-1', 'table-1']);
+    expect(bodies(queues.receive('deliveries', 10)).sort()).toEqual(['lane-2', 'table-2']);
+  });
+
+  it('gives receipts that name one message of one queue', () => {
+    const queues = queuesWith(10);
+    queues.sendRowBacked('events', [{ payload: 'e' }]);
+    queues.sendRowBacked('deliveries', [{ payload: 'd' }]);
+    const [event] = queues.receive('events', 1);
+    const [delivery] = queues.receive('deliveries', 1);
+    expect(event!.receipt).not.toBe(delivery!.receipt);
+    queues.delete([event!.receipt]);
+    expect(queues.depth('events')).toBe(0);
+    expect(queues.depth('deliveries')).toBe(1);
+  });
+});
+
+describe('SqliteDeliveryQueue', () => {
+  const message = (attempt: number, extra: Partial<DeliveryMessage> = {}): DeliveryMessage => ({
+    delivery_id: `dlv_${attempt}`,
+    tenant_id: 't',
+    webhook_id: 'w',
+    event_id: 'e',
+    attempt,
+    trigger: 'scheduled',
+    ...extra,
+  });
+
+  it('keeps first attempts due now in memory, and stores later rungs, manual attempts and anything delayed', async () => {
+    const queues = queuesWith(10);
+    const deliveries = new SqliteDeliveryQueue(queues, clock);
+    await deliveries.enqueue([message(1), message(1, { delivery_id: 'dlv_b' })]);
+    expect(stored()).toBe(0);
+    await deliveries.enqueue([message(2)]);
+    await deliveries.enqueue([message(1, { delivery_id: 'dlv_manual', trigger: 'manual' })]);
+    await deliveries.enqueue([message(1, { delivery_id: 'dlv_later' })], 5);
+    await deliveries.schedule(message(1, { delivery_id: 'dlv_slot' }), new Date(now + 1_000));
+    expect(stored()).toBe(4);
+    expect(queues.depth('deliveries')).toBe(6);
+  });
+});
+
+describe('LocalStore.resumeFirstAttempts', () => {
+  let dir: string;
+  const open = () => openLocalStore(dir, { retentionDays: 30 }, () => new Date());
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'hookline-lane-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('queues again, from their delivery rows, the first attempts a process held in memory when it ended', async () => {
+    let store: LocalStore = open();
+    const deliveries = ['dlv_a', 'dlv_b', 'dlv_done'].map((id) => ({ delivery_id: id, tenant_id: 't', webhook_id: 'w', event_id: `evt_${id}`, event_type: 'scan.completed' }));
+    const { adapters } = store;
+    const created = await adapters.deliveries.createMany(deliveries, new Date());
+    await adapters.deliveryQueue.enqueue(created.map(({ event_type: _t, ...ref }) => ({ ...ref, attempt: 1, trigger: 'scheduled' as const })));
+    expect(store.queues.depth('deliveries')).toBe(3);
+    // dlv_done's first attempt was made and recorded: nothing is owed for it now.
+    const claimed = await adapters.deliveries.claim({ ...deliveries[2]!, attempt: 1 }, new Date(), new Date(0));
+    expect(claimed).toBeDefined();
+    await adapters.deliveries.complete(deliveries[2]!, 1, { kind: 'succeeded' }, new Date());
+    store.close();
+
+    store = open();
+    try {
+      expect(store.queues.depth('deliveries')).toBe(0);
+      await expect(store.resumeFirstAttempts()).resolves.toBe(2);
+      const resumed = store.queues.receive('deliveries', 10).map((m) => JSON.parse(m.body) as DeliveryMessage);
+      expect(resumed.map((m) => m.delivery_id).sort()).toEqual(['dlv_a', 'dlv_b']);
+      expect(resumed[0]).toMatchObject({ tenant_id: 't', webhook_id: 'w', attempt: 1, trigger: 'scheduled', recheck: true });
+    } finally {
+      store.close();
+    }
+  });
+});
