@@ -153,7 +153,8 @@ describe('HooklineDatabase.transaction', () => {
       log.recordSync(attempt('dlv_1', 1, now));
       return deliveries.completeSync('dlv_1', 1, { kind: 'succeeded' }, now);
     });
-    expect(done).toMatchObject({ state: 'succeeded', attempts_completed: 1 });
+    expect(done).toBe(true);
+    await expect(deliveries.get(delivery('dlv_1'))).resolves.toMatchObject({ state: 'succeeded', attempts_completed: 1 });
     expect(() =>
       db.transaction(() => {
         log.recordSync(attempt('dlv_2', 1, now));

@@ -71,22 +71,6 @@ export function deliveryOf(items: readonly Record<string, unknown>[]): Delivery 
   };
 }
 
-/** The delivery right after `attempt` was recorded with `completion`. */
-export function deliveryAfter(attempt: Attempt, completion: Completion, followUp: HealthFollowUp | undefined): Delivery {
-  return {
-    ...refOf(attempt),
-    event_id: attempt.event_id,
-    event_type: attempt.event,
-    state: completion.kind === 'retry' ? 'pending' : completion.kind,
-    attempts_started: attempt.attempt,
-    attempts_completed: attempt.attempt,
-    ...(completion.kind === 'retry' ? { next_attempt_at: completion.nextAttemptAt.toISOString() } : {}),
-    ...(followUp ? { follow_up: followUp } : {}),
-    created_at: attempt.attempted_at,
-    updated_at: attempt.attempted_at,
-  };
-}
-
 const refOf = (a: Pick<Attempt, 'delivery_id' | 'tenant_id' | 'webhook_id'>): DeliveryRef => ({
   delivery_id: a.delivery_id,
   tenant_id: a.tenant_id,

@@ -2,7 +2,8 @@ import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Attempt, AttemptSummary, Delivery, DeliveryMessage, DeliveryRef, HealthFollowUp } from '../../domain/deliveries.ts';
 import type { AttemptRecorder, Completion, DeliveryClaims, OutcomeRecorder, Received } from '../../usecases/dispatch.ts';
 import { dynamoCall, type AwsAdapter, type AwsCalls } from './aws-calls.ts';
-import { attemptItem, deliveryAfter, keyOf } from './delivery-log-items.ts';
+import { claimedDelivery, deliveryAfter } from '../delivery-states.ts';
+import { attemptItem, keyOf } from './delivery-log-items.ts';
 import { DELIVERY_LOG_READER_CALLS, DynamoDeliveryLogReader } from './dynamo-delivery-log-reader.ts';
 import { isConditionalCheckFailed, StoreError } from './errors.ts';
 
@@ -44,7 +45,7 @@ export class DynamoDeliveryLog extends DynamoDeliveryLogReader implements Delive
     // A message received for the first time, from a fan-out or a rung queued once, cannot have
     // had its attempt made: no read. (A fan-out run again, or a rung queued again, sends messages
     // received once too; their attempt may go out twice, and its log entry is still written once.)
-    if (received?.receiveCount === 1 && !message.recheck) return this.pending(message, now);
+    if (received?.receiveCount === 1 && !message.recheck) return claimedDelivery(message, now);
     try {
       const key = keyOf(message, message.attempt);
       const out = await this.doc.send(new GetCommand({ TableName: this.tableOf(key.log_key), Key: key, ProjectionExpression: 'entry' }));
@@ -52,27 +53,7 @@ export class DynamoDeliveryLog extends DynamoDeliveryLogReader implements Delive
     } catch (err) {
       throw new StoreError('could not read the delivery log', { cause: err });
     }
-    return this.pending(message, now);
-  }
-
-  /** The delivery as the message describes it, with attempt `message.attempt` to make. */
-  private pending(message: DeliveryMessage, now: Date): Delivery {
-    const at = now.toISOString();
-    return {
-      delivery_id: message.delivery_id,
-      tenant_id: message.tenant_id,
-      webhook_id: message.webhook_id,
-      event_id: message.event_id,
-      event_type: message.event?.event ?? '',
-      state: 'pending',
-      attempts_started: message.attempt,
-      attempts_completed: message.attempt - 1,
-      claimed_at: at,
-      ...(message.due_at && message.attempt > 1 ? { next_attempt_at: message.due_at } : {}),
-      ...(message.history?.length ? { history: message.history } : {}),
-      created_at: message.event?.received_at ?? at,
-      updated_at: at,
-    };
+    return claimedDelivery(message, now);
   }
 
   async recordOutcome(attempt: Attempt, completion: Completion, now: Date, _summary: AttemptSummary, followUp?: HealthFollowUp): Promise<Delivery | undefined> {

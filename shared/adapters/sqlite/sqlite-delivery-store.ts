@@ -1,5 +1,6 @@
 import type { StatementSync } from 'node:sqlite';
 import type { AttemptSummary, Delivery, DeliveryMessage, DeliveryRef, HealthFollowUp } from '../../domain/deliveries.ts';
+import { claimedDelivery } from '../delivery-states.ts';
 import type { HooklineDatabase } from './database.ts';
 import { DUE_SHARDS } from './sqlite-table.ts';
 import type { Completion, DeliveryClaims } from '../../usecases/dispatch.ts';
@@ -107,18 +108,17 @@ export class SqliteDeliveryStore extends SqliteTable implements DeliveryClaims, 
   /**
    * Claims attempt `attempt`: allowed when the previous attempt is complete, or when this same
    * attempt was claimed before `staleBefore` and never completed (its dispatcher died).
-   * Returns the delivery, or undefined when the attempt is not this caller's to make.
+   * Returns the delivery as the claim leaves it, told from the message (claimedDelivery: the row
+   * is not read back), or undefined when the attempt is not this caller's to make.
    */
   async claim(message: DeliveryMessage, now: Date, staleBefore: Date): Promise<Delivery | undefined> {
-    return this.claimSync(message.delivery_id, message.attempt, now, staleBefore);
+    return this.claimSync(message.delivery_id, message.attempt, now, staleBefore) ? claimedDelivery(message, now) : undefined;
   }
 
-  claimSync(deliveryId: string, attempt: number, now: Date, staleBefore: Date): Delivery | undefined {
+  /** Whether attempt `attempt` is now this caller's (see claim). */
+  claimSync(deliveryId: string, attempt: number, now: Date, staleBefore: Date): boolean {
     const at = now.toISOString();
-    const alive = nowSeconds();
-    return this.run('claim delivery attempt', () =>
-      Number(this.updates.claim.run(deliveryId, attempt, at, staleBefore.toISOString(), alive).changes) === 1 ? this.readSync(deliveryId, alive) : undefined,
-    );
+    return this.run('claim delivery attempt', () => Number(this.updates.claim.run(deliveryId, attempt, at, staleBefore.toISOString(), nowSeconds()).changes) === 1);
   }
 
   /** Records how claimed attempt `attempt` ended; undefined if another claim overtook this one. */
@@ -130,10 +130,14 @@ export class SqliteDeliveryStore extends SqliteTable implements DeliveryClaims, 
     summary?: AttemptSummary,
     followUp?: HealthFollowUp,
   ): Promise<Delivery | undefined> {
-    return this.completeSync(ref.delivery_id, attempt, completion, now, summary, followUp);
+    return this.completeSync(ref.delivery_id, attempt, completion, now, summary, followUp) ? this.getSync(ref.delivery_id) : undefined;
   }
 
-  /** complete, synchronously: with SqliteAttemptLog.recordSync in one transaction, the attempt and its outcome are one write. */
+  /**
+   * complete, synchronously, returning whether the completion was this caller's (the row is not
+   * read back): with SqliteAttemptLog.recordSync in one transaction, the attempt and its outcome
+   * are one write.
+   */
   completeSync(
     deliveryId: string,
     attempt: number,
@@ -141,18 +145,13 @@ export class SqliteDeliveryStore extends SqliteTable implements DeliveryClaims, 
     now: Date,
     summary?: AttemptSummary,
     followUp?: HealthFollowUp,
-  ): Delivery | undefined {
+  ): boolean {
     const next = completion.kind === 'retry' ? completion.nextAttemptAt.toISOString() : null;
     const state = completion.kind === 'retry' ? null : completion.kind;
     const reason = completion.kind === 'cancelled' ? completion.reason : null;
     const summaryJson = summary ? JSON.stringify(summary) : null;
     const at = now.toISOString();
-    const alive = nowSeconds();
-    return this.run('record delivery outcome', () =>
-      Number(this.updates.complete.run(deliveryId, attempt, at, followUp ?? null, summaryJson, next, state, reason, alive).changes) === 1
-        ? this.readSync(deliveryId, alive)
-        : undefined,
-    );
+    return this.run('record delivery outcome', () => Number(this.updates.complete.run(deliveryId, attempt, at, followUp ?? null, summaryJson, next, state, reason, nowSeconds()).changes) === 1);
   }
 
   async settleFollowUp(ref: DeliveryRef, attempt: number): Promise<void> {
@@ -163,12 +162,12 @@ export class SqliteDeliveryStore extends SqliteTable implements DeliveryClaims, 
   }
 
   async get(ref: DeliveryRef): Promise<Delivery | undefined> {
-    return this.run('read delivery', () => this.readSync(ref.delivery_id, nowSeconds()));
+    return this.getSync(ref.delivery_id);
   }
 
-  /** The delivery as stored now, if visible at `alive` (epoch seconds). */
-  private readSync(deliveryId: string, alive: number): Delivery | undefined {
-    const row = this.deliveryRows.get.get(deliveryId, alive);
+  /** The delivery as stored now, if not past its retention. */
+  getSync(deliveryId: string): Delivery | undefined {
+    const row = this.run('read delivery', () => this.deliveryRows.get.get(deliveryId, nowSeconds()));
     return row ? toDelivery(row as unknown as DeliveryRow) : undefined;
   }
 

@@ -1,5 +1,6 @@
 import type { Attempt, AttemptSummary, Delivery, HealthFollowUp } from '../../domain/deliveries.ts';
 import type { Completion, OutcomeRecorder } from '../../usecases/dispatch.ts';
+import { deliveryAfter } from '../delivery-states.ts';
 import type { HooklineDatabase } from './database.ts';
 import type { SqliteAttemptLog } from './sqlite-attempt-log.ts';
 import type { SqliteDeliveryStore } from './sqlite-delivery-store.ts';
@@ -13,9 +14,9 @@ import type { SqliteDeliveryStore } from './sqlite-delivery-store.ts';
 export class SqliteOutcomes implements OutcomeRecorder {
   private readonly db: HooklineDatabase;
   private readonly attempts: Pick<SqliteAttemptLog, 'recordSync'>;
-  private readonly deliveries: Pick<SqliteDeliveryStore, 'completeSync'>;
+  private readonly deliveries: Pick<SqliteDeliveryStore, 'completeSync' | 'getSync'>;
 
-  constructor(db: HooklineDatabase, attempts: Pick<SqliteAttemptLog, 'recordSync'>, deliveries: Pick<SqliteDeliveryStore, 'completeSync'>) {
+  constructor(db: HooklineDatabase, attempts: Pick<SqliteAttemptLog, 'recordSync'>, deliveries: Pick<SqliteDeliveryStore, 'completeSync' | 'getSync'>) {
     this.db = db;
     this.attempts = attempts;
     this.deliveries = deliveries;
@@ -25,9 +26,11 @@ export class SqliteOutcomes implements OutcomeRecorder {
     try {
       return Promise.resolve(
         this.db.transaction(() => {
-          const done = this.deliveries.completeSync(attempt.delivery_id, attempt.attempt, completion, now, summary, followUp);
-          if (done) this.attempts.recordSync(attempt);
-          return done;
+          if (!this.deliveries.completeSync(attempt.delivery_id, attempt.attempt, completion, now, summary, followUp)) return undefined;
+          this.attempts.recordSync(attempt);
+          // A health step owed reads the row: the owner's email lists the attempts it keeps
+          // (a manual attempt's message carries none). Otherwise nothing reads it back.
+          return followUp === undefined ? deliveryAfter(attempt, completion, undefined) : this.deliveries.getSync(attempt.delivery_id);
         }),
       );
     } catch (error) {
