@@ -51,7 +51,8 @@ export type Completion =
 export interface DeliveryClaims {
   /**
    * The delivery, when attempt `message.attempt` is this caller's to make; undefined when it was
-   * made. `received` says whether the message may have been taken before (see Received).
+   * made. `received` says whether the message may have been taken before (see Received). What
+   * the message tells, not read back (claimedDelivery): `get` reads the stored delivery.
    */
   claim(message: DeliveryMessage, now: Date, staleBefore: Date, received?: Received): Promise<Delivery | undefined>;
   /** Records the outcome, with the health step it leaves owing (`follow_up`) in the same write. */
@@ -102,7 +103,9 @@ export interface AttemptRecorder {
  * Port: an attempt's log entry and its delivery's completion, in one write: one transaction in
  * the one-machine store (a crash leaves neither or both: a claim found at start-up either has
  * its result or is re-sent, never both), one conditional put on AWS, where the log entry is the
- * delivery's state. Undefined when the attempt was recorded already (by another dispatcher).
+ * delivery's state. Undefined when the attempt was recorded already (by another dispatcher);
+ * else the delivery as the outcome leaves it, told from the attempt (deliveryAfter), with the
+ * `follow_up` it owes.
  */
 export interface OutcomeRecorder {
   recordOutcome(attempt: Attempt, completion: Completion, now: Date, summary: AttemptSummary, followUp?: HealthFollowUp): Promise<Delivery | undefined>;
