@@ -32,8 +32,8 @@ export const QUEUE_SETTINGS = {
 
 /**
  * First attempts kept in memory (SqliteDeliveryQueue) before they are stored as other messages
- * are: the bench's 10,000 deliveries at once fit, and a larger backlog waits on disk. About 1 KB
- * each (the message carries its event).
+ * are: the bench's 10,000 deliveries at once fit, and a larger backlog waits on disk. Each is its
+ * message object (a few hundred bytes; the messages of one event share the event).
  */
 export const ROW_BACKED_LANE_CAPACITY = 10_000;
 

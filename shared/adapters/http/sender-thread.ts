@@ -28,8 +28,9 @@ export interface SenderThreadReply {
  * Requests a turn of the event loop starts; the rest of a batch waits for the next turn, after
  * the answers that came meanwhile have been read. A turn that writes a whole batch (up to 20
  * requests, each write a loopback send of about 50 us) reads no answer until it is done, and an
- * answer unread at a kill is not journaled: the restart sends that attempt again. `npm run chaos`, duplicates per 30,000
- * deliveries: 1 to 19 (a mean of 9 over 8 runs) against 2 to 31 (16 over 9) with a whole batch a turn.
+ * answer unread at a kill is not journaled: the restart sends that attempt again. `npm run
+ * chaos`, duplicates per 30,000 deliveries: 1 to 19 (a mean of 9 over 8 runs) against 2 to 31
+ * (16 over 9) with a whole batch a turn; 2 to 26 (12 over 6) with one request a turn.
  */
 const REQUESTS_PER_TURN = 4;
 

@@ -62,9 +62,9 @@ export class RowBackedLane {
   }
 
   /**
-   * `payload`: the message's body as an object, serialized (JSON) each time it is received. Kept
-   * as is, the fan-out's messages of one event share the event: a backlog of 10,000 first
-   * attempts held 7 MB of body strings in the old generation, which the collector marked over and over.
+   * `payload`: the message's body as an object, serialized (JSON) each time it is received (once,
+   * unless it fails): kept as is, the fan-out's messages of one event share the event, where a
+   * body string each would hold its own copy (about 1 KB: 10 MB for a full lane).
    */
   add(payload: unknown, groupId: string | undefined, sentAt: Date): void {
     this.ready.push({ id: `${LANE_PREFIX}${this.nextNumber()}`, payload, groupId, sentAt, receiveCount: 0 });
