@@ -69,8 +69,11 @@ export interface ChaosResult {
   readonly restarts: number;
   /** ms from the kill to /healthz ok on the new process. */
   readonly restartMs: readonly number[];
-  /** What each restart found taken and not finished by the killed process (its banner's "Resumed" line). */
-  readonly resumed: { readonly events: number; readonly deliveries: number };
+  /**
+   * What each restart found taken and not finished by the killed process (its banner's "Resumed"
+   * line), and the first attempts it queued again from their delivery rows (the "Queued again" line).
+   */
+  readonly resumed: { readonly events: number; readonly deliveries: number; readonly firstAttempts: number };
   /** What the periodic reconcile (work overdue by 60 s) queued again, from the runtime's log. */
   readonly requeuedPeriodic: { readonly events: number; readonly deliveries: number };
   /** ERROR lines the runtime logged, and the first of them. */
@@ -207,7 +210,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         restarting = false;
         restartMs.push(performance.now() - killedAt);
         const resumed = /Resumed (\d+) event\(s\) and (\d+) delivery\(ies\)/.exec(rt.stdout());
-        o.progress(`restarted in ${secs(performance.now() - killedAt)} s at ${rt.baseUrl} (pid ${rt.pid})${resumed ? `: resumed ${resumed[1]} event(s), ${resumed[2]} delivery(ies)` : ''}`);
+        const firstAttempts = FIRST_ATTEMPTS_LINE.exec(rt.stdout());
+        o.progress(
+          `restarted in ${secs(performance.now() - killedAt)} s at ${rt.baseUrl} (pid ${rt.pid})` +
+            `${resumed ? `: resumed ${resumed[1]} event(s), ${resumed[2]} delivery(ies)` : ''}${firstAttempts ? `; ${firstAttempts[1]} first attempt(s) queued again` : ''}`,
+        );
       }
     };
 
@@ -386,9 +393,12 @@ function missingPairs(
   return out;
 }
 
+/** The banner's line for the first attempts a start queued again from their delivery rows. */
+const FIRST_ATTEMPTS_LINE = /Queued again (\d+) first attempt\(s\)/;
+
 /** Resumed (banner) and re-queued (reconciler log) counts, and ERROR lines, of every process. */
 function summarizeLogs(outputs: readonly string[]) {
-  const resumed = { events: 0, deliveries: 0 };
+  const resumed = { events: 0, deliveries: 0, firstAttempts: 0 };
   const logged = { events: 0, deliveries: 0 };
   let runtimeErrors = 0;
   let firstRuntimeError: string | undefined;
@@ -398,6 +408,7 @@ function summarizeLogs(outputs: readonly string[]) {
       resumed.events += Number(banner[1]);
       resumed.deliveries += Number(banner[2]);
     }
+    resumed.firstAttempts += Number(FIRST_ATTEMPTS_LINE.exec(text)?.[1] ?? 0);
     for (const line of text.split('\n')) {
       if (!line.startsWith('{')) continue;
       let entry: Record<string, unknown>;

@@ -28,6 +28,7 @@ export function report(r: ChaosResult, settings: string): string {
     row('restarts (SIGKILL + start)', r.restarts),
     row('  kill -> healthy again', r.restartMs.map((ms) => (ms / 1000).toFixed(1)).join(', ') + ' s'),
     row('taken, unfinished at kills (ev/dl)', `${r.resumed.events} / ${r.resumed.deliveries}`),
+    row('first attempts queued again at starts', r.resumed.firstAttempts),
     row('re-queued by the 15 s reconciler (ev/dl)', `${r.requeuedPeriodic.events} / ${r.requeuedPeriodic.deliveries}`),
     row('runtime ERROR log lines', r.runtimeErrors),
     row('publish requests (failed, retried)', `${r.publishRequests} (${r.publishFailures})`),
