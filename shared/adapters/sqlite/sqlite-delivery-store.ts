@@ -221,14 +221,6 @@ export class SqliteDeliveryStore extends SqliteTable implements DeliveryClaims, 
     );
     return rows.map(dueRef);
   }
-
-  /** Every pending delivery (read at start-up). */
-  async scanPending(): Promise<DueDeliveryRef[]> {
-    const rows = this.run('scan for unfinished work', () =>
-      this.statement(`SELECT ${DUE_COLUMNS} FROM deliveries WHERE state = 'pending' AND ${VISIBLE}`).all({ alive: nowSeconds() }),
-    );
-    return rows.map(dueRef);
-  }
 }
 
 function dueRef(row: Record<string, unknown>): DueDeliveryRef {
