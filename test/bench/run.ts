@@ -263,7 +263,8 @@ async function main(): Promise<void> {
     );
     out(heading('Targets (one-machine runtime)'));
     for (const t of targets) {
-      const digits = t.unit === 'x' ? 2 : 0;
+      // Three digits for a ratio: at two, a ratio just under its target printed "0.50 x >= 0.5 x MISSED".
+      const digits = t.unit === 'x' ? 3 : 0;
       out(`${line(t.name, t.measured, t.unit, digits)}   ${t.atLeast ? '>=' : '<='} ${t.target} ${t.unit}   ${t.met ? 'met' : 'MISSED'}`);
     }
     for (const t of targets.filter((x) => !x.met)) anomalies.push(`target missed: ${t.name}`);
