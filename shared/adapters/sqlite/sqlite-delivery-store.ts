@@ -75,7 +75,10 @@ const DUE_COLUMNS = 'delivery_id, tenant_id, webhook_id, event_id, due_at, attem
 export class SqliteDeliveryStore extends SqliteTable implements DeliveryClaims, DeliveryCreator, DueDeliveries, ReopenableDeliveries {
   /** The statements that return a delivery, rows as arrays (toDelivery; see HooklineDatabase.prepareRowsAsArrays). */
   private readonly deliveryRows: { get: StatementSync; reopen: StatementSync };
-  /** The per-attempt updates, prepared once (they return nothing: the row is read after, by `get`). */
+  /**
+   * The per-attempt updates, prepared once. They return nothing: a claim's delivery is told from
+   * the message (claimedDelivery); `complete` reads the row back, SqliteOutcomes only for a health step.
+   */
   private readonly updates: { claim: StatementSync; complete: StatementSync };
 
   /** `retentionDays`: how long rows live (`expires_at`), as the DynamoDB sibling's; required, since 0 would hide every row at once. */
