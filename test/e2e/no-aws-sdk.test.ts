@@ -4,10 +4,10 @@
  * starts from its sources here (a cache directory of its own, so no bundle yet), and the bundle it
  * then builds holds none either.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually, REPO_ROOT, startRuntime } from '../support/runtime.ts';
+import { eventually, REPO_ROOT, removeBuilderCache, startRuntime } from '../support/runtime.ts';
 
 describe('the one-machine runtime', () => {
   it('loads no package of the AWS SDK, from start to a published event', async () => {
@@ -33,7 +33,7 @@ describe('the one-machine runtime', () => {
       await runtime.cleanup();
     }
     const packages = (await readFile(file, 'utf8')).split('\n').filter(Boolean);
-    await rm(dir, { recursive: true, force: true });
+    await removeBuilderCache(dir);
     // The hook saw the packages the runtime does use.
     expect(packages).toEqual(expect.arrayContaining(['zod', '@aws-lambda-powertools/batch']));
     expect(packages.filter((name) => name.startsWith('@aws-sdk/') || name.startsWith('@smithy/'))).toEqual([]);

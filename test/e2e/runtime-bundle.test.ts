@@ -3,12 +3,12 @@
  * are unchanged, from the sources otherwise, and delivers the same either way. Which one a start
  * loaded is read from Node's own compile-cache debug lines (NODE_DEBUG_NATIVE=COMPILE_CACHE).
  */
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createWebhook, publish, verifyStandardWebhooks } from '../support/hookline.ts';
 import { startReceiver } from '../support/receiver.ts';
-import { api, eventually, startRuntime, type Runtime } from '../support/runtime.ts';
+import { api, eventually, removeBuilderCache, startRuntime, type Runtime } from '../support/runtime.ts';
 
 /** The runtime module a start loaded: its sources' entry, or a bundle. */
 function loadedFrom(runtime: Runtime): 'sources' | 'bundle' {
@@ -24,7 +24,7 @@ beforeAll(async () => {
   cache = await mkdtemp(join(tmpdir(), 'hookline-cache-'));
 });
 afterAll(async () => {
-  await rm(cache, { recursive: true, force: true });
+  await removeBuilderCache(cache);
 });
 
 describe("the runtime's bundle", () => {

@@ -220,3 +220,13 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
     await sleep(everyMs);
   }
 }
+
+/**
+ * Removes a compile-cache directory the runtime was given once its background bundle builder
+ * (infra/local/runtime-bundle.mjs) has written the manifest: the builder, a process of its own
+ * that outlives the runtime, still writes Node's compile cache there as it exits, and a removal
+ * in between failed with ENOTEMPTY. fs.rm retries that error with a growing delay.
+ */
+export async function removeBuilderCache(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+}
