@@ -2,6 +2,7 @@ import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MAX_SQS_MESSAGE_BYTES, sqsMessageBytes } from '../../shared/adapters/aws/sqs-messages.ts';
 import { openHooklineDatabase, type HooklineDatabase } from '../../shared/adapters/sqlite/database.ts';
+import type { GroupCommitLostError } from '../../shared/adapters/sqlite/errors.ts';
 import { GroupCommit } from '../../shared/adapters/sqlite/group-commit.ts';
 import { SqliteAttemptLog } from '../../shared/adapters/sqlite/sqlite-attempt-log.ts';
 import { SqliteCredentialsLock } from '../../shared/adapters/sqlite/sqlite-credentials-lock.ts';
@@ -55,12 +56,20 @@ export interface LocalStore {
   close(): void;
 }
 
-/** Opens `<dataDir>/hookline.db` and builds every storage and queue adapter on it. */
-export function openLocalStore(dataDir: string, settings: Pick<Settings, 'retentionDays'>, clock: Clock): LocalStore {
+/**
+ * Opens `<dataDir>/hookline.db` and builds every storage and queue adapter on it. `onCommitLost`:
+ * SQLite rolled back the group commit's transaction (see GroupCommit); the store is of no further use.
+ */
+export function openLocalStore(
+  dataDir: string,
+  settings: Pick<Settings, 'retentionDays'>,
+  clock: Clock,
+  onCommitLost?: (error: GroupCommitLostError) => void,
+): LocalStore {
   const db = openHooklineDatabase(join(dataDir, DATABASE_FILE));
   const { retentionDays } = settings;
   const queues = new SqliteQueues(db, QUEUE_SETTINGS, clock, ROW_BACKED_LANE_CAPACITY);
-  const commits = new GroupCommit(db);
+  const commits = new GroupCommit(db, undefined, undefined, onCommitLost);
   const deliveries = new SqliteDeliveryStore(db, retentionDays);
   const attempts = new SqliteAttemptLog(db, retentionDays);
   const deliveryQueue = new SqliteDeliveryQueue(queues, clock);

@@ -113,7 +113,13 @@ async function main(): Promise<void> {
 
   // SES has no stand-in: the outbox of RFC 5322 files. Retries are delayed messages of the queue.
   const settings = settingsFromEnv(process.env, true);
-  const store = openLocalStore(dataDir, settings, systemClock);
+  // SQLite rolled back the group commit's transaction (a full disk, an I/O error): the answers
+  // it held fail, and the runtime stops at once, as a kill would: the queues' memory no longer
+  // matches the database, and a restart resumes from the last commit.
+  const store = openLocalStore(dataDir, settings, systemClock, (error) => {
+    log.error('stopping: the database lost its uncommitted writes', error);
+    process.exit(1);
+  });
   const local = store.adapters;
   commitNow = () => store.commitNow();
   // The catalogue's schemas are compiled now (ingest validates with them): a broken one stops the

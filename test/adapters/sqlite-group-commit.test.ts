@@ -4,6 +4,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openHooklineDatabase, type HooklineDatabase } from '../../shared/adapters/sqlite/database.ts';
+import { GroupCommitLostError } from '../../shared/adapters/sqlite/errors.ts';
 import { GroupCommit, IDLE_BEFORE_CHECKPOINT_MS } from '../../shared/adapters/sqlite/group-commit.ts';
 import { SqliteQueues } from '../../shared/adapters/sqlite/sqlite-queue.ts';
 import { BackgroundWalFlush, type DataSync } from '../../shared/adapters/sqlite/wal-flush.ts';
@@ -63,6 +64,28 @@ describe('GroupCommit', () => {
     ).toThrow('fails half way');
     commits.commitNow();
     expect((reader.prepare('SELECT body FROM queue_messages').all() as { body: string }[]).map((r) => r.body)).toEqual(['kept']);
+  });
+
+  it('fails commitNow, and every later one, when SQLite rolled the shared transaction back itself (a full disk)', () => {
+    const lost: Error[] = [];
+    commits = new GroupCommit(db, 60_000, undefined, (error) => lost.push(error));
+    commits.start();
+    // An accepted event's message, waiting for its answer's commit.
+    queues.send('events', [{ body: 'accepted' }]);
+    // Another handler's write meets a full disk: SQLite ends the whole transaction, not only its savepoint.
+    db.exec('CREATE TABLE filler (x BLOB)');
+    const pages = Number((db.connection.prepare('PRAGMA page_count').get() as { page_count: number }).page_count);
+    db.exec(`PRAGMA max_page_count = ${pages + 20}`);
+    expect(() => db.transaction(() => db.connection.prepare('INSERT INTO filler VALUES (zeroblob(1000000))').run())).toThrow(/full/);
+    expect(db.connection.isTransaction).toBe(false);
+
+    // The answer's commit must not succeed: the event is gone.
+    expect(() => commits.commitNow()).toThrow(GroupCommitLostError);
+    expect(() => commits.commitNow()).toThrow(GroupCommitLostError);
+    expect(lost).toHaveLength(1);
+    expect(lost[0]).toBeInstanceOf(GroupCommitLostError);
+    expect(onDisk()).toBe(0);
+    commits.stop();
   });
 
   it('stop() commits what is left and returns the database to autocommit', () => {

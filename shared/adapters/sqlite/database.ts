@@ -86,7 +86,7 @@ export class HooklineDatabase {
         try {
           this.exec(nested ? `ROLLBACK TO hookline_${depth}; RELEASE hookline_${depth}` : 'ROLLBACK');
         } catch {
-          // The savepoint went with the transaction: the outer level's caller sees the error.
+          // The savepoint went with the transaction: GroupCommit finds its transaction gone.
         }
       }
       throw err;

@@ -19,3 +19,11 @@ export class DatabaseVersionError extends DatabaseOpenError {
 export class AsyncTransactionError extends Error {
   override name = 'AsyncTransactionError';
 }
+
+/**
+ * SQLite ended the group commit's shared transaction on its own (a full disk, an I/O error): what
+ * every handler wrote since the last commit is gone, and which of them cannot be told.
+ */
+export class GroupCommitLostError extends Error {
+  override name = 'GroupCommitLostError';
+}

@@ -1,4 +1,5 @@
 import type { HooklineDatabase } from './database.ts';
+import { GroupCommitLostError } from './errors.ts';
 import { BackgroundWalFlush } from './wal-flush.ts';
 
 /** How long the database must go unwritten before the WAL is checkpointed in the quiet (see the class comment). */
@@ -27,6 +28,13 @@ export const IDLE_BEFORE_CHECKPOINT_MS = 1_000;
  * all-or-nothing. After a commit the WAL's new pages go to disk in the background (at most
  * every 50 ms, BackgroundWalFlush), so that a checkpoint does not stall the main thread on its fsync.
  *
+ * When SQLite rolls the shared transaction back itself (some failures do: a full disk, an I/O
+ * error, whichever handler's statement met it), every write since the last commit is gone, and no
+ * one can tell whose. `commitNow()` finds its transaction missing and throws GroupCommitLostError
+ * instead of letting an answer promise what is gone; so does every later call, and `onLost` is told
+ * once (the runtime stops: its queues' memory no longer matches the database, and a restart resumes
+ * from the last commit, as after a kill).
+ *
  * Checkpoints: SQLite runs one inside the COMMIT that takes the WAL past `wal_autocheckpoint`.
  * After a burst the WAL is left long, and the first request after it paid for copying it (a
  * 55 to 60 ms COMMIT in the bench's steady run, which follows its pipeline). So once nothing has
@@ -41,11 +49,16 @@ export class GroupCommit {
   private readonly walFlush: BackgroundWalFlush;
   /** When something was last committed (0: nothing since the last checkpoint). */
   private committedAt = 0;
+  /** Whether the shared transaction was begun here and not committed since. */
+  private open = false;
+  private lost: GroupCommitLostError | undefined;
+  private readonly onLost: ((error: GroupCommitLostError) => void) | undefined;
 
-  constructor(db: HooklineDatabase, intervalMs = 100, walFlush = new BackgroundWalFlush(db.file)) {
+  constructor(db: HooklineDatabase, intervalMs = 100, walFlush = new BackgroundWalFlush(db.file), onLost?: (error: GroupCommitLostError) => void) {
     this.db = db;
     this.intervalMs = intervalMs;
     this.walFlush = walFlush;
+    this.onLost = onLost;
     const statement = db.connection.prepare('SELECT total_changes() AS n');
     this.totalChanges = () => Number((statement.get() as { n: number }).n);
   }
@@ -57,11 +70,16 @@ export class GroupCommit {
     this.timer.unref();
   }
 
-  /** Commits what was written so far (nothing to do if nothing was) and opens the next transaction. */
+  /**
+   * Commits what was written so far (nothing to do if nothing was) and opens the next transaction.
+   * Throws GroupCommitLostError when SQLite has rolled the shared transaction back (see the class comment).
+   */
   commitNow(): void {
+    if (this.lost) throw this.lost;
+    if (this.open && !this.db.connection.isTransaction) this.fail();
     const changes = this.totalChanges();
     if (changes === this.changesAtCommit && this.db.connection.isTransaction) return;
-    if (this.db.connection.isTransaction) this.db.exec('COMMIT');
+    if (this.db.connection.isTransaction) this.commit();
     this.changesAtCommit = changes;
     this.committedAt = Date.now();
     this.walFlush.request();
@@ -70,12 +88,18 @@ export class GroupCommit {
 
   /** The interval's work: a commit, or in a quiet spell after one, a checkpoint. */
   private tick(): void {
-    this.commitNow();
+    try {
+      this.commitNow();
+    } catch {
+      // The transaction was lost (fail() stopped this interval and told onLost), or the COMMIT
+      // failed and the next tick or answer tries again.
+      return;
+    }
     if (this.committedAt === 0 || Date.now() - this.committedAt < IDLE_BEFORE_CHECKPOINT_MS) return;
     this.committedAt = 0;
     try {
       // Outside the (empty) shared transaction: a checkpoint cannot run inside one.
-      if (this.db.connection.isTransaction) this.db.exec('COMMIT');
+      if (this.db.connection.isTransaction) this.commit();
       this.db.exec('PRAGMA wal_checkpoint(PASSIVE)');
     } catch {
       // Nothing lost: the next COMMIT past wal_autocheckpoint checkpoints, as without this.
@@ -84,16 +108,37 @@ export class GroupCommit {
     }
   }
 
-  /** Commits and leaves the database in autocommit mode. */
+  /** Commits and leaves the database in autocommit mode (after a loss, only stops). */
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    this.commitNow();
-    this.walFlush.close();
+    try {
+      if (!this.lost) this.commitNow();
+    } finally {
+      this.walFlush.close();
+    }
   }
 
   private begin(): void {
     // Deferred: the process is the database's only writer, so no lock is worth taking early.
     if (!this.db.connection.isTransaction) this.db.exec('BEGIN');
+    this.open = true;
+  }
+
+  private commit(): void {
+    this.db.exec('COMMIT');
+    this.open = false;
+  }
+
+  private fail(): never {
+    this.lost = new GroupCommitLostError(
+      'SQLite rolled back the shared transaction (a full disk or an I/O error: see the error a handler met just before): ' +
+        'what was written since the last commit is gone, and whose cannot be told',
+    );
+    this.open = false;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.onLost?.(this.lost);
+    throw this.lost;
   }
 }
