@@ -56,6 +56,27 @@ describe('SqliteQueues.sendRowBacked', () => {
     expect(queues.deadLetters('deliveries').map((d) => [d.body, d.receiveCount])).toEqual([['{"n":1}', 2]]);
   });
 
+  it('lets go of the messages it handed out while a backlog stands (it never empties)', async () => {
+    const { setFlagsFromString } = await import('node:v8');
+    const { runInNewContext } = await import('node:vm');
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const queues = queuesWith(100);
+    queues.sendRowBacked('deliveries', Array.from({ length: 11 }, (_, i) => ({ payload: { backlog: i }, groupId: 't' })));
+    const payload = { first: 'x'.repeat(1_000) };
+    const sent = new WeakRef(payload);
+    queues.sendRowBacked('deliveries', [{ payload, groupId: 't' }]);
+    for (let i = 0; i < 5_000; i++) {
+      queues.sendRowBacked('deliveries', [{ payload: { n: i }, groupId: 't' }]);
+      if (i % 10 === 9) queues.delete(queues.receive('deliveries', 10).map((m) => m.receipt));
+    }
+    expect(queues.depth('deliveries')).toBe(12);
+    // A WeakRef holds its target until the current job ends.
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    expect(sent.deref()).toBeUndefined();
+  });
+
   it('deletes what was received and done', () => {
     const queues = queuesWith(10);
     queues.sendRowBacked('deliveries', [{ payload: 1 }, { payload: 2 }]);

@@ -16,6 +16,9 @@ interface InFlight {
   readonly visibleAt: number;
 }
 
+/** Messages taken from the front of `ready` before it is cut down to those left (when they are at most as many). */
+const COMPACT_AFTER = 256;
+
 /** Receipts and ids of lane messages start with this; the table's are numbers. */
 const LANE_PREFIX = 'm';
 
@@ -92,6 +95,11 @@ export class RowBackedLane {
     }
     if (this.head === this.ready.length) {
       this.ready = [];
+      this.head = 0;
+    } else if (this.head >= COMPACT_AFTER && this.head * 2 >= this.ready.length) {
+      // Under a standing backlog the lane never empties: the messages taken would stay in the
+      // array (and their events in the heap) for as long as the backlog lasts.
+      this.ready = this.ready.slice(this.head);
       this.head = 0;
     }
     return received;
