@@ -55,10 +55,10 @@ export interface ApiServerOptions {
   readonly healthy: () => boolean;
   readonly onError: (error: unknown) => void;
   /**
-   * Makes what the handler wrote durable before its answer goes out (the store's group commit):
-   * a 202 for an event means the event is on disk.
+   * Makes what the handler wrote durable before its answer goes out (the store's group commit and
+   * its WAL's sync): a 202 for an event means the event is on disk. A failure answers 500.
    */
-  readonly beforeAnswer?: () => void;
+  readonly beforeAnswer?: () => void | Promise<void>;
 }
 
 /**
@@ -177,7 +177,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: ApiSer
     isBase64Encoded: false,
   };
   const result = await fn(event, lambdaContext(route.fn, 29_000));
-  options.beforeAnswer?.();
+  await options.beforeAnswer?.();
   res.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
   res.end(result.body ?? '');
 }

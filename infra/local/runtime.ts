@@ -89,9 +89,9 @@ async function main(): Promise<void> {
     // Portal tokens pass here once the webhooks API accepts them; ingest's handler refuses them.
     await (kind === 'tenant' ? authenticators.tenant!.authenticateCaller(key, client) : authenticators.admin!.authenticate(key, client));
   };
-  // An answer goes out once what its handler wrote is committed (set once the store is open).
-  let commitNow = (): void => undefined;
-  const server = await startApiServer({ host, port, functions, authorize, healthy: () => healthy, onError, beforeAnswer: () => commitNow() });
+  // An answer goes out once what its handler wrote is committed and on disk (set once the store is open).
+  let commitDurably = (): Promise<void> => Promise.resolve();
+  const server = await startApiServer({ host, port, functions, authorize, healthy: () => healthy, onError, beforeAnswer: () => commitDurably() });
   const address = server.address();
   const boundPort = typeof address === 'object' && address ? address.port : port;
   const baseUrl = `http://${host}:${boundPort}`;
@@ -121,7 +121,7 @@ async function main(): Promise<void> {
     process.exit(1);
   });
   const local = store.adapters;
-  commitNow = () => store.commitNow();
+  commitDurably = () => store.commitDurably();
   // The catalogue's schemas are compiled now (ingest validates with them): a broken one stops the
   // start. ajv (90 modules, about 30 ms of the start) is loaded only when there are schemas.
   const types = catalogueTypesFromEnv(process.env);
