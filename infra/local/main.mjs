@@ -5,6 +5,15 @@
 import { enableHooklineCompileCache } from '../../shared/compile-cache.mjs';
 import { cachedRuntimeBundle, rebuildInBackground } from './runtime-bundle.mjs';
 
+// A stop signal before the runtime is started: nothing was accepted yet (its routes answer 503
+// until then), and what the start wrote so far a kill would leave as well: stop at once, exit 0.
+// The runtime replaces this handler once it has started (runtime.ts).
+const stopWhileStarting = (signal) => {
+  process.stdout.write(`\n${signal} while starting: stopped\n`);
+  process.exit(0);
+};
+process.on('SIGINT', stopWhileStarting).on('SIGTERM', stopWhileStarting);
+
 enableHooklineCompileCache();
 const bundle = cachedRuntimeBundle();
 if (bundle !== undefined) {

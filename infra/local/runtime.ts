@@ -91,7 +91,10 @@ async function main(): Promise<void> {
   };
   // An answer goes out once what its handler wrote is committed and on disk (set once the store is open).
   let commitDurably = (): Promise<void> => Promise.resolve();
-  const server = await startApiServer({ host, port, functions, authorize, healthy: () => healthy, onError, beforeAnswer: () => commitDurably() });
+  // Unhealthy too while the sender thread keeps failing (ThreadedHttpSender.healthy; made below).
+  let threadedSender: ThreadedHttpSender | undefined;
+  const isHealthy = () => healthy && (threadedSender?.healthy() ?? true);
+  const server = await startApiServer({ host, port, functions, authorize, healthy: isHealthy, onError, beforeAnswer: () => commitDurably() });
   const address = server.address();
   const boundPort = typeof address === 'object' && address ? address.port : port;
   const baseUrl = `http://${host}:${boundPort}`;
@@ -160,10 +163,15 @@ async function main(): Promise<void> {
   // (or read from the bundle cache) and the thread started while the start goes on: the first
   // deliveries do not wait for it.
   const senderScript = bundleSenderThread((error) => log.warn('the sender thread loads its TypeScript sources: bundling them failed', error instanceof Error ? error : String(error)));
-  let threadedSender: ThreadedHttpSender | undefined;
   // Its 2xx answers are journaled: after a kill, an attempt answered but not yet recorded is completed, not sent again.
   const journalDir = resolve(dataDir, 'answers');
-  const sender = (policy: TargetPolicy) => (threadedSender = new ThreadedHttpSender({ policy, script: senderScript, journalDir }));
+  const sender = (policy: TargetPolicy) =>
+    (threadedSender = new ThreadedHttpSender({
+      policy,
+      script: senderScript,
+      journalDir,
+      onFault: (reason) => log.error('the sender thread failed; the attempts it had in hand are retried on their ladder', { reason }),
+    }));
   const dispatcher = composeDispatcher({ ...base, secrets, mailer, ownPorts, claimsStaleBefore: startedAt, inProcessSlots: true, sender });
   threadedSender?.prestart();
   const pollers = [
@@ -223,9 +231,15 @@ async function main(): Promise<void> {
   }
   process.stdout.write(lines.join('\n') + '\n');
 
+  // main.mjs's handlers stopped a start at once; from here a stop drains.
+  process.removeAllListeners('SIGINT').removeAllListeners('SIGTERM');
   let stopping = false;
   const stop = async (signal: string) => {
-    if (stopping) return;
+    // A second signal (Ctrl-C again) does not wait for the attempts in flight: as a kill, which the store survives.
+    if (stopping) {
+      process.stdout.write(`${signal} again: stopping without waiting\n`);
+      process.exit(1);
+    }
     stopping = true;
     healthy = false;
     process.stdout.write(`\n${signal}: stopping...\n`);

@@ -400,4 +400,42 @@ describe('ThreadedHttpSender', () => {
     expect(asResponse(await post(srv.url)).bodyPrefix).toBe('ok');
     expect(srv.received).toHaveLength(1);
   });
+
+  it('stops a thread that leaves a POST unanswered past its deadline, says so, and answers later POSTs from a new thread', async () => {
+    const srv = await serve((_req, res) => res.end('ok'));
+    // A thread hangs (its event loop never turns again) on its first batch while the flag file exists, when it starts.
+    const flag = join(await mkdtemp(join(tmpdir(), 'hookline-sender-')), 'hang');
+    const script = bundle().then(
+      (real) => `if (require('node:fs').existsSync(${JSON.stringify(flag)})) {
+        require('node:worker_threads').parentPort.on('message', () => { for (;;) {} });
+      } else {
+        ${real}
+      }`,
+    );
+    await writeFile(flag, '');
+    const faults: string[] = [];
+    try {
+      sender = new ThreadedHttpSender({ policy: PRIVATE_ALLOWED, script, hangGraceMs: 200, onFault: (reason) => faults.push(reason) });
+      const r = asError(await post(srv.url, { timeoutMs: 100 }));
+      expect(r.error).toBe("the sender thread did not answer within the attempt's deadline and 200 ms more: it was stopped");
+      expect(faults).toEqual([r.error]);
+    } finally {
+      await rm(dirname(flag), { recursive: true, force: true });
+    }
+    expect(asResponse(await post(srv.url)).bodyPrefix).toBe('ok');
+    expect(srv.received).toHaveLength(1);
+    expect(faults).toHaveLength(1);
+  });
+
+  it('is unhealthy while its thread keeps failing', async () => {
+    const faults: string[] = [];
+    const threaded = new ThreadedHttpSender({ policy: PRIVATE_ALLOWED, script: Promise.resolve('throw new Error("broken build")'), onFault: (reason) => faults.push(reason) });
+    sender = threaded;
+    expect(threaded.healthy()).toBe(true);
+    for (let i = 0; i < 3; i++) expect(asError(await post('http://127.0.0.1:9/never')).error).toBe('the sender thread stopped: broken build');
+    expect(faults).toHaveLength(3);
+    expect(threaded.healthy()).toBe(false);
+    // A minute without another fault: healthy again.
+    expect(threaded.healthy(performance.now() + 61_000)).toBe(true);
+  });
 });

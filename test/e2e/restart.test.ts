@@ -3,12 +3,16 @@
  * the deliveries log and the idempotency of event ids survive; an event accepted (202) right
  * before the process dies is still delivered after the restart. Secret files are mode 0600.
  */
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readdir, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { RUNTIME_ENTRY, RUNTIME_NODE_FLAGS } from '../../infra/local/node-flags.ts';
 import { createTenant, verifyHex, verifyStandardWebhooks, WEBHOOKS } from '../support/hookline.ts';
 import { startReceiver, type Receiver } from '../support/receiver.ts';
-import { api, eventually, randomKey, sleep, startRuntime, type Runtime } from '../support/runtime.ts';
+import { api, eventually, randomKey, REPO_ROOT, sleep, startRuntime, type Runtime } from '../support/runtime.ts';
 
 const QUIET_MS = 1_500;
 
@@ -118,4 +122,45 @@ it('brands the hex signature header after a restart with HOOKLINE_SIGNATURE_HEAD
   expect(req!.headers['x-hookline-signature']).toBeUndefined();
   expect(verifyHex(req!, hook.secret, 'x-netrecon-signature')).toBe(true);
   expect(() => verifyStandardWebhooks(req!, hook.secret)).not.toThrow();
+});
+
+it('stops at once with exit 0 on SIGTERM while it is still starting, and the next start finds its data', async () => {
+  // A fixed free port: the runtime listens (answering 503) before it is ready, and prints its URL only then.
+  const port = await new Promise<number>((resolvePort) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port: free } = probe.address() as { port: number };
+      probe.close(() => resolvePort(free));
+    });
+  });
+  const dataDir = await mkdtemp(join(tmpdir(), 'hookline-e2e-starting-'));
+  try {
+    const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', HOOKLINE_DATA_DIR: dataDir, HOOKLINE_API_KEY: randomKey('hk_e2e_'), HOOKLINE_ADMIN_KEY: randomKey('hkadm_e2e_') };
+    let starting = false;
+    // The 503 window is most of a start (the store, the bootstrap tenant); a start that got through it first is tried again.
+    for (let tries = 0; tries < 5 && !starting; tries++) {
+      const child = spawn(process.execPath, [...RUNTIME_NODE_FLAGS, RUNTIME_ENTRY], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+      const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
+      let status = 0;
+      while (status === 0 && child.exitCode === null) {
+        status = await fetch(`http://127.0.0.1:${port}/healthz`).then((res) => res.status, () => 0);
+        if (status === 0) await sleep(2);
+      }
+      starting = status === 503;
+      child.kill('SIGTERM');
+      const code = await exited;
+      if (starting) {
+        expect(code).toBe(0);
+        expect(out).toContain('SIGTERM while starting: stopped');
+        expect(out).not.toContain('Hookline is running');
+      }
+    }
+    expect(starting).toBe(true);
+    const again = await startRuntime({ dataDir });
+    expect((await fetch(`${again.baseUrl}/healthz`)).status).toBe(200);
+    expect(await again.stop()).toBe(0);
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
 });
