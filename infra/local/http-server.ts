@@ -52,7 +52,8 @@ export interface ApiServerOptions {
   /** Filled in once the runtime is ready; until then routes answer 503. */
   readonly functions: Readonly<Partial<Record<ApiFunction, ApiLambda>>>;
   readonly authorize: Authorize;
-  readonly healthy: () => boolean;
+  /** What `/healthz` says: 200 for 'ok', 503 with the status otherwise. */
+  readonly health: () => 'ok' | 'starting' | 'stopping' | 'sender thread failing';
   readonly onError: (error: unknown) => void;
   /**
    * Makes what the handler wrote durable before its answer goes out (the store's group commit and
@@ -115,7 +116,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: ApiSer
   const method = (req.method ?? 'GET').toUpperCase();
   const shown = path.length > 200 ? `${path.slice(0, 200)}...` : path;
   if (path === '/healthz' && method === 'GET') {
-    return options.healthy() ? send(res, 200, { status: 'ok' }) : send(res, 503, { status: 'starting' });
+    const status = options.health();
+    return send(res, status === 'ok' ? 200 : 503, { status });
   }
   const candidates = compiled.filter((r) => r.pattern.test(path));
   if (candidates.length === 0) return refuse(req, res, 404, `No route ${method} ${shown}`);

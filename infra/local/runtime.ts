@@ -78,7 +78,7 @@ async function main(): Promise<void> {
 
   // Listen first: the deployment host name (in `wrapped` and CloudEvents bodies) is the address
   // actually bound, which with PORT=0 is known only now. Until ready, routes answer 503.
-  let healthy = false;
+  let phase: 'starting' | 'running' | 'stopping' = 'starting';
   const functions: Partial<Record<ApiFunction, ApiLambda>> = {};
   const log = createLogger('local-runtime');
   const onError = (error: unknown): void => log.error('local runtime error', error instanceof Error ? error : String(error));
@@ -93,8 +93,8 @@ async function main(): Promise<void> {
   let commitDurably = (): Promise<void> => Promise.resolve();
   // Unhealthy too while the sender thread keeps failing (ThreadedHttpSender.healthy; made below).
   let threadedSender: ThreadedHttpSender | undefined;
-  const isHealthy = () => healthy && (threadedSender?.healthy() ?? true);
-  const server = await startApiServer({ host, port, functions, authorize, healthy: isHealthy, onError, beforeAnswer: () => commitDurably() });
+  const health = () => (phase !== 'running' ? phase : threadedSender?.healthy() === false ? 'sender thread failing' : 'ok');
+  const server = await startApiServer({ host, port, functions, authorize, health, onError, beforeAnswer: () => commitDurably() });
   const address = server.address();
   const boundPort = typeof address === 'object' && address ? address.port : port;
   const baseUrl = `http://${host}:${boundPort}`;
@@ -212,7 +212,7 @@ async function main(): Promise<void> {
     'admin-api': composeAdminApi({ ...api, adminAuth, keyCache: tenantAuth }).handler,
     openapi: composeOpenApi({ document: openApiDocument }).handler,
   });
-  healthy = true;
+  phase = 'running';
 
   const lines = [
     `Hookline is running at ${baseUrl}`,
@@ -241,7 +241,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     stopping = true;
-    healthy = false;
+    phase = 'stopping';
     process.stdout.write(`\n${signal}: stopping...\n`);
     clearInterval(reconcileTimer);
     clearInterval(purgeTimer);

@@ -118,7 +118,7 @@ describe('the API server alone: key first, body second, raw paths only', () => {
       port: 0,
       functions: { ingest: fn, 'webhooks-api': fn, 'webhook-test': fn, 'admin-api': fn, openapi: fn },
       authorize,
-      healthy: () => true,
+      health: () => 'ok',
       onError: (e) => {
         throw e;
       },
