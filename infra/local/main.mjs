@@ -3,7 +3,7 @@
 // sources (runtime.ts), and has the next bundle built meanwhile (runtime-bundle.mjs). Plain
 // JavaScript, like those two modules: it runs before any TypeScript is loaded.
 import { enableHooklineCompileCache } from '../../shared/compile-cache.mjs';
-import { cachedRuntimeBundle, rebuildInBackground } from './runtime-bundle.mjs';
+import { cachedRuntimeBundle, discardRuntimeBundle, rebuildInBackground } from './runtime-bundle.mjs';
 
 // A stop signal before the runtime is started: nothing was accepted yet (its routes answer 503
 // until then), and what the start wrote so far a kill would leave as well: stop at once, exit 0.
@@ -16,9 +16,19 @@ process.on('SIGINT', stopWhileStarting).on('SIGTERM', stopWhileStarting);
 
 enableHooklineCompileCache();
 const bundle = cachedRuntimeBundle();
+let loaded = false;
 if (bundle !== undefined) {
-  await import(bundle);
-} else {
+  try {
+    await import(bundle);
+    loaded = true;
+  } catch (error) {
+    // A bundle that does not parse or link (damaged on disk) fails here, before the runtime's
+    // main() begins (which handles its own failures): forget it and start from the sources.
+    process.stderr.write(`Hookline: the kept runtime bundle could not be loaded (${error instanceof Error ? error.message : String(error)}); starting from the sources\n`);
+    discardRuntimeBundle();
+  }
+}
+if (!loaded) {
   await import('./runtime.ts');
   rebuildInBackground();
 }

@@ -9,3 +9,12 @@ export declare function isPrivateDir(dir: string): boolean;
 export declare function cachedRuntimeBundle(dir?: string): string | undefined;
 /** Starts the builder and does not wait for it. */
 export declare function rebuildInBackground(dir?: string): void;
+/** Forgets the kept bundle (one that failed to load). */
+export declare function discardRuntimeBundle(dir?: string): void;
+/** An esbuild plugin that takes each input's fingerprint (by absolute path) as it is loaded. */
+export declare function fingerprintingLoader(
+  fingerprints: Map<string, string>,
+  options?: { ownImportMetaUrl?: boolean },
+): { name: string; setup(build: import('esbuild').PluginBuild): void };
+/** The fingerprints of a build's inputs (its metafile's, relative to `root`), as `fingerprintingLoader` took them. */
+export declare function inputFingerprints(root: string, metafile: import('esbuild').Metafile, fingerprints: Map<string, string>): Record<string, string>;

@@ -13,7 +13,7 @@
 // Plain JavaScript: main.mjs runs it before the TypeScript sources load.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -59,14 +59,14 @@ export function isPrivateDir(dir) {
 
 /**
  * The file URL of the kept bundle if it is in a private directory, was built from this checkout
- * (it names our files by their absolute paths) and every one of its inputs is unchanged, else
- * undefined.
+ * (it names our files by their absolute paths), has the size it was written with and every one
+ * of its inputs is unchanged, else undefined.
  */
 export function cachedRuntimeBundle(dir = runtimeBundleDir()) {
   try {
     if (!isPrivateDir(dir)) return undefined;
     const manifest = JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8'));
-    if (manifest.root !== ROOT || !existsSync(join(dir, manifest.bundle))) return undefined;
+    if (manifest.root !== ROOT || statSync(join(dir, manifest.bundle)).size !== manifest.size) return undefined;
     const inputs = Object.entries(manifest.inputs);
     if (inputs.length === 0 || !inputs.every(([file, fingerprint]) => fingerprintOf(ROOT, file) === fingerprint)) return undefined;
     return pathToFileURL(join(dir, manifest.bundle)).href;
@@ -96,25 +96,44 @@ export function rebuildInBackground(dir = runtimeBundleDir()) {
 }
 
 /**
- * An esbuild plugin that loads our own modules: each keeps its own `import.meta.url` (in one
- * bundle they would all share the bundle's, and the runtime finds files beside its sources with
- * it: the sender thread's entry, the portal's files), and the fingerprint of each is taken from
- * the bytes bundled, so a file saved during the build makes the bundle stale rather than wrong.
+ * An esbuild plugin that takes each input's fingerprint (by absolute path, into `fingerprints`)
+ * as it is loaded: our own modules', which it loads itself, from the bytes bundled; a
+ * dependency's (esbuild loads it) just before esbuild reads it. A file saved during the build
+ * (an edit, `npm ci`) then makes the kept bundle stale, since the next start finds another
+ * fingerprint, rather than wrong: the new file's fingerprint over the old code.
+ * `ownImportMetaUrl`: each of our modules keeps its own `import.meta.url` (in one bundle they
+ * would all share the bundle's, and the runtime finds files beside its sources with it: the
+ * sender thread's entry, the portal's files).
  */
-const ownModules = (fingerprints) => ({
-  name: 'hookline-own-modules',
+export const fingerprintingLoader = (fingerprints, { ownImportMetaUrl = false } = {}) => ({
+  name: 'hookline-fingerprints',
   setup(build) {
-    // This file stays out (imported from where it is): the plugin's own code names the text it replaces.
-    build.onResolve({ filter: /[/\\]runtime-bundle\.mjs$/ }, (args) => ({ path: pathToFileURL(resolve(args.resolveDir, args.path)).href, external: true }));
-    build.onLoad({ filter: /\.(ts|mjs|js)$/ }, (args) => {
-      if (args.path.includes('/node_modules/')) return undefined;
+    build.onLoad({ filter: /\.(ts|mts|mjs|cjs|js|json)$/ }, (args) => {
+      if (args.path.includes('/node_modules/')) {
+        fingerprints.set(args.path, fingerprintOf('/', args.path));
+        return undefined;
+      }
       const bytes = readFileSync(args.path);
       fingerprints.set(args.path, createHash('sha256').update(bytes).digest('hex'));
-      const text = bytes.toString('utf8').replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href));
-      return { contents: text, loader: args.path.endsWith('.ts') ? 'ts' : 'js' };
+      const text = bytes.toString('utf8');
+      const loader = args.path.endsWith('.json') ? 'json' : /\.m?ts$/.test(args.path) ? 'ts' : 'js';
+      return { contents: ownImportMetaUrl && loader !== 'json' ? text.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)) : text, loader };
     });
   },
 });
+
+/** The fingerprints of a build's inputs (its metafile's, relative to `root`, its working directory), as `fingerprintingLoader` took them. */
+export function inputFingerprints(root, metafile, fingerprints) {
+  return Object.fromEntries(Object.keys(metafile.inputs).map((file) => [file, fingerprints.get(resolve(root, file)) ?? fingerprintOf(root, file)]));
+}
+
+/** This file stays out of the runtime's bundle (imported from where it is): the loader's own code names the text it replaces. */
+const thisFileExternal = {
+  name: 'hookline-runtime-bundle-external',
+  setup(build) {
+    build.onResolve({ filter: /[/\\]runtime-bundle\.mjs$/ }, (args) => ({ path: pathToFileURL(resolve(args.resolveDir, args.path)).href, external: true }));
+  },
+};
 
 async function build(dir) {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -146,16 +165,17 @@ async function build(dir) {
       // CommonJS dependencies (ajv) call `require`, which an ES module does not have (as
       // infra/stack/bundling.ts's ESM_REQUIRE_BANNER, which this plain-JavaScript file cannot import).
       banner: { js: "import { createRequire as __hooklineCreateRequire } from 'node:module'; const require = __hooklineCreateRequire(import.meta.url);" },
-      plugins: [ownModules(bundled)],
+      plugins: [thisFileExternal, fingerprintingLoader(bundled, { ownImportMetaUrl: true })],
       logLevel: 'silent',
     });
     const text = result.outputFiles[0].text;
     const bundle = `runtime-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.mjs`;
-    const inputs = Object.fromEntries(Object.keys(result.metafile.inputs).map((file) => [file, bundled.get(resolve(ROOT, file)) ?? fingerprintOf(ROOT, file)]));
+    const inputs = inputFingerprints(ROOT, result.metafile, bundled);
     // Each file written aside and renamed: a runtime starting meanwhile reads the old one or the new one.
     writeFileSync(join(dir, `${bundle}.${process.pid}`), text);
     renameSync(join(dir, `${bundle}.${process.pid}`), join(dir, bundle));
-    writeFileSync(join(dir, `${MANIFEST}.${process.pid}`), JSON.stringify({ root: ROOT, bundle, inputs }));
+    // Its size too: a bundle cut short (a crash of the machine before the OS wrote it all) is not loaded.
+    writeFileSync(join(dir, `${MANIFEST}.${process.pid}`), JSON.stringify({ root: ROOT, bundle, size: Buffer.byteLength(text), inputs }));
     renameSync(join(dir, `${MANIFEST}.${process.pid}`), join(dir, MANIFEST));
     for (const name of readdirSync(dir)) {
       if (name.startsWith('runtime-') && name !== bundle && Date.now() - statSync(join(dir, name)).mtimeMs > OLD_BUNDLE_MS) rmSync(join(dir, name), { force: true });
@@ -165,6 +185,11 @@ async function build(dir) {
     closeSync(lock);
     rmSync(lockFile, { force: true });
   }
+}
+
+/** Forgets the kept bundle (one that failed to load): the next start runs from the sources and builds another. */
+export function discardRuntimeBundle(dir = runtimeBundleDir()) {
+  rmSync(join(dir, MANIFEST), { force: true });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await build(process.argv[2] ?? runtimeBundleDir());

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // Fingerprints and the private-directory check, as the runtime's own bundle takes them.
-import { fingerprintOf, isPrivateDir } from './runtime-bundle.mjs';
+import { fingerprintingLoader, fingerprintOf, inputFingerprints, isPrivateDir } from './runtime-bundle.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ENTRY = join(ROOT, 'shared/adapters/http/sender-thread.ts');
@@ -36,9 +36,23 @@ export async function bundleSenderThread(onError: (error: unknown) => void, cach
   try {
     const esbuild = await import('esbuild');
     try {
-      const result = await esbuild.build({ entryPoints: [ENTRY], bundle: true, platform: 'node', format: 'cjs', target: 'node24', minify: true, write: false, metafile: true, logLevel: 'silent', absWorkingDir: ROOT });
+      // Fingerprints taken as the inputs are read: a file saved during the build makes the kept script stale, not wrong.
+      const fingerprints = new Map<string, string>();
+      const result = await esbuild.build({
+        entryPoints: [ENTRY],
+        bundle: true,
+        platform: 'node',
+        format: 'cjs',
+        target: 'node24',
+        minify: true,
+        write: false,
+        metafile: true,
+        logLevel: 'silent',
+        absWorkingDir: ROOT,
+        plugins: [fingerprintingLoader(fingerprints)],
+      });
       const script = result.outputFiles[0]?.text;
-      if (script !== undefined) writeCached(cacheDir, { inputs: Object.fromEntries(Object.keys(result.metafile.inputs).map((file) => [file, fingerprintOf(ROOT, file)])), script });
+      if (script !== undefined) writeCached(cacheDir, { inputs: inputFingerprints(ROOT, result.metafile, fingerprints), script });
       return script;
     } finally {
       // esbuild's service is a child process: not kept for the runtime's life.

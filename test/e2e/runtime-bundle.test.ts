@@ -84,4 +84,46 @@ describe("the runtime's bundle", () => {
       await fifth.cleanup();
     }
   }, 60_000);
+
+  it('is not loaded when cut short, and one that does not parse is forgotten: the start runs from the sources and the next bundle is built', async () => {
+    const own = await mkdtemp(join(tmpdir(), 'hookline-cache-'));
+    const env = { NODE_COMPILE_CACHE: own, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' };
+    const manifest = join(own, 'runtime-bundle', 'manifest.json');
+    const bundleFile = async () => join(own, 'runtime-bundle', (JSON.parse(await readFile(manifest, 'utf8')) as { bundle: string }).bundle);
+    try {
+      const first = await startRuntime({ env });
+      await eventually('the bundle built in the background', () => readFile(manifest, 'utf8').catch(() => undefined), 30_000);
+      await first.stop();
+      const built = await bundleFile();
+      const text = await readFile(built, 'utf8');
+
+      // Cut short (the machine went down before the OS wrote it all): not loaded.
+      await writeFile(built, text.slice(0, text.length / 2));
+      const second = await first.restart();
+      expect(loadedFrom(second)).toBe('sources');
+      await second.stop();
+
+      // Whole in size but not JavaScript: the import fails, the start goes on from the sources and says so.
+      await writeFile(built, 'x'.repeat(Buffer.byteLength(text)));
+      const third = await second.restart();
+      try {
+        // The bundle was tried first, then the sources were loaded.
+        expect(third.stderr()).toContain('the kept runtime bundle could not be loaded');
+        expect(third.stderr()).toMatch(/for ESM file:\/\/\S*\/infra\/local\/runtime\.ts/);
+        expect((await fetch(`${third.baseUrl}/healthz`)).status).toBe(200);
+        // Its manifest was deleted; the builder writes the bundle and a manifest again.
+        await eventually('a new bundle built', () => readFile(manifest, 'utf8').catch(() => undefined), 30_000);
+      } finally {
+        await third.stop();
+      }
+      const fourth = await third.restart();
+      try {
+        expect(loadedFrom(fourth)).toBe('bundle');
+      } finally {
+        await fourth.cleanup();
+      }
+    } finally {
+      await removeBuilderCache(own);
+    }
+  }, 90_000);
 });

@@ -5,6 +5,10 @@
 import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { build } from 'esbuild';
+import { fingerprintingLoader, fingerprintOf, inputFingerprints } from '../../infra/local/runtime-bundle.mjs';
 import { bundleSenderThread } from '../../infra/local/sender-bundle.ts';
 
 let cacheDir: string;
@@ -58,5 +62,38 @@ describe('the sender thread bundle', () => {
     // Private again: the cache is used.
     await chmod(cacheDir, 0o700);
     expect(await bundleSenderThread(fail, cacheDir)).toBe('/* planted */');
+  });
+});
+
+describe("a bundle's input fingerprints", () => {
+  it('are of what was bundled: a file saved during the build makes the kept bundle stale, not wrong', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'hookline-fingerprints-'));
+    try {
+      await mkdir(join(root, 'node_modules', 'dep'), { recursive: true });
+      await writeFile(join(root, 'node_modules', 'dep', 'package.json'), '{"name":"dep","main":"index.js"}');
+      await writeFile(join(root, 'node_modules', 'dep', 'index.js'), 'module.exports = "old dependency";');
+      await writeFile(join(root, 'own.ts'), 'export const own: string = "old own";');
+      await writeFile(join(root, 'entry.ts'), 'import dep from "dep"; import { own } from "./own.ts"; console.log(dep, own);');
+      const fingerprints = new Map<string, string>();
+      // Both files are saved again once esbuild has read them, before the build ends (an edit, `npm ci`).
+      const savedDuringBuild = {
+        name: 'saved-during-build',
+        setup(b: import('esbuild').PluginBuild) {
+          b.onEnd(async () => {
+            await writeFile(join(root, 'own.ts'), 'export const own: string = "new own";');
+            await writeFile(join(root, 'node_modules', 'dep', 'index.js'), 'module.exports = "new dependency, longer";');
+          });
+        },
+      };
+      const result = await build({ entryPoints: ['entry.ts'], absWorkingDir: root, bundle: true, platform: 'node', write: false, metafile: true, logLevel: 'silent', plugins: [fingerprintingLoader(fingerprints), savedDuringBuild] });
+      expect(result.outputFiles[0]!.text).toContain('old own');
+      const inputs = inputFingerprints(root, result.metafile, fingerprints);
+      expect(inputs['own.ts']).toBe(createHash('sha256').update('export const own: string = "old own";').digest('hex'));
+      // What the next start compares: every input changed since, so the bundle is not used.
+      for (const file of ['own.ts', 'node_modules/dep/index.js']) expect(fingerprintOf(root, file)).not.toBe(inputs[file]);
+      expect(fingerprintOf(root, 'entry.ts')).toBe(inputs['entry.ts']);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });
