@@ -34,6 +34,7 @@ import { startApiServer, type ApiLambda, type Authorize } from './http-server.ts
 import { QueuePoller } from './queue-poller.ts';
 import { bundleSenderThread } from './sender-bundle.ts';
 import type { TargetPolicy } from '../../shared/domain/targets.ts';
+import { claimDataDir } from './data-dir-lock.ts';
 import { openLocalStore, refuseEarlierFormat } from './local-store.ts';
 
 const BOOTSTRAP_TENANT = 'default';
@@ -101,6 +102,8 @@ async function main(): Promise<void> {
 
   // The earlier format (dynalite's LevelDB files) is refused, never silently started afresh beside.
   await refuseEarlierFormat(dataDir);
+  // One runtime per data directory: a second would deliver what the first has in hand.
+  const releaseDataDir = claimDataDir(dataDir);
   Object.assign(process.env, {
     // The settings name the AWS tables and queues; here they are the SQLite file's (names only:
     // the adapters are given the database, see local-store.ts).
@@ -251,6 +254,7 @@ async function main(): Promise<void> {
     await reconciling;
     await threadedSender?.close();
     store.close();
+    releaseDataDir();
     process.stdout.write('stopped\n');
     process.exit(0);
   };
@@ -259,7 +263,7 @@ async function main(): Promise<void> {
 }
 
 /** Start failures the user can act on: their message says what to do, without a stack. */
-const USER_ERRORS = new Set(['SettingsError', 'EarlierDataFormatError', 'DatabaseOpenError', 'DatabaseVersionError']);
+const USER_ERRORS = new Set(['SettingsError', 'EarlierDataFormatError', 'DataDirInUseError', 'DatabaseOpenError', 'DatabaseVersionError']);
 
 main().catch((err) => {
   const text = err instanceof Error ? (USER_ERRORS.has(err.name) ? err.message : err.stack) : String(err);

@@ -2,12 +2,13 @@
  * The one-machine runtime keeps its data in `<data dir>/hookline.db`. A data directory written by
  * the earlier versions (dynalite's files in `dynamodb/`) is refused at start, with a message that
  * says what to do: starting afresh beside it would look as if every tenant and webhook was lost.
+ * A data directory another runtime runs on is refused too.
  */
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../support/runtime.ts';
+import { REPO_ROOT, startRuntime } from '../support/runtime.ts';
 import { RUNTIME_ENTRY, RUNTIME_NODE_FLAGS } from '../../infra/local/node-flags.ts';
 
 function start(dataDir: string): Promise<{ code: number | null; stderr: string }> {
@@ -46,5 +47,26 @@ describe('a data directory of the earlier stand-in format', () => {
     // A message, not a stack trace.
     expect(stderr).not.toMatch(/\n\s+at /);
     expect(await readdir(dataDir)).not.toContain('hookline.db');
+  });
+});
+
+describe('a data directory another runtime runs on', () => {
+  it('is refused at start, and taken over once that runtime was killed; a stop gives it up', async () => {
+    const first = await startRuntime();
+    try {
+      const { code, stderr } = await start(first.dataDir);
+      expect(code).toBe(1);
+      expect(stderr).toContain(`${first.dataDir} is in use by another Hookline runtime (process ${first.pid})`);
+      expect(stderr).not.toMatch(/\n\s+at /);
+      expect((await fetch(`${first.baseUrl}/healthz`)).status).toBe(200);
+
+      await first.kill();
+      const second = await first.restart();
+      expect(await readdir(first.dataDir)).toContain('runtime.pid');
+      expect(await second.stop()).toBe(0);
+      expect(await readdir(first.dataDir)).not.toContain('runtime.pid');
+    } finally {
+      await first.cleanup();
+    }
   });
 });

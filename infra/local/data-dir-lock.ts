@@ -1,0 +1,62 @@
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** The file naming the process that runs on a data directory. */
+export const LOCK_FILE = 'runtime.pid';
+
+/** Another runtime runs on this data directory. */
+export class DataDirInUseError extends Error {
+  override name = 'DataDirInUseError';
+}
+
+/**
+ * Claims `dataDir` for this process: one runtime per data directory. Two would both take what the
+ * queues hold (the start makes what the last process had taken visible again), so both would
+ * deliver it, and both would write one database under two group commits. The claim is a file
+ * with this process's id, made exclusively; a file left by a process that is gone (killed) is
+ * taken over, as is one naming this process's own id (a container restarted gives the same
+ * one) or, where /proc tells, a process that is not a Hookline runtime (the id was reused).
+ * Returns the release, for a stop; a killed process's file stays and is taken over next time.
+ * Two starts at the same instant after a kill may both take over: the claim is advisory.
+ */
+export function claimDataDir(dataDir: string): () => void {
+  const file = join(dataDir, LOCK_FILE);
+  const mine = `${process.pid}\n`;
+  try {
+    writeFileSync(file, mine, { flag: 'wx', mode: 0o600 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    const holder = Number.parseInt(readFileSync(file, 'utf8'), 10);
+    if (isRuntime(holder)) {
+      throw new DataDirInUseError(
+        `${dataDir} is in use by another Hookline runtime (process ${holder}). Stop it first, or start this one with another HOOKLINE_DATA_DIR.`,
+      );
+    }
+    writeFileSync(`${file}.${process.pid}`, mine, { mode: 0o600 });
+    renameSync(`${file}.${process.pid}`, file);
+  }
+  return () => {
+    try {
+      if (readFileSync(file, 'utf8') === mine) rmSync(file, { force: true });
+    } catch {
+      // Gone already: nothing to release.
+    }
+  };
+}
+
+/** Whether `pid` is a live process other than this one that runs Hookline's entry point. */
+function isRuntime(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    // EPERM: alive, another user's.
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('main.mjs');
+  } catch {
+    // No /proc (not Linux) or not readable: alive is all that is known.
+    return true;
+  }
+}
