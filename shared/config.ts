@@ -124,8 +124,6 @@ export const FUNCTION_ENV = {
   schedulerDlqArn: 'HOOKLINE_SCHEDULER_DLQ_ARN',
   /** The platform team's event catalogue (a JSON file); unset: the built-in one. */
   catalogueFile: 'HOOKLINE_CATALOGUE_FILE',
-  /** reconciler: how late work must be before it is queued again (default 300 s). */
-  reconcileGraceSeconds: 'HOOKLINE_RECONCILE_GRACE_SECONDS',
   /** Powertools' own name: the `service` of each log line (the stack sets hookline-<function>). */
   serviceName: 'POWERTOOLS_SERVICE_NAME',
 } as const;
@@ -181,8 +179,10 @@ export class SettingsError extends Error {
 
 export function parseRetryDelays(raw: string | undefined): number[] {
   if (raw === undefined || raw.trim() === '') return [...DEFAULT_RETRY_DELAYS];
-  const delays = raw.split(',').map((part) => Number(part.trim()));
-  if (delays.some((d) => !Number.isFinite(d) || d < 0)) {
+  const parts = raw.split(',').map((part) => part.trim());
+  const delays = parts.map(Number);
+  // Number('') is 0: an empty entry (a doubled comma) would be an immediate retry nobody asked for.
+  if (parts.some((p) => p === '') || delays.some((d) => !Number.isFinite(d) || d < 0)) {
     throw new SettingsError(`${ENV.retryDelays} must be comma-separated non-negative seconds, got "${raw}"`);
   }
   return delays;
@@ -190,18 +190,19 @@ export function parseRetryDelays(raw: string | undefined): number[] {
 
 function parsePorts(raw: string | undefined): number[] {
   if (raw === undefined || raw.trim() === '') return [443, 80, 8443];
-  const ports = raw.split(',').map((p) => Number(p.trim()));
-  if (ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) {
+  const parts = raw.split(',').map((p) => p.trim());
+  const ports = parts.map(Number);
+  if (parts.some((p) => p === '') || ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) {
     throw new SettingsError(`${ENV.allowedPorts} must be comma-separated ports, got "${raw}"`);
   }
   return ports;
 }
 
-function parseBool(raw: string | undefined, fallback: boolean): boolean {
+function parseBool(name: string, raw: string | undefined, fallback: boolean): boolean {
   if (raw === undefined || raw === '') return fallback;
   if (/^(1|true|yes)$/i.test(raw)) return true;
   if (/^(0|false|no)$/i.test(raw)) return false;
-  throw new SettingsError(`expected true or false, got "${raw}"`);
+  throw new SettingsError(`${name} must be true or false, got "${raw}"`);
 }
 
 function positiveInt(name: string, raw: string | undefined, fallback: number): number {
@@ -235,7 +236,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env, allowPriva
   return {
     retryDelaysSeconds: parseRetryDelays(env[ENV.retryDelays]),
     signatureHeader,
-    allowPrivateTargets: parseBool(env[ENV.allowPrivateTargets], allowPrivateTargetsDefault),
+    allowPrivateTargets: parseBool(ENV.allowPrivateTargets, env[ENV.allowPrivateTargets], allowPrivateTargetsDefault),
     allowedPorts: parsePorts(env[ENV.allowedPorts]),
     maxWebhooksPerTenant: positiveInt(ENV.maxWebhooksPerTenant, env[ENV.maxWebhooksPerTenant], 100),
     maxConcurrentPerWebhook: positiveInt(ENV.maxConcurrentPerWebhook, env[ENV.maxConcurrentPerWebhook], 20),

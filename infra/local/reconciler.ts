@@ -1,16 +1,14 @@
 import { functionBase, type BaseOverrides } from '../../shared/compose/function-base.ts';
 import type { LocalAdapters } from '../../shared/compose/local-adapters.ts';
-import { FUNCTION_ENV } from '../../shared/config.ts';
 import { Reconcile } from '../../shared/usecases/reconcile.ts';
 
 const MAX_PASSES = 50;
-const DEFAULT_GRACE_SECONDS = 300;
 
 export type ReconcilerOverrides = BaseOverrides & { readonly local: LocalAdapters };
 
-/** What a run may ask (the one-machine runtime's timer): the grace, and work due this far ahead. */
+/** What a run is asked (the one-machine runtime's timer): how late work must be to be queued again, and work due this far ahead. */
 export interface ReconcileRequest {
-  readonly graceSeconds?: number;
+  readonly graceSeconds: number;
   readonly lookaheadMs?: number;
 }
 
@@ -32,7 +30,6 @@ export function composeReconciler(o: ReconcilerOverrides) {
     lag: local.queueLag,
     clock: f.clock,
   });
-  const graceSeconds = Number(f.env[FUNCTION_ENV.reconcileGraceSeconds] ?? DEFAULT_GRACE_SECONDS);
   const sweep = async (grace: number, lookaheadMs: number) => {
     const counts = { events: 0, deliveries: 0, waiting: 0 };
     const seen = new Set<string>();
@@ -47,8 +44,8 @@ export function composeReconciler(o: ReconcilerOverrides) {
     }
     return counts;
   };
-  return f.composed(async (event?: ReconcileRequest) => {
-    const counts = await sweep(event?.graceSeconds ?? graceSeconds, event?.lookaheadMs ?? 0);
+  return f.composed(async (event: ReconcileRequest) => {
+    const counts = await sweep(event.graceSeconds, event.lookaheadMs ?? 0);
     if (counts.events + counts.deliveries > 0) f.logger.warn('re-queued overdue work', counts);
     // Not a fault: a slow endpoint's deliveries going round while it is at its limit.
     if (counts.waiting > 0) f.logger.info('left deliveries waiting on their webhooks alone', { waiting: counts.waiting });

@@ -24,7 +24,7 @@ import { Catalogue } from '../../shared/domain/catalogue.ts';
 import { openApiDocument } from '../../shared/http/openapi.ts';
 import { createLogger } from '../../shared/logging.ts';
 import { systemClock } from '../../shared/usecases/ports.ts';
-import { adminKeySecretName, ENV, localSettingsFromEnv, settingsFromEnv, type Settings } from '../../shared/config.ts';
+import { adminKeySecretName, ENV, LOCAL_ENV, localSettingsFromEnv, settingsFromEnv, SettingsError, type Settings } from '../../shared/config.ts';
 import { ApiKeys } from '../../shared/usecases/api-keys.ts';
 import { AdminAuthenticator, BootstrapTenant, TenantAuthenticator } from '../../shared/usecases/tenants.ts';
 import { bearerKey } from '../../shared/http/api-handler.ts';
@@ -75,7 +75,9 @@ async function main(): Promise<void> {
   const machine = localSettingsFromEnv(env);
   const dataDir = resolve(machine.dataDir);
   const { host, port } = machine;
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await mkdir(dataDir, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
+    throw new SettingsError(`${LOCAL_ENV.dataDir} ${dataDir} cannot be used as the data directory: ${(error as Error).message}`, { cause: error });
+  });
 
   // Listen first: the deployment host name (in `wrapped` and CloudEvents bodies) is the address
   // actually bound, which with PORT=0 is known only now. Until ready, routes answer 503.
@@ -95,7 +97,10 @@ async function main(): Promise<void> {
   // Unhealthy too while the sender thread keeps failing (ThreadedHttpSender.healthy; made below).
   let threadedSender: ThreadedHttpSender | undefined;
   const health = () => (phase !== 'running' ? phase : threadedSender?.healthy() === false ? 'sender thread failing' : 'ok');
-  const server = await startApiServer({ host, port, functions, authorize, health, onError, beforeAnswer: () => commitDurably() });
+  const server = await startApiServer({ host, port, functions, authorize, health, onError, beforeAnswer: () => commitDurably() }).catch((error: unknown) => {
+    // A port in use, or a host name that is not this machine's.
+    throw new SettingsError(`cannot listen on ${host}:${port} (${LOCAL_ENV.host}, ${LOCAL_ENV.port}): ${(error as Error).message}`, { cause: error });
+  });
   const address = server.address();
   const boundPort = typeof address === 'object' && address ? address.port : port;
   const baseUrl = `http://${host}:${boundPort}`;

@@ -7,15 +7,16 @@
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { REPO_ROOT, startRuntime } from '../support/runtime.ts';
 import { RUNTIME_ENTRY, RUNTIME_NODE_FLAGS } from '../../infra/local/node-flags.ts';
 
-function start(dataDir: string): Promise<{ code: number | null; stderr: string }> {
+function start(dataDir: string, port = '0'): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [...RUNTIME_NODE_FLAGS, RUNTIME_ENTRY], {
       cwd: REPO_ROOT,
-      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', HOOKLINE_DATA_DIR: dataDir },
+      env: { ...process.env, PORT: port, HOST: '127.0.0.1', HOOKLINE_DATA_DIR: dataDir },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
@@ -67,6 +68,31 @@ describe('a data directory another runtime runs on', () => {
       expect(await readdir(first.dataDir)).not.toContain('runtime.pid');
     } finally {
       await first.cleanup();
+    }
+  });
+});
+
+describe('a start that cannot use its settings', () => {
+  it('says which, without a stack: a data directory that is a file, a port in use', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hookline-settings-'));
+    const busy = createServer();
+    try {
+      await writeFile(join(dir, 'a-file'), '');
+      const asFile = await start(join(dir, 'a-file'));
+      expect(asFile.code).toBe(1);
+      expect(asFile.stderr).toContain(`HOOKLINE_DATA_DIR ${join(dir, 'a-file')} cannot be used as the data directory`);
+      expect(asFile.stderr).not.toMatch(/\n\s+at /);
+
+      await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+      const port = String((busy.address() as { port: number }).port);
+      const inUse = await start(join(dir, 'data'), port);
+      expect(inUse.code).toBe(1);
+      expect(inUse.stderr).toContain(`cannot listen on 127.0.0.1:${port} (HOST, PORT)`);
+      expect(inUse.stderr).toContain('EADDRINUSE');
+      expect(inUse.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      busy.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -10,6 +10,13 @@ describe('settings', () => {
   it('refuses a malformed ladder', () => {
     expect(() => parseRetryDelays('0,abc')).toThrow(SettingsError);
     expect(() => parseRetryDelays('0,-1')).toThrow(SettingsError);
+    // An empty entry is not a zero-second rung.
+    expect(() => parseRetryDelays('30,,60')).toThrow('HOOKLINE_RETRY_DELAYS must be comma-separated non-negative seconds, got "30,,60"');
+    expect(() => parseRetryDelays(',')).toThrow(SettingsError);
+  });
+  it('names the setting a bad value belongs to', () => {
+    expect(() => settingsFromEnv({ HOOKLINE_ALLOW_PRIVATE_TARGETS: 'maybe' })).toThrow('HOOKLINE_ALLOW_PRIVATE_TARGETS must be true or false, got "maybe"');
+    expect(() => settingsFromEnv({ [ENV.allowedPorts]: '443,,80' })).toThrow(`${ENV.allowedPorts} must be comma-separated ports`);
   });
   it('refuses a signature header that is not a header name', () => {
     expect(() => settingsFromEnv({ HOOKLINE_SIGNATURE_HEADER: 'Bad Header' })).toThrow(SettingsError);
