@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 // Fingerprints and the private-directory check, as the runtime's own bundle takes them.
 import { fingerprintingLoader, fingerprintOf, inputFingerprints, isPrivateDir } from './runtime-bundle.mjs';
 
@@ -34,7 +35,9 @@ export async function bundleSenderThread(onError: (error: unknown) => void, cach
   const cached = readCached(cacheDir);
   if (cached !== undefined) return cached;
   try {
-    const esbuild = await import('esbuild');
+    // Resolved from this file's place in the checkout (its import.meta.url is kept in the runtime's
+    // bundle), not the bundle's: a NODE_COMPILE_CACHE outside the checkout has no node_modules above it.
+    const esbuild = (await import(pathToFileURL(createRequire(import.meta.url).resolve('esbuild')).href)) as typeof import('esbuild');
     try {
       // Fingerprints taken as the inputs are read: a file saved during the build makes the kept script stale, not wrong.
       const fingerprints = new Map<string, string>();

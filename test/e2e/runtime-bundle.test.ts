@@ -3,7 +3,7 @@
  * are unchanged, from the sources otherwise, and delivers the same either way. Which one a start
  * loaded is read from Node's own compile-cache debug lines (NODE_DEBUG_NATIVE=COMPILE_CACHE).
  */
-import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createWebhook, publish, verifyStandardWebhooks } from '../support/hookline.ts';
@@ -87,7 +87,10 @@ describe("the runtime's bundle", () => {
 
   it('is not loaded when cut short, and one that does not parse is forgotten: the start runs from the sources and the next bundle is built', async () => {
     const own = await mkdtemp(join(tmpdir(), 'hookline-cache-'));
-    const env = { NODE_COMPILE_CACHE: own, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' };
+    // The sender thread's bundle is kept in TMPDIR: one of this test's own, emptied before the last start.
+    const temp = join(own, 'tmp');
+    await mkdir(temp);
+    const env = { NODE_COMPILE_CACHE: own, NODE_DEBUG_NATIVE: 'COMPILE_CACHE', TMPDIR: temp };
     const manifest = join(own, 'runtime-bundle', 'manifest.json');
     const bundleFile = async () => join(own, 'runtime-bundle', (JSON.parse(await readFile(manifest, 'utf8')) as { bundle: string }).bundle);
     try {
@@ -116,9 +119,13 @@ describe("the runtime's bundle", () => {
       } finally {
         await third.stop();
       }
+      // From the bundle, kept outside the checkout, the sender thread's is built too (esbuild found from the checkout).
+      await rm(join(temp, 'hookline-sender-thread'), { recursive: true, force: true });
       const fourth = await third.restart();
       try {
         expect(loadedFrom(fourth)).toBe('bundle');
+        await eventually('the sender thread bundled', () => readdir(join(temp, 'hookline-sender-thread')).then((files) => (files.length > 0 ? true : undefined), () => undefined));
+        expect(fourth.stderr()).not.toContain('bundling them failed');
       } finally {
         await fourth.cleanup();
       }
