@@ -229,12 +229,27 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
 
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 
+/**
+ * Why a retry ladder cannot go with a retention, or undefined when it can: a delivery's record
+ * (one machine) and its log entries expire after the retention, so a ladder as long would lose
+ * its delivery half way up, with no failure and no email. For the settings and the stack's props.
+ */
+export function ladderPastRetention(retryDelaysSeconds: readonly number[], retentionDays: number): string | undefined {
+  const ladderSeconds = retryDelaysSeconds.reduce((sum, d) => sum + d, 0);
+  if (ladderSeconds < retentionDays * 86_400) return undefined;
+  return `adds up to ${ladderSeconds} s, not shorter than the retention: deliveries would expire on their ladder`;
+}
+
 /** Reads the settings; `allowPrivateTargetsDefault` is true on one machine and false on AWS. */
 export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env, allowPrivateTargetsDefault = false): Settings {
   const signatureHeader = env[ENV.signatureHeader] || DEFAULT_SIGNATURE_HEADER;
   if (!HEADER_NAME.test(signatureHeader)) throw new SettingsError(`${ENV.signatureHeader} is not a valid header name`);
+  const retryDelaysSeconds = parseRetryDelays(env[ENV.retryDelays]);
+  const retentionDays = positiveInt(ENV.retentionDays, env[ENV.retentionDays], 30);
+  const tooLong = ladderPastRetention(retryDelaysSeconds, retentionDays);
+  if (tooLong) throw new SettingsError(`${ENV.retryDelays} ${tooLong} (${ENV.retentionDays}: ${retentionDays} days)`);
   return {
-    retryDelaysSeconds: parseRetryDelays(env[ENV.retryDelays]),
+    retryDelaysSeconds,
     signatureHeader,
     allowPrivateTargets: parseBool(ENV.allowPrivateTargets, env[ENV.allowPrivateTargets], allowPrivateTargetsDefault),
     allowedPorts: parsePorts(env[ENV.allowedPorts]),
@@ -257,7 +272,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env, allowPriva
       deliveries: required(env, ENV.deliveriesQueueUrl),
     },
     secretPrefix: env[ENV.secretPrefix] || 'hookline/',
-    retentionDays: positiveInt(ENV.retentionDays, env[ENV.retentionDays], 30),
+    retentionDays,
     version: HOOKLINE_VERSION,
     // Names only: an address (the one-machine runtime's public URL is http://127.0.0.1:<port>) is
     // shared with receivers on other ports; the runtime's own ports are refused by port instead.

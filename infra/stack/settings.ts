@@ -6,7 +6,7 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
-import { DEFAULT_RATE_LIMIT_BURST, DEFAULT_RATE_LIMIT_PER_SECOND, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RETRY_DELAYS, DEFAULT_SIGNATURE_HEADER } from '../../shared/config.ts';
+import { DEFAULT_RATE_LIMIT_BURST, DEFAULT_RATE_LIMIT_PER_SECOND, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RETRY_DELAYS, DEFAULT_SIGNATURE_HEADER, ladderPastRetention } from '../../shared/config.ts';
 import { MAX_BURST, MAX_REQUESTS_PER_SECOND } from '../../shared/domain/rate-limits.ts';
 import { LOG_SHARDS } from '../../shared/adapters/aws/tables.ts';
 import { resolveAlarmSettings } from './alarm-settings.ts';
@@ -247,6 +247,8 @@ export function resolveSettings(props: HooklineSettings): ResolvedSettings {
     fail('requestTimeoutMs must be an integer between 1 and 300000');
   }
   if (!Number.isInteger(s.retentionDays) || s.retentionDays <= 0) fail('retentionDays must be a positive integer');
+  const tooLong = ladderPastRetention(s.retryDelaysSeconds, s.retentionDays);
+  if (tooLong) fail(`retryDelaysSeconds ${tooLong} (retentionDays: ${s.retentionDays})`);
   if (!/^[A-Za-z0-9/_+=.@-]*$/.test(s.secretPrefix)) fail(`secretPrefix "${s.secretPrefix}" has characters a secret name cannot have`);
   if (s.dispatcherMaxConcurrency < 2 || s.dispatcherMaxConcurrency > 1000) fail('dispatcherMaxConcurrency must be 2..1000');
   if (!Number.isInteger(s.logTables) || s.logTables < 1 || s.logTables > LOG_SHARDS) fail(`logTables must be an integer from 1 to ${LOG_SHARDS}`);

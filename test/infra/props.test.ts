@@ -177,6 +177,7 @@ describe('props', () => {
     expect(() => resolveSettings({ ingestRateLimit: 300, tenantRateLimit: 400, tenantBurstLimit: 400 })).toThrow(/ingestRateLimit/);
     expect(() => resolveSettings({ signatureHeader: 'Bad Header' })).toThrow(/signatureHeader/);
     expect(() => resolveSettings({ retryDelaysSeconds: [] })).toThrow(/retryDelaysSeconds/);
+    expect(() => resolveSettings({ retryDelaysSeconds: [0, 86_400], retentionDays: 1 })).toThrow(/retryDelaysSeconds adds up to 86400 s, not shorter than the retention/);
     expect(() => resolveSettings({ requestTimeoutMs: 900_000 })).toThrow(/requestTimeoutMs/);
     expect(() => resolveSettings({ senderEmail: 'nobody' })).toThrow(/senderEmail/);
     expect(() => resolveSettings({ publicUrl: 'hooks.example.com' })).toThrow(/publicUrl/);

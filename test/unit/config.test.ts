@@ -14,6 +14,14 @@ describe('settings', () => {
     expect(() => parseRetryDelays('30,,60')).toThrow('HOOKLINE_RETRY_DELAYS must be comma-separated non-negative seconds, got "30,,60"');
     expect(() => parseRetryDelays(',')).toThrow(SettingsError);
   });
+  it('refuses a ladder as long as the retention: its deliveries would expire half way up', () => {
+    const names = [ENV.tenantsTable, ENV.webhooksTable, ENV.eventsTable, ENV.attemptsTable, ENV.eventsQueueUrl, ENV.deliveriesQueueUrl];
+    const env = { ...Object.fromEntries(names.map((name) => [name, 'x'])), HOOKLINE_RETENTION_DAYS: '1', HOOKLINE_RETRY_DELAYS: '0,43200,43200' };
+    expect(() => settingsFromEnv(env)).toThrow(
+      'HOOKLINE_RETRY_DELAYS adds up to 86400 s, not shorter than the retention: deliveries would expire on their ladder (HOOKLINE_RETENTION_DAYS: 1 days)',
+    );
+    expect(settingsFromEnv({ ...env, HOOKLINE_RETRY_DELAYS: '0,43200,43199' }).retryDelaysSeconds).toEqual([0, 43200, 43199]);
+  });
   it('names the setting a bad value belongs to', () => {
     expect(() => settingsFromEnv({ HOOKLINE_ALLOW_PRIVATE_TARGETS: 'maybe' })).toThrow('HOOKLINE_ALLOW_PRIVATE_TARGETS must be true or false, got "maybe"');
     expect(() => settingsFromEnv({ [ENV.allowedPorts]: '443,,80' })).toThrow(`${ENV.allowedPorts} must be comma-separated ports`);
