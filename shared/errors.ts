@@ -46,8 +46,8 @@ export class PayloadTooLargeError extends HooklineError {
 
 export class RateLimitedError extends HooklineError {
   readonly retryAfterSeconds: number;
-  constructor(retryAfterSeconds: number) {
-    super(429, `Too many requests; retry after ${retryAfterSeconds} s`);
+  constructor(retryAfterSeconds: number, message = `Too many requests; retry after ${retryAfterSeconds} s`) {
+    super(429, message);
     this.retryAfterSeconds = retryAfterSeconds;
   }
 }

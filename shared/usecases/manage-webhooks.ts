@@ -90,11 +90,19 @@ export class ManageWebhooks {
     this.checkPatterns(input.events);
     const auth = await this.checkAuth(input.auth ?? { type: 'none' });
     const webhookId = newWebhookId();
-    // Before any write: an address that needs verification may be refused (the tenant's email budget).
-    const owner = await this.deps.ownerEmails.initial(tenantId, webhookId, input.owner_email);
     // An atomic counter on the tenant: concurrent creates cannot overshoot the limit.
     if (!(await this.deps.quota.reserve(tenantId, this.deps.settings.maxWebhooksPerTenant))) {
       throw new HooklineError(409, `A tenant may have at most ${this.deps.settings.maxWebhooksPerTenant} webhooks; delete one first`);
+    }
+    // Before any write, and after every check that may refuse the request: an address that needs
+    // verification takes one of the tenant's emails of the hour (the budget its failure notices
+    // share), or is refused with 429 when they are spent.
+    let owner: Awaited<ReturnType<ManageWebhooks['deps']['ownerEmails']['initial']>>;
+    try {
+      owner = await this.deps.ownerEmails.initial(tenantId, webhookId, input.owner_email);
+    } catch (err) {
+      await this.deps.quota.release(tenantId);
+      throw err;
     }
     const generatedSecret = input.secret === undefined ? newSigningSecret() : undefined;
     const now = this.deps.clock().toISOString();
@@ -161,6 +169,8 @@ export class ManageWebhooks {
     // Re-activating a webhook disabled by 410 Gone is how its owner says the endpoint is back.
     if (patch.active === true && current.status === 'disabled') fields.status = 'healthy';
     if (patch.description !== undefined) fields.description = patch.description;
+    // Checked before the owner address, which may take one of the tenant's emails of the hour.
+    const newAuth = patch.auth === undefined ? undefined : await this.checkAuth(patch.auth);
     // A new owner address is unverified until its link is opened (undefined: nothing changes).
     const owner = patch.owner_email === undefined ? undefined : await this.deps.ownerEmails.change(tenantId, current, patch.owner_email);
     if (owner) Object.assign(fields, owner.fields);
@@ -169,7 +179,6 @@ export class ManageWebhooks {
     const remove = [...(patch.filter === null ? ['filter' as const] : []), ...(owner?.remove ?? [])];
     let updated: Webhook | undefined;
     if (patch.auth !== undefined || patch.secret !== undefined || url !== undefined) {
-      const newAuth = patch.auth === undefined ? undefined : await this.checkAuth(patch.auth);
       updated = await this.deps.credentials.change(
         tenantId,
         webhookId,

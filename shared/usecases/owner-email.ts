@@ -8,7 +8,7 @@ import {
   VERIFICATION_TTL_MS,
 } from '../domain/owner-email.ts';
 import type { Webhook } from '../domain/webhooks.ts';
-import { HooklineError, NotFoundError } from '../errors.ts';
+import { HooklineError, NotFoundError, RateLimitedError } from '../errors.ts';
 import { noMetrics, type EmailMetrics } from './metrics.ts';
 import type { Clock, Email, Mailer } from './ports.ts';
 
@@ -162,10 +162,10 @@ export class OwnerEmailVerification {
   }
 }
 
-function budgetSpent(now: Date): HooklineError {
+function budgetSpent(now: Date): RateLimitedError {
   const nextHour = new Date(Math.floor(now.getTime() / 3_600_000) * 3_600_000 + 3_600_000);
-  return new HooklineError(
-    429,
+  return new RateLimitedError(
+    Math.max(1, Math.ceil((nextHour.getTime() - now.getTime()) / 1000)),
     `This tenant has sent all the emails it may send this hour, so the verification email to owner_email cannot be sent; nothing was changed. Try again after ${nextHour.toISOString()}`,
   );
 }

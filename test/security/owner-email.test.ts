@@ -4,6 +4,7 @@
  * tenant wrote; failure emails go to the tenant's own address until the link is opened, at most
  * one an hour per webhook, with the description bounded and quoted and no URL path.
  */
+import { EMAILS_PER_TENANT_PER_HOUR } from '../../shared/domain/notifications.ts';
 import { createTenant, WEBHOOKS } from '../support/hookline.ts';
 import { createWebhook, publish, waitForStatus } from '../support/ladder.ts';
 import { readOutbox, type OutboxEmail } from '../support/outbox.ts';
@@ -171,5 +172,26 @@ describe('the verification link', () => {
     const back = await tenant.api.patch(`${WEBHOOKS}/${hook.id}`, { owner_email: `${name}@example.com` });
     expect(back.json).toMatchObject({ owner_email: `${name}@example.com`, owner_email_verified: true });
     expect((await readOutbox(rt.dataDir)).filter((e) => e.to === `${name}@example.com`)).toEqual([]);
+  });
+
+  it("a request refused for another reason spends none of the tenant's emails of the hour (its failure notices share them); past them, 429 with Retry-After", async () => {
+    const tenant = await createTenant(rt, `budget-${Date.now()}`);
+    const r = await receiver(200);
+    const hook = await createWebhook(tenant.api, { url: `${r.url}/x`, events: ['scan.failed'] });
+    // More refused PATCHes with a new address each than the hour allows emails (an auth block with a ':' in its user name is a 400).
+    for (let i = 0; i < EMAILS_PER_TENANT_PER_HOUR + 1; i++) {
+      const refused = await tenant.api.patch(`${WEBHOOKS}/${hook.id}`, { owner_email: `refused-${i}@customer.example`, auth: { type: 'basic', username: 'a:b', password: 'x' } });
+      expect(refused.status).toBe(400);
+    }
+    const fine = await tenant.api.patch(`${WEBHOOKS}/${hook.id}`, { owner_email: 'kept@customer.example' });
+    expect(fine.status).toBe(200);
+    await emailTo('kept@customer.example', hook.id);
+    // The rest of the hour's emails, then one too many.
+    for (let i = 1; i < EMAILS_PER_TENANT_PER_HOUR; i++) expect((await tenant.api.patch(`${WEBHOOKS}/${hook.id}`, { owner_email: `next-${i}@customer.example` })).status).toBe(200);
+    const spent = await tenant.api.patch(`${WEBHOOKS}/${hook.id}`, { owner_email: 'one-too-many@customer.example' });
+    expect(spent.status).toBe(429);
+    const retryAfter = Number(spent.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(3600);
   });
 });
