@@ -13,6 +13,9 @@ const { createServer } = process.getBuiltinModule('node:http');
 
 export type ApiLambda = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
+
+/** Refuses bytes that are not UTF-8 instead of replacing them. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 /**
  * Checks the `Authorization` header for a route of that kind before any of the body is read;
  * throws a HooklineError (401, 429) to refuse. `client` is the caller's address.
@@ -122,12 +125,16 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: ApiSer
   const candidates = compiled.filter((r) => r.pattern.test(path));
   if (candidates.length === 0) return refuse(req, res, 404, `No route ${method} ${shown}`);
   const route = candidates.find((r) => r.method === method);
-  if (!route) return refuse(req, res, 405, `Method ${method} is not allowed on ${shown}`);
+  // RFC 9110: a 405 names the methods the resource has.
+  if (!route) return refuse(req, res, 405, `Method ${method} is not allowed on ${shown}`, undefined, { allow: [...new Set(candidates.map((r) => r.method))].join(', ') });
   const fn = options.functions[route.fn];
   if (!fn) return refuse(req, res, 503, 'Hookline is starting, try again in a moment');
 
   const client = req.socket.remoteAddress ?? '';
   if (route.auth !== 'none') {
+    // Node keeps the first of two Authorization headers; API Gateway joins them (no valid key):
+    // which credential is meant cannot be told, so neither is used.
+    if ((req.headersDistinct['authorization']?.length ?? 0) > 1) return refuse(req, res, 401, 'More than one Authorization header');
     try {
       await options.authorize(route.auth, req.headers.authorization, client);
     } catch (err) {
@@ -141,6 +148,13 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: ApiSer
   if (/^100-continue$/i.test(req.headers.expect ?? '')) res.writeContinue();
   const body = await readBody(req, limit);
   if (body === 'too-large') return refuse(req, res, 413, tooLarge);
+  // Decoded strictly: a lenient decode would store U+FFFD where the publisher sent other bytes.
+  let text: string;
+  try {
+    text = UTF8.decode(body);
+  } catch {
+    return refuse(req, res, 400, 'Request body is not valid UTF-8');
+  }
 
   const match = route.pattern.exec(path)!;
   let pathParameters: Record<string, string>;
@@ -175,7 +189,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: ApiSer
       time: new Date().toUTCString(),
       timeEpoch: Date.now(),
     },
-    ...(body.length ? { body: body.toString('utf8') } : {}),
+    ...(text ? { body: text } : {}),
     isBase64Encoded: false,
   };
   const result = await fn(event, lambdaContext(route.fn, 29_000));
@@ -210,12 +224,13 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-la
  * An error answer. When the body has not been read (or not all of it), the connection is closed
  * after the answer: its bytes are dropped as they come, never buffered.
  */
-function refuse(req: IncomingMessage, res: ServerResponse, status: number, error: string, retryAfterSeconds?: number): void {
+function refuse(req: IncomingMessage, res: ServerResponse, status: number, error: string, retryAfterSeconds?: number, extraHeaders: Record<string, string> = {}): void {
   const unread = !req.complete;
   res.writeHead(status, {
     'content-type': 'application/json',
     ...(unread ? { connection: 'close' } : {}),
     ...(retryAfterSeconds === undefined ? {} : { 'retry-after': String(retryAfterSeconds) }),
+    ...extraHeaders,
   });
   if (unread) res.once('finish', () => linger(req.socket));
   res.end(JSON.stringify({ error }));

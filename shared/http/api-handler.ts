@@ -110,13 +110,22 @@ export function bearerKey(authorization: string | undefined): string {
   return match[1];
 }
 
+/** Refuses bytes that are not UTF-8 instead of replacing them (a base64 body's). */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 function parseBody(event: APIGatewayProxyEventV2, maxBody: number): unknown {
   if (event.body === undefined || event.body === null || event.body === '') return undefined;
   const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
   if (raw.length > maxBody) throw new PayloadTooLargeError(maxBody);
+  let text: string;
+  try {
+    text = event.isBase64Encoded ? UTF8.decode(raw) : event.body;
+  } catch {
+    throw new ValidationError('Request body is not valid UTF-8');
+  }
   let body: unknown;
   try {
-    body = JSON.parse(raw.toString('utf8'));
+    body = JSON.parse(text);
   } catch {
     throw new ValidationError('Request body is not valid JSON');
   }

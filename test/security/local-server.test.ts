@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
-import type { Server } from 'node:http';
+import { request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { RateLimitedError, UnauthorizedError } from '../../shared/errors.ts';
@@ -227,6 +227,45 @@ describe('the API server alone: key first, body second, raw paths only', () => {
     const answer = await rawRequest(port, head('GET', path, { authorization: GOOD, connection: 'close' }));
     expect(answer.status).toBe(404);
     expect(answer.text).toMatch(/"error":"No route GET /);
+    expect(invoked).toEqual([]);
+  });
+
+  /** A request through node:http: a Buffer body, and a header given twice when its value is an array. */
+  const send = (method: string, path: string, headers: Record<string, string | string[]>, body?: Buffer) =>
+    new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port, method, path, headers: { ...headers, ...(body ? { 'content-length': body.length } : {}) } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (d: string) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+
+  it('a body that is not UTF-8: 400, the function never invoked (a lenient decode would store U+FFFD)', async () => {
+    const body = Buffer.concat([Buffer.from('{"event":"scan.completed","data":{"name":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}}')]);
+    const answer = await send('POST', '/v1/events', { authorization: GOOD, 'content-type': 'application/json' }, body);
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.text)).toEqual({ error: 'Request body is not valid UTF-8' });
+    expect(invoked).toEqual([]);
+  });
+
+  it('two Authorization headers: 401 whichever comes first, neither tried', async () => {
+    for (const both of [[GOOD, 'Bearer wrong'], ['Bearer wrong', GOOD]]) {
+      const answer = await send('GET', '/api/v1/event-types', { authorization: both });
+      expect(answer.status).toBe(401);
+      expect(JSON.parse(answer.text)).toEqual({ error: 'More than one Authorization header' });
+    }
+    expect(authorized).toEqual([]);
+    expect(invoked).toEqual([]);
+  });
+
+  it('a method the path does not have: 405 with Allow naming those it has', async () => {
+    const answer = await send('DELETE', '/v1/events', { authorization: GOOD });
+    expect(answer.status).toBe(405);
+    expect(answer.headers['allow']).toBe('POST');
+    const webhooks = await send('PUT', '/api/v1/integrations/webhooks', { authorization: GOOD });
+    expect(String(webhooks.headers['allow']).split(', ').sort()).toEqual(['GET', 'POST']);
     expect(invoked).toEqual([]);
   });
 

@@ -43,3 +43,34 @@ describe('the API handler: which server errors the client reads', () => {
     }
   });
 });
+
+describe('the API handler: a body that is not UTF-8', () => {
+  it('is a 400 when API Gateway hands it over base64-encoded, and the route never runs', async () => {
+    let ran = false;
+    const handler = apiHandler({
+      auth: { kind: 'tenant', authenticate: async () => 'ten_A' },
+      logError: () => undefined,
+      routes: {
+        'POST /v1/events': async () => {
+          ran = true;
+          return { statusCode: 202, body: {} };
+        },
+      },
+    });
+    const body = Buffer.concat([Buffer.from('{"event":"scan.completed","data":{"name":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}}')]);
+    const event = {
+      version: '2.0',
+      routeKey: 'POST /v1/events',
+      rawPath: '/v1/events',
+      rawQueryString: '',
+      headers: { authorization: 'Bearer hk_right', 'content-type': 'application/json' },
+      requestContext: { http: { method: 'POST', path: '/v1/events', protocol: 'HTTP/1.1', sourceIp: '192.0.2.1', userAgent: '' } },
+      body: body.toString('base64'),
+      isBase64Encoded: true,
+    } as unknown as APIGatewayProxyEventV2;
+    const answer = await handler(event, {} as Context);
+    expect(answer.statusCode).toBe(400);
+    expect(JSON.parse(answer.body as string)).toEqual({ error: 'Request body is not valid UTF-8' });
+    expect(ran).toBe(false);
+  });
+});
