@@ -31,9 +31,14 @@ export interface DeliveryQueue {
   enqueue(messages: readonly DeliveryMessage[], delaySeconds?: number): Promise<void>;
 }
 
-/** Which webhooks an event goes to: receiving ones that subscribe to its type and whose filter it passes. */
+/**
+ * Which webhooks an event goes to: receiving ones that existed when it was received, subscribe to
+ * its type, and whose filter it passes. A webhook created after the event (while it waited in a
+ * backlog, or when a fan-out runs again) is not sent what was published before it, as Svix and
+ * Stripe do not: its endpoint may not expect it, and a backlog's size would decide.
+ */
 export function recipients(webhooks: readonly Webhook[], event: PublishedEvent): Webhook[] {
-  return webhooks.filter((w) => isReceiving(w) && subscribes(w.events, event.event) && passes(w.filter, event));
+  return webhooks.filter((w) => w.created_at <= event.received_at && isReceiving(w) && subscribes(w.events, event.event) && passes(w.filter, event));
 }
 
 /**

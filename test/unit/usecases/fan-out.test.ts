@@ -79,6 +79,12 @@ describe('recipients', () => {
   it('only receiving webhooks that subscribe to the type and pass the filter', () => {
     expect(recipients(Object.values(hooks), e).map((w) => w.id)).toEqual(matching);
   });
+  it('not a webhook created after the event was received (it waited in a backlog, or fans out again)', () => {
+    const later = { ...hooks.all, created_at: new Date(Date.parse(e.received_at) + 1).toISOString() };
+    const sameInstant = { ...hooks.all, created_at: e.received_at };
+    expect(recipients([later], e)).toEqual([]);
+    expect(recipients([sameInstant], e)).toEqual([sameInstant]);
+  });
 });
 
 describe('FanOutEvent', () => {
