@@ -2,7 +2,7 @@ import { credentialValues, scrubber } from '../domain/credential-scrub.ts';
 import type { PublishedEvent } from '../domain/events.ts';
 import type { Webhook, WebhookCredentials } from '../domain/webhooks.ts';
 import type { OAuth2Tokens } from './oauth2-tokens.ts';
-import { outboundRequest, type OutboundSettings } from './outbound-request.ts';
+import { LOGGED_BODY_CHARS, outboundRequest, type OutboundSettings } from './outbound-request.ts';
 import type { HttpSender, SendResult } from './ports.ts';
 
 export interface SendOptions {
@@ -70,7 +70,11 @@ export class AttemptSender {
   }
 }
 
-/** The result as is when it echoes no credential (most do not): no copy of its headers. */
+/**
+ * The result as is when it echoes no credential (most do not): no copy of its headers. The body
+ * is scrubbed, then cut to what the log keeps (LOGGED_BODY_CHARS): cut first, a credential
+ * straddling the cut would keep its first part.
+ */
 function scrubResult(result: SendResult, secrets: readonly string[]): SendResult {
   const clean = scrubber(secrets);
   if (result.kind === 'error') return { ...result, error: clean(result.error) };
@@ -79,6 +83,6 @@ function scrubResult(result: SendResult, secrets: readonly string[]): SendResult
     const scrubbed = value === undefined ? value : clean(value);
     if (scrubbed !== value) (headers ??= { ...result.headers })[name] = scrubbed;
   }
-  const bodyPrefix = clean(result.bodyPrefix);
+  const bodyPrefix = clean(result.bodyPrefix).slice(0, LOGGED_BODY_CHARS);
   return headers === undefined && bodyPrefix === result.bodyPrefix ? result : { ...result, headers: headers ?? result.headers, bodyPrefix };
 }

@@ -14,6 +14,15 @@ export interface OutboundSettings {
   readonly catalogue: Catalogue;
 }
 
+/** What the delivery log keeps of an answer's body, in characters. */
+export const LOGGED_BODY_CHARS = 1024;
+/**
+ * How much more of the body is read than is kept: the credentials a receiver echoes are scrubbed
+ * before the cut, so one that straddles it is whole when scrubbed (a bearer token, an OAuth2
+ * access token: a few KB at most).
+ */
+const SCRUB_MARGIN_CHARS = 16 * 1024;
+
 /** What one POST of an attempt adds to the webhook's request. */
 export interface OutboundExtras {
   /** The OAuth2 access token, for an `oauth2` webhook. */
@@ -37,6 +46,7 @@ export function outboundRequest(
     url: credentials.url ?? webhook.url,
     body,
     timeoutMs: settings.requestTimeoutMs,
+    keepChars: LOGGED_BODY_CHARS + SCRUB_MARGIN_CHARS,
     ...(attemptKey === undefined ? {} : { attemptKey }),
     headers: {
       'content-type': contentType(webhook.format),

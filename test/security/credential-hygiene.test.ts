@@ -76,6 +76,27 @@ describe('through the runtime', () => {
     expect((await client.get(`${WEBHOOKS}/${hook.id}`)).json.url).toBe(`${echo.url}/in?****`);
   });
 
+  it("a credential echoed across the log's 1024-character cut leaves none of itself behind", async () => {
+    const bearer = 'straddling-bearer-token-0123456789abcdef';
+    const straddler = await startReceiver({ respond: (req) => ({ status: 200, body: `${'a'.repeat(1000)}${String(req.headers['authorization'])}` }) });
+    try {
+      const hook = await createWebhook(client, { url: `${straddler.url}/in`, events: ['cve.matched'], auth: { type: 'bearer', token: bearer } });
+      await publish(client, { event: 'cve.matched', data: { n: 2 } });
+      await straddler.waitFor(1);
+      const [attempt] = (
+        await eventually('the attempt in the delivery log', async () => {
+          const page = (await client.get(`${WEBHOOKS}/${hook.id}/deliveries`)).json;
+          return page.items.length > 0 ? page : undefined;
+        })
+      ).items;
+      // 1000 characters, then "Bearer " and the token, scrubbed whole before the cut.
+      expect(attempt.response_body).toBe(`${'a'.repeat(1000)}Bearer ****`);
+      expect(attempt.response_body).not.toContain(bearer.slice(0, 8));
+    } finally {
+      await straddler.close();
+    }
+  });
+
   it('header auth may not set reserved or signature headers, nor break a header line (400, nothing created)', async () => {
     const before = (await client.get(WEBHOOKS)).json.items.length;
     const refused = [
