@@ -15,6 +15,14 @@ export interface StatusChange {
   readonly at: string;
 }
 
+/**
+ * The field of a webhook's email window that a change's email is counted in: `disabled` has its
+ * own, so that a 410 within the hour of a `failing` email is still emailed (disabled is final: no
+ * later email would sum it up), while a loop of 410 and re-activation still gets one an hour.
+ */
+export const emailWindowField = (change: Pick<StatusChange, 'status'>): 'last_email_at' | 'last_disabled_email_at' =>
+  change.status === 'disabled' ? 'last_disabled_email_at' : 'last_email_at';
+
 /** How the receiver authenticates Hookline, besides the signature. Secret material: never returned. */
 export type ReceiverAuth =
   | { readonly type: 'none' }
@@ -50,6 +58,8 @@ export interface Webhook {
   readonly owner_email_token_expires_at?: string;
   /** When the owner was last emailed about this webhook: at most one email an hour. */
   readonly last_email_at?: string;
+  /** When the owner was last emailed that it was disabled: that email's own window (see emailWindowField). */
+  readonly last_disabled_email_at?: string;
   /** Status changes not emailed yet (the first few), summed up in the next email. */
   readonly unsent_changes?: readonly StatusChange[];
   /** How many changes were not emailed yet (unsent_changes keeps only the first few). */

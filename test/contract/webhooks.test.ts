@@ -12,7 +12,7 @@ import { T0, webhook } from '../unit/usecases/fakes.ts';
 import { ADAPTER_SETS, uid, useBackend, type MakeAdapters } from './adapter-sets.ts';
 
 const at = (ms: number) => new Date(T0.getTime() + ms);
-const change = (ms: number, status: StatusChange['status'] = 'disabled'): StatusChange => ({ status, at: at(ms).toISOString() });
+const change = (ms: number, status: StatusChange['status'] = 'failing'): StatusChange => ({ status, at: at(ms).toISOString() });
 const windowStart = (now: Date) => new Date(now.getTime() - EMAIL_WINDOW_MS);
 const forged = (payload: unknown) => Buffer.from(JSON.stringify(payload)).toString('base64url');
 
@@ -141,6 +141,17 @@ export function describeWebhookContract(name: string, makeAdapters: MakeAdapters
       expect(row).toMatchObject({ last_email_at: afterHour.toISOString() });
       expect(row).not.toHaveProperty('unsent_changes');
       expect(row).not.toHaveProperty('unsent_count');
+    });
+
+    it("a disabled change has a window of its own: emailed within the hour of a failing email, then held like the rest", async () => {
+      const w = await create();
+      expect(await store().claimEmail(w.tenant_id, w.id, change(0), at(0), windowStart(at(0)))).toEqual({ kind: 'send', unsent: [], unsentCount: 0 });
+      // A 410 ten minutes later: disabled is final, so no later email would tell the owner.
+      expect(await store().claimEmail(w.tenant_id, w.id, change(600_000, 'disabled'), at(600_000), windowStart(at(600_000)))).toEqual({ kind: 'send', unsent: [], unsentCount: 0 });
+      // Re-activated and gone again within the hour: held, as a failing change would be.
+      expect(await store().claimEmail(w.tenant_id, w.id, change(700_000, 'disabled'), at(700_000), windowStart(at(700_000)))).toEqual({ kind: 'held' });
+      expect(await store().claimEmail(w.tenant_id, w.id, change(800_000), at(800_000), windowStart(at(800_000)))).toEqual({ kind: 'held' });
+      expect(await store().get(w.tenant_id, w.id)).toMatchObject({ last_email_at: at(0).toISOString(), last_disabled_email_at: at(600_000).toISOString(), unsent_count: 2 });
     });
 
     it('keepUnsent records changes whatever the window; a deleted webhook claims nothing', async () => {

@@ -1,5 +1,5 @@
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { StatusChange, Webhook, WebhookStatus } from '../../domain/webhooks.ts';
+import { emailWindowField, type StatusChange, type Webhook, type WebhookStatus } from '../../domain/webhooks.ts';
 import { isConditionalCheckFailed, StoreError } from './errors.ts';
 import type { EmailClaim, WebhookStatusStore } from '../../usecases/webhook-health.ts';
 import { MAX_UNSENT_CHANGES } from '../../domain/notifications.ts';
@@ -67,6 +67,7 @@ export class DynamoWebhookStore extends DynamoWebhookRepository implements Webho
   async claimEmail(tenantId: string, webhookId: string, change: StatusChange, now: Date, windowStart: Date): Promise<EmailClaim> {
     const key = { tenant_id: tenantId, webhook_id: webhookId };
     const since = windowStart.toISOString();
+    const field = emailWindowField(change);
     // Twice at most: a window that ends between the two writes is claimed on the second round.
     for (let round = 0; round < 2; round++) {
       try {
@@ -74,8 +75,9 @@ export class DynamoWebhookStore extends DynamoWebhookRepository implements Webho
           new UpdateCommand({
             TableName: this.table,
             Key: key,
-            UpdateExpression: 'SET last_email_at = :now REMOVE unsent_changes, unsent_count',
-            ConditionExpression: 'attribute_exists(webhook_id) AND (attribute_not_exists(last_email_at) OR last_email_at <= :since)',
+            UpdateExpression: 'SET #window = :now REMOVE unsent_changes, unsent_count',
+            ConditionExpression: 'attribute_exists(webhook_id) AND (attribute_not_exists(#window) OR #window <= :since)',
+            ExpressionAttributeNames: { '#window': field },
             ExpressionAttributeValues: { ':now': now.toISOString(), ':since': since },
             ReturnValues: 'ALL_OLD',
           }),
@@ -85,7 +87,7 @@ export class DynamoWebhookStore extends DynamoWebhookRepository implements Webho
       } catch (err) {
         if (!isConditionalCheckFailed(err)) throw new StoreError('could not claim the webhook\'s email window', { cause: err });
       }
-      if (await this.appendUnsent(key, [change], 1, since)) return { kind: 'held' };
+      if (await this.appendUnsent(key, [change], 1, { since, field })) return { kind: 'held' };
     }
     // The webhook is gone, or windows keep ending under us: nothing to email.
     return { kind: 'held' };
@@ -99,13 +101,19 @@ export class DynamoWebhookStore extends DynamoWebhookRepository implements Webho
    * Appends changes to the unsent list while it is short, else only counts them; with `since`,
    * only while the owner was emailed after it. False when that condition (or the row) is gone.
    */
-  private async appendUnsent(key: Record<string, string>, changes: readonly StatusChange[], count: number, since?: string): Promise<boolean> {
-    const inWindow = since === undefined ? 'attribute_exists(webhook_id)' : 'attribute_exists(webhook_id) AND last_email_at > :since';
-    const window = since === undefined ? {} : { ':since': since };
+  private async appendUnsent(
+    key: Record<string, string>,
+    changes: readonly StatusChange[],
+    count: number,
+    window?: { readonly since: string; readonly field: ReturnType<typeof emailWindowField> },
+  ): Promise<boolean> {
+    // The window's field by name: the two windows' names are fixed (emailWindowField), never input.
+    const inWindow = window === undefined ? 'attribute_exists(webhook_id)' : `attribute_exists(webhook_id) AND ${window.field} > :since`;
+    const windowValues = window === undefined ? {} : { ':since': window.since };
     const attempt = async (update: string, condition: string, values: Record<string, unknown>) => {
       try {
         await this.doc.send(
-          new UpdateCommand({ TableName: this.table, Key: key, UpdateExpression: update, ConditionExpression: condition, ExpressionAttributeValues: { ...values, ...window } }),
+          new UpdateCommand({ TableName: this.table, Key: key, UpdateExpression: update, ConditionExpression: condition, ExpressionAttributeValues: { ...values, ...windowValues } }),
         );
         return true;
       } catch (err) {

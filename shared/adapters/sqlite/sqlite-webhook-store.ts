@@ -1,5 +1,5 @@
 import { MAX_UNSENT_CHANGES } from '../../domain/notifications.ts';
-import type { StatusChange, Webhook, WebhookStatus } from '../../domain/webhooks.ts';
+import { emailWindowField, type StatusChange, type Webhook, type WebhookStatus } from '../../domain/webhooks.ts';
 import type { WebhookReader } from '../../usecases/dispatch.ts';
 import type { WebhookPages } from '../../usecases/fan-out.ts';
 import type { ListPage, PageRequest, WebhookRepository } from '../../usecases/manage-webhooks.ts';
@@ -70,14 +70,15 @@ export class SqliteWebhookStore extends SqliteTable implements WebhookRepository
       this.db.transaction((): EmailClaim => {
         const doc = this.readDoc(tenantId, webhookId);
         if (!doc) return { kind: 'held' };
-        const last = doc['last_email_at'] as string | undefined;
+        const field = emailWindowField(change);
+        const last = doc[field] as string | undefined;
         if (last !== undefined && last > since) {
           appendUnsent(doc, [change], 1);
           this.write(tenantId, webhookId, doc);
           return { kind: 'held' };
         }
         const claim: EmailClaim = { kind: 'send', unsent: (doc['unsent_changes'] as StatusChange[] | undefined) ?? [], unsentCount: Number(doc['unsent_count'] ?? 0) };
-        doc['last_email_at'] = now.toISOString();
+        doc[field] = now.toISOString();
         delete doc['unsent_changes'];
         delete doc['unsent_count'];
         this.write(tenantId, webhookId, doc);

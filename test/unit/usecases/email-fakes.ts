@@ -3,7 +3,7 @@
  * the tenants' own addresses), with the conditions of their DynamoDB adapters.
  */
 import { MAX_UNSENT_CHANGES } from '../../../shared/domain/notifications.ts';
-import type { StatusChange, Webhook } from '../../../shared/domain/webhooks.ts';
+import { emailWindowField, type StatusChange, type Webhook } from '../../../shared/domain/webhooks.ts';
 import type { EmailQuota, TenantOwners } from '../../../shared/usecases/owner-email.ts';
 import type { EmailClaim, WebhookStatusStore } from '../../../shared/usecases/webhook-health.ts';
 import { MemoryWebhookStatusStore } from './fakes.ts';
@@ -21,9 +21,10 @@ export class MemoryEmailWindowStore extends MemoryWebhookStatusStore implements 
     const key = `${tenantId}/${webhookId}`;
     const w = this.items.get(key);
     if (!w) return { kind: 'held' };
-    if (w.last_email_at === undefined || w.last_email_at <= windowStart.toISOString()) {
+    const field = emailWindowField(change);
+    if (w[field] === undefined || w[field] <= windowStart.toISOString()) {
       const { unsent_changes: unsent = [], unsent_count: count = 0, ...rest } = w;
-      this.items.set(key, { ...rest, last_email_at: now.toISOString() });
+      this.items.set(key, { ...rest, [field]: now.toISOString() });
       return { kind: 'send', unsent, unsentCount: count };
     }
     this.append(key, [change], 1);

@@ -229,8 +229,22 @@ describe('one email an hour per webhook', () => {
     const w = verified();
     const h = setup(w);
     h.store.transitionStatus = async (_t, _id, _from, to, at) => ({ ...verified(), status: to, updated_at: at.toISOString() });
-    await Promise.all([h.health.exhausted(input(w)), h.health.gone(input(w))]);
+    await Promise.all([h.health.exhausted(input(w)), h.health.exhausted(input(w))]);
     expect(sentOf(h.mailer)).toHaveLength(1);
+    expect(h.store.row(w)!.unsent_count).toBe(1);
+  });
+
+  it('disabled within the hour of a failing email is emailed too (it is final: no later email would tell); a second one in the hour is kept', async () => {
+    const w = verified();
+    const h = setup(w);
+    h.store.transitionStatus = async (_t, _id, _from, to, at) => ({ ...verified(), status: to, updated_at: at.toISOString() });
+    await h.health.exhausted(input(w));
+    h.clock.advance(600_000);
+    await h.health.gone(input(w));
+    expect(sentOf(h.mailer).map((e) => e.subject)).toEqual([expect.stringMatching(/is failing/), expect.stringMatching(/disabled/)]);
+    h.clock.advance(600_000);
+    await h.health.gone(input(w));
+    expect(sentOf(h.mailer)).toHaveLength(2);
     expect(h.store.row(w)!.unsent_count).toBe(1);
   });
 });
