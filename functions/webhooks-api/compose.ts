@@ -106,7 +106,7 @@ export function composeWebhooksApi(o: WebhooksApiOverrides = {}) {
         [`GET ${BASE}`]: async (req) => {
           const request = pageRequest(req);
           const only = req.portal?.webhookIds;
-          const page = only ? await webhooksInScope(only, (id) => webhooks.get(tenant(req), id)) : await webhooks.list(tenant(req), request);
+          const page = only ? await webhooksInScope(only, (id) => webhooks.get(tenant(req), id), request) : await webhooks.list(tenant(req), request);
           return { statusCode: 200, body: pageBody(request, page, webhookView) };
         },
         [`GET ${BASE}/{id}`]: async (req) => ({ statusCode: 200, body: webhookView(await webhooks.get(tenant(req), id(req))) }),

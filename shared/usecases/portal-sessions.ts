@@ -271,10 +271,16 @@ export function checkPortalScope(scope: PortalScope, routeKey: string, webhookId
 }
 
 /**
- * The list a session scoped to some webhooks sees: those of them that still exist, as one page
- * (at most MAX_PORTAL_WEBHOOKS reads).
+ * The list a session scoped to some webhooks sees: those of them that still exist, in the
+ * session's order, paged by `page` and `perPage` (at most MAX_PORTAL_WEBHOOKS reads). Such a list
+ * gives no cursor, so any cursor is another list's: 400.
  */
-export async function webhooksInScope<T>(webhookIds: readonly string[], get: (webhookId: string) => Promise<T>): Promise<{ items: T[]; page: number; hasMore: boolean }> {
+export async function webhooksInScope<T>(
+  webhookIds: readonly string[],
+  get: (webhookId: string) => Promise<T>,
+  request: { readonly page: number; readonly perPage: number; readonly cursor?: string | undefined },
+): Promise<{ items: T[]; page: number; hasMore: boolean }> {
+  if (request.cursor !== undefined) throw new ValidationError('cursor is not one of this list (a portal session limited to some webhooks pages by page)');
   const found = await Promise.all(
     webhookIds.map((id) =>
       get(id).catch((err: unknown) => {
@@ -283,5 +289,7 @@ export async function webhooksInScope<T>(webhookIds: readonly string[], get: (we
       }),
     ),
   );
-  return { items: found.filter((w): w is Awaited<T> => w !== undefined) as T[], page: 1, hasMore: false };
+  const existing = found.filter((w): w is Awaited<T> => w !== undefined) as T[];
+  const from = (request.page - 1) * request.perPage;
+  return { items: existing.slice(from, from + request.perPage), page: request.page, hasMore: existing.length > from + request.perPage };
 }

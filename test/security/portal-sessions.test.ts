@@ -131,6 +131,18 @@ describe('what a portal token may not do', () => {
     const changed = await s.api.patch(`${WEBHOOKS}/${hooks.a.id}`, { description: 'portal' });
     expect(changed.status).toBe(200);
   });
+
+  it('a token scoped to some webhooks pages them as asked, and refuses a cursor (its list gives none)', async () => {
+    const s = await session({ webhook_ids: [hooks.a.id, hooks.b.id] });
+    const first = await s.api.get(`${WEBHOOKS}?per_page=1`);
+    expect(ids(first)).toEqual([hooks.a.id]);
+    expect(first.json).toMatchObject({ page: 1, per_page: 1 });
+    const second = await s.api.get(`${WEBHOOKS}?per_page=1&page=2`);
+    expect(ids(second)).toEqual([hooks.b.id]);
+    expect(second.json).toMatchObject({ page: 2, per_page: 1 });
+    expect(ids(await s.api.get(`${WEBHOOKS}?per_page=1&page=3`))).toEqual([]);
+    expectJsonError(await s.api.get(`${WEBHOOKS}?cursor=garbage`), 400);
+  });
 });
 
 describe('a token that gets 401 and no data', () => {
