@@ -1,6 +1,6 @@
 import type { Delivery, DeliveryMessage, DeliveryRef } from '../domain/deliveries.ts';
 import { isDeliveryId, isWebhookId } from '../domain/ids.ts';
-import type { Webhook } from '../domain/webhooks.ts';
+import { isReceiving, type Webhook } from '../domain/webhooks.ts';
 import { HooklineError, NotFoundError, ValidationError } from '../errors.ts';
 import type { Clock } from './ports.ts';
 
@@ -60,9 +60,16 @@ export class RecoverDeliveries {
     return { queued: reopened.length };
   }
 
+  /**
+   * The webhook, which must be receiving: an attempt queued for an inactive or disabled one would
+   * be cancelled unseen (a 202 for nothing, and an attempt number used up).
+   */
   private async webhook(tenantId: string, webhookId: string): Promise<Webhook> {
     const webhook = isWebhookId(webhookId) ? await this.deps.webhooks.get(tenantId, webhookId, true) : undefined;
     if (!webhook) throw new NotFoundError(`No webhook ${webhookId}`);
+    if (!isReceiving(webhook)) {
+      throw new HooklineError(409, `Webhook ${webhookId} is ${webhook.active ? 'disabled' : 'inactive'} and receives nothing; PATCH {"active": true} first`);
+    }
     return webhook;
   }
 }

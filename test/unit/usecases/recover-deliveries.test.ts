@@ -7,7 +7,13 @@ import { delivery, FakeClock, MemoryDeliveryStore, T0, TENANT, webhook } from '.
 const OTHER = 'ten_B';
 
 function setup(deliveries: Delivery[], failedIds: string[] = []) {
-  const hooks: Webhook[] = [webhook({ id: 'wh_00000000000000000000000001' }), webhook({ id: 'wh_00000000000000000000000002' }), webhook({ tenant_id: OTHER, id: 'wh_00000000000000000000000009' })];
+  const hooks: Webhook[] = [
+    webhook({ id: 'wh_00000000000000000000000001' }),
+    webhook({ id: 'wh_00000000000000000000000002' }),
+    webhook({ tenant_id: OTHER, id: 'wh_00000000000000000000000009' }),
+    webhook({ id: 'wh_0000000000000000000000000D', status: 'disabled' }),
+    webhook({ id: 'wh_0000000000000000000000000I', active: false }),
+  ];
   const store = new MemoryDeliveryStore();
   for (const d of deliveries) store.put(d);
   const queued: DeliveryMessage[][] = [];
@@ -107,6 +113,19 @@ describe('RecoverDeliveries.retry', () => {
     expect((err as HooklineError).statusCode).toBe(409);
     expect(h.queued).toHaveLength(0);
     expect(h.store.peek('dlv_0000000000000000000000000P')).toMatchObject({ state: 'pending', attempts_started: 2, attempts_completed: 1 });
+  });
+
+  it('a disabled or inactive webhook: 409, nothing reopened or queued (the attempt would be cancelled unseen)', async () => {
+    for (const [webhookId, said] of [['wh_0000000000000000000000000D', 'disabled'], ['wh_0000000000000000000000000I', 'inactive']] as const) {
+      const h = setup([failed('dlv_0000000000000000000000000F', { webhook_id: webhookId })], ['dlv_0000000000000000000000000F']);
+      for (const call of [() => h.recover.retry(TENANT, webhookId, 'dlv_0000000000000000000000000F'), () => h.recover.recover(TENANT, webhookId, new Date(0))]) {
+        const err = await call().catch((e: unknown) => e);
+        expect((err as HooklineError).statusCode).toBe(409);
+        expect((err as Error).message).toContain(`is ${said} and receives nothing`);
+      }
+      expect(h.queued).toHaveLength(0);
+      expect(h.store.peek('dlv_0000000000000000000000000F')).toMatchObject({ state: 'failed', attempts_completed: 5 });
+    }
   });
 
   it('two concurrent retries of one delivery queue one attempt; the other gets 409', async () => {
