@@ -71,8 +71,18 @@ export class PublishEvents {
     if (unknown.length > 0) throw new ValidationError('Unknown event type', unknown);
     const invalid = inputs.flatMap((e, i) => this.catalogue.problems(e.event, e.data).map((p) => ({ ...p, path: at(i, p.path) })));
     if (invalid.length > 0) throw new ValidationError("Event data does not match its type's schema", invalid);
-    const ids = inputs.map((e) => e.id).filter((id) => id !== undefined);
-    if (new Set(ids).size !== ids.length) throw new ValidationError('The batch has the same event id twice');
+    // Each repeat of an id named by where it is, as the other problems are.
+    const firstAt = new Map<string, number>();
+    const repeated = inputs.flatMap((e, i) => {
+      if (e.id === undefined) return [];
+      const first = firstAt.get(e.id);
+      if (first === undefined) {
+        firstAt.set(e.id, i);
+        return [];
+      }
+      return [{ path: at(i, 'id'), message: `the same id as events.${first}.id` }];
+    });
+    if (repeated.length > 0) throw new ValidationError('The batch has the same event id twice', repeated);
 
     const now = this.clock().toISOString();
     const events: PublishedEvent[] = inputs.map((e) => ({

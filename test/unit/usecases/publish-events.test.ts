@@ -101,9 +101,14 @@ describe('PublishEvents: validation', () => {
     expect(h.store.events.size).toBe(0);
   });
 
-  it('the same id twice in one batch is a ValidationError and nothing is stored', async () => {
+  it('the same id twice in one batch is a ValidationError naming each repeat, and nothing is stored', async () => {
     const h = setup();
-    await rejection(h.publish.execute(TENANT, [input({ id: 'dup' }), input({ id: 'other' }), input({ id: 'dup' })]));
+    const err = await rejection(h.publish.execute(TENANT, [input({ id: 'dup' }), input({ id: 'other' }), input({ id: 'dup' }), input({ id: 'dup' })]));
+    expect(err.message).toBe('The batch has the same event id twice');
+    expect(err.details).toEqual([
+      { path: 'events.2.id', message: 'the same id as events.0.id' },
+      { path: 'events.3.id', message: 'the same id as events.0.id' },
+    ]);
     expect(h.store.events.size).toBe(0);
     expect(h.queued).toHaveLength(0);
   });
