@@ -202,6 +202,9 @@ describe('bad input is refused and nothing of it is kept', () => {
       { events: ['scan.completed'] },
       { url: `${r.url}/x`, events: ['scan.completed'], secret: 'short' },
       { url: `${r.url}/x`, events: ['scan.completed'], auth: { type: 'bearer' } },
+      // The URL parser would drop the line break and store another URL than the one sent.
+      { url: `${r.url}/x\r\nX-Injected: 1`, events: ['scan.completed'] },
+      { url: `${r.url}/x\ty`, events: ['scan.completed'] },
     ];
     for (const body of bad) {
       const res = await t.api.post(WEBHOOKS, body);
