@@ -96,8 +96,6 @@ export class BackgroundWalFlush {
     this.next = [];
     this.sync(this.fd, (error) => {
       this.inFlight = false;
-      // What it covered is not known to be on disk: the next answer that waits tries again.
-      if (error) this.dirty = true;
       this.settle(this.current.splice(0), error);
       if (this.next.length > 0) this.flush();
       else if (this.closed) this.closeFile();
