@@ -59,10 +59,10 @@ export interface ApiServerOptions {
   readonly health: () => 'ok' | 'starting' | 'stopping' | 'sender thread failing';
   readonly onError: (error: unknown) => void;
   /**
-   * Makes what the handler wrote durable before its answer goes out (the store's group commit and
-   * its WAL's sync): a 202 for an event means the event is on disk. A failure answers 500.
+   * Commits what the handler wrote before its answer goes out (the store's group commit): a 202
+   * for an event means the event survives a killed process. A failure answers 500.
    */
-  readonly beforeAnswer?: () => void | Promise<void>;
+  readonly beforeAnswer?: () => void;
 }
 
 /**
@@ -193,7 +193,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: ApiSer
     isBase64Encoded: false,
   };
   const result = await fn(event, lambdaContext(route.fn, 29_000));
-  await options.beforeAnswer?.();
+  options.beforeAnswer?.();
   res.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
   res.end(result.body ?? '');
 }

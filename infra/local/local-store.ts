@@ -51,8 +51,8 @@ export interface LocalStore {
   resumeFirstAttempts(): Promise<number>;
   /** Deletes rows past their retention (reads already hide them). */
   purgeExpired(): number;
-  /** Commits what was written so far and resolves once it is on disk (see GroupCommit): before an answer that promises it is stored. */
-  commitDurably(): Promise<void>;
+  /** Commits what was written so far (see GroupCommit): before an answer that promises it is stored. */
+  commitNow(): void;
   close(): void;
 }
 
@@ -103,7 +103,7 @@ export function openLocalStore(
       return owed.length;
     },
     purgeExpired: () => db.purgeExpired(clock()),
-    commitDurably: () => commits.commitDurably(),
+    commitNow: () => commits.commitNow(),
     close: () => {
       commits.stop();
       db.close();

@@ -92,12 +92,12 @@ async function main(): Promise<void> {
     // Portal tokens pass here once the webhooks API accepts them; ingest's handler refuses them.
     await (kind === 'tenant' ? authenticators.tenant!.authenticateCaller(key, client) : authenticators.admin!.authenticate(key, client));
   };
-  // An answer goes out once what its handler wrote is committed and on disk (set once the store is open).
-  let commitDurably = (): Promise<void> => Promise.resolve();
+  // An answer goes out once what its handler wrote is committed (set once the store is open).
+  let commitNow = (): void => undefined;
   // Unhealthy too while the sender thread keeps failing (ThreadedHttpSender.healthy; made below).
   let threadedSender: ThreadedHttpSender | undefined;
   const health = () => (phase !== 'running' ? phase : threadedSender?.healthy() === false ? 'sender thread failing' : 'ok');
-  const server = await startApiServer({ host, port, functions, authorize, health, onError, beforeAnswer: () => commitDurably() }).catch((error: unknown) => {
+  const server = await startApiServer({ host, port, functions, authorize, health, onError, beforeAnswer: () => commitNow() }).catch((error: unknown) => {
     // A port in use, or a host name that is not this machine's.
     throw new SettingsError(`cannot listen on ${host}:${port} (${LOCAL_ENV.host}, ${LOCAL_ENV.port}): ${(error as Error).message}`, { cause: error });
   });
@@ -132,7 +132,7 @@ async function main(): Promise<void> {
     process.exit(1);
   });
   const local = store.adapters;
-  commitDurably = () => store.commitDurably();
+  commitNow = () => store.commitNow();
   // The catalogue's schemas are compiled now (ingest validates with them): a broken one stops the
   // start. ajv (90 modules, about 30 ms of the start) is loaded only when there are schemas.
   const types = catalogueTypesFromEnv(process.env);

@@ -10,8 +10,8 @@ import { BOUND_INT } from './sqlite-table.ts';
  * Durability: WAL with `synchronous=NORMAL`. A commit is appended to the WAL without an fsync, so
  * a killed process (SIGKILL, what `npm run chaos` does) loses nothing committed: the WAL is in
  * the OS's page cache and the next open replays it. Only a power cut or kernel crash can lose
- * the last commits before a checkpoint, never corrupt the file; that is the trade for commits
- * that cost microseconds.
+ * the last commits before the background flush (BackgroundWalFlush: about 50 ms) or a
+ * checkpoint, never corrupt the file; that is the trade for commits that cost microseconds.
  *
  * The rule every adapter here keeps, and that makes transactions across adapters possible:
  * a method does all its SQL synchronously, before it returns its promise (there is no `await`

@@ -21,13 +21,13 @@ export const IDLE_BEFORE_CHECKPOINT_MS = 1_000;
  * Nothing waits for a commit but an API answer: the runtime's one connection reads what it wrote.
  *
  * What it changes for durability: a write is durable once committed, not once its statement ran.
- * Whatever must not be acknowledged before it is on disk commits first: the HTTP server awaits
- * `commitDurably()` before it answers (a `202` means the event is on disk: committed, and the
- * WAL's pages synced), and the queue pollers' work needs no such promise (a crash before the
- * commit redoes it: at-least-once, as SQS). Adapter transactions (HooklineDatabase.transaction)
- * become savepoints inside it, so they stay all-or-nothing. After a commit the WAL's new pages go
- * to disk in the background (at most every 50 ms unless an answer waits, BackgroundWalFlush), so
- * that a checkpoint does not stall the main thread on its fsync.
+ * Whatever must not be acknowledged before it is committed commits first: the HTTP server calls
+ * `commitNow()` before it answers (a `202` means the event is stored), and the queue pollers'
+ * work needs no such promise (a crash before the commit redoes it: at-least-once, as SQS).
+ * Adapter transactions (HooklineDatabase.transaction) become savepoints inside it, so they stay
+ * all-or-nothing. After a commit the WAL's new pages go to disk in the background (at most
+ * every 50 ms, BackgroundWalFlush, which says why answers do not wait for it), so that a
+ * checkpoint does not stall the main thread on its fsync.
  *
  * When SQLite rolls the shared transaction back itself (some failures do: a full disk, an I/O
  * error, whichever handler's statement met it), every write since the last commit is gone, and no
@@ -85,15 +85,6 @@ export class GroupCommit {
     this.committedAt = Date.now();
     this.walFlush.request();
     if (this.timer) this.begin();
-  }
-
-  /**
-   * commitNow, then resolves once everything committed is on disk (the WAL's `fdatasync`, see
-   * BackgroundWalFlush.durable): for an answer that promises its writes are stored.
-   */
-  commitDurably(): Promise<void> {
-    this.commitNow();
-    return this.walFlush.durable();
   }
 
   /** The interval's work: a commit, or in a quiet spell after one, a checkpoint. */
