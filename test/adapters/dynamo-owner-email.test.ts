@@ -40,7 +40,7 @@ afterAll(async () => {
 
 const uid = (prefix: string) => `${prefix}_${randomUUID().replaceAll('-', '')}`;
 const at = (ms: number) => new Date(T0.getTime() + ms);
-const change = (ms: number, status: StatusChange['status'] = 'disabled'): StatusChange => ({ status, at: at(ms).toISOString() });
+const change = (ms: number, status: StatusChange['status'] = 'failing'): StatusChange => ({ status, at: at(ms).toISOString() });
 const windowStart = (now: Date) => new Date(now.getTime() - EMAIL_WINDOW_MS);
 
 async function newWebhook(overrides: Partial<Webhook> = {}): Promise<Webhook> {
@@ -79,6 +79,14 @@ describe('DynamoWebhookStore email window', () => {
     expect(row!.unsent_changes).toBeUndefined();
     expect(row!.unsent_count).toBeUndefined();
     expect(row!.last_email_at).toBe(afterHour.toISOString());
+  });
+
+  it("a disabled change claims a window of its own, under the same conditions", async () => {
+    const w = await newWebhook();
+    expect((await webhooks.claimEmail(w.tenant_id, w.id, change(0), at(0), windowStart(at(0)))).kind).toBe('send');
+    const claims = await Promise.all(Array.from({ length: 5 }, (_, i) => webhooks.claimEmail(w.tenant_id, w.id, change(60_000 + i, 'disabled'), at(60_000), windowStart(at(60_000)))));
+    expect(claims.filter((c) => c.kind === 'send')).toHaveLength(1);
+    expect(await webhooks.get(w.tenant_id, w.id)).toMatchObject({ last_email_at: at(0).toISOString(), last_disabled_email_at: at(60_000).toISOString(), unsent_count: 4 });
   });
 
   it('keepUnsent records changes whatever the window; a deleted webhook claims nothing', async () => {
