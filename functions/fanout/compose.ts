@@ -23,6 +23,7 @@ export function composeFanout(o: FanoutOverrides = {}) {
     ...(local ? { progress: local.events, deliveries: local.deliveries } : {}),
     queue,
     clock: f.clock,
+    firstDelaySeconds: f.settings.retryDelaysSeconds[0] ?? 0,
   });
   // One machine: how late the events taken are, so that its reconciler leaves events waiting in a
   // backlog alone (on AWS nothing re-queues events: their messages stay queued until fanned out).

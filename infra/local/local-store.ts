@@ -99,7 +99,8 @@ export function openLocalStore(
     queueArns: { events: arn('events'), deliveries: arn('deliveries') },
     resumeFirstAttempts: async () => {
       const owed = deliveries.firstAttemptsOwed(ROW_BACKED_LANE_CAPACITY);
-      await deliveryQueue.enqueue(owed.map(firstAttemptOf));
+      const now = clock();
+      await deliveryQueue.enqueue(owed.map((row) => firstAttemptOf(row, now)));
       return owed.length;
     },
     purgeExpired: () => db.purgeExpired(clock()),

@@ -22,8 +22,8 @@ export interface FanoutProgress {
 
 /** Port: delivery records. */
 export interface DeliveryCreator {
-  /** Creates those that do not exist yet and returns them. */
-  createMany(deliveries: readonly NewDelivery[], now: Date): Promise<NewDelivery[]>;
+  /** Creates those that do not exist yet, due at `dueAt` (default: now), and returns them. */
+  createMany(deliveries: readonly NewDelivery[], now: Date, dueAt?: Date): Promise<NewDelivery[]>;
 }
 
 /** Port: the deliveries queue. */
@@ -58,6 +58,7 @@ export class FanOutEvent {
   private readonly deliveries: DeliveryCreator | undefined;
   private readonly queue: DeliveryQueue;
   private readonly clock: Clock;
+  private readonly firstDelayMs: number;
   constructor(deps: {
     webhooks: WebhookPages;
     /** Absent: the store keeps no fan-out progress (the queue does). */
@@ -66,12 +67,15 @@ export class FanOutEvent {
     deliveries?: DeliveryCreator;
     queue: DeliveryQueue;
     clock: Clock;
+    /** The ladder's first rung (HOOKLINE_RETRY_DELAYS[0]): seconds before attempt 1. @default 0 */
+    firstDelaySeconds?: number;
   }) {
     this.webhooks = deps.webhooks;
     this.progress = deps.progress;
     this.deliveries = deps.deliveries;
     this.queue = deps.queue;
     this.clock = deps.clock;
+    this.firstDelayMs = (deps.firstDelaySeconds ?? 0) * 1000;
   }
 
   /**
@@ -92,11 +96,14 @@ export class FanOutEvent {
       }));
       if (wanted.length === 0) continue;
       const now = this.clock();
-      const created = this.deliveries ? await this.deliveries.createMany(wanted, now) : wanted;
+      // A first rung above 0 holds attempt 1 back: the dispatcher sends the message round the
+      // retry scheduler until then (SQS holds a message back 15 minutes at most).
+      const dueAt = this.firstDelayMs > 0 ? new Date(now.getTime() + this.firstDelayMs) : now;
+      const due = dueAt.toISOString();
+      const later = this.firstDelayMs > 0 ? { not_before: due } : {};
+      const created = this.deliveries ? await this.deliveries.createMany(wanted, now, dueAt) : wanted;
       // Each message carries the event: the dispatcher reads nothing to send it.
-      await this.queue.enqueue(
-        created.map(({ event_type: _t, ...ref }) => ({ ...ref, attempt: 1, trigger: 'scheduled' as const, due_at: now.toISOString(), event, ...recheck })),
-      );
+      await this.queue.enqueue(created.map(({ event_type: _t, ...ref }) => ({ ...ref, attempt: 1, trigger: 'scheduled' as const, due_at: due, ...later, event, ...recheck })));
       queued += created.length;
     }
     await this.progress?.finishFanout(event.tenant_id, event.id, this.clock());

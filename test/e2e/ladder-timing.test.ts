@@ -106,3 +106,32 @@ describe('request timeout', () => {
     expect(retried).toMatchObject({ attempt: 2, success: true, status_code: 200 });
   });
 });
+
+describe('the ladder’s first rung', () => {
+  it('above 0 holds attempt 1 back that long (HOOKLINE_RETRY_DELAYS: seconds before attempts 1..N), also across a restart', async () => {
+    const held = await startRuntime({ env: { HOOKLINE_RETRY_DELAYS: '2,0.2' } });
+    try {
+      const client = api(held.baseUrl, held.apiKey);
+      const r = await receiver({ status: 200 });
+      const hook = await createWebhook(client, { url: `${r.url}/hooks/held`, events: ['scan.started'] });
+      const publishedAt = Date.now();
+      const [eventId] = await publish(client, { event: 'scan.started', data: { scan_id: 'first-rung' } });
+      const [first] = await r.waitFor(1, 15_000);
+      expect(first!.headers['webhook-id']).toBe(eventId);
+      expect(first!.receivedAt - publishedAt).toBeGreaterThanOrEqual(1_800);
+      const [attempt] = await waitForLog(client, hook.id, '1 attempt', (a) => a.length >= 1);
+      expect(attempt).toMatchObject({ attempt: 1, success: true });
+
+      // Published, then a restart before the rung ends: the attempt still waits for it.
+      const again = Date.now();
+      const [second] = await publish(client, { event: 'scan.started', data: { scan_id: 'first-rung-restart' } });
+      const restarted = await held.restart();
+      const [, afterRestart] = await r.waitFor(2, 15_000);
+      expect(afterRestart!.headers['webhook-id']).toBe(second);
+      expect(afterRestart!.receivedAt - again).toBeGreaterThanOrEqual(1_800);
+      await restarted.cleanup();
+    } finally {
+      await held.cleanup();
+    }
+  });
+});

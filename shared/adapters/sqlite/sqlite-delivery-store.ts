@@ -13,11 +13,11 @@ const VISIBLE = 'expires_at > :alive';
 
 /**
  * A new delivery (?1 id, ?2 tenant, ?3 webhook, ?4 event, ?5 now, ?6 expires_at, ?7 doc), pending
- * and due at once; an expired row (expires_at <= ?8) of the same id counts as absent and is replaced.
+ * and due at ?9; an expired row (expires_at <= ?8) of the same id counts as absent and is replaced.
  */
 const CREATE = `
   INSERT INTO deliveries (delivery_id, tenant_id, webhook_id, event_id, state, attempts_started, attempts_completed, due_at, created_at, updated_at, expires_at, doc)
-  VALUES (?1, ?2, ?3, ?4, 'pending', 0, 0, ?5, ?5, ?5, ?6, ?7)
+  VALUES (?1, ?2, ?3, ?4, 'pending', 0, 0, ?9, ?5, ?5, ?6, ?7)
   ON CONFLICT (delivery_id) DO UPDATE SET
     tenant_id = excluded.tenant_id, webhook_id = excluded.webhook_id, event_id = excluded.event_id, state = 'pending',
     attempts_started = 0, attempts_completed = 0, claimed_at = NULL, next_attempt_at = NULL, due_at = excluded.due_at,
@@ -89,12 +89,13 @@ export class SqliteDeliveryStore extends SqliteTable implements DeliveryClaims, 
   }
 
   /** Creates the deliveries that do not exist yet, in one transaction, and returns them. */
-  async createMany(deliveries: readonly NewDelivery[], now: Date): Promise<NewDelivery[]> {
-    return this.createManySync(deliveries, now);
+  async createMany(deliveries: readonly NewDelivery[], now: Date, dueAt: Date = now): Promise<NewDelivery[]> {
+    return this.createManySync(deliveries, now, dueAt);
   }
 
-  createManySync(deliveries: readonly NewDelivery[], now: Date): NewDelivery[] {
+  createManySync(deliveries: readonly NewDelivery[], now: Date, dueAt: Date = now): NewDelivery[] {
     const at = now.toISOString();
+    const due = dueAt.toISOString();
     const expires = this.expiresAt(now);
     const alive = nowSeconds();
     const create = this.statement(CREATE);
@@ -102,7 +103,7 @@ export class SqliteDeliveryStore extends SqliteTable implements DeliveryClaims, 
       this.db.transaction(() =>
         deliveries.filter((d) => {
           const { delivery_id, tenant_id, webhook_id, event_id, ...rest } = d;
-          return Number(create.run(delivery_id, tenant_id, webhook_id, event_id, at, expires, JSON.stringify(rest), alive).changes) === 1;
+          return Number(create.run(delivery_id, tenant_id, webhook_id, event_id, at, expires, JSON.stringify(rest), alive, due).changes) === 1;
         }),
       ),
     );

@@ -70,8 +70,10 @@ const isFirstAttempt = (m: DeliveryMessage): boolean => m.attempt === 1 && m.tri
  * was in memory). Without the event (the dispatcher reads it) and marked as one that may have
  * been sent: the last process may have made the attempt.
  */
-export function firstAttemptOf(row: Pick<DeliveryMessage, 'delivery_id' | 'tenant_id' | 'webhook_id' | 'event_id'> & { readonly due_at: string }): DeliveryMessage {
+export function firstAttemptOf(row: Pick<DeliveryMessage, 'delivery_id' | 'tenant_id' | 'webhook_id' | 'event_id'> & { readonly due_at: string }, now: Date): DeliveryMessage {
   const { delivery_id, tenant_id, webhook_id, event_id, due_at } = row;
-  // due_at: when the attempt was due, for the lag it is taken with ('' when the row has none).
-  return { delivery_id, tenant_id, webhook_id, event_id, attempt: 1, trigger: 'scheduled', recheck: true, ...(due_at ? { due_at } : {}) };
+  // due_at: when the attempt was due, for the lag it is taken with ('' when the row has none);
+  // still ahead (the ladder's first rung holds attempt 1 back), the attempt waits for it.
+  const later = due_at && Date.parse(due_at) > now.getTime() ? { not_before: due_at } : {};
+  return { delivery_id, tenant_id, webhook_id, event_id, attempt: 1, trigger: 'scheduled', recheck: true, ...(due_at ? { due_at } : {}), ...later };
 }

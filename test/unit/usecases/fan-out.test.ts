@@ -9,7 +9,7 @@ class Fakes {
   readonly log: string[] = [];
   readonly finished: { tenantId: string; eventId: string; at: Date }[] = [];
   readonly stored = new Map<string, NewDelivery>();
-  readonly createCalls: { deliveries: NewDelivery[] }[] = [];
+  readonly createCalls: { deliveries: NewDelivery[]; dueAt?: Date }[] = [];
   readonly queued: DeliveryMessage[][] = [];
   failCreate = false;
 
@@ -32,9 +32,9 @@ class Fakes {
     },
   };
   readonly deliveries = {
-    createMany: async (deliveries: readonly NewDelivery[]): Promise<NewDelivery[]> => {
+    createMany: async (deliveries: readonly NewDelivery[], _now: Date, dueAt?: Date): Promise<NewDelivery[]> => {
       this.log.push(`create:${deliveries.length}`);
-      this.createCalls.push({ deliveries: [...deliveries] });
+      this.createCalls.push({ deliveries: [...deliveries], ...(dueAt ? { dueAt } : {}) });
       if (this.failCreate) throw new Error('DynamoDB down');
       const created = deliveries.filter((d) => !this.stored.has(d.delivery_id));
       for (const d of created) this.stored.set(d.delivery_id, d);
@@ -50,12 +50,12 @@ class Fakes {
 }
 
 /** With delivery records and fan-out progress (the one-machine store), or without (AWS). */
-function setup(pages: Webhook[][], store: 'records' | 'queue-only' = 'records') {
+function setup(pages: Webhook[][], store: 'records' | 'queue-only' = 'records', firstDelaySeconds = 0) {
   const f = new Fakes();
   f.pages = pages;
   const clock = new FakeClock();
   const records = store === 'records' ? { progress: f.progress, deliveries: f.deliveries } : {};
-  const fanOut = new FanOutEvent({ webhooks: f.webhooks, ...records, queue: f.queue, clock: clock.clock });
+  const fanOut = new FanOutEvent({ webhooks: f.webhooks, ...records, queue: f.queue, clock: clock.clock, firstDelaySeconds });
   return { f, fanOut, clock };
 }
 
@@ -88,6 +88,21 @@ describe('recipients', () => {
 });
 
 describe('FanOutEvent', () => {
+  it("holds attempt 1 back by the ladder's first rung: the rows are due then, and the messages say not before", async () => {
+    for (const store of ['records', 'queue-only'] as const) {
+      const { f, fanOut, clock } = setup([[hooks.all]], store, 8);
+      await fanOut.execute(e);
+      const due = new Date(clock.clock().getTime() + 8_000).toISOString();
+      expect(f.queued.flat().map((m) => [m.attempt, m.due_at, m.not_before])).toEqual([[1, due, due]]);
+      if (store === 'records') expect(f.createCalls.map((c) => c.dueAt?.toISOString())).toEqual([due]);
+    }
+    // At 0 (the default) nothing is held back.
+    const none = setup([[hooks.all]]);
+    await none.fanOut.execute(e);
+    expect(none.f.queued.flat()[0]).not.toHaveProperty('not_before');
+    expect(none.f.createCalls[0]!.dueAt?.toISOString()).toBe(none.clock.clock().toISOString());
+  });
+
   it('creates and queues one delivery per receiving, matching webhook, across pages; each message carries the event', async () => {
     const { f, fanOut, clock } = setup([
       [hooks.all, hooks.inactive, hooks.prefix, hooks.otherType],
