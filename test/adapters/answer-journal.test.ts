@@ -135,6 +135,23 @@ describe('AnswerJournal', () => {
     expect([...new AnswerJournal(dir, () => now).takeOver()]).toEqual([['dlv_E#001', { statusCode: 200, durationMs: 3 }]]);
   });
 
+  it('keeps what it carried over on disk while it may still be given, though its files rotate', async () => {
+    let now = 9_000_000;
+    const first = new AnswerJournal(dir, () => now);
+    first.record('dlv_H#001', { statusCode: 200, durationMs: 4 });
+    // Killed. The next start takes it over, then runs on, rotating its files each minute...
+    now += 1_000;
+    const second = new AnswerJournal(dir, () => now);
+    expect([...second.takeOver().keys()]).toEqual(['dlv_H#001']);
+    for (let minute = 0; minute < 3; minute++) {
+      now += 60_000;
+      second.record(`dlv_I#00${minute}`, { statusCode: 200, durationMs: 1 });
+    }
+    // ... and is killed too, three minutes on: the carried answer is still there for the next.
+    now += 1_000;
+    expect([...new AnswerJournal(dir, () => now).takeOver().keys()]).toContain('dlv_H#001');
+  });
+
   it('carries an answer from start to start for ten minutes after it came, no longer', async () => {
     let now = 7_000_000;
     const first = new AnswerJournal(dir, () => now);

@@ -31,13 +31,20 @@ const FILE = /^answers\.(\d+)\.log$/;
  * Only the status, the duration and the time are kept (a receiver's headers and body may echo a
  * credential), and only for about two minutes while running (two files of a minute): an outcome
  * is committed within milliseconds of its answer, so nothing older is ever needed. What a start
- * takes over is carried into its own first file, so that a kill soon after a restart loses none.
+ * takes over is carried into each of its files while it may still be given (ANSWER_REPLAY_MS), so
+ * that a later kill loses none.
  */
 export class AnswerJournal {
   private readonly dir: string;
   private readonly now: () => number;
   private fd: number | undefined;
   private openedAt = 0;
+  /**
+   * What takeOver carried from earlier processes, written again into each new file while within
+   * ANSWER_REPLAY_MS: rotation deletes the file it was first written to after two minutes, while
+   * the sender may still give it to a claim for ten (a second kill then would resend the attempt).
+   */
+  private carried: [string, JournaledAnswer & { readonly answeredAt: number }][] = [];
 
   constructor(dir: string, now: () => number = Date.now) {
     this.dir = dir;
@@ -67,8 +74,9 @@ export class AnswerJournal {
         }
       }
     }
+    this.carried = [...answers];
     this.open();
-    if (answers.size > 0) writeSync(this.fd!, [...answers].map(([key, a]) => line(key, a, a.answeredAt)).join(''));
+    this.writeCarried();
     for (const name of earlier) rmSync(join(this.dir, name), { force: true });
     return new Map([...answers].map(([key, { statusCode, durationMs }]) => [key, { statusCode, durationMs }]));
   }
@@ -84,12 +92,19 @@ export class AnswerJournal {
     this.fd = undefined;
   }
 
-  /** A new file; of the earlier ones only the last stays. */
+  /** A new file (with what was carried over and may still be given); of the earlier ones only the last stays. */
   private rotate(): void {
     this.close();
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     for (const name of this.files().slice(0, -1)) rmSync(join(this.dir, name), { force: true });
     this.open();
+    this.writeCarried();
+  }
+
+  private writeCarried(): void {
+    const now = this.now();
+    this.carried = this.carried.filter(([, a]) => now - a.answeredAt < ANSWER_REPLAY_MS);
+    if (this.carried.length > 0) writeSync(this.fd!, this.carried.map(([key, a]) => line(key, a, a.answeredAt)).join(''));
   }
 
   private open(): void {
