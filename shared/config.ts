@@ -177,12 +177,18 @@ export class SettingsError extends Error {
   override name = 'SettingsError';
 }
 
+/**
+ * A comma-separated list of numbers; an empty entry (a doubled comma) is NaN, not the 0 that
+ * Number('') gives: for a ladder that would be an immediate retry nobody asked for.
+ */
+function commaNumbers(raw: string): number[] {
+  return raw.split(',').map((part) => (part.trim() === '' ? NaN : Number(part)));
+}
+
 export function parseRetryDelays(raw: string | undefined): number[] {
   if (raw === undefined || raw.trim() === '') return [...DEFAULT_RETRY_DELAYS];
-  const parts = raw.split(',').map((part) => part.trim());
-  const delays = parts.map(Number);
-  // Number('') is 0: an empty entry (a doubled comma) would be an immediate retry nobody asked for.
-  if (parts.some((p) => p === '') || delays.some((d) => !Number.isFinite(d) || d < 0)) {
+  const delays = commaNumbers(raw);
+  if (delays.some((d) => !Number.isFinite(d) || d < 0)) {
     throw new SettingsError(`${ENV.retryDelays} must be comma-separated non-negative seconds, got "${raw}"`);
   }
   return delays;
@@ -190,9 +196,8 @@ export function parseRetryDelays(raw: string | undefined): number[] {
 
 function parsePorts(raw: string | undefined): number[] {
   if (raw === undefined || raw.trim() === '') return [443, 80, 8443];
-  const parts = raw.split(',').map((p) => p.trim());
-  const ports = parts.map(Number);
-  if (parts.some((p) => p === '') || ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) {
+  const ports = commaNumbers(raw);
+  if (ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) {
     throw new SettingsError(`${ENV.allowedPorts} must be comma-separated ports, got "${raw}"`);
   }
   return ports;

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { HooklineError, RateLimitedError } from '../../shared/errors.ts';
+import { strictUtf8 } from '../../shared/http/api-handler.ts';
 import { maxBodyBytesOf, ROUTES, type ApiFunction, type Route, type RouteAuth } from '../../shared/http/routes.ts';
 import { lambdaContext } from './lambda-context.ts';
 
@@ -13,9 +14,6 @@ const { createServer } = process.getBuiltinModule('node:http');
 
 export type ApiLambda = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
-
-/** Refuses bytes that are not UTF-8 instead of replacing them. */
-const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 /**
  * Checks the `Authorization` header for a route of that kind before any of the body is read;
  * throws a HooklineError (401, 429) to refuse. `client` is the caller's address.
@@ -148,13 +146,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: ApiSer
   if (/^100-continue$/i.test(req.headers.expect ?? '')) res.writeContinue();
   const body = await readBody(req, limit);
   if (body === 'too-large') return refuse(req, res, 413, tooLarge);
-  // Decoded strictly: a lenient decode would store U+FFFD where the publisher sent other bytes.
-  let text: string;
-  try {
-    text = UTF8.decode(body);
-  } catch {
-    return refuse(req, res, 400, 'Request body is not valid UTF-8');
-  }
+  const text = strictUtf8(body);
+  if (text === undefined) return refuse(req, res, 400, 'Request body is not valid UTF-8');
 
   const match = route.pattern.exec(path)!;
   let pathParameters: Record<string, string>;

@@ -110,19 +110,27 @@ export function bearerKey(authorization: string | undefined): string {
   return match[1];
 }
 
-/** Refuses bytes that are not UTF-8 instead of replacing them (a base64 body's). */
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * `bytes` as UTF-8 text, or undefined when they are not UTF-8: a lenient decode would store
+ * U+FFFD where the publisher sent other bytes. For request bodies (this handler's base64 ones,
+ * the one-machine server's).
+ */
+export function strictUtf8(bytes: Uint8Array): string | undefined {
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
 
 function parseBody(event: APIGatewayProxyEventV2, maxBody: number): unknown {
   if (event.body === undefined || event.body === null || event.body === '') return undefined;
   const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
   if (raw.length > maxBody) throw new PayloadTooLargeError(maxBody);
-  let text: string;
-  try {
-    text = event.isBase64Encoded ? UTF8.decode(raw) : event.body;
-  } catch {
-    throw new ValidationError('Request body is not valid UTF-8');
-  }
+  const text = event.isBase64Encoded ? strictUtf8(raw) : event.body;
+  if (text === undefined) throw new ValidationError('Request body is not valid UTF-8');
   let body: unknown;
   try {
     body = JSON.parse(text);
