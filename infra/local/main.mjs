@@ -24,7 +24,10 @@ if (bundle !== undefined) {
   } catch (error) {
     // A bundle that does not parse or link (damaged on disk) fails here, before the runtime's
     // main() begins (which handles its own failures): forget it and start from the sources.
-    process.stderr.write(`Hookline: the kept runtime bundle could not be loaded (${error instanceof Error ? error.message : String(error)}); starting from the sources\n`);
+    // The message can quote the damaged source (a ReferenceError names the whole "identifier"):
+    // its first line, cut, is enough to say what happened.
+    const reason = (error instanceof Error ? error.message : String(error)).split('\n', 1)[0].slice(0, 200);
+    process.stderr.write(`Hookline: the kept runtime bundle could not be loaded (${reason}); starting from the sources\n`);
     discardRuntimeBundle();
   }
 }
