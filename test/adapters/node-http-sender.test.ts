@@ -92,7 +92,6 @@ const SENDERS: [string, (policy: TargetPolicy) => ClosableSender][] = [
 
 let sender: ClosableSender;
 afterEach(async () => {
-  await sender.close();
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
@@ -109,9 +108,12 @@ function asError(r: SendResult) {
 }
 
 describe.each(SENDERS)('%s', (_name, makeSender) => {
-  beforeEach(() => {
+  // One sender for the block, as the runtime keeps one: each test's servers are its own, and a
+  // thread started from the TypeScript sources for each test was most of this file's CPU.
+  beforeAll(() => {
     sender = makeSender(PRIVATE_ALLOWED);
   });
+  afterAll(() => sender.close());
 
   it('refuses a connection to one of its own ports, whatever the policy allows otherwise', async () => {
     const srv = await serve((_req, res) => res.end('reached'));
@@ -345,6 +347,8 @@ describe.each(SENDERS)('%s', (_name, makeSender) => {
 });
 
 describe('ThreadedHttpSender', () => {
+  afterEach(() => sender.close());
+
   it('answers every POST in hand, and later ones, with an error once closed', async () => {
     const srv = await serve(() => {
       /* never answers */
