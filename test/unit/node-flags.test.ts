@@ -10,6 +10,8 @@ import { REPO_ROOT } from '../support/runtime.ts';
 describe('the runtime node flags', () => {
   it("are the ones npm start passes, before the runtime's entry point", () => {
     const scripts = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).scripts as Record<string, string>;
-    expect(scripts['start']).toBe(['node', ...RUNTIME_NODE_FLAGS, RUNTIME_ENTRY].join(' '));
+    // exec: the shell npm runs the script in becomes the runtime, so npm's SIGTERM reaches it
+    // (test/e2e/restart.test.ts stops `npm start` that way).
+    expect(scripts['start']).toBe(['exec', 'node', ...RUNTIME_NODE_FLAGS, RUNTIME_ENTRY].join(' '));
   });
 });
