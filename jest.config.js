@@ -16,6 +16,9 @@ export default {
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
   testTimeout: 60_000,
+  // Runtimes a failed or timed-out test left running are killed at the end of the run.
+  globalSetup: '<rootDir>/test/support/runtimes-left-setup.mjs',
+  globalTeardown: '<rootDir>/test/support/runtimes-left-teardown.mjs',
   // Three workers for two cores (jest's default leaves one out): most suites wait on child
   // processes, sockets and timers rather than compute (the e2e ladders sleep through their rungs).
   // Measured on 2 CPUs: one worker about 3 min 35 s, two 185 s, three 168 s, four 166 s; the

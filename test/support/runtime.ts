@@ -5,11 +5,13 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RUNTIME_ENTRY, RUNTIME_NODE_FLAGS } from '../../infra/local/node-flags.ts';
+import { RUNTIMES_DIR } from './runtimes-left.mjs';
 
 /** The repository root, two levels above test/support/. */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -85,7 +87,14 @@ async function launch(
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   let running = true;
-  void exited.then(() => (running = false));
+  // Named for jest's global teardown (test/support/runtimes-left.mjs) while it runs.
+  const leftDir = process.env[RUNTIMES_DIR];
+  const pidFile = leftDir && child.pid ? join(leftDir, String(child.pid)) : undefined;
+  if (pidFile) writeFileSync(pidFile, '');
+  void exited.then(() => {
+    running = false;
+    if (pidFile) rmSync(pidFile, { force: true });
+  });
 
   const timeoutMs = options.startTimeoutMs ?? 30_000;
   const describe = () => `\n--- stdout ---\n${out}\n--- stderr ---\n${err.slice(-4000)}`;
