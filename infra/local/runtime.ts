@@ -6,6 +6,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { composeAdminApi } from '../../functions/admin-api/compose.ts';
 import { composeDispatcher } from '../../functions/dispatcher/compose.ts';
 import { composeFanout } from '../../functions/fanout/compose.ts';
@@ -96,6 +97,7 @@ async function main(): Promise<void> {
   let commitNow = (): void => undefined;
   // Unhealthy too while the sender thread keeps failing (ThreadedHttpSender.healthy; made below).
   let threadedSender: ThreadedHttpSender | undefined;
+  let senderPolicy: TargetPolicy | undefined;
   const health = () => (phase !== 'running' ? phase : threadedSender?.healthy() === false ? 'sender thread failing' : 'ok');
   const server = await startApiServer({ host, port, functions, authorize, health, onError, beforeAnswer: () => commitNow() }).catch((error: unknown) => {
     // A port in use, or a host name that is not this machine's.
@@ -173,13 +175,20 @@ async function main(): Promise<void> {
   const senderScript = bundleSenderThread((error) => log.warn('the sender thread loads its TypeScript sources: bundling them failed', error instanceof Error ? error : String(error)));
   // Its 2xx answers are journaled: after a kill, an attempt answered but not yet recorded is completed, not sent again.
   const journalDir = resolve(dataDir, 'answers');
-  const sender = (policy: TargetPolicy) =>
-    (threadedSender = new ThreadedHttpSender({
+  // One thread for every POST: the dispatcher's attempts, and webhook-test's test events and
+  // OAuth2 token requests (never journaled: they carry no attempt key). Both functions derive
+  // the target policy from the same settings and ports; a different one would need a thread of
+  // its own, which this refuses rather than send under the wrong policy.
+  const sender = (policy: TargetPolicy) => {
+    if (threadedSender && !isDeepStrictEqual(senderPolicy, policy)) throw new Error('the sender thread serves one target policy; a function asked for another');
+    senderPolicy = policy;
+    return (threadedSender ??= new ThreadedHttpSender({
       policy,
       script: senderScript,
       journalDir,
       onFault: (reason) => log.error('the sender thread failed; the attempts it had in hand are retried on their ladder', { reason }),
     }));
+  };
   const dispatcher = composeDispatcher({ ...base, secrets, mailer, ownPorts, claimsStaleBefore: startedAt, inProcessSlots: true, sender });
   threadedSender?.prestart();
   const pollers = [
@@ -216,7 +225,7 @@ async function main(): Promise<void> {
   Object.assign(functions, {
     ingest: composeIngest({ ...api, tenantAuth, catalogue }).handler,
     'webhooks-api': composeWebhooksApi({ ...api, tenantAuth, secrets, mailer, ownPorts }).handler,
-    'webhook-test': composeWebhookTest({ ...api, tenantAuth, secrets, ownPorts }).handler,
+    'webhook-test': composeWebhookTest({ ...api, tenantAuth, secrets, ownPorts, sender }).handler,
     'admin-api': composeAdminApi({ ...api, adminAuth, keyCache: tenantAuth }).handler,
     openapi: composeOpenApi({ document: openApiDocument }).handler,
   });

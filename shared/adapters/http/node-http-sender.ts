@@ -1,18 +1,23 @@
-import type { ClientRequest, IncomingMessage } from 'node:http';
+import type { Agent as HttpAgent, ClientRequest, IncomingMessage } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
 import type { Socket } from 'node:net';
-import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import type { ConnectionOptions } from 'node:tls';
 import { addressRefusal, type TargetPolicy } from '../../domain/targets.ts';
 import type { HttpSender, OutboundRequest, SendResult } from '../../usecases/ports.ts';
 import { guardedConnection, type ConnectChecked } from './guarded-connection.ts';
 import { deadline, describe, KEEP_ALIVE_MS, KEEP_CHARS, READ_LIMIT_BYTES, timeoutError, targetUrl, type HttpSenderOptions } from './sending.ts';
 
-// Not `import ... from 'node:http'`: an ES import of node:http reads its lazy WebSocket,
-// CloseEvent and MessageEvent exports, which loads Node's fetch (undici), about 27 ms of a cold
-// start, for classes nothing here uses. getBuiltinModule returns the module without them.
-const { Agent: HttpAgent, request: httpRequest } = process.getBuiltinModule('node:http');
-const { Agent: HttpsAgent, request: httpsRequest } = process.getBuiltinModule('node:https');
-type HttpAgent = InstanceType<typeof HttpAgent>;
-type HttpsAgent = InstanceType<typeof HttpsAgent>;
+/**
+ * Node's http, https and tls, loaded when the first sender is made rather than with this
+ * module: the one-machine runtime bundles this file but sends from its sender thread, and https
+ * with tls was about 15 ms of each start. Through getBuiltinModule, not `import ... from
+ * 'node:http'`: an ES import of node:http reads its lazy WebSocket, CloseEvent and MessageEvent
+ * exports, which loads Node's fetch (undici), about 27 ms of a cold start, for classes nothing
+ * here uses.
+ */
+let nodeModules: { http: typeof import('node:http'); https: typeof import('node:https'); tls: typeof import('node:tls') } | undefined;
+const node = () =>
+  (nodeModules ??= { http: process.getBuiltinModule('node:http'), https: process.getBuiltinModule('node:https'), tls: process.getBuiltinModule('node:tls') });
 
 /**
  * Receivers' POSTs on Node's own `http`/`https`: keep-alive connection pools per origin (a
@@ -27,7 +32,8 @@ export class NodeHttpSender implements HttpSender {
     this.policy = options.policy;
     const connect = guardedConnection(options.policy, options.resolve, options.addressRefusal ?? addressRefusal);
     const pool = { keepAlive: true, maxSockets: options.connectionsPerOrigin ?? 64, timeout: KEEP_ALIVE_MS, scheduling: 'lifo' } as const;
-    this.agents = { 'http:': withConnection(new HttpAgent(pool), connect, false), 'https:': withConnection(new HttpsAgent(pool), connect, true) };
+    const { http, https } = node();
+    this.agents = { 'http:': withConnection(new http.Agent(pool), connect, false), 'https:': withConnection(new https.Agent(pool), connect, true) };
   }
 
   async post(req: OutboundRequest): Promise<SendResult> {
@@ -39,7 +45,7 @@ export class NodeHttpSender implements HttpSender {
     let timeout: { clear(): void } | undefined;
     try {
       // Inside the try: Node refuses some header values (a line break) by throwing here.
-      const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, {
+      const request = (url.protocol === 'https:' ? node().https.request : node().http.request)(url, {
         method: 'POST',
         headers: { 'content-length': String(body.length), ...req.headers },
         agent: this.agents[url.protocol as 'http:' | 'https:'],
@@ -84,7 +90,7 @@ function withConnection<A extends HttpAgent>(agent: A, connect: ConnectChecked, 
     callback: (err: Error | null, socket?: Socket) => void,
   ): undefined => {
     connect(options.host ?? 'localhost', options.port ?? (tls ? 443 : 80), (err, tcp) =>
-      err || !tcp ? callback(err ?? new Error('no connection')) : callback(null, tls ? tlsConnect({ ...options, socket: tcp }) : tcp),
+      err || !tcp ? callback(err ?? new Error('no connection')) : callback(null, tls ? node().tls.connect({ ...options, socket: tcp }) : tcp),
     );
     return undefined;
   };
