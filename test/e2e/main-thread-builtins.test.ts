@@ -4,7 +4,7 @@
  * HTTPS client, which were about 15 ms of each start when the webhook-test function made a
  * sender of its own (npm run bench, "healthy after start").
  */
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTenant, createWebhook, WEBHOOKS } from '../support/hookline.ts';
@@ -31,6 +31,7 @@ describe('the one-machine runtime', () => {
       await receiver.close();
     }
     const builtins = (await readFile(file, 'utf8')).split('\n').filter(Boolean);
+    await rm(dir, { recursive: true, force: true });
     // The recorder saw the modules the main thread does load.
     expect(builtins).toEqual(expect.arrayContaining(['http', 'worker_threads', 'sqlite']));
     expect(builtins.filter((name) => name === 'tls' || name === 'https' || name.startsWith('internal/tls/'))).toEqual([]);
