@@ -4,6 +4,14 @@ import { percentile, sleep } from './stats.ts';
 
 const BATCH = 100;
 
+export interface Latencies {
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+const latenciesOf = (sorted: readonly number[]): Latencies => ({ p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? NaN });
+
 export interface PipelineResult {
   readonly events: number;
   readonly webhooks: number;
@@ -15,7 +23,10 @@ export interface PipelineResult {
   readonly endToEndMs: number;
   readonly delivered: number;
   readonly duplicates: number;
-  readonly latencies: { p50: number; p99: number; max: number };
+  /** Publish sent -> receipt, of the events after the warm-up. */
+  readonly latencies: Latencies;
+  /** The same of the first `warmupEvents` (paced runs): counted as delivered, not in `latencies`. */
+  readonly warmup?: { readonly events: number; readonly latencies: Latencies };
   readonly avgBodyBytes: number;
   readonly timedOut: boolean;
   /** Per webhook: how many deliveries never arrived, and a few of their event ids. */
@@ -74,6 +85,12 @@ export async function runPipeline(options: {
   progress: (message: string) => void;
   /** Publish at this steady rate, in requests of `batch` events (default: all at once, 100 a request). */
   pace?: { eventsPerSecond: number; batch: number };
+  /**
+   * The first events of a paced run, whose latencies are reported apart: the runtime's warm-up
+   * for the run's traffic (V8 compiles the functions that one event a request makes hot).
+   * @default 0
+   */
+  warmupEvents?: number;
   /** API keys of other tenants that publish the same events alongside (their deliveries are not measured). */
   neighbours?: readonly string[];
 }): Promise<PipelineResult> {
@@ -141,14 +158,17 @@ export async function runPipeline(options: {
   // A moment more, so duplicates that trail the last first-arrival are counted too.
   await sleep(timedOut ? 0 : 500);
 
+  const warmupEvents = options.warmupEvents ?? 0;
+  const warmupIds = new Set(Array.from({ length: Math.min(warmupEvents, events) }, (_, i) => eventId(i)));
   const latencies: number[] = [];
+  const warmupLatencies: number[] = [];
   let lastArrival = firstSend;
   const missing: PipelineResult['missing'] = [];
   for (const r of receivers) {
     for (const [id, at] of r.arrivals) {
       const s = sentAt.get(id);
       if (s === undefined) continue;
-      latencies.push(at - s);
+      (warmupIds.has(id) ? warmupLatencies : latencies).push(at - s);
       if (at > lastArrival) lastArrival = at;
     }
     const lost: string[] = [];
@@ -156,6 +176,7 @@ export async function runPipeline(options: {
     if (lost.length > 0) missing.push({ url: r.url, count: lost.length, sample: lost.slice(0, 5) });
   }
   latencies.sort((a, b) => a - b);
+  warmupLatencies.sort((a, b) => a - b);
   const bodies = receivers.reduce((n, r) => n + r.bodies, 0);
   return {
     events,
@@ -165,9 +186,10 @@ export async function runPipeline(options: {
     publishErrors,
     ingestMs,
     endToEndMs: lastArrival - firstSend,
-    delivered: latencies.length,
+    delivered: latencies.length + warmupLatencies.length,
     duplicates: receivers.reduce((n, r) => n + r.duplicates, 0),
-    latencies: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? NaN },
+    latencies: latenciesOf(latencies),
+    ...(warmupIds.size > 0 ? { warmup: { events: warmupIds.size, latencies: latenciesOf(warmupLatencies) } } : {}),
     avgBodyBytes: bodies ? Math.round(receivers.reduce((n, r) => n + r.bodyBytes, 0) / bodies) : 0,
     timedOut,
     missing,

@@ -9,7 +9,8 @@
  *        of the text report; progress stays on stderr).
  * env: BENCH_EVENTS (default 2000), BENCH_WEBHOOKS (5), BENCH_PUBLISHERS (4),
  *      BENCH_TIMEOUT_S (300, the wait for deliveries), BENCH_LOAD_RUNS (5, cold imports per bundle),
- *      BENCH_STEADY_RATE (200 events/s, one event a request) for BENCH_STEADY_S (10 s),
+ *      BENCH_STEADY_RATE (200 events/s, one event a request) for BENCH_STEADY_S (10 s), after
+ *      BENCH_STEADY_WARMUP_S (2 s) at the same rate whose latencies are printed apart (0: none),
  *      BENCH_STARTS (5, starts after the first one: test/bench/startup.ts).
  *
  * The one-machine runtime's targets are printed (and in the JSON) with the run that measured them:
@@ -38,6 +39,7 @@ const TIMEOUT_MS = envInt('BENCH_TIMEOUT_S', 300) * 1000;
 const LOAD_RUNS = envInt('BENCH_LOAD_RUNS', 5);
 const STEADY_RATE = envInt('BENCH_STEADY_RATE', 200);
 const STEADY_SECONDS = envInt('BENCH_STEADY_S', 10);
+const STEADY_WARMUP_SECONDS = envInt('BENCH_STEADY_WARMUP_S', 2, 0);
 const STARTS = envInt('BENCH_STARTS', 5);
 
 /** The ceiling's bodies: the size of the pipeline's (it prints their average, 205 bytes in the default format). */
@@ -178,12 +180,15 @@ async function main(): Promise<void> {
     const c = ceilingOf([ceilingBefore, await ceilingRun()]);
     const runtimeCpuMs = (group: ThreadGroup | 'all') => runtimeCpuAfter[group] - runtimeCpuBefore[group];
     receivers.forEach(resetReceiver);
-    progress(`steady: ${STEADY_RATE} events/s for ${STEADY_SECONDS} s, one event a request`);
+    progress(`steady: ${STEADY_RATE} events/s for ${STEADY_WARMUP_SECONDS} s of warm-up and ${STEADY_SECONDS} s, one event a request`);
+    // One paced run: the warm-up's events go first, at the same rate, and their latencies are
+    // reported apart (the runtime compiles for the new traffic's shape then, see the README).
     steady = await runPipeline({
       baseUrl: runtime.baseUrl,
       apiKey: runtime.apiKey,
       receivers,
-      events: STEADY_RATE * STEADY_SECONDS,
+      events: STEADY_RATE * (STEADY_WARMUP_SECONDS + STEADY_SECONDS),
+      warmupEvents: STEADY_RATE * STEADY_WARMUP_SECONDS,
       publishers: 16,
       timeoutMs: TIMEOUT_MS,
       progress,
@@ -203,11 +208,15 @@ async function main(): Promise<void> {
     out(line('startup to /healthz ok', startup.medianMs, `ms (median of ${STARTS} starts after it: ${startup.runsMs.map((ms) => ms.toFixed(0)).join(', ')})`));
     out(line('shutdown on SIGTERM', stopped.ms, `ms (exit ${stopped.code ?? stopped.signal})`));
     printPipeline(pipeline);
-    out(heading(`Steady: ${STEADY_RATE} events/s x ${K} webhooks, one event a request`));
+    out(heading(`Steady: ${STEADY_RATE} events/s x ${K} webhooks, one event a request, after ${STEADY_WARMUP_SECONDS} s of warm-up`));
     out(line('deliveries received', `${steady.delivered}/${steady.accepted * K}`));
     out(line('latency p50', steady.latencies.p50, 'ms (publish sent -> receipt)'));
     out(line('latency p99', steady.latencies.p99, 'ms'));
     out(line('latency max', steady.latencies.max, 'ms'));
+    if (steady.warmup) {
+      const w = steady.warmup.latencies;
+      out(line(`warm-up (first ${STEADY_WARMUP_SECONDS} s)`, `${w.p50.toFixed(0)}/${w.p99.toFixed(0)}/${w.max.toFixed(0)}`, 'ms p50/p99/max (not counted above)'));
+    }
     out(line('runtime RSS (peak)', peakRssMb, 'MB'));
 
     if (pipeline.publishErrors.length > 0) anomalies.push(`${pipeline.publishErrors.length} publish batch(es) failed: ${pipeline.publishErrors.slice(0, 3).join('; ')}`);
