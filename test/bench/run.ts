@@ -29,6 +29,7 @@ import { resetReceiver, startReceiver, type Receiver } from './receivers.ts';
 import { ADMIN_KEY, startRuntime, type Runtime } from './runtime.ts';
 import { measureStartup, type StartupResult } from './startup.ts';
 import { envInt, heading, line, rssSampler, threadCpuMs, troubleLines, type ThreadGroup } from './stats.ts';
+import { target, TARGETS, targetLine, type TargetResult } from './targets.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(here, '../..');
@@ -45,26 +46,6 @@ const STARTS = envInt('BENCH_STARTS', 5);
 /** The ceiling's bodies: the size of the pipeline's (it prints their average, 205 bytes in the default format). */
 const CEILING_BODY_BYTES = 205;
 
-/** The one-machine runtime's targets. */
-const TARGETS = { pipelineShareOfCeiling: 0.5, ingestEventsPerSecond: 5000, steadyP99Ms: 50, startupMs: 300, rssMb: 200 };
-
-interface TargetResult {
-  readonly name: string;
-  readonly measured: number;
-  readonly target: number;
-  readonly unit: string;
-  /** At least the target (true) or at most (false). */
-  readonly atLeast: boolean;
-  readonly met: boolean;
-}
-const target = (name: string, measured: number, targetValue: number, unit: string, atLeast: boolean): TargetResult => ({
-  name,
-  measured,
-  target: targetValue,
-  unit,
-  atLeast,
-  met: atLeast ? measured >= targetValue : measured <= targetValue,
-});
 const BUNDLES_ONLY = process.argv.includes('--bundles-only');
 const NOISY_NEIGHBOUR = process.argv.includes('--noisy-neighbour');
 const JSON_OUTPUT = process.argv.includes('--json');
@@ -271,11 +252,7 @@ async function main(): Promise<void> {
       target('RSS (peak)', peakRssMb, TARGETS.rssMb, 'MB', false),
     );
     out(heading('Targets (one-machine runtime)'));
-    for (const t of targets) {
-      // Three digits for a ratio: at two, a ratio just under its target printed "0.50 x >= 0.5 x MISSED".
-      const digits = t.unit === 'x' ? 3 : 0;
-      out(`${line(t.name, t.measured, t.unit, digits)}   ${t.atLeast ? '>=' : '<='} ${t.target} ${t.unit}   ${t.met ? 'met' : 'MISSED'}`);
-    }
+    for (const t of targets) out(targetLine(t));
     for (const t of targets.filter((x) => !x.met)) anomalies.push(`target missed: ${t.name}`);
 
     progress('bundling the functions');
