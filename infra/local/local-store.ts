@@ -49,7 +49,7 @@ export interface LocalStore {
    * their delivery rows; returns how many. At start, before the pollers.
    */
   resumeFirstAttempts(): Promise<number>;
-  /** Deletes rows past their retention (reads already hide them). */
+  /** Deletes rows past their retention (reads already hide them), and dead letters past theirs. */
   purgeExpired(): number;
   /** Commits what was written so far (see GroupCommit): before an answer that promises it is stored. */
   commitNow(): void;
@@ -103,7 +103,7 @@ export function openLocalStore(
       await deliveryQueue.enqueue(owed.map((row) => firstAttemptOf(row, now)));
       return owed.length;
     },
-    purgeExpired: () => db.purgeExpired(clock()),
+    purgeExpired: () => db.purgeExpired(clock()) + queues.purgeDeadLetters(clock()),
     commitNow: () => commits.commitNow(),
     close: () => {
       commits.stop();

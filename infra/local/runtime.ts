@@ -16,6 +16,7 @@ import { composeReconciler } from './reconciler.ts';
 import { composeWebhooksApi } from '../../functions/webhooks-api/compose.ts';
 import { composeWebhookTest } from '../../functions/webhook-test/compose.ts';
 import { ThreadedHttpSender } from '../../shared/adapters/http/threaded-http-sender.ts';
+import { deadLetterRef } from '../../shared/adapters/sqlite/sqlite-pipeline-queues.ts';
 import { FileSecretStore } from '../../shared/adapters/local/file-secret-store.ts';
 import { OutboxMailer } from '../../shared/adapters/local/outbox-mailer.ts';
 import { TenantTokenBuckets, TokenBuckets } from '../../shared/adapters/local/token-bucket.ts';
@@ -135,6 +136,11 @@ async function main(): Promise<void> {
   });
   const local = store.adapters;
   commitNow = () => store.commitNow();
+  // What SQS would count in a dead-letter queue's alarm: a message its handler failed every time.
+  // The reconciler queues the work it names again (its row is still due), so it is retried, not lost.
+  store.queues.onDeadLetter((letter) =>
+    log.warn('a message went to the dead-letter table after failing every receive', { queue: letter.queue, message_id: letter.id, receive_count: letter.receiveCount, ...deadLetterRef(letter) }),
+  );
   // The catalogue's schemas are compiled now (ingest validates with them): a broken one stops the
   // start. ajv (90 modules, about 30 ms of the start) is loaded only when there are schemas.
   const types = catalogueTypesFromEnv(process.env);

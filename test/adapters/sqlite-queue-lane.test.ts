@@ -51,9 +51,12 @@ describe('SqliteQueues.sendRowBacked', () => {
     expect(queues.depth('deliveries')).toBe(1);
 
     now += SETTINGS.visibilityMs;
+    const told: string[] = [];
+    queues.onDeadLetter((letter) => told.push(`${letter.queue} ${letter.id} ${letter.body} ${letter.receiveCount}`));
     expect(queues.receive('deliveries', 10)).toEqual([]);
     expect(queues.depth('deliveries')).toBe(0);
     expect(queues.deadLetters('deliveries').map((d) => [d.body, d.receiveCount])).toEqual([['{"n":1}', 2]]);
+    expect(told).toEqual([`deliveries ${queues.deadLetters('deliveries')[0]!.id} {"n":1} 2`]);
   });
 
   it('lets go of the messages it handed out while a backlog stands (it never empties)', async () => {

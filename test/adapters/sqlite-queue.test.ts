@@ -2,8 +2,8 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { DatabaseSync } from 'node:sqlite';
 import { QueuePoller } from '../../infra/local/queue-poller.ts';
 import { HooklineDatabase } from '../../shared/adapters/sqlite/database.ts';
-import { SqliteDeliveryQueue } from '../../shared/adapters/sqlite/sqlite-pipeline-queues.ts';
-import { SqliteQueues, type QueueName } from '../../shared/adapters/sqlite/sqlite-queue.ts';
+import { deadLetterRef, SqliteDeliveryQueue } from '../../shared/adapters/sqlite/sqlite-pipeline-queues.ts';
+import { DEAD_LETTER_RETENTION_MS, SqliteQueues, type DeadLetter, type QueueName } from '../../shared/adapters/sqlite/sqlite-queue.ts';
 import type { DeliveryMessage } from '../../shared/domain/deliveries.ts';
 
 /** Hidden 300 ms once received; dead-lettered after 2 receives. */
@@ -59,9 +59,41 @@ describe('SqliteQueues', () => {
       expect(queues.receive('deliveries', 10)).toHaveLength(1);
       now += SETTINGS.visibilityMs;
     }
+    const told: DeadLetter[] = [];
+    queues.onDeadLetter((letter) => told.push(letter));
     expect(queues.receive('deliveries', 10)).toEqual([]);
     expect(queues.depth('deliveries')).toBe(0);
     expect(queues.deadLetters('deliveries').map((d) => [d.body, d.receiveCount])).toEqual([['poison', 2]]);
+    // The runtime logs what it is told, as SQS's dead-letter queue alarm would fire.
+    expect(told).toEqual([{ id: queues.deadLetters('deliveries')[0]!.id, queue: 'deliveries', body: 'poison', receiveCount: 2, deadAt: new Date(now) }]);
+  });
+
+  it('keeps a dead letter 14 days (as the stack does its dead-letter queues), then purges it', () => {
+    now = 1_000_000;
+    send(['old']);
+    for (let i = 0; i <= SETTINGS.maxReceiveCount; i++, now += SETTINGS.visibilityMs) queues.receive('deliveries', 10);
+    const oldDeadAt = queues.deadLetters('deliveries')[0]!.deadAt.getTime();
+    now = oldDeadAt + 60_000;
+    send(['newer']);
+    for (let i = 0; i <= SETTINGS.maxReceiveCount; i++, now += SETTINGS.visibilityMs) queues.receive('deliveries', 10);
+    expect(queues.deadLetters('deliveries').map((d) => d.body)).toEqual(['old', 'newer']);
+
+    expect(queues.purgeDeadLetters(new Date(oldDeadAt + DEAD_LETTER_RETENTION_MS - 1))).toBe(0);
+    expect(queues.purgeDeadLetters(new Date(oldDeadAt + DEAD_LETTER_RETENTION_MS))).toBe(1);
+    expect(queues.deadLetters('deliveries').map((d) => d.body)).toEqual(['newer']);
+    expect(DEAD_LETTER_RETENTION_MS).toBe(14 * 24 * 3600 * 1000);
+  });
+
+  it('names the work of a dead letter by its ids in the log, never by the data of its event', () => {
+    const event = { id: 'evt_1', tenant_id: 'ten_1', event: 'scan.completed', data: { secret_finding: 'x' } };
+    expect(deadLetterRef({ queue: 'events', body: JSON.stringify(event) })).toEqual({ tenant_id: 'ten_1', event_id: 'evt_1' });
+    expect(deadLetterRef({ queue: 'deliveries', body: JSON.stringify({ delivery_id: 'dlv_1', tenant_id: 'ten_1', webhook_id: 'wh_1', attempt: 3, event }) })).toEqual({
+      tenant_id: 'ten_1',
+      delivery_id: 'dlv_1',
+      attempt: 3,
+    });
+    expect(deadLetterRef({ queue: 'deliveries', body: 'poison' })).toEqual({});
+    expect(deadLetterRef({ queue: 'events', body: '[1]' })).toEqual({});
   });
 
   it('deletes by the receipt of the latest receive only', () => {

@@ -4,7 +4,7 @@ import type { RetryScheduler } from '../../usecases/dispatch.ts';
 import type { DeliveryQueue } from '../../usecases/fan-out.ts';
 import type { Clock } from '../../usecases/ports.ts';
 import type { EventQueue } from '../../usecases/publish-events.ts';
-import type { SqliteQueues } from './sqlite-queue.ts';
+import type { DeadLetter, SqliteQueues } from './sqlite-queue.ts';
 
 /*
  * The pipeline's two queue ports on SqliteQueues: events (ingest -> fan-out) and deliveries
@@ -76,4 +76,19 @@ export function firstAttemptOf(row: Pick<DeliveryMessage, 'delivery_id' | 'tenan
   // still ahead (the ladder's first rung holds attempt 1 back), the attempt waits for it.
   const later = due_at && Date.parse(due_at) > now.getTime() ? { not_before: due_at } : {};
   return { delivery_id, tenant_id, webhook_id, event_id, attempt: 1, trigger: 'scheduled', recheck: true, ...(due_at ? { due_at } : {}), ...later };
+}
+
+/**
+ * What a log line says of a dead letter's work: its ids, never the event's data (a message of
+ * either queue carries the whole event). Empty when the body is not one of these messages.
+ */
+export function deadLetterRef(letter: Pick<DeadLetter, 'queue' | 'body'>): Record<string, string | number> {
+  let message: Record<string, unknown>;
+  try {
+    message = JSON.parse(letter.body) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+  const ids = letter.queue === 'events' ? { tenant_id: message['tenant_id'], event_id: message['id'] } : { tenant_id: message['tenant_id'], delivery_id: message['delivery_id'], attempt: message['attempt'] };
+  return Object.fromEntries(Object.entries(ids).filter((entry): entry is [string, string | number] => typeof entry[1] === 'string' || typeof entry[1] === 'number'));
 }

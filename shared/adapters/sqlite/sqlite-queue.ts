@@ -83,7 +83,14 @@ const SCHEMA = `
     receive_count INTEGER NOT NULL,
     dead_at INTEGER NOT NULL
   );
+  CREATE INDEX IF NOT EXISTS queue_dead_letters_dead_at ON queue_dead_letters (dead_at);
 `;
+
+/**
+ * How long a dead letter is kept: as the stack's dead-letter queues (SQS's longest retention).
+ * The work it names is not lost with it: the reconciler queues overdue work again from its rows.
+ */
+export const DEAD_LETTER_RETENTION_MS = 14 * 24 * 60 * 60_000;
 
 /** A visible message's row (`due`, rows as arrays: see HooklineDatabase.prepareRowsAsArrays). */
 type DueRow = [id: number, body: string, group_id: string | null, sent_at: number, receive_count: number];
@@ -113,7 +120,10 @@ export class SqliteQueues {
     nextVisible: StatementSync;
     depth: StatementSync;
     deadLetters: StatementSync;
+    purgeDeadLetters: StatementSync;
   };
+  /** Told of each message moved to the dead-letter table (onDeadLetter). */
+  private readonly deadLetterListeners = new Set<(letter: DeadLetter) => void>();
 
   /** `laneCapacity`: how many messages a queue keeps in memory (sendRowBacked) before it sends to the table. */
   constructor(db: HooklineDatabase, settings: Readonly<Record<QueueName, QueueSettings>>, clock: Clock, laneCapacity = 10_000) {
@@ -139,6 +149,7 @@ export class SqliteQueues {
       nextVisible: db.prepare('SELECT MIN(visible_at) AS at FROM queue_messages WHERE queue = ?'),
       depth: db.prepare('SELECT COUNT(*) AS n FROM queue_messages WHERE queue = ?'),
       deadLetters: db.prepare('SELECT id, queue, body, receive_count, dead_at FROM queue_dead_letters WHERE queue = ? ORDER BY id'),
+      purgeDeadLetters: db.prepare('DELETE FROM queue_dead_letters WHERE dead_at <= ?'),
     };
   }
 
@@ -188,12 +199,14 @@ export class SqliteQueues {
   private receiveStored(queue: QueueName, max: number): QueuedMessage[] {
     const { visibilityMs, maxReceiveCount } = this.settings[queue];
     const now = this.clock().getTime();
-    return this.inTransaction(() => {
+    const buried: DeadLetter[] = [];
+    const taken = this.inTransaction(() => {
       const received: QueuedMessage[] = [];
       for (const [id, body, groupId, sentAt, receivedBefore] of this.statements.due.all(queue, now, max) as unknown as DueRow[]) {
         if (receivedBefore >= maxReceiveCount) {
           this.statements.bury.run(now, id);
           this.statements.remove.run(id);
+          buried.push({ id: String(id), queue, body, receiveCount: receivedBefore, deadAt: new Date(now) });
           continue;
         }
         const receiveCount = receivedBefore + 1;
@@ -203,6 +216,8 @@ export class SqliteQueues {
       }
       return received;
     });
+    buried.forEach((letter) => this.tellDeadLetter(letter));
+    return taken;
   }
 
   /** Deletes received messages by their receipts, in one transaction. */
@@ -224,12 +239,18 @@ export class SqliteQueues {
 
   /** A lane's message received too often goes to the dead-letter table as the table's do (through it, for an id of its own). */
   private buryRowBacked(queue: QueueName, message: QueuedMessage, now: number): void {
-    this.inTransaction(() => {
+    const id = this.inTransaction(() => {
       const { lastInsertRowid } = this.statements.insert.run(queue, message.body, message.groupId ?? null, message.sentAt.getTime(), now);
       this.statements.setReceiveCount.run(message.receiveCount, lastInsertRowid);
       this.statements.bury.run(now, lastInsertRowid);
       this.statements.remove.run(lastInsertRowid);
+      return lastInsertRowid;
     });
+    this.tellDeadLetter({ id: String(id), queue, body: message.body, receiveCount: message.receiveCount, deadAt: new Date(now) });
+  }
+
+  private tellDeadLetter(letter: DeadLetter): void {
+    for (const listener of this.deadLetterListeners) listener(letter);
   }
 
   /**
@@ -262,6 +283,17 @@ export class SqliteQueues {
     return (this.statements.deadLetters.all(queue) as { id: number; queue: QueueName; body: string; receive_count: number; dead_at: number }[]).map(
       (r) => ({ id: String(r.id), queue: r.queue, body: r.body, receiveCount: r.receive_count, deadAt: new Date(r.dead_at) }),
     );
+  }
+
+  /** Deletes the dead letters older than DEAD_LETTER_RETENTION_MS; returns how many. */
+  purgeDeadLetters(now: Date): number {
+    return Number(this.statements.purgeDeadLetters.run(now.getTime() - DEAD_LETTER_RETENTION_MS).changes);
+  }
+
+  /** Calls `listener` with each message moved to the dead-letter table (the runtime logs it); returns the unsubscribe. */
+  onDeadLetter(listener: (letter: DeadLetter) => void): () => void {
+    this.deadLetterListeners.add(listener);
+    return () => this.deadLetterListeners.delete(listener);
   }
 
   /** Calls `listener` whenever messages are sent to `queue`; returns the unsubscribe. */
