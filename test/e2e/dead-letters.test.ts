@@ -1,0 +1,63 @@
+/**
+ * A message that failed every receive goes to the dead-letter table, and the runtime says so in
+ * its log (as SQS's dead-letter queue alarm would on AWS): the queue, the message, the work's ids,
+ * never the event's data. The message is put in the queue as the last process would have left it,
+ * received 5 times (the stack's maxReceiveCount), so that the next receive buries it.
+ */
+import { DatabaseSync } from 'node:sqlite';
+import { join } from 'node:path';
+import { eventually, startRuntime, type Runtime } from '../support/runtime.ts';
+
+let rt: Runtime | undefined;
+afterAll(async () => {
+  await rt?.cleanup();
+});
+
+it('logs a warning with the ids of the work, and not its data, when a message goes to the dead-letter table', async () => {
+  rt = await startRuntime();
+  await rt.stop();
+  const message = {
+    delivery_id: 'dlv_01JDEADLETTERTEST000000000',
+    tenant_id: 'default',
+    webhook_id: 'wh_01JDEADLETTERTEST000000000',
+    event_id: 'evt-dead-letter',
+    attempt: 2,
+    trigger: 'scheduled',
+    event: { id: 'evt-dead-letter', tenant_id: 'default', event: 'scan.completed', data: { marker: 'data-that-stays-out-of-logs' } },
+  };
+  const db = new DatabaseSync(join(rt.dataDir, 'hookline.db'));
+  try {
+    db.prepare('INSERT INTO queue_messages (queue, body, group_id, sent_at, visible_at, receive_count) VALUES (?, ?, ?, ?, ?, ?)').run(
+      'deliveries',
+      JSON.stringify(message),
+      'default',
+      Date.now(),
+      0,
+      5,
+    );
+  } finally {
+    db.close();
+  }
+
+  rt = await rt.restart();
+  const line = await eventually('the dead letter in the log', async () => rt!.stdout().split('\n').find((l) => l.includes('dead-letter table')));
+  expect(JSON.parse(line)).toMatchObject({
+    level: 'WARN',
+    message: 'a message went to the dead-letter table after failing every receive',
+    queue: 'deliveries',
+    receive_count: 5,
+    tenant_id: 'default',
+    delivery_id: message.delivery_id,
+    attempt: 2,
+  });
+  expect(rt.stdout() + rt.stderr()).not.toContain('data-that-stays-out-of-logs');
+  await rt.stop();
+
+  const after = new DatabaseSync(join(rt.dataDir, 'hookline.db'));
+  try {
+    expect(after.prepare("SELECT COUNT(*) AS n FROM queue_messages WHERE queue = 'deliveries'").get()).toEqual({ n: 0 });
+    expect(after.prepare("SELECT queue, receive_count FROM queue_dead_letters").all()).toEqual([{ queue: 'deliveries', receive_count: 5 }]);
+  } finally {
+    after.close();
+  }
+});
