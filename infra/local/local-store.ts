@@ -11,7 +11,8 @@ import { SqliteEmailQuota } from '../../shared/adapters/sqlite/sqlite-email-quot
 import { SqliteEventStore } from '../../shared/adapters/sqlite/sqlite-event-store.ts';
 import { SqliteOutcomes } from '../../shared/adapters/sqlite/sqlite-outcomes.ts';
 import { firstAttemptOf, SqliteDeliveryQueue, SqliteEventQueue } from '../../shared/adapters/sqlite/sqlite-pipeline-queues.ts';
-import { SqliteQueues, type QueueName } from '../../shared/adapters/sqlite/sqlite-queue.ts';
+import type { QueueName } from '../../shared/adapters/sqlite/queue-messages.ts';
+import { SqliteQueues } from '../../shared/adapters/sqlite/sqlite-queue.ts';
 import { SqlitePortalSessions } from '../../shared/adapters/sqlite/sqlite-portal-sessions.ts';
 import { SqliteQueueLag } from '../../shared/adapters/sqlite/sqlite-queue-lag.ts';
 import { SqliteRequestWindows } from '../../shared/adapters/sqlite/sqlite-request-windows.ts';

@@ -1,5 +1,6 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { QueuedMessage, QueueName, SqliteQueues } from '../../shared/adapters/sqlite/sqlite-queue.ts';
+import type { QueuedMessage, QueueName } from '../../shared/adapters/sqlite/queue-messages.ts';
+import type { SqliteQueues } from '../../shared/adapters/sqlite/sqlite-queue.ts';
 import { lambdaContext } from './lambda-context.ts';
 
 export interface PollerOptions {

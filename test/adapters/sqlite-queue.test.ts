@@ -3,7 +3,8 @@ import { DatabaseSync } from 'node:sqlite';
 import { QueuePoller } from '../../infra/local/queue-poller.ts';
 import { HooklineDatabase } from '../../shared/adapters/sqlite/database.ts';
 import { deadLetterRef, SqliteDeliveryQueue } from '../../shared/adapters/sqlite/sqlite-pipeline-queues.ts';
-import { DEAD_LETTER_RETENTION_MS, SqliteQueues, type DeadLetter, type QueueName } from '../../shared/adapters/sqlite/sqlite-queue.ts';
+import type { DeadLetter, QueueName } from '../../shared/adapters/sqlite/queue-messages.ts';
+import { DEAD_LETTER_RETENTION_MS, SqliteQueues } from '../../shared/adapters/sqlite/sqlite-queue.ts';
 import type { DeliveryMessage } from '../../shared/domain/deliveries.ts';
 
 /** Hidden 300 ms once received; dead-lettered after 2 receives. */

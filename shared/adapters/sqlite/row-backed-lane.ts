@@ -1,4 +1,4 @@
-import type { QueuedMessage } from './sqlite-queue.ts';
+import type { QueuedMessage } from './queue-messages.ts';
 
 /** What the lane keeps of a message: a QueuedMessage before its receipt, and its body still an object. */
 interface LaneMessage {

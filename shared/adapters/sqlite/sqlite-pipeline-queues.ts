@@ -4,7 +4,8 @@ import type { RetryScheduler } from '../../usecases/dispatch.ts';
 import type { DeliveryQueue } from '../../usecases/fan-out.ts';
 import type { Clock } from '../../usecases/ports.ts';
 import type { EventQueue } from '../../usecases/publish-events.ts';
-import type { DeadLetter, SqliteQueues } from './sqlite-queue.ts';
+import type { DeadLetter } from './queue-messages.ts';
+import type { SqliteQueues } from './sqlite-queue.ts';
 
 /*
  * The pipeline's two queue ports on SqliteQueues: events (ingest -> fan-out) and deliveries

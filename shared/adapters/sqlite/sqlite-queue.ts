@@ -3,6 +3,7 @@ import type { StatementSync } from 'node:sqlite';
 import type { Clock } from '../../usecases/ports.ts';
 import type { HooklineDatabase } from './database.ts';
 import { RowBackedLane } from './row-backed-lane.ts';
+import type { DeadLetter, OutgoingMessage, QueuedMessage, QueueName, QueueSettings, RowBackedMessage } from './queue-messages.ts';
 import { BOUND_INT } from './sqlite-table.ts';
 
 /**
@@ -18,49 +19,6 @@ import { BOUND_INT } from './sqlite-table.ts';
  * (sendRowBacked): it is kept in memory with the same semantics (RowBackedLane), and whoever
  * sent it rebuilds it from that row after a restart.
  */
-
-/** The queues the pipeline uses, as on AWS. */
-export type QueueName = 'events' | 'deliveries';
-
-export interface QueueSettings {
-  /** How long a received message stays hidden before it is seen again (as the queue's VisibilityTimeout). */
-  readonly visibilityMs: number;
-  /** Receives after which a message goes to the dead-letter table (the redrive policy's maxReceiveCount). */
-  readonly maxReceiveCount: number;
-}
-
-/** One message as a consumer receives it; `receipt` deletes it (a receipt of an earlier receive deletes nothing). */
-export interface QueuedMessage {
-  readonly id: string;
-  readonly receipt: string;
-  readonly body: string;
-  readonly groupId: string | undefined;
-  readonly sentAt: Date;
-  /** This receive included. */
-  readonly receiveCount: number;
-}
-
-export interface OutgoingMessage {
-  readonly body: string;
-  /** The message's tenant, as its SQS MessageGroupId. */
-  readonly groupId?: string;
-  readonly delayMs?: number;
-}
-
-/** A message for SqliteQueues.sendRowBacked: its body as an object, serialized (JSON) when received. */
-export interface RowBackedMessage {
-  readonly payload: unknown;
-  readonly groupId?: string;
-}
-
-/** A message moved to the dead-letter table. */
-export interface DeadLetter {
-  readonly id: string;
-  readonly queue: QueueName;
-  readonly body: string;
-  readonly receiveCount: number;
-  readonly deadAt: Date;
-}
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS queue_messages (
