@@ -82,6 +82,14 @@ describe('SqliteQueues', () => {
     expect(queues.purgeDeadLetters(new Date(oldDeadAt + DEAD_LETTER_RETENTION_MS - 1))).toBe(0);
     expect(queues.purgeDeadLetters(new Date(oldDeadAt + DEAD_LETTER_RETENTION_MS))).toBe(1);
     expect(queues.deadLetters('deliveries').map((d) => d.body)).toEqual(['newer']);
+    // At most `limit` a call: the rest go at the next.
+    send(['third']);
+    for (let i = 0; i <= SETTINGS.maxReceiveCount; i++, now += SETTINGS.visibilityMs) queues.receive('deliveries', 10);
+    const later = new Date(now + DEAD_LETTER_RETENTION_MS);
+    expect(queues.purgeDeadLetters(later, 1)).toBe(1);
+    expect(queues.deadLetters('deliveries')).toHaveLength(1);
+    expect(queues.purgeDeadLetters(later, 1)).toBe(1);
+    expect(queues.deadLetters('deliveries')).toEqual([]);
     expect(DEAD_LETTER_RETENTION_MS).toBe(14 * 24 * 3600 * 1000);
   });
 

@@ -107,7 +107,7 @@ export class SqliteQueues {
       nextVisible: db.prepare('SELECT MIN(visible_at) AS at FROM queue_messages WHERE queue = ?'),
       depth: db.prepare('SELECT COUNT(*) AS n FROM queue_messages WHERE queue = ?'),
       deadLetters: db.prepare('SELECT id, queue, body, receive_count, dead_at FROM queue_dead_letters WHERE queue = ? ORDER BY id'),
-      purgeDeadLetters: db.prepare('DELETE FROM queue_dead_letters WHERE dead_at <= ?'),
+      purgeDeadLetters: db.prepare(`DELETE FROM queue_dead_letters WHERE id IN (SELECT id FROM queue_dead_letters WHERE dead_at <= ? LIMIT ${BOUND_INT})`),
     };
   }
 
@@ -243,9 +243,12 @@ export class SqliteQueues {
     );
   }
 
-  /** Deletes the dead letters older than DEAD_LETTER_RETENTION_MS; returns how many. */
-  purgeDeadLetters(now: Date): number {
-    return Number(this.statements.purgeDeadLetters.run(now.getTime() - DEAD_LETTER_RETENTION_MS).changes);
+  /**
+   * Deletes dead letters older than DEAD_LETTER_RETENTION_MS, at most `limit` a call (one short
+   * statement on the runtime's main thread; the purge timer comes back); returns how many.
+   */
+  purgeDeadLetters(now: Date, limit = 1_000): number {
+    return Number(this.statements.purgeDeadLetters.run(now.getTime() - DEAD_LETTER_RETENTION_MS, limit).changes);
   }
 
   /** Calls `listener` with each message moved to the dead-letter table (the runtime logs it); returns the unsubscribe. */
