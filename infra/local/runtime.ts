@@ -45,6 +45,8 @@ const RECONCILE_GRACE_MS = 60_000;
 const RECONCILE_EVERY_MS = 15_000;
 /** Rows past their retention are hidden at once and deleted this often. */
 const PURGE_EVERY_MS = 60_000;
+/** A stop signal this soon after the first is the same request delivered twice, not "stop now". */
+const REPEATED_SIGNAL_MS = 1_000;
 
 /**
  * Dispatcher invocations in flight at once. A batch is in flight until its slowest record is done,
@@ -256,14 +258,17 @@ async function main(): Promise<void> {
 
   // main.mjs's handlers stopped a start at once; from here a stop drains.
   process.removeAllListeners('SIGINT').removeAllListeners('SIGTERM');
-  let stopping = false;
+  let stoppingSince: number | undefined;
   const stop = async (signal: string) => {
-    // A second signal (Ctrl-C again) does not wait for the attempts in flight: as a kill, which the store survives.
-    if (stopping) {
+    if (stoppingSince !== undefined) {
+      // The same request twice: Ctrl-C signals the terminal's whole foreground process group, and
+      // `npm start` (which exec's this process) forwards the signal it got as well.
+      if (performance.now() - stoppingSince < REPEATED_SIGNAL_MS) return;
+      // Ctrl-C again: no wait for the attempts in flight, as a kill, which the store survives.
       process.stdout.write(`${signal} again: stopping without waiting\n`);
       process.exit(1);
     }
-    stopping = true;
+    stoppingSince = performance.now();
     phase = 'stopping';
     process.stdout.write(`\n${signal}: stopping...\n`);
     clearInterval(reconcileTimer);
