@@ -25,6 +25,7 @@ import { catalogueTypesFromEnv } from '../../shared/compose/catalogue.ts';
 import { Catalogue } from '../../shared/domain/catalogue.ts';
 import { openApiDocument } from '../../shared/http/openapi.ts';
 import { createLogger } from '../../shared/logging.ts';
+import { onStopSignals } from '../../shared/stop-signals.ts';
 import { systemClock } from '../../shared/usecases/ports.ts';
 import { adminKeySecretName, ENV, LOCAL_ENV, localSettingsFromEnv, settingsFromEnv, SettingsError, type Settings } from '../../shared/config.ts';
 import { ApiKeys } from '../../shared/usecases/api-keys.ts';
@@ -45,8 +46,6 @@ const RECONCILE_GRACE_MS = 60_000;
 const RECONCILE_EVERY_MS = 15_000;
 /** Rows past their retention are hidden at once and deleted this often. */
 const PURGE_EVERY_MS = 60_000;
-/** A stop signal this soon after the first is the same request delivered twice, not "stop now". */
-const REPEATED_SIGNAL_MS = 1_000;
 
 /**
  * Dispatcher invocations in flight at once. A batch is in flight until its slowest record is done,
@@ -258,17 +257,7 @@ async function main(): Promise<void> {
 
   // main.mjs's handlers stopped a start at once; from here a stop drains.
   process.removeAllListeners('SIGINT').removeAllListeners('SIGTERM');
-  let stoppingSince: number | undefined;
   const stop = async (signal: string) => {
-    if (stoppingSince !== undefined) {
-      // The same request twice: Ctrl-C signals the terminal's whole foreground process group, and
-      // `npm start` (which exec's this process) forwards the signal it got as well.
-      if (performance.now() - stoppingSince < REPEATED_SIGNAL_MS) return;
-      // Ctrl-C again: no wait for the attempts in flight, as a kill, which the store survives.
-      process.stdout.write(`${signal} again: stopping without waiting\n`);
-      process.exit(1);
-    }
-    stoppingSince = performance.now();
     phase = 'stopping';
     process.stdout.write(`\n${signal}: stopping...\n`);
     clearInterval(reconcileTimer);
@@ -283,8 +272,14 @@ async function main(): Promise<void> {
     process.stdout.write('stopped\n');
     process.exit(0);
   };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  onStopSignals(
+    (signal) => void stop(signal),
+    (signal) => {
+      // Ctrl-C again: no wait for the attempts in flight, as a kill, which the store survives.
+      process.stdout.write(`${signal} again: stopping without waiting\n`);
+      process.exit(1);
+    },
+  );
 }
 
 /** Start failures the user can act on: their message says what to do, without a stack. */

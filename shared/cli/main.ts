@@ -4,6 +4,7 @@
  * shared/cli/bin.mjs starts it (under a Node that can run TypeScript).
  */
 import { HOOKLINE_VERSION } from '../config.ts';
+import { onStopSignals } from '../stop-signals.ts';
 import { HelpRequest } from './args.ts';
 import { createContext, type Command } from './command.ts';
 import { deliveries } from './commands/deliveries.ts';
@@ -68,15 +69,12 @@ function report(io: Io, error: unknown): number {
 /** Runs the process's command line: SIGINT and SIGTERM stop a long-running command cleanly. */
 export async function main(): Promise<void> {
   const stop = new AbortController();
-  const onSignal = () => {
-    // A second Ctrl-C while the first is being handled ends the process at once.
-    if (stop.signal.aborted) process.exit(130);
-    stop.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // Ctrl-C again, while the first is being handled, ends the process at once. The listeners stay
+  // to the end: a copy of the first signal that came late would otherwise kill the process.
+  onStopSignals(
+    () => stop.abort(),
+    () => process.exit(130),
+  );
   const io: Io = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env };
   process.exitCode = await run(process.argv.slice(2), io, stop.signal);
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
 }
