@@ -10,7 +10,10 @@
 //
 // Plain JavaScript: it runs before the cache is on, and a .ts module would load Node's type
 // stripper (a WebAssembly module, about 25 ms of every start) for this one file.
-import { enableCompileCache } from 'node:module';
+// The module's default export, not a named import: Node before 22.1 has no enableCompileCache, and
+// a named import of it fails to link there, before the CLI's launcher can start the Node 24 that
+// `npm ci` installs (shared/cli/bin.mjs).
+import nodeModule from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 /** The cache's directory when NODE_COMPILE_CACHE is not set: node_modules/.cache/hookline/compile. */
@@ -19,7 +22,7 @@ export const COMPILE_CACHE_DIR = fileURLToPath(new URL('../node_modules/.cache/h
 /** Where compiled code is kept: NODE_COMPILE_CACHE, else COMPILE_CACHE_DIR. The runtime's bundle is kept there too. */
 export const hooklineCacheDir = () => process.env.NODE_COMPILE_CACHE || COMPILE_CACHE_DIR;
 
-/** Turns the cache on for the modules this process loads from now on (a failure only costs speed). */
+/** Turns the cache on for the modules this process loads from now on (a failure, or an older Node, only costs speed). */
 export function enableHooklineCompileCache() {
-  return enableCompileCache(hooklineCacheDir());
+  return nodeModule.enableCompileCache?.(hooklineCacheDir());
 }

@@ -5,6 +5,15 @@
 import { enableHooklineCompileCache } from '../../shared/compile-cache.mjs';
 import { cachedRuntimeBundle, discardRuntimeBundle, rebuildInBackground } from './runtime-bundle.mjs';
 
+// package.json's engines: node:sqlite and type stripping as Lambda's Node 24 has them. Said plainly
+// rather than as a failed import, and before a kept runtime bundle is tried (and thrown away).
+if (Number(process.versions.node.split('.')[0]) < 24) {
+  process.stderr.write(
+    `Hookline needs Node 24 or later, and this is Node ${process.versions.node}: start it with \`npm start\`, which runs the Node 24 that \`npm ci\` installs (node_modules/.bin/node).\n`,
+  );
+  process.exit(1);
+}
+
 // A stop signal before the runtime is started: nothing was accepted yet (its routes answer 503
 // until then), and what the start wrote so far a kill would leave as well: stop at once, exit 0.
 // The runtime replaces this handler once it has started (runtime.ts).
