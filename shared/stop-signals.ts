@@ -4,6 +4,8 @@
  * its parent, which forwards what it got: `npm start` (whose script `exec`s the runtime),
  * `npx hookline`, the CLI's own bin on an older Node. A signal within REPEATED_SIGNAL_MS of the
  * first is that same request; a later one is the user asking again (stop without waiting).
+ * A copy that comes while the process is already exiting (its listeners gone) still ends it by
+ * the signal: a race no listener can close.
  */
 export const REPEATED_SIGNAL_MS = 1_000;
 

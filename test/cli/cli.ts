@@ -77,8 +77,8 @@ export interface RunningCli {
   stderr(): string;
   /** Resolves with the lines so far once `predicate` holds for one of them; rejects on timeout. */
   waitForLine(what: string, predicate: (line: string) => boolean, timeoutMs?: number): Promise<readonly string[]>;
-  /** Sends `signal` (`copies` times at once, as Ctrl-C through npx delivers it) and resolves with the exit code. */
-  stop(signal?: NodeJS.Signals, copies?: number): Promise<number | null>;
+  /** Sends `signal` and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
 export function startCli(configFile: string, args: readonly string[]): RunningCli {
@@ -119,8 +119,8 @@ export function startCli(configFile: string, args: readonly string[]): RunningCl
         waiters.add(check);
         check();
       }),
-    stop: async (signal = 'SIGINT', copies = 1) => {
-      for (let i = 0; i < copies && running; i++) child.kill(signal);
+    stop: async (signal = 'SIGINT') => {
+      if (running) child.kill(signal);
       return exited;
     },
   };

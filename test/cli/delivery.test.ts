@@ -135,8 +135,7 @@ describe('deliveries', () => {
       expect(lines.filter((line) => line.includes(id))).toHaveLength(1);
       expect(lines.filter((line) => line.includes('"before-'))).toHaveLength(1);
     } finally {
-      // Ctrl-C from a terminal through npx: the terminal's SIGINT and npx's forwarded copy.
-      expect(await follow.stop('SIGINT', 2)).toBe(0);
+      expect(await follow.stop('SIGINT')).toBe(0);
     }
     expect(follow.stderr()).toBe('');
     await cli(s.config, ['webhooks', 'rm', hook.id]);
