@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -161,33 +161,6 @@ it('stops at once with exit 0 on SIGTERM while it is still starting, and the nex
     expect((await fetch(`${again.baseUrl}/healthz`)).status).toBe(200);
     expect(await again.stop()).toBe(0);
   } finally {
-    await rm(dataDir, { recursive: true, force: true });
-  }
-});
-
-it('stops, data and port released, when `npm start` is sent SIGTERM, as a supervisor or `timeout` stops it', async () => {
-  const dataDir = await mkdtemp(join(tmpdir(), 'hookline-e2e-npm-start-'));
-  try {
-    const env = { ...process.env, PORT: '0', HOST: '127.0.0.1', HOOKLINE_DATA_DIR: dataDir, HOOKLINE_API_KEY: randomKey('hk_e2e_'), HOOKLINE_ADMIN_KEY: randomKey('hkadm_e2e_') };
-    // npm itself, as `npm test` ran it (npm_execpath), else the one on the PATH.
-    const npm = process.env['npm_execpath'];
-    const child = npm ? spawn(process.execPath, [npm, 'start'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }) : spawn('npm', ['start'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-    const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
-    const baseUrl = await eventually('the banner', async () => /Hookline is running at (http:\/\/\S+)/.exec(out)?.[1], 30_000);
-    expect((await fetch(`${baseUrl}/healthz`)).status).toBe(200);
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    // npm waits for its script: once it has exited, so has the runtime, which let go of its data
-    // dir (a process left behind would hold runtime.pid and keep answering).
-    expect(await readdir(dataDir)).not.toContain('runtime.pid');
-    expect(await fetch(`${baseUrl}/healthz`).then(() => 'answered', () => 'refused')).toBe('refused');
-    expect(out).toContain('SIGTERM: stopping...\nstopped\n');
-  } finally {
-    // A runtime this test failed to stop is not left running.
-    const left = Number(await readFile(join(dataDir, 'runtime.pid'), 'utf8').catch(() => ''));
-    if (left > 0) process.kill(left, 'SIGKILL');
     await rm(dataDir, { recursive: true, force: true });
   }
 });

@@ -1,20 +1,33 @@
 /**
  * How the runtime takes stop signals: Ctrl-C on `npm start` signals the terminal's whole
  * foreground process group, so the runtime gets SIGINT twice (from the terminal, and from npm
- * forwarding its own); that is one request to stop, and the stop drains. A second signal a
+ * forwarding its own); that is one request to stop, and the stop drains. SIGTERM to npm itself
+ * (a supervisor, `timeout`) reaches the runtime too, since its script `exec`s Node. A second signal a
  * while later (Ctrl-C again, the drain taking too long) stops at once.
  */
-import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { WEBHOOKS } from '../support/hookline.ts';
-import { api, eventually, randomKey, REPO_ROOT, sleep, startRuntime, type Runtime } from '../support/runtime.ts';
+import { api, eventually, npmStart, sleep, startRuntime, type Runtime } from '../support/runtime.ts';
+
+it('stops, data and port released, when `npm start` is sent SIGTERM, as a supervisor or `timeout` stops it', async () => {
+  const npm = await npmStart();
+  try {
+    expect((await fetch(`${npm.baseUrl}/healthz`)).status).toBe(200);
+    npm.child.kill('SIGTERM');
+    expect(await npm.exited).toBe(0);
+    // npm waits for its script: once it has exited, so has the runtime, which let go of its data
+    // dir (a process left behind would hold runtime.pid and keep answering).
+    expect(await readdir(npm.dataDir)).not.toContain('runtime.pid');
+    expect(await fetch(`${npm.baseUrl}/healthz`).then(() => 'answered', () => 'refused')).toBe('refused');
+    expect(npm.out()).toContain('SIGTERM: stopping...\nstopped\n');
+  } finally {
+    await npm.cleanup();
+  }
+});
 
 it('drains and exits 0 when Ctrl-C signals the process group of `npm start` (npm forwards it again)', async () => {
-  const dataDir = await mkdtemp(join(tmpdir(), 'hookline-e2e-ctrl-c-'));
   // An endpoint that answers after half a second: the drain waits for its attempt, so npm's
   // forwarded SIGINT surely comes while the runtime is stopping.
   const received: IncomingMessage[] = [];
@@ -24,35 +37,24 @@ it('drains and exits 0 when Ctrl-C signals the process group of `npm start` (npm
     setTimeout(() => res.end('ok'), 500);
   });
   await new Promise<void>((listening) => slow.listen(0, '127.0.0.1', listening));
+  // In a process group of its own, as a terminal's foreground job.
+  const npm = await npmStart({ detached: true });
   try {
-    const apiKey = randomKey('hk_e2e_');
-    const env = { ...process.env, PORT: '0', HOST: '127.0.0.1', HOOKLINE_DATA_DIR: dataDir, HOOKLINE_API_KEY: apiKey, HOOKLINE_ADMIN_KEY: randomKey('hkadm_e2e_') };
-    // npm itself, as `npm test` ran it (npm_execpath), else the one on the PATH; in a process
-    // group of its own, as a terminal's foreground job.
-    const npm = process.env['npm_execpath'];
-    const [command, args] = npm ? [process.execPath, [npm, 'start']] : ['npm', ['start']];
-    const child = spawn(command, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    let out = '';
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-    const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
-    const baseUrl = await eventually('the banner', async () => /Hookline is running at (http:\/\/\S+)/.exec(out)?.[1], 30_000);
-    const client = api(baseUrl, apiKey);
+    const client = api(npm.baseUrl, npm.apiKey);
     const url = `http://127.0.0.1:${(slow.address() as AddressInfo).port}/hook`;
     expect((await client.post(WEBHOOKS, { url, events: ['*'] })).status).toBe(201);
     expect((await client.post('/v1/events', { id: 'in-flight-at-ctrl-c', event: 'scan.completed', data: {} })).status).toBe(202);
     await eventually('the attempt in flight', async () => (received.length > 0 ? true : undefined));
 
-    process.kill(-child.pid!, 'SIGINT');
-    expect(await exited).toBe(0);
-    expect(out).toContain('SIGINT: stopping...\nstopped\n');
-    expect(out).not.toContain('again');
-    expect(await readdir(dataDir)).not.toContain('runtime.pid');
+    process.kill(-npm.child.pid!, 'SIGINT');
+    expect(await npm.exited).toBe(0);
+    expect(npm.out()).toContain('SIGINT: stopping...\nstopped\n');
+    expect(npm.out()).not.toContain('again');
+    expect(await readdir(npm.dataDir)).not.toContain('runtime.pid');
   } finally {
     slow.closeAllConnections();
     slow.close();
-    const left = Number(await readFile(join(dataDir, 'runtime.pid'), 'utf8').catch(() => ''));
-    if (left > 0) process.kill(left, 'SIGKILL');
-    await rm(dataDir, { recursive: true, force: true });
+    await npm.cleanup();
   }
 });
 

@@ -3,10 +3,10 @@
  * tests: PORT=0 on 127.0.0.1, a temp data dir, fixed keys. The base URL is read from its banner
  * and `GET /healthz` must answer 200 before the runtime is handed out.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -238,4 +238,48 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
  */
 export async function removeBuilderCache(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+}
+
+/** `npm start` as a user runs it (npmStart): npm itself, and the runtime it `exec`s. */
+export interface NpmStart {
+  readonly child: ChildProcess;
+  readonly baseUrl: string;
+  readonly apiKey: string;
+  readonly dataDir: string;
+  /** What it printed so far. */
+  out(): string;
+  /** npm's exit code. */
+  readonly exited: Promise<number | null>;
+  /** SIGKILLs a runtime the test failed to stop (by its data dir's runtime.pid), and removes the data dir. */
+  cleanup(): Promise<void>;
+}
+
+/**
+ * `npm start` on a fresh data dir, once its banner is out: npm as `npm test` ran it
+ * (npm_execpath), else the one on the PATH. `detached`: in a process group of its own, as a
+ * terminal's foreground job (its pid is the group's).
+ */
+export async function npmStart(options: { readonly detached?: boolean } = {}): Promise<NpmStart> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'hookline-e2e-npm-start-'));
+  const apiKey = randomKey('hk_e2e_');
+  const env = { ...process.env, PORT: '0', HOST: '127.0.0.1', HOOKLINE_DATA_DIR: dataDir, HOOKLINE_API_KEY: apiKey, HOOKLINE_ADMIN_KEY: randomKey('hkadm_e2e_') };
+  const npm = process.env['npm_execpath'];
+  const [command, args] = npm ? [process.execPath, [npm, 'start']] : ['npm', ['start']];
+  const child = spawn(command, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached ?? false });
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
+  const cleanup = async () => {
+    const left = Number(await readFile(join(dataDir, 'runtime.pid'), 'utf8').catch(() => ''));
+    if (left > 0) process.kill(left, 'SIGKILL');
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  try {
+    const baseUrl = await eventually('the banner', async () => /Hookline is running at (http:\/\/\S+)/.exec(out)?.[1], 30_000);
+    return { child, baseUrl, apiKey, dataDir, out: () => out, exited, cleanup };
+  } catch (error) {
+    child.kill('SIGKILL');
+    await cleanup();
+    throw error;
+  }
 }
