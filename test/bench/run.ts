@@ -163,7 +163,7 @@ async function main(): Promise<void> {
     receivers.forEach(resetReceiver);
     progress(`steady: ${STEADY_RATE} events/s for ${STEADY_WARMUP_SECONDS} s of warm-up and ${STEADY_SECONDS} s, one event a request`);
     // One paced run: the warm-up's events go first, at the same rate, and their latencies are
-    // reported apart (the runtime compiles for the new traffic's shape then, see the README).
+    // reported apart (the runtime compiles for the new traffic's shape then, see docs/performance.md).
     steady = await runPipeline({
       baseUrl: runtime.baseUrl,
       apiKey: runtime.apiKey,
