@@ -5,8 +5,10 @@
 import { enableHooklineCompileCache } from '../../shared/compile-cache.mjs';
 import { cachedRuntimeBundle, discardRuntimeBundle, rebuildInBackground } from './runtime-bundle.mjs';
 
-// package.json's engines: node:sqlite and type stripping as Lambda's Node 24 has them. Said plainly
-// rather than as a failed import, and before a kept runtime bundle is tried (and thrown away).
+// The runtime needs Node 24 (node:sqlite and type stripping as Lambda's Node 24 has them), which
+// `npm start` runs; package.json's engines admit the older Node that npm and the CLI's launcher
+// may run on. Said plainly rather than as a failed import, and before a kept runtime bundle is
+// tried (and thrown away).
 if (Number(process.versions.node.split('.')[0]) < 24) {
   process.stderr.write(
     `Hookline needs Node 24 or later, and this is Node ${process.versions.node}: start it with \`npm start\`, which runs the Node 24 that \`npm ci\` installs (node_modules/.bin/node).\n`,

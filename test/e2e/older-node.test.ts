@@ -5,6 +5,7 @@
  * and said so, on a machine whose PATH has no older Node.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { olderNodeOnPath } from '../support/older-node.ts';
 import { REPO_ROOT } from '../support/runtime.ts';
@@ -20,6 +21,15 @@ const run = (file: string, args: readonly string[]) =>
     const unknown = run('shared/cli/bin.mjs', ['no-such-command']);
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toContain('no-such-command');
+  });
+
+  it("is admitted by package.json's engines, so npm does not warn around every `npx hookline`", () => {
+    // npx checks `engines` against the Node it runs on: at >=24 a fresh clone's first commands
+    // printed npm's EBADENGINE warning twice each, though the launcher runs itself again (above).
+    const range = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
+    const major = Number(/^v(\d+)\./.exec(spawnSync(older!, ['--version'], { encoding: 'utf8' }).stdout)?.[1]);
+    expect(range).toMatch(/^>=\d+$/);
+    expect(Number(range.slice(2))).toBeLessThanOrEqual(major);
   });
 
   it('the runtime says which Node it needs and how to start it, and exits 1', () => {
