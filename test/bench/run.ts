@@ -28,7 +28,7 @@ import { registerWebhooks, runPipeline, type PipelineResult } from './pipeline.t
 import { resetReceiver, startReceiver, type Receiver } from './receivers.ts';
 import { ADMIN_KEY, startRuntime, type Runtime } from './runtime.ts';
 import { measureStartup, type StartupResult } from './startup.ts';
-import { envInt, heading, line, rssSampler, threadCpuMs, troubleLines, type ThreadGroup } from './stats.ts';
+import { envInt, heading, line, rssSampler, threadCpuMs, troubleLines, warmupLine, type ThreadGroup } from './stats.ts';
 import { target, TARGETS, targetLine, type TargetResult } from './targets.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -195,8 +195,7 @@ async function main(): Promise<void> {
     out(line('latency p99', steady.latencies.p99, 'ms'));
     out(line('latency max', steady.latencies.max, 'ms'));
     if (steady.warmup) {
-      const w = steady.warmup.latencies;
-      out(line(`warm-up (first ${STEADY_WARMUP_SECONDS} s)`, `${w.p50.toFixed(0)}/${w.p99.toFixed(0)}/${w.max.toFixed(0)}`, 'ms p50/p99/max (not counted above)'));
+      out(warmupLine(STEADY_WARMUP_SECONDS, steady.warmup.latencies));
     }
     out(line('runtime RSS (peak)', peakRssMb, 'MB'));
 

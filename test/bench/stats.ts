@@ -28,6 +28,11 @@ export function line(label: string, value: number | string, unit = '', digits = 
   return `${label.padEnd(LABEL_WIDTH)}${v.padStart(VALUE_WIDTH)}${unit ? ' ' + unit : ''}`;
 }
 
+/** The line of a paced run's warm-up: its latencies, which the run's own p50/p99/max leave out. */
+export function warmupLine(seconds: number, l: { readonly p50: number; readonly p99: number; readonly max: number }): string {
+  return line(`warm-up (first ${seconds} s)`, `${l.p50.toFixed(0)}/${l.p99.toFixed(0)}/${l.max.toFixed(0)}`, 'ms p50/p99/max (not counted above)');
+}
+
 export function heading(title: string): string {
   return `\n${title}\n${'-'.repeat(title.length)}`;
 }
