@@ -23,7 +23,7 @@ const run = (file: string, args: readonly string[]) =>
     expect(unknown.stderr).toContain('no-such-command');
   });
 
-  it("is admitted by package.json's engines, so npm does not warn around every `npx hookline`", () => {
+  it("is admitted by package.json's engines, so npm does not warn around `npx hookline`", () => {
     // npx checks `engines` against the Node it runs on: at >=24 a fresh clone's first commands
     // printed npm's EBADENGINE warning twice each, though the launcher runs itself again (above).
     const range = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
