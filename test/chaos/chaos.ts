@@ -58,6 +58,14 @@ export interface ChaosResult {
   readonly duplicates2xx: number;
   /** Pairs answered 2xx more than once. */
   readonly duplicatePairs: number;
+  /**
+   * Each duplicate by the kill before its repeated 2xx (index k: kill k + 1; duplicates before
+   * the first kill, which no kill explains, are at -1 and so not in the list but in `unexplained`),
+   * and its first 2xx's time from that kill in ms: below 0 the runtime had not read (or not
+   * journaled) an answer the receiver had sent; above 0 the receiver read the request after the
+   * kill, from the dead process's connection, and answered it.
+   */
+  readonly duplicateKills: { readonly byKill: readonly number[]; readonly unexplained: number; readonly firstAnswerMsFromKill: readonly number[] };
   /** Entries of the deliveries log that repeat a (delivery, attempt number) already logged: must be 0. */
   readonly repeatedAttemptNumbers: number;
   /** Requests that arrived for a pair already answered 2xx, whatever the new answer. */
@@ -91,6 +99,27 @@ export interface ChaosResult {
   readonly timedOut: boolean;
   readonly diagnosis?: Diagnosis;
   readonly dataDir?: string;
+}
+
+/** Each duplicate 2xx by the kill that came before it (see ChaosResult.duplicateKills). */
+function duplicatesByKill(receivers: readonly ChaosReceiver[], killTimes: readonly number[]): ChaosResult['duplicateKills'] {
+  const byKill = killTimes.map(() => 0);
+  const firstAnswerMsFromKill: number[] = [];
+  let unexplained = 0;
+  for (const r of receivers) {
+    for (const [first, ...repeats] of r.okAt.values()) {
+      for (const at of repeats) {
+        const k = killTimes.findLastIndex((t) => t <= at);
+        if (k < 0) {
+          unexplained++;
+          continue;
+        }
+        byKill[k]!++;
+        firstAnswerMsFromKill.push(first! - killTimes[k]!);
+      }
+    }
+  }
+  return { byKill, unexplained, firstAnswerMsFromKill: firstAnswerMsFromKill.sort((a, b) => a - b) };
 }
 
 /** P(at least one of `n` deliveries per receiver exhausts `rungs` attempts), failure rate q each. */
@@ -155,6 +184,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     let publishFailures = 0;
     let restarting = false;
     const restartMs: number[] = [];
+    const killTimes: number[] = [];
     const logs: string[] = [];
 
     const publisher = async () => {
@@ -202,6 +232,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       for (let k = 0; k < o.kills; k++) {
         await sleep(killRandom.between(o.killEveryMs[0], o.killEveryMs[1]));
         const killedAt = performance.now();
+        killTimes.push(killedAt);
         restarting = true;
         await rt!.kill();
         logs.push(rt!.stdout() + rt!.stderr());
@@ -305,6 +336,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       lost,
       duplicates2xx,
       duplicatePairs,
+      duplicateKills: duplicatesByKill(receivers, killTimes),
       repeatedAttemptNumbers,
       arrivalsAfter2xx: receivers.reduce((n, r) => n + r.afterOk, 0),
       repeatedArrivals,

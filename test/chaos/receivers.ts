@@ -54,6 +54,8 @@ export interface ChaosReceiver {
   readonly requests: Map<string, number>;
   /** webhook-id -> 2xx answers fully sent for it. */
   readonly ok: Map<string, number>;
+  /** webhook-id -> when each of its 2xx answers was counted (performance.now()), for duplicates' timing. */
+  readonly okAt: Map<string, number[]>;
   /** Requests that arrived for a webhook-id already answered 2xx here (whatever the new answer). */
   afterOk: number;
   /** How many of each answer were given. */
@@ -78,6 +80,7 @@ export function startChaosReceiver(random: Random, mix: Mix, timing: ReceiverTim
     mix,
     requests: new Map(),
     ok: new Map(),
+    okAt: new Map(),
     afterOk: 0,
     answered: { ok: 0, slow: 0, error500: 0, timeout: 0, reset: 0, throttle429: 0 },
     anonymous: 0,
@@ -114,7 +117,10 @@ export function startChaosReceiver(random: Random, mix: Mix, timing: ReceiverTim
       r.requests.set(id, (r.requests.get(id) ?? 0) + 1);
       const outcome = pick();
       r.answered[outcome]++;
-      const ok = () => r.ok.set(id, (r.ok.get(id) ?? 0) + 1);
+      const ok = () => {
+        r.ok.set(id, (r.ok.get(id) ?? 0) + 1);
+        r.okAt.set(id, [...(r.okAt.get(id) ?? []), performance.now()]);
+      };
       const countOk = () => res.once('finish', ok);
       switch (outcome) {
         case 'ok':

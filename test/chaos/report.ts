@@ -20,6 +20,8 @@ export function report(r: ChaosResult, settings: string): string {
     row('duplicates received, 2xx both times', `${r.duplicates2xx} (${pc(r.expected ? r.duplicates2xx / r.expected : 0, 3)}; target <= 0.1%)`),
     row('log entries repeating an attempt number', `${r.repeatedAttemptNumbers} (must be 0)`),
     row('  (webhook-id, receiver) pairs affected', r.duplicatePairs),
+    row('  by the kill before their repeat', r.duplicateKills.byKill.join(', ') + (r.duplicateKills.unexplained ? ` (+${r.duplicateKills.unexplained} before any kill)` : '')),
+    row('  first 2xx before / after its kill', firstAnswers(r.duplicateKills.firstAnswerMsFromKill)),
     row('arrivals after a 2xx (any answer)', r.arrivalsAfter2xx),
     row('arrivals of a pair after the first', r.repeatedArrivals),
     row('requests received', r.requests),
@@ -46,6 +48,14 @@ export function report(r: ChaosResult, settings: string): string {
   }
   if (r.dataDir) lines.push(`data dir kept: ${r.dataDir}`);
   return lines.join('\n');
+}
+
+/** How many first answers came before and after their kill, with the range of each side in ms. */
+function firstAnswers(ms: readonly number[]): string {
+  const before = ms.filter((m) => m < 0);
+  const after = ms.filter((m) => m >= 0);
+  const range = (xs: readonly number[]) => (xs.length ? ` (${Math.round(Math.min(...xs))}..${Math.round(Math.max(...xs))} ms)` : '');
+  return `${before.length}${range(before)} / ${after.length}${range(after)}`;
 }
 
 const pc = (x: number, digits = 1) => `${(x * 100).toFixed(digits)}%`;
