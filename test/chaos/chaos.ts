@@ -102,7 +102,7 @@ export interface ChaosResult {
 }
 
 /** Each duplicate 2xx by the kill that came before it (see ChaosResult.duplicateKills). */
-function duplicatesByKill(receivers: readonly ChaosReceiver[], killTimes: readonly number[]): ChaosResult['duplicateKills'] {
+export function duplicatesByKill(receivers: readonly ChaosReceiver[], killTimes: readonly number[]): ChaosResult['duplicateKills'] {
   const byKill = killTimes.map(() => 0);
   const firstAnswerMsFromKill: number[] = [];
   let unexplained = 0;

@@ -22,6 +22,7 @@ export function report(r: ChaosResult, settings: string): string {
     row('  (webhook-id, receiver) pairs affected', r.duplicatePairs),
     row('  by the kill before their repeat', r.duplicateKills.byKill.join(', ') + (r.duplicateKills.unexplained ? ` (+${r.duplicateKills.unexplained} before any kill)` : '')),
     row('  first 2xx before / after its kill', firstAnswers(r.duplicateKills.firstAnswerMsFromKill)),
+    ...(r.duplicateKills.firstAnswerMsFromKill.length ? [`  (each, ms from its kill: ${r.duplicateKills.firstAnswerMsFromKill.map((ms) => ms.toFixed(1)).join(', ')})`] : []),
     row('arrivals after a 2xx (any answer)', r.arrivalsAfter2xx),
     row('arrivals of a pair after the first', r.repeatedArrivals),
     row('requests received', r.requests),
