@@ -59,11 +59,10 @@ export interface ChaosResult {
   /** Pairs answered 2xx more than once. */
   readonly duplicatePairs: number;
   /**
-   * Each duplicate by the kill before its repeated 2xx (index k: kill k + 1; duplicates before
-   * the first kill, which no kill explains, are at -1 and so not in the list but in `unexplained`),
-   * and its first 2xx's time from that kill in ms: below 0 the runtime had not read (or not
-   * journaled) an answer the receiver had sent; above 0 the receiver read the request after the
-   * kill, from the dead process's connection, and answered it.
+   * The duplicates by the kill before each repeated 2xx (`byKill[k]`: after kill k + 1; those
+   * before any kill are `unexplained`), and each one's first 2xx in ms from that kill: below 0
+   * an answer the runtime had not read (and journaled) yet; from 0 a request the receiver read
+   * after the kill, from the dead process's connection, and answered.
    */
   readonly duplicateKills: { readonly byKill: readonly number[]; readonly unexplained: number; readonly firstAnswerMsFromKill: readonly number[] };
   /** Entries of the deliveries log that repeat a (delivery, attempt number) already logged: must be 0. */
@@ -107,7 +106,7 @@ export function duplicatesByKill(receivers: readonly ChaosReceiver[], killTimes:
   const firstAnswerMsFromKill: number[] = [];
   let unexplained = 0;
   for (const r of receivers) {
-    for (const [first, ...repeats] of r.okAt.values()) {
+    for (const [first, ...repeats] of r.ok.values()) {
       for (const at of repeats) {
         const k = killTimes.findLastIndex((t) => t <= at);
         if (k < 0) {
@@ -313,7 +312,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     let requests = 0;
     const answers = { ok: 0, slow: 0, error500: 0, timeout: 0, reset: 0, throttle429: 0 } as Record<Outcome, number>;
     for (const r of receivers) {
-      for (const n of r.ok.values()) {
+      for (const { length: n } of r.ok.values()) {
         if (n > 1) {
           duplicates2xx += n - 1;
           duplicatePairs++;

@@ -52,10 +52,8 @@ export interface ChaosReceiver {
   readonly mix: Mix;
   /** webhook-id -> requests that arrived for it (any answer). */
   readonly requests: Map<string, number>;
-  /** webhook-id -> 2xx answers fully sent for it. */
-  readonly ok: Map<string, number>;
-  /** webhook-id -> when each of its 2xx answers was counted (performance.now()), for duplicates' timing. */
-  readonly okAt: Map<string, number[]>;
+  /** webhook-id -> when each 2xx answer to it was sent (performance.now()): more than one is a duplicate. */
+  readonly ok: Map<string, number[]>;
   /** Requests that arrived for a webhook-id already answered 2xx here (whatever the new answer). */
   afterOk: number;
   /** How many of each answer were given. */
@@ -80,7 +78,6 @@ export function startChaosReceiver(random: Random, mix: Mix, timing: ReceiverTim
     mix,
     requests: new Map(),
     ok: new Map(),
-    okAt: new Map(),
     afterOk: 0,
     answered: { ok: 0, slow: 0, error500: 0, timeout: 0, reset: 0, throttle429: 0 },
     anonymous: 0,
@@ -113,13 +110,14 @@ export function startChaosReceiver(random: Random, mix: Mix, timing: ReceiverTim
         res.writeHead(200).end('ok');
         return;
       }
-      if ((r.ok.get(id) ?? 0) > 0) r.afterOk++;
+      if (r.ok.has(id)) r.afterOk++;
       r.requests.set(id, (r.requests.get(id) ?? 0) + 1);
       const outcome = pick();
       r.answered[outcome]++;
       const ok = () => {
-        r.ok.set(id, (r.ok.get(id) ?? 0) + 1);
-        r.okAt.set(id, [...(r.okAt.get(id) ?? []), performance.now()]);
+        const times = r.ok.get(id);
+        if (times) times.push(performance.now());
+        else r.ok.set(id, [performance.now()]);
       };
       const countOk = () => res.once('finish', ok);
       switch (outcome) {

@@ -6,7 +6,7 @@ import { duplicatesByKill } from '../chaos/chaos.ts';
 import type { ChaosReceiver } from '../chaos/receivers.ts';
 
 it('puts each repeated 2xx on the kill before it, and its first 2xx in ms from that kill', () => {
-  const receiver = (okAt: Record<string, number[]>) => ({ okAt: new Map(Object.entries(okAt)) }) as unknown as ChaosReceiver;
+  const receiver = (ok: Record<string, number[]>) => ({ ok: new Map(Object.entries(ok)) }) as unknown as ChaosReceiver;
   const kills = [1_000, 2_000, 3_000];
   const result = duplicatesByKill(
     [
