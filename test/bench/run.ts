@@ -11,24 +11,27 @@
  *      BENCH_TIMEOUT_S (300, the wait for deliveries), BENCH_LOAD_RUNS (5, cold imports per bundle),
  *      BENCH_STEADY_RATE (200 events/s, one event a request) for BENCH_STEADY_S (10 s), after
  *      BENCH_STEADY_WARMUP_S (2 s) at the same rate whose latencies are printed apart (0: none),
- *      BENCH_STARTS (5, starts after the first one: test/bench/startup.ts).
+ *      BENCH_STARTS (5, starts after the first one: test/bench/startup.ts), BENCH_ROUNDS (3, the
+ *      pipeline's rounds, each on a fresh runtime: test/bench/rounds.ts).
  *
  * The one-machine runtime's targets are printed (and in the JSON) with the run that measured them:
- * end to end at least half the ceiling, ingest at 5,000 events/s in batches of 100, p99 within
- * 50 ms at the steady rate, healthy within 300 ms of the start, RSS within 200 MB.
+ * end to end at least half the ceiling and ingest at 5,000 events/s in batches of 100 (the median
+ * of the rounds, each printed), p99 within 50 ms at the steady rate, healthy within 300 ms of
+ * the start, RSS within 200 MB.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleTable, measureBundles } from './bundles.ts';
-import { CEILING_IN_FLIGHT, ceilingOf, runCeiling, type Ceiling } from './ceiling.ts';
+import { CEILING_IN_FLIGHT, runCeiling, type Ceiling } from './ceiling.ts';
 import { noisyNeighbourReport, runNoisyNeighbour } from './noisy-neighbour.ts';
-import { registerWebhooks, runPipeline, type PipelineResult } from './pipeline.ts';
-import { resetReceiver, startReceiver, type Receiver } from './receivers.ts';
-import { ADMIN_KEY, startRuntime, type Runtime } from './runtime.ts';
+import { runPipeline, type PipelineResult } from './pipeline.ts';
+import { startReceiver, type Receiver } from './receivers.ts';
+import { runRounds, type CpuBudget, type Round } from './rounds.ts';
+import { ADMIN_KEY, type Runtime } from './runtime.ts';
 import { measureStartup, type StartupResult } from './startup.ts';
-import { envInt, heading, line, rssSampler, threadCpuMs, troubleLines, warmupLine, type ThreadGroup } from './stats.ts';
+import { envInt, heading, line, median as medianOf, troubleLines, warmupLine } from './stats.ts';
 import { target, TARGETS, targetLine, type TargetResult } from './targets.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -42,6 +45,7 @@ const STEADY_RATE = envInt('BENCH_STEADY_RATE', 200);
 const STEADY_SECONDS = envInt('BENCH_STEADY_S', 10);
 const STEADY_WARMUP_SECONDS = envInt('BENCH_STEADY_WARMUP_S', 2, 0);
 const STARTS = envInt('BENCH_STARTS', 5);
+const ROUNDS = envInt('BENCH_ROUNDS', 3);
 
 /** The ceiling's bodies: the size of the pipeline's (it prints their average, 205 bytes in the default format). */
 const CEILING_BODY_BYTES = 205;
@@ -65,25 +69,8 @@ async function setRateLimit(baseUrl: string, requestsPerSecond: number): Promise
   if (res.status !== 200) throw new Error(`raising the rate limit: ${res.status} ${await res.text()}`);
 }
 
-/**
- * Where the CPU goes, per delivery, and the rate the machine's CPUs allow at that cost: the
- * runtime's CPU (all its threads; ingest and fan-out included) and the receivers' per request
- * (this process, during the ceiling run, when it does nothing else) must both fit in the CPUs.
- * On a machine with few CPUs this bound, not the wire, limits end to end.
- */
-export interface CpuBudget {
-  readonly cpus: number;
-  readonly runtimeUsPerDelivery: number;
-  /** The same by thread group (test/bench/stats.ts, threadCpuMs). */
-  readonly runtimeUsPerDeliveryByThread: Record<ThreadGroup, number>;
-  readonly receiverUsPerRequest: number;
-  readonly ceilingClientUsPerRequest: number;
-  /** cpus / (runtime + receiver CPU per delivery), in deliveries/s. */
-  readonly boundDeliveriesPerSecond: number;
-}
-
-function printPipeline(p: PipelineResult) {
-  out(heading(`Pipeline: ${p.events} events x ${p.webhooks} webhooks = ${p.expected} deliveries`));
+function printPipeline(p: PipelineResult, rounds: number) {
+  out(heading(`Pipeline: ${p.events} events x ${p.webhooks} webhooks = ${p.expected} deliveries${rounds > 1 ? `, the median of ${rounds} rounds` : ''}`));
   out(line('ingest accepted', (p.accepted / p.ingestMs) * 1000, 'events/s'));
   out(line('ingest time', p.ingestMs / 1000, 's', 2));
   out(line('deliveries received', `${p.delivered}/${p.accepted * p.webhooks}`));
@@ -133,37 +120,41 @@ async function main(): Promise<void> {
   let steady: PipelineResult | undefined;
   let peakRssMb: number | undefined;
   let cpu: CpuBudget | undefined;
+  let rounds: readonly Round[] | undefined;
   const targets: TargetResult[] = [];
   const bundleDir = await mkdtemp(join(tmpdir(), 'hookline-bench-bundles-'));
   try {
     progress(`timing starts: the first with empty caches, then ${STARTS}`);
     const startup: StartupResult = await measureStartup(ROOT, STARTS);
-    progress('starting the runtime');
-    runtime = await startRuntime(ROOT);
-    // The steady run sends one request an event: the bootstrap tenant's default limit (100
-    // requests/s) would refuse most. Raised first: the API keeps a tenant's limit for a while.
-    await setRateLimit(runtime.baseUrl, Math.min(500, STEADY_RATE * 2));
-    await registerWebhooks(runtime.baseUrl, runtime.apiKey, receivers);
-    // The ceiling right before and right after the pipeline, the same requests each time (the
-    // runtime idle): see ceilingOf. A shorter run first compiles the receivers' code, which the
-    // first measured run would otherwise pay for alone.
+    // A shorter ceiling run first compiles the receivers' code, which the first measured run
+    // would otherwise pay for alone.
     const ceilingRun = (requests = N * K) => {
       progress(`ceiling: ${requests} plain undici POSTs, ${CEILING_IN_FLIGHT} in flight`);
       return runCeiling(ROOT, receivers.map((r) => r.url), requests, CEILING_BODY_BYTES);
     };
     await ceilingRun(Math.ceil((N * K) / 5));
-    const ceilingBefore = await ceilingRun();
-    progress(`runtime at ${runtime.baseUrl}; ${K} webhooks registered; publishing ${N} events`);
-    const rss = rssSampler(runtime.pid);
-    const runtimeCpuBefore = await threadCpuMs(runtime.pid);
-    pipeline = await runPipeline({ baseUrl: runtime.baseUrl, apiKey: runtime.apiKey, receivers, events: N, publishers: PUBLISHERS, timeoutMs: TIMEOUT_MS, progress });
-    const runtimeCpuAfter = await threadCpuMs(runtime.pid);
-    const c = ceilingOf([ceilingBefore, await ceilingRun()]);
-    const runtimeCpuMs = (group: ThreadGroup | 'all') => runtimeCpuAfter[group] - runtimeCpuBefore[group];
-    receivers.forEach(resetReceiver);
+    const measured = await runRounds({
+      root: ROOT,
+      rounds: ROUNDS,
+      receivers,
+      events: N,
+      publishers: PUBLISHERS,
+      timeoutMs: TIMEOUT_MS,
+      progress,
+      ceilingRun: () => ceilingRun(),
+      // The steady run sends one request an event: the bootstrap tenant's default limit (100
+      // requests/s) would refuse most. Raised first: the API keeps a tenant's limit for a while.
+      prepare: (r) => setRateLimit(r.baseUrl, Math.min(500, STEADY_RATE * 2)),
+    });
+    runtime = measured.runtime;
+    rounds = measured.rounds;
+    const median = measured.median;
+    pipeline = median.pipeline;
+    const c = median.ceiling;
     progress(`steady: ${STEADY_RATE} events/s for ${STEADY_WARMUP_SECONDS} s of warm-up and ${STEADY_SECONDS} s, one event a request`);
-    // One paced run: the warm-up's events go first, at the same rate, and their latencies are
-    // reported apart (the runtime compiles for the new traffic's shape then, see docs/performance.md).
+    // One paced run, on the last round's runtime: the warm-up's events go first, at the same
+    // rate, and their latencies are reported apart (the runtime compiles for the new traffic's
+    // shape then, see docs/performance.md).
     steady = await runPipeline({
       baseUrl: runtime.baseUrl,
       apiKey: runtime.apiKey,
@@ -175,10 +166,10 @@ async function main(): Promise<void> {
       progress,
       pace: { eventsPerSecond: STEADY_RATE, batch: 1 },
     });
-    rss.stop();
-    peakRssMb = rss.peak();
+    measured.rss.sampler.stop();
+    peakRssMb = Math.max(measured.rss.peakSoFar, measured.rss.sampler.peak());
 
-    const logs = runtime.stdout() + '\n' + runtime.stderr();
+    const logs = measured.stoppedLogs + runtime.stdout() + '\n' + runtime.stderr();
     progress('stopping the runtime (SIGTERM)');
     const stopped = await runtime.stop();
     runtime = undefined;
@@ -188,7 +179,7 @@ async function main(): Promise<void> {
     out(line('first start to /healthz ok', startup.firstMs, 'ms (empty compile and bundle caches, as after npm ci)'));
     out(line('startup to /healthz ok', startup.medianMs, `ms (median of ${STARTS} starts after it: ${startup.runsMs.map((ms) => ms.toFixed(0)).join(', ')})`));
     out(line('shutdown on SIGTERM', stopped.ms, `ms (exit ${stopped.code ?? stopped.signal})`));
-    printPipeline(pipeline);
+    printPipeline(pipeline, rounds.length);
     out(heading(`Steady: ${STEADY_RATE} events/s x ${K} webhooks, one event a request, after ${STEADY_WARMUP_SECONDS} s of warm-up`));
     out(line('deliveries received', `${steady.delivered}/${steady.accepted * K}`));
     out(line('latency p50', steady.latencies.p50, 'ms (publish sent -> receipt)'));
@@ -199,15 +190,20 @@ async function main(): Promise<void> {
     }
     out(line('runtime RSS (peak)', peakRssMb, 'MB'));
 
-    if (pipeline.publishErrors.length > 0) anomalies.push(`${pipeline.publishErrors.length} publish batch(es) failed: ${pipeline.publishErrors.slice(0, 3).join('; ')}`);
-    if (pipeline.timedOut || pipeline.missing.length > 0) {
-      const lost = pipeline.missing.reduce((n, m) => n + m.count, 0);
-      anomalies.push(`${lost} of ${pipeline.accepted * K} deliveries never arrived within ${TIMEOUT_MS / 1000} s`);
-      for (const m of pipeline.missing) anomalies.push(`  ${m.url}: ${m.count} missing, e.g. ${m.sample.join(', ')}`);
+    for (const [i, round] of rounds.entries()) {
+      const p = round.pipeline;
+      const which = rounds.length > 1 ? `round ${i + 1}: ` : '';
+      if (p.publishErrors.length > 0) anomalies.push(`${which}${p.publishErrors.length} publish batch(es) failed: ${p.publishErrors.slice(0, 3).join('; ')}`);
+      if (p.timedOut || p.missing.length > 0) {
+        const lost = p.missing.reduce((n, m) => n + m.count, 0);
+        anomalies.push(`${which}${lost} of ${p.accepted * K} deliveries never arrived within ${TIMEOUT_MS / 1000} s`);
+        for (const m of p.missing) anomalies.push(`  ${m.url}: ${m.count} missing, e.g. ${m.sample.join(', ')}`);
+      }
+      if (p.duplicates > 0) anomalies.push(`${which}${p.duplicates} deliveries arrived more than once at the same receiver`);
+      if (round.ceiling.failed > 0) anomalies.push(`${which}${round.ceiling.failed} ceiling requests failed`);
     }
     if (steady.timedOut || steady.missing.length > 0 || steady.publishErrors.length > 0) anomalies.push(`steady run: ${steady.publishErrors.length} publish error(s), ${steady.accepted * K - steady.delivered} deliveries missing`);
-    if (pipeline.duplicates > 0) anomalies.push(`${pipeline.duplicates} deliveries arrived more than once at the same receiver`);
-    if (stopped.code !== 0) anomalies.push(`runtime exited with ${stopped.code ?? stopped.signal} on SIGTERM`);
+    for (const s of [...measured.stopped, stopped]) if (s.code !== 0) anomalies.push(`runtime exited with ${s.code ?? s.signal} on SIGTERM`);
     const trouble = troubleLines(logs);
     if (trouble.length > 0) {
       anomalies.push(`${trouble.length} error/warning line(s) in the runtime's output, first ones:`);
@@ -215,24 +211,19 @@ async function main(): Promise<void> {
     }
 
     const ceilingRate = c.requestsPerSecond;
-    const pipelineRate = (pipeline.delivered / pipeline.endToEndMs) * 1000;
     const [before, after] = c.runsRequestsPerSecond.map((r) => r.toFixed(0));
     out(heading(`Ceiling: plain undici request loop, ${CEILING_IN_FLIGHT} in flight, separate process`));
     out(line('ceiling', ceilingRate, `requests/s (mean of ${before} right before the pipeline and ${after} right after)`));
-    out(line('pipeline / ceiling', (pipelineRate / ceilingRate) * 100, '%', 1));
-    if (c.failed > 0) anomalies.push(`${c.failed} ceiling requests failed`);
-    const delivered = Math.max(1, pipeline.delivered);
-    const perDelivery = (group: ThreadGroup | 'all') => (runtimeCpuMs(group) * 1000) / delivered;
-    const runtimeUsPerDelivery = perDelivery('all');
-    cpu = {
-      cpus: availableParallelism(),
-      runtimeUsPerDelivery,
-      runtimeUsPerDeliveryByThread: { main: perDelivery('main'), workers: perDelivery('workers'), v8: perDelivery('v8'), other: perDelivery('other') },
-      receiverUsPerRequest: c.receiverUsPerRequest,
-      ceilingClientUsPerRequest: c.clientUsPerRequest,
-      boundDeliveriesPerSecond: (availableParallelism() * 1e6) / (runtimeUsPerDelivery + c.receiverUsPerRequest),
-    };
-    out(heading(`CPU per delivery (${cpu.cpus} CPUs)`));
+    out(line('pipeline / ceiling', median.shareOfCeiling * 100, '%', 1));
+    if (rounds.length > 1) {
+      out(heading(`Rounds: the pipeline ${rounds.length} times, each on a fresh runtime against the ceiling either side`));
+      for (const [i, r] of rounds.entries()) {
+        const figures = `deliveries/s / ${r.ceiling.requestsPerSecond.toFixed(0)} requests/s = ${r.shareOfCeiling.toFixed(3)} x, ingest ${r.ingestEventsPerSecond.toFixed(0)} events/s, ${r.cpu.runtimeUsPerDelivery.toFixed(0)} us a delivery`;
+        out(line(`round ${i + 1}${r === median ? ' (median)' : ''}`, r.deliveriesPerSecond, figures));
+      }
+    }
+    cpu = median.cpu;
+    out(heading(`CPU per delivery (${cpu.cpus} CPUs${rounds.length > 1 ? ', the median round' : ''})`));
     out(line('runtime, all threads', cpu.runtimeUsPerDelivery, 'us (ingest and fan-out included)'));
     const byThread = cpu.runtimeUsPerDeliveryByThread;
     out(line('  main thread', byThread.main, 'us (the database, every use case)'));
@@ -244,8 +235,8 @@ async function main(): Promise<void> {
     out(line('CPU bound, end to end', cpu.boundDeliveriesPerSecond, `deliveries/s = ${((cpu.boundDeliveriesPerSecond / ceilingRate) * 100).toFixed(0)}% of the ceiling`));
 
     targets.push(
-      target('end to end / ceiling', pipelineRate / ceilingRate, TARGETS.pipelineShareOfCeiling, 'x', true),
-      target('ingest, batches of 100', (pipeline.accepted / pipeline.ingestMs) * 1000, TARGETS.ingestEventsPerSecond, 'events/s', true),
+      target('end to end / ceiling', median.shareOfCeiling, TARGETS.pipelineShareOfCeiling, 'x', true),
+      target('ingest, batches of 100', medianOf(rounds.map((r) => r.ingestEventsPerSecond)), TARGETS.ingestEventsPerSecond, 'events/s', true),
       target(`p99 at ${STEADY_RATE} events/s`, steady.latencies.p99, TARGETS.steadyP99Ms, 'ms', false),
       target('healthy after start', startup.medianMs, TARGETS.startupMs, 'ms', false),
       target('RSS (peak)', peakRssMb, TARGETS.rssMb, 'MB', false),
@@ -267,7 +258,7 @@ async function main(): Promise<void> {
   }
 
   if (JSON_OUTPUT) {
-    const report = { node: process.version, events: N, webhooks: K, runtime: { ...runtimeTimes, peakRssMb }, pipeline, steady, ceiling: ceilingResult, cpu, targets, bundles, anomalies };
+    const report = { node: process.version, events: N, webhooks: K, runtime: { ...runtimeTimes, peakRssMb }, pipeline, rounds: rounds?.map(({ pipeline: _p, ...r }) => r), steady, ceiling: ceilingResult, cpu, targets, bundles, anomalies };
     process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   }
   out(heading('Anomalies'));
