@@ -64,10 +64,10 @@ export interface RoundsResult {
  * The pipeline `rounds` times, each on a fresh runtime (a fresh data directory; the first burst's
  * compiling is part of what a delivery costs, so a runtime is never reused for a second round),
  * with a ceiling run before the first round and after each: a round is measured against the mean
- * of the ceiling runs either side of it, as the bench of one round was. The machine's speed drifts (by a third within a minute
- * here), and one 4-second round against its ceiling moved the ratio by about 0.05 from run to run
- * (0.484 to 0.576 in ten runs of one round on 2026-12-02): the median of three is the measure, and
- * every round's figures are printed beside it.
+ * of the ceiling runs either side of it, as the bench of one round was. The machine's speed
+ * drifts (by a third within a minute here), and one 4-second round against its ceiling moved the
+ * ratio by about 0.05 from run to run (0.484 to 0.576 in ten runs of one round on 2026-12-02):
+ * the median round is the measure, and every round's figures are printed beside it.
  */
 export async function runRounds(options: RoundsOptions): Promise<RoundsResult> {
   const { receivers, progress } = options;
