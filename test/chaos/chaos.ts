@@ -16,9 +16,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { api, randomKey, sleep, startRuntime, type Runtime } from '../support/runtime.ts';
 import { diagnose, type Diagnosis } from './diagnose.ts';
-import { attemptLog, WEBHOOKS, type MissingPair } from './log.ts';
+import { countMissing, countRepeatedAttemptNumbers, findExhausted, missingPairs, WEBHOOKS } from './log.ts';
 import { seededRandom } from './random.ts';
 import { drawMix, startChaosReceiver, type ChaosReceiver, type MixOptions, type Outcome } from './receivers.ts';
+import { duplicatesByKill, exhaustProbability, FIRST_ATTEMPTS_LINE, summarizeLogs, tallyReceivers, type DuplicateKills } from './tally.ts';
 
 export interface ChaosOptions {
   readonly events: number;
@@ -58,13 +59,8 @@ export interface ChaosResult {
   readonly duplicates2xx: number;
   /** Pairs answered 2xx more than once. */
   readonly duplicatePairs: number;
-  /**
-   * The duplicates by the kill before each repeated 2xx (`byKill[k]`: after kill k + 1; those
-   * before any kill are `unexplained`), and each one's first 2xx in ms from that kill: below 0
-   * an answer the runtime had not read (and journaled) yet; from 0 a request the receiver read
-   * after the kill, from the dead process's connection, and answered.
-   */
-  readonly duplicateKills: { readonly byKill: readonly number[]; readonly unexplained: number; readonly firstAnswerMsFromKill: readonly number[] };
+  /** The duplicates by the kill before each repeated 2xx (see DuplicateKills). */
+  readonly duplicateKills: DuplicateKills;
   /** Entries of the deliveries log that repeat a (delivery, attempt number) already logged: must be 0. */
   readonly repeatedAttemptNumbers: number;
   /** Requests that arrived for a pair already answered 2xx, whatever the new answer. */
@@ -98,34 +94,6 @@ export interface ChaosResult {
   readonly timedOut: boolean;
   readonly diagnosis?: Diagnosis;
   readonly dataDir?: string;
-}
-
-/** Each duplicate 2xx by the kill that came before it (see ChaosResult.duplicateKills). */
-export function duplicatesByKill(receivers: readonly ChaosReceiver[], killTimes: readonly number[]): ChaosResult['duplicateKills'] {
-  const byKill = killTimes.map(() => 0);
-  const firstAnswerMsFromKill: number[] = [];
-  let unexplained = 0;
-  for (const r of receivers) {
-    for (const [first, ...repeats] of r.ok.values()) {
-      for (const at of repeats) {
-        const k = killTimes.findLastIndex((t) => t <= at);
-        if (k < 0) {
-          unexplained++;
-          continue;
-        }
-        byKill[k]!++;
-        firstAnswerMsFromKill.push(first! - killTimes[k]!);
-      }
-    }
-  }
-  return { byKill, unexplained, firstAnswerMsFromKill: firstAnswerMsFromKill.sort((a, b) => a - b) };
-}
-
-/** P(at least one of `n` deliveries per receiver exhausts `rungs` attempts), failure rate q each. */
-export function exhaustProbability(failureRates: readonly number[], perReceiver: number, rungs: number): number {
-  // 1 - prod (1 - q^L)^n, computed in log space (q^L is tiny).
-  const logNone = failureRates.reduce((s, q) => s + perReceiver * Math.log1p(-(q ** rungs)), 0);
-  return -Math.expm1(logNone);
 }
 
 export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
@@ -306,24 +274,6 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     }
 
     const repeatedAttemptNumbers = await countRepeatedAttemptNumbers(rt!, apiKey, webhookIds);
-    let duplicates2xx = 0;
-    let duplicatePairs = 0;
-    let repeatedArrivals = 0;
-    let requests = 0;
-    const answers = { ok: 0, slow: 0, error500: 0, timeout: 0, reset: 0, throttle429: 0 } as Record<Outcome, number>;
-    for (const r of receivers) {
-      for (const { length: n } of r.ok.values()) {
-        if (n > 1) {
-          duplicates2xx += n - 1;
-          duplicatePairs++;
-        }
-      }
-      for (const n of r.requests.values()) {
-        requests += n;
-        repeatedArrivals += n - 1;
-      }
-      for (const k of Object.keys(answers) as Outcome[]) answers[k] += r.answered[k];
-    }
     return {
       seed: o.seed,
       events: o.events,
@@ -333,14 +283,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       delivered,
       exhausted: exhaustedCount,
       lost,
-      duplicates2xx,
-      duplicatePairs,
+      ...tallyReceivers(receivers),
       duplicateKills: duplicatesByKill(receivers, killTimes),
       repeatedAttemptNumbers,
-      arrivalsAfter2xx: receivers.reduce((n, r) => n + r.afterOk, 0),
-      repeatedArrivals,
-      requests,
-      answers,
       restarts: restartMs.length,
       restartMs,
       ...logSummary,
@@ -359,112 +304,6 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     await Promise.all(receivers.map((r) => r.close()));
     if (!keep) await rm(dataDir, { recursive: true, force: true });
   }
-}
-
-/** Log entries, over every webhook's whole log, whose (delivery, attempt number) an earlier entry has. */
-async function countRepeatedAttemptNumbers(rt: Runtime, apiKey: string, webhookIds: readonly string[]): Promise<number> {
-  let repeated = 0;
-  for (const id of webhookIds) {
-    const seen = new Set<string>();
-    for await (const a of attemptLog(rt, apiKey, id)) {
-      const key = `${a.delivery_id}#${a.attempt}`;
-      if (seen.has(key)) repeated++;
-      else seen.add(key);
-    }
-  }
-  return repeated;
-}
-
-/**
- * webhook id -> event ids whose delivery exhausted its ladder: the runtime's log shows the last
- * rung failed with no next attempt. Reads the logs of failing webhooks only, unless `all`.
- */
-async function findExhausted(rt: Runtime, apiKey: string, webhookIds: readonly string[], rungs: number, all: boolean): Promise<Map<string, Set<string>>> {
-  const client = api(rt.baseUrl, apiKey);
-  const found = new Map<string, Set<string>>();
-  const list = await client.get(`${WEBHOOKS}?per_page=100`);
-  if (list.status !== 200) return found;
-  const failing = new Set<string>((list.json.items as { id: string; status: string }[]).filter((w) => w.status === 'failing').map((w) => w.id));
-  for (const id of webhookIds) {
-    if (!all && !failing.has(id)) continue;
-    for await (const a of attemptLog(rt, apiKey, id)) {
-      if (!a.success && a.attempt >= rungs && !a.next_attempt_at) {
-        let set = found.get(id);
-        if (!set) found.set(id, (set = new Set()));
-        set.add(a.event_id);
-      }
-    }
-  }
-  return found;
-}
-
-function countMissing(receivers: readonly ChaosReceiver[], webhookIds: readonly string[], exhausted: Map<string, Set<string>>): number {
-  let n = 0;
-  webhookIds.forEach((id, i) => {
-    for (const eventId of exhausted.get(id) ?? []) if (!receivers[i]!.ok.has(eventId)) n++;
-  });
-  return n;
-}
-
-function missingPairs(
-  receivers: readonly ChaosReceiver[],
-  webhookIds: readonly string[],
-  eventIds: readonly string[],
-  exhausted: Map<string, Set<string>>,
-): MissingPair[] {
-  const out: MissingPair[] = [];
-  webhookIds.forEach((webhookId, i) => {
-    const r = receivers[i]!;
-    for (const eventId of eventIds) {
-      if (!r.ok.has(eventId) && !exhausted.get(webhookId)?.has(eventId)) {
-        out.push({ webhookId, receiverUrl: r.url, eventId, requests: r.requests.get(eventId) ?? 0 });
-      }
-    }
-  });
-  return out;
-}
-
-/** The banner's line for the first attempts a start queued again from their delivery rows. */
-const FIRST_ATTEMPTS_LINE = /Queued again (\d+) first attempt\(s\)/;
-
-/** Resumed (banner) and re-queued (reconciler log) counts, and ERROR lines, of every process. */
-function summarizeLogs(outputs: readonly string[]) {
-  const resumed = { events: 0, deliveries: 0, firstAttempts: 0 };
-  const logged = { events: 0, deliveries: 0 };
-  let runtimeErrors = 0;
-  let firstRuntimeError: string | undefined;
-  for (const text of outputs) {
-    const banner = /Resumed (\d+) event\(s\) and (\d+) delivery\(ies\)/.exec(text);
-    if (banner) {
-      resumed.events += Number(banner[1]);
-      resumed.deliveries += Number(banner[2]);
-    }
-    resumed.firstAttempts += Number(FIRST_ATTEMPTS_LINE.exec(text)?.[1] ?? 0);
-    for (const line of text.split('\n')) {
-      if (!line.startsWith('{')) continue;
-      let entry: Record<string, unknown>;
-      try {
-        entry = JSON.parse(line);
-      } catch {
-        continue;
-      }
-      if (entry['message'] === 're-queued overdue work') {
-        logged.events += Number(entry['events'] ?? 0);
-        logged.deliveries += Number(entry['deliveries'] ?? 0);
-      }
-      if (entry['level'] === 'ERROR' || entry['level'] === 'CRITICAL') {
-        runtimeErrors++;
-        firstRuntimeError ??= line.slice(0, 600);
-      }
-    }
-  }
-  return {
-    resumed,
-    // The banner counts the messages the killed process had taken; the reconciler logs its own.
-    requeuedPeriodic: logged,
-    runtimeErrors,
-    ...(firstRuntimeError ? { firstRuntimeError } : {}),
-  };
 }
 
 const secs = (ms: number) => (ms / 1000).toFixed(1);

@@ -2,7 +2,7 @@
  * The chaos run's duplicates by kill (test/chaos): each is put on the kill before its repeated
  * 2xx, with its first 2xx's time from that kill.
  */
-import { duplicatesByKill } from '../chaos/chaos.ts';
+import { duplicatesByKill } from '../chaos/tally.ts';
 import type { ChaosReceiver } from '../chaos/receivers.ts';
 
 it('puts each repeated 2xx on the kill before it, and its first 2xx in ms from that kill', () => {
