@@ -8,7 +8,7 @@
  *        ones; exits 1 when its bound does not hold), --json (one JSON document on stdout instead
  *        of the text report; progress stays on stderr).
  * env: BENCH_EVENTS (default 2000), BENCH_WEBHOOKS (5), BENCH_PUBLISHERS (4),
- *      BENCH_TIMEOUT_S (300, the wait for deliveries), BENCH_LOAD_RUNS (5, cold imports per bundle),
+ *      BENCH_TIMEOUT_S (300, the wait for deliveries), BENCH_LOAD_RUNS (9, cold imports per bundle),
  *      BENCH_STEADY_RATE (200 events/s, one event a request) for BENCH_STEADY_S (10 s), after
  *      BENCH_STEADY_WARMUP_S (2 s) at the same rate whose latencies are printed apart (0: none),
  *      BENCH_STARTS (5, starts after the first one: test/bench/startup.ts), BENCH_ROUNDS (3, the
@@ -40,7 +40,7 @@ const N = envInt('BENCH_EVENTS', 2000);
 const K = envInt('BENCH_WEBHOOKS', 5);
 const PUBLISHERS = envInt('BENCH_PUBLISHERS', 4);
 const TIMEOUT_MS = envInt('BENCH_TIMEOUT_S', 300) * 1000;
-const LOAD_RUNS = envInt('BENCH_LOAD_RUNS', 5);
+const LOAD_RUNS = envInt('BENCH_LOAD_RUNS', 9);
 const STEADY_RATE = envInt('BENCH_STEADY_RATE', 200);
 const STEADY_SECONDS = envInt('BENCH_STEADY_S', 10);
 const STEADY_WARMUP_SECONDS = envInt('BENCH_STEADY_WARMUP_S', 2, 0);

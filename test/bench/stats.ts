@@ -10,6 +10,17 @@ export function median(values: readonly number[]): number {
   return percentile([...values].sort((a, b) => a - b), 50);
 }
 
+/**
+ * The median of `a[i] / b[i]`: how much larger `a` is than `b` when each pair was measured back
+ * to back. The machine's speed drifts between pairs (by a third within a minute here), which a
+ * ratio of the two medians takes in whenever the medians come from different moments; a pair's
+ * own ratio does not.
+ */
+export function medianPairedRatio(a: readonly number[], b: readonly number[]): number {
+  if (a.length !== b.length) throw new Error(`paired ratios need as many values on each side (${a.length} and ${b.length})`);
+  return median(a.map((x, i) => x / b[i]!));
+}
+
 /** An integer setting of the bench: at least `min` (1 unless said). */
 export function envInt(name: string, fallback: number, min = 1): number {
   const raw = process.env[name];
