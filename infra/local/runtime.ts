@@ -39,6 +39,7 @@ import { bundleSenderThread } from './sender-bundle.ts';
 import type { TargetPolicy } from '../../shared/domain/targets.ts';
 import { claimDataDir } from './data-dir-lock.ts';
 import { openLocalStore, refuseEarlierFormat } from './local-store.ts';
+import { applyV8FlagsAfterStart } from './node-flags.ts';
 
 const BOOTSTRAP_TENANT = 'default';
 /** How late work must be, while running, before the reconciler re-queues it. */
@@ -237,6 +238,7 @@ async function main(): Promise<void> {
     openapi: composeOpenApi({ document: openApiDocument }).handler,
   });
   phase = 'running';
+  applyV8FlagsAfterStart();
 
   const lines = [
     `Hookline is running at ${baseUrl}`,
