@@ -34,8 +34,9 @@ import { setFlagsFromString } from 'node:v8';
 export const RUNTIME_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8', '--v8-pool-size=2'];
 
 /**
- * V8 flags set once the runtime has started, after Node's modules are loaded (each of these
- * changes the cache tag: see above), by applyV8FlagsAfterStart.
+ * V8 flags set once the runtime is running and its sender thread has warmed up, when both threads
+ * have loaded the Node modules they need (each of these changes the cache tag: see above), by
+ * applyV8FlagsAfterStart.
  *
  * - `--heap-growing-percent=20`: after a full GC the old generation's next limit is 1.2 times
  *   what it left instead of up to 4 times, so garbage promoted under load is collected at 50 to
@@ -44,7 +45,7 @@ export const RUNTIME_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8',
  */
 export const RUNTIME_V8_FLAGS_AFTER_START: readonly string[] = ['--heap-growing-percent=20'];
 
-/** Sets RUNTIME_V8_FLAGS_AFTER_START: the runtime calls it once it is running. */
+/** Sets RUNTIME_V8_FLAGS_AFTER_START (for the whole process: V8's flags are not per thread). */
 export function applyV8FlagsAfterStart(): void {
   for (const flag of RUNTIME_V8_FLAGS_AFTER_START) setFlagsFromString(flag);
 }

@@ -198,7 +198,7 @@ async function main(): Promise<void> {
     }));
   };
   const dispatcher = composeDispatcher({ ...base, secrets, mailer, ownPorts, claimsStaleBefore: startedAt, inProcessSlots: true, sender });
-  threadedSender?.prestart();
+  const senderWarm = threadedSender?.prestart() ?? Promise.resolve();
   const pollers = [
     new QueuePoller({ name: 'fanout', queues, queue: 'events', queueArn: store.queueArns.events, handler: composeFanout(base).handler, batchSize: 10, concurrency: 4, onError }),
     new QueuePoller({
@@ -238,7 +238,8 @@ async function main(): Promise<void> {
     openapi: composeOpenApi({ document: openApiDocument }).handler,
   });
   phase = 'running';
-  applyV8FlagsAfterStart();
+  // Once the sender thread too has loaded Node's modules (the flags change V8's cache tag: see node-flags.ts).
+  void senderWarm.then(applyV8FlagsAfterStart);
 
   const lines = [
     `Hookline is running at ${baseUrl}`,

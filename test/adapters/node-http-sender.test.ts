@@ -376,6 +376,22 @@ describe('ThreadedHttpSender', () => {
     }
   });
 
+  it("prestart resolves once the thread has warmed up (the runtime changes V8's flags only then)", async () => {
+    const threaded = new ThreadedHttpSender({ policy: PRIVATE_ALLOWED, script: bundle() });
+    sender = threaded;
+    // The thread stays up: only its 'warm' message can resolve this.
+    await threaded.prestart();
+    const srv = await serve((_req, res) => res.end('ok'));
+    expect(asResponse(await post(srv.url)).bodyPrefix).toBe('ok');
+  });
+
+  it('prestart resolves too when the thread cannot start', async () => {
+    const threaded = new ThreadedHttpSender({ policy: PRIVATE_ALLOWED, script: Promise.resolve('this is not JavaScript (') });
+    sender = threaded;
+    await threaded.prestart();
+    expect(asError(await post('http://127.0.0.1:9/never')).error).toBe("the sender thread stopped: Unexpected identifier 'is'");
+  });
+
   it('answers with an error when its thread cannot start', async () => {
     sender = new ThreadedHttpSender({ policy: PRIVATE_ALLOWED, script: Promise.resolve('this is not JavaScript (') });
     // The script fails to compile in the thread: its SyntaxError ends the thread.

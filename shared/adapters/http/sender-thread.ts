@@ -23,6 +23,8 @@ export interface SenderThreadReply {
   readonly id: number;
   readonly result: SendResult;
 }
+/** What the thread posts: the answers of one turn, or once, `'warm'` when its warm-up is done. */
+export type SenderThreadMessage = SenderThreadReply[] | 'warm';
 
 /**
  * Requests a turn of the event loop starts; the rest of a batch waits for the next turn, after
@@ -41,12 +43,14 @@ if (port) {
   const sender = data.journalDir === undefined ? http : new JournaledHttpSender(http, new AnswerJournal(data.journalDir));
   let done: SenderThreadReply[] = [];
   const reply = () => {
-    const batch = done;
+    const batch: SenderThreadMessage = done;
     done = [];
     port.postMessage(batch);
   };
   // Requests that come while the client warms up wait for it: they would otherwise pay for it within their deadline.
   const warm = http.warmUp().catch(() => undefined);
+  // By then the thread has loaded Node's modules it sends with (see ThreadedHttpSender.prestart).
+  void warm.then(() => port.postMessage('warm' satisfies SenderThreadMessage));
   port.on('message', (batch: SenderThreadRequest[]) => void warm.then(() => send(batch)));
   const send = (batch: SenderThreadRequest[], from = 0) => {
     const end = Math.min(batch.length, from + REQUESTS_PER_TURN);

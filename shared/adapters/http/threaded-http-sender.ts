@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { TargetPolicy } from '../../domain/targets.ts';
 import type { HttpSender, OutboundRequest, SendResult } from '../../usecases/ports.ts';
-import type { SenderThreadData, SenderThreadReply, SenderThreadRequest } from './sender-thread.ts';
+import type { SenderThreadData, SenderThreadMessage, SenderThreadRequest } from './sender-thread.ts';
 
 export interface ThreadedHttpSenderOptions {
   readonly policy: TargetPolicy;
@@ -62,6 +62,8 @@ export class ThreadedHttpSender implements HttpSender {
   private next = 0;
   private outbox: SenderThreadRequest[] = [];
   private closed = false;
+  /** Resolves once the thread started last has warmed up, or has stopped. */
+  private warmedUp: Promise<void> = Promise.resolve();
 
   constructor(options: ThreadedHttpSenderOptions) {
     this.options = options;
@@ -86,13 +88,21 @@ export class ThreadedHttpSender implements HttpSender {
 
   /**
    * Starts the thread now rather than at the first POST, which would otherwise wait for its
-   * start (the script, then the thread's own boot: tens of ms).
+   * start (the script, then the thread's own boot: tens of ms). Resolves once the thread has
+   * warmed up, having loaded the Node modules it sends with, or has failed to start or stopped
+   * (the runtime changes V8's flags only then: see infra/local/node-flags.ts).
    */
-  prestart(): void {
-    if (this.closed || this.worker) return;
-    this.worker = this.start();
-    // A start that fails is seen (and answered) by the next flush; nothing else waits for it.
-    this.worker.catch(() => undefined);
+  prestart(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    if (!this.worker) {
+      this.worker = this.start();
+      // A start that fails is seen (and answered) by the next flush; nothing else waits for it.
+      this.worker.catch(() => undefined);
+    }
+    return this.worker.then(
+      () => this.warmedUp,
+      () => undefined,
+    );
   }
 
   /** Stops the thread; what it had in hand ends as an error. */
@@ -135,9 +145,12 @@ export class ThreadedHttpSender implements HttpSender {
       ? new Worker(script, { eval: true, workerData: data })
       : new Worker(new URL('./sender-thread.ts', import.meta.url), { workerData: data });
     this.current = worker;
+    let warmed!: () => void;
+    this.warmedUp = new Promise<void>((resolve) => (warmed = resolve));
     // An idle thread does not keep the process alive; one with requests in hand does.
     worker.unref();
-    worker.on('message', (replies: SenderThreadReply[]) => {
+    worker.on('message', (replies: SenderThreadMessage) => {
+      if (replies === 'warm') return warmed();
       for (const { id, result } of replies) {
         this.inHand.get(id)?.resolve(result);
         this.inHand.delete(id);
@@ -148,6 +161,7 @@ export class ThreadedHttpSender implements HttpSender {
     let failure = '';
     worker.on('error', (error) => (failure = `: ${error.message}`));
     worker.once('exit', () => {
+      warmed();
       if (this.closed || this.current !== worker) return;
       this.current = undefined;
       this.worker = undefined;
