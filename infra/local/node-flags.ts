@@ -26,10 +26,11 @@ import { setFlagsFromString } from 'node:v8';
  *   sender thread. When the traffic changes shape (the bench's one-event-a-request run after its
  *   batches), V8 compiles some 500 functions within a second, and on two CPUs up to four compiler
  *   threads took them from the main thread and the sender thread: deliveries 0.4 to 0.9 s into
- *   the run took up to 240 ms, which was the run's p99 (2026-12-01: three alternating pairs gave
- *   p99 25, 50 and 19 ms against 127, 72 and 86 with one thread per compiler, the flags this
- *   replaces: `--concurrent-maglev-max-threads=1 --concurrent-turbofan-max-threads=1`, which
- *   change the cache tag; the TurboFan one is read once, at the first isolate's start).
+ *   the run took up to 240 ms, which was the run's p99. One thread per compiler
+ *   (`--concurrent-maglev-max-threads=1 --concurrent-turbofan-max-threads=1`, 2026-12-01) gave
+ *   p99 25, 50 and 19 ms against 127, 72 and 86 without, in three alternating pairs; those
+ *   flags change the cache tag (and the TurboFan one is read once, when the first isolate
+ *   starts), and two pool threads keep the p99 where they had it (the pairs above).
  */
 export const RUNTIME_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8', '--v8-pool-size=2'];
 
