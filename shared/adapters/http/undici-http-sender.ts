@@ -1,7 +1,5 @@
-import { channel } from 'node:diagnostics_channel';
 import { isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { setFlagsFromString } from 'node:v8';
 import type { Agent, Dispatcher } from 'undici';
 // The Agent's module, not undici's index, which also loads fetch, WebSocket, caches and mocks: the
 // sender thread's bundle is 455 KB minified instead of 1.4 MB, which the thread compiles at
@@ -76,8 +74,7 @@ export class UndiciHttpSender implements HttpSender {
    * HTTP parser instantiated), and under load it passed a 100 ms deadline with the answer
    * already in the socket. Two POSTs (the second on the kept connection) to a server of its own
    * on 127.0.0.1, through a pool of their own: nothing leaves the machine and the attempts' pool
-   * starts empty. The first POST's connection makes the thread's HTTP parser with its code
-   * optimized early (see parserOptimizedEarly).
+   * starts empty.
    */
   async warmUp(): Promise<void> {
     const { createServer } = process.getBuiltinModule('node:http');
@@ -92,8 +89,7 @@ export class UndiciHttpSender implements HttpSender {
     try {
       for (let i = 0; i < 2; i++) {
         const req: OutboundRequest = { url: `${origin}/`, headers: { 'content-type': 'application/json' }, body: '{}', timeoutMs: 5_000 };
-        const post = () => new Promise<SendResult>((resolve) => pool.dispatch({ origin, path: '/', method: 'POST', headers: req.headers, body: Buffer.from(req.body) }, new Answer(req, resolve)));
-        await (i === 0 ? parserOptimizedEarly(post) : post());
+        await new Promise<SendResult>((resolve) => pool.dispatch({ origin, path: '/', method: 'POST', headers: req.headers, body: Buffer.from(req.body) }, new Answer(req, resolve)));
       }
     } finally {
       await pool.destroy();
@@ -103,51 +99,6 @@ export class UndiciHttpSender implements HttpSender {
 
   async close(): Promise<void> {
     await this.agent.destroy();
-  }
-}
-
-/**
- * V8's budget for a WebAssembly function before it is compiled again by its optimizing compiler
- * (a rough count of the bytes of code it has run; `--wasm-tiering-budget`): V8's default, which
- * is restored (any other value changes V8's cache tag, see infra/local/node-flags.ts), and the
- * budget undici's parser is made with.
- */
-export const WASM_TIERING_BUDGET = { v8Default: 13_000_000, parser: 1_000 } as const;
-
-/**
- * Runs `firstConnection` (a POST through a pool that has not connected yet) with V8's WebAssembly
- * tiering budget lowered until undici has connected, and so made the thread's HTTP parser: llhttp
- * as a WebAssembly instance, one per thread, whose functions get their budgets when it is made.
- * At V8's default its busy functions were compiled by the optimizing compiler only within the
- * first thousands of deliveries, on V8's background threads and while the parser ran its first
- * tier's slower code: in the bench's pipeline 4 % of the runtime's CPU went to compiling the
- * parser (`perf`; 0.03 % since). Two sets of six alternating pairs of the pipeline alone: V8's
- * threads 61 and 66 us a delivery against 73 and 76 on average, lower in ten of the twelve
- * pairs; the runtime's CPU a delivery 276 and 315 against 295 and 320 (the main and sender
- * threads' share is within the machine's noise). With the warm-up's budget the functions the
- * first POST runs are compiled at once, in the background, while the runtime starts (the time
- * to healthy did not move: a median of 246 against 242 ms over 20 starts each).
- *
- * V8's flags are the process's: while the budget is lowered, code that another thread loads from
- * Node's compile cache is refused and compiled from its source (the window is one loopback
- * connection). The budget is V8's again once undici has published `undici:client:connected`,
- * which it does after making the parser, or once the POST has ended, whichever comes first.
- */
-export async function parserOptimizedEarly<T>(firstConnection: () => Promise<T>): Promise<T> {
-  const connected = channel('undici:client:connected');
-  let lowered = true;
-  const restore = () => {
-    if (!lowered) return;
-    lowered = false;
-    connected.unsubscribe(restore);
-    setFlagsFromString(`--wasm-tiering-budget=${WASM_TIERING_BUDGET.v8Default}`);
-  };
-  connected.subscribe(restore);
-  setFlagsFromString(`--wasm-tiering-budget=${WASM_TIERING_BUDGET.parser}`);
-  try {
-    return await firstConnection();
-  } finally {
-    restore();
   }
 }
 
