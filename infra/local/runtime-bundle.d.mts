@@ -18,3 +18,5 @@ export declare function fingerprintingLoader(
 ): { name: string; setup(build: import('esbuild').PluginBuild): void };
 /** The fingerprints of a build's inputs (its metafile's, relative to `root`), as `fingerprintingLoader` took them. */
 export declare function inputFingerprints(root: string, metafile: import('esbuild').Metafile, fingerprints: Map<string, string>): Record<string, string>;
+/** The text with each character outside ASCII written as a `\u` escape (a bundle's comments keep theirs). */
+export declare const asciiOnly: (text: string) => string;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 // Fingerprints and the private-directory check, as the runtime's own bundle takes them.
-import { fingerprintingLoader, fingerprintOf, inputFingerprints, isPrivateDir } from './runtime-bundle.mjs';
+import { asciiOnly, fingerprintingLoader, fingerprintOf, inputFingerprints, isPrivateDir } from './runtime-bundle.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ENTRY = join(ROOT, 'shared/adapters/http/sender-thread.ts');
@@ -54,7 +54,9 @@ export async function bundleSenderThread(onError: (error: unknown) => void, cach
         absWorkingDir: ROOT,
         plugins: [fingerprintingLoader(fingerprints)],
       });
-      const script = result.outputFiles[0]?.text;
+      // ASCII only (a licence comment names its author with an umlaut): see asciiOnly.
+      const text = result.outputFiles[0]?.text;
+      const script = text === undefined ? undefined : asciiOnly(text);
       if (script !== undefined) writeCached(cacheDir, { inputs: inputFingerprints(ROOT, result.metafile, fingerprints), script });
       return script;
     } finally {

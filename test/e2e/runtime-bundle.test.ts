@@ -50,7 +50,9 @@ describe("the runtime's bundle", () => {
     const first = await startRuntime({ env });
     try {
       expect(await loadedFrom(first)).toBe('sources');
-      await eventually('the bundle built in the background', () => readFile(manifest, 'utf8').catch(() => undefined), 30_000);
+      const built = JSON.parse(await eventually('the bundle built in the background', () => readFile(manifest, 'utf8').catch(() => undefined), 30_000)) as { bundle: string };
+      // ASCII only, so that Node and V8 take it as a one-byte string (infra/local/runtime-bundle.mjs, asciiOnly).
+      expect(await readFile(join(cache, 'runtime-bundle', built.bundle), 'latin1')).toMatch(/^[\x20-\x7e\t\n\r]*$/);
     } finally {
       await first.stop();
     }

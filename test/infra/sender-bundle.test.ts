@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { build } from 'esbuild';
-import { fingerprintingLoader, fingerprintOf, inputFingerprints } from '../../infra/local/runtime-bundle.mjs';
+import { runInNewContext } from 'node:vm';
+import { asciiOnly, fingerprintingLoader, fingerprintOf, inputFingerprints } from '../../infra/local/runtime-bundle.mjs';
 import { bundleSenderThread } from '../../infra/local/sender-bundle.ts';
 
 let cacheDir: string;
@@ -39,6 +40,12 @@ describe('the sender thread bundle', () => {
     // What the cache holds is what the next start uses.
     await writeFile(file, JSON.stringify({ ...cached, script: '/* from the cache */' }));
     expect(await bundleSenderThread(fail, cacheDir)).toBe('/* from the cache */');
+  });
+
+  it('is ASCII only, so that the thread gets it as a one-byte string (a licence comment in it names an author with an umlaut)', async () => {
+    const script = (await bundleSenderThread(fail, cacheDir))!;
+    expect(script).toContain('W\\u00e4rting');
+    expect(script).toMatch(/^[\x20-\x7e\t\n\r]*$/);
   });
 
   it('is bundled again when an input changed since', async () => {
@@ -95,5 +102,16 @@ describe("a bundle's input fingerprints", () => {
     } finally {
       await rm(root, { recursive: true, force: true });
     }
+  });
+});
+
+describe('asciiOnly', () => {
+  it('writes the characters outside ASCII as escapes that mean the same in code, and leaves ASCII alone', () => {
+    const source = "/* scope\u2014including */ [\"\u00e9\u2014\ud83d\ude00\", /\u00e9+/u.test(\"\u00e9\u00e9\"), /\ud83d\ude00/u.test(\"\ud83d\ude00\")]";
+    const ascii = asciiOnly(source);
+    expect(ascii).toMatch(/^[\x20-\x7e]*$/);
+    expect(ascii.startsWith('/* scope\\u2014including */')).toBe(true);
+    expect(runInNewContext(ascii)).toEqual(runInNewContext(source));
+    expect(asciiOnly('plain = "text";')).toBe('plain = "text";');
   });
 });
