@@ -1,8 +1,10 @@
 // Types of runtime-bundle.mjs (plain JavaScript, run before any TypeScript loads).
 /** Where the bundle and its manifest are kept: `runtime-bundle/` in Hookline's cache directory. */
 export declare const runtimeBundleDir: () => string;
-/** A source file's SHA-256, or a dependency file's size and modification time. */
+/** A file's fingerprint as a build reads it: `size:mtimeMs:ctimeMs:sha256`. */
 export declare function fingerprintOf(root: string, file: string): string;
+/** Whether a file is as the build that recorded its fingerprint, begun at `builtAt` (ms), read it. */
+export declare function isUnchanged(root: string, file: string, fingerprint: string, builtAt: number): boolean;
 /** A directory of this user's, not a link, that no other user can write to. */
 export declare function isPrivateDir(dir: string): boolean;
 /** The file URL of the kept bundle if every one of its inputs is unchanged, else undefined. */

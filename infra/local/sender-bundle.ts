@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 // Fingerprints and the private-directory check, as the runtime's own bundle takes them.
-import { asciiOnly, fingerprintingLoader, fingerprintOf, inputFingerprints, isPrivateDir } from './runtime-bundle.mjs';
+import { asciiOnly, fingerprintingLoader, inputFingerprints, isPrivateDir, isUnchanged } from './runtime-bundle.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ENTRY = join(ROOT, 'shared/adapters/http/sender-thread.ts');
@@ -16,6 +16,8 @@ const CACHE_FILE = `${createHash('sha256').update(ROOT).digest('hex').slice(0, 1
 interface CachedBundle {
   /** Each input file (relative to the root) and its fingerprint when bundled (runtime-bundle.mjs's `fingerprintOf`). */
   readonly inputs: Record<string, string>;
+  /** When the build began (ms): see runtime-bundle.mjs's `isUnchanged`. */
+  readonly builtAt: number;
   readonly script: string;
 }
 
@@ -41,6 +43,7 @@ export async function bundleSenderThread(onError: (error: unknown) => void, cach
     try {
       // Fingerprints taken as the inputs are read: a file saved during the build makes the kept script stale, not wrong.
       const fingerprints = new Map<string, string>();
+      const builtAt = Date.now();
       const result = await esbuild.build({
         entryPoints: [ENTRY],
         bundle: true,
@@ -57,7 +60,7 @@ export async function bundleSenderThread(onError: (error: unknown) => void, cach
       // ASCII only (a licence comment names its author with an umlaut): see asciiOnly.
       const text = result.outputFiles[0]?.text;
       const script = text === undefined ? undefined : asciiOnly(text);
-      if (script !== undefined) writeCached(cacheDir, { inputs: inputFingerprints(ROOT, result.metafile, fingerprints), script });
+      if (script !== undefined) writeCached(cacheDir, { inputs: inputFingerprints(ROOT, result.metafile, fingerprints), builtAt, script });
       return script;
     } finally {
       // esbuild's service is a child process: not kept for the runtime's life.
@@ -74,7 +77,7 @@ function readCached(cacheDir: string): string | undefined {
     if (!isPrivateDir(cacheDir)) return undefined;
     const cached = JSON.parse(readFileSync(join(cacheDir, CACHE_FILE), 'utf8')) as CachedBundle;
     const inputs = Object.entries(cached.inputs);
-    return inputs.length > 0 && inputs.every(([file, fingerprint]) => fingerprintOf(ROOT, file) === fingerprint) ? cached.script : undefined;
+    return inputs.length > 0 && inputs.every(([file, fingerprint]) => isUnchanged(ROOT, file, fingerprint, cached.builtAt)) ? cached.script : undefined;
   } catch {
     // None yet, an input gone, or a file cut short: bundle again.
     return undefined;

@@ -2,14 +2,14 @@
  * The sender thread's bundle (infra/local/sender-bundle.ts) is made once and read again while its
  * inputs are unchanged: a start then neither loads esbuild nor waits for it.
  */
-import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { build } from 'esbuild';
 import { runInNewContext } from 'node:vm';
-import { asciiOnly, fingerprintingLoader, fingerprintOf, inputFingerprints } from '../../infra/local/runtime-bundle.mjs';
+import { asciiOnly, fingerprintingLoader, fingerprintOf, inputFingerprints, isUnchanged } from '../../infra/local/runtime-bundle.mjs';
 import { bundleSenderThread } from '../../infra/local/sender-bundle.ts';
 
 let cacheDir: string;
@@ -30,7 +30,7 @@ async function cacheFile(): Promise<string> {
 }
 
 describe('the sender thread bundle', () => {
-  it('is bundled once, with the hashes of its inputs, and read from the cache while they are unchanged', async () => {
+  it('is bundled once, with the fingerprints of its inputs, and read from the cache while they are unchanged', async () => {
     const script = await bundleSenderThread(fail, cacheDir);
     expect(script).toContain('parentPort');
     const file = await cacheFile();
@@ -92,16 +92,60 @@ describe("a bundle's input fingerprints", () => {
           });
         },
       };
+      const builtAt = Date.now();
       const result = await build({ entryPoints: ['entry.ts'], absWorkingDir: root, bundle: true, platform: 'node', write: false, metafile: true, logLevel: 'silent', plugins: [fingerprintingLoader(fingerprints), savedDuringBuild] });
       expect(result.outputFiles[0]!.text).toContain('old own');
+      expect(result.outputFiles[0]!.text).toContain('old dependency');
       const inputs = inputFingerprints(root, result.metafile, fingerprints);
-      expect(inputs['own.ts']).toBe(createHash('sha256').update('export const own: string = "old own";').digest('hex'));
-      // What the next start compares: every input changed since, so the bundle is not used.
-      for (const file of ['own.ts', 'node_modules/dep/index.js']) expect(fingerprintOf(root, file)).not.toBe(inputs[file]);
-      expect(fingerprintOf(root, 'entry.ts')).toBe(inputs['entry.ts']);
+      expect(inputs['own.ts']).toMatch(new RegExp(`:${createHash('sha256').update('export const own: string = "old own";').digest('hex')}$`));
+      // What the next start checks: every input changed since, so the bundle is not used.
+      for (const file of ['own.ts', 'node_modules/dep/index.js']) expect(isUnchanged(root, file, inputs[file]!, builtAt)).toBe(false);
+      expect(isUnchanged(root, 'entry.ts', inputs['entry.ts']!, builtAt)).toBe(true);
     } finally {
       await rm(root, { recursive: true, force: true });
     }
+  });
+});
+
+describe('whether an input is unchanged', () => {
+  let root: string;
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'hookline-unchanged-'));
+  });
+  afterEach(() => rm(root, { recursive: true, force: true }));
+  const file = () => join(root, 'input.ts');
+
+  it('is told by its size and times once they are older than the build, by its content otherwise', async () => {
+    await writeFile(file(), 'export const a = 1;');
+    const recorded = fingerprintOf(root, 'input.ts');
+    const [size, mtimeMs, ctimeMs] = recorded.split(':');
+    const otherContent = `${size}:${mtimeMs}:${ctimeMs}:${createHash('sha256').update('something else').digest('hex')}`;
+    // The same size and times, written well before the build began: the stat vouches for it.
+    expect(isUnchanged(root, 'input.ts', otherContent, Number(ctimeMs) + 5_000)).toBe(true);
+    // Written around the build's start (a second write in the same clock tick would leave the same times): its content decides.
+    expect(isUnchanged(root, 'input.ts', otherContent, Number(ctimeMs) + 500)).toBe(false);
+    expect(isUnchanged(root, 'input.ts', recorded, Number(ctimeMs) + 500)).toBe(true);
+  });
+
+  it('is seen changed when written again with the same size and its modification time put back (as a copy that keeps times would)', async () => {
+    await writeFile(file(), 'export const a = 1;');
+    const recorded = fingerprintOf(root, 'input.ts');
+    const before = await stat(file());
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await writeFile(file(), 'export const a = 2;');
+    await utimes(file(), before.atime, before.mtime);
+    const builtAt = before.ctimeMs + 5_000;
+    expect(isUnchanged(root, 'input.ts', recorded, builtAt)).toBe(false);
+  });
+
+  it('is unchanged when only touched, and not when its fingerprint is of another form (a manifest of an earlier version)', async () => {
+    await writeFile(file(), 'export const a = 1;');
+    const recorded = fingerprintOf(root, 'input.ts');
+    const builtAt = Date.now() + 5_000;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await utimes(file(), new Date(), new Date());
+    expect(isUnchanged(root, 'input.ts', recorded, builtAt)).toBe(true);
+    expect(isUnchanged(root, 'input.ts', createHash('sha256').update('export const a = 1;').digest('hex'), builtAt)).toBe(false);
   });
 });
 
