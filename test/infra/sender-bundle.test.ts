@@ -42,7 +42,7 @@ describe('the sender thread bundle', () => {
     expect(await bundleSenderThread(fail, cacheDir)).toBe('/* from the cache */');
   });
 
-  it('is ASCII only, so that the thread gets it as a one-byte string (a licence comment in it names an author with an umlaut)', async () => {
+  it('is ASCII only, so that its cached copy is read on UTF-8\'s fast path (a licence comment in it names an author with an umlaut)', async () => {
     const script = (await bundleSenderThread(fail, cacheDir))!;
     expect(script).toContain('W\\u00e4rting');
     expect(script).toMatch(/^[\x20-\x7e\t\n\r]*$/);
