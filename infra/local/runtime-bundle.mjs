@@ -44,11 +44,14 @@ export function fingerprintOf(root, file) {
   return readInput(resolve(root, file)).fingerprint;
 }
 
+/** The hex SHA-256 of a file's bytes or a text: the fingerprints' content part and the bundle's name. */
+const sha256 = (data) => createHash('sha256').update(data).digest('hex');
+
 /** A file's bytes and fingerprint, its times taken before it is read: a write in between makes the bundle stale, not wrong. */
 function readInput(path) {
   const stat = statSync(path);
   const bytes = readFileSync(path);
-  return { bytes, fingerprint: `${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}:${createHash('sha256').update(bytes).digest('hex')}` };
+  return { bytes, fingerprint: `${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}:${sha256(bytes)}` };
 }
 
 /**
@@ -71,7 +74,7 @@ export function isUnchanged(root, file, fingerprint, builtAt) {
   const path = `${root.endsWith('/') ? root : `${root}/`}${file}`;
   const stat = statSync(path);
   if (String(stat.size) === size && String(stat.mtimeMs) === mtimeMs && String(stat.ctimeMs) === ctimeMs && Number(ctimeMs) < builtAt - RACY_MS) return true;
-  return createHash('sha256').update(readFileSync(path)).digest('hex') === hash;
+  return sha256(readFileSync(path)) === hash;
 }
 
 /**
@@ -208,7 +211,7 @@ async function build(dir) {
       logLevel: 'silent',
     });
     const text = asciiOnly(result.outputFiles[0].text);
-    const bundle = `runtime-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.mjs`;
+    const bundle = `runtime-${sha256(text).slice(0, 16)}.mjs`;
     const inputs = inputFingerprints(ROOT, result.metafile, bundled);
     // Each file written aside and renamed: a runtime starting meanwhile reads the old one or the new one.
     writeFileSync(join(dir, `${bundle}.${process.pid}`), text);
