@@ -9,7 +9,7 @@
  */
 export const REPEATED_SIGNAL_MS = 1_000;
 
-const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+export const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 /**
  * Calls `first` on the first SIGINT or SIGTERM, `again` on one that comes REPEATED_SIGNAL_MS or

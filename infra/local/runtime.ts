@@ -25,7 +25,7 @@ import { catalogueTypesFromEnv } from '../../shared/compose/catalogue.ts';
 import { Catalogue } from '../../shared/domain/catalogue.ts';
 import { openApiDocument } from '../../shared/http/openapi.ts';
 import { createLogger } from '../../shared/logging.ts';
-import { onStopSignals } from '../../shared/stop-signals.ts';
+import { onStopSignals, STOP_SIGNALS } from '../../shared/stop-signals.ts';
 import { systemClock } from '../../shared/usecases/ports.ts';
 import { adminKeySecretName, ENV, LOCAL_ENV, localSettingsFromEnv, settingsFromEnv, SettingsError, type Settings } from '../../shared/config.ts';
 import { ApiKeys } from '../../shared/usecases/api-keys.ts';
@@ -217,6 +217,10 @@ async function main(): Promise<void> {
   const reconcile = composeReconciler(base).handler;
   // This process is the queues' only consumer: what the last one had received and not finished is seen at once.
   const resumed = { ...queues.releaseReceived(), firstAttempts: await store.resumeFirstAttempts() };
+  // One turn of the event loop before anything is sent: a stop signal that came during the start
+  // reaches main.mjs's handler (stop at once) now. Node runs a signal's listeners only when the
+  // loop polls, and from here to the handover below the start is one synchronous run.
+  await new Promise<void>((resolveTurn) => setImmediate(resolveTurn));
   pollers.forEach((p) => p.start());
   let reconciling = Promise.resolve();
   const reconcileTimer = setInterval(() => {
@@ -258,8 +262,10 @@ async function main(): Promise<void> {
   }
   process.stdout.write(lines.join('\n') + '\n');
 
-  // main.mjs's handlers stopped a start at once; from here a stop drains.
-  process.removeAllListeners('SIGINT').removeAllListeners('SIGTERM');
+  // main.mjs's handlers stopped a start at once; from here a stop drains. Handed over with a
+  // listener present throughout: with none, Node closes the signal's watcher, and a signal it had
+  // caught and not yet delivered was dropped (SIGTERM ignored: the process ran on).
+  const startingListeners = STOP_SIGNALS.map((signal) => [signal, process.listeners(signal)] as const);
   const stop = async (signal: string) => {
     phase = 'stopping';
     process.stdout.write(`\n${signal}: stopping...\n`);
@@ -283,6 +289,7 @@ async function main(): Promise<void> {
       process.exit(1);
     },
   );
+  for (const [signal, listeners] of startingListeners) for (const listener of listeners) process.off(signal, listener);
 }
 
 /** Start failures the user can act on: their message says what to do, without a stack. */
