@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { RUNTIME_ENTRY, RUNTIME_NODE_FLAGS } from '../../infra/local/node-flags.ts';
 import { createTenant, verifyHex, verifyStandardWebhooks, WEBHOOKS } from '../support/hookline.ts';
 import { startReceiver, type Receiver } from '../support/receiver.ts';
-import { api, eventually, randomKey, REPO_ROOT, sleep, startRuntime, type Runtime } from '../support/runtime.ts';
+import { api, eventually, killedIfLeft, randomKey, REPO_ROOT, sleep, startRuntime, type Runtime } from '../support/runtime.ts';
 
 const QUIET_MS = 1_500;
 
@@ -148,6 +148,7 @@ it('stops with exit 0 on a SIGTERM at any point of its start: at once while star
     const seen = { starting: 0, running: 0 };
     for (const delayMs of [0, 0, 4, 16, 64, 256, 1024]) {
       const child = spawn(process.execPath, [...RUNTIME_NODE_FLAGS, RUNTIME_ENTRY], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      killedIfLeft(child);
       let out = '';
       child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
       const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));

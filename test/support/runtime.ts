@@ -54,6 +54,19 @@ export interface Runtime {
 
 export const randomKey = (prefix: string): string => `${prefix}${randomBytes(24).toString('base64url')}`;
 
+/**
+ * Names a runtime process for jest's global teardown (test/support/runtimes-left.mjs) while it
+ * runs, so that one a failed or timed-out test never stopped is killed when the run ends. For
+ * every test that spawns the runtime itself rather than through startRuntime.
+ */
+export function killedIfLeft(child: ChildProcess): void {
+  const leftDir = process.env[RUNTIMES_DIR];
+  const pidFile = leftDir && child.pid ? join(leftDir, String(child.pid)) : undefined;
+  if (!pidFile) return;
+  writeFileSync(pidFile, '');
+  child.once('exit', () => rmSync(pidFile, { force: true }));
+}
+
 /** Environment variables of the parent that must not leak into the runtime under test. */
 const STRIPPED_ENV = /^(HOOKLINE_|PORT$|HOST$|AWS_)/;
 
@@ -87,14 +100,8 @@ async function launch(
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   let running = true;
-  // Named for jest's global teardown (test/support/runtimes-left.mjs) while it runs.
-  const leftDir = process.env[RUNTIMES_DIR];
-  const pidFile = leftDir && child.pid ? join(leftDir, String(child.pid)) : undefined;
-  if (pidFile) writeFileSync(pidFile, '');
-  void exited.then(() => {
-    running = false;
-    if (pidFile) rmSync(pidFile, { force: true });
-  });
+  killedIfLeft(child);
+  void exited.then(() => (running = false));
 
   const timeoutMs = options.startTimeoutMs ?? 30_000;
   const describe = () => `\n--- stdout ---\n${out}\n--- stderr ---\n${err.slice(-4000)}`;
