@@ -30,6 +30,16 @@ const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 const TIMEOUT_CHECK_EVERY_MS = 1_000;
 /** How long a refused request's connection stays half-open, dropping what still arrives. */
 const LINGER_MS = 1_000;
+/** How long a stop lets requests in progress finish before it closes their connections (closeApiServer). */
+export const STOP_GRACE_MS = 5_000;
+
+/** A server's open connections, those with a request being answered, and who waits for there to be none. */
+interface Connections {
+  readonly open: Set<Socket>;
+  readonly answering: Set<Socket>;
+  drained?: () => void;
+}
+const connectionsOf = new WeakMap<Server, Connections>();
 
 interface CompiledRoute extends Route {
   readonly pattern: RegExp;
@@ -73,7 +83,14 @@ export interface ApiServerOptions {
  * buffered, and its connection is closed.
  */
 export function startApiServer(options: ApiServerOptions): Promise<Server> {
+  const connections: Connections = { open: new Set(), answering: new Set() };
   const listener = (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    connections.answering.add(socket);
+    res.once('close', () => {
+      connections.answering.delete(socket);
+      if (connections.answering.size === 0) connections.drained?.();
+    });
     handle(req, res, options).catch((err) => {
       options.onError(err);
       if (!res.headersSent) refuse(req, res, 500, 'Internal server error');
@@ -100,10 +117,41 @@ export function startApiServer(options: ApiServerOptions): Promise<Server> {
     const body = JSON.stringify({ error: message });
     socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
   });
+  server.on('connection', (socket: Socket) => {
+    connections.open.add(socket);
+    socket.once('close', () => connections.open.delete(socket));
+  });
+  connectionsOf.set(server, connections);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve(server));
   });
+}
+
+/**
+ * Stops a server of startApiServer: no new connection is taken, connections with no request
+ * being answered (idle between requests, or that have sent none or only part of one) are closed
+ * at once, the requests being answered get up to `graceMs` to finish, then every connection is
+ * closed. Node's own `close()` waits for a connection that has sent no request, or only part of
+ * one, until its headers timeout: a client that merely held a connection open kept a stop
+ * waiting HEADERS_TIMEOUT_MS and more.
+ */
+export async function closeApiServer(server: Server, graceMs = STOP_GRACE_MS): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  const connections = connectionsOf.get(server);
+  if (connections) {
+    for (const socket of connections.open) if (!connections.answering.has(socket)) socket.destroy();
+    if (connections.answering.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        connections.drained = resolve;
+        timer = setTimeout(resolve, graceMs);
+      });
+      clearTimeout(timer);
+    }
+  }
+  server.closeAllConnections();
+  await closed;
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, options: ApiServerOptions) {

@@ -33,7 +33,7 @@ import { AdminAuthenticator, BootstrapTenant, TenantAuthenticator } from '../../
 import { bearerKey } from '../../shared/http/api-handler.ts';
 import { forgetSuperseded, loadCredentials } from './bootstrap.ts';
 import type { ApiFunction } from '../../shared/http/routes.ts';
-import { startApiServer, type ApiLambda, type Authorize } from './http-server.ts';
+import { closeApiServer, startApiServer, type ApiLambda, type Authorize } from './http-server.ts';
 import { QueuePoller } from './queue-poller.ts';
 import { bundleSenderThread } from './sender-bundle.ts';
 import type { TargetPolicy } from '../../shared/domain/targets.ts';
@@ -271,8 +271,7 @@ async function main(): Promise<void> {
     process.stdout.write(`\n${signal}: stopping...\n`);
     clearInterval(reconcileTimer);
     clearInterval(purgeTimer);
-    await new Promise<void>((r) => server.close(() => r()));
-    server.closeAllConnections();
+    await closeApiServer(server);
     await Promise.all(pollers.map((p) => p.stop()));
     await reconciling;
     await threadedSender?.close();

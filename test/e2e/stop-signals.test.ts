@@ -7,8 +7,10 @@
  */
 import { readdir } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { WEBHOOKS } from '../support/hookline.ts';
+import { connect, type AddressInfo, type Socket } from 'node:net';
+import { HEADERS_TIMEOUT_MS } from '../../infra/local/http-server.ts';
+import { createWebhook, WEBHOOKS } from '../support/hookline.ts';
+import { startReceiver, type Receiver } from '../support/receiver.ts';
 import { api, eventually, npmStart, sleep, startRuntime, type Runtime } from '../support/runtime.ts';
 
 it('stops, data and port released, when `npm start` is sent SIGTERM, as a supervisor or `timeout` stops it', async () => {
@@ -87,5 +89,60 @@ describe('a second signal a second after the first', () => {
     process.kill(rt.pid, 'SIGTERM');
     expect(await stopped).toBe(1);
     expect(rt.stdout()).toContain('SIGTERM again: stopping without waiting');
+  });
+});
+
+describe('connections open when the stop comes', () => {
+  let rt: Runtime | undefined;
+  let receiver: Receiver | undefined;
+  const sockets: Socket[] = [];
+  afterAll(async () => {
+    sockets.forEach((s) => s.destroy());
+    await receiver?.close();
+    await rt?.cleanup();
+  });
+
+  it('closes those without a request at once, and answers a request in progress first', async () => {
+    rt = await startRuntime();
+    receiver = await startReceiver();
+    await createWebhook(api(rt.baseUrl, rt.apiKey), { url: receiver.url, events: ['scan.completed'] });
+    const { port } = new URL(rt.baseUrl);
+    const open = async (first: string) => {
+      const socket = connect(Number(port), '127.0.0.1');
+      sockets.push(socket);
+      let answer = '';
+      socket.setEncoding('utf8').on('data', (chunk: string) => (answer += chunk));
+      const ended = new Promise<void>((resolveEnded) => socket.once('close', () => resolveEnded()));
+      socket.on('error', () => undefined);
+      await new Promise<void>((connected) => socket.once('connect', connected));
+      socket.write(first);
+      return { socket, ended, answer: () => answer };
+    };
+    // One that has sent nothing, one only part of its headers (Node's own close waits for both
+    // until the headers timeout), and a publish whose body has not all arrived.
+    const silent = await open('');
+    const halfHeaders = await open('POST /v1/events HTTP/1.1\r\nHost: hookline\r\n');
+    const body = JSON.stringify({ id: 'sent-during-the-stop', event: 'scan.completed', data: {} });
+    // Its `100 Continue` says the server took its headers and is answering it.
+    const publishing = await open(
+      `POST /v1/events HTTP/1.1\r\nHost: hookline\r\nAuthorization: Bearer ${rt.apiKey}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nExpect: 100-continue\r\n\r\n`,
+    );
+    await eventually('100 Continue', async () => (publishing.answer().startsWith('HTTP/1.1 100 Continue\r\n\r\n') ? true : undefined));
+    publishing.socket.write(body.slice(0, 10));
+
+    const stopped = rt.stop();
+    await eventually('the drain', async () => (rt!.stdout().includes('SIGTERM: stopping...') ? true : undefined));
+    // Long before the headers timeout would let them go.
+    const closedFirst = Promise.all([silent.ended, halfHeaders.ended]).then(() => 'closed');
+    expect(await Promise.race([closedFirst, sleep(HEADERS_TIMEOUT_MS / 2).then(() => 'still open')])).toBe('closed');
+    expect(rt.stdout()).not.toContain('stopped');
+    publishing.socket.write(body.slice(10));
+    await publishing.ended;
+    expect(publishing.answer()).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 202 /);
+    expect(await stopped).toBe(0);
+    // What was accepted during the stop is delivered (by the next start, if not before).
+    rt = await rt.restart();
+    const [request] = await receiver.waitFor(1);
+    expect(request!.json).toMatchObject({ id: 'sent-during-the-stop' });
   });
 });
