@@ -16,6 +16,16 @@ if (Number(process.versions.node.split('.')[0]) < 24) {
   process.exit(1);
 }
 
+// Whoever reads stdout or stderr may go away (`npm start | head`, a log shipper restarting): the
+// next write then fails with EPIPE, which Node raises as an unhandled 'error' event, and the
+// runtime died at its next line (a stop's "stopping...", a warning), leaving its deliveries to a
+// restart as a kill would. It runs on instead; what it writes to that stream is dropped.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => {
+    if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
+  });
+}
+
 // A stop signal before the runtime is started: nothing was accepted yet (its routes answer 503
 // until then), and what the start wrote so far a kill would leave as well: stop at once, exit 0.
 // The runtime replaces this handler once it has started (runtime.ts).

@@ -3,15 +3,20 @@
  * foreground process group, so the runtime gets SIGINT twice (from the terminal, and from npm
  * forwarding its own); that is one request to stop, and the stop drains. SIGTERM to npm itself
  * (a supervisor, `timeout`) reaches the runtime too, since its script `exec`s Node. A second signal a
- * while later (Ctrl-C again, the drain taking too long) stops at once.
+ * while later (Ctrl-C again, the drain taking too long) stops at once. A stop is not held up by
+ * connections with no request in progress, nor ended early by a stdout nobody reads any more.
  */
-import { readdir } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { HEADERS_TIMEOUT_MS } from '../../infra/local/http-server.ts';
+import { RUNTIME_ENTRY, RUNTIME_NODE_FLAGS } from '../../infra/local/node-flags.ts';
 import { createWebhook, WEBHOOKS } from '../support/hookline.ts';
 import { startReceiver, type Receiver } from '../support/receiver.ts';
-import { api, eventually, npmStart, sleep, startRuntime, type Runtime } from '../support/runtime.ts';
+import { api, eventually, killedIfLeft, npmStart, randomKey, REPO_ROOT, sleep, startRuntime, type Runtime } from '../support/runtime.ts';
 
 it('stops, data and port released, when `npm start` is sent SIGTERM, as a supervisor or `timeout` stops it', async () => {
   const npm = await npmStart();
@@ -145,4 +150,27 @@ describe('connections open when the stop comes', () => {
     const [request] = await receiver.waitFor(1);
     expect(request!.json).toMatchObject({ id: 'sent-during-the-stop' });
   });
+});
+
+it('runs on, and stops with exit 0, when whoever read its output went away', async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'hookline-e2e-reader-gone-'));
+  try {
+    const env = { ...process.env, PORT: '0', HOST: '127.0.0.1', HOOKLINE_DATA_DIR: dataDir, HOOKLINE_API_KEY: randomKey('hk_e2e_'), HOOKLINE_ADMIN_KEY: randomKey('hkadm_e2e_') };
+    const child = spawn(process.execPath, [...RUNTIME_NODE_FLAGS, RUNTIME_ENTRY], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    killedIfLeft(child);
+    const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
+    let out = '';
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    const baseUrl = await eventually('the banner', async () => /Hookline is running at (\S+)/.exec(out)?.[1]);
+    // The reading end closed, as `npm start | head` or a log shipper that restarts: the
+    // runtime's next line to stdout ("SIGTERM: stopping...") meets a pipe without a reader.
+    child.stdout!.destroy();
+    expect((await fetch(`${baseUrl}/healthz`)).status).toBe(200);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    // A drain, not a crash: the data dir was let go.
+    expect(await readdir(dataDir)).not.toContain('runtime.pid');
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
 });
