@@ -3,6 +3,7 @@
 // sources (runtime.ts), and has the next bundle built meanwhile (runtime-bundle.mjs). Plain
 // JavaScript, like those two modules: it runs before any TypeScript is loaded.
 import { enableHooklineCompileCache } from '../../shared/compile-cache.mjs';
+import { whenReaderGone } from '../../shared/output-readers.mjs';
 import { cachedRuntimeBundle, discardRuntimeBundle, rebuildInBackground } from './runtime-bundle.mjs';
 
 // The runtime needs Node 24 (node:sqlite and type stripping as Lambda's Node 24 has them), which
@@ -17,14 +18,9 @@ if (Number(process.versions.node.split('.')[0]) < 24) {
 }
 
 // Whoever reads stdout or stderr may go away (`npm start | head`, a log shipper restarting): the
-// next write then fails with EPIPE, which Node raises as an unhandled 'error' event, and the
 // runtime died at its next line (a stop's "stopping...", a warning), leaving its deliveries to a
 // restart as a kill would. It runs on instead; what it writes to that stream is dropped.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (error) => {
-    if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
-  });
-}
+for (const stream of [process.stdout, process.stderr]) whenReaderGone(stream, () => undefined);
 
 // A stop signal before the runtime is started: nothing was accepted yet (its routes answer 503
 // until then), and what the start wrote so far a kill would leave as well: stop at once, exit 0.

@@ -8,6 +8,12 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { enableHooklineCompileCache } from '../compile-cache.mjs';
+import { whenReaderGone } from '../output-readers.mjs';
+
+// `hookline deliveries ls --follow | head`: once the reader has what it wants, the output is not
+// wanted any more. End quietly (exit 0) rather than with EPIPE's stack trace; stderr gone: go on.
+whenReaderGone(process.stdout, () => process.exit(0));
+whenReaderGone(process.stderr, () => undefined);
 
 if (process.features.typescript) {
   // Each command is a fresh process: compiled code from the last one saves about 0.2 s.

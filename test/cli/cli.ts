@@ -79,6 +79,10 @@ export interface RunningCli {
   waitForLine(what: string, predicate: (line: string) => boolean, timeoutMs?: number): Promise<readonly string[]>;
   /** Sends `signal` and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Closes the reading end of its stdout, as `| head` does once it has what it wants. */
+  stopReading(): void;
+  /** Resolves with the exit code once it has exited. */
+  readonly exited: Promise<number | null>;
 }
 
 export function startCli(configFile: string, args: readonly string[]): RunningCli {
@@ -123,6 +127,8 @@ export function startCli(configFile: string, args: readonly string[]): RunningCl
       if (running) child.kill(signal);
       return exited;
     },
+    stopReading: () => child.stdout!.destroy(),
+    exited,
   };
 }
 

@@ -140,6 +140,26 @@ describe('deliveries', () => {
     expect(follow.stderr()).toBe('');
     await cli(s.config, ['webhooks', 'rm', hook.id]);
   });
+
+  it('--follow ends quietly with exit 0 once what reads it stops reading (| head)', async () => {
+    const r = await s.receiver();
+    const hook = await s.createWebhook(r.url, '--event', 'honeypot.hit');
+    expectExit(await cli(s.config, ['events', 'publish'], { input: JSON.stringify({ event: 'honeypot.hit', id: `before-${randomUUID()}`, data: {} }) }), 0);
+    await eventually('the first attempt in the log', async () => ((await s.tenant.get(`${WEBHOOKS}/${hook.id}/deliveries`)).json.items.length > 0 ? true : undefined));
+
+    const follow = startCli(s.config, ['deliveries', 'ls', hook.id, '--follow']);
+    try {
+      await follow.waitForLine('the earlier attempt', (line) => line.includes('honeypot.hit'));
+      follow.stopReading();
+      // The next attempt's line meets a pipe without a reader.
+      expectExit(await cli(s.config, ['events', 'publish'], { input: JSON.stringify({ event: 'honeypot.hit', id: `after-${randomUUID()}`, data: {} }) }), 0);
+      expect(await follow.exited).toBe(0);
+      expect(follow.stderr()).toBe('');
+    } finally {
+      await follow.stop('SIGINT');
+    }
+    await cli(s.config, ['webhooks', 'rm', hook.id]);
+  });
 });
 
 describe('recover', () => {
