@@ -33,10 +33,13 @@ const LINGER_MS = 1_000;
 /** How long a stop lets requests in progress finish before it closes their connections (closeApiServer). */
 export const STOP_GRACE_MS = 5_000;
 
-/** A server's open connections, those with a request being answered, and who waits for there to be none. */
+/**
+ * A server's open connections, those with requests being answered (how many: a pipelining client
+ * may have a second one waiting behind the first), and who waits for there to be none.
+ */
 interface Connections {
   readonly open: Set<Socket>;
-  readonly answering: Set<Socket>;
+  readonly answering: Map<Socket, number>;
   drained?: () => void;
 }
 const connectionsOf = new WeakMap<Server, Connections>();
@@ -83,12 +86,14 @@ export interface ApiServerOptions {
  * buffered, and its connection is closed.
  */
 export function startApiServer(options: ApiServerOptions): Promise<Server> {
-  const connections: Connections = { open: new Set(), answering: new Set() };
+  const connections: Connections = { open: new Set(), answering: new Map() };
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     const socket = req.socket;
-    connections.answering.add(socket);
+    connections.answering.set(socket, (connections.answering.get(socket) ?? 0) + 1);
     res.once('close', () => {
-      connections.answering.delete(socket);
+      const left = (connections.answering.get(socket) ?? 1) - 1;
+      if (left > 0) connections.answering.set(socket, left);
+      else connections.answering.delete(socket);
       if (connections.answering.size === 0) connections.drained?.();
     });
     handle(req, res, options).catch((err) => {
