@@ -5,6 +5,7 @@ export declare const runtimeBundleDir: () => string;
 export declare function fingerprintOf(root: string, file: string): string;
 /** Whether a file is as the build that recorded its fingerprint, begun at `builtAt` (ms), read it. */
 export declare function isUnchanged(root: string, file: string, fingerprint: string, builtAt: number): boolean;
+export declare function inputsUnchanged(root: string, inputs: Record<string, string>, builtAt: number): boolean;
 /** A directory of this user's, not a link, that no other user can write to. */
 export declare function isPrivateDir(dir: string): boolean;
 /** The file URL of the kept bundle if every one of its inputs is unchanged, else undefined. */

@@ -77,6 +77,12 @@ export function isUnchanged(root, file, fingerprint, builtAt) {
   return sha256(readFileSync(path)) === hash;
 }
 
+/** Whether a kept build's recorded inputs (file -> fingerprint) are all unchanged (isUnchanged); none recorded is not. */
+export function inputsUnchanged(root, inputs, builtAt) {
+  const entries = Object.entries(inputs);
+  return entries.length > 0 && entries.every(([file, fingerprint]) => isUnchanged(root, file, fingerprint, builtAt));
+}
+
 /**
  * A directory (not a link to one) of this process's user that no other user can write to: one
  * that another user made first in a shared place (the OS temp directory, a NODE_COMPILE_CACHE
@@ -99,8 +105,7 @@ export function cachedRuntimeBundle(dir = runtimeBundleDir()) {
     if (!isPrivateDir(dir)) return undefined;
     const manifest = JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8'));
     if (manifest.root !== ROOT || statSync(join(dir, manifest.bundle)).size !== manifest.size) return undefined;
-    const inputs = Object.entries(manifest.inputs);
-    if (inputs.length === 0 || !inputs.every(([file, fingerprint]) => isUnchanged(ROOT, file, fingerprint, manifest.builtAt))) return undefined;
+    if (!inputsUnchanged(ROOT, manifest.inputs, manifest.builtAt)) return undefined;
     return pathToFileURL(join(dir, manifest.bundle)).href;
   } catch {
     // None yet, an input gone, or a manifest cut short: start from the sources.
