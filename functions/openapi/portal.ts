@@ -3,13 +3,16 @@ import { fileURLToPath } from 'node:url';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 
 /**
- * The portal page (shared/portal/): three static files, served by the openapi function at
+ * The portal page (shared/portal/): static files (the page, its style sheet and its script's
+ * three ES modules), served by the openapi function at
  * `GET /portal` and `GET /portal/{file}`. On Lambda the build ships them beside the bundle; on one
  * machine they are read from the repository.
  */
 export const PORTAL_FILES = {
   'portal.html': 'text/html; charset=utf-8',
   'portal.js': 'text/javascript; charset=utf-8',
+  'portal-session.js': 'text/javascript; charset=utf-8',
+  'portal-deliveries.js': 'text/javascript; charset=utf-8',
   'portal.css': 'text/css; charset=utf-8',
 } as const;
 type PortalFile = keyof typeof PORTAL_FILES;
@@ -48,7 +51,7 @@ export function portalFiles(dir: URL): (event: APIGatewayProxyEventV2) => APIGat
     if (event.routeKey === 'GET /portal') file = 'portal.html';
     else if (event.routeKey !== 'GET /portal/{file}') return undefined;
     else {
-      // The page is at /portal only; its script and style sheet beside it.
+      // The page is at /portal only; its modules and style sheet beside it.
       const name = event.pathParameters?.['file'] ?? '';
       if (name === 'portal.html' || !Object.hasOwn(PORTAL_FILES, name)) {
         return { statusCode: 404, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: 'No such portal file' }) };
