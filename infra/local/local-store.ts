@@ -22,6 +22,7 @@ import type { LocalAdapters } from '../../shared/compose/local-adapters.ts';
 import type { Settings } from '../../shared/config.ts';
 import { EMAILS_PER_TENANT_PER_HOUR } from '../../shared/domain/notifications.ts';
 import type { Clock } from '../../shared/usecases/ports.ts';
+import type { TenantOwnerSetting } from '../../shared/usecases/tenants.ts';
 
 /** The database file in the data directory. */
 export const DATABASE_FILE = 'hookline.db';
@@ -43,6 +44,8 @@ export interface LocalStore {
   readonly db: HooklineDatabase;
   readonly queues: SqliteQueues;
   readonly adapters: LocalAdapters;
+  /** The tenants' store again, for what only this runtime does to them: its tenant `default`'s owner address. */
+  readonly tenantOwners: TenantOwnerSetting;
   /** The ARNs the queue pollers' records name as their source, as on AWS. */
   readonly queueArns: Readonly<Record<QueueName, string>>;
   /**
@@ -74,8 +77,9 @@ export function openLocalStore(
   const deliveries = new SqliteDeliveryStore(db, retentionDays);
   const attempts = new SqliteAttemptLog(db, retentionDays);
   const deliveryQueue = new SqliteDeliveryQueue(queues, clock);
+  const tenants = new SqliteTenantStore(db);
   const adapters: LocalAdapters = {
-    tenants: new SqliteTenantStore(db),
+    tenants,
     webhooks: new SqliteWebhookStore(db),
     events: new SqliteEventStore(db, retentionDays),
     deliveries,
@@ -97,6 +101,7 @@ export function openLocalStore(
     db,
     queues,
     adapters,
+    tenantOwners: tenants,
     queueArns: { events: arn('events'), deliveries: arn('deliveries') },
     resumeFirstAttempts: async () => {
       const owed = deliveries.firstAttemptsOwed(ROW_BACKED_LANE_CAPACITY);

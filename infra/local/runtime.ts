@@ -168,7 +168,7 @@ async function main(): Promise<void> {
   const ownerEmail = machine.ownerEmail;
   // A new bootstrap key replaces the previous one, which stops working (other keys of `default` stay).
   const keys = new ApiKeys({ tenants, cache: tenantAuth, clock: systemClock });
-  await new BootstrapTenant({ tenants, keys, clock: systemClock }).execute(
+  await new BootstrapTenant({ tenants, owners: store.tenantOwners, keys, clock: systemClock }).execute(
     { id: BOOTSTRAP_TENANT, name: BOOTSTRAP_TENANT, owner_email: ownerEmail },
     credentials.apiKey,
     credentials.superseded,

@@ -272,15 +272,28 @@ export class CreateTenant {
  * new key replaces the previous bootstrap key, which stops working; keys an admin created stay.
  * `superseded`: keys known to have been the bootstrap key before keys were listed.
  */
+/** Port: the one-machine runtime's setting of its bootstrap tenant's owner address. */
+export interface TenantOwnerSetting {
+  /** Sets the tenant's `owner_email` (nothing when there is no such tenant). */
+  setOwnerEmail(tenantId: string, ownerEmail: string): Promise<void>;
+}
+
+/**
+ * The one-machine runtime's tenant `default`, as its settings say at each start: its owner
+ * address (`HOOKLINE_OWNER_EMAIL`, which nothing else changes) and its key (`HOOKLINE_API_KEY`,
+ * a new one revoking the one before).
+ */
 export class BootstrapTenant {
-  private readonly deps: TenantSetupDeps;
-  constructor(deps: TenantSetupDeps) {
+  private readonly deps: TenantSetupDeps & { readonly owners: TenantOwnerSetting };
+  constructor(deps: BootstrapTenant['deps']) {
     this.deps = deps;
   }
 
   async execute(tenant: { id: string; name: string; owner_email: string }, apiKey: string, superseded: readonly string[] = []): Promise<void> {
-    const { tenants, keys, clock } = this.deps;
-    await tenants.createIfAbsent({ ...tenant, created_at: clock().toISOString() });
+    const { tenants, owners, keys, clock } = this.deps;
+    const created = await tenants.createIfAbsent({ ...tenant, created_at: clock().toISOString() });
+    // Webhooks keep the address they were given (each is its own owner's); new ones default to this.
+    if (!created && (await tenants.get(tenant.id))?.owner_email !== tenant.owner_email) await owners.setOwnerEmail(tenant.id, tenant.owner_email);
     const hash = hashApiKey(apiKey);
     const listed = await tenants.listKeys(tenant.id);
     // Revoke first: the new key must find room under the tenant's key limit.

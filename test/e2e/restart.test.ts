@@ -110,12 +110,19 @@ it('delivers an event accepted with 202 even when the process is killed right af
   expect(verifyHex(r.requests[0]!, hook.secret)).toBe(true);
 });
 
-it('brands the hex signature header after a restart with HOOKLINE_SIGNATURE_HEADER=X-NetRecon-Signature', async () => {
-  rt = await rt.restart({ HOOKLINE_SIGNATURE_HEADER: 'X-NetRecon-Signature' });
+it('takes new settings at a restart: the hex signature header (HOOKLINE_SIGNATURE_HEADER) and the owner address of new webhooks (HOOKLINE_OWNER_EMAIL)', async () => {
+  const before = (await api(rt.baseUrl, rt.apiKey).get(WEBHOOKS)).json.items as { owner_email: string }[];
+  expect(before.length).toBeGreaterThan(0);
+  rt = await rt.restart({ HOOKLINE_SIGNATURE_HEADER: 'X-NetRecon-Signature', HOOKLINE_OWNER_EMAIL: 'ops@example.com' });
   const client = api(rt.baseUrl, rt.apiKey);
   const r = await startReceiver();
   receivers.push(r);
   const hook = (await client.post(WEBHOOKS, { url: r.url, events: ['honeypot.hit'] })).json;
+  expect(hook.owner_email).toBe('ops@example.com');
+  // Webhooks made before keep the address they were given.
+  const kept = (await client.get(WEBHOOKS)).json.items as { id: string; owner_email: string }[];
+  expect(kept.filter((w) => w.id !== hook.id).map((w) => w.owner_email)).toEqual(before.map((w) => w.owner_email));
+  expect(before.every((w) => w.owner_email !== 'ops@example.com')).toBe(true);
   const [id] = (await client.post('/v1/events', { event: 'honeypot.hit', data: { src: '10.0.0.9' } })).json.ids;
   const [req] = await r.waitFor(1);
   expect(req!.json.id).toBe(id);

@@ -2,7 +2,7 @@ import type { RateLimit } from '../../domain/rate-limits.ts';
 import type { WebhookQuota } from '../../usecases/manage-webhooks.ts';
 import type { TenantOwners } from '../../usecases/owner-email.ts';
 import type { TenantRateLimits } from '../../usecases/rate-limits.ts';
-import type { ApiKeyRecord, Tenant, TenantDirectory } from '../../usecases/tenants.ts';
+import type { ApiKeyRecord, Tenant, TenantDirectory, TenantOwnerSetting } from '../../usecases/tenants.ts';
 import { SqliteTable } from './sqlite-table.ts';
 
 /**
@@ -11,7 +11,7 @@ import { SqliteTable } from './sqlite-table.ts';
  * does with conditional writes one after the other (list the key, then make it work) is one
  * transaction here, so there is no in-between state to undo.
  */
-export class SqliteTenantStore extends SqliteTable implements TenantDirectory, WebhookQuota, TenantOwners, TenantRateLimits {
+export class SqliteTenantStore extends SqliteTable implements TenantDirectory, WebhookQuota, TenantOwners, TenantOwnerSetting, TenantRateLimits {
   async get(tenantId: string): Promise<Tenant | undefined> {
     const row = this.run('read tenants table', () => this.statement('SELECT doc FROM tenants WHERE tenant_id = ?').get(tenantId));
     return row ? (JSON.parse(row['doc'] as string) as Tenant) : undefined;
@@ -23,6 +23,10 @@ export class SqliteTenantStore extends SqliteTable implements TenantDirectory, W
       this.statement('INSERT INTO tenants (tenant_id, doc) VALUES (?, ?) ON CONFLICT DO NOTHING').run(tenant.id, JSON.stringify(tenant)),
     );
     return Number(changes) === 1;
+  }
+
+  async setOwnerEmail(tenantId: string, ownerEmail: string): Promise<void> {
+    this.run('set the owner address', () => this.statement("UPDATE tenants SET doc = json_set(doc, '$.owner_email', ?) WHERE tenant_id = ?").run(ownerEmail, tenantId));
   }
 
   /** The tenant's webhook counter: a conditional increment, so concurrent creates cannot overshoot. */

@@ -9,12 +9,12 @@ import { hashApiKey } from '../../../shared/domain/ids.ts';
 import { RateLimitedError, UnauthorizedError } from '../../../shared/errors.ts';
 import { apiHandler } from '../../../shared/http/api-handler.ts';
 import { ApiKeys, MAX_KEYS_PER_TENANT } from '../../../shared/usecases/api-keys.ts';
-import { BootstrapTenant, FAILED_AUTHS_PER_MINUTE, TenantAuthenticator, type ApiKeyRecord, type Tenant, type TenantDirectory } from '../../../shared/usecases/tenants.ts';
+import { BootstrapTenant, FAILED_AUTHS_PER_MINUTE, TenantAuthenticator, type ApiKeyRecord, type Tenant, type TenantDirectory, type TenantOwnerSetting } from '../../../shared/usecases/tenants.ts';
 import { rejection } from '../../support/rejection.ts';
 import { FakeClock } from './fakes.ts';
 
 /** Tenants and keys in memory, with the adapter's semantics; counts the key lookups. */
-class MemoryTenantDirectory implements TenantDirectory {
+class MemoryTenantDirectory implements TenantDirectory, TenantOwnerSetting {
   readonly tenants = new Map<string, Tenant>();
   readonly listed = new Map<string, Map<string, ApiKeyRecord>>();
   readonly lookup = new Map<string, string>();
@@ -22,6 +22,10 @@ class MemoryTenantDirectory implements TenantDirectory {
 
   async get(id: string) {
     return this.tenants.get(id);
+  }
+  async setOwnerEmail(id: string, ownerEmail: string) {
+    const tenant = this.tenants.get(id);
+    if (tenant) this.tenants.set(id, { ...tenant, owner_email: ownerEmail });
   }
   async createIfAbsent(tenant: Tenant) {
     if (this.tenants.has(tenant.id)) return false;
@@ -197,7 +201,7 @@ describe('ApiKeys: list, create, revoke', () => {
 describe('BootstrapTenant: a new bootstrap key replaces the previous one only', () => {
   it('old bootstrap key 401, new one works, an admin-created key stays', async () => {
     const s = setup();
-    const bootstrap = new BootstrapTenant({ tenants: s.directory, keys: s.keys, clock: s.clock.clock });
+    const bootstrap = new BootstrapTenant({ tenants: s.directory, owners: s.directory, keys: s.keys, clock: s.clock.clock });
     const tenant = { id: 'default', name: 'default', owner_email: 'owner@localhost' };
     await bootstrap.execute(tenant, 'hk_first_bootstrap_key');
     await bootstrap.execute(tenant, 'hk_first_bootstrap_key');
@@ -210,9 +214,19 @@ describe('BootstrapTenant: a new bootstrap key replaces the previous one only', 
     expect(await s.keys.list('default')).toHaveLength(2);
   });
 
+  it("sets the tenant's owner address as the start's settings say (HOOKLINE_OWNER_EMAIL), its key kept", async () => {
+    const s = setup();
+    const bootstrap = new BootstrapTenant({ tenants: s.directory, owners: s.directory, keys: s.keys, clock: s.clock.clock });
+    await bootstrap.execute({ id: 'default', name: 'default', owner_email: 'first@example.com' }, 'hk_bootstrap_key');
+    const created = (await s.directory.get('default'))!;
+    await bootstrap.execute({ id: 'default', name: 'default', owner_email: 'second@example.com' }, 'hk_bootstrap_key');
+    expect(await s.directory.get('default')).toEqual({ ...created, owner_email: 'second@example.com' });
+    await expect(s.auth.authenticate('hk_bootstrap_key')).resolves.toBe('default');
+  });
+
   it('a key stored before keys were listed (known from credentials.json) is revoked too', async () => {
     const s = setup();
-    const bootstrap = new BootstrapTenant({ tenants: s.directory, keys: s.keys, clock: s.clock.clock });
+    const bootstrap = new BootstrapTenant({ tenants: s.directory, owners: s.directory, keys: s.keys, clock: s.clock.clock });
     await s.directory.createIfAbsent({ id: 'default', name: 'default', owner_email: 'o@localhost', created_at: s.clock.now.toISOString() });
     s.directory.lookup.set(hashApiKey('hk_legacy_generated'), 'default');
     await expect(s.auth.authenticate('hk_legacy_generated')).resolves.toBe('default');
