@@ -5,6 +5,8 @@
  */
 import { isIP } from 'node:net';
 import { LOG_SHARDS } from './adapters/aws/tables.ts';
+import { MAX_BURST, MAX_REQUESTS_PER_SECOND } from './domain/rate-limits.ts';
+import { signatureHeaderProblem } from './domain/webhooks.ts';
 
 export interface Settings {
   /** Seconds before attempts 1..N; its length is the number of attempts. */
@@ -75,6 +77,11 @@ export const DEFAULT_RETRY_DELAYS = [0, 30, 120, 600, 3600] as const;
 export const DEFAULT_SIGNATURE_HEADER = 'X-Hookline-Signature';
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 export const DEFAULT_FAILING_REQUEST_TIMEOUT_MS = 3_000;
+/**
+ * The longest attempt timeout: the dispatcher's Lambda timeout is derived from it (and Lambda
+ * stops at 15 minutes), and a timer past 2^31 - 1 ms would fire at once.
+ */
+export const MAX_REQUEST_TIMEOUT_MS = 300_000;
 export const DEFAULT_RATE_LIMIT_PER_SECOND = 100;
 export const DEFAULT_RATE_LIMIT_BURST = 200;
 export const HOOKLINE_VERSION = '0.1.0';
@@ -157,16 +164,33 @@ export interface LocalSettings {
 }
 
 export function localSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): LocalSettings {
-  const port = Number(env[LOCAL_ENV.port] || 3000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new SettingsError(`${LOCAL_ENV.port} must be a port number, got "${env[LOCAL_ENV.port]}"`);
+  const rawPort = env[LOCAL_ENV.port] || '3000';
+  const port = DECIMAL.test(rawPort) ? Number(rawPort) : NaN;
+  if (!(port >= 0 && port <= 65535)) throw new SettingsError(`${LOCAL_ENV.port} must be a port number, got "${env[LOCAL_ENV.port]}"`);
+  const ownerEmail = env[LOCAL_ENV.ownerEmail] || 'owner@localhost';
+  // The admin API's rule for an owner address (an address of the machine, owner@localhost, included).
+  if (!EMAIL.test(ownerEmail) || ownerEmail.length > 254) throw new SettingsError(`${LOCAL_ENV.ownerEmail} must be an email address, got "${ownerEmail}"`);
   return {
     port,
     host: env[LOCAL_ENV.host] || '127.0.0.1',
     dataDir: env[LOCAL_ENV.dataDir] || './.hookline',
-    apiKey: env[LOCAL_ENV.apiKey] || undefined,
-    adminKey: env[LOCAL_ENV.adminKey] || undefined,
-    ownerEmail: env[LOCAL_ENV.ownerEmail] || 'owner@localhost',
+    apiKey: bearerKey(LOCAL_ENV.apiKey, env[LOCAL_ENV.apiKey]),
+    adminKey: bearerKey(LOCAL_ENV.adminKey, env[LOCAL_ENV.adminKey]),
+    ownerEmail,
   };
+}
+
+const EMAIL = /^[^@\s]+@[^@\s]+$/;
+
+/**
+ * A key given in the environment, as a client sends it after `Bearer `: visible ASCII only, so
+ * that a key with a space or a line break (a paste gone wrong) is refused at start rather than
+ * refused at every request.
+ */
+function bearerKey(name: string, raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  if (!/^[\x21-\x7e]+$/.test(raw)) throw new SettingsError(`${name} must be printable ASCII without spaces`);
+  return raw;
 }
 
 /** The admin key's secret: `HOOKLINE_ADMIN_KEY_SECRET`, or `<secretPrefix>admin-api-key`. */
@@ -210,10 +234,15 @@ function parseBool(name: string, raw: string | undefined, fallback: boolean): bo
   throw new SettingsError(`${name} must be true or false, got "${raw}"`);
 }
 
-function positiveInt(name: string, raw: string | undefined, fallback: number): number {
+/** A whole number written in decimal digits (Number() would also take ' ', '0x1f' and '4.7e4'). */
+const DECIMAL = /^\d+$/;
+
+function positiveInt(name: string, raw: string | undefined, fallback: number, max = Number.MAX_SAFE_INTEGER, min = 1): number {
   if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new SettingsError(`${name} must be a positive integer, got "${raw}"`);
+  const value = DECIMAL.test(raw.trim()) ? Number(raw) : NaN;
+  if (!(value >= min && value <= max)) {
+    throw new SettingsError(max === Number.MAX_SAFE_INTEGER ? `${name} must be a positive integer, got "${raw}"` : `${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
   return value;
 }
 
@@ -232,8 +261,6 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
   return value;
 }
 
-const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
-
 /**
  * Why a retry ladder cannot go with a retention, or undefined when it can: a delivery's record
  * (one machine) and its log entries expire after the retention, so a ladder as long would lose
@@ -248,7 +275,11 @@ export function ladderPastRetention(retryDelaysSeconds: readonly number[], reten
 /** Reads the settings; `allowPrivateTargetsDefault` is true on one machine and false on AWS. */
 export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env, allowPrivateTargetsDefault = false): Settings {
   const signatureHeader = env[ENV.signatureHeader] || DEFAULT_SIGNATURE_HEADER;
-  if (!HEADER_NAME.test(signatureHeader)) throw new SettingsError(`${ENV.signatureHeader} is not a valid header name`);
+  const headerProblem = signatureHeaderProblem(signatureHeader);
+  if (headerProblem) throw new SettingsError(`${ENV.signatureHeader} ${headerProblem}, got "${signatureHeader}"`);
+  const rateLimitPerSecond = positiveInt(ENV.rateLimitPerSecond, env[ENV.rateLimitPerSecond], DEFAULT_RATE_LIMIT_PER_SECOND, MAX_REQUESTS_PER_SECOND);
+  // The admin API's bounds for a tenant's own limit (domain/rate-limits.ts): a burst below the rate is refused there too.
+  const rateLimitBurst = positiveInt(ENV.rateLimitBurst, env[ENV.rateLimitBurst], Math.max(DEFAULT_RATE_LIMIT_BURST, rateLimitPerSecond), MAX_BURST, rateLimitPerSecond);
   const retryDelaysSeconds = parseRetryDelays(env[ENV.retryDelays]);
   const retentionDays = positiveInt(ENV.retentionDays, env[ENV.retentionDays], 30);
   const tooLong = ladderPastRetention(retryDelaysSeconds, retentionDays);
@@ -261,10 +292,10 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env, allowPriva
     maxWebhooksPerTenant: positiveInt(ENV.maxWebhooksPerTenant, env[ENV.maxWebhooksPerTenant], 100),
     maxConcurrentPerWebhook: positiveInt(ENV.maxConcurrentPerWebhook, env[ENV.maxConcurrentPerWebhook], 20),
     maxConcurrentPerTenant: positiveInt(ENV.maxConcurrentPerTenant, env[ENV.maxConcurrentPerTenant], 50),
-    rateLimitPerSecond: positiveInt(ENV.rateLimitPerSecond, env[ENV.rateLimitPerSecond], DEFAULT_RATE_LIMIT_PER_SECOND),
-    rateLimitBurst: positiveInt(ENV.rateLimitBurst, env[ENV.rateLimitBurst], DEFAULT_RATE_LIMIT_BURST),
-    requestTimeoutMs: positiveInt(ENV.requestTimeoutMs, env[ENV.requestTimeoutMs], DEFAULT_REQUEST_TIMEOUT_MS),
-    failingRequestTimeoutMs: positiveInt(ENV.failingRequestTimeoutMs, env[ENV.failingRequestTimeoutMs], DEFAULT_FAILING_REQUEST_TIMEOUT_MS),
+    rateLimitPerSecond,
+    rateLimitBurst,
+    requestTimeoutMs: positiveInt(ENV.requestTimeoutMs, env[ENV.requestTimeoutMs], DEFAULT_REQUEST_TIMEOUT_MS, MAX_REQUEST_TIMEOUT_MS),
+    failingRequestTimeoutMs: positiveInt(ENV.failingRequestTimeoutMs, env[ENV.failingRequestTimeoutMs], DEFAULT_FAILING_REQUEST_TIMEOUT_MS, MAX_REQUEST_TIMEOUT_MS),
     deploymentHost: env[ENV.deploymentHost] || 'hookline',
     tables: {
       tenants: required(env, ENV.tenantsTable),

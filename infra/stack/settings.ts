@@ -6,7 +6,8 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
-import { DEFAULT_RATE_LIMIT_BURST, DEFAULT_RATE_LIMIT_PER_SECOND, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RETRY_DELAYS, DEFAULT_SIGNATURE_HEADER, ladderPastRetention } from '../../shared/config.ts';
+import { DEFAULT_RATE_LIMIT_BURST, DEFAULT_RATE_LIMIT_PER_SECOND, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RETRY_DELAYS, DEFAULT_SIGNATURE_HEADER, ladderPastRetention, MAX_REQUEST_TIMEOUT_MS } from '../../shared/config.ts';
+import { signatureHeaderProblem } from '../../shared/domain/webhooks.ts';
 import { MAX_BURST, MAX_REQUESTS_PER_SECOND } from '../../shared/domain/rate-limits.ts';
 import { LOG_SHARDS } from '../../shared/adapters/aws/tables.ts';
 import { resolveAlarmSettings } from './alarm-settings.ts';
@@ -205,8 +206,6 @@ export interface ResolvedSettings extends ResolvedAlarmSettings {
   readonly catalogueFile?: string;
 }
 
-const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
-
 export function resolveSettings(props: HooklineSettings): ResolvedSettings {
   const alarms = resolveAlarmSettings(props);
   const s: ResolvedSettings = {
@@ -241,10 +240,10 @@ export function resolveSettings(props: HooklineSettings): ResolvedSettings {
   if (s.retryDelaysSeconds.length === 0 || s.retryDelaysSeconds.some((d) => !Number.isFinite(d) || d < 0)) {
     fail('retryDelaysSeconds must be a non-empty list of non-negative seconds');
   }
-  if (!HEADER_NAME.test(s.signatureHeader)) fail(`signatureHeader "${s.signatureHeader}" is not a header name`);
-  // The dispatcher's timeout is derived from it and Lambda stops at 15 minutes.
-  if (!Number.isInteger(s.requestTimeoutMs) || s.requestTimeoutMs <= 0 || s.requestTimeoutMs > 300_000) {
-    fail('requestTimeoutMs must be an integer between 1 and 300000');
+  const headerProblem = signatureHeaderProblem(s.signatureHeader);
+  if (headerProblem) fail(`signatureHeader "${s.signatureHeader}" ${headerProblem}`);
+  if (!Number.isInteger(s.requestTimeoutMs) || s.requestTimeoutMs <= 0 || s.requestTimeoutMs > MAX_REQUEST_TIMEOUT_MS) {
+    fail(`requestTimeoutMs must be an integer between 1 and ${MAX_REQUEST_TIMEOUT_MS}`);
   }
   if (!Number.isInteger(s.retentionDays) || s.retentionDays <= 0) fail('retentionDays must be a positive integer');
   const tooLong = ladderPastRetention(s.retryDelaysSeconds, s.retentionDays);

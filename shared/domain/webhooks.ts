@@ -139,6 +139,22 @@ const RESERVED_HEADERS = new Set([
   'user-agent',
   'proxy-authorization',
 ]);
+/** An HTTP header name (RFC 9110's token). */
+export const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
+
+/**
+ * Why `name` cannot carry the hex signature (HOOKLINE_SIGNATURE_HEADER, the stack's
+ * `signatureHeader`), or undefined when it can. A header that frames the request would break
+ * every delivery (`Content-Length`) or replace Hookline's own (`Host`, `Content-Type`, the
+ * Standard Webhooks ones), and `Authorization` is a webhook's receiver auth.
+ */
+export function signatureHeaderProblem(name: string): string | undefined {
+  if (!HEADER_NAME.test(name)) return 'is not a valid header name';
+  const lower = name.toLowerCase();
+  if (RESERVED_HEADERS.has(lower) || lower.startsWith('webhook-') || lower === 'authorization') return `is a header every delivery already sets (${lower})`;
+  return undefined;
+}
+
 const isReservedHeader = (name: string, signatureHeader: string): boolean => {
   const lower = name.toLowerCase();
   return RESERVED_HEADERS.has(lower) || lower === signatureHeader.toLowerCase() || lower.startsWith('webhook-');

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { FILTER_PATH } from '../domain/filters.ts';
-import { WEBHOOK_FORMATS } from '../domain/webhooks.ts';
+import { HEADER_NAME, WEBHOOK_FORMATS } from '../domain/webhooks.ts';
 import { coercedNumber, isoDateTime, lazySchema } from './zod-setup.ts';
 
 /**
@@ -26,7 +26,7 @@ const noControl = () =>
 const urlText = (max: number) => text(1, max).check(noControl());
 
 const headerName = () =>
-  z.string().check(z.minLength(1), z.maxLength(100), z.regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be a valid header name'));
+  z.string().check(z.minLength(1), z.maxLength(100), z.regex(HEADER_NAME, 'must be a valid header name'));
 
 const receiverAuthInput = () => z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('none') }),

@@ -129,8 +129,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       env: {
         HOOKLINE_RETRY_DELAYS: o.ladder.join(','),
         HOOKLINE_REQUEST_TIMEOUT_MS: String(o.requestTimeoutMs),
-        HOOKLINE_RATE_LIMIT_PER_SECOND: '100000',
-        HOOKLINE_RATE_LIMIT_BURST: '100000',
+        HOOKLINE_RATE_LIMIT_PER_SECOND: '500',
+        HOOKLINE_RATE_LIMIT_BURST: '1000',
         HOOKLINE_MAX_WEBHOOKS_PER_TENANT: String(Math.max(100, o.webhooks)),
         HOOKLINE_OWNER_EMAIL: 'chaos@example.com',
       },

@@ -94,7 +94,7 @@ async function publish(body: string | Uint8Array, headers: Record<string, string
 }
 
 beforeAll(async () => {
-  rt = await startRuntime({ env: { HOOKLINE_RATE_LIMIT_PER_SECOND: '100000', HOOKLINE_RATE_LIMIT_BURST: '100000', HOOKLINE_RETRY_DELAYS: '0' } });
+  rt = await startRuntime({ env: { HOOKLINE_RATE_LIMIT_PER_SECOND: '500', HOOKLINE_RATE_LIMIT_BURST: '1000', HOOKLINE_RETRY_DELAYS: '0' } });
   sink = await startProbe();
   const [fuzzTenant, urlTenant] = await Promise.all([createTenant(rt, 'fuzz-routes'), createTenant(rt, 'fuzz-urls')]);
   fuzzKey = fuzzTenant.key;

@@ -1,4 +1,4 @@
-import { ENV, parseRetryDelays, settingsFromEnv, SettingsError } from '../../shared/config.ts';
+import { ENV, localSettingsFromEnv, parseRetryDelays, settingsFromEnv, SettingsError } from '../../shared/config.ts';
 
 describe('settings', () => {
   it('defaults the retry ladder to the contract ladder', () => {
@@ -29,6 +29,26 @@ describe('settings', () => {
   it('refuses a signature header that is not a header name', () => {
     expect(() => settingsFromEnv({ HOOKLINE_SIGNATURE_HEADER: 'Bad Header' })).toThrow(SettingsError);
   });
+  it('refuses a signature header that every delivery already sets: it would break each one or be lost', () => {
+    for (const name of ['Content-Length', 'transfer-encoding', 'Host', 'Content-Type', 'webhook-signature', 'Authorization', 'User-Agent']) {
+      expect(() => settingsFromEnv({ HOOKLINE_SIGNATURE_HEADER: name })).toThrow(`HOOKLINE_SIGNATURE_HEADER is a header every delivery already sets (${name.toLowerCase()}), got "${name}"`);
+    }
+    expect(settingsFromEnv({ ...tables(), HOOKLINE_SIGNATURE_HEADER: 'X-NetRecon-Signature' }).signatureHeader).toBe('X-NetRecon-Signature');
+  });
+  it('bounds the attempt timeouts: a timer past 2^31 - 1 ms would fire at once and fail every attempt after sending it', () => {
+    expect(settingsFromEnv({ ...tables(), [ENV.requestTimeoutMs]: '300000' }).requestTimeoutMs).toBe(300_000);
+    for (const name of [ENV.requestTimeoutMs, ENV.failingRequestTimeoutMs]) {
+      for (const bad of ['300001', '3000000000', '10s', '0x10', ' ', '1e4']) {
+        expect(() => settingsFromEnv({ ...tables(), [name]: bad })).toThrow(`${name} must be an integer from 1 to 300000, got "${bad}"`);
+      }
+    }
+  });
+  it("holds the default rate limit to the admin API's bounds: at most 500 a second, a burst from the rate to 1000", () => {
+    expect(settingsFromEnv({ ...tables(), [ENV.rateLimitPerSecond]: '300' })).toMatchObject({ rateLimitPerSecond: 300, rateLimitBurst: 300 });
+    expect(settingsFromEnv({ ...tables(), [ENV.rateLimitPerSecond]: '500', [ENV.rateLimitBurst]: '1000' })).toMatchObject({ rateLimitPerSecond: 500, rateLimitBurst: 1000 });
+    expect(() => settingsFromEnv({ ...tables(), [ENV.rateLimitPerSecond]: '100', [ENV.rateLimitBurst]: '1' })).toThrow(`${ENV.rateLimitBurst} must be an integer from 100 to 1000, got "1"`);
+    expect(() => settingsFromEnv({ ...tables(), [ENV.rateLimitPerSecond]: '100000' })).toThrow(`${ENV.rateLimitPerSecond} must be an integer from 1 to 500, got "100000"`);
+  });
   it('caps attempts in flight per tenant at 50 unless HOOKLINE_MAX_CONCURRENT_PER_TENANT says otherwise; refuses a non-positive one', () => {
     const names = [ENV.tenantsTable, ENV.webhooksTable, ENV.eventsTable, ENV.attemptsTable, ENV.eventsQueueUrl, ENV.deliveriesQueueUrl];
     const env = Object.fromEntries(names.map((name) => [name, 'x']));
@@ -49,3 +69,24 @@ describe('settings', () => {
     }
   });
 });
+
+describe('one-machine settings', () => {
+  it('takes PORT in decimal digits only', () => {
+    expect(localSettingsFromEnv({ PORT: '0' }).port).toBe(0);
+    expect(localSettingsFromEnv({ PORT: '47000' }).port).toBe(47_000);
+    for (const bad of [' ', '0x8155', '4.7e4', '-1', '65536', '3000a']) expect(() => localSettingsFromEnv({ PORT: bad })).toThrow(`PORT must be a port number, got "${bad}"`);
+  });
+  it('refuses keys a client could never send (a space, a line break) and an owner address the admin API would refuse', () => {
+    expect(() => localSettingsFromEnv({ HOOKLINE_API_KEY: ' spacey ' })).toThrow('HOOKLINE_API_KEY must be printable ASCII without spaces');
+    expect(() => localSettingsFromEnv({ HOOKLINE_ADMIN_KEY: 'adm key' })).toThrow('HOOKLINE_ADMIN_KEY must be printable ASCII without spaces');
+    expect(() => localSettingsFromEnv({ HOOKLINE_OWNER_EMAIL: 'notanemail' })).toThrow('HOOKLINE_OWNER_EMAIL must be an email address, got "notanemail"');
+    expect(localSettingsFromEnv({ HOOKLINE_API_KEY: 'hk_live.1-2', HOOKLINE_OWNER_EMAIL: 'ops@example.com' })).toMatchObject({ apiKey: 'hk_live.1-2', ownerEmail: 'ops@example.com' });
+    expect(localSettingsFromEnv({}).ownerEmail).toBe('owner@localhost');
+  });
+});
+
+/** The settings every function needs named (their values do not matter here). */
+function tables(): Record<string, string> {
+  const names = [ENV.tenantsTable, ENV.webhooksTable, ENV.eventsTable, ENV.attemptsTable, ENV.eventsQueueUrl, ENV.deliveriesQueueUrl];
+  return Object.fromEntries(names.map((name) => [name, 'x']));
+}
