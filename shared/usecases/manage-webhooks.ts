@@ -159,7 +159,11 @@ export class ManageWebhooks {
   async update(tenantId: string, webhookId: string, patch: WebhookPatchInput): Promise<Webhook> {
     const current = await this.get(tenantId, webhookId);
     const fields: Partial<{ -readonly [K in keyof Webhook]: Webhook[K] }> = { updated_at: this.deps.clock().toISOString() };
-    const url = patch.url === undefined ? undefined : await this.checkUrl(patch.url);
+    const checked = patch.url === undefined ? undefined : await this.checkUrl(patch.url);
+    // The URL as this API shows it is the URL unchanged: with credentials in its query it reads
+    // `?token=****`, and a client that sends back what it read (the portal's edit form does)
+    // must not replace the real token with the mask.
+    const url = checked && checked.toString() !== current.url ? checked : undefined;
     if (url) fields.url = storedUrl(url);
     if (patch.events !== undefined) {
       this.checkPatterns(patch.events);

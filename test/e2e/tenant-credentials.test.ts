@@ -70,3 +70,24 @@ describe("a tenant's credentials secret under concurrent changes", () => {
     expect(Object.keys(await stored()).sort()).toEqual(hooks.slice(HOOKS / 2).map((h) => h.id).sort());
   });
 });
+
+describe('credentials in a webhook URL', () => {
+  it('are kept when a client sends back the URL as the API showed it (masked), and replaced by a new URL', async () => {
+    const t = await createTenant(rt);
+    const hook = await createWebhook(t.api, { url: `${r.url}/url-auth?token=s3cr3t-value`, events: ['scan.completed'] });
+    expect(hook.url).toBe(`${r.url}/url-auth?token=****`);
+    // What the portal's edit form sends: every field as read, the description changed.
+    const edited = await t.api.patch(`${WEBHOOKS}/${hook.id}`, { url: hook.url, description: 'renamed', events: ['scan.completed'] });
+    expect(edited.status).toBe(200);
+    expect(edited.json).toMatchObject({ url: `${r.url}/url-auth?token=****`, description: 'renamed' });
+    const from = r.requests.length;
+    await publish(t.api, { event: 'scan.completed', data: { n: 3 } });
+    const [kept] = (await r.waitFor(from + 1)).slice(from);
+    expect(kept!.path).toBe('/url-auth?token=s3cr3t-value');
+
+    expect((await t.api.patch(`${WEBHOOKS}/${hook.id}`, { url: `${r.url}/url-auth?token=n3w-value` })).status).toBe(200);
+    await publish(t.api, { event: 'scan.completed', data: { n: 4 } });
+    const [replaced] = (await r.waitFor(from + 2)).slice(from + 1);
+    expect(replaced!.path).toBe('/url-auth?token=n3w-value');
+  });
+});
