@@ -12,6 +12,22 @@ export function hexSignature(secret: string, body: string | Uint8Array): string 
 
 const WHSEC_PREFIX = 'whsec_';
 
+/** How many bytes a `whsec_` secret's key may have (Svix's rule). */
+export const WHSEC_KEY_BYTES = { min: 24, max: 64 } as const;
+
+/**
+ * Whether every Standard Webhooks verifier can use `secret`: one that is not `whsec_` is its
+ * UTF-8 bytes; a `whsec_` one must be canonical base64 of 24 to 64 bytes. Node decodes base64
+ * leniently (`whsec_!!!!!!!!` is an empty key), where the receivers' libraries refuse the secret
+ * or decode other bytes, and no signature would verify.
+ */
+export function isUsableSecret(secret: string): boolean {
+  if (!secret.startsWith(WHSEC_PREFIX)) return true;
+  const encoded = secret.slice(WHSEC_PREFIX.length);
+  const key = Buffer.from(encoded, 'base64');
+  return key.toString('base64') === encoded && key.length >= WHSEC_KEY_BYTES.min && key.length <= WHSEC_KEY_BYTES.max;
+}
+
 /** Standard Webhooks key: the base64 part of a `whsec_` secret, otherwise the secret's UTF-8 bytes. */
 export function standardWebhooksKey(secret: string): Buffer {
   return secret.startsWith(WHSEC_PREFIX)

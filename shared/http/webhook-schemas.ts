@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { FILTER_PATH } from '../domain/filters.ts';
+import { isUsableSecret, WHSEC_KEY_BYTES } from '../domain/signing.ts';
 import { HEADER_NAME, WEBHOOK_FORMATS } from '../domain/webhooks.ts';
 import { coercedNumber, isoDateTime, lazySchema } from './zod-setup.ts';
 
@@ -12,7 +13,12 @@ const pattern = () =>
   z.string().check(z.minLength(1), z.maxLength(100), z.describe('An event type, a prefix pattern such as `alert.*`, or `*`.'));
 
 const secret = () =>
-  z.string().check(z.minLength(8), z.maxLength(256), z.describe('HMAC secret; `whsec_` secrets are base64-decoded for Standard Webhooks.'));
+  z.string().check(
+    z.minLength(8),
+    z.maxLength(256),
+    z.refine(isUsableSecret, `a whsec_ secret must be whsec_ and standard base64 (with its = padding) of ${WHSEC_KEY_BYTES.min} to ${WHSEC_KEY_BYTES.max} bytes`),
+    z.describe(`HMAC secret; a \`whsec_\` secret is base64 of ${WHSEC_KEY_BYTES.min} to ${WHSEC_KEY_BYTES.max} bytes, decoded for Standard Webhooks.`),
+  );
 
 const text = (min: number, max: number) => z.string().check(z.minLength(min), z.maxLength(max));
 
@@ -71,7 +77,7 @@ export const WebhookCreateInput = lazySchema(() =>
   z.strictObject({
     url: urlText(2048).check(z.describe('Absolute https:// URL (http:// only where private targets are allowed).')),
     events: z.array(pattern()).check(z.minLength(1), z.maxLength(100)),
-    secret: z.optional(secret()).check(z.describe('Without it the server generates `whsec_` + base64 of 32 random bytes, returned once.')),
+    secret: z.optional(secret()).check(z.describe('Without it the server generates `whsec_` + base64 of 32 random bytes, returned once. A `whsec_` secret given must be base64 of 24 to 64 bytes.')),
     active: z.optional(z.boolean()),
     description: z.optional(z.string().check(z.maxLength(1000))),
     owner_email: z.optional(z.email().check(z.maxLength(254))),
@@ -113,7 +119,7 @@ export const PageQuery = lazySchema(() =>
 export const MAX_GRACE_SECONDS = 7 * 86_400;
 export const RotateSecretInput = lazySchema(() =>
   z.strictObject({
-    secret: z.optional(secret()).check(z.describe('The new secret; without it the server generates one and returns it once.')),
+    secret: z.optional(secret()).check(z.describe('The new secret; without it the server generates one and returns it once. A `whsec_` secret given must be base64 of 24 to 64 bytes.')),
     grace_period_seconds: z
       ._default(z.number().check(z.int(), z.minimum(0), z.maximum(MAX_GRACE_SECONDS)), 86_400)
       .check(z.describe('How long the old secret keeps signing (default 24 h, at most 7 days).')),

@@ -201,6 +201,11 @@ describe('bad input is refused and nothing of it is kept', () => {
       { url: `${r.url}/x`, events: [] },
       { events: ['scan.completed'] },
       { url: `${r.url}/x`, events: ['scan.completed'], secret: 'short' },
+      // whsec_ secrets a Standard Webhooks verifier cannot decode (Node would: to other bytes, or none).
+      { url: `${r.url}/x`, events: ['scan.completed'], secret: 'whsec_hello-world!' },
+      { url: `${r.url}/x`, events: ['scan.completed'], secret: 'whsec_!!!!!!!!' },
+      { url: `${r.url}/x`, events: ['scan.completed'], secret: 'whsec_abcdefghi' },
+      { url: `${r.url}/x`, events: ['scan.completed'], secret: `whsec_${Buffer.alloc(16).toString('base64')}` },
       { url: `${r.url}/x`, events: ['scan.completed'], auth: { type: 'bearer' } },
       // The URL parser would drop the line break and store another URL than the one sent.
       { url: `${r.url}/x\r\nX-Injected: 1`, events: ['scan.completed'] },
@@ -214,6 +219,7 @@ describe('bad input is refused and nothing of it is kept', () => {
     expectError(await t.api.request('POST', WEBHOOKS, '{"url":'), 400);
     const patch = await t.api.patch(`${WEBHOOKS}/${hook.id}`, { url: 'ftp://files.example.com/hook' });
     expectError(patch, 400);
+    expectError(await t.api.patch(`${WEBHOOKS}/${hook.id}`, { secret: 'whsec_!!!!!!!!' }), 400);
 
     const after = await t.api.get(`${WEBHOOKS}?per_page=100`);
     expect(after.json.items).toEqual(before.json.items);

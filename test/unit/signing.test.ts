@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import {
   hexSignature,
+  isUsableSecret,
   signatureHeaders,
   standardWebhooksKey,
   standardWebhooksSignature,
@@ -122,6 +123,21 @@ describe('standardWebhooksSignature', () => {
     // And rejects it under another key or for another body.
     expect(() => new Webhook('whsec_' + Buffer.alloc(24, 7).toString('base64')).verify(BODY, headers)).toThrow();
     expect(() => new Webhook(WHSEC).verify(BODY_CHANGED, headers)).toThrow();
+  });
+
+  it('takes a whsec_ secret only as canonical base64 of 24 to 64 bytes, which the standardwebhooks package verifies with', () => {
+    const now = Math.floor(Date.now() / 1000);
+    const usable = [24, 32, 64].map((n) => `whsec_${crypto.randomBytes(n).toString('base64')}`);
+    for (const secret of [...usable, WHSEC, 'plain-ascii-secret']) {
+      expect({ secret, usable: isUsableSecret(secret) }).toEqual({ secret, usable: true });
+      const headers = { 'webhook-id': 'evt_01', 'webhook-timestamp': String(now), 'webhook-signature': standardWebhooksSignature([secret], 'evt_01', now, BODY) };
+      expect(new Webhook(secret.startsWith('whsec_') ? secret : Buffer.from(secret).toString('base64')).verify(BODY, headers)).toEqual(JSON.parse(BODY));
+    }
+    // Node decodes these leniently (to other bytes, or to none: an empty HMAC key anyone can
+    // sign with); a receiver's library refuses them or decodes them otherwise.
+    const unusable = ['whsec_hello-world!', 'whsec_!!!!!!!!', 'whsec_abcdefghi', `whsec_${crypto.randomBytes(24).toString('base64url')}-_`, `whsec_${crypto.randomBytes(16).toString('base64')}`, `whsec_${crypto.randomBytes(65).toString('base64')}`];
+    for (const secret of unusable) expect({ secret, usable: isUsableSecret(secret) }).toEqual({ secret, usable: false });
+    expect(() => new Webhook('whsec_hello-world!')).toThrow();
   });
 
   it('is verified by the standardwebhooks package (raw key) for a plain ASCII secret', () => {
