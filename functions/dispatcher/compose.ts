@@ -4,6 +4,7 @@ import { EmfMetrics } from '../../shared/adapters/aws/emf-metrics.ts';
 import { LadderRetryScheduler } from '../../shared/adapters/aws/ladder-retry-scheduler.ts';
 import { catalogueFromEnv } from '../../shared/compose/catalogue.ts';
 import { credentialsCache } from '../../shared/compose/credentials.ts';
+import { processLogged } from '../../shared/compose/queue-records.ts';
 import { functionBase, type BaseOverrides, type FunctionBase } from '../../shared/compose/function-base.ts';
 import { emailDeps, type MailOverrides } from '../../shared/compose/mail.ts';
 import type { AwsAdapterOf } from '../../shared/compose/aws-kit.ts';
@@ -127,15 +128,16 @@ export function composeDispatcher(o: DispatcherOverrides = {}) {
         ...(o.claimsStaleBefore ? { claimsStaleBefore: o.claimsStaleBefore } : {}),
       },
     });
-  const processRecord = async (dispatch: DispatchDelivery, record: SQSRecord) => {
-    const message = JSON.parse(record.body) as DeliveryMessage;
-    const result = await dispatch.execute(message, receivedOf(record.attributes));
-    // Debug: every failed attempt is in the delivery log and the AttemptsFailed metric already,
-    // and a line each would be a third of what a failed attempt costs.
-    if (result.kind === 'retrying' || result.kind === 'failed') {
-      f.logger.debug('delivery attempt failed', { delivery_id: message.delivery_id, attempt: message.attempt, outcome: result.kind, error: result.error });
-    }
-  };
+  const idsOf = (message: DeliveryMessage) => ({ delivery_id: message.delivery_id, attempt: message.attempt });
+  const processRecord = (dispatch: DispatchDelivery, record: SQSRecord) =>
+    processLogged(f.logger, 'delivery message failed; it is received again', record, idsOf, async (message: DeliveryMessage) => {
+      const result = await dispatch.execute(message, receivedOf(record.attributes));
+      // Debug: every failed attempt is in the delivery log and the AttemptsFailed metric already,
+      // and a line each would be a third of what a failed attempt costs.
+      if (result.kind === 'retrying' || result.kind === 'failed') {
+        f.logger.debug('delivery attempt failed', { ...idsOf(message), outcome: result.kind, error: result.error });
+      }
+    });
   // Per invocation: a memo of reads for this batch, and a processor (it holds the batch's state;
   // the one-machine runtime invokes a handler concurrently, Lambda never does).
   const composed = f.composed(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {

@@ -1,5 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { processLogged } from '../../shared/compose/queue-records.ts';
 import { functionBase, type BaseOverrides } from '../../shared/compose/function-base.ts';
 import type { QueuedEvent } from '../../shared/domain/events.ts';
 import { memoizePages } from '../../shared/usecases/batch-memo.ts';
@@ -28,16 +29,17 @@ export function composeFanout(o: FanoutOverrides = {}) {
   // One machine: how late the events taken are, so that its reconciler leaves events waiting in a
   // backlog alone (on AWS nothing re-queues events: their messages stay queued until fanned out).
   const lag = local && new QueueLagReporter(local.queueLag, (error) => f.logger.warn('could not record the events queue lag', error instanceof Error ? error : String(error)));
-  const processRecord = async (fanOut: FanOutEvent, record: SQSRecord) => {
-    const event = JSON.parse(record.body) as QueuedEvent;
-    if (lag) {
-      // From when its message was sent: the first send, or the reconciler's.
-      const sentAt = sentAtOf(record.attributes?.SentTimestamp)?.getTime() ?? 0;
-      lag.observe(EVENTS_QUEUE_LAG, new Date(Math.max(Date.parse(event.received_at), sentAt)), f.clock());
-    }
-    const queued = await fanOut.execute(event, (receivedOf(record.attributes).receiveCount ?? 1) > 1);
-    f.logger.debug('fanned out', { event_id: event.id, deliveries: queued });
-  };
+  const idsOf = (event: QueuedEvent) => ({ tenant_id: event.tenant_id, event_id: event.id });
+  const processRecord = (fanOut: FanOutEvent, record: SQSRecord) =>
+    processLogged(f.logger, 'events message failed; it is received again', record, idsOf, async (event: QueuedEvent) => {
+      if (lag) {
+        // From when its message was sent: the first send, or the reconciler's.
+        const sentAt = sentAtOf(record.attributes?.SentTimestamp)?.getTime() ?? 0;
+        lag.observe(EVENTS_QUEUE_LAG, new Date(Math.max(Date.parse(event.received_at), sentAt)), f.clock());
+      }
+      const queued = await fanOut.execute(event, (receivedOf(record.attributes).receiveCount ?? 1) > 1);
+      f.logger.debug('fanned out', { event_id: event.id, deliveries: queued });
+    });
   // A processor per invocation: it holds the batch's state, and the one-machine runtime invokes
   // a handler concurrently (Lambda never does).
   return f.composed(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {

@@ -2,11 +2,14 @@
  * A message that failed every receive goes to the dead-letter table, and the runtime says so in
  * its log (as SQS's dead-letter queue alarm would on AWS): the queue, the message, the work's ids,
  * never the event's data. The message is put in the queue as the last process would have left it,
- * received 5 times (the stack's maxReceiveCount), so that the next receive buries it.
+ * received 5 times (the stack's maxReceiveCount), so that the next receive buries it. Before
+ * that, each failed receive is logged with its cause.
  */
+import { writeFile } from 'node:fs/promises';
 import { DatabaseSync } from 'node:sqlite';
 import { join } from 'node:path';
-import { eventually, startRuntime, type Runtime } from '../support/runtime.ts';
+import { createWebhook, publish } from '../support/hookline.ts';
+import { api, eventually, startRuntime, type Runtime } from '../support/runtime.ts';
 
 let rt: Runtime | undefined;
 afterAll(async () => {
@@ -61,3 +64,20 @@ it('logs a warning with the ids of the work, and not its data, when a message go
     after.close();
   }
 });
+
+it("logs each failed receive of a delivery message with its ids and its cause (the batch processor's error names none)", async () => {
+  rt = await startRuntime();
+  await createWebhook(api(rt.baseUrl, rt.apiKey), { url: 'http://127.0.0.1:9/never-reached', events: ['scan.completed'] });
+  await rt.stop();
+  // The tenant's credentials secret no longer parses: every attempt fails before it is sent.
+  await writeFile(join(rt.dataDir, 'secrets', `${encodeURIComponent('hookline/tenants/default')}.secret`), '{"wh_');
+  rt = await rt.restart();
+  await publish(api(rt.baseUrl, rt.apiKey), { event: 'scan.completed', data: { n: 1 } });
+  const line = await eventually('the failed receive in the log', async () => rt!.stdout().split('\n').find((l) => l.includes('delivery message failed')));
+  const entry = JSON.parse(line);
+  expect(entry).toMatchObject({ level: 'ERROR', message: 'delivery message failed; it is received again', attempt: 1, message_id: expect.any(String) });
+  expect(entry.delivery_id).toMatch(/^dlv_/);
+  // The cause, however the store wraps it: the secret's JSON that does not parse.
+  expect(JSON.stringify(entry.error)).toMatch(/JSON/);
+});
+
