@@ -163,15 +163,26 @@ const isReservedHeader = (name: string, signatureHeader: string): boolean => {
 /** CR, LF and NUL end a header line: in a value they would inject headers of the tenant's choosing. */
 const HEADER_BREAKING = /[\r\n\0]/;
 
+/**
+ * What an HTTP client refuses in a header value sent as given (RFC 9110's field-value: tabs,
+ * spaces, visible ASCII and Latin-1): any other control or character would fail every attempt
+ * before anything is sent.
+ */
+const NOT_IN_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+
 /** What is wrong with a receiver auth, field by field; empty when it may be used. */
 export function authProblems(auth: ReceiverAuth, signatureHeader: string): { path: string; message: string }[] {
   const problems: { path: string; message: string }[] = [];
   const value = (path: string, v: string) => {
     if (HEADER_BREAKING.test(v)) problems.push({ path: `auth.${path}`, message: 'must not contain CR, LF or NUL characters' });
   };
+  // Sent as they are in a header (the others are encoded: Basic's base64, OAuth2's form).
+  const headerValue = (path: string, v: string) => {
+    if (NOT_IN_HEADER_VALUE.test(v)) problems.push({ path: `auth.${path}`, message: 'must be a header value: tabs, spaces, visible ASCII or Latin-1 characters, no other control character' });
+  };
   switch (auth.type) {
     case 'bearer':
-      value('token', auth.token);
+      headerValue('token', auth.token);
       break;
     case 'basic':
       value('username', auth.username);
@@ -180,7 +191,7 @@ export function authProblems(auth: ReceiverAuth, signatureHeader: string): { pat
       break;
     case 'header':
       if (isReservedHeader(auth.name, signatureHeader)) problems.push({ path: 'auth.name', message: `${auth.name} is set by Hookline and cannot be an auth header` });
-      value('value', auth.value);
+      headerValue('value', auth.value);
       break;
     case 'oauth2':
       value('client_id', auth.client_id);
