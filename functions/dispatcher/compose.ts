@@ -6,7 +6,7 @@ import { catalogueFromEnv } from '../../shared/compose/catalogue.ts';
 import { credentialsCache } from '../../shared/compose/credentials.ts';
 import { processLogged } from '../../shared/compose/queue-records.ts';
 import { functionBase, type BaseOverrides, type FunctionBase } from '../../shared/compose/function-base.ts';
-import { emailDeps, type MailOverrides } from '../../shared/compose/mail.ts';
+import { emailDeps, emailQuotaStore, type MailOverrides } from '../../shared/compose/mail.ts';
 import type { AwsAdapterOf } from '../../shared/compose/aws-kit.ts';
 import type { LocalAdapters } from '../../shared/compose/local-adapters.ts';
 import { outbound, type OutboundOverrides } from '../../shared/compose/outbound.ts';
@@ -98,6 +98,7 @@ export function composeDispatcher(o: DispatcherOverrides = {}) {
   const health = new WebhookHealth({
     webhooks: f.aws.use(webhookStore, 'transitionStatus', 'claimEmail', 'keepUnsent'),
     ...emailDeps(f, o, tenantStore, metrics),
+    quota: f.aws.use(emailQuotaStore(f), 'take'),
   });
   const slots = dispatchSlots(f, o);
   // One machine: how late the attempts taken are, so that its reconciler leaves work waiting in

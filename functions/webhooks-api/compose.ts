@@ -3,7 +3,7 @@ import { tenantAuthenticator } from '../../shared/compose/auth.ts';
 import { catalogueFromEnv } from '../../shared/compose/catalogue.ts';
 import { credentialsWriter } from '../../shared/compose/credentials.ts';
 import { functionBase, type ApiOverrides } from '../../shared/compose/function-base.ts';
-import { emailDeps, type MailOverrides } from '../../shared/compose/mail.ts';
+import { emailDeps, emailQuotaStore, type MailOverrides } from '../../shared/compose/mail.ts';
 import { portalSessions } from '../../shared/compose/portal-sessions.ts';
 import { tenantRateLimiter } from '../../shared/compose/rate-limit.ts';
 import { targetPolicy, type TargetOverrides } from '../../shared/compose/target-policy.ts';
@@ -51,6 +51,8 @@ export function composeWebhooksApi(o: WebhooksApiOverrides = {}) {
     webhooks: f.aws.use(webhookStore, 'get', 'confirmOwnerEmail'),
     // Counted in EmailsSent from their log line (a metric filter), not EMF: no Powertools Metrics here.
     ...emailDeps(f, o, tenantStore, noMetrics),
+    // A request refused after its verification took an email gives it back.
+    quota: f.aws.use(emailQuotaStore(f), 'take', 'giveBack'),
   });
   const webhooks = new ManageWebhooks({
     webhooks: f.aws.use(webhookStore, 'get', 'create', 'update', 'delete', 'list'),

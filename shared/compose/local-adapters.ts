@@ -3,7 +3,7 @@ import type { CredentialsLock } from '../usecases/credentials-writer.ts';
 import type { AttemptRecorder, DeliveryClaims, EventReader, OutcomeRecorder, RetryScheduler, WebhookReader } from '../usecases/dispatch.ts';
 import type { DeliveryCreator, DeliveryQueue, FanoutProgress, WebhookPages } from '../usecases/fan-out.ts';
 import type { AttemptLog, WebhookQuota, WebhookRepository } from '../usecases/manage-webhooks.ts';
-import type { EmailQuota, OwnerEmailStore, TenantOwners } from '../usecases/owner-email.ts';
+import type { EmailQuota, EmailQuotaRefund, OwnerEmailStore, TenantOwners } from '../usecases/owner-email.ts';
 import type { EventQueue, EventStore } from '../usecases/publish-events.ts';
 import type { LagRecords } from '../usecases/queue-lag.ts';
 import type { RequestWindows, TenantRateLimits } from '../usecases/rate-limits.ts';
@@ -28,7 +28,7 @@ export interface LocalAdapters {
   readonly attempts: AttemptLog & AttemptRecorder & FailedAttempts & Partial<AwsAdapter>;
   /** The attempt's log entry and the delivery's completion in one transaction. */
   readonly outcomes: OutcomeRecorder;
-  readonly emailQuota: EmailQuota & Partial<AwsAdapter>;
+  readonly emailQuota: EmailQuota & EmailQuotaRefund & Partial<AwsAdapter>;
   readonly requestWindows: RequestWindows & Partial<AwsAdapter>;
   readonly credentialsLock: CredentialsLock & Partial<AwsAdapter>;
   readonly queueLag: LagRecords & Partial<AwsAdapter>;

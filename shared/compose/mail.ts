@@ -26,9 +26,12 @@ export function mailer(f: FunctionBase, overrides: MailOverrides): Mailer | unde
 /** Base URL of the API for links in emails; empty (relative links) when not configured. */
 export const publicUrl = (f: FunctionBase): string => (f.env[ENV.publicUrl] ?? '').replace(/\/+$/, '');
 
+/** The tenant's hourly email budget: each caller picks the methods it calls (its grants). */
+export const emailQuotaStore = (f: FunctionBase) => f.local?.emailQuota ?? f.awsAdapter('emailQuota');
+
 /**
- * What every use case that emails a tenant's people needs: the tenant's own (trusted) address,
- * the tenant's hourly email budget, SES, the base URL for links, and where `EmailsSent` is
+ * What every use case that emails a tenant's people needs besides the budget (emailQuotaStore):
+ * the tenant's own (trusted) address, SES, the base URL for links, and where `EmailsSent` is
  * counted. `metrics` is the caller's: the dispatcher's EMF recorder; `noMetrics` in the webhooks
  * API, whose verification emails are counted from their log line (so its bundle carries no
  * Powertools Metrics).
@@ -36,7 +39,6 @@ export const publicUrl = (f: FunctionBase): string => (f.env[ENV.publicUrl] ?? '
 export function emailDeps<M extends EmailMetrics>(f: FunctionBase, o: MailOverrides, tenantStore: TenantOwners & Partial<AwsAdapter>, metrics: M) {
   return {
     tenants: f.aws.use(tenantStore, 'get'),
-    quota: f.aws.use(f.local?.emailQuota ?? f.awsAdapter('emailQuota'), 'take'),
     mailer: mailer(f, o),
     clock: f.clock,
     log: f.logger,

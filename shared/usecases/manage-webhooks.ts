@@ -59,6 +59,8 @@ export interface OwnerEmails {
   initial(tenantId: string, webhookId: string, requested: string | undefined): Promise<OwnerEmailChange>;
   change(tenantId: string, current: Webhook, requested: string): Promise<OwnerEmailChange | undefined>;
   sendVerification(change: OwnerEmailChange | undefined, webhookId: string): Promise<void>;
+  /** Gives back the email a change took, when its request is refused after all. */
+  giveBack(change: OwnerEmailChange | undefined): Promise<void>;
 }
 
 export interface ManageWebhooksSettings extends Pick<OutboundSettings, 'signatureHeader'> {
@@ -140,6 +142,8 @@ export class ManageWebhooks {
       );
     } catch (err) {
       await this.deps.quota.release(tenantId);
+      // A refused request changes nothing: the verification it will not send gives its email back.
+      await this.deps.ownerEmails.giveBack(owner);
       // Credentials of a webhook that does not exist would only take room in the tenant's secret.
       if (credentialsWritten) await this.deps.credentials.remove(tenantId, webhookId).catch(() => undefined);
       throw err;
@@ -182,22 +186,27 @@ export class ManageWebhooks {
     if (patch.filter) fields.filter = patch.filter;
     const remove = [...(patch.filter === null ? ['filter' as const] : []), ...(owner?.remove ?? [])];
     let updated: Webhook | undefined;
-    if (patch.auth !== undefined || patch.secret !== undefined || url !== undefined) {
-      updated = await this.deps.credentials.change(
-        tenantId,
-        webhookId,
-        current.credentials_version,
-        (existing = NO_CREDENTIALS) => {
-          const next = patchedCredentials(existing, { secret: patch.secret, auth: newAuth, url });
-          fields.auth_type = next.auth.type;
-          return next;
-        },
-        (version) => this.deps.webhooks.update(tenantId, webhookId, { ...fields, credentials_version: version }, remove),
-      );
-    } else {
-      updated = await this.deps.webhooks.update(tenantId, webhookId, fields, remove);
+    try {
+      if (patch.auth !== undefined || patch.secret !== undefined || url !== undefined) {
+        updated = await this.deps.credentials.change(
+          tenantId,
+          webhookId,
+          current.credentials_version,
+          (existing = NO_CREDENTIALS) => {
+            const next = patchedCredentials(existing, { secret: patch.secret, auth: newAuth, url });
+            fields.auth_type = next.auth.type;
+            return next;
+          },
+          (version) => this.deps.webhooks.update(tenantId, webhookId, { ...fields, credentials_version: version }, remove),
+        );
+      } else {
+        updated = await this.deps.webhooks.update(tenantId, webhookId, fields, remove);
+      }
+      if (!updated) throw new NotFoundError(`No webhook ${webhookId}`);
+    } catch (err) {
+      await this.deps.ownerEmails.giveBack(owner);
+      throw err;
     }
-    if (!updated) throw new NotFoundError(`No webhook ${webhookId}`);
     await this.deps.ownerEmails.sendVerification(owner, webhookId);
     return updated;
   }

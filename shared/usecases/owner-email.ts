@@ -21,6 +21,12 @@ export interface EmailQuota {
   take(tenantId: string, now: Date): Promise<boolean>;
 }
 
+/** Port: the budget of EmailQuota, given back an email taken and not sent. */
+export interface EmailQuotaRefund {
+  /** Gives back one email taken at `takenAt` (never below zero). */
+  giveBack(tenantId: string, takenAt: Date): Promise<void>;
+}
+
 /** Port: the tenant's own address, set by the platform team at tenant creation (trusted). */
 export interface TenantOwners {
   get(tenantId: string): Promise<{ readonly owner_email: string } | undefined>;
@@ -58,6 +64,8 @@ export interface OwnerEmailChange {
   /** Fields to remove from the row (a pending token, when the new address needs none). */
   readonly remove: readonly TokenField[];
   readonly verification?: Email;
+  /** The email of the tenant's budget the verification took: the tenant, and when. */
+  readonly taken?: { readonly tenantId: string; readonly at: Date };
 }
 
 /**
@@ -70,7 +78,7 @@ export class OwnerEmailVerification {
   private readonly deps: {
     readonly webhooks: OwnerEmailStore;
     readonly tenants: TenantOwners;
-    readonly quota: EmailQuota;
+    readonly quota: EmailQuota & EmailQuotaRefund;
     /** Absent on AWS when no sender identity is configured: nothing can be verified then. */
     readonly mailer: Mailer | undefined;
     readonly clock: Clock;
@@ -126,7 +134,22 @@ export class OwnerEmailVerification {
       fields: { owner_email: address, owner_email_verified: false, owner_email_token_hash: hash, owner_email_token_expires_at: expiresAt },
       remove: [],
       verification: { to: address, ...verificationEmail({ webhookId, link, expiresAt }) },
+      taken: { tenantId, at: now },
     };
+  }
+
+  /**
+   * Gives the tenant back the email a change took, when the request that made it is refused
+   * after all (a 409 further on): a refused request changes nothing, its budget included. A
+   * failure to give back is logged; the budget is short by one until the hour ends.
+   */
+  async giveBack(change: OwnerEmailChange | undefined): Promise<void> {
+    if (!change?.taken) return;
+    try {
+      await this.deps.quota.giveBack(change.taken.tenantId, change.taken.at);
+    } catch (err) {
+      this.deps.log.warn('could not give back an email of the tenant\'s budget', { tenant_id: change.taken.tenantId, error: err instanceof Error ? err.message : String(err) });
+    }
   }
 
   /**

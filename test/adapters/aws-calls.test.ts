@@ -193,7 +193,7 @@ describe('AWS adapters send only what they declare', () => {
   });
 
   it('DynamoEmailQuota', async () => {
-    await check('dynamodb', (c: never) => new DynamoEmailQuota(doc(c), 'tenants', 5), [['take', (a) => a.take('t1', new Date())]]);
+    await check('dynamodb', (c: never) => new DynamoEmailQuota(doc(c), 'tenants', 5), [['take', (a) => a.take('t1', new Date())], ['giveBack', (a) => a.giveBack('t1', new Date())]]);
   });
 
   it('the SQS queues', async () => {

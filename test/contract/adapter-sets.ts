@@ -39,7 +39,7 @@ import type { CredentialsLock } from '../../shared/usecases/credentials-writer.t
 import type { AttemptRecorder, Completion, DeliveryClaims, EventReader, OutcomeRecorder, WebhookReader } from '../../shared/usecases/dispatch.ts';
 import type { DeliveryCreator, FanoutProgress, NewDelivery, WebhookPages } from '../../shared/usecases/fan-out.ts';
 import type { AttemptLog, WebhookQuota, WebhookRepository } from '../../shared/usecases/manage-webhooks.ts';
-import type { EmailQuota, OwnerEmailStore, TenantOwners } from '../../shared/usecases/owner-email.ts';
+import type { EmailQuota, EmailQuotaRefund, OwnerEmailStore, TenantOwners } from '../../shared/usecases/owner-email.ts';
 import type { EventStore } from '../../shared/usecases/publish-events.ts';
 import type { LagRecords } from '../../shared/usecases/queue-lag.ts';
 import type { RequestWindows, TenantRateLimits } from '../../shared/usecases/rate-limits.ts';
@@ -68,7 +68,7 @@ export interface Adapters {
    * delivery log is their only record: as FanOutEvent's optional `deliveries`.
    */
   readonly deliveryRecords?: DeliveryCreator;
-  readonly emailQuota: EmailQuota;
+  readonly emailQuota: EmailQuota & EmailQuotaRefund;
   readonly requestWindows: RequestWindows;
   readonly credentialsLock: CredentialsLock;
   readonly webhookLeases: WebhookLeases;

@@ -118,6 +118,23 @@ export function describeTenantContract(name: string, makeAdapters: MakeAdapters)
       await expect(quota.take(tenant, at(HOUR))).resolves.toBe(true);
     });
 
+    it('an email given back is taken again within its hour; giving back never goes below zero', async () => {
+      const quota = backend().adapters.emailQuota;
+      const tenant = uid('ten');
+      for (let i = 0; i < EMAILS_PER_HOUR; i++) await expect(quota.take(tenant, at(0))).resolves.toBe(true);
+      await expect(quota.take(tenant, at(60_000))).resolves.toBe(false);
+      await quota.giveBack(tenant, at(30_000));
+      await expect(quota.take(tenant, at(59 * 60_000))).resolves.toBe(true);
+      await expect(quota.take(tenant, at(59 * 60_000))).resolves.toBe(false);
+      // Another hour's counter, and one that does not exist, are left as they are.
+      await quota.giveBack(tenant, at(HOUR));
+      await expect(quota.take(tenant, at(HOUR))).resolves.toBe(true);
+      const fresh = uid('ten');
+      await quota.giveBack(fresh, at(0));
+      for (let i = 0; i < EMAILS_PER_HOUR; i++) await expect(quota.take(fresh, at(0))).resolves.toBe(true);
+      await expect(quota.take(fresh, at(0))).resolves.toBe(false);
+    });
+
     it("a request window counts exactly its limit under concurrent takes; the next window and another tenant start from zero", async () => {
       const windows = backend().adapters.requestWindows;
       const tenant = uid('ten');

@@ -183,6 +183,22 @@ describe('the verification link', () => {
       const refused = await tenant.api.patch(`${WEBHOOKS}/${hook.id}`, { owner_email: `refused-${i}@customer.example`, auth: { type: 'basic', username: 'a:b', password: 'x' } });
       expect(refused.status).toBe(400);
     }
+    // And as many refused with 409 after the address was checked: the tenant's credentials,
+    // one secret for all its webhooks, are full.
+    const bulky = { type: 'header', name: 'X-Api-Key', value: 'k'.repeat(4096) };
+    let full = false;
+    for (let i = 0; i < 20 && !full; i++) {
+      const res = await tenant.api.post(WEBHOOKS, { url: `${r.url}/bulk-${i}`, events: ['scan.failed'], auth: bulky });
+      full = res.status === 409;
+    }
+    expect(full).toBe(true);
+    for (let i = 0; i < EMAILS_PER_TENANT_PER_HOUR + 1; i++) {
+      const create = await tenant.api.post(WEBHOOKS, { url: `${r.url}/more`, events: ['scan.failed'], auth: bulky, owner_email: `more-${i}@customer.example` });
+      expect({ i, status: create.status }).toEqual({ i, status: 409 });
+      // Its own credentials grown by more than a new webhook's would take.
+      const patch = await tenant.api.patch(`${WEBHOOKS}/${hook.id}`, { owner_email: `patch-${i}@customer.example`, auth: bulky, url: `${r.url}/x?token=${'t'.repeat(1900)}` });
+      expect({ i, status: patch.status }).toEqual({ i, status: 409 });
+    }
     const fine = await tenant.api.patch(`${WEBHOOKS}/${hook.id}`, { owner_email: 'kept@customer.example' });
     expect(fine.status).toBe(200);
     await emailTo('kept@customer.example', hook.id);

@@ -4,7 +4,7 @@
  */
 import { MAX_UNSENT_CHANGES } from '../../../shared/domain/notifications.ts';
 import { emailWindowField, type StatusChange, type Webhook } from '../../../shared/domain/webhooks.ts';
-import type { EmailQuota, TenantOwners } from '../../../shared/usecases/owner-email.ts';
+import type { EmailQuota, EmailQuotaRefund, TenantOwners } from '../../../shared/usecases/owner-email.ts';
 import type { EmailClaim, WebhookStatusStore } from '../../../shared/usecases/webhook-health.ts';
 import { MemoryWebhookStatusStore } from './fakes.ts';
 
@@ -50,7 +50,7 @@ export class MemoryEmailWindowStore extends MemoryWebhookStatusStore implements 
 }
 
 /** DynamoEmailQuota: a counter per tenant and clock hour, never past `perHour`. */
-export class MemoryEmailQuota implements EmailQuota {
+export class MemoryEmailQuota implements EmailQuota, EmailQuotaRefund {
   readonly counts = new Map<string, number>();
   readonly perHour: number;
   constructor(perHour: number) {
@@ -63,6 +63,11 @@ export class MemoryEmailQuota implements EmailQuota {
     if (sent >= this.perHour) return false;
     this.counts.set(key, sent + 1);
     return true;
+  }
+  async giveBack(tenantId: string, takenAt: Date): Promise<void> {
+    const key = `${tenantId}#${takenAt.toISOString().slice(0, 13)}`;
+    const sent = this.counts.get(key) ?? 0;
+    if (sent > 0) this.counts.set(key, sent - 1);
   }
 }
 
