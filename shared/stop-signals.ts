@@ -9,10 +9,11 @@
  */
 export const REPEATED_SIGNAL_MS = 1_000;
 
-export const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+/** SIGHUP too: the terminal that ran `npm start` was closed, a stop like any other (it drains). */
+export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /**
- * Calls `first` on the first SIGINT or SIGTERM, `again` on one that comes REPEATED_SIGNAL_MS or
+ * Calls `first` on the first of STOP_SIGNALS, `again` on one that comes REPEATED_SIGNAL_MS or
  * more after it, and nothing for those in between. Returns what removes the listeners.
  */
 export function onStopSignals(first: (signal: NodeJS.Signals) => void, again: (signal: NodeJS.Signals) => void, now: () => number = () => performance.now()): () => void {

@@ -29,7 +29,8 @@ const stopWhileStarting = (signal) => {
   process.stdout.write(`\n${signal} while starting: stopped\n`);
   process.exit(0);
 };
-process.on('SIGINT', stopWhileStarting).on('SIGTERM', stopWhileStarting);
+// The signals of STOP_SIGNALS (shared/stop-signals.ts; this file imports no TypeScript).
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, stopWhileStarting);
 
 enableHooklineCompileCache();
 const bundle = cachedRuntimeBundle();

@@ -9,7 +9,7 @@ export interface Context {
   readonly io: Io;
   readonly configPath: string;
   readonly now: () => Date;
-  /** Aborted on SIGINT/SIGTERM: long-running commands (`--follow`) stop cleanly. */
+  /** Aborted on SIGINT, SIGTERM or SIGHUP: long-running commands (`--follow`) stop cleanly. */
   readonly signal: AbortSignal;
   /** A client for the saved login (ConfigError when there is none). */
   client(): Promise<ApiClient>;

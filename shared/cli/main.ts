@@ -66,7 +66,7 @@ function report(io: Io, error: unknown): number {
   return 1;
 }
 
-/** Runs the process's command line: SIGINT and SIGTERM stop a long-running command cleanly. */
+/** Runs the process's command line: SIGINT, SIGTERM and SIGHUP stop a long-running command cleanly. */
 export async function main(): Promise<void> {
   const stop = new AbortController();
   // Ctrl-C again, while the first is being handled, ends the process at once. The listeners stay
