@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,10 +58,18 @@ it('finds webhooks, secrets, tenants and the deliveries log again after SIGTERM 
     const mode = (await stat(join(secretsDir, file))).mode & 0o777;
     expect({ file, mode: mode.toString(8) }).toEqual({ file, mode: '600' });
   }
+  // So is the database, every tenant's data, whatever the umask (SQLite's WAL files take its mode).
+  const databaseModes = async () =>
+    Promise.all(['hookline.db', 'hookline.db-wal', 'hookline.db-shm'].map(async (file) => ({ file, mode: ((await stat(join(rt.dataDir, file))).mode & 0o777).toString(8) })));
+  const privateFiles = ['hookline.db', 'hookline.db-wal', 'hookline.db-shm'].map((file) => ({ file, mode: '600' }));
+  expect(await databaseModes()).toEqual(privateFiles);
 
   expect(await rt.stop()).toBe(0);
   expect(rt.stdout()).toContain('SIGTERM');
+  // A database left readable by others (an older version, a copy) is made private at start.
+  await chmod(join(rt.dataDir, 'hookline.db'), 0o644);
   rt = await rt.restart();
+  expect(await databaseModes()).toEqual(privateFiles);
   client = api(rt.baseUrl, apiKey);
 
   // Everything is where it was.

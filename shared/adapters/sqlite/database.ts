@@ -1,3 +1,4 @@
+import { chmodSync, closeSync, openSync } from 'node:fs';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { AsyncTransactionError, DatabaseOpenError, DatabaseVersionError } from './errors.ts';
 import { EXPIRING_TABLES, SCHEMA, SCHEMA_VERSION } from './schema.ts';
@@ -149,6 +150,7 @@ export interface OpenOptions {
  * cannot be put in WAL mode, and one written by a newer version (DatabaseVersionError).
  */
 export function openHooklineDatabase(file: string, options: OpenOptions = {}): HooklineDatabase {
+  keepPrivate(file);
   let connection: DatabaseSync;
   try {
     connection = new DatabaseSync(file, { timeout: options.busyTimeoutMs ?? 5_000, enableForeignKeyConstraints: true });
@@ -165,6 +167,28 @@ export function openHooklineDatabase(file: string, options: OpenOptions = {}): H
     throw new DatabaseOpenError(`cannot use ${file} as Hookline's database (${message(err)}): move it away or point HOOKLINE_DATA_DIR elsewhere`, { cause: err });
   }
   return db;
+}
+
+/**
+ * Every tenant's data is in these files: their owner's only, whatever the umask or the data
+ * dir's mode. SQLite gives the WAL and shared-memory files the database file's mode, so a new
+ * database is created 0600 before SQLite opens it, and one left readable is made private. What
+ * fails here (a directory in its place, no permission) is left for SQLite's open to report.
+ */
+function keepPrivate(file: string): void {
+  if (file === ':memory:' || file === '') return;
+  try {
+    closeSync(openSync(file, 'a', 0o600));
+  } catch {
+    return;
+  }
+  for (const path of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      chmodSync(path, 0o600);
+    } catch {
+      // Not there yet (SQLite makes it with the database's mode), or not ours to change.
+    }
+  }
 }
 
 function configure(db: HooklineDatabase): void {
