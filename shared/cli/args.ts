@@ -55,12 +55,16 @@ export function durationSeconds(text: string): number | undefined {
   return total;
 }
 
-/** A duration option's value in seconds, or a usage error naming the option. */
-export function parseDuration(option: string, text: string, usage: string): number {
+/** A duration option's value in seconds, or a usage error naming the option (past `maxSeconds` too). */
+export function parseDuration(option: string, text: string, usage: string, maxSeconds = Number.MAX_SAFE_INTEGER): number {
   const seconds = durationSeconds(text);
   if (seconds === undefined) throw new UsageError(`--${option} must be a duration such as 90s, 15m, 2h or 7d (got "${text}")`, usage);
+  if (seconds > maxSeconds) throw new UsageError(`--${option} must be at most ${maxSeconds}s (got "${text}")`, usage);
   return seconds;
 }
+
+/** The furthest back `--since` may go: no time before the Unix epoch is a delivery's. */
+const SINCE_MAX_SECONDS = 100 * 365 * 86_400;
 
 /**
  * `--since`: an ISO 8601 time (`2026-03-15T10:30:00Z`, or a date meaning its midnight UTC) or a
@@ -68,7 +72,7 @@ export function parseDuration(option: string, text: string, usage: string): numb
  */
 export function parseSince(text: string, now: Date, usage: string): string {
   const seconds = durationSeconds(text);
-  if (seconds !== undefined) return new Date(now.getTime() - seconds * 1000).toISOString();
+  if (seconds !== undefined && seconds <= SINCE_MAX_SECONDS) return new Date(now.getTime() - seconds * 1000).toISOString();
   if (/^\d{4}-\d{2}-\d{2}/.test(text)) {
     const at = Date.parse(text);
     if (!Number.isNaN(at)) return new Date(at).toISOString();

@@ -7,6 +7,12 @@
 import { ApiError, ConnectionError } from './errors.ts';
 
 const MAX_RATE_LIMIT_RETRIES = 5;
+/**
+ * How long a request may go unanswered: past the API's own limits (a test event waits for its
+ * receiver, 10 s by default; API Gateway answers within 30 s), so a runtime that has stopped
+ * answering is reported instead of waited on for undici's five minutes.
+ */
+export const REQUEST_TIMEOUT_MS = 60_000;
 const MAX_RETRY_AFTER_SECONDS = 30;
 
 export const WEBHOOKS_PATH = '/api/v1/integrations/webhooks';
@@ -20,9 +26,11 @@ export interface Page<T> {
 export class ApiClient {
   readonly baseUrl: string;
   private readonly key: string;
-  constructor(baseUrl: string, key: string) {
+  private readonly timeoutMs: number;
+  constructor(baseUrl: string, key: string, timeoutMs = REQUEST_TIMEOUT_MS) {
     this.baseUrl = baseUrl;
     this.key = key;
+    this.timeoutMs = timeoutMs;
   }
 
   /** The parsed JSON answer (undefined for an empty body, e.g. a 204). */
@@ -39,8 +47,12 @@ export class ApiClient {
             ...(body === undefined ? {} : { 'content-type': 'application/json' }),
           },
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          signal: AbortSignal.timeout(this.timeoutMs),
         });
       } catch (error) {
+        if ((error as Error).name === 'TimeoutError') {
+          throw new ConnectionError(`no answer from ${this.baseUrl} within ${this.timeoutMs / 1000} s (${what})`, { cause: error });
+        }
         const cause = (error as { cause?: { code?: string; message?: string } }).cause;
         throw new ConnectionError(`cannot reach ${this.baseUrl}: ${cause?.code ?? cause?.message ?? (error as Error).message}`, { cause: error });
       }

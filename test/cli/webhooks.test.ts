@@ -125,6 +125,13 @@ describe('webhooks', () => {
     const result = expectExit(await cli(s.config, ['webhooks', 'create', '--url', 'http://127.0.0.1:9/x', '--bogus']), 2);
     expect(result.stderr).toMatch(/Unknown option '--bogus'/);
     expect(result.stderr).toContain('Usage: hookline webhooks create');
+    // Durations past what they can mean: a poll without a pause, a time before any delivery.
+    const interval = expectExit(await cli(s.config, ['deliveries', 'ls', '--follow', '--interval', '30d']), 2);
+    expect(interval.stderr).toContain('--interval must be at most 86400s (got "30d")');
+    const since = expectExit(await cli(s.config, ['recover', '--since', '100000000d']), 2);
+    expect(since.stderr).toContain('--since must be an ISO 8601 time');
+    const login = expectExit(await cli(s.config, ['login', '--url', 'ftp://files.example.com', '--key', 'hk_x']), 2);
+    expect(login.stderr).toContain('the URL must be http:// or https://, got ftp:');
     const help = expectExit(await cli(s.config, ['deliveries', 'ls', '--help']), 0);
     expect(help.stdout).toMatch(/^Usage: hookline deliveries ls/);
   });

@@ -67,7 +67,8 @@ const ls: Command = {
     });
     const limit = values.limit === undefined ? 25 : Number(values.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit must be a whole number from 1 to 1000', lsUsage);
-    const intervalMs = values.interval === undefined ? 1000 : parseDuration('interval', values.interval, lsUsage) * 1000;
+    // At most a day: a timer past 2^31 - 1 ms fires at once, which would poll without a pause.
+    const intervalMs = values.interval === undefined ? 1000 : parseDuration('interval', values.interval, lsUsage, 86_400) * 1000;
     if (values.interval !== undefined && !values.follow) throw new UsageError('--interval goes with --follow', lsUsage);
     if (values.follow && intervalMs < 1000) throw new UsageError('--interval must be at least 1s', lsUsage);
 

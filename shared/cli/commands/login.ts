@@ -7,7 +7,7 @@ import { parseCommand } from '../args.ts';
 import { ApiClient, WEBHOOKS_PATH } from '../client.ts';
 import type { Command } from '../command.ts';
 import { normalizeBaseUrl, saveConfig } from '../config.ts';
-import { ApiError, CliError, UsageError } from '../errors.ts';
+import { ApiError, CliError, ConfigError, UsageError } from '../errors.ts';
 import { readStream } from '../input.ts';
 import { printJson, printLine, type Io } from '../output.ts';
 
@@ -34,7 +34,15 @@ export const login: Command = {
   run: async (argv, ctx) => {
     const { values } = parseCommand(argv, { usage, options: { url: { type: 'string' }, key: { type: 'string' } } });
     const { io } = ctx;
-    const url = normalizeBaseUrl(values.url ?? (await prompt(io, 'Base URL (e.g. http://127.0.0.1:3000): ', false)));
+    const given = values.url ?? (await prompt(io, 'Base URL (e.g. http://127.0.0.1:3000): ', false));
+    let url: string;
+    try {
+      url = normalizeBaseUrl(given);
+    } catch (error) {
+      // A URL given on the command line that cannot be one: the command line's fault (exit 2).
+      if (error instanceof ConfigError) throw new UsageError(error.message, usage);
+      throw error;
+    }
     let key = values.key;
     if (key === undefined) key = io.stdin.isTTY ? await prompt(io, 'API key: ', true) : (await readStream(io.stdin)).toString('utf8');
     key = key.trim();
