@@ -51,13 +51,33 @@ export async function forgetSuperseded(dataDir: string, credentials: Credentials
   if (api_key !== undefined && credentials.superseded.includes(api_key)) await writeStored(dataDir, rest);
 }
 
+/** `credentials.json` is there and cannot be read as the keys it keeps. */
+export class CredentialsFileError extends Error {
+  override name = 'CredentialsFileError';
+}
+
 async function readStored(dataDir: string): Promise<StoredCredentials> {
+  const file = join(dataDir, 'credentials.json');
+  let text: string;
   try {
-    return JSON.parse(await readFile(join(dataDir, 'credentials.json'), 'utf8'));
+    text = await readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    return {};
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new CredentialsFileError(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
   }
+  let stored: unknown;
+  try {
+    stored = JSON.parse(text);
+  } catch (err) {
+    stored = err;
+  }
+  const isKey = (value: unknown) => value === undefined || (typeof value === 'string' && value !== '');
+  if (typeof stored !== 'object' || stored === null || Array.isArray(stored) || stored instanceof Error || !isKey((stored as StoredCredentials).api_key) || !isKey((stored as StoredCredentials).admin_key)) {
+    throw new CredentialsFileError(
+      `${file} is not the keys file Hookline writes ({"api_key": "...", "admin_key": "..."}): fix it, or move it away to have new keys generated (the old ones then stop working)`,
+    );
+  }
+  return stored as StoredCredentials;
 }
 
 async function writeStored(dataDir: string, credentials: StoredCredentials): Promise<void> {

@@ -9,6 +9,11 @@ export class DataDirInUseError extends Error {
   override name = 'DataDirInUseError';
 }
 
+/** The data directory cannot take the claim: not writable, full, or `runtime.pid` not a file. */
+export class DataDirUnusableError extends Error {
+  override name = 'DataDirUnusableError';
+}
+
 /**
  * Claims `dataDir` for this process: one runtime per data directory. Two would both take what the
  * queues hold (the start makes what the last process had taken visible again), so both would
@@ -23,17 +28,13 @@ export function claimDataDir(dataDir: string): () => void {
   const file = join(dataDir, LOCK_FILE);
   const mine = `${process.pid}\n`;
   try {
-    writeFileSync(file, mine, { flag: 'wx', mode: 0o600 });
+    claim(dataDir, file, mine);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    const holder = Number.parseInt(readFileSync(file, 'utf8'), 10);
-    if (isRuntime(holder)) {
-      throw new DataDirInUseError(
-        `${dataDir} is in use by another Hookline runtime (process ${holder}). Stop it first, or start this one with another HOOKLINE_DATA_DIR.`,
-      );
-    }
-    writeFileSync(`${file}.${process.pid}`, mine, { mode: 0o600 });
-    renameSync(`${file}.${process.pid}`, file);
+    if (error instanceof DataDirInUseError) throw error;
+    const { code, message } = error as NodeJS.ErrnoException;
+    throw new DataDirUnusableError(`${dataDir} cannot be used as the data directory (${code ?? message}: ${file}). Check that it is a directory this user can write to, on a disk with room.`, {
+      cause: error,
+    });
   }
   return () => {
     try {
@@ -42,6 +43,27 @@ export function claimDataDir(dataDir: string): () => void {
       // Gone already: nothing to release.
     }
   };
+}
+
+function claim(dataDir: string, file: string, mine: string): void {
+  try {
+    writeFileSync(file, mine, { flag: 'wx', mode: 0o600 });
+    return;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  const holder = Number.parseInt(readFileSync(file, 'utf8'), 10);
+  if (isRuntime(holder)) {
+    throw new DataDirInUseError(`${dataDir} is in use by another Hookline runtime (process ${holder}). Stop it first, or start this one with another HOOKLINE_DATA_DIR.`);
+  }
+  const taking = `${file}.${process.pid}`;
+  try {
+    writeFileSync(taking, mine, { mode: 0o600 });
+    renameSync(taking, file);
+  } catch (error) {
+    rmSync(taking, { force: true });
+    throw error;
+  }
 }
 
 /** Whether `pid` is a live process other than this one that runs Hookline's entry point. */

@@ -292,7 +292,16 @@ async function main(): Promise<void> {
 }
 
 /** Start failures the user can act on: their message says what to do, without a stack. */
-const USER_ERRORS = new Set(['SettingsError', 'EarlierDataFormatError', 'DataDirInUseError', 'DatabaseOpenError', 'DatabaseVersionError']);
+const USER_ERRORS = new Set([
+  'SettingsError',
+  'EarlierDataFormatError',
+  'DataDirInUseError',
+  'DataDirUnusableError',
+  'DatabaseOpenError',
+  'DatabaseVersionError',
+  'CatalogueError',
+  'CredentialsFileError',
+]);
 
 main().catch((err) => {
   const text = err instanceof Error ? (USER_ERRORS.has(err.name) ? err.message : err.stack) : String(err);

@@ -12,11 +12,11 @@ import { join } from 'node:path';
 import { REPO_ROOT, startRuntime } from '../support/runtime.ts';
 import { RUNTIME_ENTRY, RUNTIME_NODE_FLAGS } from '../../infra/local/node-flags.ts';
 
-function start(dataDir: string, port = '0'): Promise<{ code: number | null; stderr: string }> {
+function start(dataDir: string, port = '0', env: Readonly<Record<string, string>> = {}): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [...RUNTIME_NODE_FLAGS, RUNTIME_ENTRY], {
       cwd: REPO_ROOT,
-      env: { ...process.env, PORT: port, HOST: '127.0.0.1', HOOKLINE_DATA_DIR: dataDir },
+      env: { ...process.env, PORT: port, HOST: '127.0.0.1', HOOKLINE_DATA_DIR: dataDir, ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
@@ -48,6 +48,36 @@ describe('a data directory of the earlier stand-in format', () => {
     // A message, not a stack trace.
     expect(stderr).not.toMatch(/\n\s+at /);
     expect(await readdir(dataDir)).not.toContain('hookline.db');
+  });
+});
+
+describe('what a start cannot use: one line that says what to do, not a stack trace', () => {
+  let dataDir: string;
+  beforeEach(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'hookline-unusable-'));
+  });
+  afterEach(() => rm(dataDir, { recursive: true, force: true }));
+
+  const refused = async (expected: string, env: Readonly<Record<string, string>> = {}) => {
+    const { code, stderr } = await start(dataDir, '0', env);
+    expect({ code, stderr }).toEqual({ code: 1, stderr: expect.stringContaining(expected) });
+    expect(stderr).not.toMatch(/\n\s+at /);
+  };
+
+  it('a credentials.json that is not the keys file Hookline writes', async () => {
+    for (const content of ['{"api_key": "hk_', 'null', '{"api_key": 42}']) {
+      await writeFile(join(dataDir, 'credentials.json'), content);
+      await refused(`${join(dataDir, 'credentials.json')} is not the keys file Hookline writes`);
+    }
+  });
+
+  it('a runtime.pid that is not a file', async () => {
+    await mkdir(join(dataDir, 'runtime.pid'));
+    await refused(`${dataDir} cannot be used as the data directory (EISDIR`);
+  });
+
+  it('an event catalogue that is not there', async () => {
+    await refused(`cannot read the catalogue ${join(dataDir, 'no-such-catalogue.json')}`, { HOOKLINE_CATALOGUE_FILE: join(dataDir, 'no-such-catalogue.json') });
   });
 });
 
