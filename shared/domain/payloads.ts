@@ -1,6 +1,7 @@
 import type { Catalogue } from './catalogue.ts';
 import type { PublishedEvent } from './events.ts';
 import type { WebhookFormat } from './webhooks.ts';
+import { textPrefix } from './text.ts';
 
 /** What the body builders need besides the event. */
 export interface PayloadContext {
@@ -38,7 +39,7 @@ export function readableText(value: unknown, maxChars = MAX_READABLE_CHARS): str
     return true;
   };
   const complete = walk(value, '');
-  return complete ? lines.join('\n') : lines.join('\n').slice(0, maxChars) + TRUNCATED_MARKER;
+  return complete ? lines.join('\n') : textPrefix(lines.join('\n'), maxChars) + TRUNCATED_MARKER;
 }
 
 /**

@@ -4,6 +4,7 @@ import type { Webhook, WebhookCredentials } from '../domain/webhooks.ts';
 import type { OAuth2Tokens } from './oauth2-tokens.ts';
 import { LOGGED_BODY_CHARS, outboundRequest, type OutboundSettings } from './outbound-request.ts';
 import type { HttpSender, SendResult } from './ports.ts';
+import { textPrefix } from '../domain/text.ts';
 
 export interface SendOptions {
   /** Replaces the settings' request timeout for this attempt. */
@@ -83,6 +84,6 @@ function scrubResult(result: SendResult, secrets: readonly string[]): SendResult
     const scrubbed = value === undefined ? value : clean(value);
     if (scrubbed !== value) (headers ??= { ...result.headers })[name] = scrubbed;
   }
-  const bodyPrefix = clean(result.bodyPrefix).slice(0, LOGGED_BODY_CHARS);
+  const bodyPrefix = textPrefix(clean(result.bodyPrefix), LOGGED_BODY_CHARS);
   return headers === undefined && bodyPrefix === result.bodyPrefix ? result : { ...result, headers: headers ?? result.headers, bodyPrefix };
 }

@@ -167,9 +167,10 @@ describe('per-tenant webhook limit (HOOKLINE_MAX_WEBHOOKS_PER_TENANT=3)', () => 
 });
 
 describe("a receiver's huge answer", () => {
-  it('a 1 MiB response body: the log keeps at most 1024 characters and the runtime stays healthy', async () => {
+  it('a 1 MiB response body: the log keeps at most 1024 characters, never half an emoji, and the runtime stays healthy', async () => {
     const { api: client } = await createTenant(rt, 'limits-huge-answer');
-    const huge = await probe({ respond: () => ({ status: 200, body: 'z'.repeat(1024 * 1024), headers: { 'content-type': 'text/plain' } }) });
+    // Three UTF-16 units a repeat: a cut at 1024 would fall inside a surrogate pair.
+    const huge = await probe({ respond: () => ({ status: 200, body: '\u{1F600}a'.repeat(350_000), headers: { 'content-type': 'text/plain; charset=utf-8' } }) });
     const hook = await createWebhook(client, { url: `${huge.url}/huge`, events: ['scan.completed'] });
     expect((await client.post('/v1/events', { event: 'scan.completed', data: { n: 1 } })).status).toBe(202);
     const attempt = await eventually('the attempt in the delivery log', async () => {
@@ -178,6 +179,9 @@ describe("a receiver's huge answer", () => {
     });
     expect(attempt).toMatchObject({ success: true, status_code: 200 });
     expect(typeof attempt.response_body === 'string' ? attempt.response_body.length : 0).toBeLessThanOrEqual(1024);
+    expect(attempt.response_body.length).toBeGreaterThan(1000);
+    // A lone surrogate is not Unicode: strict JSON parsers refuse the whole answer.
+    expect(attempt.response_body).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/);
     expect((await fetch(`${rt.baseUrl}/healthz`)).status).toBe(200);
     // And the test endpoint, which reads the same answer synchronously, stays within bounds too.
     const test = await client.post(`${WEBHOOKS}/${hook.id}/test`);

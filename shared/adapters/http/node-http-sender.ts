@@ -6,6 +6,7 @@ import { addressRefusal, type TargetPolicy } from '../../domain/targets.ts';
 import type { HttpSender, OutboundRequest, SendResult } from '../../usecases/ports.ts';
 import { guardedConnection, type ConnectChecked } from './guarded-connection.ts';
 import { deadline, describe, KEEP_ALIVE_MS, KEEP_CHARS, READ_LIMIT_BYTES, timeoutError, targetUrl, type HttpSenderOptions } from './sending.ts';
+import { textPrefix } from '../../domain/text.ts';
 
 /**
  * Node's http, https and tls, loaded when the first sender is made rather than with this
@@ -113,7 +114,7 @@ function readPrefix(res: IncomingMessage, keepChars: number): Promise<string> {
       res.removeListener('data', onData);
       // The rest of a long answer is dropped with its connection; a complete one goes back to the pool.
       if (!res.complete) res.destroy();
-      resolve(Buffer.concat(chunks).toString('utf8').slice(0, keepChars));
+      resolve(textPrefix(Buffer.concat(chunks).toString('utf8'), keepChars));
     };
     const onData = (chunk: Buffer) => {
       chunks.push(chunk);

@@ -9,6 +9,7 @@ import { addressRefusal, type TargetPolicy } from '../../domain/targets.ts';
 import type { HttpSender, OutboundRequest, SendResult, StatusListener } from '../../usecases/ports.ts';
 import { guardedConnection, type ConnectChecked } from './guarded-connection.ts';
 import { deadline, describe, KEEP_ALIVE_MS, KEEP_CHARS, READ_LIMIT_BYTES, timeoutError, targetUrl, type HttpSenderOptions } from './sending.ts';
+import { textPrefix } from '../../domain/text.ts';
 
 /**
  * Receivers' POSTs on undici's `Agent.dispatch`, for the one-machine runtime's sender thread:
@@ -187,7 +188,7 @@ class Answer implements Dispatcher.DispatchHandler {
 
   private answered(): void {
     if (this.settled) return;
-    const bodyPrefix = Buffer.concat(this.chunks).toString('utf8').slice(0, this.req.keepChars ?? KEEP_CHARS);
+    const bodyPrefix = textPrefix(Buffer.concat(this.chunks).toString('utf8'), this.req.keepChars ?? KEEP_CHARS);
     this.finish({ kind: 'response', statusCode: this.statusCode, headers: this.headers ?? {}, bodyPrefix, durationMs: this.elapsed() });
   }
 
