@@ -62,6 +62,8 @@ export class TestWebhook {
       status_code: outcome.statusCode,
       response_time_ms: result.durationMs,
       ...(outcome.error === undefined ? {} : { error: outcome.error }),
+      // What the receiver answered, as a scheduled attempt logs it (scrubbed and cut by the sender).
+      ...(result.kind === 'response' && result.bodyPrefix ? { response_body: result.bodyPrefix } : {}),
       attempted_at: now.toISOString(),
     });
     return {

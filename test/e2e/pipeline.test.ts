@@ -347,6 +347,9 @@ describe('test event, update and delete', () => {
     const badRes = await t.api.post(`${WEBHOOKS}/${bad.id}/test`);
     expect(badRes.status).toBe(200);
     expect(badRes.json).toMatchObject({ delivered: false, status_code: 500 });
+    // Logged like a scheduled attempt, with what the receiver answered.
+    const logged = (await t.api.get(`${WEBHOOKS}/${bad.id}/deliveries`)).json.items;
+    expect(logged).toEqual([expect.objectContaining({ trigger: 'test', success: false, status_code: 500, response_body: '{"ok":false}' })]);
   });
 
   it('PATCH changes what a webhook receives; DELETE removes it', async () => {
