@@ -9,7 +9,7 @@ import { tenantRateLimiter } from '../../shared/compose/rate-limit.ts';
 import { targetPolicy, type TargetOverrides } from '../../shared/compose/target-policy.ts';
 import { attemptView } from '../../shared/domain/deliveries.ts';
 import { webhookView } from '../../shared/domain/webhooks.ts';
-import { apiHandler, parse, type ApiRequest } from '../../shared/http/api-handler.ts';
+import { apiHandler, bodyOrEmpty, parse, type ApiRequest } from '../../shared/http/api-handler.ts';
 import { portalScoped } from '../../shared/http/portal-scoped.ts';
 import { PageQuery, RecoverInput, RotateSecretInput, WebhookCreateInput, WebhookPatchInput } from '../../shared/http/webhook-schemas.ts';
 import { PortalSessionInput } from '../../shared/portal/schemas.ts';
@@ -134,10 +134,10 @@ export function composeWebhooksApi(o: WebhooksApiOverrides = {}) {
         }),
         [`POST ${BASE}/{id}/rotate-secret`]: async (req) => ({
           statusCode: 200,
-          body: await webhooks.rotateSecret(tenant(req), id(req), parse(RotateSecretInput, req.body ?? {})),
+          body: await webhooks.rotateSecret(tenant(req), id(req), parse(RotateSecretInput, bodyOrEmpty(req))),
         }),
         'GET /api/v1/event-types': async () => ({ statusCode: 200, body: { items: catalogue.types } }),
-        'POST /api/v1/portal-sessions': async (req) => ({ statusCode: 201, body: await portal.create(tenant(req), parse(PortalSessionInput, req.body ?? {})) }),
+        'POST /api/v1/portal-sessions': async (req) => ({ statusCode: 201, body: await portal.create(tenant(req), parse(PortalSessionInput, bodyOrEmpty(req))) }),
         'DELETE /api/v1/portal-sessions/{id}': async (req) => {
           await portal.revoke(tenant(req), id(req));
           return { statusCode: 204 };

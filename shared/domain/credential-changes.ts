@@ -35,12 +35,12 @@ export function patchedCredentials(
  * header stays small however often a tenant rotates.
  */
 export function rotatedCredentials(existing: WebhookCredentials, secret: string, expiresAt: string, now: Date): WebhookCredentials {
-  return {
-    ...existing,
-    signing_secrets: [secret],
-    previous_secrets: [
-      ...existing.signing_secrets.map((s) => ({ secret: s, expires_at: expiresAt })),
-      ...(existing.previous_secrets ?? []).filter((p) => Date.parse(p.expires_at) > now.getTime()),
-    ].slice(0, MAX_LIVE_SECRETS - 1),
-  };
+  // Each secret once, the new one not among the old: rotating to the secret already current (a
+  // client retrying a call that timed out) must not push out an older one still in its grace.
+  const seen = new Set([secret]);
+  const previous = [
+    ...existing.signing_secrets.map((s) => ({ secret: s, expires_at: expiresAt })),
+    ...(existing.previous_secrets ?? []).filter((p) => Date.parse(p.expires_at) > now.getTime()),
+  ].filter((p) => !seen.has(p.secret) && seen.add(p.secret));
+  return { ...existing, signing_secrets: [secret], previous_secrets: previous.slice(0, MAX_LIVE_SECRETS - 1) };
 }

@@ -125,6 +125,12 @@ export function strictUtf8(bytes: Uint8Array): string | undefined {
   }
 }
 
+/**
+ * The body of a route whose body is optional: none is `{}`; a JSON `null` (or any other value
+ * that is not an object) stays as sent, for the schema to refuse.
+ */
+export const bodyOrEmpty = (req: ApiRequest): unknown => (req.body === undefined ? {} : req.body);
+
 function parseBody(event: APIGatewayProxyEventV2, maxBody: number): unknown {
   if (event.body === undefined || event.body === null || event.body === '') return undefined;
   const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');

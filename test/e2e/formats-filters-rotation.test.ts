@@ -353,7 +353,7 @@ describe('secret rotation', () => {
     const r = await receiver();
     const hook = await createWebhook(t.api, { url: r.url, events: ['scan.completed'] });
     const path = `${WEBHOOKS}/${hook.id}/rotate-secret`;
-    for (const body of [{ grace_period_seconds: 7 * 86_400 + 1 }, { grace_period_seconds: 30 * 86_400 }, { grace_period_seconds: -1 }, { grace_period_seconds: 1.5 }, { secret: 'short' }, { secret: 'whsec_hello-world!' }]) {
+    for (const body of [{ grace_period_seconds: 7 * 86_400 + 1 }, { grace_period_seconds: 30 * 86_400 }, { grace_period_seconds: -1 }, { grace_period_seconds: 1.5 }, { secret: 'short' }, { secret: 'whsec_hello-world!' }, null]) {
       const res = await t.api.post(path, body);
       if (res.status !== 400) throw new Error(`rotate-secret ${JSON.stringify(body)} answered ${res.status}: ${res.text}`);
     }
