@@ -139,6 +139,9 @@ const RESERVED_HEADERS = new Set([
   'user-agent',
   'proxy-authorization',
 ]);
+/** The longest webhook (or token) URL, as written in a request and as the API shows it back. */
+export const MAX_URL_CHARS = 2048;
+
 /** An HTTP header name (RFC 9110's token). */
 export const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 

@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { FILTER_PATH } from '../domain/filters.ts';
 import { isUsableSecret, WHSEC_KEY_BYTES } from '../domain/signing.ts';
-import { HEADER_NAME, WEBHOOK_FORMATS } from '../domain/webhooks.ts';
+import { HEADER_NAME, MAX_URL_CHARS, WEBHOOK_FORMATS } from '../domain/webhooks.ts';
 import { coercedNumber, isoDateTime, lazySchema } from './zod-setup.ts';
 
 /**
@@ -75,7 +75,7 @@ export const FilterInput = lazySchema(() => {
 
 export const WebhookCreateInput = lazySchema(() =>
   z.strictObject({
-    url: urlText(2048).check(z.describe('Absolute https:// URL (http:// only where private targets are allowed).')),
+    url: urlText(MAX_URL_CHARS).check(z.describe('Absolute https:// URL (http:// only where private targets are allowed).')),
     events: z.array(pattern()).check(z.minLength(1), z.maxLength(100)),
     secret: z.optional(secret()).check(z.describe('Without it the server generates `whsec_` + base64 of 32 random bytes, returned once. A `whsec_` secret given must be base64 of 24 to 64 bytes.')),
     active: z.optional(z.boolean()),

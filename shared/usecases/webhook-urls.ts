@@ -1,4 +1,5 @@
 import { defaultPort, endpointRefusal, isIpLiteral, ownServiceRefusal, urlRefusal, type TargetPolicy } from '../domain/targets.ts';
+import { MAX_URL_CHARS } from '../domain/webhooks.ts';
 import { ValidationError } from '../errors.ts';
 
 /** Port: a host name's addresses (the system resolver). */
@@ -16,7 +17,12 @@ export function checkWebhookUrl(raw: string, policy: TargetPolicy, field = 'url'
   } catch {
     throw new ValidationError(`${field} must be an absolute URL`, [{ path: field, message: 'not a URL' }]);
   }
-  const problem = urlRefusal(url, policy) ?? (url.hash ? 'must not contain a fragment' : undefined);
+  const problem =
+    urlRefusal(url, policy) ??
+    (url.hash ? 'must not contain a fragment' : undefined) ??
+    // As stored and shown (percent-encoded): 2048 characters written could be 12,000 encoded,
+    // a URL the API would then refuse when a client sends it back.
+    (url.toString().length > MAX_URL_CHARS ? `must be at most ${MAX_URL_CHARS} characters once percent-encoded` : undefined);
   if (problem) throw new ValidationError(`${field} ${problem}`, [{ path: field, message: problem }]);
   return url;
 }

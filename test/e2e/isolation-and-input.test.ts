@@ -210,6 +210,8 @@ describe('bad input is refused and nothing of it is kept', () => {
       // The URL parser would drop the line break and store another URL than the one sent.
       { url: `${r.url}/x\r\nX-Injected: 1`, events: ['scan.completed'] },
       { url: `${r.url}/x\ty`, events: ['scan.completed'] },
+      // Within 2048 characters as written, six times that once percent-encoded (as it is stored and shown).
+      { url: `${r.url}/${'\u00e9'.repeat(2000)}`, events: ['scan.completed'] },
     ];
     for (const body of bad) {
       const res = await t.api.post(WEBHOOKS, body);
