@@ -6,6 +6,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { isIP } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import { composeAdminApi } from '../../functions/admin-api/compose.ts';
 import { composeDispatcher } from '../../functions/dispatcher/compose.ts';
@@ -108,7 +109,8 @@ async function main(): Promise<void> {
   });
   const address = server.address();
   const boundPort = typeof address === 'object' && address ? address.port : port;
-  const baseUrl = `http://${host}:${boundPort}`;
+  // An IPv6 address (HOST=::1) goes in brackets in a URL.
+  const baseUrl = `http://${isIP(host) === 6 ? `[${host}]` : host}:${boundPort}`;
 
   // The earlier format (dynalite's LevelDB files) is refused, never silently started afresh beside.
   await refuseEarlierFormat(dataDir);

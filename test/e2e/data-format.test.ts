@@ -2,7 +2,8 @@
  * The one-machine runtime keeps its data in `<data dir>/hookline.db`. A data directory written by
  * the earlier versions (dynalite's files in `dynamodb/`) is refused at start, with a message that
  * says what to do: starting afresh beside it would look as if every tenant and webhook was lost.
- * A data directory another runtime runs on is refused too.
+ * A data directory another runtime runs on is refused too; what a start cannot use is said in
+ * one line; an IPv6 address to listen on makes a URL that works.
  */
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
@@ -78,6 +79,20 @@ describe('what a start cannot use: one line that says what to do, not a stack tr
 
   it('an event catalogue that is not there', async () => {
     await refused(`cannot read the catalogue ${join(dataDir, 'no-such-catalogue.json')}`, { HOOKLINE_CATALOGUE_FILE: join(dataDir, 'no-such-catalogue.json') });
+  });
+});
+
+describe('an IPv6 address to listen on (HOST=::1)', () => {
+  it('prints a base URL with the address in brackets, which answers', async () => {
+    const rt = await startRuntime({ env: { HOST: '::1' } });
+    try {
+      expect(rt.baseUrl).toMatch(/^http:\/\/\[::1\]:\d+$/);
+      expect(rt.stdout()).toContain(`OpenAPI: ${rt.baseUrl}/openapi.json`);
+      const res = await fetch(`${rt.baseUrl}/api/v1/event-types`, { headers: { authorization: `Bearer ${rt.apiKey}` } });
+      expect(res.status).toBe(200);
+    } finally {
+      await rt.cleanup();
+    }
   });
 });
 
