@@ -17,7 +17,8 @@ const unixSeconds = (iso: string): number => Math.floor(Date.parse(iso) / 1000);
  * event once became an 8 MB body), so the text stops here, with a marker saying so.
  */
 export const MAX_READABLE_CHARS = 256 * 1024;
-export const TRUNCATED_MARKER = '\n[truncated: the event is too large to show in full; fetch it by its id]';
+// No route serves an event by its id: the marker says what happened, and the `webhook-id` header names the event.
+export const TRUNCATED_MARKER = '\n[truncated: the event is too large to show in full]';
 
 /** `key: value` lines, nested objects indented, for people reading an email-like `body`. */
 export function readableText(value: unknown, maxChars = MAX_READABLE_CHARS): string {

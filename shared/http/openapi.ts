@@ -12,13 +12,34 @@ import * as S from './schemas.ts';
  * neither zod nor the schemas) and by the one-machine runtime at start.
  */
 
+const CREDENTIALS_CONFLICT = "its webhooks' credentials (one secret a tenant) would pass the 60 KiB they share, or another change to them is in progress";
+
 /** Per route: summary, request body and success answer. Schemas are the ones that validate. */
-const OPERATIONS: Record<string, { summary: string; body?: SchemaSource<z.ZodMiniType>; status: number; response?: z.ZodMiniType; query?: boolean }> = {
+const OPERATIONS: Record<
+  string,
+  {
+    summary: string;
+    body?: SchemaSource<z.ZodMiniType>;
+    /** The body may be left out (every field of it is optional). */
+    optionalBody?: true;
+    status: number;
+    response?: z.ZodMiniType;
+    query?: boolean;
+    /** When the route answers 409, and why. */
+    conflict?: string;
+  }
+> = {
   'POST /v1/events': { summary: 'Publish one event or a batch of up to 100', body: S.PublishBody, status: 202, response: R.PublishResult },
-  'POST /api/v1/integrations/webhooks': { summary: 'Register a webhook', body: S.WebhookCreateInput, status: 201, response: R.WebhookCreated },
+  'POST /api/v1/integrations/webhooks': {
+    summary: 'Register a webhook',
+    body: S.WebhookCreateInput,
+    status: 201,
+    response: R.WebhookCreated,
+    conflict: `The tenant has its most webhooks, or ${CREDENTIALS_CONFLICT}`,
+  },
   'GET /api/v1/integrations/webhooks': { summary: 'List webhooks', status: 200, response: R.WebhookList, query: true },
   'GET /api/v1/integrations/webhooks/{id}': { summary: 'Get a webhook', status: 200, response: R.WebhookView },
-  'PATCH /api/v1/integrations/webhooks/{id}': { summary: 'Change a webhook', body: S.WebhookPatchInput, status: 200, response: R.WebhookView },
+  'PATCH /api/v1/integrations/webhooks/{id}': { summary: 'Change a webhook', body: S.WebhookPatchInput, status: 200, response: R.WebhookView, conflict: `A new secret, auth or URL: ${CREDENTIALS_CONFLICT}` },
   'DELETE /api/v1/integrations/webhooks/{id}': { summary: 'Delete a webhook', status: 204 },
   'POST /api/v1/integrations/webhooks/{id}/test': { summary: 'Send a webhook.test event now', status: 200, response: R.TestResult },
   'GET /api/v1/integrations/webhooks/{id}/deliveries': { summary: 'Delivery log, newest first', status: 200, response: R.AttemptList, query: true },
@@ -26,23 +47,28 @@ const OPERATIONS: Record<string, { summary: string; body?: SchemaSource<z.ZodMin
     summary: 'Send one more attempt of a finished delivery now (trigger "manual"); 409 while it is still being retried',
     status: 202,
     response: R.RetryQueued,
+    conflict: 'The delivery is still being retried, or its webhook is disabled or inactive',
   },
   'POST /api/v1/integrations/webhooks/{id}/recover': {
     summary: 'Re-queue every failed delivery of the webhook since a time, one manual attempt each',
     body: S.RecoverInput,
     status: 202,
     response: R.RecoverQueued,
+    conflict: 'The webhook is disabled or inactive',
   },
   'POST /api/v1/integrations/webhooks/{id}/rotate-secret': {
     summary: 'Rotate the signing secret; the old one keeps signing webhook-signature during the grace period',
     body: S.RotateSecretInput,
+    optionalBody: true,
     status: 200,
     response: R.SecretRotated,
+    conflict: CREDENTIALS_CONFLICT.replace(/^its/, "The tenant's"),
   },
   'GET /api/v1/event-types': { summary: 'The event catalogue', status: 200, response: R.EventTypeList },
   'POST /api/v1/portal-sessions': {
     summary: "A link to the portal page for the tenant's customer: a signed token in the URL fragment, 1 h by default (at most 24 h), optionally limited to some webhooks or read-only; 403 with a portal token",
     body: PortalSessionInput,
+    optionalBody: true,
     status: 201,
     response: z.object({
       id: z.string().check(z.describe('Revoke with DELETE /api/v1/portal-sessions/{id}.')),
@@ -58,7 +84,12 @@ const OPERATIONS: Record<string, { summary: string; body?: SchemaSource<z.ZodMin
   },
   'POST /admin/v1/tenants': { summary: 'Create a tenant and its API key', body: S.TenantCreateInput, status: 201, response: R.TenantCreated },
   'GET /admin/v1/tenants/{tenant_id}/keys': { summary: "A tenant's API keys (id, creation time, first characters; never the key)", status: 200, response: R.ApiKeyList },
-  'POST /admin/v1/tenants/{tenant_id}/keys': { summary: 'Create another API key for the tenant (rotation without downtime)', status: 201, response: R.ApiKeyCreated },
+  'POST /admin/v1/tenants/{tenant_id}/keys': {
+    summary: 'Create another API key for the tenant (rotation without downtime)',
+    status: 201,
+    response: R.ApiKeyCreated,
+    conflict: 'The tenant has its 10 keys: revoke one first',
+  },
   'DELETE /admin/v1/tenants/{tenant_id}/keys/{key_id}': { summary: 'Revoke an API key: it gets 401 from then on', status: 204 },
   'GET /admin/v1/tenants/{tenant_id}/rate-limit': {
     summary: "The tenant's request limit over the tenant routes: its own, or the deployment's default",
@@ -107,7 +138,7 @@ export function openApiDocument(): Record<string, unknown> {
       summary: op.summary,
       ...(params.length ? { parameters: params } : {}),
       ...(isPublic ? { security: [] } : {}),
-      ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: schema(op.body, 'input') } } } } : {}),
+      ...(op.body ? { requestBody: { required: !op.optionalBody, content: { 'application/json': { schema: schema(op.body, 'input') } } } } : {}),
       responses: {
         [op.status]: op.response
           ? { description: 'Success', content: { 'application/json': { schema: schema(op.response, 'output') } } }
@@ -123,12 +154,16 @@ export function openApiDocument(): Record<string, unknown> {
         ...(isPublic
           ? {}
           : {
-              '429': errorResponse(
-                route.auth === 'tenant'
-                  ? "Over the tenant's request limit, or too many wrong keys from this address; Retry-After says when to try again"
-                  : 'Too many wrong keys from this address; Retry-After says when to try again',
-              ),
+              '429': {
+                ...errorResponse(
+                  route.auth === 'tenant'
+                    ? "Over the tenant's request limit, or too many wrong keys from this address; Retry-After says when to try again"
+                    : 'Too many wrong keys from this address; Retry-After says when to try again',
+                ),
+                headers: { 'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer', minimum: 1 } } },
+              },
             }),
+        ...(op.conflict ? { '409': errorResponse(op.conflict) } : {}),
         ...(op.body ? { '413': errorResponse('Body larger than 256 KiB') } : {}),
         ...(route.fn === 'ingest' ? { '503': errorResponse('Events stored but not queued: send the same request again (events with an id are kept once)') } : {}),
       },
