@@ -94,6 +94,12 @@ export function attemptView(a: Attempt) {
  */
 export const logEntryOf = (deliveryId: string, attempt: number): string => `${deliveryId}#${String(attempt).padStart(3, '0')}`;
 
+/**
+ * The most attempts a delivery may have: the log's key numbers them in three digits (ladder and
+ * manual ones together), so an attempt 1000 would sort between 100 and 101.
+ */
+export const MAX_ATTEMPTS_PER_DELIVERY = 999;
+
 /** Which delivery: its id, and the webhook and tenant it belongs to (the delivery log is kept by webhook). */
 export type DeliveryRef = Pick<DeliveryMessage, 'delivery_id' | 'tenant_id' | 'webhook_id'>;
 

@@ -47,7 +47,7 @@ const OPERATIONS: Record<
     summary: 'Send one more attempt of a finished delivery now (trigger "manual"); 409 while it is still being retried',
     status: 202,
     response: R.RetryQueued,
-    conflict: 'The delivery is still being retried, or its webhook is disabled or inactive',
+    conflict: 'The delivery is still being retried or has had its 999 attempts, or its webhook is disabled or inactive',
   },
   'POST /api/v1/integrations/webhooks/{id}/recover': {
     summary: 'Re-queue every failed delivery of the webhook since a time, one manual attempt each',

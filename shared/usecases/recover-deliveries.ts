@@ -1,4 +1,4 @@
-import type { Delivery, DeliveryMessage, DeliveryRef } from '../domain/deliveries.ts';
+import { MAX_ATTEMPTS_PER_DELIVERY, type Delivery, type DeliveryMessage, type DeliveryRef } from '../domain/deliveries.ts';
 import { isDeliveryId, isWebhookId } from '../domain/ids.ts';
 import { isReceiving, type Webhook } from '../domain/webhooks.ts';
 import { HooklineError, NotFoundError, ValidationError } from '../errors.ts';
@@ -41,6 +41,9 @@ export class RecoverDeliveries {
     if (!delivery || delivery.tenant_id !== tenantId || delivery.webhook_id !== webhookId) {
       throw new NotFoundError(`No delivery ${deliveryId} for webhook ${webhookId}`);
     }
+    if (delivery.attempts_completed >= MAX_ATTEMPTS_PER_DELIVERY) {
+      throw new HooklineError(409, `Delivery ${deliveryId} has had ${MAX_ATTEMPTS_PER_DELIVERY} attempts, the most a delivery may have`);
+    }
     const reopened = await this.deps.deliveries.reopen(ref, this.deps.clock());
     if (!reopened) throw new HooklineError(409, `Delivery ${deliveryId} is still being retried; wait for its current attempt`);
     const message = manualAttempt(reopened);
@@ -53,7 +56,7 @@ export class RecoverDeliveries {
     await this.webhook(tenantId, webhookId);
     const ids = await this.deps.attempts.failedDeliveriesSince(webhookId, since, MAX_RECOVER);
     const candidates = await Promise.all(ids.map((id) => this.deps.deliveries.get({ delivery_id: id, tenant_id: tenantId, webhook_id: webhookId })));
-    const failed = candidates.filter((d): d is Delivery => d?.state === 'failed' && d.tenant_id === tenantId);
+    const failed = candidates.filter((d): d is Delivery => d?.state === 'failed' && d.tenant_id === tenantId && d.attempts_completed < MAX_ATTEMPTS_PER_DELIVERY);
     const now = this.deps.clock();
     const reopened = (await Promise.all(failed.map((d) => this.deps.deliveries.reopen(d, now)))).filter((d) => d !== undefined);
     if (reopened.length > 0) await this.deps.queue.enqueue(reopened.map(manualAttempt));

@@ -133,7 +133,7 @@ export class GroupCommit {
 
   private fail(): never {
     this.lost = new GroupCommitLostError(
-      'SQLite rolled back the shared transaction (a full disk or an I/O error: see the error a handler met just before): ' +
+      'SQLite rolled back the shared transaction (a full disk, an I/O error or a damaged database file: see the error a handler met just before): ' +
         'what was written since the last commit is gone, and whose cannot be told',
     );
     this.open = false;

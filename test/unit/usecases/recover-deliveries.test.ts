@@ -115,6 +115,19 @@ describe('RecoverDeliveries.retry', () => {
     expect(h.store.peek('dlv_0000000000000000000000000P')).toMatchObject({ state: 'pending', attempts_started: 2, attempts_completed: 1 });
   });
 
+  it('a delivery with 999 attempts (the log numbers them in three digits) is a 409, and recover passes it by', async () => {
+    const h = setup([failed('dlv_00000000000000000000000999', { attempts_started: 999, attempts_completed: 999 })], ['dlv_00000000000000000000000999']);
+    const err = await h.recover.retry(TENANT, 'wh_00000000000000000000000001', 'dlv_00000000000000000000000999').catch((e: unknown) => e);
+    expect((err as HooklineError).statusCode).toBe(409);
+    expect((err as HooklineError).message).toBe('Delivery dlv_00000000000000000000000999 has had 999 attempts, the most a delivery may have');
+    expect(await h.recover.recover(TENANT, 'wh_00000000000000000000000001', new Date(T0.getTime() - 3600_000))).toEqual({ queued: 0 });
+    expect(h.queued).toHaveLength(0);
+    expect(h.store.peek('dlv_00000000000000000000000999')).toMatchObject({ state: 'failed', attempts_completed: 999 });
+    // One fewer still gets its attempt, the 999th.
+    const almost = setup([failed('dlv_00000000000000000000000998', { attempts_started: 998, attempts_completed: 998 })]);
+    await expect(almost.recover.retry(TENANT, 'wh_00000000000000000000000001', 'dlv_00000000000000000000000998')).resolves.toEqual({ delivery_id: 'dlv_00000000000000000000000998', attempt: 999 });
+  });
+
   it('a disabled or inactive webhook: 409, nothing reopened or queued (the attempt would be cancelled unseen)', async () => {
     for (const [webhookId, said] of [['wh_0000000000000000000000000D', 'disabled'], ['wh_0000000000000000000000000I', 'inactive']] as const) {
       const h = setup([failed('dlv_0000000000000000000000000F', { webhook_id: webhookId })], ['dlv_0000000000000000000000000F']);
