@@ -64,6 +64,28 @@ describe('openHooklineDatabase', () => {
     await expect(new SqliteWebhookStore(db).get(webhook().tenant_id, webhook().id)).resolves.toEqual(webhook());
   });
 
+  it("refuses another program's database (tables, no schema version) and writes nothing into it; an empty file is a new database", () => {
+    db.close();
+    const foreign = join(dir, 'foreign.db');
+    const other = new DatabaseSync(foreign);
+    other.exec('CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)');
+    other.close();
+    let err: unknown;
+    try {
+      openHooklineDatabase(foreign).close();
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(DatabaseOpenError);
+    expect((err as Error).message).toBe(`${foreign} holds another program's tables, not Hookline's: point HOOKLINE_DATA_DIR at a directory of Hookline's own, or an empty one`);
+    const after = new DatabaseSync(foreign);
+    expect(after.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").all().map((r) => r['name'])).toEqual(['notes']);
+    expect(after.prepare('PRAGMA journal_mode').get()!['journal_mode']).toBe('delete');
+    after.close();
+    db = openHooklineDatabase(join(dir, 'empty.db'));
+    expect(db.prepare('PRAGMA user_version').get()!['user_version']).toBe(SCHEMA_VERSION);
+  });
+
   it('refuses a database written by a newer version, saying which file and what to do', () => {
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`);
     db.close();

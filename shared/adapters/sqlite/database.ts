@@ -150,7 +150,7 @@ export interface OpenOptions {
  * cannot be put in WAL mode, and one written by a newer version (DatabaseVersionError).
  */
 export function openHooklineDatabase(file: string, options: OpenOptions = {}): HooklineDatabase {
-  keepPrivate(file);
+  createPrivate(file);
   let connection: DatabaseSync;
   try {
     connection = new DatabaseSync(file, { timeout: options.busyTimeoutMs ?? 5_000, enableForeignKeyConstraints: true });
@@ -159,6 +159,8 @@ export function openHooklineDatabase(file: string, options: OpenOptions = {}): H
   }
   const db = new HooklineDatabase(connection, file);
   try {
+    refuseForeign(db);
+    makePrivate(file);
     configure(db);
     migrate(db);
   } catch (err) {
@@ -172,16 +174,21 @@ export function openHooklineDatabase(file: string, options: OpenOptions = {}): H
 /**
  * Every tenant's data is in these files: their owner's only, whatever the umask or the data
  * dir's mode. SQLite gives the WAL and shared-memory files the database file's mode, so a new
- * database is created 0600 before SQLite opens it, and one left readable is made private. What
- * fails here (a directory in its place, no permission) is left for SQLite's open to report.
+ * database is created 0600 before SQLite opens it (createPrivate), and one left readable is made
+ * private (makePrivate). What fails here (a directory in its place, no permission) is left for
+ * SQLite's open to report.
  */
-function keepPrivate(file: string): void {
+function createPrivate(file: string): void {
   if (file === ':memory:' || file === '') return;
   try {
-    closeSync(openSync(file, 'a', 0o600));
+    closeSync(openSync(file, 'ax', 0o600));
   } catch {
-    return;
+    // There already (or not creatable: SQLite's open says why).
   }
+}
+
+function makePrivate(file: string): void {
+  if (file === ':memory:' || file === '') return;
   for (const path of [file, `${file}-wal`, `${file}-shm`]) {
     try {
       chmodSync(path, 0o600);
@@ -204,6 +211,18 @@ function configure(db: HooklineDatabase): void {
   // 1,000: a busy pipeline commits about every 2 ms, and checkpointing every few dozen commits
   // cost about a tenth of its throughput. The WAL is replayed at the next open after a kill.
   db.exec('PRAGMA wal_autocheckpoint = 8000');
+}
+
+/**
+ * Schema version 0 with tables in it: another program's database (HOOKLINE_DATA_DIR pointed at
+ * the wrong directory). Refused before anything is changed in it: its journal mode, its mode
+ * bits, Hookline's tables.
+ */
+function refuseForeign(db: HooklineDatabase): void {
+  const version = Number(db.prepare('PRAGMA user_version').get()?.['user_version'] ?? 0);
+  if (version === 0 && db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' LIMIT 1").get() !== undefined) {
+    throw new DatabaseOpenError(`${db.file} holds another program's tables, not Hookline's: point HOOKLINE_DATA_DIR at a directory of Hookline's own, or an empty one`);
+  }
 }
 
 function migrate(db: HooklineDatabase): void {
