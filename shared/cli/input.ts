@@ -45,6 +45,8 @@ export function parseEvents(text: string, source: string): EventInput[] {
     if (Array.isArray(whole)) values = whole;
     else if (isObject(whole) && Array.isArray(whole['events'])) values = whole['events'];
     else values = [whole];
+    // An empty list is no more a publish than an empty file.
+    if (values.length === 0) throw new InputError(`${source} holds no events`);
     return values.map((value, i) => checkEvent(value, `${source}: event ${i + 1}`));
   }
   const events: EventInput[] = [];

@@ -52,6 +52,10 @@ describe('events publish', () => {
     const input = `${JSON.stringify({ event: 'device.offline', data: { n: 1 } })}\n{"event": "device.offline", "data": \n`;
     const result = expectExit(await cli(s.config, ['events', 'publish', '-'], { input }), 1);
     expect(result.stderr).toMatch(/^hookline: stdin: line 2 is not JSON/);
+    // No events at all, however written, is the same error.
+    for (const empty of ['', '[]', '{"events": []}']) {
+      expect(expectExit(await cli(s.config, ['events', 'publish', '-'], { input: empty }), 1).stderr).toBe('hookline: stdin holds no events\n');
+    }
     // A marker published afterwards arrives alone: the valid first line was never sent.
     expectExit(await cli(s.config, ['events', 'publish'], { input: JSON.stringify({ event: 'device.offline', data: { marker: true } }) }), 0);
     const [first] = await r.waitFor(1);
