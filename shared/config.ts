@@ -78,10 +78,11 @@ export const DEFAULT_SIGNATURE_HEADER = 'X-Hookline-Signature';
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 export const DEFAULT_FAILING_REQUEST_TIMEOUT_MS = 3_000;
 /**
- * The longest attempt timeout: the dispatcher's Lambda timeout is derived from it (and Lambda
- * stops at 15 minutes), and a timer past 2^31 - 1 ms would fire at once.
+ * The longest attempt timeout (two minutes): the dispatcher's Lambda timeout is four times it
+ * (an OAuth2 attempt's requests, see infra/stack/settings.ts) and Lambda stops at 15 minutes;
+ * and a timer past 2^31 - 1 ms would fire at once.
  */
-export const MAX_REQUEST_TIMEOUT_MS = 300_000;
+export const MAX_REQUEST_TIMEOUT_MS = 120_000;
 export const DEFAULT_RATE_LIMIT_PER_SECOND = 100;
 export const DEFAULT_RATE_LIMIT_BURST = 200;
 export const HOOKLINE_VERSION = '0.1.0';

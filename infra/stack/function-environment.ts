@@ -67,6 +67,8 @@ export function functionEnvironment(props: FunctionEnvironmentProps): {
     extraEnvironment: {
       'admin-api': { [EXTRA_ENV.adminKeySecret]: props.adminKeySecretName },
       'webhooks-api': mailEnvironment,
+      // Its sender refuses Hookline's own hosts, the public URL's among them (ownHosts).
+      'webhook-test': s.publicUrl ? { [EXTRA_ENV.publicUrl]: s.publicUrl } : {},
       dispatcher: {
         [EXTRA_ENV.scheduleGroup]: retries.scheduleGroupRef,
         [EXTRA_ENV.schedulerRoleArn]: retries.schedulerRole.roleArn,

@@ -226,11 +226,12 @@ export class HooklinePipeline extends Construct {
       [this.queues.deliveriesDlq, this.queues.deliveriesQueue],
     ] as const) {
       grants.push(
-        dlq.grant(grantee, 'sqs:StartMessageMoveTask', 'sqs:ListMessageMoveTasks', 'sqs:CancelMessageMoveTask', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'),
-        source.grant(grantee, 'sqs:SendMessage'),
+        dlq.grant(grantee, 'sqs:StartMessageMoveTask', 'sqs:ListMessageMoveTasks', 'sqs:CancelMessageMoveTask', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'),
+        // The runbook reads the work queue's depth and URL before it moves anything back.
+        source.grant(grantee, 'sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'),
       );
     }
-    grants.push(this.queues.schedulerDlq.grant(grantee, 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'));
+    grants.push(this.queues.schedulerDlq.grant(grantee, 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'));
     return grants.slice(1).reduce((all, g) => all.combine(g), grants[0]!);
   }
 

@@ -288,12 +288,16 @@ function isBaseUrl(value: string): boolean {
   }
 }
 
+/** The most requests one attempt makes (see functionTimeouts); MAX_REQUEST_TIMEOUT_MS keeps four under Lambda's 15 minutes. */
+const ATTEMPT_REQUESTS_AT_MOST = 4;
+
 /** Lambda timeouts; the queues' visibility timeouts are derived from the consumers' ones. */
 export function functionTimeouts(s: ResolvedSettings) {
-  // One dispatcher invocation may make a receiver request, an OAuth2 token request and a few
-  // DynamoDB writes per record, so it gets twice the request timeout plus slack, and never
-  // less than a minute.
-  const dispatcher = Math.max(60, Math.ceil((2 * s.requestTimeoutMs) / 1000) + 30);
+  // One attempt may make up to four requests one after the other (an OAuth2 token, the POST,
+  // and after a 401 a new token and the POST again), each up to the request timeout, besides a
+  // few DynamoDB writes: four times the request timeout plus slack, never less than a minute.
+  // An invocation that timed out would fail its whole batch, and every receiver would get it again.
+  const dispatcher = Math.max(60, Math.ceil((ATTEMPT_REQUESTS_AT_MOST * s.requestTimeoutMs) / 1000) + 30);
   return {
     ingest: Duration.seconds(10),
     fanout: Duration.seconds(120),
@@ -301,8 +305,8 @@ export function functionTimeouts(s: ResolvedSettings) {
     // Checks webhook URLs (DNS) and changes credentials under a lock that outlives it (CREDENTIALS_LOCK_MS);
     // API Gateway stops at 30 s.
     'webhooks-api': Duration.seconds(Math.min(29, Math.ceil(s.requestTimeoutMs / 1000) + 10)),
-    // POST .../{id}/test sends a request to the receiver synchronously; API Gateway stops at 30 s.
-    'webhook-test': Duration.seconds(Math.min(29, Math.ceil(s.requestTimeoutMs / 1000) + 10)),
+    // POST .../{id}/test sends to the receiver synchronously, as long as API Gateway waits (30 s).
+    'webhook-test': Duration.seconds(29),
     'admin-api': Duration.seconds(10),
     openapi: Duration.seconds(5),
   } as const;

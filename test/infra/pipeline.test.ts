@@ -91,7 +91,7 @@ describe('HooklinePipeline in a stack of another app', () => {
     expect([...byTarget.get(id(pipeline.adminKey))!]).toContain('secretsmanager:GetSecretValue');
   });
 
-  it('grants moving dead letters back to their queues, and nothing else on the queues', () => {
+  it("grants moving dead letters back to their queues, and the runbook's reads of them (depth, URL), nothing else on the queues", () => {
     const byTarget = actionsByTarget(statementsOfRole(template, id(support)));
     const q = pipeline.queues;
     for (const [dlq, source] of [
@@ -102,14 +102,15 @@ describe('HooklinePipeline in a stack of another app', () => {
         'sqs:CancelMessageMoveTask',
         'sqs:DeleteMessage',
         'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
         'sqs:ListMessageMoveTasks',
         'sqs:ReceiveMessage',
         'sqs:StartMessageMoveTask',
       ]);
-      expect([...byTarget.get(id(source))!]).toEqual(['sqs:SendMessage']);
+      expect([...byTarget.get(id(source))!].sort()).toEqual(['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
     }
     // SchedulerDLQ is no queue's own DLQ (no move task): its messages are received and sent on.
-    expect([...byTarget.get(id(q.schedulerDlq))!].sort()).toEqual(['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage']);
+    expect([...byTarget.get(id(q.schedulerDlq))!].sort()).toEqual(['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage']);
   });
 });
 

@@ -66,6 +66,8 @@ describe('props', () => {
     // The webhooks API sends owner address verification links.
     expect(fnProps('webhooks-api').Environment.Variables[EXTRA_ENV.senderEmail]).toBe('alerts@netrecon.example');
     expect(fnProps('webhooks-api').Environment.Variables[EXTRA_ENV.publicUrl]).toBe('https://hooks.netrecon.example');
+    // The test event's sender refuses the public URL's host as Hookline's own, as the dispatcher's does.
+    expect(fnProps('webhook-test').Environment.Variables[EXTRA_ENV.publicUrl]).toBe('https://hooks.netrecon.example');
     for (const name of ['ingest', 'fanout', 'admin-api', 'openapi'] as const) {
       expect(fnProps(name).Environment.Variables).not.toHaveProperty([EXTRA_ENV.publicUrl]);
       expect(fnProps(name).Environment.Variables).not.toHaveProperty([EXTRA_ENV.senderEmail]);
@@ -79,7 +81,8 @@ describe('props', () => {
 
   it('stretch the dispatcher timeout and the deliveries visibility timeout with the request timeout', () => {
     const timeout = fnProps('dispatcher').Timeout as number;
-    expect(timeout).toBeGreaterThanOrEqual(2 * 25);
+    // An OAuth2 attempt: token, POST, and after a 401 a new token and the POST again.
+    expect(timeout).toBeGreaterThanOrEqual(4 * 25);
     const queue = template.toJSON().Resources[logicalId(stack, stack.pipeline.queues.deliveriesQueue)].Properties;
     expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * timeout);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { ScalingConfig: { MaximumConcurrency: 20 } });
