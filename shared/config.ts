@@ -171,26 +171,36 @@ export function localSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Loca
   const ownerEmail = env[LOCAL_ENV.ownerEmail] || 'owner@localhost';
   // The admin API's rule for an owner address (an address of the machine, owner@localhost, included).
   if (!EMAIL.test(ownerEmail) || ownerEmail.length > 254) throw new SettingsError(`${LOCAL_ENV.ownerEmail} must be an email address, got "${ownerEmail}"`);
+  const apiKey = bearerKey(LOCAL_ENV.apiKey, env[LOCAL_ENV.apiKey]);
+  const adminKey = bearerKey(LOCAL_ENV.adminKey, env[LOCAL_ENV.adminKey]);
+  if (apiKey !== undefined && apiKey === adminKey) throw new SettingsError(`${LOCAL_ENV.adminKey} must differ from ${LOCAL_ENV.apiKey}`);
   return {
     port,
     host: env[LOCAL_ENV.host] || '127.0.0.1',
     dataDir: env[LOCAL_ENV.dataDir] || './.hookline',
-    apiKey: bearerKey(LOCAL_ENV.apiKey, env[LOCAL_ENV.apiKey]),
-    adminKey: bearerKey(LOCAL_ENV.adminKey, env[LOCAL_ENV.adminKey]),
+    apiKey,
+    adminKey,
     ownerEmail,
   };
 }
 
 const EMAIL = /^[^@\s]+@[^@\s]+$/;
 
+/** The shortest key a setting may give: a generated one is 46 characters or more. */
+export const MIN_CHOSEN_KEY_CHARS = 20;
+
 /**
  * A key given in the environment, as a client sends it after `Bearer `: visible ASCII only, so
  * that a key with a space or a line break (a paste gone wrong) is refused at start rather than
- * refused at every request.
+ * refused at every request; long enough not to be guessed (the wrong-key limit slows guessing,
+ * it cannot stop it); and not shaped as a portal session token (`pst_`), which is read as one.
  */
 function bearerKey(name: string, raw: string | undefined): string | undefined {
   if (!raw) return undefined;
   if (!/^[\x21-\x7e]+$/.test(raw)) throw new SettingsError(`${name} must be printable ASCII without spaces`);
+  if (raw.length < MIN_CHOSEN_KEY_CHARS) throw new SettingsError(`${name} must be at least ${MIN_CHOSEN_KEY_CHARS} characters (unset, one is generated)`);
+  // PORTAL_TOKEN_PREFIX (usecases/tenants.ts): the authenticators read such a key as a portal token.
+  if (raw.startsWith('pst_')) throw new SettingsError(`${name} must not start with pst_, which marks a portal session token`);
   return raw;
 }
 

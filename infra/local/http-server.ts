@@ -18,7 +18,7 @@ export type ApiLambda = (event: APIGatewayProxyEventV2, context: Context) => Pro
  * Checks the `Authorization` header for a route of that kind before any of the body is read;
  * throws a HooklineError (401, 429) to refuse. `client` is the caller's address.
  */
-export type Authorize = (kind: Exclude<RouteAuth, 'none'>, authorization: string | undefined, client: string) => Promise<void>;
+export type Authorize = (kind: Exclude<RouteAuth, 'none'>, authorization: string | undefined, client: string, fn: ApiFunction) => Promise<void>;
 
 /** Connections beyond this wait in the kernel's backlog (or are refused) instead of costing memory. */
 export const MAX_CONNECTIONS = 512;
@@ -187,7 +187,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: ApiSer
     // which credential is meant cannot be told, so neither is used.
     if ((req.headersDistinct['authorization']?.length ?? 0) > 1) return refuse(req, res, 401, 'More than one Authorization header');
     try {
-      await options.authorize(route.auth, req.headers.authorization, client);
+      await options.authorize(route.auth, req.headers.authorization, client, route.fn);
     } catch (err) {
       if (!(err instanceof HooklineError) || err.statusCode >= 500) throw err;
       return refuse(req, res, err.statusCode, err.message, err instanceof RateLimitedError ? err.retryAfterSeconds : undefined);

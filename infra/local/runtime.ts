@@ -92,10 +92,12 @@ async function main(): Promise<void> {
   const onError = (error: unknown): void => log.error('local runtime error', error instanceof Error ? error : String(error));
   // The server checks the key before it reads a body, with the authenticators the handlers use (set below).
   const authenticators: { tenant?: TenantAuthenticator; admin?: AdminAuthenticator } = {};
-  const authorize: Authorize = async (kind, authorization, client) => {
+  const authorize: Authorize = async (kind, authorization, client, fn) => {
     const key = bearerKey(authorization);
-    // Portal tokens pass here once the webhooks API accepts them; ingest's handler refuses them.
-    await (kind === 'tenant' ? authenticators.tenant!.authenticateCaller(key, client) : authenticators.admin!.authenticate(key, client));
+    if (kind === 'admin') return void (await authenticators.admin!.authenticate(key, client));
+    // Portal tokens act on the webhooks API (once it accepts them), never on ingest: refused here
+    // as its handler would, before the body is read.
+    await (fn === 'ingest' ? authenticators.tenant!.authenticate(key, client) : authenticators.tenant!.authenticateCaller(key, client));
   };
   // An answer goes out once what its handler wrote is committed (set once the store is open).
   let commitNow = (): void => undefined;

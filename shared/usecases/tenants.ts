@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { hashApiKey, newTenantId } from '../domain/ids.ts';
-import { RateLimitedError, UnauthorizedError } from '../errors.ts';
+import { ForbiddenError, RateLimitedError, UnauthorizedError } from '../errors.ts';
 import type { ApiKeys } from './api-keys.ts';
 import type { Clock, SecretReader } from './ports.ts';
 
@@ -133,6 +133,9 @@ export class TenantAuthenticator {
   }
 
   async authenticate(key: string, client?: string): Promise<string> {
+    // A portal token where only API keys act (publishing): refused as what it is, not counted
+    // as a wrong key, and never looked up.
+    if (key.startsWith(PORTAL_TOKEN_PREFIX)) throw new ForbiddenError('A portal session token acts on the webhooks API only; publish with an API key of the tenant');
     const hash = hashApiKey(key);
     const now = this.now();
     const known = this.good.get(hash, now);

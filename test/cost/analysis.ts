@@ -270,7 +270,10 @@ export function analyse(run: RunResult, table: PriceTable, options: { webhooksPe
       what: `idle polling of ${run.stack.mappings.length} event source mapping(s): ${pollers} pollers x 3 long polls a minute each`,
       usdPerMonth: run.stack.mappings.length * pollers * 3 * 60 * 24 * 30 * sqsRequest,
     },
-    { what: `${run.stack.alarms} CloudWatch alarm(s), outside the issue's meter`, usdPerMonth: run.stack.alarms * (unitPrice(table, 'cloudwatch', 'alarm-months') ?? 0) },
+    {
+      what: `${run.stack.alarms} CloudWatch alarm(s) on ${run.stack.alarmMetrics} metric(s) (metric math is billed per metric), outside the issue's meter`,
+      usdPerMonth: run.stack.alarmMetrics * (unitPrice(table, 'cloudwatch', 'alarm-months') ?? 0),
+    },
   ];
   const fixedMonthly: FixedMonthly = {
     secretsPerTenant: fit.perTenant,

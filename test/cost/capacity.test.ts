@@ -16,6 +16,7 @@ const stack: StackInfo = {
   apiThrottles: [{ route: 'POST /v1/events', rateLimit: 100, burstLimit: 200 }],
   rules: [],
   alarms: 0,
+  alarmMetrics: 0,
   stackSecrets: 0,
 };
 

@@ -50,6 +50,11 @@ export interface StackInfo {
   /** Schedule rules: the function they invoke and how many times a 30-day month. */
   readonly rules: readonly { readonly function: string; readonly expression: string; readonly runsPerMonth: number }[];
   readonly alarms: number;
+  /**
+   * What CloudWatch bills the alarms by: one metric each, or, for an alarm on metric math, each
+   * metric its expression reads.
+   */
+  readonly alarmMetrics: number;
   /** Secrets the stack itself creates (the admin key). */
   readonly stackSecrets: number;
 }
@@ -150,6 +155,10 @@ export function describeStack(model: StackModel): StackInfo {
     ...(stage?.AccessLogSettings?.Format ? { accessLogFormat: String(stage.AccessLogSettings.Format) } : {}),
     rules,
     alarms: model.ofType('AWS::CloudWatch::Alarm').length,
+    alarmMetrics: model
+      .ofType('AWS::CloudWatch::Alarm')
+      .map((id) => model.resource(id).Properties?.Metrics as { MetricStat?: unknown }[] | undefined)
+      .reduce((sum, metrics) => sum + (metrics ? metrics.filter((m) => m.MetricStat !== undefined).length : 1), 0),
     stackSecrets: model.ofType('AWS::SecretsManager::Secret').length,
   };
 }

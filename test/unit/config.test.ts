@@ -77,10 +77,18 @@ describe('one-machine settings', () => {
     for (const bad of [' ', '0x8155', '4.7e4', '-1', '65536', '3000a']) expect(() => localSettingsFromEnv({ PORT: bad })).toThrow(`PORT must be a port number, got "${bad}"`);
   });
   it('refuses keys a client could never send (a space, a line break) and an owner address the admin API would refuse', () => {
-    expect(() => localSettingsFromEnv({ HOOKLINE_API_KEY: ' spacey ' })).toThrow('HOOKLINE_API_KEY must be printable ASCII without spaces');
-    expect(() => localSettingsFromEnv({ HOOKLINE_ADMIN_KEY: 'adm key' })).toThrow('HOOKLINE_ADMIN_KEY must be printable ASCII without spaces');
+    expect(() => localSettingsFromEnv({ HOOKLINE_API_KEY: ' spacey-key-of-enough-length ' })).toThrow('HOOKLINE_API_KEY must be printable ASCII without spaces');
+    expect(() => localSettingsFromEnv({ HOOKLINE_ADMIN_KEY: 'adm key of enough length' })).toThrow('HOOKLINE_ADMIN_KEY must be printable ASCII without spaces');
     expect(() => localSettingsFromEnv({ HOOKLINE_OWNER_EMAIL: 'notanemail' })).toThrow('HOOKLINE_OWNER_EMAIL must be an email address, got "notanemail"');
-    expect(localSettingsFromEnv({ HOOKLINE_API_KEY: 'hk_live.1-2', HOOKLINE_OWNER_EMAIL: 'ops@example.com' })).toMatchObject({ apiKey: 'hk_live.1-2', ownerEmail: 'ops@example.com' });
+    const key = 'hk_live.1-2_abcdefghijkl';
+    expect(localSettingsFromEnv({ HOOKLINE_API_KEY: key, HOOKLINE_OWNER_EMAIL: 'ops@example.com' })).toMatchObject({ apiKey: key, ownerEmail: 'ops@example.com' });
+  });
+  it('refuses keys short enough to guess, shaped as portal tokens, or one key for both roles', () => {
+    expect(() => localSettingsFromEnv({ HOOKLINE_API_KEY: 'qx' })).toThrow('HOOKLINE_API_KEY must be at least 20 characters (unset, one is generated)');
+    expect(() => localSettingsFromEnv({ HOOKLINE_ADMIN_KEY: 'x'.repeat(19) })).toThrow('HOOKLINE_ADMIN_KEY must be at least 20 characters');
+    expect(() => localSettingsFromEnv({ HOOKLINE_API_KEY: 'pst_mykey1234567890abc' })).toThrow('HOOKLINE_API_KEY must not start with pst_, which marks a portal session token');
+    const same = 'k'.repeat(24);
+    expect(() => localSettingsFromEnv({ HOOKLINE_API_KEY: same, HOOKLINE_ADMIN_KEY: same })).toThrow('HOOKLINE_ADMIN_KEY must differ from HOOKLINE_API_KEY');
     expect(localSettingsFromEnv({}).ownerEmail).toBe('owner@localhost');
   });
 });
