@@ -17,8 +17,15 @@ async function eventTypes() {
 
 async function showWebhooks() {
   selectNav('webhooks');
-  const list = await call('GET', `${WEBHOOKS}?per_page=100`);
-  const rows = list.items.map((w) =>
+  // Every endpoint, page after page: a tenant may have more than a page holds.
+  const items = [];
+  for (let cursor = ''; ; ) {
+    const page = await call('GET', `${WEBHOOKS}?per_page=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    items.push(...page.items);
+    if (!page.next_cursor) break;
+    cursor = page.next_cursor;
+  }
+  const rows = items.map((w) =>
     h(
       'tr',
       {},

@@ -9,7 +9,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { createWebhook, publish, verifyStandardWebhooks, WEBHOOKS } from '../support/hookline.ts';
+import { createTenant, createWebhook, publish, verifyStandardWebhooks, WEBHOOKS } from '../support/hookline.ts';
 import { startReceiver, type Receiver } from '../support/receiver.ts';
 import { api, eventually, startRuntime, type Api, type Runtime } from '../support/runtime.ts';
 import { CHROMIUM, launchBrowser, screenshot, type Browser, type Watch } from './browser.ts';
@@ -32,7 +32,8 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set HOOKLINE_CHROMIUM)`);
   [rt, good, hostile] = await Promise.all([
     // A single attempt: a failing delivery is finished (and recoverable) at once.
-    startRuntime({ env: { HOOKLINE_RETRY_DELAYS: '0' } }),
+    // More webhooks a tenant than the page's list takes at once (100).
+    startRuntime({ env: { HOOKLINE_RETRY_DELAYS: '0', HOOKLINE_MAX_WEBHOOKS_PER_TENANT: '110' } }),
     startReceiver(),
     startReceiver({ respond: () => ({ status: 500, headers: { 'content-type': 'text/html' }, body: XSS }) }),
   ]);
@@ -268,6 +269,20 @@ describe('the portal page in Chromium', () => {
     expect((await column(page, 1)).map((t) => t.trim())).toEqual([`${hooks[0].url}${hooks[0].description}`]);
     expect(await page.getByRole('button', { name: 'Add endpoint' }).count()).toBe(0);
     expectClean(watch, scoped.token);
+    await page.close();
+  });
+
+  it('lists every endpoint of a tenant with more than a page of them', async () => {
+    const other = await createTenant(rt);
+    for (let i = 0; i < 101; i++) await createWebhook(other.api, { url: `${good.url}/many-${i}`, events: ['scan.completed'] });
+    const made = await other.api.post(SESSIONS, {});
+    expect(made.status).toBe(201);
+    const { page, watch } = await browser.open();
+    await page.goto(made.json.url);
+    await page.locator('#view table').waitFor();
+    const urls = await page.locator('#view table tbody tr td:nth-child(1) .url').allTextContents();
+    expect(new Set(urls)).toEqual(new Set(Array.from({ length: 101 }, (_, i) => `${good.url}/many-${i}`)));
+    expectClean(watch, new URL(made.json.url).hash.replace(/^#token=/, ''));
     await page.close();
   });
 
