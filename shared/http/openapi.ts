@@ -27,6 +27,8 @@ const OPERATIONS: Record<
     query?: boolean;
     /** When the route answers 409, and why. */
     conflict?: string;
+    /** A public route's own errors (the others' come from their auth), by status. */
+    errors?: Record<string, string>;
   }
 > = {
   'POST /v1/events': { summary: 'Publish one event or a batch of up to 100', body: S.PublishBody, status: 202, response: R.PublishResult },
@@ -81,6 +83,11 @@ const OPERATIONS: Record<
     summary: "Confirm a webhook's owner_email with the link emailed to it (no API key); 404 for an unknown or used link, 410 for an expired one",
     status: 200,
     response: R.EmailVerified,
+    errors: {
+      '404': 'No such link, or it was used already',
+      '410': 'The link has expired; setting the address again sends a new one',
+      '429': 'Too many requests to this route (one machine); Retry-After says when to try again',
+    },
   },
   'POST /admin/v1/tenants': { summary: 'Create a tenant and its API key', body: S.TenantCreateInput, status: 201, response: R.TenantCreated },
   'GET /admin/v1/tenants/{tenant_id}/keys': { summary: "A tenant's API keys (id, creation time, first characters; never the key)", status: 200, response: R.ApiKeyList },
@@ -164,6 +171,7 @@ export function openApiDocument(): Record<string, unknown> {
               },
             }),
         ...(op.conflict ? { '409': errorResponse(op.conflict) } : {}),
+        ...Object.fromEntries(Object.entries(op.errors ?? {}).map(([status, description]) => [status, errorResponse(description)])),
         ...(op.body ? { '413': errorResponse('Body larger than 256 KiB') } : {}),
         ...(route.fn === 'ingest' ? { '503': errorResponse('Events stored but not queued: send the same request again (events with an id are kept once)') } : {}),
       },

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { WEBHOOK_FORMATS } from '../domain/webhooks.ts';
+import { MAX_BURST, MAX_REQUESTS_PER_SECOND } from '../domain/rate-limits.ts';
 import { FilterInput } from './webhook-schemas.ts';
 
 /**
@@ -91,8 +92,8 @@ export const ApiKeyView = z.object({
 export const ApiKeyList = z.object({ items: z.array(ApiKeyView) });
 export const TenantRateLimit = z.object({
   tenant_id: z.string(),
-  requests_per_second: integer(),
-  burst: integer(),
+  requests_per_second: z.number().check(z.int(), z.minimum(1), z.maximum(MAX_REQUESTS_PER_SECOND)),
+  burst: z.number().check(z.int(), z.minimum(1), z.maximum(MAX_BURST)),
   source: describe(z.enum(['tenant', 'default']), "`tenant`: set for this tenant; `default`: the deployment's default."),
 });
 export const ApiKeyCreated = z.object({ id: z.string(), api_key: describe(z.string(), 'Shown once; only its SHA-256 is stored.') });
