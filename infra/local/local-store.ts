@@ -9,6 +9,7 @@ import { SqliteCredentialsLock } from '../../shared/adapters/sqlite/sqlite-crede
 import { SqliteDeliveryStore } from '../../shared/adapters/sqlite/sqlite-delivery-store.ts';
 import { SqliteEmailQuota } from '../../shared/adapters/sqlite/sqlite-email-quota.ts';
 import { SqliteEventStore } from '../../shared/adapters/sqlite/sqlite-event-store.ts';
+import { SqliteOutbox } from '../../shared/adapters/sqlite/sqlite-outbox.ts';
 import { SqliteOutcomes } from '../../shared/adapters/sqlite/sqlite-outcomes.ts';
 import { firstAttemptOf, SqliteDeliveryQueue, SqliteEventQueue } from '../../shared/adapters/sqlite/sqlite-pipeline-queues.ts';
 import type { QueueName } from '../../shared/adapters/sqlite/queue-messages.ts';
@@ -46,6 +47,8 @@ export interface LocalStore {
   readonly adapters: LocalAdapters;
   /** The tenants' store again, for what only this runtime does to them: its tenant `default`'s owner address. */
   readonly tenantOwners: TenantOwnerSetting;
+  /** The mailer: emails committed with the writes that made them, their files written after (see SqliteOutbox). */
+  readonly outbox: SqliteOutbox;
   /** The ARNs the queue pollers' records name as their source, as on AWS. */
   readonly queueArns: Readonly<Record<QueueName, string>>;
   /**
@@ -95,6 +98,10 @@ export function openLocalStore(
     eventQueue: new SqliteEventQueue(queues, (body) => sqsMessageBytes(body) <= MAX_SQS_MESSAGE_BYTES),
     deliveryQueue,
   };
+  const outbox = new SqliteOutbox(db, join(dataDir, 'outbox'));
+  // The last process's committed emails whose files it did not write, then each commit's.
+  outbox.deliverCommitted();
+  commits.afterEachCommit(() => outbox.deliverCommitted());
   commits.start();
   const arn = (name: string) => `arn:aws:sqs:us-east-1:000000000000:hookline-${name}`;
   return {
@@ -102,6 +109,7 @@ export function openLocalStore(
     queues,
     adapters,
     tenantOwners: tenants,
+    outbox,
     queueArns: { events: arn('events'), deliveries: arn('deliveries') },
     resumeFirstAttempts: async () => {
       const owed = deliveries.firstAttemptsOwed(ROW_BACKED_LANE_CAPACITY);

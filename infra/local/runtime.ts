@@ -19,7 +19,6 @@ import { composeWebhookTest } from '../../functions/webhook-test/compose.ts';
 import { ThreadedHttpSender } from '../../shared/adapters/http/threaded-http-sender.ts';
 import { deadLetterRef } from '../../shared/adapters/sqlite/sqlite-pipeline-queues.ts';
 import { FileSecretStore } from '../../shared/adapters/local/file-secret-store.ts';
-import { OutboxMailer } from '../../shared/adapters/local/outbox-mailer.ts';
 import { TenantTokenBuckets, TokenBuckets } from '../../shared/adapters/local/token-bucket.ts';
 import { authFailures } from '../../shared/compose/auth.ts';
 import { catalogueTypesFromEnv } from '../../shared/compose/catalogue.ts';
@@ -131,7 +130,8 @@ async function main(): Promise<void> {
     [ENV.publicUrl]: env[ENV.publicUrl] || baseUrl,
   });
 
-  // SES has no stand-in: the outbox of RFC 5322 files. Retries are delayed messages of the queue.
+  // SES has no stand-in: the outbox of RFC 5322 files (emails committed with the writes that
+  // made them, see SqliteOutbox). Retries are delayed messages of the queue.
   const settings = settingsFromEnv(process.env, true);
   // SQLite rolled back the group commit's transaction (a full disk, an I/O error): the answers
   // it held fail, and the runtime stops at once, as a kill would: the queues' memory no longer
@@ -160,7 +160,7 @@ async function main(): Promise<void> {
   const adminSecret = adminKeySecretName(process.env, settings);
   const tenantAuth = (authenticators.tenant = new TenantAuthenticator(tenants, failures));
   const adminAuth = (authenticators.admin = new AdminAuthenticator(secrets, adminSecret, failures));
-  const mailer = new OutboxMailer(resolve(dataDir, 'outbox'));
+  const mailer = store.outbox;
   // Private targets are allowed here, but never the runtime's own API.
   const ownPorts = [boundPort];
   const base = { allowPrivateTargetsDefault: true, local } as const;

@@ -6,7 +6,9 @@ import { ConflictException, CreateScheduleCommand, SchedulerClient } from '@aws-
 import { mockClient } from 'aws-sdk-client-mock';
 import { MailerError, SesMailer } from '../../shared/adapters/aws/ses-mailer.ts';
 import { atExpression, ScheduleError, SchedulerRetryTimer } from '../../shared/adapters/aws/scheduler-retry-timer.ts';
-import { OutboxMailer } from '../../shared/adapters/local/outbox-mailer.ts';
+import { openHooklineDatabase, type HooklineDatabase } from '../../shared/adapters/sqlite/database.ts';
+import { GroupCommit } from '../../shared/adapters/sqlite/group-commit.ts';
+import { SqliteOutbox } from '../../shared/adapters/sqlite/sqlite-outbox.ts';
 
 const email = { to: 'owner@example.com', subject: 'Webhook wh_1 is failing', text: 'Line one\nLine two: ünïcode' };
 
@@ -91,19 +93,33 @@ describe('SchedulerRetryTimer', () => {
   });
 });
 
-describe('OutboxMailer', () => {
+describe('SqliteOutbox', () => {
   let dir: string;
+  let db: HooklineDatabase;
+  let commits: GroupCommit;
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'hookline-outbox-'));
+    db = openHooklineDatabase(join(dir, 'hookline.db'));
+    commits = new GroupCommit(db, 60_000);
   });
-  afterEach(() => rm(dir, { recursive: true, force: true }));
+  afterEach(async () => {
+    commits.stop();
+    db.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const outboxOf = (d: HooklineDatabase) => new SqliteOutbox(d, join(dir, 'outbox'));
+  const files = async () => (await readdir(join(dir, 'outbox')).catch(() => [] as string[])).filter((f) => f.endsWith('.eml'));
 
-  it('writes one RFC 5322 message per email, CRLF line endings, mode 0600', async () => {
-    await new OutboxMailer(join(dir, 'outbox')).send(email);
-    const files = await readdir(join(dir, 'outbox'));
-    expect(files).toHaveLength(1);
-    expect(files[0]).toMatch(/\.eml$/);
-    const path = join(dir, 'outbox', files[0]!);
+  it('writes one RFC 5322 message per email once it is committed, CRLF line endings, mode 0600', async () => {
+    const outbox = outboxOf(db);
+    commits.afterEachCommit(() => outbox.deliverCommitted());
+    commits.start();
+    await outbox.send(email);
+    expect(await files()).toEqual([]);
+    commits.commitNow();
+    const written = await files();
+    expect(written).toHaveLength(1);
+    const path = join(dir, 'outbox', written[0]!);
     expect((await stat(path)).mode & 0o777).toBe(0o600);
     const raw = await readFile(path, 'utf8');
     const [head, body] = raw.split('\r\n\r\n');
@@ -111,15 +127,51 @@ describe('OutboxMailer', () => {
     expect(head).toContain('Content-Type: text/plain; charset=utf-8');
     expect(body).toBe('Line one\r\nLine two: ünïcode\r\n');
     expect(raw.replace(/\r\n/g, '')).not.toMatch(/\n/);
+    // Forgotten once written: later commits write nothing more.
+    commits.commitNow();
+    await outbox.send({ ...email, to: 'second@example.com' });
+    commits.commitNow();
+    expect(await files()).toHaveLength(2);
+    expect(db.prepare('SELECT COUNT(*) AS n FROM outbox_emails').get()).toEqual({ n: 0 });
   });
 
   it('encodes a non-ASCII subject as an RFC 2047 encoded word and never lets it break the header', async () => {
-    await new OutboxMailer(dir).send({ ...email, subject: 'Échec\r\nBcc: evil@example.com' });
-    const [file] = (await readdir(dir)).filter((f) => f.endsWith('.eml'));
-    const raw = await readFile(join(dir, file!), 'utf8');
+    const outbox = outboxOf(db);
+    await outbox.send({ ...email, subject: 'Échec\r\nBcc: evil@example.com' });
+    outbox.deliverCommitted();
+    const [file] = await files();
+    const raw = await readFile(join(dir, 'outbox', file!), 'utf8');
     const subject = raw.split('\r\n').find((l) => l.startsWith('Subject: '))!;
     expect(subject).toMatch(/^Subject: =\?UTF-8\?B\?[A-Za-z0-9+/=]+\?=$/);
     expect(Buffer.from(subject.split('?')[3]!, 'base64').toString('utf8')).toBe('Échec Bcc: evil@example.com');
     expect(raw).not.toMatch(/^Bcc:/m);
+  });
+
+  it('a kill before the commit sends nothing; one after it, before the file, has it written once at the next start', async () => {
+    // Killed before its commit: the email goes with the writes it came with.
+    commits.start();
+    await outboxOf(db).send({ ...email, to: 'rolled-back@example.com' });
+    db.connection.close();
+    db = openHooklineDatabase(join(dir, 'hookline.db'));
+    commits = new GroupCommit(db, 60_000);
+    outboxOf(db).deliverCommitted();
+    expect(await files()).toEqual([]);
+
+    // Committed, and killed before its file was written (no delivery after the commit).
+    commits.start();
+    await outboxOf(db).send({ ...email, to: 'committed@example.com' });
+    commits.commitNow();
+    expect(await files()).toEqual([]);
+    db.connection.close();
+    db = openHooklineDatabase(join(dir, 'hookline.db'));
+    commits = new GroupCommit(db, 60_000);
+    // The next start writes it; a second start (its row's delete lost too) writes nothing more.
+    outboxOf(db).deliverCommitted();
+    expect(await files()).toHaveLength(1);
+    const [first] = await files();
+    db.prepare('INSERT INTO outbox_emails (file, message) VALUES (?, ?)').run(first!, 'the same email again');
+    outboxOf(db).deliverCommitted();
+    expect(await files()).toEqual([first]);
+    expect(await readFile(join(dir, 'outbox', first!), 'utf8')).toContain('To: committed@example.com');
   });
 });

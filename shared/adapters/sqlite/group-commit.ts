@@ -54,6 +54,7 @@ export class GroupCommit {
   private open = false;
   private lost: GroupCommitLostError | undefined;
   private readonly onLost: ((error: GroupCommitLostError) => void) | undefined;
+  private readonly committedListeners: (() => void)[] = [];
 
   constructor(db: HooklineDatabase, intervalMs = 100, walFlush = new BackgroundWalFlush(db.file), onLost?: (error: GroupCommitLostError) => void) {
     this.db = db;
@@ -62,6 +63,14 @@ export class GroupCommit {
     this.onLost = onLost;
     const statement = db.connection.prepare('SELECT total_changes() AS n');
     this.totalChanges = () => Number((statement.get() as { n: number }).n);
+  }
+
+  /**
+   * Calls `listener` right after each commit, before anything else runs: what it reads was
+   * committed (the outbox writes the files of committed emails, see SqliteOutbox).
+   */
+  afterEachCommit(listener: () => void): void {
+    this.committedListeners.push(listener);
   }
 
   /** Opens the shared transaction and commits it every `intervalMs` when something was written. */
@@ -85,6 +94,13 @@ export class GroupCommit {
     this.committedAt = Date.now();
     this.walFlush.request();
     if (this.timer) this.begin();
+    for (const listener of this.committedListeners) {
+      try {
+        listener();
+      } catch {
+        // What is committed stays committed; a listener that failed is called again next time.
+      }
+    }
   }
 
   /** The interval's work: a commit, or in a quiet spell after one, a checkpoint. */

@@ -165,4 +165,11 @@ export const SCHEMA = `
     PRIMARY KEY (tenant_id, session_id)
   );
   CREATE INDEX IF NOT EXISTS portal_sessions_expiry ON portal_sessions (expires_at);
+
+  -- No DynamoDB sibling (SES sends at once): emails committed with the writes that made them,
+  -- until their files are in the outbox (sqlite-outbox.ts).
+  CREATE TABLE IF NOT EXISTS outbox_emails (
+    file TEXT PRIMARY KEY,
+    message TEXT NOT NULL
+  );
 `;
