@@ -249,7 +249,7 @@ export function resolveSettings(props: HooklineSettings): ResolvedSettings {
   const tooLong = ladderPastRetention(s.retryDelaysSeconds, s.retentionDays);
   if (tooLong) fail(`retryDelaysSeconds ${tooLong} (retentionDays: ${s.retentionDays})`);
   if (!/^[A-Za-z0-9/_+=.@-]*$/.test(s.secretPrefix)) fail(`secretPrefix "${s.secretPrefix}" has characters a secret name cannot have`);
-  if (s.dispatcherMaxConcurrency < 2 || s.dispatcherMaxConcurrency > 1000) fail('dispatcherMaxConcurrency must be 2..1000');
+  if (!Number.isInteger(s.dispatcherMaxConcurrency) || s.dispatcherMaxConcurrency < 2 || s.dispatcherMaxConcurrency > 1000) fail('dispatcherMaxConcurrency must be an integer from 2 to 1000');
   if (!Number.isInteger(s.logTables) || s.logTables < 1 || s.logTables > LOG_SHARDS) fail(`logTables must be an integer from 1 to ${LOG_SHARDS}`);
   for (const [name, rate, burst] of [
     ['api', s.apiRateLimit, s.apiBurstLimit],

@@ -182,6 +182,8 @@ describe('props', () => {
     expect(() => resolveSettings({ retryDelaysSeconds: [] })).toThrow(/retryDelaysSeconds/);
     expect(() => resolveSettings({ retryDelaysSeconds: [0, 86_400], retentionDays: 1 })).toThrow(/retryDelaysSeconds adds up to 86400 s, not shorter than the retention/);
     expect(() => resolveSettings({ requestTimeoutMs: 900_000 })).toThrow(/requestTimeoutMs/);
+    // An event source mapping's MaximumConcurrency is an integer: CloudFormation would refuse 2.5 at deploy.
+    expect(() => resolveSettings({ dispatcherMaxConcurrency: 2.5 })).toThrow('dispatcherMaxConcurrency must be an integer from 2 to 1000');
     expect(() => resolveSettings({ senderEmail: 'nobody' })).toThrow(/senderEmail/);
     expect(() => resolveSettings({ publicUrl: 'hooks.example.com' })).toThrow(/publicUrl/);
     expect(() => resolveSettings({ publicUrl: 'ftp://hooks.example.com' })).toThrow(/publicUrl/);
