@@ -6,7 +6,7 @@ import type { GroupCommitLostError } from '../../shared/adapters/sqlite/errors.t
 import { GroupCommit } from '../../shared/adapters/sqlite/group-commit.ts';
 import { SqliteAttemptLog } from '../../shared/adapters/sqlite/sqlite-attempt-log.ts';
 import { SqliteCredentialsLock } from '../../shared/adapters/sqlite/sqlite-credentials-lock.ts';
-import { SqliteDeliveryStore } from '../../shared/adapters/sqlite/sqlite-delivery-store.ts';
+import { SqliteDeliveryStore, type OwedPage } from '../../shared/adapters/sqlite/sqlite-delivery-store.ts';
 import { SqliteEmailQuota } from '../../shared/adapters/sqlite/sqlite-email-quota.ts';
 import { SqliteEventStore } from '../../shared/adapters/sqlite/sqlite-event-store.ts';
 import { SqliteOutbox } from '../../shared/adapters/sqlite/sqlite-outbox.ts';
@@ -40,6 +40,8 @@ export const QUEUE_SETTINGS = {
  * message object (a few hundred bytes; the messages of one event share the event).
  */
 export const ROW_BACKED_LANE_CAPACITY = 10_000;
+/** The most first attempts resumed at once after the start's (see resumeMoreFirstAttempts). */
+const RESUME_PAGE = 1_000;
 
 export interface LocalStore {
   readonly db: HooklineDatabase;
@@ -53,9 +55,16 @@ export interface LocalStore {
   readonly queueArns: Readonly<Record<QueueName, string>>;
   /**
    * Queues again the first attempts a killed process held in memory (SqliteDeliveryQueue), from
-   * their delivery rows; returns how many. At start, before the pollers.
+   * their delivery rows, as many as the memory lane holds; returns how many. At start, before
+   * the pollers.
    */
   resumeFirstAttempts(): Promise<number>;
+  /**
+   * Queues the next of them as the lane has room again (a killed process may have held more
+   * than a start takes: the rest would otherwise wait for the reconciler's grace, a minute).
+   * Resolves true while some may be left; call it until it resolves false.
+   */
+  resumeMoreFirstAttempts(): Promise<boolean>;
   /** Deletes rows past their retention (reads already hide them), and dead letters past theirs. */
   purgeExpired(): number;
   /** Commits what was written so far (see GroupCommit): before an answer that promises it is stored. */
@@ -72,10 +81,11 @@ export function openLocalStore(
   settings: Pick<Settings, 'retentionDays'>,
   clock: Clock,
   onCommitLost?: (error: GroupCommitLostError) => void,
+  laneCapacity = ROW_BACKED_LANE_CAPACITY,
 ): LocalStore {
   const db = openHooklineDatabase(join(dataDir, DATABASE_FILE));
   const { retentionDays } = settings;
-  const queues = new SqliteQueues(db, QUEUE_SETTINGS, clock, ROW_BACKED_LANE_CAPACITY);
+  const queues = new SqliteQueues(db, QUEUE_SETTINGS, clock, laneCapacity);
   const commits = new GroupCommit(db, undefined, undefined, onCommitLost);
   const deliveries = new SqliteDeliveryStore(db, retentionDays);
   const attempts = new SqliteAttemptLog(db, retentionDays);
@@ -104,6 +114,17 @@ export function openLocalStore(
   commits.afterEachCommit(() => outbox.deliverCommitted());
   commits.start();
   const arn = (name: string) => `arn:aws:sqs:us-east-1:000000000000:hookline-${name}`;
+  // Where resuming the last process's first attempts has got to (undefined: none left).
+  let owed: OwedPage | undefined;
+  const resumeOwed = async (limit: number): Promise<number> => {
+    if (!owed) return 0;
+    const rows = deliveries.firstAttemptsOwed(limit, owed);
+    const last = rows.at(-1);
+    owed = rows.length < limit || !last ? undefined : { ...owed, after: { dueAt: last.due_at, deliveryId: last.delivery_id } };
+    const now = clock();
+    await deliveryQueue.enqueue(rows.map((row) => firstAttemptOf(row, now)));
+    return rows.length;
+  };
   return {
     db,
     queues,
@@ -111,11 +132,15 @@ export function openLocalStore(
     tenantOwners: tenants,
     outbox,
     queueArns: { events: arn('events'), deliveries: arn('deliveries') },
-    resumeFirstAttempts: async () => {
-      const owed = deliveries.firstAttemptsOwed(ROW_BACKED_LANE_CAPACITY);
-      const now = clock();
-      await deliveryQueue.enqueue(owed.map((row) => firstAttemptOf(row, now)));
-      return owed.length;
+    resumeFirstAttempts: () => {
+      owed = { createdBefore: clock().toISOString() };
+      return resumeOwed(laneCapacity);
+    },
+    resumeMoreFirstAttempts: async () => {
+      const room = queues.laneRoom('deliveries');
+      // A page at a time, once the lane has room for one: the pollers' own pace.
+      if (owed !== undefined && room >= Math.min(RESUME_PAGE, laneCapacity)) await resumeOwed(Math.min(room, RESUME_PAGE));
+      return owed !== undefined;
     },
     purgeExpired: () => db.purgeExpired(clock()) + queues.purgeDeadLetters(clock()),
     commitNow: () => commits.commitNow(),

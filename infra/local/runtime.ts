@@ -38,6 +38,7 @@ import { QueuePoller } from './queue-poller.ts';
 import { bundleSenderThread } from './sender-bundle.ts';
 import type { TargetPolicy } from '../../shared/domain/targets.ts';
 import { claimDataDir } from './data-dir-lock.ts';
+import { runningBanner, startFailure } from './start-messages.ts';
 import { openLocalStore, refuseEarlierFormat } from './local-store.ts';
 import { applyV8FlagsAfterStart } from './node-flags.ts';
 
@@ -45,6 +46,8 @@ const BOOTSTRAP_TENANT = 'default';
 /** How late work must be, while running, before the reconciler re-queues it. */
 const RECONCILE_GRACE_MS = 60_000;
 const RECONCILE_EVERY_MS = 15_000;
+/** How often the first attempts a killed process held are queued again, a page at a time, after the start's. */
+const RESUME_EVERY_MS = 250;
 /** Rows past their retention are hidden at once and deleted this often. */
 const PURGE_EVERY_MS = 60_000;
 
@@ -226,6 +229,14 @@ async function main(): Promise<void> {
   // loop polls, and from here to the handover below the start is one synchronous run.
   await new Promise<void>((resolveTurn) => setImmediate(resolveTurn));
   pollers.forEach((p) => p.start());
+  // A killed process may have held more first attempts than the start queued again: the rest
+  // as the memory lane drains (the reconciler would take them only after its minute of grace).
+  const resumeTimer = setInterval(() => {
+    store.resumeMoreFirstAttempts().then((more) => {
+      if (!more) clearInterval(resumeTimer);
+    }, onError);
+  }, RESUME_EVERY_MS);
+  resumeTimer.unref();
   let reconciling = Promise.resolve();
   const reconcileTimer = setInterval(() => {
     reconciling = reconcile({ graceSeconds: RECONCILE_GRACE_MS / 1000 }).then(() => undefined, onError);
@@ -249,22 +260,17 @@ async function main(): Promise<void> {
   // Once the sender thread too has loaded Node's modules (the flags change V8's cache tag: see node-flags.ts).
   void senderWarm.then(applyV8FlagsAfterStart);
 
-  const lines = [
-    `Hookline is running at ${baseUrl}`,
-    `  API key (tenant "${BOOTSTRAP_TENANT}"): ${credentials.apiKey}`,
-    `  Admin key (/admin/v1/*):            ${credentials.adminKey}`,
-    `  Data: ${dataDir}   OpenAPI: ${baseUrl}/openapi.json`,
-  ];
-  if (resumed.events + resumed.deliveries > 0) {
-    lines.push(`  Resumed ${resumed.events} event(s) and ${resumed.deliveries} delivery(ies) the last run had taken and not finished`);
-  }
-  if (resumed.firstAttempts > 0) {
-    lines.push(`  Queued again ${resumed.firstAttempts} first attempt(s) of pending deliveries (held in memory by the last run)`);
-  }
-  if (settings.allowPrivateTargets) {
-    lines.push('  Warning: webhook URLs may point at loopback and private addresses (HOOKLINE_ALLOW_PRIVATE_TARGETS=true).');
-  }
-  process.stdout.write(lines.join('\n') + '\n');
+  process.stdout.write(
+    runningBanner({
+      baseUrl,
+      tenant: BOOTSTRAP_TENANT,
+      apiKey: credentials.apiKey,
+      adminKey: credentials.adminKey,
+      dataDir,
+      resumed,
+      allowPrivateTargets: settings.allowPrivateTargets,
+    }),
+  );
 
   // main.mjs's handlers stopped a start at once; from here a stop drains. Handed over with a
   // listener present throughout: with none, Node closes the signal's watcher, and a signal it had
@@ -275,6 +281,7 @@ async function main(): Promise<void> {
     process.stdout.write(`\n${signal}: stopping...\n`);
     clearInterval(reconcileTimer);
     clearInterval(purgeTimer);
+    clearInterval(resumeTimer);
     await closeApiServer(server);
     await Promise.all(pollers.map((p) => p.stop()));
     await reconciling;
@@ -295,20 +302,7 @@ async function main(): Promise<void> {
   for (const [signal, listeners] of startingListeners) for (const listener of listeners) process.off(signal, listener);
 }
 
-/** Start failures the user can act on: their message says what to do, without a stack. */
-const USER_ERRORS = new Set([
-  'SettingsError',
-  'EarlierDataFormatError',
-  'DataDirInUseError',
-  'DataDirUnusableError',
-  'DatabaseOpenError',
-  'DatabaseVersionError',
-  'CatalogueError',
-  'CredentialsFileError',
-]);
-
 main().catch((err) => {
-  const text = err instanceof Error ? (USER_ERRORS.has(err.name) ? err.message : err.stack) : String(err);
-  process.stderr.write(`Hookline failed to start: ${text}\n`);
+  process.stderr.write(startFailure(err));
   process.exit(1);
 });

@@ -189,4 +189,35 @@ describe('LocalStore.resumeFirstAttempts', () => {
       store.close();
     }
   });
+
+  it('queues the rest as the lane drains when the last process held more than the lane takes, each once, none of its own', async () => {
+    let store: LocalStore = open();
+    const refs = Array.from({ length: 10 }, (_, i) => ({ delivery_id: `dlv_${String(i).padStart(2, '0')}`, tenant_id: 't', webhook_id: 'w', event_id: `evt_${i}`, event_type: 'scan.completed' }));
+    await store.adapters.deliveries.createMany(refs, new Date());
+    store.close();
+    await new Promise((r) => setTimeout(r, 5));
+
+    // A lane of 4: the start takes 4, and the rest come as the lane has room.
+    store = openLocalStore(dir, { retentionDays: 30 }, () => new Date(), undefined, 4);
+    try {
+      await expect(store.resumeFirstAttempts()).resolves.toBe(4);
+      // A delivery this process makes itself is not the last one's (its message is its own).
+      await store.adapters.deliveries.createMany([{ ...refs[0]!, delivery_id: 'dlv_new', event_id: 'evt_new' }], new Date());
+      // Full lane: nothing more yet.
+      await expect(store.resumeMoreFirstAttempts()).resolves.toBe(true);
+      expect(store.queues.depth('deliveries')).toBe(4);
+      const seen: string[] = [];
+      for (let round = 0; round < 10; round++) {
+        const taken = store.queues.receive('deliveries', 10);
+        seen.push(...taken.map((m) => (JSON.parse(m.body) as DeliveryMessage).delivery_id));
+        store.queues.delete(taken.map((m) => m.receipt));
+        if (!(await store.resumeMoreFirstAttempts())) break;
+      }
+      seen.push(...store.queues.receive('deliveries', 10).map((m) => (JSON.parse(m.body) as DeliveryMessage).delivery_id));
+      expect(seen.sort()).toEqual(refs.map((r) => r.delivery_id));
+      await expect(store.resumeMoreFirstAttempts()).resolves.toBe(false);
+    } finally {
+      store.close();
+    }
+  });
 });

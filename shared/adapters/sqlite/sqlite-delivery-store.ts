@@ -214,17 +214,30 @@ export class SqliteDeliveryStore extends SqliteTable implements DeliveryClaims, 
   }
 
   /**
-   * Pending deliveries whose first attempt is not complete, oldest first, at most `limit`: the
-   * runtime's memory lane held their messages (SqliteDeliveryQueue), rebuilt from these at start.
+   * Pending deliveries whose first attempt is not complete, oldest first, at most `limit` after
+   * `page`: the runtime's memory lane held their messages (SqliteDeliveryQueue), rebuilt from
+   * these at start, a page at a time as the lane has room.
    */
-  firstAttemptsOwed(limit: number): DueDeliveryRef[] {
+  firstAttemptsOwed(limit: number, page: OwedPage): DueDeliveryRef[] {
+    const { createdBefore, after } = page;
     const rows = this.run('read the due index', () =>
       this.statement(
-        `SELECT ${DUE_COLUMNS} FROM deliveries WHERE due_at IS NOT NULL AND attempts_completed = 0 AND state = 'pending' AND ${VISIBLE} ORDER BY due_at LIMIT CAST(:limit AS INTEGER)`,
-      ).all({ alive: nowSeconds(), limit }),
+        `SELECT ${DUE_COLUMNS} FROM deliveries WHERE due_at IS NOT NULL AND created_at < :createdBefore AND attempts_completed = 0 AND state = 'pending' AND ${VISIBLE}` +
+          ` AND (due_at > :afterDue OR (due_at = :afterDue AND delivery_id > :afterId)) ORDER BY due_at, delivery_id LIMIT CAST(:limit AS INTEGER)`,
+      ).all({ alive: nowSeconds(), limit, createdBefore, afterDue: after?.dueAt ?? '', afterId: after?.deliveryId ?? '' }),
     );
     return rows.map(dueRef);
   }
+}
+
+/**
+ * Which page of the first attempts owed: of the deliveries made before `createdBefore` (a start
+ * reads those of the process before it, not the ones it makes itself, whose messages it holds),
+ * those after the last one read (by due time, then id).
+ */
+export interface OwedPage {
+  readonly createdBefore: string;
+  readonly after?: { readonly dueAt: string; readonly deliveryId: string };
 }
 
 function dueRef(row: Record<string, unknown>): DueDeliveryRef {

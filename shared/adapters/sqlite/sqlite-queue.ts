@@ -233,6 +233,11 @@ export class SqliteQueues {
   }
 
   /** Messages in the queue, visible or not. */
+  /** How many more messages the queue's memory lane takes before sendRowBacked sends to the table. */
+  laneRoom(queue: QueueName): number {
+    return this.laneCapacity - (this.lanes[queue]?.size ?? 0);
+  }
+
   depth(queue: QueueName): number {
     return Number((this.statements.depth.get(queue) as { n: number }).n) + (this.lanes[queue]?.size ?? 0);
   }
