@@ -274,6 +274,8 @@ function refuse(req: IncomingMessage, res: ServerResponse, status: number, error
   const unread = !req.complete;
   res.writeHead(status, {
     'content-type': 'application/json',
+    'cache-control': 'no-store',
+    ...(status === 401 ? { 'www-authenticate': 'Bearer' } : {}),
     ...(unread ? { connection: 'close' } : {}),
     ...(retryAfterSeconds === undefined ? {} : { 'retry-after': String(retryAfterSeconds) }),
     ...extraHeaders,

@@ -45,7 +45,13 @@ export interface ApiHandlerOptions {
   readonly logError: (message: string, error: unknown) => void;
 }
 
-const JSON_HEADERS = { 'content-type': 'application/json' };
+/**
+ * Every answer is one caller's data, some of it shown once (a new key, a generated or rotated
+ * secret, a portal link): no cache, browser or proxy, may keep it.
+ */
+const JSON_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' };
+/** RFC 6750: a 401 says which scheme it wants. */
+const UNAUTHORIZED_HEADERS = { ...JSON_HEADERS, 'www-authenticate': 'Bearer' };
 
 /** An API Gateway (HTTP API, payload 2.0) Lambda handler. */
 export type ApiLambda = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -165,7 +171,8 @@ function exposedError(error: unknown): APIGatewayProxyStructuredResultV2 | undef
   if (!(error instanceof HooklineError) || (error.statusCode >= 500 && error.statusCode !== 503)) return undefined;
   return {
     statusCode: error.statusCode,
-    headers: error instanceof RateLimitedError ? { ...JSON_HEADERS, 'retry-after': String(error.retryAfterSeconds) } : JSON_HEADERS,
+    headers:
+      error instanceof RateLimitedError ? { ...JSON_HEADERS, 'retry-after': String(error.retryAfterSeconds) } : error.statusCode === 401 ? UNAUTHORIZED_HEADERS : JSON_HEADERS,
     body: JSON.stringify({ error: error.message, ...(error.details ? { details: error.details } : {}) }),
   };
 }

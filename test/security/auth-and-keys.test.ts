@@ -159,3 +159,26 @@ describe('key management in the admin API, and wrong keys', () => {
     expect(await status(rt, fresh.json.api_key)).toBe(200);
   });
 });
+
+describe('the headers of answers about keys', () => {
+  // A runtime of its own: the wrong keys sent here would count towards the limit the test above measures.
+  let rt: Runtime;
+  beforeAll(async () => {
+    rt = await startRuntime();
+  });
+  afterAll(async () => {
+    await rt?.cleanup();
+  });
+
+  it('answers carrying a key are never cached, and a 401 says it wants a Bearer key', async () => {
+    const tenant = await createTenant(rt, 'keys-headers');
+    const made = await fetch(`${rt.baseUrl}${keysOf(tenant.id)}`, { method: 'POST', headers: { authorization: `Bearer ${rt.adminKey}` } });
+    expect(made.status).toBe(201);
+    expect(made.headers.get('cache-control')).toBe('no-store');
+    // Refused before the body by the server, and by a handler: the same headers.
+    for (const path of [WEBHOOKS, keysOf(tenant.id)]) {
+      const refused = await fetch(`${rt.baseUrl}${path}`, { headers: { authorization: 'Bearer hk_not_a_key_of_anyone_at_all' } });
+      expect({ path, status: refused.status, scheme: refused.headers.get('www-authenticate') }).toEqual({ path, status: 401, scheme: 'Bearer' });
+    }
+  });
+});
