@@ -11,6 +11,12 @@ export interface SendOptions {
   readonly timeoutMs?: number | undefined;
   /** The delivery attempt the POST makes (OutboundRequest.attemptKey). */
   readonly attemptKey?: string;
+  /**
+   * All of the attempt's requests together end within this (an OAuth2 attempt may make four: a
+   * token, the POST, and after a 401 both again), each also within its own timeout. For an
+   * answer that must come within a limit of its own (API Gateway's 30 s).
+   */
+  readonly totalTimeoutMs?: number;
 }
 
 /**
@@ -34,9 +40,10 @@ export class AttemptSender {
    * `attemptKey` names the delivery attempt (OutboundRequest.attemptKey).
    */
   async send(webhook: Webhook, credentials: WebhookCredentials, event: PublishedEvent, now: Date, options: SendOptions = {}): Promise<SendResult> {
-    const { timeoutMs, attemptKey } = options;
+    const { timeoutMs, attemptKey, totalTimeoutMs } = options;
     const settings = timeoutMs === undefined ? this.settings : { ...this.settings, requestTimeoutMs: timeoutMs };
-    const { result, tokens = [] } = await this.post(webhook, credentials, event, now, settings, attemptKey);
+    const budget = totalTimeoutMs === undefined ? undefined : new Budget(totalTimeoutMs);
+    const { result, tokens = [] } = await this.post(webhook, credentials, event, now, settings, attemptKey, budget);
     return scrubResult(result, [...credentialValues(credentials), ...tokens]);
   }
 
@@ -47,19 +54,33 @@ export class AttemptSender {
     now: Date,
     settings: OutboundSettings,
     attemptKey: string | undefined,
+    budget: Budget | undefined,
   ): Promise<{ result: SendResult; tokens?: string[] }> {
     const auth = credentials.auth;
-    if (auth.type !== 'oauth2') return { result: await this.sender.post(outboundRequest(webhook, credentials, event, settings, now, { attemptKey })) };
-    const key = `${webhook.tenant_id}/${webhook.id}@${webhook.credentials_version}`;
     const started = performance.now();
+    const spent = (): SendResult => ({ kind: 'error', error: `timeout: no answer within ${budget!.totalMs} ms`, durationMs: Math.round(performance.now() - started) });
+    // The POST's timeout, within what is left of the budget (undefined: nothing is left).
+    const within = (): OutboundSettings | undefined => {
+      const left = budget?.leftMs();
+      if (left === undefined) return settings;
+      return left <= 0 ? undefined : { ...settings, requestTimeoutMs: Math.min(settings.requestTimeoutMs, left) };
+    };
+    if (auth.type !== 'oauth2') {
+      const s = within();
+      return { result: s ? await this.sender.post(outboundRequest(webhook, credentials, event, s, now, { attemptKey })) : spent() };
+    }
+    const key = `${webhook.tenant_id}/${webhook.id}@${webhook.credentials_version}`;
     const post = async (): Promise<{ result: SendResult; token?: string }> => {
-      let token: string;
+      let token: string | undefined;
       try {
-        token = await this.tokens.get(key, auth);
+        // A token fetch is shared with other attempts and keeps its own timeout: this one stops waiting when its budget ends.
+        token = await (budget ? budget.race(this.tokens.get(key, auth)) : this.tokens.get(key, auth));
       } catch (err) {
         return { result: { kind: 'error', error: `OAuth2 ${(err as Error).message}`, durationMs: Math.round(performance.now() - started) } };
       }
-      return { result: await this.sender.post(outboundRequest(webhook, credentials, event, settings, now, { oauthToken: token, attemptKey })), token };
+      const s = within();
+      if (token === undefined || !s) return { result: spent() };
+      return { result: await this.sender.post(outboundRequest(webhook, credentials, event, s, now, { oauthToken: token, attemptKey })), token };
     };
     const first = await post();
     if (first.result.kind !== 'response' || first.result.statusCode !== 401 || first.token === undefined) {
@@ -86,4 +107,27 @@ function scrubResult(result: SendResult, secrets: readonly string[]): SendResult
   }
   const bodyPrefix = textPrefix(clean(result.bodyPrefix), LOGGED_BODY_CHARS);
   return headers === undefined && bodyPrefix === result.bodyPrefix ? result : { ...result, headers: headers ?? result.headers, bodyPrefix };
+}
+
+/** What is left of an attempt's total time (SendOptions.totalTimeoutMs). */
+class Budget {
+  readonly totalMs: number;
+  private readonly endsAt: number;
+  constructor(totalMs: number) {
+    this.totalMs = totalMs;
+    this.endsAt = performance.now() + totalMs;
+  }
+
+  leftMs(): number {
+    return Math.floor(this.endsAt - performance.now());
+  }
+
+  /** `work`'s value, or undefined once the budget has ended first. */
+  race<T>(work: Promise<T>): Promise<T | undefined> {
+    const left = this.leftMs();
+    if (left <= 0) return Promise.resolve(undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const ended = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), left)));
+    return Promise.race([work, ended]).finally(() => clearTimeout(timer));
+  }
 }

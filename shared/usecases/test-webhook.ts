@@ -17,6 +17,12 @@ export interface TestResult {
 }
 
 /**
+ * How long a test event's requests may take in all (an OAuth2 webhook's: a token, the POST, and
+ * after a 401 both again): its answer is synchronous, and API Gateway gives up after 30 s.
+ */
+export const TEST_TOTAL_TIMEOUT_MS = 25_000;
+
+/**
  * The test event: a `webhook.test` event sent now, in the webhook's format and auth, logged like
  * any attempt, and the receiver's answer reported. Its own use case (and function): only it and
  * the dispatcher POST to receivers.
@@ -46,7 +52,7 @@ export class TestWebhook {
       data: { message: 'Hello, world!', webhook_id: webhookId },
       received_at: now.toISOString(),
     };
-    const result = await this.deps.sender.send(webhook, credentials, event, now);
+    const result = await this.deps.sender.send(webhook, credentials, event, now, { totalTimeoutMs: TEST_TOTAL_TIMEOUT_MS });
     const outcome = attemptOutcome(result, this.deps.clock());
     await this.deps.attempts.record({
       id: newAttemptId(),
