@@ -69,7 +69,10 @@ export function apiHandler(options: ApiHandlerOptions): ApiLambda {
     const auth = isPublicRoute(event.routeKey) ? ({ kind: 'none' } as const) : options.auth;
     const caller = await authenticate(auth, event.headers ?? {}, event.requestContext?.http?.sourceIp);
     const tenantId = caller?.tenantId;
-    const waitSeconds = await options.rateLimit?.(tenantId ?? auth.kind, auth.kind);
+    // A tenant's requests count against its own limit; a public route's (the verification link)
+    // against its client address's, so that no one client can spend everyone's.
+    const limitKey = tenantId ?? (auth.kind === 'none' ? `none:${event.requestContext?.http?.sourceIp ?? ''}` : auth.kind);
+    const waitSeconds = await options.rateLimit?.(limitKey, auth.kind);
     if (waitSeconds !== undefined) throw new RateLimitedError(waitSeconds);
     const result = await route({
       routeKey: event.routeKey,

@@ -74,3 +74,35 @@ describe('the API handler: a body that is not UTF-8', () => {
     expect(ran).toBe(false);
   });
 });
+
+describe('the API handler: whose limit a request counts against', () => {
+  it("a tenant's, by its id; a public route's, by the client's address", async () => {
+    const keys: string[] = [];
+    const handler = apiHandler({
+      auth: { kind: 'tenant', authenticate: async () => 'ten_A' },
+      logError: () => undefined,
+      rateLimit: (key) => void keys.push(key),
+      routes: {
+        'GET /api/v1/event-types': async () => ({ statusCode: 200, body: {} }),
+        'GET /api/v1/email-verifications/{token}': async () => ({ statusCode: 200, body: {} }),
+      },
+    });
+    const call = (routeKey: string, sourceIp: string) =>
+      handler(
+        {
+          version: '2.0',
+          routeKey,
+          rawPath: '/',
+          rawQueryString: '',
+          headers: { authorization: 'Bearer hk_right' },
+          requestContext: { http: { method: 'GET', path: '/', protocol: 'HTTP/1.1', sourceIp, userAgent: '' } },
+          isBase64Encoded: false,
+        } as unknown as APIGatewayProxyEventV2,
+        {} as Context,
+      );
+    await call('GET /api/v1/event-types', '192.0.2.1');
+    await call('GET /api/v1/email-verifications/{token}', '192.0.2.1');
+    await call('GET /api/v1/email-verifications/{token}', '192.0.2.2');
+    expect(keys).toEqual(['ten_A', 'none:192.0.2.1', 'none:192.0.2.2']);
+  });
+});
