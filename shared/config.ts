@@ -5,6 +5,7 @@
  */
 import { isIP } from 'node:net';
 import { LOG_SHARDS } from './adapters/aws/tables.ts';
+import { PORTAL_TOKEN_PREFIX } from './domain/ids.ts';
 import { MAX_BURST, MAX_REQUESTS_PER_SECOND } from './domain/rate-limits.ts';
 import { signatureHeaderProblem } from './domain/webhooks.ts';
 
@@ -170,7 +171,7 @@ export function localSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Loca
   if (!(port >= 0 && port <= 65535)) throw new SettingsError(`${LOCAL_ENV.port} must be a port number, got "${env[LOCAL_ENV.port]}"`);
   const ownerEmail = env[LOCAL_ENV.ownerEmail] || 'owner@localhost';
   // The admin API's rule for an owner address (an address of the machine, owner@localhost, included).
-  if (!EMAIL.test(ownerEmail) || ownerEmail.length > 254) throw new SettingsError(`${LOCAL_ENV.ownerEmail} must be an email address, got "${ownerEmail}"`);
+  if (!EMAIL_SHAPE.test(ownerEmail) || ownerEmail.length > 254) throw new SettingsError(`${LOCAL_ENV.ownerEmail} must be an email address, got "${ownerEmail}"`);
   const apiKey = bearerKey(LOCAL_ENV.apiKey, env[LOCAL_ENV.apiKey]);
   const adminKey = bearerKey(LOCAL_ENV.adminKey, env[LOCAL_ENV.adminKey]);
   if (apiKey !== undefined && apiKey === adminKey) throw new SettingsError(`${LOCAL_ENV.adminKey} must differ from ${LOCAL_ENV.apiKey}`);
@@ -184,7 +185,8 @@ export function localSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Loca
   };
 }
 
-const EMAIL = /^[^@\s]+@[^@\s]+$/;
+/** The shape of an email address the settings and the stack's props take (SES and the admin API check further). */
+export const EMAIL_SHAPE = /^[^@\s]+@[^@\s]+$/;
 
 /** The shortest key a setting may give: a generated one is 46 characters or more. */
 export const MIN_CHOSEN_KEY_CHARS = 20;
@@ -199,8 +201,8 @@ function bearerKey(name: string, raw: string | undefined): string | undefined {
   if (!raw) return undefined;
   if (!/^[\x21-\x7e]+$/.test(raw)) throw new SettingsError(`${name} must be printable ASCII without spaces`);
   if (raw.length < MIN_CHOSEN_KEY_CHARS) throw new SettingsError(`${name} must be at least ${MIN_CHOSEN_KEY_CHARS} characters (unset, one is generated)`);
-  // PORTAL_TOKEN_PREFIX (usecases/tenants.ts): the authenticators read such a key as a portal token.
-  if (raw.startsWith('pst_')) throw new SettingsError(`${name} must not start with pst_, which marks a portal session token`);
+  // The authenticators read such a key as a portal token.
+  if (raw.startsWith(PORTAL_TOKEN_PREFIX)) throw new SettingsError(`${name} must not start with ${PORTAL_TOKEN_PREFIX}, which marks a portal session token`);
   return raw;
 }
 

@@ -5,6 +5,7 @@
  * and validates them with the others).
  */
 import { Duration, Token } from 'aws-cdk-lib';
+import { EMAIL_SHAPE } from '../../shared/config.ts';
 
 export interface HooklineAlarmSettings {
   /**
@@ -108,7 +109,7 @@ export function resolveAlarmSettings(props: HooklineAlarmSettings): { settings: 
   };
   const problems: string[] = [];
   const s = settings;
-  if (s.alarmEmail !== undefined && !Token.isUnresolved(s.alarmEmail) && !/^[^@\s]+@[^@\s]+$/.test(s.alarmEmail)) {
+  if (s.alarmEmail !== undefined && !Token.isUnresolved(s.alarmEmail) && !EMAIL_SHAPE.test(s.alarmEmail)) {
     problems.push('alarmEmail is not an email address');
   }
   for (const [name, age] of [

@@ -6,7 +6,7 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
-import { DEFAULT_RATE_LIMIT_BURST, DEFAULT_RATE_LIMIT_PER_SECOND, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RETRY_DELAYS, DEFAULT_SIGNATURE_HEADER, ladderPastRetention, MAX_REQUEST_TIMEOUT_MS } from '../../shared/config.ts';
+import { DEFAULT_RATE_LIMIT_BURST, DEFAULT_RATE_LIMIT_PER_SECOND, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RETRY_DELAYS, DEFAULT_SIGNATURE_HEADER, EMAIL_SHAPE, ladderPastRetention, MAX_REQUEST_TIMEOUT_MS } from '../../shared/config.ts';
 import { signatureHeaderProblem } from '../../shared/domain/webhooks.ts';
 import { MAX_BURST, MAX_REQUESTS_PER_SECOND } from '../../shared/domain/rate-limits.ts';
 import { LOG_SHARDS } from '../../shared/adapters/aws/tables.ts';
@@ -272,7 +272,7 @@ export function resolveSettings(props: HooklineSettings): ResolvedSettings {
   ] as const) {
     if (rate < s.tenantRateLimit || burst < s.tenantBurstLimit) fail(`${name}RateLimit/${name}BurstLimit must be at least tenantRateLimit/tenantBurstLimit`);
   }
-  if (s.senderEmail !== undefined && !/^[^@\s]+@[^@\s]+$/.test(s.senderEmail)) fail('senderEmail is not an email address');
+  if (s.senderEmail !== undefined && !EMAIL_SHAPE.test(s.senderEmail)) fail('senderEmail is not an email address');
   if (s.createEmailIdentity && s.senderEmail === undefined) fail('createEmailIdentity needs senderEmail (the address to verify)');
   for (const problem of alarms.problems) fail(problem);
   if (s.publicUrl !== undefined && !Token.isUnresolved(s.publicUrl) && !isBaseUrl(s.publicUrl)) fail(`publicUrl "${s.publicUrl}" is not an http(s) URL without query or fragment`);

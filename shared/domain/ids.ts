@@ -87,3 +87,6 @@ export const hashApiKey = (key: string): string => hash('sha256', key, 'hex');
 export function shardOf(id: string, shards: number): number {
   return hash('sha256', id, 'buffer').readUInt32BE(0) % shards;
 }
+
+/** What starts a portal session token (see usecases/portal-sessions.ts): never an API key's start. */
+export const PORTAL_TOKEN_PREFIX = 'pst_';

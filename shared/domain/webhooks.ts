@@ -154,13 +154,16 @@ export const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 export function signatureHeaderProblem(name: string): string | undefined {
   if (!HEADER_NAME.test(name)) return 'is not a valid header name';
   const lower = name.toLowerCase();
-  if (RESERVED_HEADERS.has(lower) || lower.startsWith('webhook-') || lower === 'authorization') return `is a header every delivery already sets (${lower})`;
+  if (isHooklineHeader(lower) || lower === 'authorization') return `is a header every delivery already sets (${lower})`;
   return undefined;
 }
 
+/** A header (lower case) that frames the request or that Hookline sets on every delivery. */
+const isHooklineHeader = (lower: string): boolean => RESERVED_HEADERS.has(lower) || lower.startsWith('webhook-');
+
 const isReservedHeader = (name: string, signatureHeader: string): boolean => {
   const lower = name.toLowerCase();
-  return RESERVED_HEADERS.has(lower) || lower === signatureHeader.toLowerCase() || lower.startsWith('webhook-');
+  return isHooklineHeader(lower) || lower === signatureHeader.toLowerCase();
 };
 
 /** CR, LF and NUL end a header line: in a value they would inject headers of the tenant's choosing. */

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { hashApiKey, newTenantId } from '../domain/ids.ts';
+import { hashApiKey, newTenantId, PORTAL_TOKEN_PREFIX } from '../domain/ids.ts';
 import { ForbiddenError, RateLimitedError, UnauthorizedError } from '../errors.ts';
 import type { ApiKeys } from './api-keys.ts';
 import type { Clock, SecretReader } from './ports.ts';
@@ -62,7 +62,7 @@ export interface TenantCaller {
 }
 
 /** Bearer credentials with this prefix are portal session tokens, not API keys. */
-export const PORTAL_TOKEN_PREFIX = 'pst_';
+export { PORTAL_TOKEN_PREFIX };
 
 /** Port: checks a portal session token; throws UnauthorizedError when forged, expired or revoked. */
 export interface PortalTokenCheck {
