@@ -67,10 +67,7 @@ export function settingsFromContext(node: Node): HooklineSettings {
     throw new Error(`context ${CONTEXT.logRetentionDays} must be a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, ...)`);
   }
   return {
-    retryDelaysSeconds:
-      delays === undefined
-        ? undefined
-        : (Array.isArray(delays) ? delays : String(delays).split(',')).map((d) => Number(String(d).trim())),
+    retryDelaysSeconds: delays === undefined ? undefined : delaysOf(delays),
     signatureHeader: str(CONTEXT.signatureHeader),
     allowPrivateTargets: bool(CONTEXT.allowPrivateTargets),
     requestTimeoutMs: num(CONTEXT.requestTimeoutMs),
@@ -93,4 +90,18 @@ export function settingsFromContext(node: Node): HooklineSettings {
     ingestBurstLimit: num(CONTEXT.ingestBurstLimit),
     catalogueFile: str(CONTEXT.catalogueFile),
   };
+}
+
+/**
+ * The retry ladder from context: a JSON array or comma-separated seconds. An empty entry (`0,,5`)
+ * is refused, as the one-machine runtime refuses it (parseRetryDelays), rather than read as 0: an
+ * immediate retry nobody asked for. Range checks are resolveSettings'.
+ */
+function delaysOf(raw: unknown): number[] {
+  const entries = Array.isArray(raw) ? raw : String(raw).split(',');
+  const delays = entries.map((d) => (typeof d === 'number' ? d : String(d).trim() === '' ? Number.NaN : Number(String(d).trim())));
+  if (delays.some((d) => !Number.isFinite(d))) {
+    throw new Error(`context ${CONTEXT.retryDelays} must be comma-separated non-negative seconds, got ${JSON.stringify(raw)}`);
+  }
+  return delays;
 }

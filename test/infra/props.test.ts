@@ -268,4 +268,11 @@ describe('cdk.json context', () => {
       /logRetentionDays/,
     );
   });
+
+  it('refuses a retry ladder with an empty or non-numeric rung, as the runtime does, instead of an immediate retry', () => {
+    for (const delays of ['0,30,,5', '0,30,', 'soon', ['0', ''], [0, 'x']]) {
+      expect(() => settingsFromContext(new App({ context: { [CONTEXT.retryDelays]: delays } }).node)).toThrow(/hookline:retryDelays must be comma-separated/);
+    }
+    expect(settingsFromContext(new App({ context: { [CONTEXT.retryDelays]: [0, '30', 120] } }).node).retryDelaysSeconds).toEqual([0, 30, 120]);
+  });
 });
