@@ -11,7 +11,7 @@ import { attemptView } from '../../shared/domain/deliveries.ts';
 import { webhookView } from '../../shared/domain/webhooks.ts';
 import { apiHandler, bodyOrEmpty, parse, type ApiRequest } from '../../shared/http/api-handler.ts';
 import { portalScoped } from '../../shared/http/portal-scoped.ts';
-import { PageQuery, RecoverInput, RotateSecretInput, WebhookCreateInput, WebhookPatchInput } from '../../shared/http/webhook-schemas.ts';
+import { DeliveriesQuery, PageQuery, RecoverInput, RotateSecretInput, WebhookCreateInput, WebhookPatchInput } from '../../shared/http/webhook-schemas.ts';
 import { PortalSessionInput } from '../../shared/portal/schemas.ts';
 import { ManageWebhooks, type ListPage, type PageRequest } from '../../shared/usecases/manage-webhooks.ts';
 import { noMetrics } from '../../shared/usecases/metrics.ts';
@@ -121,7 +121,8 @@ export function composeWebhooksApi(o: WebhooksApiOverrides = {}) {
           return { statusCode: 204 };
         },
         [`GET ${BASE}/{id}/deliveries`]: async (req) => {
-          const request = pageRequest(req);
+          const q = parse(DeliveriesQuery, req.query, 'Query string');
+          const request = { page: q.page, perPage: q.per_page, cursor: q.cursor, deliveryId: q.delivery_id };
           return { statusCode: 200, body: pageBody(request, await webhooks.deliveries(tenant(req), id(req), request), attemptView) };
         },
         [`POST ${BASE}/{id}/deliveries/{delivery_id}/retry`]: async (req) => ({

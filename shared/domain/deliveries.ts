@@ -94,6 +94,9 @@ export function attemptView(a: Attempt) {
  */
 export const logEntryOf = (deliveryId: string, attempt: number): string => `${deliveryId}#${String(attempt).padStart(3, '0')}`;
 
+/** The log keys of one delivery's attempts lie strictly between these two (`#` sorts right before `$`). */
+export const logEntriesOf = (deliveryId: string): { readonly above: string; readonly below: string } => ({ above: `${deliveryId}#`, below: `${deliveryId}$` });
+
 /**
  * The most attempts a delivery may have: the log's key numbers them in three digits (ladder and
  * manual ones together), so an attempt 1000 would sort between 100 and 101.

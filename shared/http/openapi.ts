@@ -24,7 +24,8 @@ const OPERATIONS: Record<
     optionalBody?: true;
     status: number;
     response?: z.ZodMiniType;
-    query?: boolean;
+    /** The schema of its query string's parameters. */
+    query?: SchemaSource<z.ZodMiniType>;
     /** When the route answers 409, and why. */
     conflict?: string;
     /** A public route's own errors (the others' come from their auth), by status. */
@@ -39,12 +40,12 @@ const OPERATIONS: Record<
     response: R.WebhookCreated,
     conflict: `The tenant has its most webhooks, or ${CREDENTIALS_CONFLICT}`,
   },
-  'GET /api/v1/integrations/webhooks': { summary: 'List webhooks', status: 200, response: R.WebhookList, query: true },
+  'GET /api/v1/integrations/webhooks': { summary: 'List webhooks', status: 200, response: R.WebhookList, query: S.PageQuery },
   'GET /api/v1/integrations/webhooks/{id}': { summary: 'Get a webhook', status: 200, response: R.WebhookView },
   'PATCH /api/v1/integrations/webhooks/{id}': { summary: 'Change a webhook', body: S.WebhookPatchInput, status: 200, response: R.WebhookView, conflict: `A new secret, auth or URL: ${CREDENTIALS_CONFLICT}` },
   'DELETE /api/v1/integrations/webhooks/{id}': { summary: 'Delete a webhook', status: 204 },
   'POST /api/v1/integrations/webhooks/{id}/test': { summary: 'Send a webhook.test event now', status: 200, response: R.TestResult },
-  'GET /api/v1/integrations/webhooks/{id}/deliveries': { summary: 'Delivery log, newest first', status: 200, response: R.AttemptList, query: true },
+  'GET /api/v1/integrations/webhooks/{id}/deliveries': { summary: "Delivery log, newest first (a delivery's attempts together), or one delivery's attempts", status: 200, response: R.AttemptList, query: S.DeliveriesQuery },
   'POST /api/v1/integrations/webhooks/{id}/deliveries/{delivery_id}/retry': {
     summary: 'Send one more attempt of a finished delivery now (trigger "manual"); 409 while it is still being retried',
     status: 202,
@@ -132,9 +133,9 @@ export function openApiDocument(): Record<string, unknown> {
     const op = OPERATIONS[`${route.method} ${route.path}`];
     if (!op) throw new Error(`no OpenAPI operation for ${route.method} ${route.path}`);
     const params = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
-    // The paging parameters come from the schema that validates them (page, per_page, cursor).
+    // The query parameters come from the schema that validates them (page, per_page, cursor...).
     if (op.query) {
-      const properties = schema(S.PageQuery, 'input')['properties'] as Record<string, Record<string, unknown>>;
+      const properties = schema(op.query, 'input')['properties'] as Record<string, Record<string, unknown>>;
       for (const [name, property] of Object.entries(properties)) {
         params.push({ name, in: 'query', required: false, schema: property as never });
       }

@@ -97,23 +97,35 @@ export type WebhookPatchInput = z.infer<ReturnType<typeof WebhookPatchInput>>;
  */
 export const MAX_PAGE_DEPTH = 1000;
 
-export const PageQuery = lazySchema(() =>
+/** The paging parameters of every list. */
+const pageFields = () => ({
+  page: z
+    ._default(coercedNumber().check(z.int(), z.minimum(1)), 1)
+    .check(z.describe(`1-based page number; page × per_page may be at most ${MAX_PAGE_DEPTH} (follow next_cursor beyond). Ignored with cursor.`)),
+  per_page: z._default(coercedNumber().check(z.int(), z.minimum(1), z.maximum(100)), 25),
+  cursor: z
+    .optional(text(1, 2048).check(z.regex(/^[A-Za-z0-9_-]+$/, 'must be the next_cursor of a page of this list')))
+    .check(z.describe('The opaque next_cursor of the previous page of this same list: the page after it.')),
+});
+
+const pageDepth = () =>
+  z.refine<{ cursor?: string | undefined; page: number; per_page: number }>((q) => q.cursor !== undefined || q.page * q.per_page <= MAX_PAGE_DEPTH, {
+    path: ['page'],
+    message: `page × per_page may be at most ${MAX_PAGE_DEPTH}; to read further, pass cursor=<next_cursor of the page before>`,
+  });
+
+export const PageQuery = lazySchema(() => z.object(pageFields()).check(pageDepth()));
+
+/** The delivery log's query: a page, of every attempt or of one delivery's. */
+export const DeliveriesQuery = lazySchema(() =>
   z
     .object({
-      page: z
-        ._default(coercedNumber().check(z.int(), z.minimum(1)), 1)
-        .check(z.describe(`1-based page number; page × per_page may be at most ${MAX_PAGE_DEPTH} (follow next_cursor beyond). Ignored with cursor.`)),
-      per_page: z._default(coercedNumber().check(z.int(), z.minimum(1), z.maximum(100)), 25),
-      cursor: z
-        .optional(text(1, 2048).check(z.regex(/^[A-Za-z0-9_-]+$/, 'must be the next_cursor of a page of this list')))
-        .check(z.describe('The opaque next_cursor of the previous page of this same list: the page after it.')),
+      ...pageFields(),
+      delivery_id: z
+        .optional(z.string().check(z.regex(/^dlv_[0-9A-Z]{26}$/, 'must be a delivery id (dlv_...)')))
+        .check(z.describe("Only this delivery's attempts, newest first: its whole history, whichever pages of the full log it spans.")),
     })
-    .check(
-      z.refine((q) => q.cursor !== undefined || q.page * q.per_page <= MAX_PAGE_DEPTH, {
-        path: ['page'],
-        message: `page × per_page may be at most ${MAX_PAGE_DEPTH}; to read further, pass cursor=<next_cursor of the page before>`,
-      }),
-    ),
+    .check(pageDepth()),
 );
 
 export const MAX_GRACE_SECONDS = 7 * 86_400;

@@ -49,10 +49,17 @@ export interface WebhookQuota {
   reserve(tenantId: string, max: number): Promise<boolean>;
   release(tenantId: string): Promise<void>;
 }
+/** Which page of a webhook's delivery log: of all its attempts, or of one delivery's (`deliveryId`). */
+export interface AttemptPageRequest extends PageRequest {
+  readonly deliveryId?: string | undefined;
+}
 /** Port: the delivery log. */
 export interface AttemptLog {
-  /** A webhook's attempts, newest first; a cursor made for another list throws a ValidationError. */
-  list(tenantId: string, webhookId: string, request: PageRequest): Promise<ListPage<Attempt>>;
+  /**
+   * A webhook's attempts, newest first (a delivery's together), or only one delivery's; a cursor
+   * made for another list (another webhook, tenant or delivery) throws a ValidationError.
+   */
+  list(tenantId: string, webhookId: string, request: AttemptPageRequest): Promise<ListPage<Attempt>>;
 }
 /** Port: the double opt-in of owner addresses (see OwnerEmailVerification). */
 export interface OwnerEmails {
@@ -237,7 +244,7 @@ export class ManageWebhooks {
     await this.deps.credentials.remove(tenantId, webhookId);
   }
 
-  async deliveries(tenantId: string, webhookId: string, request: PageRequest) {
+  async deliveries(tenantId: string, webhookId: string, request: AttemptPageRequest) {
     await this.get(tenantId, webhookId);
     return this.deps.attempts.list(tenantId, webhookId, request);
   }

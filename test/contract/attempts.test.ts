@@ -147,6 +147,35 @@ export function describeAttemptLogContract(name: string, makeAdapters: MakeAdapt
       expect((await log().list('ten_1', webhookId, { page: 1, perPage: 10 })).items.map((a) => a.id).sort()).toEqual(attempts.map((a) => a.id).sort());
     });
 
+    it("lists one delivery's attempts (deliveryId): all of them, newest first, by number and by cursor, its cursors bound to it", async () => {
+      const webhookId = uid('wh');
+      const base = Date.now() - 60_000;
+      const at = (s: number) => new Date(base + s * SECOND);
+      const id = (name: string, s: number) => deliveryIdFor('ten_1', `evt_${name}`, webhookId, at(s).toISOString());
+      const [older, mine, newer] = [id('older', 0), id('mine', 1), id('newer', 2)];
+      // Its neighbours in the log's order, and the same delivery id under another webhook.
+      for (const [delivery, s] of [[older, 0], [newer, 2]] as const) {
+        for (const n of [1, 2]) await log().record(newAttempt(webhookId, n, at(s + n), { delivery_id: delivery, attempt: n }));
+      }
+      await log().record(newAttempt(uid('wh'), 1, at(1), { delivery_id: mine, attempt: 1 }));
+      const own = [1, 2, 3, 4, 5].map((n) => newAttempt(webhookId, n, at(1 + n * 3), { delivery_id: mine, attempt: n }));
+      for (const a of own) await log().record(a);
+      const newestFirst = own.map((a) => a.id).reverse();
+
+      const whole = await log().list('ten_1', webhookId, { page: 1, perPage: 10, deliveryId: mine });
+      expect(whole).toEqual({ items: [...own].reverse(), page: 1, hasMore: false });
+      expect((await log().list('ten_1', webhookId, { page: 2, perPage: 2, deliveryId: mine })).items.map((a) => a.id)).toEqual(newestFirst.slice(2, 4));
+      const pages = await walk((cursor) => log().list('ten_1', webhookId, { page: 1, perPage: 2, cursor, deliveryId: mine }));
+      expect(pages.map((p) => p.items.map((a) => a.id))).toEqual([newestFirst.slice(0, 2), newestFirst.slice(2, 4), newestFirst.slice(4)]);
+      // A delivery with no attempts under this webhook: an empty page.
+      await expect(log().list('ten_1', webhookId, { page: 1, perPage: 10, deliveryId: id('none', 3) })).resolves.toEqual({ items: [], page: 1, hasMore: false });
+      // The full log's cursor does not page one delivery's, nor the reverse.
+      const full = (await log().list('ten_1', webhookId, { page: 1, perPage: 1 })).nextCursor!;
+      expect(await rejection(log().list('ten_1', webhookId, { page: 1, perPage: 2, cursor: full, deliveryId: mine }))).toBeInstanceOf(ValidationError);
+      expect(await rejection(log().list('ten_1', webhookId, { page: 1, perPage: 2, cursor: pages[0]!.nextCursor! }))).toBeInstanceOf(ValidationError);
+      expect(await rejection(log().list('ten_1', webhookId, { page: 1, perPage: 2, cursor: pages[0]!.nextCursor!, deliveryId: older }))).toBeInstanceOf(ValidationError);
+    });
+
     it('failedDeliveriesSince: deliveries with a failed attempt at or after a time, each once, oldest first, at most the limit', async () => {
       const webhookId = uid('wh');
       const base = Date.now() - 60_000;

@@ -3,21 +3,24 @@
  * lists are walked with opaque cursors that work only for the list they were made for. Through
  * the one-machine runtime's API, as a customer pages.
  */
-import { createTenant, createWebhook, WEBHOOKS } from '../support/hookline.ts';
+import { createTenant, createWebhook, publish, WEBHOOKS } from '../support/hookline.ts';
 import { startReceiver, type Receiver } from '../support/receiver.ts';
-import { api, startRuntime, type Api, type ApiResponse, type Runtime } from '../support/runtime.ts';
+import { api, eventually, startRuntime, type Api, type ApiResponse, type Runtime } from '../support/runtime.ts';
 import { expectJsonError } from '../security/helpers.ts';
 
 let rt: Runtime;
 let receiver: Receiver;
+let failing: Receiver;
 
 beforeAll(async () => {
-  [rt, receiver] = await Promise.all([startRuntime(), startReceiver()]);
+  // Three attempts at once: a failing delivery's history is three log entries in a second.
+  [rt, receiver, failing] = await Promise.all([startRuntime({ env: { HOOKLINE_RETRY_DELAYS: '0,0,0' } }), startReceiver(), startReceiver({ status: 500 })]);
 });
 
 afterAll(async () => {
   await rt?.cleanup();
   await receiver?.close();
+  await failing?.close();
 });
 
 /** Every page of a list, following next_cursor from the first page. */
@@ -133,6 +136,40 @@ describe('GET /api/v1/integrations/webhooks/{id}/deliveries with cursors', () =>
     // Another tenant's webhook stays a 404, cursor or not.
     expect((await mine.api.get(`${WEBHOOKS}/${c}/deliveries?cursor=${await cursorOf(theirs.api, c)}`)).status).toBe(404);
     expect((await mine.api.get(`${WEBHOOKS}/${a}/deliveries?per_page=1&cursor=${await cursorOf(mine.api, a)}`)).status).toBe(200);
+  });
+});
+
+describe('GET /api/v1/integrations/webhooks/{id}/deliveries?delivery_id=', () => {
+  it("gives one delivery's whole history where the log's pages split it, and nothing of another webhook's", async () => {
+    const t = await createTenant(rt);
+    const hook = await createWebhook(t.api, { url: `${failing.url}/always-500`, events: ['scan.completed'] });
+    const other = await createWebhook(t.api, { url: `${failing.url}/other`, events: ['scan.completed'] });
+    await publish(t.api, { event: 'scan.completed', data: { n: 1 } });
+    const path = `${WEBHOOKS}/${hook.id}/deliveries`;
+    await eventually('the first delivery to use its three attempts', async () => ((await t.api.get(`${path}?per_page=100`)).json.items.length === 3 ? true : undefined));
+    await publish(t.api, { event: 'scan.completed', data: { n: 2 } });
+    const log = await eventually('both deliveries to use their three attempts', async () => {
+      const items = (await t.api.get(`${path}?per_page=100`)).json.items;
+      return items.length === 6 ? items : undefined;
+    });
+    // Page 1 of 4 ends inside the older delivery: its newest attempt there, its two others on page 2.
+    const older = log[3].delivery_id as string;
+    const page1 = (await t.api.get(`${path}?per_page=4`)).json.items as { delivery_id: string; attempt: number }[];
+    expect(page1.filter((a) => a.delivery_id === older).map((a) => a.attempt)).toEqual([3]);
+
+    const own = await t.api.get(`${path}?delivery_id=${older}&per_page=100`);
+    expect(own.status).toBe(200);
+    expect(own.json.items.map((a: { delivery_id: string; attempt: number }) => [a.delivery_id, a.attempt])).toEqual([[older, 3], [older, 2], [older, 1]]);
+    expect(own.json.items).toEqual(log.slice(3));
+    // Paged by cursor too, and its cursor is for that delivery only.
+    const first = await t.api.get(`${path}?delivery_id=${older}&per_page=2`);
+    expect(first.json.items).toEqual(log.slice(3, 5));
+    const rest = await t.api.get(`${path}?delivery_id=${older}&per_page=2&cursor=${first.json.next_cursor}`);
+    expect(rest.json).toMatchObject({ items: log.slice(5), page: 2, has_more: false, next_cursor: null });
+    expectRefused(await t.api.get(`${path}?per_page=2&cursor=${first.json.next_cursor}`));
+    // Another webhook's view of that delivery id: nothing. A malformed id: a 400.
+    expect((await t.api.get(`${WEBHOOKS}/${other.id}/deliveries?delivery_id=${older}`)).json).toMatchObject({ items: [], has_more: false });
+    expectJsonError(await t.api.get(`${path}?delivery_id=evt_1`), 400);
   });
 });
 

@@ -1,7 +1,7 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { Attempt, Delivery, DeliveryRef } from '../../domain/deliveries.ts';
+import { logEntriesOf, type Attempt, type Delivery, type DeliveryRef } from '../../domain/deliveries.ts';
 import { ulidTime } from '../../domain/ids.ts';
-import type { AttemptLog, ListPage, PageRequest } from '../../usecases/manage-webhooks.ts';
+import type { AttemptLog, AttemptPageRequest, ListPage } from '../../usecases/manage-webhooks.ts';
 import type { FailedAttempts, ReopenableDeliveries } from '../../usecases/recover-deliveries.ts';
 import { dynamoCall, type AwsAdapter, type AwsCalls } from './aws-calls.ts';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -77,16 +77,24 @@ export class DynamoDeliveryLogReader extends DynamoTable implements AttemptLog, 
     return delivery.state !== 'pending' || lost ? { ...delivery, state: 'pending' } : undefined;
   }
 
-  /** A page of a webhook's attempts, newest first; its cursors work for this tenant and webhook only. */
-  async list(tenantId: string, webhookId: string, request: PageRequest): Promise<ListPage<Attempt>> {
-    const cursorList: CursorList = { keyNames: { partition: 'webhook_id', sort: 'entry' }, partitionValue: webhookId, boundTo: `deliveries/${tenantId}/${webhookId}` };
+  /**
+   * A page of a webhook's attempts (or of one delivery's, from the one partition holding them),
+   * newest first; its cursors work for this tenant, webhook and delivery only.
+   */
+  async list(tenantId: string, webhookId: string, request: AttemptPageRequest): Promise<ListPage<Attempt>> {
+    const { deliveryId } = request;
+    const boundTo = `deliveries/${tenantId}/${webhookId}${deliveryId === undefined ? '' : `/${deliveryId}`}`;
+    const cursorList: CursorList = { keyNames: { partition: 'webhook_id', sort: 'entry' }, partitionValue: webhookId, boundTo };
     const start = request.cursor === undefined ? undefined : decodeCursor(request.cursor, cursorList);
     const page = start?.p ?? request.page;
     const skip = start ? 0 : (request.page - 1) * request.perPage;
     const wanted = skip + request.perPage + 1;
     const before = start?.k['entry'];
     // Each partition's newest `wanted`, merged: the page is among them.
-    const shards = await Promise.all(logKeys(webhookId).map((key) => this.newest(key, wanted, before)));
+    const shards =
+      deliveryId === undefined
+        ? await Promise.all(logKeys(webhookId).map((key) => this.newest(key, wanted, before)))
+        : [await this.newestOf(logKey(webhookId, deliveryId), deliveryId, wanted, before)];
     const merged = shards.flat().sort((a, b) => (String(a['entry']) < String(b['entry']) ? 1 : -1));
     const items = merged.slice(skip, skip + request.perPage);
     const hasMore = merged.length > skip + request.perPage;
@@ -133,6 +141,19 @@ export class DynamoDeliveryLogReader extends DynamoTable implements AttemptLog, 
       ExpressionAttributeValues: { ':now': now, ...(before === undefined ? {} : { ':before': before }) },
       ScanIndexForward: false,
     }, wanted);
+  }
+
+  /** One delivery's items newest first, those before `before` (at least `wanted` live ones, fewer only when it has no more). */
+  private async newestOf(key: string, deliveryId: string, wanted: number, before: string | undefined): Promise<Record<string, unknown>[]> {
+    const { above, below } = logEntriesOf(deliveryId);
+    const items = await this.query('could not list attempts', key, {
+      // A key condition has one range: BETWEEN includes `before` itself, dropped below.
+      KeyConditionExpression: 'log_key = :k AND entry BETWEEN :above AND :below',
+      FilterExpression: 'expires_at > :now',
+      ExpressionAttributeValues: { ':now': Math.floor(Date.now() / 1000), ':above': above, ':below': before === undefined || before > below ? below : before },
+      ScanIndexForward: false,
+    }, wanted + 1);
+    return items.filter((item) => item['entry'] !== before);
   }
 
   /** Every page of a Query of log partition `key`, bound to `:k` (or until `atLeast` items are in). */

@@ -1,6 +1,6 @@
-import { logEntryOf, type Attempt } from '../../domain/deliveries.ts';
+import { logEntriesOf, logEntryOf, type Attempt } from '../../domain/deliveries.ts';
 import type { AttemptRecorder } from '../../usecases/dispatch.ts';
-import type { AttemptLog, ListPage, PageRequest } from '../../usecases/manage-webhooks.ts';
+import type { AttemptLog, AttemptPageRequest, ListPage } from '../../usecases/manage-webhooks.ts';
 import type { FailedAttempts } from '../../usecases/recover-deliveries.ts';
 import type { HooklineDatabase } from './database.ts';
 import { readPage } from './paging.ts';
@@ -51,17 +51,23 @@ export class SqliteAttemptLog extends SqliteTable implements AttemptLog, Attempt
     return rows.map((row) => row['delivery_id'] as string);
   }
 
-  /** A page of a webhook's attempts, newest first; its cursors work for this tenant and webhook only. */
-  async list(tenantId: string, webhookId: string, request: PageRequest): Promise<ListPage<Attempt>> {
+  /**
+   * A page of a webhook's attempts (or of one delivery's: a range of the log's keys), newest
+   * first; its cursors work for this tenant, webhook and delivery only.
+   */
+  async list(tenantId: string, webhookId: string, request: AttemptPageRequest): Promise<ListPage<Attempt>> {
+    const only = request.deliveryId === undefined ? undefined : logEntriesOf(request.deliveryId);
+    // Without a delivery, every key: the log's keys are ASCII, below U+10FFFF's UTF-8 bytes.
+    const [above, below] = only ? [only.above, only.below] : ['', '\u{10FFFF}'];
+    const boundTo = `deliveries/${tenantId}/${webhookId}${request.deliveryId === undefined ? '' : `/${request.deliveryId}`}`;
     const page = readPage(
       request,
-      { keyNames: { partition: 'webhook_id', sort: 'attempt_key' }, partitionValue: webhookId, boundTo: `deliveries/${tenantId}/${webhookId}` },
+      { keyNames: { partition: 'webhook_id', sort: 'attempt_key' }, partitionValue: webhookId, boundTo },
       (after, skip, count) =>
         this.run('list attempts', () =>
-          (after === undefined
-            ? this.statement(`SELECT attempt_key, doc FROM attempts WHERE webhook_id = ? AND expires_at > ? ORDER BY attempt_key DESC LIMIT ${BOUND_INT} OFFSET ${BOUND_INT}`).all(webhookId, nowSeconds(), count, skip)
-            : this.statement(`SELECT attempt_key, doc FROM attempts WHERE webhook_id = ? AND attempt_key < ? AND expires_at > ? ORDER BY attempt_key DESC LIMIT ${BOUND_INT}`).all(webhookId, after, nowSeconds(), count)
-          ).map((row) => ({ key: row['attempt_key'] as string, attempt: JSON.parse(row['doc'] as string) as Attempt })),
+          this.statement(`SELECT attempt_key, doc FROM attempts WHERE webhook_id = ? AND attempt_key > ? AND attempt_key < ? AND expires_at > ? ORDER BY attempt_key DESC LIMIT ${BOUND_INT} OFFSET ${BOUND_INT}`)
+            .all(webhookId, above, after === undefined || after > below ? below : after, nowSeconds(), count, after === undefined ? skip : 0)
+            .map((row) => ({ key: row['attempt_key'] as string, attempt: JSON.parse(row['doc'] as string) as Attempt })),
         ),
       (item) => item.key,
     );
