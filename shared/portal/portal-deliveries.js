@@ -1,81 +1,91 @@
 // The portal's delivery log of one endpoint: a page of deliveries, and one delivery's attempts.
+//
+// The API pages attempts, a delivery's together (newest first), so a delivery may straddle two
+// pages: it is shown on the page that holds its newest attempt, and opening it reads its whole
+// history (`?delivery_id=`), whatever pages it spans.
 
-import { WEBHOOKS, attempt, call, h, notify, outcomeBadge, readOnly, when } from './portal-session.js';
+import { WEBHOOKS, actionButton, actionsHeader, call, h, notify, outcomeBadge, readOnly, table, when } from './portal-session.js';
 
-/** Attempts seen so far, by delivery: a delivery's attempts may span pages. */
-const attemptsByDelivery = new Map();
+const PER_PAGE = 10;
 
-/** One page of the delivery log (newest first), one row per delivery; `cursors`: how we got here. */
-export async function showDeliveries(w, into, cursors) {
-  const cursor = cursors.at(-1);
-  const page = await call('GET', `${WEBHOOKS}/${w.id}/deliveries?per_page=10${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-  const order = [];
-  for (const a of page.items) {
-    const seen = attemptsByDelivery.get(a.delivery_id) ?? new Map();
-    seen.set(a.id, a);
-    attemptsByDelivery.set(a.delivery_id, seen);
-    if (!order.includes(a.delivery_id)) order.push(a.delivery_id);
-  }
+/**
+ * One page of the delivery log (newest first), one row per delivery. `trail`: how we got here,
+ * one `{ cursor, carried }` a page after the first, `carried` the delivery the page before ended
+ * with, whose older attempts open this page and which that page already shows.
+ */
+export async function showDeliveries(w, into, trail) {
+  const here = trail.at(-1);
+  const page = await call('GET', `${WEBHOOKS}/${w.id}/deliveries?per_page=${PER_PAGE}${here ? `&cursor=${encodeURIComponent(here.cursor)}` : ''}`);
+  const newest = new Map();
+  for (const a of page.items) if (a.delivery_id !== here?.carried && !newest.has(a.delivery_id)) newest.set(a.delivery_id, a);
   const detail = h('div', { id: 'delivery-detail' });
-  const rows = order.map((deliveryId) => {
-    const latest = [...attemptsByDelivery.get(deliveryId).values()].sort((x, y) => y.attempt - x.attempt)[0];
+  const rows = [...newest.values()].map((latest) => {
     const row = h(
       'tr',
-      { 'data-delivery': deliveryId },
+      { 'data-delivery': latest.delivery_id },
       h('td', {}, when(latest.attempted_at)),
       h('td', {}, latest.event),
       h('td', {}, outcomeBadge(latest)),
       h('td', {}, latest.status_code === null ? '—' : String(latest.status_code)),
       h('td', {}, String(latest.attempt)),
-      h('td', {}, h('button', { type: 'button', onclick: () => attempt(() => openDelivery(w, deliveryId, detail, row)) }, 'Open')),
+      h('td', {}, actionButton('Open', () => openDelivery(w, latest, detail, row, () => showDeliveries(w, into, trail)), { 'aria-label': `Open the ${latest.event} delivery of ${when(latest.attempted_at)}` })),
     );
     return row;
   });
+  const last = page.items.at(-1);
   const paging = h(
     'div',
     { class: 'toolbar' },
-    h('button', { type: 'button', disabled: cursors.length === 0, onclick: () => attempt(() => showDeliveries(w, into, cursors.slice(0, -1))) }, '← Newer'),
-    h('span', { class: 'muted' }, `Page ${cursors.length + 1}`),
-    h('button', { type: 'button', disabled: !page.next_cursor, onclick: () => attempt(() => showDeliveries(w, into, [...cursors, page.next_cursor])) }, 'Older →'),
+    actionButton('← Newer', () => showDeliveries(w, into, trail.slice(0, -1)), { disabled: trail.length === 0 }),
+    h('span', { class: 'muted' }, `Page ${trail.length + 1}`),
+    actionButton('Older →', () => showDeliveries(w, into, [...trail, { cursor: page.next_cursor, carried: last?.delivery_id }]), { disabled: !page.next_cursor }),
+    actionButton('Refresh', () => showDeliveries(w, into, trail)),
   );
   into.replaceChildren(
     rows.length
-      ? h(
-          'table',
-          {},
-          h('thead', {}, h('tr', {}, h('th', {}, 'Time'), h('th', {}, 'Event'), h('th', {}, 'Outcome'), h('th', {}, 'HTTP'), h('th', {}, 'Attempts'), h('th', {}))),
+      ? table(
+          h('thead', {}, h('tr', {}, h('th', {}, 'Time'), h('th', {}, 'Event'), h('th', {}, 'Outcome'), h('th', {}, 'HTTP'), h('th', {}, 'Attempts'), actionsHeader())),
           h('tbody', {}, rows),
         )
-      : h('p', { class: 'muted' }, 'No deliveries yet.'),
+      : h('p', { class: 'muted' }, page.items.length ? 'The older attempts of the delivery on the page before: open it there.' : 'No deliveries yet.'),
     paging,
     detail,
   );
 }
 
-/** A delivery's attempts, oldest first: status, latency, what the receiver answered, the error. */
-function openDelivery(w, deliveryId, into, row) {
+/** Every attempt of one delivery, newest first, page after page. */
+async function historyOf(w, deliveryId) {
+  const attempts = [];
+  for (let cursor = ''; ; ) {
+    const page = await call('GET', `${WEBHOOKS}/${w.id}/deliveries?delivery_id=${encodeURIComponent(deliveryId)}&per_page=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    attempts.push(...page.items);
+    if (!page.next_cursor) return attempts;
+    cursor = page.next_cursor;
+  }
+}
+
+/**
+ * A delivery's attempts, oldest first: status, latency, what the receiver answered, the error.
+ * `refresh` shows the log's page again (after a resend, whose attempt then shows).
+ */
+async function openDelivery(w, latest, into, row, refresh) {
+  const attempts = (await historyOf(w, latest.delivery_id)).reverse();
   for (const r of row.parentElement.children) r.classList.toggle('selected', r === row);
-  const attempts = [...attemptsByDelivery.get(deliveryId).values()].sort((x, y) => x.attempt - y.attempt);
-  const resend = readOnly
-    ? undefined
-    : h(
-        'button',
-        {
-          type: 'button',
-          onclick: () =>
-            attempt(async () => {
-              const r = await call('POST', `${WEBHOOKS}/${w.id}/deliveries/${encodeURIComponent(deliveryId)}/retry`);
-              notify(`Attempt ${r.attempt} of the delivery is queued.`);
-            }),
-        },
-        'Resend',
-      );
+  // A test event's attempt is no delivery: there is nothing to resend.
+  const resend =
+    readOnly || latest.trigger === 'test'
+      ? undefined
+      : actionButton('Resend', async () => {
+          const r = await call('POST', `${WEBHOOKS}/${w.id}/deliveries/${encodeURIComponent(latest.delivery_id)}/retry`);
+          await refresh();
+          notify(`Attempt ${r.attempt} of the delivery is queued. Refresh shows it once it is made.`);
+        });
   into.replaceChildren(
     h(
       'div',
       { class: 'card' },
-      h('div', { class: 'toolbar' }, h('h3', {}, `Delivery ${deliveryId}`), resend),
-      h('p', { class: 'muted' }, `Event ${attempts[0].event} (${attempts[0].event_id})`),
+      h('div', { class: 'toolbar' }, h('h3', {}, `Delivery ${latest.delivery_id}`), resend),
+      h('p', { class: 'muted' }, `Event ${latest.event} (${latest.event_id})`),
       attempts.map((a) =>
         h(
           'section',

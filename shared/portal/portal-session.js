@@ -61,7 +61,25 @@ export function h(tag, attrs = {}, ...children) {
 }
 
 const view = () => document.getElementById('view');
-export const show = (...nodes) => view().replaceChildren(...nodes.flat().filter((n) => n !== undefined && n !== null && n !== false));
+
+/**
+ * Shows a view in place of the last one and moves the focus to its heading, so that keyboard
+ * and screen reader users land on what changed instead of the page's top.
+ */
+export function show(...nodes) {
+  view().replaceChildren(...nodes.flat().filter((n) => n !== undefined && n !== null && n !== false));
+  const heading = view().querySelector('h2');
+  if (heading) {
+    heading.tabIndex = -1;
+    heading.focus({ preventScroll: true });
+  }
+}
+
+/** A table that scrolls sideways inside the page on a narrow screen instead of widening it. */
+export const table = (...children) => h('div', { class: 'table-wrap' }, h('table', {}, ...children));
+
+/** The header of a column of buttons: named for screen readers, blank on screen. */
+export const actionsHeader = () => h('th', {}, h('span', { class: 'visually-hidden' }, 'Actions'));
 
 export function notify(message, isError = false) {
   const notice = document.getElementById('notice');
@@ -87,15 +105,28 @@ export function endSession(message) {
   );
 }
 
+/** Why the server refused the token, in the customer's words (its own are an API client's). */
+function refusedBecause(error) {
+  if (/expired/i.test(error || '')) return 'The link has expired.';
+  if (/revoked/i.test(error || '')) return 'The link was revoked.';
+  return 'The link is not valid.';
+}
+
 export async function call(method, path, body) {
-  const res = await fetch(path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    cache: 'no-store',
-    credentials: 'omit',
-    referrerPolicy: 'no-referrer',
-  });
+  let res;
+  try {
+    res = await fetch(path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: 'no-store',
+      credentials: 'omit',
+      referrerPolicy: 'no-referrer',
+    });
+  } catch {
+    // fetch's own words ("Failed to fetch") say nothing a customer can act on.
+    throw new Error('The webhooks service could not be reached. Check your connection and try again.');
+  }
   const text = await res.text();
   let json;
   try {
@@ -104,24 +135,38 @@ export async function call(method, path, body) {
     json = undefined;
   }
   if (res.status === 401) {
-    endSession(json && json.error);
+    endSession(refusedBecause(json && json.error));
     throw new SessionEnded();
   }
   if (!res.ok) throw new ApiError(res.status, (json && json.error) || `The server answered ${res.status}`, json && json.details);
   return json;
 }
 
-/** Runs an action; its failure becomes the notice (a failed session has its own message). */
-export async function attempt(action) {
+/**
+ * Runs an action; its failure becomes the notice (a failed session has its own message).
+ * `control`, the button that started it, is disabled until it ends: a double click does not
+ * create two endpoints or send two test events.
+ */
+export async function attempt(action, control) {
+  if (control) {
+    if (control.disabled) return;
+    control.disabled = true;
+  }
   try {
     notify('');
     await action();
   } catch (err) {
     if (err instanceof SessionEnded) return;
-    const details = err instanceof ApiError && Array.isArray(err.details) ? err.details.map((d) => `${d.path}: ${d.message}`).join('; ') : '';
+    // A detail that only repeats the message (the server's sentence for one field) is left out.
+    const details = err instanceof ApiError && Array.isArray(err.details) ? err.details.filter((d) => !err.message.includes(d.message)).map((d) => `${d.path}: ${d.message}`).join('; ') : '';
     notify(details ? `${err.message} (${details})` : err.message, true);
+  } finally {
+    if (control) control.disabled = false;
   }
 }
+
+/** A button whose action runs through attempt(), disabled while it runs. */
+export const actionButton = (label, action, attrs = {}) => h('button', { type: 'button', ...attrs, onclick: (e) => attempt(action, e.currentTarget) }, label);
 
 export const when = (iso) => (iso ? new Date(iso).toLocaleString() : '');
 export const statusBadge = (w) => (w.active ? h('span', { class: `badge ${w.status}` }, w.status) : h('span', { class: 'badge paused' }, 'paused'));

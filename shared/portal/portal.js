@@ -2,9 +2,12 @@
 // POST /api/v1/portal-sessions). It calls the same API as the tenant, with the token as its
 // bearer credential (portal-session.js). This module is the page's entry: its endpoints and
 // event types, and the navigation; portal-deliveries.js shows an endpoint's delivery log.
+//
+// Each view has an address of its own in the fragment (#/endpoints/<id>, #/event-types; the list
+// is the bare page), so Back, Forward and a reload stay in the portal and on the same view.
 
 import { showDeliveries } from './portal-deliveries.js';
-import { API, WEBHOOKS, attempt, call, claims, endSession, h, notify, readOnly, scoped, show, statusBadge, token, when } from './portal-session.js';
+import { API, WEBHOOKS, actionButton, actionsHeader, attempt, call, claims, endSession, h, notify, readOnly, scoped, show, statusBadge, table, token, when } from './portal-session.js';
 
 let catalogue;
 
@@ -16,7 +19,6 @@ async function eventTypes() {
 // Endpoints -------------------------------------------------------------------------------------
 
 async function showWebhooks() {
-  selectNav('webhooks');
   // Every endpoint, page after page: a tenant may have more than a page holds.
   const items = [];
   for (let cursor = ''; ; ) {
@@ -32,13 +34,14 @@ async function showWebhooks() {
       h('td', {}, h('div', { class: 'url' }, w.url), h('div', { class: 'muted' }, w.description)),
       h('td', {}, w.events.join(', ')),
       h('td', {}, statusBadge(w)),
-      h('td', {}, h('button', { type: 'button', onclick: () => attempt(() => showWebhook(w.id)), 'aria-label': `Open ${w.url}` }, 'Open')),
+      h('td', {}, actionButton('Open', () => go(endpointAddress(w.id)), { 'aria-label': `Open ${w.url}` })),
     ),
   );
+  selectNav('webhooks');
   show(
-    h('div', { class: 'toolbar' }, h('h2', {}, 'Endpoints'), !readOnly && !scoped && h('button', { type: 'button', class: 'primary', onclick: () => attempt(showCreate) }, 'Add endpoint')),
+    h('div', { class: 'toolbar' }, h('h2', {}, 'Endpoints'), !readOnly && !scoped && actionButton('Add endpoint', showCreate, { class: 'primary' })),
     rows.length
-      ? h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'Endpoint'), h('th', {}, 'Events'), h('th', {}, 'Status'), h('th', {}))), h('tbody', {}, rows))
+      ? table(h('thead', {}, h('tr', {}, h('th', {}, 'Endpoint'), h('th', {}, 'Events'), h('th', {}, 'Status'), actionsHeader())), h('tbody', {}, rows))
       : h('p', { class: 'muted' }, 'No endpoints yet.'),
   );
 }
@@ -49,31 +52,35 @@ async function endpointForm(title, current, submitLabel, onSubmit) {
   const chosen = new Set(current ? current.events : []);
   const url = h('input', { type: 'url', name: 'url', required: true, value: current ? current.url : '', placeholder: 'https://example.com/webhooks' });
   const description = h('input', { type: 'text', name: 'description', value: current ? current.description : '', maxlength: 1000 });
-  const boxes = [{ type: '*', title: 'All events' }, ...types].map((t) => {
+  // A pattern the endpoint has that is no single type (`alert.*`, set through the API) gets a box
+  // of its own, ticked: saving the form keeps it unless it is unticked.
+  const patterns = (current ? current.events : []).filter((e) => e !== '*' && !types.some((t) => t.type === e)).map((e) => ({ type: e, title: 'Pattern' }));
+  const boxes = [{ type: '*', title: 'All events' }, ...patterns, ...types].map((t) => {
     const box = h('input', { type: 'checkbox', name: 'events', value: t.type, checked: chosen.has(t.type) });
     return h('label', {}, box, `${t.title} (${t.type})`);
   });
+  const submit = h('button', { type: 'submit', class: 'primary' }, submitLabel);
   const form = h(
     'form',
     {
       onsubmit: (e) => {
         e.preventDefault();
         const events = [...form.querySelectorAll('input[name=events]:checked')].map((b) => b.value);
-        attempt(() => onSubmit({ url: url.value.trim(), description: description.value, events }));
+        attempt(() => onSubmit({ url: url.value.trim(), description: description.value, events }), submit);
       },
     },
     h('label', {}, 'URL', url),
     h('label', {}, 'Description', description),
     h('fieldset', {}, h('legend', {}, 'Events'), boxes),
-    h('div', { class: 'toolbar' }, h('button', { type: 'submit', class: 'primary' }, submitLabel), h('button', { type: 'button', onclick: () => attempt(back) }, 'Cancel')),
+    h('div', { class: 'toolbar' }, submit, actionButton('Cancel', () => (current ? showWebhook(current.id) : showWebhooks()))),
   );
-  const back = () => (current ? showWebhook(current.id) : showWebhooks());
   show(h('h2', {}, title), form);
 }
 
 function showCreate() {
   return endpointForm('Add endpoint', undefined, 'Create', async (fields) => {
     const created = await call('POST', WEBHOOKS, fields);
+    history.pushState(null, '', endpointAddress(created.id));
     await showWebhook(created.id, created.secret);
   });
 }
@@ -88,10 +95,11 @@ const secretCard = (secret, what) =>
   );
 
 async function showWebhook(id, newSecret) {
-  selectNav('webhooks');
   const w = await call('GET', `${WEBHOOKS}/${encodeURIComponent(id)}`);
+  selectNav('webhooks');
   const result = h('div', { id: 'action-result' });
-  const act = (label, handler, cls) => h('button', { type: 'button', class: cls, onclick: () => attempt(handler) }, label);
+  const act = (label, handler, cls) => actionButton(label, handler, { class: cls });
+  const deliveries = h('div', { id: 'deliveries' });
   const writes = readOnly
     ? []
     : [
@@ -99,11 +107,18 @@ async function showWebhook(id, newSecret) {
           await call('PATCH', `${WEBHOOKS}/${w.id}`, fields);
           await showWebhook(w.id);
         })),
-        act(w.active ? 'Pause' : 'Resume', async () => {
-          await call('PATCH', `${WEBHOOKS}/${w.id}`, { active: !w.active });
-          await showWebhook(w.id);
-          notify(w.active ? 'Paused: no events are sent to this endpoint.' : 'Resumed.');
-        }),
+        // A 410 disabled it while active: setting it active again is how it comes back.
+        w.active && w.status === 'disabled'
+          ? act('Enable', async () => {
+              await call('PATCH', `${WEBHOOKS}/${w.id}`, { active: true });
+              await showWebhook(w.id);
+              notify('Enabled: events are sent to this endpoint again.');
+            })
+          : act(w.active ? 'Pause' : 'Resume', async () => {
+              await call('PATCH', `${WEBHOOKS}/${w.id}`, { active: !w.active });
+              await showWebhook(w.id);
+              notify(w.active ? 'Paused: no events are sent to this endpoint.' : 'Resumed.');
+            }),
         act('Send test event', async () => {
           const r = await call('POST', `${WEBHOOKS}/${w.id}/test`);
           result.replaceChildren(
@@ -115,6 +130,8 @@ async function showWebhook(id, newSecret) {
               r.error && h('pre', {}, r.error),
             ),
           );
+          // The test's attempt is in the log now: show it.
+          await showDeliveries(w, deliveries, []);
         }),
         act('Rotate secret', async () => {
           if (!confirm('Rotate the signing secret? The old one keeps signing for 24 hours.')) return;
@@ -124,6 +141,7 @@ async function showWebhook(id, newSecret) {
         act('Delete', async () => {
           if (!confirm(`Delete the endpoint ${w.url}?`)) return;
           await call('DELETE', `${WEBHOOKS}/${w.id}`);
+          history.pushState(null, '', location.pathname);
           await showWebhooks();
           notify('Endpoint deleted.');
         }, 'danger'),
@@ -140,15 +158,14 @@ async function showWebhook(id, newSecret) {
             attempt(async () => {
               const r = await call('POST', `${WEBHOOKS}/${w.id}/recover`, { since: new Date(since.value).toISOString() });
               notify(`${r.queued} failed deliveries queued again.`);
-            });
+            }, e.submitter);
           },
         },
         h('label', {}, 'Resend failed deliveries since', since),
         h('button', { type: 'submit' }, 'Recover'),
       );
-  const deliveries = h('div', { id: 'deliveries' });
   show(
-    h('div', { class: 'toolbar' }, h('button', { type: 'button', onclick: () => attempt(showWebhooks) }, '← Endpoints')),
+    h('div', { class: 'toolbar' }, actionButton('← Endpoints', () => go(''))),
     h('h2', { class: 'url' }, w.url),
     newSecret && secretCard(newSecret, 'Signing secret'),
     h(
@@ -177,14 +194,12 @@ async function showWebhook(id, newSecret) {
 // Event types -----------------------------------------------------------------------------------
 
 async function showCatalogue() {
-  selectNav('catalogue');
   const types = await eventTypes();
+  selectNav('catalogue');
   show(
     h('h2', {}, 'Event types'),
     types.length
-      ? h(
-          'table',
-          {},
+      ? table(
           h('thead', {}, h('tr', {}, h('th', {}, 'Type'), h('th', {}, 'Title'), h('th', {}, 'Description'))),
           h('tbody', {}, types.map((t) => h('tr', {}, h('td', { class: 'url' }, t.type), h('td', {}, t.title), h('td', {}, t.description)))),
         )
@@ -196,6 +211,24 @@ function selectNav(name) {
   for (const b of document.querySelectorAll('header nav button')) b.setAttribute('aria-pressed', String(b.dataset.view === name));
 }
 
+// Addresses ---------------------------------------------------------------------------------------
+
+const CATALOGUE_ADDRESS = '#/event-types';
+const endpointAddress = (id) => `#/endpoints/${encodeURIComponent(id)}`;
+
+/** Shows the view the address names (a fragment the page did not make: the list). */
+function route() {
+  const endpoint = /^#\/endpoints\/([^/]+)$/.exec(location.hash);
+  if (endpoint) return showWebhook(decodeURIComponent(endpoint[1]));
+  return location.hash === CATALOGUE_ADDRESS ? showCatalogue() : showWebhooks();
+}
+
+/** Goes to a view's address ('' for the list) as a new history entry, and shows it. */
+function go(address) {
+  if (address !== location.hash) history.pushState(null, '', address || location.pathname);
+  return route();
+}
+
 function start() {
   if (!token) {
     endSession('This page needs a portal link: open the link you were given.');
@@ -205,9 +238,10 @@ function start() {
   document.getElementById('session').textContent =
     (typeof claims.e === 'number' ? `Link valid until ${new Date(claims.e * 1000).toLocaleString()}` : '') + (limits ? ` · ${limits}` : '');
   for (const b of document.querySelectorAll('header nav button')) {
-    b.addEventListener('click', () => attempt(b.dataset.view === 'catalogue' ? showCatalogue : showWebhooks));
+    b.addEventListener('click', (e) => attempt(() => go(b.dataset.view === 'catalogue' ? CATALOGUE_ADDRESS : ''), e.currentTarget));
   }
-  attempt(showWebhooks);
+  window.addEventListener('popstate', () => attempt(route));
+  attempt(route);
 }
 
 start();

@@ -1,0 +1,221 @@
+/**
+ * The portal as a customer uses it, beyond what it can do (portal.test.ts): what a probe with a
+ * real browser found wrong, each checked in real Chromium against the real runtime. An edit keeps
+ * the event patterns the form has no box for; a delivery whose attempts straddle two pages of the
+ * log shows once, with its whole history; a double click acts once; an endpoint a 410 disabled
+ * can be enabled; a test event's attempt offers no resend and shows in the log at once; views
+ * have addresses (Back, reload); an unreachable service, an ended session, a refused URL each say
+ * so plainly; and the page fits a phone's width, with focus and names for assistive technology.
+ */
+import { existsSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+import { createTenant, createWebhook, publish, WEBHOOKS } from '../support/hookline.ts';
+import { startReceiver, type Receiver } from '../support/receiver.ts';
+import { eventually, startRuntime, type Api, type Runtime } from '../support/runtime.ts';
+import { CHROMIUM, launchBrowser, screenshot, type Browser } from './browser.ts';
+
+const SESSIONS = '/api/v1/portal-sessions';
+
+let rt: Runtime;
+let good: Receiver;
+let failing: Receiver;
+let gone: Receiver;
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set HOOKLINE_CHROMIUM)`);
+  [rt, good, failing, gone] = await Promise.all([
+    // Three attempts at once: a failing delivery has three log entries within a second.
+    startRuntime({ env: { HOOKLINE_RETRY_DELAYS: '0,0,0' } }),
+    startReceiver(),
+    startReceiver({ status: 500 }),
+    startReceiver({ status: 410 }),
+  ]);
+  browser = await launchBrowser();
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await Promise.all([rt?.cleanup(), good?.close(), failing?.close(), gone?.close()]);
+});
+
+/** A tenant of its own and a page on its portal link. */
+async function portalOf(): Promise<{ tenant: Api; page: Page; url: string }> {
+  const { api: tenant } = await createTenant(rt);
+  const made = await tenant.post(SESSIONS, {});
+  if (made.status !== 201) throw new Error(`POST ${SESSIONS} answered ${made.status}: ${made.text}`);
+  const { page } = await browser.open();
+  return { tenant, page, url: made.json.url };
+}
+
+async function open(page: Page, url: string, endpointUrl: string): Promise<void> {
+  await page.goto(url);
+  await page.getByRole('button', { name: `Open ${endpointUrl}` }).click();
+  await page.locator('h2.url', { hasText: endpointUrl }).waitFor();
+}
+
+const notice = (page: Page) => page.locator('#notice');
+
+/** The page's document, as the browser's scripts see it (the test's own types have no DOM). */
+interface PageDocument {
+  readonly documentElement: { readonly scrollWidth: number };
+  readonly activeElement: { readonly textContent: string | null } | null;
+}
+
+
+describe('the portal, used as a customer uses it', () => {
+  it('an edit keeps the event patterns the form has no single box for', async () => {
+    const { tenant, page, url } = await portalOf();
+    const hook = await createWebhook(tenant, { url: `${good.url}/patterns`, events: ['scan.*', 'alert.created'] });
+    await open(page, url, hook.url);
+    await page.getByRole('button', { name: 'Edit' }).click();
+    expect(await page.getByLabel('Pattern (scan.*)').isChecked()).toBe(true);
+    await page.getByLabel('Description').fill('only the description changed');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('dd', { hasText: 'only the description changed' }).waitFor();
+    expect((await tenant.get(`${WEBHOOKS}/${hook.id}`)).json.events).toEqual(['scan.*', 'alert.created']);
+    await page.close();
+  });
+
+  it('shows a delivery whose attempts straddle two pages once, with its whole history', async () => {
+    const { tenant, page, url } = await portalOf();
+    const hook = await createWebhook(tenant, { url: `${failing.url}/straddle`, events: ['scan.completed'] });
+    await publish(tenant, { events: [1, 2, 3, 4].map((n) => ({ event: 'scan.completed', data: { n } })) });
+    const log = await eventually('12 attempts', async () => {
+      const items = (await tenant.get(`${WEBHOOKS}/${hook.id}/deliveries?per_page=100`)).json.items;
+      return items.length === 12 ? (items as { delivery_id: string; id: string }[]) : undefined;
+    });
+    // The portal's pages hold 10 attempts: the fourth delivery's newest is on page 1, its others on page 2.
+    const straddling = log[9]!.delivery_id;
+    expect(log[10]!.delivery_id).toBe(straddling);
+    await open(page, url, hook.url);
+    const rows = () => page.locator('#deliveries tr[data-delivery]').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-delivery')));
+    expect(await rows()).toEqual([...new Set(log.map((a) => a.delivery_id))]);
+    await page.locator(`#deliveries tr[data-delivery="${straddling}"]`).getByRole('button').click();
+    await page.locator('[data-attempt]').nth(2).waitFor();
+    expect(await page.locator('[data-attempt]').evaluateAll((cards) => cards.map((c) => c.getAttribute('data-attempt')))).toEqual(
+      log.filter((a) => a.delivery_id === straddling).map((a) => a.id).reverse(),
+    );
+    await page.getByRole('button', { name: 'Older →' }).click();
+    await page.getByText('Page 2').waitFor();
+    expect(await rows()).toEqual([]);
+    await page.close();
+  });
+
+  it('a double click creates one endpoint and sends one test event', async () => {
+    const { tenant, page, url } = await portalOf();
+    await page.goto(url);
+    await page.getByRole('button', { name: 'Add endpoint' }).click();
+    await page.getByLabel('URL').fill(`${good.url}/double`);
+    await page.getByLabel('All events (*)').check();
+    await page.getByRole('button', { name: 'Create' }).dblclick();
+    await page.locator('[data-secret]').waitFor();
+    const hooks = await eventually('the endpoint', async () => {
+      const items = (await tenant.get(WEBHOOKS)).json.items;
+      return items.length > 0 ? items : undefined;
+    });
+    const before = good.requests.filter((r) => r.path === '/double').length;
+    await page.getByRole('button', { name: 'Send test event' }).dblclick();
+    await page.getByText('Test event delivered').waitFor();
+    // The log shows the test's attempt without reopening the endpoint: one, not two.
+    await page.locator('#deliveries tr[data-delivery]').first().waitFor();
+    const tests = (await tenant.get(`${WEBHOOKS}/${hooks[0].id}/deliveries`)).json.items;
+    expect(tests).toHaveLength(1);
+    expect(good.requests.filter((r) => r.path === '/double').length - before).toBe(1);
+    expect((await tenant.get(WEBHOOKS)).json.items).toHaveLength(1);
+    // A test event's attempt is no delivery: nothing to resend.
+    await page.locator('#deliveries tr[data-delivery]').first().getByRole('button').click();
+    await page.locator('[data-attempt]').first().waitFor();
+    expect(await page.getByRole('button', { name: 'Resend' }).count()).toBe(0);
+    await page.close();
+  });
+
+  it('an endpoint a 410 disabled offers Enable, which brings it back', async () => {
+    const { tenant, page, url } = await portalOf();
+    const hook = await createWebhook(tenant, { url: `${gone.url}/gone`, events: ['scan.completed'] });
+    await publish(tenant, { event: 'scan.completed', data: {} });
+    await eventually('the 410 to disable it', async () => ((await tenant.get(`${WEBHOOKS}/${hook.id}`)).json.status === 'disabled' ? true : undefined));
+    await open(page, url, hook.url);
+    expect(await page.getByRole('button', { name: 'Pause' }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Enable' }).click();
+    await page.getByText('Enabled: events are sent to this endpoint again.').waitFor();
+    expect((await tenant.get(`${WEBHOOKS}/${hook.id}`)).json).toMatchObject({ active: true, status: 'healthy' });
+    await page.getByRole('button', { name: 'Pause' }).waitFor();
+    await page.close();
+  });
+
+  it('views have addresses: Back returns to the list, a reload stays on the endpoint', async () => {
+    const { tenant, page, url } = await portalOf();
+    const hook = await createWebhook(tenant, { url: `${good.url}/addressed`, events: ['scan.completed'] });
+    await open(page, url, hook.url);
+    expect(new URL(page.url()).hash).toBe(`#/endpoints/${hook.id}`);
+    await page.reload();
+    await page.locator('h2.url', { hasText: hook.url }).waitFor();
+    await page.goBack();
+    await page.getByRole('heading', { name: 'Endpoints' }).waitFor();
+    expect(page.url()).toBe(`${rt.baseUrl}/portal`);
+    await page.goForward();
+    await page.locator('h2.url', { hasText: hook.url }).waitFor();
+    await page.close();
+  });
+
+  it('says plainly when the service cannot be reached, and the view and its navigation stay as they were', async () => {
+    const { page, url } = await portalOf();
+    await page.goto(url);
+    await page.getByRole('heading', { name: 'Endpoints' }).waitFor();
+    await page.route('**/api/v1/**', (route) => route.abort('connectionrefused'));
+    await page.getByRole('button', { name: 'Event types' }).click();
+    await notice(page).getByText('could not be reached').waitFor();
+    expect(await notice(page).textContent()).not.toMatch(/Failed to fetch/);
+    expect(await page.getByRole('button', { name: 'Event types' }).getAttribute('aria-pressed')).not.toBe('true');
+    expect(await page.getByRole('heading', { name: 'Endpoints' }).count()).toBe(1);
+    await page.unroute('**/api/v1/**');
+    await page.close();
+  });
+
+  it('an ended session hides the navigation and says why in the words of a link', async () => {
+    const { page } = await portalOf();
+    await page.goto(`${rt.baseUrl}/portal#token=pst_garbage.${'A'.repeat(43)}`);
+    await page.getByText('This portal link no longer works').waitFor();
+    expect(await page.getByText('The link is not valid.').count()).toBe(1);
+    expect(await page.locator('body').textContent()).not.toMatch(/API key/);
+    expect(await page.getByRole('button', { name: 'Endpoints' }).isVisible()).toBe(false);
+    expect(await page.getByRole('button', { name: 'Event types' }).isVisible()).toBe(false);
+    await page.close();
+  });
+
+  it('a refused URL says why once', async () => {
+    const { page, url } = await portalOf();
+    await page.goto(url);
+    await page.getByRole('button', { name: 'Add endpoint' }).click();
+    await page.getByLabel('URL').fill('ftp://example.com/hook');
+    await page.getByLabel('All events (*)').check();
+    await page.getByRole('button', { name: 'Create' }).click();
+    await notice(page).getByText('ftp', { exact: false }).waitFor();
+    const text = (await notice(page).textContent())!;
+    expect(text.match(/is not allowed/g)).toHaveLength(1);
+    await page.close();
+  });
+
+  it('fits a 375 px screen, moves the focus to each new view, and names its buttons and columns', async () => {
+    const { tenant, page, url } = await portalOf();
+    const hook = await createWebhook(tenant, { url: `${good.url}/a-rather-long-path/that/goes/on/and/on/for-a-narrow-screen`, events: ['scan.completed'] });
+    await publish(tenant, { event: 'scan.completed', data: {} });
+    await eventually('the delivery', async () => ((await tenant.get(`${WEBHOOKS}/${hook.id}/deliveries`)).json.items.length > 0 ? true : undefined));
+    await page.setViewportSize({ width: 375, height: 740 });
+    await page.goto(url);
+    await page.getByRole('heading', { name: 'Endpoints' }).waitFor();
+    const pageWidth = () => page.evaluate(() => (globalThis as unknown as { document: PageDocument }).document.documentElement.scrollWidth);
+    expect(await pageWidth()).toBeLessThanOrEqual(375);
+    expect(await page.evaluate(() => (globalThis as unknown as { document: PageDocument }).document.activeElement?.textContent)).toBe('Endpoints');
+    expect(await page.getByRole('columnheader', { name: 'Actions' }).count()).toBe(1);
+    await page.getByRole('button', { name: `Open ${hook.url}` }).click();
+    await page.locator('#deliveries tr[data-delivery]').first().waitFor();
+    expect(await pageWidth()).toBeLessThanOrEqual(375);
+    expect(await page.evaluate(() => (globalThis as unknown as { document: PageDocument }).document.activeElement?.textContent)).toBe(hook.url);
+    const names = await page.locator('#deliveries tr[data-delivery] button').evaluateAll((bs) => bs.map((b) => b.getAttribute('aria-label')));
+    expect(names).toEqual([expect.stringMatching(/^Open the scan\.completed delivery of /)]);
+    await screenshot(page, 'portal-narrow');
+    await page.close();
+  });
+});
