@@ -6,6 +6,7 @@
 import { isIP } from 'node:net';
 import { LOG_SHARDS } from './adapters/aws/tables.ts';
 import { PORTAL_TOKEN_PREFIX } from './domain/ids.ts';
+import { OWNER_EMAIL_ADDRESS } from './domain/owner-email.ts';
 import { MAX_BURST, MAX_REQUESTS_PER_SECOND } from './domain/rate-limits.ts';
 import { signatureHeaderProblem } from './domain/webhooks.ts';
 
@@ -171,7 +172,8 @@ export function localSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Loca
   if (!(port >= 0 && port <= 65535)) throw new SettingsError(`${LOCAL_ENV.port} must be a port number, got "${env[LOCAL_ENV.port]}"`);
   const ownerEmail = env[LOCAL_ENV.ownerEmail] || 'owner@localhost';
   // The admin API's rule for an owner address (an address of the machine, owner@localhost, included).
-  if (!EMAIL_SHAPE.test(ownerEmail) || ownerEmail.length > 254) throw new SettingsError(`${LOCAL_ENV.ownerEmail} must be an email address, got "${ownerEmail}"`);
+  // The API's own rule: the bootstrap tenant's address is handed out as webhooks' owner_email.
+  if (!OWNER_EMAIL_ADDRESS.test(ownerEmail) || ownerEmail.length > 254) throw new SettingsError(`${LOCAL_ENV.ownerEmail} must be an email address, got "${ownerEmail}"`);
   const apiKey = bearerKey(LOCAL_ENV.apiKey, env[LOCAL_ENV.apiKey]);
   const adminKey = bearerKey(LOCAL_ENV.adminKey, env[LOCAL_ENV.adminKey]);
   if (apiKey !== undefined && apiKey === adminKey) throw new SettingsError(`${LOCAL_ENV.adminKey} must differ from ${LOCAL_ENV.apiKey}`);

@@ -6,6 +6,13 @@ import { isWebhookId } from './ids.ts';
  * tenant's own receives the webhook's emails only after its holder opened a link sent to it.
  */
 
+/**
+ * An owner address as the API takes it: the shape zod's z.email() checks (a dotted domain with a
+ * top-level name of letters), or an address at `localhost`. The one-machine runtime's default
+ * owner is owner@localhost, and an address the API hands out must be one it takes back.
+ */
+export const OWNER_EMAIL_ADDRESS = /^(?:[A-Za-z0-9_'+-]+\.)*[A-Za-z0-9_'+-]*[A-Za-z0-9_+-]@(?:(?:[A-Za-z0-9][A-Za-z0-9-]*\.)+[A-Za-z]{2,}|localhost)$/;
+
 /** How long a verification link works. */
 export const VERIFICATION_TTL_MS = 7 * 24 * 3600 * 1000;
 

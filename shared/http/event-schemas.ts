@@ -23,7 +23,7 @@ export const EventInput = z.strictObject({
     .custom<Record<string, unknown>>((v) => v !== null && typeof v === 'object' && !Array.isArray(v), 'must be a JSON object')
     .check(z.refine(finiteNumbers, 'numbers must be finite'), z.describe('The event payload, a JSON object.')),
   id: z
-    .optional(z.string().check(z.minLength(1), z.maxLength(MAX_EVENT_ID_LENGTH), z.regex(EVENT_ID_PATTERN, 'may hold letters, digits and . _ : ~ - only')))
+    .optional(z.string().check(z.minLength(1), z.maxLength(MAX_EVENT_ID_LENGTH), z.regex(EVENT_ID_PATTERN, 'must start with a letter or digit and hold letters, digits and . _ : ~ - only')))
     .check(z.describe('Idempotency key: the same id published again by the same tenant is delivered only once.')),
   timestamp: z.optional(isoDateTime({ offset: true })).check(z.describe('ISO 8601; defaults to the time of receipt.')),
 });

@@ -1,12 +1,12 @@
 import * as z from 'zod/mini';
 import { MAX_BURST, MAX_REQUESTS_PER_SECOND } from '../domain/rate-limits.ts';
-import './zod-setup.ts';
+import { ownerEmailAddress } from './zod-setup.ts';
 
 /** The request schemas of the admin API. See schemas.ts. */
 
 export const TenantCreateInput = z.strictObject({
   name: z.string().check(z.minLength(1), z.maxLength(200)),
-  owner_email: z.email().check(z.maxLength(254)),
+  owner_email: ownerEmailAddress(),
 });
 
 /** A tenant's own request limit (`burst` defaults to the rate); bounds in domain/rate-limits.ts. */

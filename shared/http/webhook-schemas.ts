@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import { FILTER_PATH } from '../domain/filters.ts';
 import { isUsableSecret, WHSEC_KEY_BYTES } from '../domain/signing.ts';
 import { HEADER_NAME, MAX_URL_CHARS, WEBHOOK_FORMATS } from '../domain/webhooks.ts';
-import { coercedNumber, isoDateTime, lazySchema } from './zod-setup.ts';
+import { coercedNumber, isoDateTime, lazySchema, ownerEmailAddress } from './zod-setup.ts';
 
 /**
  * The request schemas of the webhooks API (see schemas.ts), each built on its first use: a
@@ -80,7 +80,7 @@ export const WebhookCreateInput = lazySchema(() =>
     secret: z.optional(secret()).check(z.describe('Without it the server generates `whsec_` + base64 of 32 random bytes, returned once. A `whsec_` secret given must be base64 of 24 to 64 bytes.')),
     active: z.optional(z.boolean()),
     description: z.optional(z.string().check(z.maxLength(1000))),
-    owner_email: z.optional(z.email().check(z.maxLength(254))),
+    owner_email: z.optional(ownerEmailAddress()),
     auth: z.optional(receiverAuthInput()),
     format: z.optional(z.enum(WEBHOOK_FORMATS)),
     filter: z.optional(z.nullable(FilterInput())).check(z.describe('null in a PATCH removes the filter.')),

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { en } from 'zod/locales';
 import { _coercedNumber, _isoDateTime, type $ZodISODateTimeParams } from 'zod/v4/core';
+import { OWNER_EMAIL_ADDRESS } from '../domain/owner-email.ts';
 
 /**
  * zod/mini ships no messages; the English ones are those the full `zod` sets by default, so a 400
@@ -27,3 +28,6 @@ export const lazySchema = <T>(build: () => T): (() => T) => {
  */
 export const coercedNumber = (): z.ZodMiniNumber<unknown> => _coercedNumber(z.ZodMiniNumber, {}) as z.ZodMiniNumber<unknown>;
 export const isoDateTime = (params?: $ZodISODateTimeParams): z.ZodMiniISODateTime => _isoDateTime(z.ZodMiniISODateTime, params);
+
+/** An owner's email address (OWNER_EMAIL_ADDRESS: z.email()'s, or at localhost), at most 254 characters. */
+export const ownerEmailAddress = () => z.email({ pattern: OWNER_EMAIL_ADDRESS }).check(z.maxLength(254));

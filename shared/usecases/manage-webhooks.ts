@@ -1,6 +1,6 @@
 import type { Catalogue } from '../domain/catalogue.ts';
 import type { Attempt } from '../domain/deliveries.ts';
-import { isWebhookId, newSigningSecret, newWebhookId } from '../domain/ids.ts';
+import { newSigningSecret, newWebhookId } from '../domain/ids.ts';
 import { isKnownPattern } from '../domain/matching.ts';
 import { maskUrl } from '../domain/notifications.ts';
 import { newCredentials, NO_CREDENTIALS, patchedCredentials, rotatedCredentials } from '../domain/credential-changes.ts';
@@ -238,10 +238,17 @@ export class ManageWebhooks {
     return { ...(generated ? { secret: generated } : {}), previous_secret_expires_at: expiresAt };
   }
 
+  /**
+   * The credentials go first: should removing them fail, the webhook is still there and the
+   * DELETE can be sent again (the other way round, the 500 left its secret behind with no webhook
+   * to remove it through). A delivery finding the webhook without credentials is cancelled, never
+   * sent unsigned.
+   */
   async delete(tenantId: string, webhookId: string): Promise<void> {
-    if (!isWebhookId(webhookId) || !(await this.deps.webhooks.delete(tenantId, webhookId))) throw new NotFoundError(`No webhook ${webhookId}`);
-    await this.deps.quota.release(tenantId);
+    await this.get(tenantId, webhookId);
     await this.deps.credentials.remove(tenantId, webhookId);
+    if (!(await this.deps.webhooks.delete(tenantId, webhookId))) throw new NotFoundError(`No webhook ${webhookId}`);
+    await this.deps.quota.release(tenantId);
   }
 
   async deliveries(tenantId: string, webhookId: string, request: AttemptPageRequest) {

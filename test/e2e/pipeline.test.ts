@@ -70,6 +70,8 @@ describe('webhooks and what a receiver gets', () => {
     const got = await tenant.get(`${WEBHOOKS}/${created.id}`);
     expect(got.status).toBe(200);
     expect(got.json).not.toHaveProperty('secret');
+    // The default owner address, as handed out, is taken back (it has no dotted domain).
+    expect((await tenant.patch(`${WEBHOOKS}/${created.id}`, { owner_email: got.json.owner_email })).status).toBe(200);
     expect(got.json.auth).toEqual({ type: 'none' });
     const { secret: _secret, ...view } = created;
     expect(got.json).toEqual(view);
@@ -438,6 +440,8 @@ describe('admin API and keys', () => {
     const r = await receiver();
     expect((await createWebhook(acme, { url: r.url, events: ['*'] })).owner_email).toBe('ops@acme.example');
 
+    // An address at localhost, as the bootstrap tenant's default, is one too.
+    expect((await admin.post('/admin/v1/tenants', { name: 'acme-local', owner_email: 'ops@localhost' })).status).toBe(201);
     const again = await admin.post('/admin/v1/tenants', { name: 'acme-2', owner_email: 'ops@acme.example' });
     expect(again.status).toBe(201);
     expect(again.json.tenant_id).not.toBe(res.json.tenant_id);

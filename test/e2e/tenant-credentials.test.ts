@@ -4,7 +4,7 @@
  * at once, several of them to one webhook, all land, and the next delivery of each webhook
  * signs and authenticates with its own newest credentials.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createTenant, createWebhook, publish, verifyHex, WEBHOOKS } from '../support/hookline.ts';
 import { startReceiver, type ReceivedRequest, type Receiver } from '../support/receiver.ts';
@@ -89,5 +89,25 @@ describe('credentials in a webhook URL', () => {
     await publish(t.api, { event: 'scan.completed', data: { n: 4 } });
     const [replaced] = (await r.waitFor(from + 2)).slice(from + 1);
     expect(replaced!.path).toBe('/url-auth?token=n3w-value');
+  });
+});
+
+describe('deleting a webhook whose credentials cannot be removed', () => {
+  it('answers 500 and keeps the webhook, so the DELETE sent again removes both (no secret left behind)', async () => {
+    const t = await createTenant(rt);
+    const hook = await createWebhook(t.api, { url: `${r.url}/undeletable`, events: ['scan.completed'] });
+    const secretFile = join(rt.dataDir, 'secrets', `${encodeURIComponent(`hookline/tenants/${t.id}`)}.secret`);
+    const kept = await readFile(secretFile, 'utf8');
+    // A fault of the secret store: the tenant's secret is unreadable (a directory where its file was).
+    await rm(secretFile);
+    await mkdir(secretFile);
+    const failed = await t.api.del(`${WEBHOOKS}/${hook.id}`);
+    expect(failed.status).toBe(500);
+    expect((await t.api.get(`${WEBHOOKS}/${hook.id}`)).status).toBe(200);
+    await rm(secretFile, { recursive: true });
+    await writeFile(secretFile, kept, { mode: 0o600 });
+    expect((await t.api.del(`${WEBHOOKS}/${hook.id}`)).status).toBe(204);
+    expect((await t.api.get(`${WEBHOOKS}/${hook.id}`)).status).toBe(404);
+    expect(Object.keys(JSON.parse(await readFile(secretFile, 'utf8')) as object)).not.toContain(hook.id);
   });
 });

@@ -79,7 +79,8 @@ describe('one-machine settings', () => {
   it('refuses keys a client could never send (a space, a line break) and an owner address the admin API would refuse', () => {
     expect(() => localSettingsFromEnv({ HOOKLINE_API_KEY: ' spacey-key-of-enough-length ' })).toThrow('HOOKLINE_API_KEY must be printable ASCII without spaces');
     expect(() => localSettingsFromEnv({ HOOKLINE_ADMIN_KEY: 'adm key of enough length' })).toThrow('HOOKLINE_ADMIN_KEY must be printable ASCII without spaces');
-    expect(() => localSettingsFromEnv({ HOOKLINE_OWNER_EMAIL: 'notanemail' })).toThrow('HOOKLINE_OWNER_EMAIL must be an email address, got "notanemail"');
+    for (const bad of ['notanemail', 'boss@corp', 'a b@example.com']) expect(() => localSettingsFromEnv({ HOOKLINE_OWNER_EMAIL: bad })).toThrow(`HOOKLINE_OWNER_EMAIL must be an email address, got "${bad}"`);
+    expect(localSettingsFromEnv({ HOOKLINE_OWNER_EMAIL: 'ops@localhost' }).ownerEmail).toBe('ops@localhost');
     const key = 'hk_live.1-2_abcdefghijkl';
     expect(localSettingsFromEnv({ HOOKLINE_API_KEY: key, HOOKLINE_OWNER_EMAIL: 'ops@example.com' })).toMatchObject({ apiKey: key, ownerEmail: 'ops@example.com' });
   });
