@@ -4,7 +4,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 
 /**
  * The portal page (shared/portal/): static files (the page, its style sheet and its script's
- * three ES modules), served by the openapi function at
+ * four ES modules), served by the openapi function at
  * `GET /portal` and `GET /portal/{file}`. On Lambda the build ships them beside the bundle; on one
  * machine they are read from the repository.
  */
@@ -13,6 +13,7 @@ export const PORTAL_FILES = {
   'portal.js': 'text/javascript; charset=utf-8',
   'portal-session.js': 'text/javascript; charset=utf-8',
   'portal-deliveries.js': 'text/javascript; charset=utf-8',
+  'portal-form.js': 'text/javascript; charset=utf-8',
   'portal.css': 'text/css; charset=utf-8',
 } as const;
 type PortalFile = keyof typeof PORTAL_FILES;

@@ -7,6 +7,7 @@
 // is the bare page), so Back, Forward and a reload stay in the portal and on the same view.
 
 import { showDeliveries } from './portal-deliveries.js';
+import { authLabel, endpointForm } from './portal-form.js';
 import { API, WEBHOOKS, actionButton, actionsHeader, attempt, call, claims, endSession, h, notify, readOnly, scoped, show, statusBadge, table, token, when } from './portal-session.js';
 
 let catalogue;
@@ -46,42 +47,17 @@ async function showWebhooks() {
   );
 }
 
-/** The form of a new or changed endpoint; resolves the fields the user set. */
-async function endpointForm(title, current, submitLabel, onSubmit) {
-  const types = await eventTypes();
-  const chosen = new Set(current ? current.events : []);
-  const url = h('input', { type: 'url', name: 'url', required: true, value: current ? current.url : '', placeholder: 'https://example.com/webhooks' });
-  const description = h('input', { type: 'text', name: 'description', value: current ? current.description : '', maxlength: 1000 });
-  // A pattern the endpoint has that is no single type (`alert.*`, set through the API) gets a box
-  // of its own, ticked: saving the form keeps it unless it is unticked.
-  const patterns = (current ? current.events : []).filter((e) => e !== '*' && !types.some((t) => t.type === e)).map((e) => ({ type: e, title: 'Pattern' }));
-  const boxes = [{ type: '*', title: 'All events' }, ...patterns, ...types].map((t) => {
-    const box = h('input', { type: 'checkbox', name: 'events', value: t.type, checked: chosen.has(t.type) });
-    return h('label', {}, box, `${t.title} (${t.type})`);
-  });
-  const submit = h('button', { type: 'submit', class: 'primary' }, submitLabel);
-  const form = h(
-    'form',
-    {
-      onsubmit: (e) => {
-        e.preventDefault();
-        const events = [...form.querySelectorAll('input[name=events]:checked')].map((b) => b.value);
-        attempt(() => onSubmit({ url: url.value.trim(), description: description.value, events }), submit);
-      },
+async function showCreate() {
+  endpointForm({
+    title: 'Add endpoint',
+    submitLabel: 'Create',
+    types: await eventTypes(),
+    onSubmit: async (fields) => {
+      const created = await call('POST', WEBHOOKS, fields);
+      history.pushState(null, '', endpointAddress(created.id));
+      await showWebhook(created.id, created.secret);
     },
-    h('label', {}, 'URL', url),
-    h('label', {}, 'Description', description),
-    h('fieldset', {}, h('legend', {}, 'Events'), boxes),
-    h('div', { class: 'toolbar' }, submit, actionButton('Cancel', () => (current ? showWebhook(current.id) : showWebhooks()))),
-  );
-  show(h('h2', {}, title), form);
-}
-
-function showCreate() {
-  return endpointForm('Add endpoint', undefined, 'Create', async (fields) => {
-    const created = await call('POST', WEBHOOKS, fields);
-    history.pushState(null, '', endpointAddress(created.id));
-    await showWebhook(created.id, created.secret);
+    onCancel: showWebhooks,
   });
 }
 
@@ -103,10 +79,19 @@ async function showWebhook(id, newSecret) {
   const writes = readOnly
     ? []
     : [
-        act('Edit', () => endpointForm('Edit endpoint', w, 'Save', async (fields) => {
-          await call('PATCH', `${WEBHOOKS}/${w.id}`, fields);
-          await showWebhook(w.id);
-        })),
+        act('Edit', async () =>
+          endpointForm({
+            title: 'Edit endpoint',
+            current: w,
+            submitLabel: 'Save',
+            types: await eventTypes(),
+            onSubmit: async (fields) => {
+              await call('PATCH', `${WEBHOOKS}/${w.id}`, fields);
+              await showWebhook(w.id);
+            },
+            onCancel: () => showWebhook(w.id),
+          }),
+        ),
         // A 410 disabled it while active: setting it active again is how it comes back.
         w.active && w.status === 'disabled'
           ? act('Enable', async () => {
@@ -178,6 +163,8 @@ async function showWebhook(id, newSecret) {
         h('dt', {}, 'Description'), h('dd', {}, w.description || '—'),
         h('dt', {}, 'Events'), h('dd', {}, w.events.join(', ')),
         h('dt', {}, 'Format'), h('dd', {}, w.format),
+        h('dt', {}, 'Authentication'), h('dd', {}, authLabel(w.auth.type)),
+        w.filter && [h('dt', {}, 'Filter'), h('dd', {}, h('code', {}, JSON.stringify(w.filter)))],
         h('dt', {}, 'Created'), h('dd', {}, when(w.created_at)),
         h('dt', {}, 'Id'), h('dd', { class: 'url' }, w.id),
       ),

@@ -312,7 +312,7 @@ describe('the bundles, run as Lambda runs them, under their roles', () => {
     expect(page.status).toBe(200);
     expect(page.text).toContain('portal/portal.js');
     // The build ships every module the page imports beside the bundle.
-    for (const file of ['portal.js', 'portal-session.js', 'portal-deliveries.js', 'portal.css']) expect((await h.api().get(`/portal/${file}`)).status).toBe(200);
+    for (const file of ['portal.js', 'portal-session.js', 'portal-deliveries.js', 'portal-form.js', 'portal.css']) expect((await h.api().get(`/portal/${file}`)).status).toBe(200);
   });
 
   it('answers GET /healthz, and an unknown path with a 404 in the contract\'s JSON error shape', async () => {

@@ -9,7 +9,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { createTenant, createWebhook, publish, WEBHOOKS } from '../support/hookline.ts';
+import { createTenant, createWebhook, publish, verifyHex, WEBHOOKS } from '../support/hookline.ts';
 import { startReceiver, type Receiver } from '../support/receiver.ts';
 import { eventually, startRuntime, type Api, type Runtime } from '../support/runtime.ts';
 import { CHROMIUM, launchBrowser, screenshot, type Browser } from './browser.ts';
@@ -74,6 +74,54 @@ describe('the portal, used as a customer uses it', () => {
     await page.getByRole('button', { name: 'Save' }).click();
     await page.locator('dd', { hasText: 'only the description changed' }).waitFor();
     expect((await tenant.get(`${WEBHOOKS}/${hook.id}`)).json.events).toEqual(['scan.*', 'alert.created']);
+    await page.close();
+  });
+
+  it("sets a receiver's authentication, the body format and a secret of one's own; an edit keeps credentials left empty", async () => {
+    const { tenant, page, url } = await portalOf();
+    const path = '/authenticated';
+    await page.goto(url);
+    await page.getByRole('button', { name: 'Add endpoint' }).click();
+    await page.getByLabel('URL').fill(`${good.url}${path}`);
+    await page.getByLabel('All events (*)').check();
+    await page.getByLabel('Body format').selectOption('cloudevents');
+    await page.getByLabel('Receiver authentication').selectOption('bearer');
+    await page.getByLabel('Token', { exact: true }).fill('portal-bearer-token-1');
+    await page.getByLabel('Signing secret (optional)').fill('a-secret-of-my-own');
+    await screenshot(page, 'portal-form');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.locator('dd', { hasText: 'Bearer token' }).waitFor();
+    // Chosen, so not shown back: only a generated secret is.
+    expect(await page.locator('[data-secret]').count()).toBe(0);
+    const sent = async (n: number) => {
+      await page.getByRole('button', { name: 'Send test event' }).click();
+      await page.getByText('Test event delivered').waitFor();
+      const requests = await good.waitUntil(`test event ${n}`, (rs) => rs.filter((r) => r.path === path).length >= n);
+      await page.locator('#action-result').evaluate((el) => el.replaceChildren());
+      return requests.filter((r) => r.path === path)[n - 1]!;
+    };
+    const first = await sent(1);
+    expect(first.headers['authorization']).toBe('Bearer portal-bearer-token-1');
+    expect(first.headers['content-type']).toMatch(/^application\/cloudevents\+json/);
+    expect(verifyHex(first, 'a-secret-of-my-own')).toBe(true);
+
+    await page.getByRole('button', { name: 'Edit' }).click();
+    expect(await page.getByLabel('Body format').inputValue()).toBe('cloudevents');
+    expect(await page.getByLabel('Receiver authentication').inputValue()).toBe('bearer');
+    await page.getByLabel('Description').fill('token kept');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('dd', { hasText: 'token kept' }).waitFor();
+    expect((await sent(2)).headers['authorization']).toBe('Bearer portal-bearer-token-1');
+
+    await page.getByRole('button', { name: 'Edit' }).click();
+    await page.getByLabel('Receiver authentication').selectOption('basic');
+    await page.getByLabel('User name', { exact: true }).fill('scanner');
+    await page.getByLabel('Password', { exact: true }).fill('pa55word');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('dd', { hasText: 'Basic' }).waitFor();
+    expect((await sent(3)).headers['authorization']).toBe(`Basic ${Buffer.from('scanner:pa55word').toString('base64')}`);
+    const [hook] = (await tenant.get(WEBHOOKS)).json.items;
+    expect(hook).toMatchObject({ format: 'cloudevents', auth: { type: 'basic' }, description: 'token kept' });
     await page.close();
   });
 
