@@ -13,6 +13,32 @@ export const newCredentials = (secret: string, auth: ReceiverAuth, url: URL): We
   ...(carriesCredentials(url) ? { url: url.toString() } : {}),
 });
 
+/** How the API shows a URL query's values (maskUrl): sent back in a changed URL, it means "keep it". */
+const MASKED_VALUE = '****';
+
+/**
+ * A changed URL (its path, say) sent with its query as the API showed it (`?token=****`): each
+ * masked value is the stored one of the same parameter (a bare `****`, the stored bare part in
+ * its order). Undefined when a masked value has no stored one to stand for: the caller refuses it
+ * rather than send `****` to the receiver.
+ */
+export function withStoredQuery(next: URL, stored: string | undefined): URL | undefined {
+  const parts = next.search.slice(1).split('&').filter((p) => p !== '');
+  if (!parts.some((p) => p === MASKED_VALUE || p.endsWith(`=${MASKED_VALUE}`))) return next;
+  const left = stored === undefined ? [] : new URL(stored).search.slice(1).split('&').filter((p) => p !== '');
+  const keyOf = (part: string) => (part.includes('=') ? part.slice(0, part.indexOf('=')) : undefined);
+  const kept: string[] = [];
+  for (const part of parts) {
+    const masked = part === MASKED_VALUE || part.endsWith(`=${MASKED_VALUE}`);
+    const at = masked ? left.findIndex((old) => keyOf(old) === keyOf(part)) : -1;
+    if (masked && at < 0) return undefined;
+    kept.push(masked ? left.splice(at, 1)[0]! : part);
+  }
+  const url = new URL(next);
+  url.search = `?${kept.join('&')}`;
+  return url;
+}
+
 /** A PATCH of a webhook's secret, auth or URL (each undefined: unchanged). */
 export function patchedCredentials(
   existing: WebhookCredentials,

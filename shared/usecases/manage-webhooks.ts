@@ -3,7 +3,7 @@ import type { Attempt } from '../domain/deliveries.ts';
 import { newSigningSecret, newWebhookId } from '../domain/ids.ts';
 import { isKnownPattern } from '../domain/matching.ts';
 import { maskUrl } from '../domain/notifications.ts';
-import { newCredentials, NO_CREDENTIALS, patchedCredentials, rotatedCredentials } from '../domain/credential-changes.ts';
+import { newCredentials, NO_CREDENTIALS, patchedCredentials, rotatedCredentials, withStoredQuery } from '../domain/credential-changes.ts';
 import { authProblems, carriesCredentials, type ReceiverAuth, type Webhook } from '../domain/webhooks.ts';
 import { HooklineError, NotFoundError, ValidationError } from '../errors.ts';
 import type { TargetPolicy } from '../domain/targets.ts';
@@ -200,7 +200,12 @@ export class ManageWebhooks {
           webhookId,
           current.credentials_version,
           (existing = NO_CREDENTIALS) => {
-            const next = patchedCredentials(existing, { secret: patch.secret, auth: newAuth, url });
+            // A new path sent with the query as shown (`?token=****`) keeps the stored values.
+            const fullUrl = url && withStoredQuery(url, existing.url);
+            if (url && !fullUrl) {
+              throw new ValidationError('Invalid URL', [{ path: 'url', message: 'holds a masked value (****) where the stored URL has none to keep: give the value itself' }]);
+            }
+            const next = patchedCredentials(existing, { secret: patch.secret, auth: newAuth, url: fullUrl });
             fields.auth_type = next.auth.type;
             return next;
           },

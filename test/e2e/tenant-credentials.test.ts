@@ -92,6 +92,31 @@ describe('credentials in a webhook URL', () => {
   });
 });
 
+describe('a new path sent with the query as the API showed it (?token=****)', () => {
+  it('keeps the stored query values; a masked value with none stored behind it is a 400 that changes nothing', async () => {
+    const t = await createTenant(rt);
+    const hook = await createWebhook(t.api, { url: `${r.url}/old?token=s3cret&x=1&flag`, events: ['scan.completed'] });
+    expect(hook.url).toBe(`${r.url}/old?token=****&x=****&****`);
+    const moved = await t.api.patch(`${WEBHOOKS}/${hook.id}`, { url: `${r.url}/new?token=****&x=****&****` });
+    expect(moved.status).toBe(200);
+    expect(moved.json.url).toBe(`${r.url}/new?token=****&x=****&****`);
+    const from = r.requests.length;
+    await publish(t.api, { event: 'scan.completed', data: { n: 1 } });
+    const [got] = (await r.waitFor(from + 1)).slice(from);
+    expect(got!.path).toBe('/new?token=s3cret&x=1&flag');
+
+    const refused = await t.api.patch(`${WEBHOOKS}/${hook.id}`, { url: `${r.url}/newer?token=****&other=****` });
+    expect(refused.status).toBe(400);
+    expect(refused.text).toContain('masked value');
+    expect((await t.api.get(`${WEBHOOKS}/${hook.id}`)).json.url).toBe(`${r.url}/new?token=****&x=****&****`);
+    // A value given outright replaces the stored one.
+    expect((await t.api.patch(`${WEBHOOKS}/${hook.id}`, { url: `${r.url}/new?token=fresh&x=****&****` })).status).toBe(200);
+    await publish(t.api, { event: 'scan.completed', data: { n: 2 } });
+    const [again] = (await r.waitFor(from + 2)).slice(from + 1);
+    expect(again!.path).toBe('/new?token=fresh&x=1&flag');
+  });
+});
+
 describe('deleting a webhook whose credentials cannot be removed', () => {
   it('answers 500 and keeps the webhook, so the DELETE sent again removes both (no secret left behind)', async () => {
     const t = await createTenant(rt);
