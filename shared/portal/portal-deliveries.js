@@ -8,14 +8,24 @@ import { WEBHOOKS, actionButton, actionsHeader, call, h, notify, outcomeBadge, r
 
 const PER_PAGE = 10;
 
+const pageAt = (w, here) => call('GET', `${WEBHOOKS}/${w.id}/deliveries?per_page=${PER_PAGE}${here ? `&cursor=${encodeURIComponent(here.cursor)}` : ''}`);
+
 /**
  * One page of the delivery log (newest first), one row per delivery. `trail`: how we got here,
  * one `{ cursor, carried }` a page after the first, `carried` the delivery the page before ended
- * with, whose older attempts open this page and which that page already shows.
+ * with, whose older attempts open this page and which that page already shows. `reopen`: a
+ * delivery to open again once the page is shown (after a resend).
  */
-export async function showDeliveries(w, into, trail) {
-  const here = trail.at(-1);
-  const page = await call('GET', `${WEBHOOKS}/${w.id}/deliveries?per_page=${PER_PAGE}${here ? `&cursor=${encodeURIComponent(here.cursor)}` : ''}`);
+export async function showDeliveries(w, into, trail, reopen) {
+  let here = trail.at(-1);
+  let page = await pageAt(w, here);
+  // A page holding nothing but the carried delivery's older attempts (one with many) is passed
+  // over, so that every page shows deliveries.
+  while (here && page.next_cursor && page.items.every((a) => a.delivery_id === here.carried)) {
+    here = { cursor: page.next_cursor, carried: here.carried };
+    trail = [...trail.slice(0, -1), here];
+    page = await pageAt(w, here);
+  }
   const newest = new Map();
   for (const a of page.items) if (a.delivery_id !== here?.carried && !newest.has(a.delivery_id)) newest.set(a.delivery_id, a);
   const detail = h('div', { id: 'delivery-detail' });
@@ -28,7 +38,7 @@ export async function showDeliveries(w, into, trail) {
       h('td', {}, outcomeBadge(latest)),
       h('td', {}, latest.status_code === null ? '—' : String(latest.status_code)),
       h('td', {}, String(latest.attempt)),
-      h('td', {}, actionButton('Open', () => openDelivery(w, latest, detail, row, () => showDeliveries(w, into, trail)), { 'aria-label': `Open the ${latest.event} delivery of ${when(latest.attempted_at)}` })),
+      h('td', {}, actionButton('Open', () => openDelivery(w, latest, detail, row, () => showDeliveries(w, into, trail, latest.delivery_id)), { 'aria-label': `Open the ${latest.event} delivery of ${when(latest.attempted_at)}` })),
     );
     return row;
   });
@@ -51,6 +61,8 @@ export async function showDeliveries(w, into, trail) {
     paging,
     detail,
   );
+  const again = reopen && rows.find((r) => r.dataset.delivery === reopen);
+  if (again) await openDelivery(w, newest.get(reopen), detail, again, () => showDeliveries(w, into, trail, reopen));
 }
 
 /** Every attempt of one delivery, newest first, page after page. */

@@ -48,18 +48,27 @@ function authPart(current) {
     inputs.clear();
     const chosen = AUTH_FIELDS[type.value];
     const keeping = current && type.value === currentType && chosen.length > 0;
+    // Kept, the credentials are kept whole: once one field is filled, the API takes the type's
+    // credentials anew, so every field it needs is required (the others are not shown back).
+    const requireAll = () => {
+      const any = [...inputs.values()].some((i) => i.value !== '');
+      for (const [name, , , optional] of chosen) inputs.get(name).required = !optional && (!keeping || any);
+    };
     const labels = chosen.map(([name, label, kind, optional]) => {
-      const input = h('input', { type: kind, name: `auth_${name}`, autocomplete: 'off', required: !keeping && !optional });
+      const input = h('input', { type: kind, name: `auth_${name}`, autocomplete: 'off', oninput: requireAll });
       inputs.set(name, input);
       return h('label', {}, optional ? `${label} (optional)` : label, input);
     });
-    fields.replaceChildren(...(keeping ? [h('p', { class: 'muted' }, 'Left empty, the credentials set before are kept.')] : []), ...labels);
+    requireAll();
+    const hint = 'Left empty, the credentials set before are kept; to change them, fill in every field.';
+    fields.replaceChildren(...(keeping ? [h('p', { class: 'muted' }, hint)] : []), ...labels);
   };
   type.addEventListener('change', draw);
   draw();
   /** The `auth` to send: undefined when nothing about it changed. */
   const value = () => {
-    const given = Object.fromEntries([...inputs].map(([name, input]) => [name, input.value.trim()]).filter(([, v]) => v !== ''));
+    // As typed: a space in a password or a token is part of it.
+    const given = Object.fromEntries([...inputs].map(([name, input]) => [name, input.value]).filter(([, v]) => v !== ''));
     if (current && type.value === currentType && Object.keys(given).length === 0) return undefined;
     return { type: type.value, ...given };
   };
@@ -97,7 +106,7 @@ export function endpointForm({ title, current, submitLabel, types, onSubmit, onC
           events,
           format: format.value,
           ...(authValue ? { auth: authValue } : {}),
-          ...(secret && secret.value.trim() ? { secret: secret.value.trim() } : {}),
+          ...(secret && secret.value !== '' ? { secret: secret.value } : {}),
         };
         attempt(() => onSubmit(fields), submit);
       },

@@ -62,6 +62,20 @@ export function h(tag, attrs = {}, ...children) {
 
 const view = () => document.getElementById('view');
 
+let views = 0;
+/**
+ * Starts a view that loads before it shows: the function it returns says whether it is still
+ * the latest view started, so that a slow answer for a view the user has left does not replace
+ * the one they went to.
+ */
+export function beginView() {
+  const mine = ++views;
+  return () => mine === views;
+}
+
+/** An address or answer naming nothing this session can see: a 404, or a malformed address. */
+export const isNotFound = (err) => (err instanceof ApiError && err.status === 404) || err instanceof URIError;
+
 /**
  * Shows a view in place of the last one and moves the focus to its heading, so that keyboard
  * and screen reader users land on what changed instead of the page's top.
@@ -152,6 +166,11 @@ export async function attempt(action, control) {
     if (control.disabled) return;
     control.disabled = true;
   }
+  // Disabled, the button lost the focus, and the view may have drawn it anew: the focus goes
+  // back to it (or to its new self: the same label in the same container) unless the action
+  // put it elsewhere, so that a keyboard user stays where they were.
+  const container = control && control.closest('[id]');
+  const label = control && (control.getAttribute('aria-label') ?? control.textContent);
   try {
     notify('');
     await action();
@@ -161,7 +180,16 @@ export async function attempt(action, control) {
     const details = err instanceof ApiError && Array.isArray(err.details) ? err.details.filter((d) => !err.message.includes(d.message)).map((d) => `${d.path}: ${d.message}`).join('; ') : '';
     notify(details ? `${err.message} (${details})` : err.message, true);
   } finally {
-    if (control) control.disabled = false;
+    if (control) {
+      control.disabled = false;
+      if (document.activeElement === document.body || document.activeElement === null) {
+        const same = (b) => (b.getAttribute('aria-label') ?? b.textContent) === label;
+        const again = control.isConnected ? control : container && [...document.querySelectorAll(`#${container.id} button`)].find(same);
+        // Disabled now (Older on the last page): the nearest button beside it that is not.
+        const target = again && again.disabled ? again.parentElement.querySelector('button:not(:disabled)') : again;
+        if (target) target.focus();
+      }
+    }
   }
 }
 

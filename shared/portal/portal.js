@@ -8,7 +8,7 @@
 
 import { showDeliveries } from './portal-deliveries.js';
 import { authLabel, endpointForm } from './portal-form.js';
-import { API, WEBHOOKS, actionButton, actionsHeader, attempt, call, claims, endSession, h, notify, readOnly, scoped, show, statusBadge, table, token, when } from './portal-session.js';
+import { API, WEBHOOKS, actionButton, actionsHeader, attempt, beginView, call, claims, endSession, h, isNotFound, notify, readOnly, scoped, show, statusBadge, table, token, when } from './portal-session.js';
 
 let catalogue;
 
@@ -20,6 +20,7 @@ async function eventTypes() {
 // Endpoints -------------------------------------------------------------------------------------
 
 async function showWebhooks() {
+  const current = beginView();
   // Every endpoint, page after page: a tenant may have more than a page holds.
   const items = [];
   for (let cursor = ''; ; ) {
@@ -28,6 +29,7 @@ async function showWebhooks() {
     if (!page.next_cursor) break;
     cursor = page.next_cursor;
   }
+  if (!current()) return;
   const rows = items.map((w) =>
     h(
       'tr',
@@ -40,7 +42,7 @@ async function showWebhooks() {
   );
   selectNav('webhooks');
   show(
-    h('div', { class: 'toolbar' }, h('h2', {}, 'Endpoints'), !readOnly && !scoped && actionButton('Add endpoint', showCreate, { class: 'primary' })),
+    h('div', { class: 'toolbar' }, h('h2', {}, 'Endpoints'), !readOnly && !scoped && actionButton('Add endpoint', () => go(NEW_ADDRESS), { class: 'primary' })),
     rows.length
       ? table(h('thead', {}, h('tr', {}, h('th', {}, 'Endpoint'), h('th', {}, 'Events'), h('th', {}, 'Status'), actionsHeader())), h('tbody', {}, rows))
       : h('p', { class: 'muted' }, 'No endpoints yet.'),
@@ -48,16 +50,40 @@ async function showWebhooks() {
 }
 
 async function showCreate() {
+  const current = beginView();
+  const types = await eventTypes();
+  if (!current()) return;
+  selectNav('webhooks');
   endpointForm({
     title: 'Add endpoint',
     submitLabel: 'Create',
-    types: await eventTypes(),
+    types,
     onSubmit: async (fields) => {
       const created = await call('POST', WEBHOOKS, fields);
-      history.pushState(null, '', endpointAddress(created.id));
+      // The form's address becomes the endpoint's: Back goes to the list, not to an empty form.
+      history.replaceState(null, '', endpointAddress(created.id));
       await showWebhook(created.id, created.secret);
     },
-    onCancel: showWebhooks,
+    onCancel: () => go(''),
+  });
+}
+
+async function showEdit(id) {
+  const current = beginView();
+  const [w, types] = await Promise.all([call('GET', `${WEBHOOKS}/${encodeURIComponent(id)}`), eventTypes()]);
+  if (!current()) return;
+  selectNav('webhooks');
+  endpointForm({
+    title: 'Edit endpoint',
+    current: w,
+    submitLabel: 'Save',
+    types,
+    onSubmit: async (fields) => {
+      await call('PATCH', `${WEBHOOKS}/${w.id}`, fields);
+      history.replaceState(null, '', endpointAddress(w.id));
+      await showWebhook(w.id);
+    },
+    onCancel: () => go(endpointAddress(w.id)),
   });
 }
 
@@ -71,7 +97,9 @@ const secretCard = (secret, what) =>
   );
 
 async function showWebhook(id, newSecret) {
+  const current = beginView();
   const w = await call('GET', `${WEBHOOKS}/${encodeURIComponent(id)}`);
+  if (!current()) return;
   selectNav('webhooks');
   const result = h('div', { id: 'action-result' });
   const act = (label, handler, cls) => actionButton(label, handler, { class: cls });
@@ -79,19 +107,7 @@ async function showWebhook(id, newSecret) {
   const writes = readOnly
     ? []
     : [
-        act('Edit', async () =>
-          endpointForm({
-            title: 'Edit endpoint',
-            current: w,
-            submitLabel: 'Save',
-            types: await eventTypes(),
-            onSubmit: async (fields) => {
-              await call('PATCH', `${WEBHOOKS}/${w.id}`, fields);
-              await showWebhook(w.id);
-            },
-            onCancel: () => showWebhook(w.id),
-          }),
-        ),
+        act('Edit', () => go(`${endpointAddress(w.id)}/edit`)),
         // A 410 disabled it while active: setting it active again is how it comes back.
         w.active && w.status === 'disabled'
           ? act('Enable', async () => {
@@ -126,7 +142,8 @@ async function showWebhook(id, newSecret) {
         act('Delete', async () => {
           if (!confirm(`Delete the endpoint ${w.url}?`)) return;
           await call('DELETE', `${WEBHOOKS}/${w.id}`);
-          history.pushState(null, '', location.pathname);
+          // Its address names nothing now: replaced, so that Back does not lead to it.
+          history.replaceState(null, '', location.pathname);
           await showWebhooks();
           notify('Endpoint deleted.');
         }, 'danger'),
@@ -181,7 +198,9 @@ async function showWebhook(id, newSecret) {
 // Event types -----------------------------------------------------------------------------------
 
 async function showCatalogue() {
+  const current = beginView();
   const types = await eventTypes();
+  if (!current()) return;
   selectNav('catalogue');
   show(
     h('h2', {}, 'Event types'),
@@ -201,13 +220,36 @@ function selectNav(name) {
 // Addresses ---------------------------------------------------------------------------------------
 
 const CATALOGUE_ADDRESS = '#/event-types';
+const NEW_ADDRESS = '#/endpoints/new';
 const endpointAddress = (id) => `#/endpoints/${encodeURIComponent(id)}`;
 
-/** Shows the view the address names (a fragment the page did not make: the list). */
-function route() {
-  const endpoint = /^#\/endpoints\/([^/]+)$/.exec(location.hash);
-  if (endpoint) return showWebhook(decodeURIComponent(endpoint[1]));
-  return location.hash === CATALOGUE_ADDRESS ? showCatalogue() : showWebhooks();
+/**
+ * Shows the view the address names: the list for a fragment the page did not make, a "no such
+ * endpoint" view for one naming none this session can see (deleted, mistyped, out of scope),
+ * and no form a read-only (or, for a new one, a scoped) session could not submit.
+ */
+async function route() {
+  const hash = location.hash;
+  try {
+    if (hash === NEW_ADDRESS) return await (readOnly || scoped ? showWebhooks() : showCreate());
+    const endpoint = /^#\/endpoints\/([^/]+)(\/edit)?$/.exec(hash);
+    if (endpoint) {
+      const id = decodeURIComponent(endpoint[1]);
+      return await (endpoint[2] && !readOnly ? showEdit(id) : showWebhook(id));
+    }
+    return await (hash === CATALOGUE_ADDRESS ? showCatalogue() : showWebhooks());
+  } catch (err) {
+    // An answer for an address the user has left is no news to them.
+    if (hash !== location.hash) return;
+    if (!isNotFound(err)) throw err;
+    beginView();
+    selectNav('webhooks');
+    show(
+      h('h2', {}, 'No such endpoint'),
+      h('p', { class: 'muted' }, 'It was deleted, or this address names none this link can see.'),
+      actionButton('All endpoints', () => go('')),
+    );
+  }
 }
 
 /** Goes to a view's address ('' for the list) as a new history entry, and shows it. */

@@ -125,6 +125,79 @@ describe('the portal, used as a customer uses it', () => {
     await page.close();
   });
 
+  it('an edit of one credential asks for all of the type\'s fields; a new path keeps the URL\'s token; values are sent as typed', async () => {
+    const { tenant, page, url } = await portalOf();
+    const path = '/typed?token=url-token';
+    const hook = await createWebhook(tenant, { url: `${good.url}${path}`, events: ['scan.completed'], secret: '  spaced secret  ', auth: { type: 'basic', username: 'scanner', password: 'pa55word' } });
+    await open(page, url, hook.url);
+    await page.getByRole('button', { name: 'Edit' }).click();
+    const user = page.getByLabel('User name', { exact: true });
+    expect(await user.evaluate((el) => (el as unknown as { required: boolean }).required)).toBe(false);
+    await page.getByLabel('Password', { exact: true }).fill(' new pass ');
+    expect(await user.evaluate((el) => (el as unknown as { required: boolean }).required)).toBe(true);
+    await user.fill('scanner2');
+    await page.getByLabel('URL').fill(`${good.url}/moved?token=****`);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('h2.url', { hasText: '/moved?token=****' }).waitFor();
+    await page.getByRole('button', { name: 'Send test event' }).click();
+    await page.getByText('Test event delivered').waitFor();
+    const [got] = await good.waitUntil('the test event', (rs) => rs.some((r) => r.path.startsWith('/moved')));
+    const req = good.requests.find((r) => r.path.startsWith('/moved'))!;
+    expect(got).toBeDefined();
+    expect(req.path).toBe('/moved?token=url-token');
+    expect(req.headers['authorization']).toBe(`Basic ${Buffer.from('scanner2: new pass ').toString('base64')}`);
+    expect(verifyHex(req, '  spaced secret  ')).toBe(true);
+    await page.close();
+  });
+
+  it('an answer for a view the user has left does not replace the one they went to', async () => {
+    const { tenant, page, url } = await portalOf();
+    const hook = await createWebhook(tenant, { url: `${good.url}/slow-view`, events: ['scan.completed'] });
+    await page.goto(url);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route(`**${WEBHOOKS}/${hook.id}`, async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.getByRole('button', { name: `Open ${hook.url}` }).click();
+    await page.getByRole('button', { name: 'Event types' }).click();
+    await page.getByRole('heading', { name: 'Event types' }).waitFor();
+    const finished = page.waitForEvent('requestfinished', (req) => req.url().endsWith(`${WEBHOOKS}/${hook.id}`));
+    release();
+    await finished;
+    // Its body is in: the page's handler of it runs within the turns after (the old page drew
+    // the endpoint here, every time); a frame and a timer's turn later, it has run.
+    await page.evaluate(() => new Promise((resolve) => (globalThis as unknown as { requestAnimationFrame(f: () => void): void }).requestAnimationFrame(() => setTimeout(resolve, 0))));
+    expect(await page.getByRole('heading', { name: 'Event types' }).count()).toBe(1);
+    expect(await page.locator('h2.url').count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Event types' }).getAttribute('aria-pressed')).toBe('true');
+    await page.close();
+  });
+
+  it('an address naming no endpoint says so; Back from a form returns to where it was opened', async () => {
+    const { tenant, page, url } = await portalOf();
+    const hook = await createWebhook(tenant, { url: `${good.url}/addressed-form`, events: ['scan.completed'] });
+    await page.goto(url);
+    await page.getByRole('heading', { name: 'Endpoints' }).waitFor();
+    for (const bad of ['#/endpoints/wh_01ARZ3NDEKTSV4RRFFQ69G5FAV', '#/endpoints/%ZZ', '#/endpoints/garbage']) {
+      await page.goto(`${rt.baseUrl}/portal${bad}`);
+      await page.getByRole('heading', { name: 'No such endpoint' }).waitFor();
+    }
+    await page.getByRole('button', { name: 'All endpoints' }).click();
+    await page.getByRole('heading', { name: 'Endpoints' }).waitFor();
+    await page.getByRole('button', { name: 'Add endpoint' }).click();
+    await page.getByRole('heading', { name: 'Add endpoint' }).waitFor();
+    await page.goBack();
+    await page.getByRole('heading', { name: 'Endpoints' }).waitFor();
+    await page.getByRole('button', { name: `Open ${hook.url}` }).click();
+    await page.getByRole('button', { name: 'Edit' }).click();
+    await page.getByRole('heading', { name: 'Edit endpoint' }).waitFor();
+    await page.goBack();
+    await page.locator('h2.url', { hasText: hook.url }).waitFor();
+    await page.close();
+  });
+
   it('shows a delivery whose attempts straddle two pages once, with its whole history', async () => {
     const { tenant, page, url } = await portalOf();
     const hook = await createWebhook(tenant, { url: `${failing.url}/straddle`, events: ['scan.completed'] });
@@ -149,6 +222,34 @@ describe('the portal, used as a customer uses it', () => {
     expect(await rows()).toEqual([]);
     await page.close();
   });
+
+  it('passes over a page holding only the older attempts of a long delivery; the focus stays on the paging button', async () => {
+    const { tenant, page, url } = await portalOf();
+    const hook = await createWebhook(tenant, { url: `${failing.url}/long`, events: ['scan.completed'] });
+    const logOf = async () => (await tenant.get(`${WEBHOOKS}/${hook.id}/deliveries?per_page=100`)).json.items as { delivery_id: string; attempt: number }[];
+    await publish(tenant, { event: 'scan.completed', data: { n: 'older' } });
+    await eventually('the older delivery', async () => ((await logOf()).length === 3 ? true : undefined));
+    await publish(tenant, { event: 'scan.completed', data: { n: 'long' } });
+    const long = await eventually('the long delivery', async () => ((await logOf()).length === 6 ? (await logOf())[0]!.delivery_id : undefined));
+    // Resent until it has 25 attempts: the portal's pages of 10 hold its 25..16, then 15..6, then 5..1 and the older one.
+    for (let n = 4; n <= 25; n++) {
+      expect((await tenant.post(`${WEBHOOKS}/${hook.id}/deliveries/${long}/retry`)).status).toBe(202);
+      await eventually(`attempt ${n}`, async () => ((await logOf()).some((a) => a.delivery_id === long && a.attempt === n) ? true : undefined));
+    }
+    const older = (await logOf()).at(-1)!.delivery_id;
+    await open(page, url, hook.url);
+    const rows = () => page.locator('#deliveries tr[data-delivery]').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-delivery')));
+    expect(await rows()).toEqual([long]);
+    await page.getByRole('button', { name: 'Older →' }).focus();
+    await page.keyboard.press('Enter');
+    await page.locator(`#deliveries tr[data-delivery="${older}"]`).waitFor();
+    expect(await rows()).toEqual([older]);
+    expect(await page.evaluate(() => (globalThis as unknown as { document: PageDocument }).document.activeElement?.textContent)).toBe('← Newer');
+    await page.keyboard.press('Enter');
+    await page.locator(`#deliveries tr[data-delivery="${long}"]`).waitFor();
+    expect(await rows()).toEqual([long]);
+    await page.close();
+  }, 60_000);
 
   it('a double click creates one endpoint and sends one test event', async () => {
     const { tenant, page, url } = await portalOf();
@@ -263,6 +364,9 @@ describe('the portal, used as a customer uses it', () => {
     expect(await page.evaluate(() => (globalThis as unknown as { document: PageDocument }).document.activeElement?.textContent)).toBe(hook.url);
     const names = await page.locator('#deliveries tr[data-delivery] button').evaluateAll((bs) => bs.map((b) => b.getAttribute('aria-label')));
     expect(names).toEqual([expect.stringMatching(/^Open the scan\.completed delivery of /)]);
+    await page.getByRole('button', { name: 'Edit' }).click();
+    await page.getByRole('heading', { name: 'Edit endpoint' }).waitFor();
+    expect(await pageWidth()).toBeLessThanOrEqual(375);
     await screenshot(page, 'portal-narrow');
     await page.close();
   });
