@@ -392,6 +392,18 @@ describe('the bundles, run as Lambda runs them, under their roles', () => {
       expect(recovered.json).toEqual({ queued: 1 });
       await r.waitFor(5);
       await eventually('the webhook to be healthy', async () => ((await tenant.api.get(`${WEBHOOKS}/${webhook.id}`)).json.status === 'healthy' ? true : undefined));
+
+      // The delivery's whole history, through the webhooks-api bundle under its role: one log partition, paged.
+      const history = `${WEBHOOKS}/${webhook.id}/deliveries?delivery_id=${deliveryId}`;
+      const all = await eventually('its five attempts', async () => {
+        const items = (await tenant.api.get(`${history}&per_page=100`)).json.items as { attempt: number }[];
+        return items.length === 5 ? items : undefined;
+      });
+      expect(all.map((a) => a.attempt)).toEqual([5, 4, 3, 2, 1]);
+      const first = (await tenant.api.get(`${history}&per_page=2`)).json;
+      expect(first.items.map((a: { attempt: number }) => a.attempt)).toEqual([5, 4]);
+      const second = (await tenant.api.get(`${history}&per_page=2&cursor=${first.next_cursor}`)).json;
+      expect(second.items.map((a: { attempt: number }) => a.attempt)).toEqual([3, 2]);
     });
   });
 
