@@ -119,6 +119,36 @@ describe('deliveries', () => {
     await cli(s.config, ['webhooks', 'rm', hook.id]);
   });
 
+  it("retry makes one more attempt, and show prints every attempt of that delivery, oldest first", async () => {
+    const r = await s.receiver(503);
+    const hook = await s.createWebhook(r.url, '--event', 'rogue.detected');
+    expectExit(await cli(s.config, ['events', 'publish'], { input: JSON.stringify({ event: 'rogue.detected', id: `show-${randomUUID()}`, data: {} }) }), 0);
+    const [first] = await eventually('the failed first attempt', async () => {
+      const items = (await s.tenant.get(`${WEBHOOKS}/${hook.id}/deliveries`)).json.items as any[];
+      return items.length === 1 ? items : undefined;
+    });
+    for (const n of [2, 3]) {
+      expect(expectExit(await cli(s.config, ['deliveries', 'retry', hook.id, first.delivery_id]), 0).stdout).toBe(`Queued attempt ${n} of delivery ${first.delivery_id}.\n`);
+      await eventually(`attempt ${n}`, async () => ((await s.tenant.get(`${WEBHOOKS}/${hook.id}/deliveries`)).json.items.length === n ? true : undefined));
+    }
+    const history = (await s.tenant.get(`${WEBHOOKS}/${hook.id}/deliveries?delivery_id=${first.delivery_id}`)).json.items as any[];
+    const shown = expectExit(await cli(s.config, ['deliveries', 'show', hook.id, first.delivery_id, '--json']), 0).json;
+    expect(shown).toEqual([...history].reverse().map((a) => ({ webhook_id: hook.id, ...a })));
+    expect(shown.map((a: any) => [a.attempt, a.trigger])).toEqual([[1, 'scheduled'], [2, 'manual'], [3, 'manual']]);
+    const table = expectExit(await cli(s.config, ['deliveries', 'show', hook.id, first.delivery_id]), 0).stdout.trimEnd().split('\n');
+    expect(table[0]).toBe(`Delivery ${first.delivery_id}: event rogue.detected (${first.event_id})`);
+    expect(table[1]).toMatch(/^TIME \(UTC\)\s+#\s+TRIGGER\s+RESULT\s+MS\s+NOTE$/);
+    expect(table.slice(2).map((line) => line.split(/\s{2,}/).slice(1, 4))).toEqual([
+      ['1', 'scheduled', 'failed 503'],
+      ['2', 'manual', 'failed 503'],
+      ['3', 'manual', 'failed 503'],
+    ]);
+    expect(expectExit(await cli(s.config, ['deliveries', 'show', hook.id, 'dlv_01ARZ3NDEKTSV4RRFFQ69G5FAV']), 0).stdout).toBe(
+      `No attempts of delivery dlv_01ARZ3NDEKTSV4RRFFQ69G5FAV in the log of webhook ${hook.id}.\n`,
+    );
+    await cli(s.config, ['webhooks', 'rm', hook.id]);
+  });
+
   it('--follow prints each new attempt as it is made, and stops on Ctrl-C', async () => {
     const r = await s.receiver();
     const hook = await s.createWebhook(r.url, '--event', 'honeypot.hit');

@@ -1,5 +1,6 @@
 /**
- * `hookline deliveries ls [--follow]` and `hookline deliveries retry`: the deliveries log, one
+ * `hookline deliveries ls [--follow]`, `deliveries show` (one delivery's every attempt) and
+ * `deliveries retry`: the deliveries log, one
  * line per attempt. `--follow` polls the first page of each webhook's log (newest first) and
  * prints the attempts it has not printed yet; when a whole page is new it walks `next_cursor`
  * back to the last one it knows, so a burst between two polls is not cut off.
@@ -233,6 +234,39 @@ function streamPrinter(io: Io, cols: (Column<AttemptLine> & { width: number })[]
   return (a) => line(cols.map((c) => truncate(c.value(a).replace(/\s+/g, ' '), c.maxWidth)));
 }
 
+const showUsage = `Usage: hookline deliveries show <webhook id> <delivery id> [--json]
+
+Shows every attempt of one delivery, oldest first: time, attempt number and what made it
+(scheduled, manual, test), result, latency and error, and when the next one is due.`;
+
+const show: Command = {
+  name: 'show',
+  summary: "show one delivery's every attempt",
+  usage: showUsage,
+  run: async (argv, ctx) => {
+    const { values, positionals } = parseCommand(argv, { usage: showUsage, options: {}, positionals: [2, 2] });
+    const [webhookId, deliveryId] = positionals as [string, string];
+    const items = await (await ctx.client()).all<Omit<AttemptLine, 'webhook_id'>>(`${webhookPath(webhookId, '/deliveries')}?delivery_id=${encodeURIComponent(deliveryId)}`);
+    const attempts = chronological(items.map((a) => ({ webhook_id: webhookId, ...a })));
+    if (values.json) printJson(ctx.io, attempts);
+    else if (attempts.length === 0) printLine(ctx.io, `No attempts of delivery ${deliveryId} in the log of webhook ${webhookId}.`);
+    else {
+      printLine(ctx.io, `Delivery ${deliveryId}: event ${attempts[0]!.event} (${attempts[0]!.event_id})`);
+      printLine(ctx.io, formatTable(attempts, historyColumns));
+    }
+    return 0;
+  },
+};
+
+const historyColumns: Column<AttemptLine>[] = [
+  { header: 'TIME (UTC)', value: (a) => shortTime(a.attempted_at) },
+  { header: '#', value: (a) => String(a.attempt) },
+  { header: 'TRIGGER', value: (a) => a.trigger ?? '' },
+  { header: 'RESULT', value: result },
+  { header: 'MS', value: (a) => String(Math.round(a.response_time_ms)) },
+  { header: 'NOTE', value: note, maxWidth: 80 },
+];
+
 const retryUsage = `Usage: hookline deliveries retry <webhook id> <delivery id> [--json]
 
 Makes one more attempt of a delivery now (logged with trigger "manual").`;
@@ -253,4 +287,4 @@ const retry: Command = {
   },
 };
 
-export const deliveries = commandGroup('deliveries', 'read the deliveries log; attempt one again', [ls, retry]);
+export const deliveries = commandGroup('deliveries', 'read the deliveries log or one delivery; attempt one again', [ls, show, retry]);
