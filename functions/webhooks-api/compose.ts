@@ -13,7 +13,7 @@ import { apiHandler, bodyOrEmpty, parse, type ApiRequest } from '../../shared/ht
 import { portalScoped } from '../../shared/http/portal-scoped.ts';
 import { DeliveriesQuery, PageQuery, RecoverInput, RotateSecretInput, WebhookCreateInput, WebhookPatchInput } from '../../shared/http/webhook-schemas.ts';
 import { PortalSessionInput } from '../../shared/portal/schemas.ts';
-import { ManageWebhooks, type ListPage, type PageRequest } from '../../shared/usecases/manage-webhooks.ts';
+import { ManageWebhooks, type AttemptPageRequest, type ListPage, type PageRequest } from '../../shared/usecases/manage-webhooks.ts';
 import { noMetrics } from '../../shared/usecases/metrics.ts';
 import { OwnerEmailVerification } from '../../shared/usecases/owner-email.ts';
 import { webhooksInScope } from '../../shared/usecases/portal-sessions.ts';
@@ -85,6 +85,10 @@ export function composeWebhooksApi(o: WebhooksApiOverrides = {}) {
     const q = parse(PageQuery, req.query, 'Query string');
     return { page: q.page, perPage: q.per_page, cursor: q.cursor };
   };
+  const deliveriesRequest = (req: ApiRequest): AttemptPageRequest => {
+    const { delivery_id, ...page } = parse(DeliveriesQuery, req.query, 'Query string');
+    return { page: page.page, perPage: page.per_page, cursor: page.cursor, deliveryId: delivery_id };
+  };
   const pageBody = <T>(request: PageRequest, result: ListPage<T>, view: (item: T) => unknown) => ({
     items: result.items.map(view),
     page: result.page,
@@ -121,8 +125,7 @@ export function composeWebhooksApi(o: WebhooksApiOverrides = {}) {
           return { statusCode: 204 };
         },
         [`GET ${BASE}/{id}/deliveries`]: async (req) => {
-          const q = parse(DeliveriesQuery, req.query, 'Query string');
-          const request = { page: q.page, perPage: q.per_page, cursor: q.cursor, deliveryId: q.delivery_id };
+          const request = deliveriesRequest(req);
           return { statusCode: 200, body: pageBody(request, await webhooks.deliveries(tenant(req), id(req), request), attemptView) };
         },
         [`POST ${BASE}/{id}/deliveries/{delivery_id}/retry`]: async (req) => ({

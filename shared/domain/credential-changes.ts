@@ -1,3 +1,4 @@
+import { SCRUBBED } from './credential-scrub.ts';
 import { carriesCredentials, type ReceiverAuth, type WebhookCredentials } from './webhooks.ts';
 
 /** Secrets that sign at once during rotations: the current one and at most two in their grace period. */
@@ -13,8 +14,8 @@ export const newCredentials = (secret: string, auth: ReceiverAuth, url: URL): We
   ...(carriesCredentials(url) ? { url: url.toString() } : {}),
 });
 
-/** How the API shows a URL query's values (maskUrl): sent back in a changed URL, it means "keep it". */
-const MASKED_VALUE = '****';
+/** A URL query's parts, as written (`a=1`, a bare `token`), none empty. */
+const queryParts = (url: URL): string[] => url.search.slice(1).split('&').filter((p) => p !== '');
 
 /**
  * A changed URL (its path, say) sent with its query as the API showed it (`?token=****`): each
@@ -23,13 +24,15 @@ const MASKED_VALUE = '****';
  * rather than send `****` to the receiver.
  */
 export function withStoredQuery(next: URL, stored: string | undefined): URL | undefined {
-  const parts = next.search.slice(1).split('&').filter((p) => p !== '');
-  if (!parts.some((p) => p === MASKED_VALUE || p.endsWith(`=${MASKED_VALUE}`))) return next;
-  const left = stored === undefined ? [] : new URL(stored).search.slice(1).split('&').filter((p) => p !== '');
+  // How the API shows a query's values (maskUrl): sent back in a changed URL, it means "keep it".
+  const isMasked = (part: string) => part === SCRUBBED || part.endsWith(`=${SCRUBBED}`);
+  const parts = queryParts(next);
+  if (!parts.some(isMasked)) return next;
+  const left = stored === undefined ? [] : queryParts(new URL(stored));
   const keyOf = (part: string) => (part.includes('=') ? part.slice(0, part.indexOf('=')) : undefined);
   const kept: string[] = [];
   for (const part of parts) {
-    const masked = part === MASKED_VALUE || part.endsWith(`=${MASKED_VALUE}`);
+    const masked = isMasked(part);
     const at = masked ? left.findIndex((old) => keyOf(old) === keyOf(part)) : -1;
     if (masked && at < 0) return undefined;
     kept.push(masked ? left.splice(at, 1)[0]! : part);

@@ -1,3 +1,4 @@
+import { SCRUBBED } from './credential-scrub.ts';
 import type { AttemptSummary } from './deliveries.ts';
 import type { StatusChange, Webhook } from './webhooks.ts';
 
@@ -25,7 +26,7 @@ export function maskUrl(raw: string): string {
     return '(invalid URL)';
   }
   if (url.username || url.password) {
-    url.username = '****';
+    url.username = SCRUBBED;
     url.password = '';
   }
   // Every component is masked: `?TOKEN` (no `=`) is as much a credential as `?token=TOKEN`.
@@ -33,7 +34,7 @@ export function maskUrl(raw: string): string {
     .slice(1)
     .split('&')
     .filter((part) => part !== '')
-    .map((part) => (part.includes('=') ? `${part.slice(0, part.indexOf('='))}=****` : '****'))
+    .map((part) => (part.includes('=') ? `${part.slice(0, part.indexOf('='))}=${SCRUBBED}` : SCRUBBED))
     .join('&');
   url.search = masked ? `?${masked}` : '';
   return url.toString();
